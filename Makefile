@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: MIT
+#
+# vpnd/vpnc build. `make` builds optimised binaries into build/; `make check`
+# installs missing Debian packages, builds the sanitizer (ASan+UBSan) flavour
+# and runs every unit and netns test; `make demo` shows the VPN working in
+# network namespaces.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+DESTDIR ?=
+
+BUILD ?= build
+PKGS := libsodium libconfuse liboath libmnl libqrencode sqlite3
+TEST_PKGS := cmocka
+
+# Debian packages `make deps` ensures. The build needs the -dev ones; the
+# tests and the demo need the tools.
+DEB_PKGS := gcc make pkg-config libsodium-dev liboath-dev libconfuse-dev \
+	libsqlite3-dev libmnl-dev libqrencode-dev libcmocka-dev iproute2 \
+	iputils-ping oathtool python3 curl procps
+
+ifeq ($(DEBUG),1)
+OPT := -O0 -g
+else
+OPT := -O2 -g
+endif
+ifneq ($(V),1)
+Q := @
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Ishared -fno-strict-aliasing
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+
+SHARED_SRC := $(wildcard shared/*.c)
+# vpnd/ holds two programs: vpnd (main.c) and vpnctl (vpnctl.c, cmd_*.c);
+# everything else there is a module either may link.
+VPND_MAIN := vpnd/main.c
+VPNCTL_MAIN := vpnd/vpnctl.c $(wildcard vpnd/cmd_*.c)
+VPND_LIB_SRC := $(filter-out $(VPND_MAIN) $(VPNCTL_MAIN),$(wildcard vpnd/*.c))
+VPNC_SRC := $(wildcard vpnc/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard contrib/bench/*.c)
+
+# $(call objs,flavour,sources)
+objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+REL_BINS := $(BUILD)/vpnd $(BUILD)/vpnc $(BUILD)/vpnctl
+ASAN_BINS := $(BUILD)/asan/vpnd $(BUILD)/asan/vpnc $(BUILD)/asan/vpnctl
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
+BENCH_BINS := $(patsubst contrib/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all check check-run demo demo-run deps install clean bench style \
+	test-bins
+.DEFAULT_GOAL := all
+# Keep objects that only feed archives and tests.
+.SECONDARY:
+
+all: $(REL_BINS)
+
+.SECONDEXPANSION:
+
+# --- flavours -------------------------------------------------------------
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) $(PKG_CFLAGS) \
+		$(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) $(CFLAGS) -c -o $@ $<
+
+# Archives: a program pulls in only the modules it uses.
+$(BUILD)/%/libshared.a: $$(call objs,$$*,$(SHARED_SRC))
+	$(Q)mkdir -p $(dir $@) && rm -f $@ && $(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
+
+$(BUILD)/%/libvpnd.a: $$(call objs,$$*,$(VPND_LIB_SRC))
+	$(Q)mkdir -p $(dir $@) && rm -f $@ && $(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
+
+$(BUILD)/vpnd: $(call objs,rel,$(VPND_MAIN)) $(BUILD)/rel/libvpnd.a $(BUILD)/rel/libshared.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/vpnctl: $(call objs,rel,$(VPNCTL_MAIN)) $(BUILD)/rel/libvpnd.a $(BUILD)/rel/libshared.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/vpnc: $(call objs,rel,$(VPNC_SRC)) $(BUILD)/rel/libshared.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/vpnd: $(call objs,asan,$(VPND_MAIN)) $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/vpnctl: $(call objs,asan,$(VPNCTL_MAIN)) $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/vpnc: $(call objs,asan,$(VPNC_SRC)) $(BUILD)/asan/libshared.a
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
+		$(shell pkg-config --libs $(TEST_PKGS))
+
+$(BUILD)/bench/%: $(BUILD)/rel/contrib/bench/%.o $(BUILD)/rel/libshared.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# --- entry points ---------------------------------------------------------
+
+# deps first, then a fresh make: pkg-config must see the installed packages.
+check: deps
+	$(Q)$(MAKE) --no-print-directory check-run
+
+test-bins: $(ASAN_BINS) $(UNIT_BINS) $(REL_BINS)
+
+check-run: test-bins
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory demo-run
+
+demo-run: $(REL_BINS)
+	$(Q)BUILD=$(BUILD) contrib/demo.sh
+
+bench: $(BENCH_BINS) $(REL_BINS)
+
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS    installing:" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q --no-install-recommends $$missing >/dev/null || \
+		{ apt-get update -q >/dev/null && \
+		  apt-get install -y -q --no-install-recommends $$missing >/dev/null; } || \
+		{ echo "make deps: could not install:" $$missing >&2; exit 1; }; \
+	fi
+
+install: $(REL_BINS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/vpnd $(DESTDIR)$(SBINDIR)/vpnd
+	install -m 0755 $(BUILD)/vpnctl $(DESTDIR)$(SBINDIR)/vpnctl
+	install -m 0755 $(BUILD)/vpnc $(DESTDIR)$(BINDIR)/vpnc
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/vpnd $(DESTDIR)$(SYSCONFDIR)/vpnc
+	for f in vpnd vpnc; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/$$f/$$f.conf ] || \
+		install -m 0600 conf/$$f.conf $(DESTDIR)$(SYSCONFDIR)/$$f/$$f.conf; \
+	done
+	if [ -d contrib/systemd ] && ls contrib/systemd/*.service >/dev/null 2>&1; then \
+		install -d $(DESTDIR)$(UNITDIR); \
+		install -m 0644 contrib/systemd/*.service $(DESTDIR)$(UNITDIR)/; \
+	fi
+
+style:
+	clang-format --dry-run --Werror shared/*.[ch] vpnd/*.[ch] vpnc/*.[ch]
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Session index table: the 32-bit indices of PROTOCOL.md section 4 mapped to
+ * the handshake or keypair that owns them. Open addressing with linear
+ * probing and backward-shift deletion; sized once, never grows, so lookups
+ * on the packet path never allocate. Indices are chosen at random by the
+ * caller, which keeps probe sequences short. Pure.
+ */
+#ifndef VPN_INDEX_H
+#define VPN_INDEX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct index_slot {
+	uint32_t index;
+	void *value; /* NULL: empty */
+};
+
+struct index_table {
+	struct index_slot *slots;
+	uint32_t mask;
+	uint32_t count;
+	uint32_t max_count;
+};
+
+/* Allocates room for max_entries (load factor at most one half). */
+int index_table_init(struct index_table *t, uint32_t max_entries)
+	__attribute__((warn_unused_result));
+void index_table_free(struct index_table *t);
+
+/* False if `index` is taken or the table is full. value must not be NULL. */
+bool index_table_insert(struct index_table *t, uint32_t index, void *value)
+	__attribute__((warn_unused_result));
+void *index_table_lookup(const struct index_table *t, uint32_t index);
+/* Points an existing index at another value; false if absent. */
+bool index_table_replace(struct index_table *t, uint32_t index, void *value);
+/* False if absent. */
+bool index_table_remove(struct index_table *t, uint32_t index);
+bool index_table_full(const struct index_table *t);
+
+#endif

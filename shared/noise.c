@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Noise_IKpsk2 handshake and keypairs (PROTOCOL.md sections 4, 5 and 7),
+ * after WireGuard's noise.c and OpenBSD's wg_noise.c. Each step works on a
+ * copy of the handshake state and commits only when every check passed, so
+ * a bad message never disturbs a handshake in progress. Every secret on the
+ * stack is wiped at the single exit of its function.
+ */
+#include "noise.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "aead.h"
+#include "kdf.h"
+#include "keys.h"
+
+const char NOISE_CONSTRUCTION[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b";
+const char NOISE_IDENTIFIER[] = "vpnd/vpnc protocol v1";
+
+_Static_assert(sizeof(NOISE_CONSTRUCTION) - 1 == NOISE_CONSTRUCTION_LEN, "");
+_Static_assert(sizeof(NOISE_IDENTIFIER) - 1 == NOISE_IDENTIFIER_LEN, "");
+
+/* Initiations from one peer faster than this are a flood (WireGuard: 50/s). */
+#define INITIATION_MIN_INTERVAL_NS (NS_PER_S / 50)
+
+/* ---- symmetric state ------------------------------------------------------ */
+
+static void
+mix_hash(uint8_t h[NOISE_HASH_LEN], const uint8_t *data, size_t len)
+{
+	kdf_hash(h, h, NOISE_HASH_LEN, data, len);
+}
+
+/* C = KDF1(C, in) */
+static void
+mix_key(uint8_t ck[NOISE_HASH_LEN], const uint8_t *in, size_t len)
+{
+	kdf_derive(ck, NULL, NULL, ck, in, len);
+}
+
+/* (C, k) = KDF2(C, dh); k is cut to the AEAD key size. */
+static void
+mix_dh_result(uint8_t ck[NOISE_HASH_LEN], uint8_t key[NOISE_KEY_LEN],
+	      const uint8_t dh[NOISE_KEY_LEN])
+{
+	uint8_t t2[NOISE_HASH_LEN];
+
+	kdf_derive(ck, t2, NULL, ck, dh, NOISE_KEY_LEN);
+	if (key)
+		memcpy(key, t2, NOISE_KEY_LEN);
+	sodium_memzero(t2, sizeof(t2));
+}
+
+static bool
+mix_dh(uint8_t ck[NOISE_HASH_LEN], uint8_t key[NOISE_KEY_LEN],
+       const uint8_t priv[NOISE_KEY_LEN], const uint8_t pub[NOISE_KEY_LEN])
+{
+	uint8_t dh[NOISE_KEY_LEN];
+	bool ok = noise_dh(dh, priv, pub);
+
+	if (ok)
+		mix_dh_result(ck, key, dh);
+	sodium_memzero(dh, sizeof(dh));
+	return ok;
+}
+
+/* (C, t, k) = KDF3(C, Q); H = HASH(H || t) */
+static void
+mix_psk(uint8_t ck[NOISE_HASH_LEN], uint8_t h[NOISE_HASH_LEN],
+	uint8_t key[NOISE_KEY_LEN], const uint8_t psk[NOISE_KEY_LEN])
+{
+	uint8_t t[NOISE_HASH_LEN], k[NOISE_HASH_LEN];
+
+	kdf_derive(ck, t, k, ck, psk, NOISE_KEY_LEN);
+	mix_hash(h, t, sizeof(t));
+	memcpy(key, k, NOISE_KEY_LEN);
+	sodium_memzero(t, sizeof(t));
+	sodium_memzero(k, sizeof(k));
+}
+
+/* dst = AEAD(k, 0, src, H); H = HASH(H || dst) */
+static void
+encrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
+		 const uint8_t key[NOISE_KEY_LEN], uint8_t h[NOISE_HASH_LEN])
+{
+	aead_encrypt(dst, src, len, h, NOISE_HASH_LEN, 0, key);
+	mix_hash(h, dst, len + NOISE_TAG_LEN);
+}
+
+/* dst = open(k, 0, src, H); H = HASH(H || src). dst must not alias src. */
+static bool
+decrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len_with_tag,
+		 const uint8_t key[NOISE_KEY_LEN], uint8_t h[NOISE_HASH_LEN])
+{
+	if (!aead_decrypt(dst, src, len_with_tag, h, NOISE_HASH_LEN, 0, key))
+		return false;
+	mix_hash(h, src, len_with_tag);
+	return true;
+}
+
+bool
+noise_dh(uint8_t out[NOISE_KEY_LEN], const uint8_t priv[NOISE_KEY_LEN],
+	 const uint8_t pub[NOISE_KEY_LEN])
+{
+	/* libsodium refuses an all-zero shared point with -1. */
+	return crypto_scalarmult(out, priv, pub) == 0;
+}
+
+void
+noise_handshake_start(struct noise_handshake *hs, const uint8_t *prologue,
+		      size_t prologue_len,
+		      const uint8_t responder_public[NOISE_KEY_LEN])
+{
+	/* The name is shorter than HASHLEN: padded, not hashed. */
+	memset(hs->ck, 0, NOISE_HASH_LEN);
+	memcpy(hs->ck, NOISE_CONSTRUCTION, NOISE_CONSTRUCTION_LEN);
+	memcpy(hs->h, hs->ck, NOISE_HASH_LEN);
+	mix_hash(hs->h, prologue, prologue_len);
+	mix_hash(hs->h, responder_public, NOISE_KEY_LEN);
+}
+
+/* ---- message 1 ---------------------------------------------------------- */
+
+bool
+noise_msg1_write(struct noise_handshake *hs, const uint8_t e_priv[NOISE_KEY_LEN],
+		 const uint8_t s_priv[NOISE_KEY_LEN],
+		 const uint8_t s_pub[NOISE_KEY_LEN],
+		 const uint8_t rs[NOISE_KEY_LEN], const uint8_t *ss,
+		 const uint8_t *payload, size_t payload_len, uint8_t *out)
+{
+	uint8_t key[NOISE_KEY_LEN];
+	bool ok = false;
+
+	/* e */
+	memcpy(hs->e_priv, e_priv, NOISE_KEY_LEN);
+	if (!keys_public_from_private(hs->e_pub, hs->e_priv))
+		goto out;
+	memcpy(out, hs->e_pub, NOISE_KEY_LEN);
+	mix_hash(hs->h, hs->e_pub, NOISE_KEY_LEN);
+	mix_key(hs->ck, hs->e_pub, NOISE_KEY_LEN); /* psk modes mix e */
+
+	/* es */
+	if (!mix_dh(hs->ck, key, hs->e_priv, rs))
+		goto out;
+
+	/* s */
+	encrypt_and_hash(out + 32, s_pub, NOISE_KEY_LEN, key, hs->h);
+
+	/* ss */
+	if (ss)
+		mix_dh_result(hs->ck, key, ss);
+	else if (!mix_dh(hs->ck, key, s_priv, rs))
+		goto out;
+
+	/* payload */
+	encrypt_and_hash(out + 32 + 48, payload, payload_len, key, hs->h);
+	ok = true;
+out:
+	sodium_memzero(key, sizeof(key));
+	return ok;
+}
+
+bool
+noise_msg1_read_static(struct noise_handshake *hs,
+		       const uint8_t s_priv[NOISE_KEY_LEN], const uint8_t *msg,
+		       uint8_t initiator_public[NOISE_KEY_LEN])
+{
+	uint8_t key[NOISE_KEY_LEN];
+	bool ok = false;
+
+	/* e */
+	memcpy(hs->remote_e, msg, NOISE_KEY_LEN);
+	mix_hash(hs->h, hs->remote_e, NOISE_KEY_LEN);
+	mix_key(hs->ck, hs->remote_e, NOISE_KEY_LEN);
+
+	/* es */
+	if (!mix_dh(hs->ck, key, s_priv, hs->remote_e))
+		goto out;
+
+	/* s */
+	if (!decrypt_and_hash(initiator_public, msg + 32, NOISE_KEY_LEN +
+			      NOISE_TAG_LEN, key, hs->h))
+		goto out;
+	ok = true;
+out:
+	sodium_memzero(key, sizeof(key));
+	return ok;
+}
+
+bool
+noise_msg1_read_payload(struct noise_handshake *hs,
+			const uint8_t ss[NOISE_KEY_LEN], const uint8_t *msg,
+			size_t msg_len, uint8_t *payload)
+{
+	uint8_t key[NOISE_KEY_LEN];
+	bool ok = false;
+
+	if (msg_len < NOISE_MSG1_LEN(0))
+		goto out;
+	/* ss */
+	mix_dh_result(hs->ck, key, ss);
+
+	/* payload */
+	ok = decrypt_and_hash(payload, msg + 32 + 48, msg_len - 32 - 48, key,
+			      hs->h);
+out:
+	sodium_memzero(key, sizeof(key));
+	return ok;
+}
+
+/* ---- message 2 ---------------------------------------------------------- */
+
+bool
+noise_msg2_write(struct noise_handshake *hs, const uint8_t e_priv[NOISE_KEY_LEN],
+		 const uint8_t initiator_public[NOISE_KEY_LEN],
+		 const uint8_t psk[NOISE_KEY_LEN], const uint8_t *payload,
+		 size_t payload_len, uint8_t *out)
+{
+	uint8_t key[NOISE_KEY_LEN];
+	bool ok = false;
+
+	/* e */
+	memcpy(hs->e_priv, e_priv, NOISE_KEY_LEN);
+	if (!keys_public_from_private(hs->e_pub, hs->e_priv))
+		goto out;
+	memcpy(out, hs->e_pub, NOISE_KEY_LEN);
+	mix_hash(hs->h, hs->e_pub, NOISE_KEY_LEN);
+	mix_key(hs->ck, hs->e_pub, NOISE_KEY_LEN);
+
+	/* ee */
+	if (!mix_dh(hs->ck, NULL, hs->e_priv, hs->remote_e))
+		goto out;
+
+	/* se */
+	if (!mix_dh(hs->ck, NULL, hs->e_priv, initiator_public))
+		goto out;
+
+	/* psk */
+	mix_psk(hs->ck, hs->h, key, psk);
+
+	/* payload */
+	encrypt_and_hash(out + 32, payload, payload_len, key, hs->h);
+	ok = true;
+out:
+	sodium_memzero(key, sizeof(key));
+	return ok;
+}
+
+bool
+noise_msg2_read(struct noise_handshake *hs, const uint8_t s_priv[NOISE_KEY_LEN],
+		const uint8_t psk[NOISE_KEY_LEN], const uint8_t *msg,
+		size_t msg_len, uint8_t *payload)
+{
+	uint8_t key[NOISE_KEY_LEN];
+	bool ok = false;
+
+	if (msg_len < NOISE_MSG2_LEN(0))
+		goto out;
+	/* e */
+	memcpy(hs->remote_e, msg, NOISE_KEY_LEN);
+	mix_hash(hs->h, hs->remote_e, NOISE_KEY_LEN);
+	mix_key(hs->ck, hs->remote_e, NOISE_KEY_LEN);
+
+	/* ee */
+	if (!mix_dh(hs->ck, NULL, hs->e_priv, hs->remote_e))
+		goto out;
+
+	/* se */
+	if (!mix_dh(hs->ck, NULL, s_priv, hs->remote_e))
+		goto out;
+
+	/* psk */
+	mix_psk(hs->ck, hs->h, key, psk);
+
+	/* payload */
+	ok = decrypt_and_hash(payload, msg + 32, msg_len - 32, key, hs->h);
+out:
+	sodium_memzero(key, sizeof(key));
+	return ok;
+}
+
+void
+noise_split(const struct noise_handshake *hs, uint8_t t1[NOISE_KEY_LEN],
+	    uint8_t t2[NOISE_KEY_LEN])
+{
+	uint8_t a[NOISE_HASH_LEN], b[NOISE_HASH_LEN];
+
+	kdf_derive(a, b, NULL, hs->ck, NULL, 0);
+	memcpy(t1, a, NOISE_KEY_LEN);
+	memcpy(t2, b, NOISE_KEY_LEN);
+	sodium_memzero(a, sizeof(a));
+	sodium_memzero(b, sizeof(b));
+}
+
+/* ---- local identity and peers --------------------------------------------- */
+
+void
+noise_local_init(struct noise_local *l, const struct noise_host *host,
+		 const struct protocol_times *pt, struct index_table *indices,
+		 struct tstamp_table *stamps)
+{
+	memset(l, 0, sizeof(*l));
+	l->host = host;
+	l->pt = pt;
+	l->indices = indices;
+	l->stamps = stamps;
+}
+
+bool
+noise_local_set_private(struct noise_local *l, const uint8_t priv[NOISE_KEY_LEN])
+{
+	uint8_t pub[NOISE_KEY_LEN];
+
+	if (!keys_public_from_private(pub, priv))
+		return false;
+	memcpy(l->static_private, priv, NOISE_KEY_LEN);
+	memcpy(l->static_public, pub, NOISE_KEY_LEN);
+	l->has_identity = true;
+	return true;
+}
+
+void
+noise_local_wipe(struct noise_local *l)
+{
+	sodium_memzero(l->static_private, NOISE_KEY_LEN);
+	l->has_identity = false;
+}
+
+bool
+noise_peer_init(struct noise_peer *p, struct noise_local *l,
+		const uint8_t remote_public[NOISE_KEY_LEN], const uint8_t *psk,
+		void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->local = l;
+	p->arg = arg;
+	memcpy(p->remote_static, remote_public, NOISE_KEY_LEN);
+	if (psk)
+		memcpy(p->psk, psk, NOISE_KEY_LEN);
+	return noise_dh(p->ss, l->static_private, remote_public);
+}
+
+static void
+keypair_drop(struct noise_local *l, struct noise_keypair *kp)
+{
+	if (!kp || !kp->is_valid)
+		return;
+	index_table_remove(l->indices, kp->entry.local);
+	sodium_memzero(kp, sizeof(*kp));
+}
+
+static void
+handshake_drop(struct noise_peer *p)
+{
+	if (p->hs.state == NOISE_HS_CREATED_INITIATION)
+		index_table_remove(p->local->indices, p->hs.entry.local);
+	sodium_memzero(&p->hs, sizeof(p->hs));
+}
+
+void
+noise_peer_clear_keypairs(struct noise_peer *p)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		keypair_drop(p->local, &p->slots[i]);
+	p->current = p->previous = p->next = NULL;
+}
+
+void
+noise_peer_clear_handshake(struct noise_peer *p)
+{
+	handshake_drop(p);
+}
+
+void
+noise_peer_clear(struct noise_peer *p)
+{
+	handshake_drop(p);
+	noise_peer_clear_keypairs(p);
+}
+
+void
+noise_peer_wipe(struct noise_peer *p)
+{
+	noise_peer_clear(p);
+	sodium_memzero(p, sizeof(*p));
+}
+
+/* A fresh random index registered for `entry`. */
+static bool
+index_register(struct noise_local *l, struct noise_index *entry)
+{
+	uint32_t idx;
+	int tries;
+
+	if (index_table_full(l->indices))
+		return false;
+	for (tries = 0; tries < 64; tries++) {
+		l->host->random(l->host->arg, (uint8_t *)&idx, sizeof(idx));
+		if (index_table_insert(l->indices, idx, entry)) {
+			entry->local = idx;
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct noise_keypair *
+free_slot(struct noise_peer *p)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!p->slots[i].is_valid)
+			return &p->slots[i];
+	return NULL;
+}
+
+/*
+ * Rotation as WireGuard's add_new_keypair: an initiator's keypair is usable
+ * at once and becomes current; a responder's waits in `next` until the
+ * initiator proves it has it. The keypair takes over the handshake's index.
+ */
+static void
+keypair_install(struct noise_peer *p, const struct noise_keypair *kp)
+{
+	struct noise_local *l = p->local;
+	struct noise_keypair *slot;
+
+	if (kp->is_initiator) {
+		if (p->next) {
+			p->previous = p->next;
+			p->next = NULL;
+			keypair_drop(l, p->current);
+		} else {
+			keypair_drop(l, p->previous);
+			p->previous = p->current;
+		}
+		slot = free_slot(p);
+		memcpy(slot, kp, sizeof(*slot));
+		p->current = slot;
+	} else {
+		keypair_drop(l, p->next);
+		keypair_drop(l, p->previous);
+		p->previous = NULL;
+		slot = free_slot(p);
+		memcpy(slot, kp, sizeof(*slot));
+		p->next = slot;
+	}
+	slot->entry.peer = p;
+	slot->entry.kind = NOISE_INDEX_KEYPAIR;
+	index_table_replace(l->indices, slot->entry.local, &slot->entry);
+}
+
+static void
+keypair_derive(struct noise_peer *p, const struct noise_handshake *hs,
+	       bool is_initiator, uint32_t local_index, uint64_t now_ns)
+{
+	struct noise_keypair kp;
+
+	memset(&kp, 0, sizeof(kp));
+	if (is_initiator)
+		noise_split(hs, kp.send_key, kp.recv_key);
+	else
+		noise_split(hs, kp.recv_key, kp.send_key);
+	kp.entry.local = local_index;
+	kp.remote_index = hs->remote_index;
+	kp.birth_ns = now_ns;
+	kp.is_initiator = is_initiator;
+	kp.is_valid = true;
+	replay_init(&kp.replay);
+	keypair_install(p, &kp);
+	sodium_memzero(&kp, sizeof(kp));
+}
+
+/* ---- the protocol's messages 1 and 2 ------------------------------------- */
+
+static void
+random_private(struct noise_local *l, uint8_t priv[NOISE_KEY_LEN])
+{
+	l->host->random(l->host->arg, priv, NOISE_KEY_LEN);
+	keys_clamp(priv);
+}
+
+enum noise_hs_result
+noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
+			struct wire_initiation *out)
+{
+	struct noise_local *l = p->local;
+	struct noise_handshake hs;
+	uint8_t e_priv[NOISE_KEY_LEN], stamp[TAI64N_LEN];
+	enum noise_hs_result ret = NOISE_HS_INVALID;
+
+	(void)now_ns;
+	memset(&hs, 0, sizeof(hs));
+	if (!l->has_identity)
+		goto out;
+	handshake_drop(p);
+
+	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
+			      NOISE_IDENTIFIER_LEN, p->remote_static);
+	random_private(l, e_priv);
+	tai64n_encode(stamp, wall_ns);
+	if (!noise_msg1_write(&hs, e_priv, l->static_private, l->static_public,
+			      p->remote_static, p->ss, stamp, sizeof(stamp),
+			      out->ephemeral))
+		goto out;
+
+	hs.entry.peer = p;
+	hs.entry.kind = NOISE_INDEX_HANDSHAKE;
+	if (!index_register(l, &p->hs.entry)) {
+		ret = NOISE_HS_NO_INDEX;
+		goto out;
+	}
+	hs.entry.local = p->hs.entry.local;
+	hs.state = NOISE_HS_CREATED_INITIATION;
+	memcpy(&p->hs, &hs, sizeof(hs));
+
+	wire_header_set(out->header, WIRE_INITIATION);
+	wire_put_le32(out->sender_index, hs.entry.local);
+	memset(out->mac1, 0, sizeof(out->mac1));
+	memset(out->mac2, 0, sizeof(out->mac2));
+	ret = NOISE_HS_OK;
+out:
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(e_priv, sizeof(e_priv));
+	return ret;
+}
+
+enum noise_hs_result
+noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
+			 const struct wire_initiation *in,
+			 struct noise_peer **peer_out)
+{
+	struct noise_handshake hs;
+	struct noise_peer *p = NULL;
+	uint8_t s[NOISE_KEY_LEN], stamp[TAI64N_LEN];
+	enum noise_hs_result ret = NOISE_HS_INVALID;
+
+	*peer_out = NULL;
+	if (!l->has_identity)
+		goto out;
+	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
+			      NOISE_IDENTIFIER_LEN, l->static_public);
+
+	/* e, es, s */
+	if (!noise_msg1_read_static(&hs, l->static_private, in->ephemeral, s))
+		goto out;
+	p = l->host->peer_by_key(l->host->arg, s);
+	if (!p) {
+		ret = NOISE_HS_UNKNOWN_PEER;
+		goto out;
+	}
+	/* ss, timestamp */
+	if (!noise_msg1_read_payload(&hs, p->ss, in->ephemeral,
+				     NOISE_MSG1_LEN(TAI64N_LEN), stamp))
+		goto out;
+	if (!tstamp_is_newer(l->stamps, s, stamp)) {
+		ret = NOISE_HS_REPLAY;
+		goto out;
+	}
+	if (p->has_consumed_initiation &&
+	    now_ns - p->last_initiation_consumed_ns < INITIATION_MIN_INTERVAL_NS) {
+		ret = NOISE_HS_FLOOD;
+		goto out;
+	}
+
+	tstamp_record(l->stamps, s, stamp, now_ns);
+	p->last_initiation_consumed_ns = now_ns;
+	p->has_consumed_initiation = true;
+	handshake_drop(p);
+	hs.remote_index = wire_get_le32(in->sender_index);
+	hs.state = NOISE_HS_CONSUMED_INITIATION;
+	hs.entry.peer = p;
+	memcpy(&p->hs, &hs, sizeof(hs));
+	*peer_out = p;
+	ret = NOISE_HS_OK;
+out:
+	if (ret != NOISE_HS_OK && ret != NOISE_HS_INVALID && p)
+		*peer_out = p;
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(s, sizeof(s));
+	return ret;
+}
+
+enum noise_hs_result
+noise_response_create(struct noise_peer *p, uint64_t now_ns,
+		      struct wire_response *out)
+{
+	struct noise_local *l = p->local;
+	struct noise_handshake hs;
+	struct noise_index *entry = &p->hs.entry;
+	uint8_t e_priv[NOISE_KEY_LEN];
+	enum noise_hs_result ret = NOISE_HS_INVALID;
+
+	memcpy(&hs, &p->hs, sizeof(hs));
+	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
+		goto out;
+
+	random_private(l, e_priv);
+	/* e, ee, se, psk, {} */
+	if (!noise_msg2_write(&hs, e_priv, p->remote_static, p->psk, NULL, 0,
+			      out->ephemeral))
+		goto out;
+
+	/* The index goes straight to the keypair: the handshake ends here. */
+	entry->peer = p;
+	entry->kind = NOISE_INDEX_KEYPAIR;
+	if (!index_register(l, entry)) {
+		ret = NOISE_HS_NO_INDEX;
+		goto out;
+	}
+	wire_header_set(out->header, WIRE_RESPONSE);
+	wire_put_le32(out->sender_index, entry->local);
+	wire_put_le32(out->receiver_index, hs.remote_index);
+	memset(out->mac1, 0, sizeof(out->mac1));
+	memset(out->mac2, 0, sizeof(out->mac2));
+
+	keypair_derive(p, &hs, false, entry->local, now_ns);
+	sodium_memzero(&p->hs, sizeof(p->hs));
+	ret = NOISE_HS_OK;
+out:
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(e_priv, sizeof(e_priv));
+	return ret;
+}
+
+static struct noise_peer *
+handshake_owner(struct noise_local *l, uint32_t index)
+{
+	struct noise_index *entry = index_table_lookup(l->indices, index);
+
+	if (!entry || entry->kind != NOISE_INDEX_HANDSHAKE)
+		return NULL;
+	if (entry->peer->hs.state != NOISE_HS_CREATED_INITIATION)
+		return NULL;
+	return entry->peer;
+}
+
+struct noise_peer *
+noise_peer_by_handshake_index(struct noise_local *l, uint32_t index)
+{
+	return handshake_owner(l, index);
+}
+
+enum noise_hs_result
+noise_response_consume(struct noise_local *l, uint64_t now_ns,
+		       const struct wire_response *in,
+		       struct noise_peer **peer_out)
+{
+	struct noise_handshake hs;
+	struct noise_peer *p;
+	uint32_t local_index;
+	enum noise_hs_result ret = NOISE_HS_INVALID;
+
+	*peer_out = NULL;
+	memset(&hs, 0, sizeof(hs));
+	if (!l->has_identity)
+		goto out;
+	p = handshake_owner(l, wire_get_le32(in->receiver_index));
+	if (!p)
+		goto out;
+	memcpy(&hs, &p->hs, sizeof(hs));
+
+	/* e, ee, se, psk, {} */
+	if (!noise_msg2_read(&hs, l->static_private, p->psk, in->ephemeral,
+			     NOISE_MSG2_LEN(0), NULL))
+		goto out;
+
+	local_index = p->hs.entry.local;
+	hs.remote_index = wire_get_le32(in->sender_index);
+	/* The index moves to the keypair, so the handshake no longer owns it. */
+	sodium_memzero(&p->hs, sizeof(p->hs));
+	keypair_derive(p, &hs, true, local_index, now_ns);
+	*peer_out = p;
+	ret = NOISE_HS_OK;
+out:
+	sodium_memzero(&hs, sizeof(hs));
+	return ret;
+}
+
+/* ---- transport ------------------------------------------------------------ */
+
+static bool
+keypair_usable(const struct noise_local *l, const struct noise_keypair *kp,
+	       uint64_t now_ns)
+{
+	return kp && kp->is_valid &&
+	       now_ns - kp->birth_ns < l->pt->reject_after_ns &&
+	       kp->send_counter < REJECT_AFTER_MESSAGES;
+}
+
+bool
+noise_peer_can_send(const struct noise_peer *p, uint64_t now_ns)
+{
+	return keypair_usable(p->local, p->current, now_ns);
+}
+
+uint64_t
+noise_peer_current_birth(const struct noise_peer *p)
+{
+	return p->current && p->current->is_valid ? p->current->birth_ns : 0;
+}
+
+enum noise_tx
+noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
+	      size_t plain_len, size_t mtu, size_t *msg_len)
+{
+	struct noise_keypair *kp = p->current;
+	struct wire_data_header *hdr = (struct wire_data_header *)msg;
+	uint8_t *plain = msg + WIRE_DATA_HEADER_LEN;
+	uint64_t counter;
+	size_t padded;
+
+	if (!keypair_usable(p->local, kp, now_ns))
+		return NOISE_TX_NO_KEY;
+	counter = kp->send_counter++;
+	padded = wire_padded_len(plain_len, mtu);
+	memset(plain + plain_len, 0, padded - plain_len);
+	wire_header_set(hdr->header, WIRE_DATA);
+	wire_put_le32(hdr->receiver_index, kp->remote_index);
+	wire_put_le64(hdr->counter, counter);
+	aead_encrypt(plain, plain, padded, NULL, 0, counter, kp->send_key);
+	*msg_len = WIRE_DATA_HEADER_LEN + padded + NOISE_TAG_LEN;
+
+	/* keep_key_fresh, send side */
+	if (kp->send_counter > REKEY_AFTER_MESSAGES ||
+	    (kp->is_initiator &&
+	     now_ns - kp->birth_ns >= p->local->pt->rekey_after_ns))
+		return NOISE_TX_OK_REKEY;
+	return NOISE_TX_OK;
+}
+
+static void
+keypair_confirm(struct noise_peer *p)
+{
+	struct noise_keypair *old_previous = p->previous;
+
+	p->previous = p->current;
+	p->current = p->next;
+	p->next = NULL;
+	keypair_drop(p->local, old_previous);
+}
+
+enum noise_rx
+noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
+	      struct noise_peer **peer_out, size_t *plain_len)
+{
+	const struct wire_data_header *hdr = (const struct wire_data_header *)msg;
+	const struct protocol_times *pt = l->pt;
+	struct noise_index *entry;
+	struct noise_keypair *kp;
+	struct noise_peer *p;
+	uint64_t counter;
+
+	*peer_out = NULL;
+	*plain_len = 0;
+	if (len < WIRE_DATA_MIN_LEN)
+		return NOISE_RX_INVALID;
+	entry = index_table_lookup(l->indices,
+				   wire_get_le32(hdr->receiver_index));
+	if (!entry || entry->kind != NOISE_INDEX_KEYPAIR)
+		return NOISE_RX_INVALID;
+	kp = (struct noise_keypair *)((uint8_t *)entry -
+				      offsetof(struct noise_keypair, entry));
+	p = entry->peer;
+	counter = wire_get_le64(hdr->counter);
+	if (!kp->is_valid || now_ns - kp->birth_ns >= pt->reject_after_ns ||
+	    counter >= REJECT_AFTER_MESSAGES)
+		return NOISE_RX_INVALID;
+
+	/* Authenticate first: only a genuine packet may move the window. */
+	if (!aead_decrypt(msg + WIRE_DATA_HEADER_LEN, msg + WIRE_DATA_HEADER_LEN,
+			  len - WIRE_DATA_HEADER_LEN, NULL, 0, counter,
+			  kp->recv_key))
+		return NOISE_RX_INVALID;
+	if (!replay_check(&kp->replay, counter))
+		return NOISE_RX_REPLAY;
+
+	*peer_out = p;
+	*plain_len = len - WIRE_DATA_HEADER_LEN - NOISE_TAG_LEN;
+	if (kp == p->next) {
+		keypair_confirm(p);
+		return NOISE_RX_CONFIRMED;
+	}
+	/* keep_key_fresh, receive side: once per keypair */
+	if (kp->is_initiator && !kp->rekey_signalled &&
+	    now_ns - kp->birth_ns >= pt->reject_after_ns - pt->keepalive_ns -
+					     pt->rekey_timeout_ns) {
+		kp->rekey_signalled = true;
+		return NOISE_RX_OK_REKEY;
+	}
+	return NOISE_RX_OK;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sliding replay window of PROTOCOL.md section 5 (RFC 6479 bitmap).
+ * Pure, fixed size, no allocation.
+ */
+#ifndef VPN_REPLAY_H
+#define VPN_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REPLAY_WORD_BITS 64
+#define REPLAY_WORDS 128 /* a power of two */
+#define REPLAY_BITS_TOTAL (REPLAY_WORDS * REPLAY_WORD_BITS)
+/* Counters this far behind the greatest one seen are still accepted once. */
+#define REPLAY_WINDOW_SIZE (REPLAY_BITS_TOTAL - REPLAY_WORD_BITS)
+
+struct replay_window {
+	uint64_t greatest; /* greatest counter accepted, plus one; 0: none */
+	uint64_t bitmap[REPLAY_WORDS];
+};
+
+void replay_init(struct replay_window *w);
+
+/*
+ * Accepts `counter` at most once: true if it is new, inside the window and
+ * below REJECT_AFTER_MESSAGES, and marks it seen. Call only after the
+ * packet authenticated, so forgeries cannot move the window.
+ */
+bool replay_check(struct replay_window *w, uint64_t counter)
+	__attribute__((warn_unused_result));
+
+#endif
