@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TUN device: open (IFF_TUN | IFF_NO_PI, non-blocking, close-on-exec),
+ * read and write whole IP packets. The device disappears with its last fd,
+ * and its addresses and routes with it, so closing is the whole cleanup.
+ */
+#ifndef VPN_TUN_H
+#define VPN_TUN_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Opens or creates the TUN device `name` (may hold one "%d" for the kernel
+ * to number). The kernel's name goes into ifname_out. 0 or -errno.
+ */
+int tun_open(const char *name, char ifname_out[IFNAMSIZ], int *fd_out)
+	__attribute__((warn_unused_result));
+
+/* One packet into buf; -EAGAIN when none is waiting, else -errno. */
+ssize_t tun_read(int fd, uint8_t *buf, size_t cap);
+
+/* One packet; len bytes or -errno (-EAGAIN if the queue is full). */
+ssize_t tun_write(int fd, const uint8_t *buf, size_t len);
+
+void tun_close(int fd);
+
+#endif

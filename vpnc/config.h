@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vpnc.conf: the libconfuse schema and its checked result.
+ */
+#ifndef VPNC_CONFIG_H
+#define VPNC_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keys.h"
+
+#define VPNC_DEFAULT_CONFIG "/etc/vpnc/vpnc.conf"
+#define VPNC_HOST_LEN 255
+
+enum vpnc_dns_mode {
+	VPNC_DNS_AUTO,       /* resolvconf if installed, else only log */
+	VPNC_DNS_RESOLVCONF, /* resolvconf -a/-d, fail loudly without it */
+	VPNC_DNS_NONE,       /* never touch the resolver */
+};
+
+struct vpnc_config {
+	char path[PATH_MAX];
+	char server_host[VPNC_HOST_LEN + 1]; /* server = "vpn.example.com:51900" */
+	uint16_t server_port;                /* port part, default 51900;
+					      * "[2001:db8::1]:51900" for v6 */
+	uint8_t server_public_key[KEY_LEN];  /* server-public-key (required) */
+	char private_key_file[PATH_MAX];     /* private-key-file (required) */
+	uint8_t private_key[KEY_LEN];
+	uint8_t public_key[KEY_LEN];
+	bool has_psk;
+	char psk_file[PATH_MAX];             /* preshared-key-file (optional) */
+	uint8_t psk[KEY_LEN];
+	char user[65];                       /* user (required, 1-64 bytes) */
+	char interface[IFNAMSIZ];            /* interface = "vpn0" */
+	enum vpnc_dns_mode dns_mode;         /* dns = "auto" */
+	uint32_t reconnect_max_s;            /* reconnect-max-backoff = "1m" */
+	bool log_syslog;                     /* log = "stderr" */
+	int log_level;                       /* log-level = "info" */
+	unsigned int test_timer_divisor;     /* test-timer-divisor = 1 */
+};
+
+void vpnc_config_defaults(struct vpnc_config *c);
+/* As vpnd_config_load(): prints file:line: option: value: problem. */
+bool vpnc_config_load(struct vpnc_config *c, const char *path);
+void vpnc_config_wipe(struct vpnc_config *c);
+
+#endif

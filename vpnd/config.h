@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vpnd.conf: the libconfuse schema and its checked result. Nothing else in
+ * vpnd sees libconfuse; everything reads struct vpnd_config.
+ */
+#ifndef VPND_CONFIG_H
+#define VPND_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "prefix.h"
+
+#define VPND_DEFAULT_CONFIG "/etc/vpnd/vpnd.conf"
+#define VPND_DEFAULT_PORT 51900
+#define VPND_MAX_ROUTES 64
+#define VPND_MAX_DNS 8
+#define VPND_MAX_DNS_SEARCH 8
+#define VPND_DNS_SEARCH_LEN 254
+
+struct vpnd_config {
+	char path[PATH_MAX];              /* the file this came from */
+
+	/* Restart-only: the device, the socket, the identity. */
+	char interface[IFNAMSIZ];         /* interface = "vpn0" */
+	uint16_t listen_port;             /* listen-port = 51900 */
+	char private_key_file[PATH_MAX];  /* private-key-file (required) */
+	uint8_t private_key[KEY_LEN];     /* loaded from it */
+	uint8_t public_key[KEY_LEN];
+	bool has_psk;
+	char psk_file[PATH_MAX];          /* preshared-key-file (optional) */
+	uint8_t psk[KEY_LEN];
+	uint16_t mtu;                     /* mtu = 1420 (1280-9000) */
+	bool has_pool4;
+	struct prefix pool4;              /* address-pool4 = "10.99.0.0/24" */
+	bool has_pool6;
+	struct prefix pool6;              /* address-pool6 = "fd00:99::/64" */
+	char user_db[PATH_MAX];           /* user-db = "/var/lib/vpnd/users.db" */
+	char control_socket[PATH_MAX];    /* control-socket = "/run/vpnd.sock" */
+	unsigned int max_peers;           /* max-peers = 1024 */
+	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */
+
+	/* Pushed to clients on login. */
+	struct prefix routes[VPND_MAX_ROUTES]; /* routes = {"10.20.0.0/24"} */
+	unsigned int n_routes;
+	struct prefix dns[VPND_MAX_DNS];  /* dns = {"10.20.0.53"}: host prefixes */
+	unsigned int n_dns;
+	char dns_search[VPND_MAX_DNS_SEARCH][VPND_DNS_SEARCH_LEN + 1];
+	unsigned int n_dns_search;        /* dns-search = {"corp.example"} */
+	uint16_t keepalive_s;             /* keepalive = 25 (0: off) */
+
+	/* Login policy. */
+	uint32_t session_lifetime_s;      /* session-lifetime = "12h" */
+	unsigned int totp_window;         /* totp-window = 1 (0-10 steps) */
+	unsigned int lockout_failures;    /* lockout-failures = 5 */
+	uint32_t lockout_time_s;          /* lockout-time = "1m": first lock */
+	uint32_t lockout_max_time_s;      /* lockout-max-time = "15m" */
+	uint32_t failure_delay_ms;        /* failure-delay = "1s" */
+	unsigned int auth_queue;          /* auth-queue = 64: checks in flight */
+	char totp_issuer[64];             /* totp-issuer = "vpnd" (vpnctl) */
+
+	/* Load. */
+	unsigned int handshake_rate;      /* handshake-rate = 1000 a second,
+					   * past which cookies are required */
+
+	/* Logging. */
+	bool log_syslog;                  /* log = "stderr" | "syslog" */
+	int log_level;                    /* log-level = "info": syslog level */
+
+	/* Tests only: every protocol timer divided by this (>= 1). */
+	unsigned int test_timer_divisor;  /* test-timer-divisor = 1 */
+};
+
+/* Defaults, as documented in conf/vpnd.conf. */
+void vpnd_config_defaults(struct vpnd_config *c);
+
+/*
+ * Parses `path` into `c` (over the defaults), loads the key files and runs
+ * vpnd_config_check(). Every problem is printed on stderr as
+ * "file:line: option: value: what is wrong". Returns true if usable.
+ */
+bool vpnd_config_load(struct vpnd_config *c, const char *path);
+
+/*
+ * For vpnctl: parses and checks like vpnd_config_load() but reads no key
+ * file (an admin enrolling users needs the store path, not the key).
+ */
+bool vpnd_config_load_admin(struct vpnd_config *c, const char *path);
+
+/* Cross-field rules (pool vs routes, ranges); prints as above. */
+bool vpnd_config_check(const struct vpnd_config *c);
+
+/* Wipes the secrets in `c`. */
+void vpnd_config_wipe(struct vpnd_config *c);
+
+#endif
