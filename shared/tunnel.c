@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-peer protocol engine (see tunnel.h), after WireGuard's send.c,
+ * receive.c and timers.c. Every datagram is checked in the order the
+ * protocol requires: length and header, then mac1 before any DH, then the
+ * cookie rule under load, then Noise; transport data is authenticated
+ * before the replay window or the peer's endpoint moves.
+ */
+#include "tunnel.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEER_OF(np) ((struct tunnel_peer *)(np)->arg)
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void
+noise_random(void *arg, uint8_t *buf, size_t len)
+{
+	struct tunnel *t = arg;
+
+	t->ops->random(t->arg, buf, len);
+}
+
+static struct noise_peer *
+noise_peer_by_key(void *arg, const uint8_t pub[32])
+{
+	struct tunnel *t = arg;
+	struct tunnel_peer *p = t->ops->peer_by_key(t->arg, pub);
+
+	return p ? &p->noise : NULL;
+}
+
+int
+tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
+	    const struct protocol_times *pt, const uint8_t priv[32],
+	    uint32_t max_peers, size_t mtu, uint32_t handshake_rate)
+{
+	uint8_t hash_key[TSTAMP_HASH_KEY_LEN];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->ops = ops;
+	t->arg = arg;
+	t->pt = *pt;
+	t->mtu = mtu;
+	t->handshake_rate = handshake_rate;
+	t->load_tokens = handshake_rate;
+	t->noise_host.arg = t;
+	t->noise_host.random = noise_random;
+	t->noise_host.peer_by_key = noise_peer_by_key;
+
+	/* A peer holds at most a handshake and three keypairs. */
+	ret = index_table_init(&t->indices, max_peers * 4);
+	if (ret < 0)
+		return ret;
+	ops->random(arg, hash_key, sizeof(hash_key));
+	ret = tstamp_table_init(&t->stamps, max_peers * 4, hash_key);
+	if (ret < 0)
+		goto err_indices;
+	t->scratch = malloc(TUNNEL_BUF_LEN(mtu));
+	if (!t->scratch) {
+		ret = -ENOMEM;
+		goto err_stamps;
+	}
+	noise_local_init(&t->local, &t->noise_host, &t->pt, &t->indices,
+			 &t->stamps);
+	if (!noise_local_set_private(&t->local, priv)) {
+		ret = -EINVAL;
+		goto err_scratch;
+	}
+	cookie_checker_init(&t->checker, t->local.static_public, &t->pt,
+			    ops->random, arg);
+	return 0;
+err_scratch:
+	free(t->scratch);
+err_stamps:
+	tstamp_table_free(&t->stamps);
+err_indices:
+	index_table_free(&t->indices);
+	return ret;
+}
+
+void
+tunnel_free(struct tunnel *t)
+{
+	noise_local_wipe(&t->local);
+	cookie_checker_wipe(&t->checker);
+	free(t->scratch);
+	t->scratch = NULL;
+	tstamp_table_free(&t->stamps);
+	index_table_free(&t->indices);
+}
+
+int
+tunnel_peer_init(struct tunnel *t, struct tunnel_peer *p,
+		 const uint8_t pub[32], const uint8_t *psk,
+		 unsigned int staged_cap, void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->tunnel = t;
+	p->arg = arg;
+	if (!noise_peer_init(&p->noise, &t->local, pub, psk, p))
+		return -EINVAL;
+	timers_init(&p->timers, &t->pt);
+	cookie_maker_init(&p->cookie, pub, &t->pt);
+	if (staged_cap) {
+		p->staged = malloc((size_t)staged_cap * t->mtu);
+		p->staged_len = calloc(staged_cap, sizeof(*p->staged_len));
+		if (!p->staged || !p->staged_len) {
+			free(p->staged);
+			free(p->staged_len);
+			noise_peer_wipe(&p->noise);
+			return -ENOMEM;
+		}
+		p->staged_cap = staged_cap;
+	}
+	return 0;
+}
+
+static void
+staged_clear(struct tunnel_peer *p)
+{
+	if (p->staged)
+		sodium_memzero(p->staged, (size_t)p->staged_cap *
+						  p->tunnel->mtu);
+	p->staged_head = p->staged_count = 0;
+}
+
+void
+tunnel_peer_free(struct tunnel_peer *p)
+{
+	staged_clear(p);
+	free(p->staged);
+	free(p->staged_len);
+	noise_peer_wipe(&p->noise);
+	cookie_maker_wipe(&p->cookie);
+	sodium_memzero(p, sizeof(*p));
+}
+
+void
+tunnel_peer_reset(struct tunnel_peer *p)
+{
+	noise_peer_clear(&p->noise);
+	staged_clear(p);
+	timers_stop(&p->timers);
+}
+
+void
+tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct endpoint *ep)
+{
+	p->endpoint = *ep;
+	p->has_endpoint = true;
+}
+
+void
+tunnel_peer_set_keepalive(struct tunnel_peer *p, uint64_t now_ns,
+			  unsigned int interval_s)
+{
+	timers_set_persistent_keepalive(&p->timers, now_ns, interval_s);
+}
+
+uint64_t
+tunnel_peer_deadline(const struct tunnel_peer *p)
+{
+	return timers_next_deadline(&p->timers);
+}
+
+bool
+tunnel_peer_has_session(const struct tunnel_peer *p, uint64_t now_ns)
+{
+	return noise_peer_can_send(&p->noise, now_ns);
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static void
+sent_authenticated(struct tunnel_peer *p, size_t len, bool is_data,
+		   uint64_t now_ns)
+{
+	if (is_data)
+		timers_data_sent(&p->timers, now_ns);
+	timers_any_authenticated_packet_sent(&p->timers, now_ns);
+	timers_any_authenticated_packet_traversal(&p->timers, now_ns);
+	p->tx_bytes += len;
+}
+
+void
+tunnel_initiate(struct tunnel *t, struct tunnel_peer *p, uint64_t now_ns,
+		uint64_t wall_ns)
+{
+	struct wire_initiation msg;
+	uint32_t jitter;
+
+	if (!p->can_initiate || !p->has_endpoint ||
+	    !timers_may_initiate(&p->timers, now_ns))
+		return;
+	if (noise_initiation_create(&p->noise, now_ns, wall_ns, &msg) !=
+	    NOISE_HS_OK)
+		return;
+	cookie_maker_add_macs(&p->cookie, (uint8_t *)&msg, sizeof(msg), now_ns);
+	t->ops->send(t->arg, &p->endpoint, (const uint8_t *)&msg, sizeof(msg));
+	t->ops->random(t->arg, (uint8_t *)&jitter, sizeof(jitter));
+	timers_handshake_initiated(&p->timers, now_ns,
+				   t->pt.rekey_jitter_max_ns ?
+					   jitter % t->pt.rekey_jitter_max_ns : 0);
+	timers_any_authenticated_packet_sent(&p->timers, now_ns);
+	timers_any_authenticated_packet_traversal(&p->timers, now_ns);
+}
+
+static void
+stage(struct tunnel *t, struct tunnel_peer *p, const uint8_t *plain,
+      size_t len)
+{
+	unsigned int slot;
+
+	if (!p->staged_cap || len > t->mtu) {
+		t->stats.staged_dropped++;
+		return;
+	}
+	/* Full: the oldest goes, as WireGuard does. */
+	if (p->staged_count == p->staged_cap) {
+		p->staged_head = (p->staged_head + 1) % p->staged_cap;
+		p->staged_count--;
+		t->stats.staged_dropped++;
+	}
+	slot = (p->staged_head + p->staged_count) % p->staged_cap;
+	memcpy(p->staged + (size_t)slot * t->mtu, plain, len);
+	p->staged_len[slot] = (uint16_t)len;
+	p->staged_count++;
+}
+
+enum tunnel_tx
+tunnel_encrypt(struct tunnel *t, struct tunnel_peer *p, uint8_t *msg,
+	       size_t plain_len, uint64_t now_ns, uint64_t wall_ns,
+	       size_t *msg_len)
+{
+	enum noise_tx r;
+
+	if (!p->has_endpoint)
+		return TUNNEL_TX_DROPPED;
+	r = noise_encrypt(&p->noise, now_ns, msg, plain_len, t->mtu, msg_len);
+	if (r == NOISE_TX_NO_KEY) {
+		if (!p->can_initiate)
+			return TUNNEL_TX_DROPPED;
+		stage(t, p, msg + WIRE_DATA_HEADER_LEN, plain_len);
+		tunnel_initiate(t, p, now_ns, wall_ns);
+		return TUNNEL_TX_STAGED;
+	}
+	sent_authenticated(p, *msg_len, plain_len > 0, now_ns);
+	if (r == NOISE_TX_OK_REKEY)
+		tunnel_initiate(t, p, now_ns, wall_ns);
+	return TUNNEL_TX_SEND;
+}
+
+/* Encrypts in the scratch buffer and sends at once. */
+static enum tunnel_tx
+send_plain(struct tunnel *t, struct tunnel_peer *p, const uint8_t *plain,
+	   size_t len, uint64_t now_ns, uint64_t wall_ns)
+{
+	enum tunnel_tx r;
+	size_t msg_len;
+
+	if (len > t->mtu)
+		return TUNNEL_TX_DROPPED;
+	if (len)
+		memcpy(t->scratch + WIRE_DATA_HEADER_LEN, plain, len);
+	r = tunnel_encrypt(t, p, t->scratch, len, now_ns, wall_ns, &msg_len);
+	if (r == TUNNEL_TX_SEND)
+		t->ops->send(t->arg, &p->endpoint, t->scratch, msg_len);
+	return r;
+}
+
+enum tunnel_tx
+tunnel_send_control(struct tunnel *t, struct tunnel_peer *p,
+		    const uint8_t *ctl, size_t len, uint64_t now_ns,
+		    uint64_t wall_ns)
+{
+	return send_plain(t, p, ctl, len, now_ns, wall_ns);
+}
+
+static void
+send_keepalive(struct tunnel *t, struct tunnel_peer *p, uint64_t now_ns,
+	       uint64_t wall_ns)
+{
+	/* Something staged will answer for the keepalive. */
+	if (p->staged_count)
+		return;
+	send_plain(t, p, NULL, 0, now_ns, wall_ns);
+}
+
+/*
+ * Sends what waited for a session. An initiator with nothing waiting sends
+ * a keepalive instead: the responder may not send until it hears from us.
+ */
+static void
+flush_staged(struct tunnel *t, struct tunnel_peer *p, bool confirm,
+	     uint64_t now_ns, uint64_t wall_ns)
+{
+	unsigned int n = p->staged_count;
+
+	if (!n) {
+		if (confirm)
+			send_keepalive(t, p, now_ns, wall_ns);
+		return;
+	}
+	while (n-- && noise_peer_can_send(&p->noise, now_ns)) {
+		unsigned int slot = p->staged_head;
+		size_t len = p->staged_len[slot];
+
+		p->staged_head = (p->staged_head + 1) % p->staged_cap;
+		p->staged_count--;
+		send_plain(t, p, p->staged + (size_t)slot * t->mtu, len, now_ns,
+			   wall_ns);
+	}
+}
+
+/* ---- receiving ----------------------------------------------------------- */
+
+/* Token bucket over handshake messages; empty means "under load". */
+static bool
+under_load(struct tunnel *t, uint64_t now_ns)
+{
+	uint64_t refill;
+
+	if (!t->handshake_rate)
+		return false;
+	refill = (now_ns - t->load_refill_ns) * t->handshake_rate / NS_PER_S;
+	if (refill) {
+		t->load_tokens += refill;
+		if (t->load_tokens > t->handshake_rate)
+			t->load_tokens = t->handshake_rate;
+		t->load_refill_ns = now_ns;
+	}
+	if (!t->load_tokens)
+		return true;
+	t->load_tokens--;
+	return false;
+}
+
+/* mac1, then the cookie rule. True if the message may go on to Noise. */
+static bool
+check_macs(struct tunnel *t, uint8_t *buf, size_t len,
+	   const struct endpoint *src, uint64_t now_ns)
+{
+	struct cookie_src csrc;
+	enum cookie_mac mac;
+
+	endpoint_cookie_src(src, &csrc);
+	mac = cookie_checker_validate(&t->checker, buf, len, &csrc, now_ns);
+	if (mac == COOKIE_MAC1_INVALID) {
+		t->stats.rx_bad_mac++;
+		return false;
+	}
+	if (mac != COOKIE_MAC2_VALID && under_load(t, now_ns)) {
+		struct wire_cookie_reply reply;
+
+		cookie_reply_create(&t->checker, &reply, buf, len, &csrc,
+				    now_ns);
+		t->ops->send(t->arg, src, (const uint8_t *)&reply,
+			     sizeof(reply));
+		t->stats.cookies_sent++;
+		return false;
+	}
+	return true;
+}
+
+static void
+received_authenticated(struct tunnel_peer *p, const struct endpoint *src,
+		       uint64_t now_ns)
+{
+	/* Roaming: the latest authenticated datagram names the endpoint. */
+	tunnel_peer_set_endpoint(p, src);
+	timers_any_authenticated_packet_received(&p->timers, now_ns);
+	timers_any_authenticated_packet_traversal(&p->timers, now_ns);
+}
+
+static void
+session_started(struct tunnel *t, struct tunnel_peer *p, bool we_initiated,
+		uint64_t now_ns, uint64_t wall_ns)
+{
+	timers_handshake_complete(&p->timers, now_ns);
+	p->last_handshake_wall_ns = wall_ns;
+	flush_staged(t, p, we_initiated, now_ns, wall_ns);
+	if (t->ops->session_started)
+		t->ops->session_started(t->arg, p);
+}
+
+static struct tunnel_peer *
+receive_initiation(struct tunnel *t, uint8_t *buf, size_t len,
+		   const struct endpoint *src, uint64_t now_ns)
+{
+	struct wire_response resp;
+	struct noise_peer *np;
+	struct tunnel_peer *p;
+	enum noise_hs_result r;
+
+	if (!check_macs(t, buf, len, src, now_ns))
+		return NULL;
+	r = noise_initiation_consume(&t->local, now_ns,
+				     (const struct wire_initiation *)buf, &np);
+	if (r != NOISE_HS_OK) {
+		if (r == NOISE_HS_REPLAY || r == NOISE_HS_FLOOD)
+			t->stats.rx_handshake_replay++;
+		else
+			t->stats.rx_handshake_invalid++;
+		return NULL;
+	}
+	p = PEER_OF(np);
+	received_authenticated(p, src, now_ns);
+	if (noise_response_create(np, now_ns, &resp) != NOISE_HS_OK)
+		return p;
+	cookie_maker_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp),
+			      now_ns);
+	t->ops->send(t->arg, &p->endpoint, (const uint8_t *)&resp,
+		     sizeof(resp));
+	timers_any_authenticated_packet_sent(&p->timers, now_ns);
+	timers_any_authenticated_packet_traversal(&p->timers, now_ns);
+	timers_session_derived(&p->timers, now_ns);
+	return p;
+}
+
+static struct tunnel_peer *
+receive_response(struct tunnel *t, uint8_t *buf, size_t len,
+		 const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct noise_peer *np;
+	struct tunnel_peer *p;
+
+	if (!check_macs(t, buf, len, src, now_ns))
+		return NULL;
+	if (noise_response_consume(&t->local, now_ns,
+				   (const struct wire_response *)buf,
+				   &np) != NOISE_HS_OK) {
+		t->stats.rx_handshake_invalid++;
+		return NULL;
+	}
+	p = PEER_OF(np);
+	received_authenticated(p, src, now_ns);
+	timers_session_derived(&p->timers, now_ns);
+	session_started(t, p, true, now_ns, wall_ns);
+	return p;
+}
+
+static struct tunnel_peer *
+receive_cookie_reply(struct tunnel *t, const uint8_t *buf, uint64_t now_ns)
+{
+	const struct wire_cookie_reply *reply =
+		(const struct wire_cookie_reply *)buf;
+	struct noise_peer *np;
+
+	np = noise_peer_by_handshake_index(&t->local,
+					   wire_get_le32(reply->receiver_index));
+	if (!np || !cookie_maker_consume_reply(&PEER_OF(np)->cookie, reply,
+					       now_ns)) {
+		t->stats.rx_invalid++;
+		return NULL;
+	}
+	/* The retransmit timer resends the initiation, now with mac2. */
+	return PEER_OF(np);
+}
+
+static struct tunnel_peer *
+receive_data(struct tunnel *t, uint8_t *buf, size_t len,
+	     const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+{
+	uint8_t *plain = buf + WIRE_DATA_HEADER_LEN;
+	struct noise_peer *np;
+	struct tunnel_peer *p;
+	enum wire_payload kind;
+	enum noise_rx r;
+	size_t plain_len, inner_len;
+
+	r = noise_decrypt(&t->local, now_ns, buf, len, &np, &plain_len);
+	if (r == NOISE_RX_INVALID || r == NOISE_RX_REPLAY) {
+		if (r == NOISE_RX_REPLAY)
+			t->stats.rx_replay++;
+		else
+			t->stats.rx_data_invalid++;
+		return NULL;
+	}
+	p = PEER_OF(np);
+	p->rx_bytes += len;
+	received_authenticated(p, src, now_ns);
+	if (r == NOISE_RX_CONFIRMED)
+		session_started(t, p, false, now_ns, wall_ns);
+	else if (r == NOISE_RX_OK_REKEY)
+		tunnel_initiate(t, p, now_ns, wall_ns);
+
+	kind = wire_payload_classify(plain, plain_len, &inner_len);
+	if (kind == WIRE_PAYLOAD_KEEPALIVE)
+		return p;
+	if (kind == WIRE_PAYLOAD_MALFORMED) {
+		t->stats.rx_malformed++;
+		return p;
+	}
+	timers_data_received(&p->timers, now_ns);
+	t->ops->deliver(t->arg, p, kind, plain, inner_len);
+	return p;
+}
+
+struct tunnel_peer *
+tunnel_receive(struct tunnel *t, uint8_t *buf, size_t len,
+	       const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+{
+	switch (wire_classify(buf, len)) {
+	case WIRE_DATA:
+		return receive_data(t, buf, len, src, now_ns, wall_ns);
+	case WIRE_INITIATION:
+		return receive_initiation(t, buf, len, src, now_ns);
+	case WIRE_RESPONSE:
+		return receive_response(t, buf, len, src, now_ns, wall_ns);
+	case WIRE_COOKIE_REPLY:
+		return receive_cookie_reply(t, buf, now_ns);
+	default:
+		t->stats.rx_invalid++;
+		return NULL;
+	}
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+void
+tunnel_peer_expire(struct tunnel *t, struct tunnel_peer *p, uint64_t now_ns,
+		   uint64_t wall_ns)
+{
+	unsigned int bits = timers_expire(&p->timers, now_ns);
+
+	if (bits & (TIMER_RETRANSMIT_HANDSHAKE | TIMER_NEW_HANDSHAKE)) {
+		/* Our source address may be stale: let the kernel choose. */
+		p->endpoint.has_src = false;
+		tunnel_initiate(t, p, now_ns, wall_ns);
+	}
+	if (bits & TIMER_HANDSHAKE_GAVE_UP) {
+		staged_clear(p);
+		noise_peer_clear_handshake(&p->noise);
+		if (t->ops->handshake_gave_up)
+			t->ops->handshake_gave_up(t->arg, p);
+	}
+	if (bits & (TIMER_SEND_KEEPALIVE | TIMER_PERSISTENT_KEEPALIVE))
+		send_keepalive(t, p, now_ns, wall_ns);
+	if (bits & TIMER_ZERO_KEYS) {
+		noise_peer_clear(&p->noise);
+		if (t->ops->keys_zeroed)
+			t->ops->keys_zeroed(t->arg, p);
+	}
+}
