@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vpnd's running state and the packet path: UDP <-> tunnel engine <-> TUN
+ * for many clients. The login layer (control messages, admissions) lives
+ * in admit.c and shares this struct.
+ */
+#ifndef VPND_SERVER_H
+#define VPND_SERVER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "loop.h"
+#include "peer.h"
+#include "route.h"
+#include "tunnel.h"
+#include "udp.h"
+#include "worker.h"
+
+struct netlink;
+
+struct server_stats {
+	uint64_t tun_rx_no_peer;     /* no admitted client owns the address */
+	uint64_t tun_rx_oversize;
+	uint64_t tun_write_errors;
+	uint64_t udp_tx_dropped;
+	uint64_t peers_full;
+};
+
+struct server {
+	const struct vpnd_config *cfg;
+	struct protocol_times pt;
+	struct auth_policy policy;
+	struct loop loop;
+	struct tunnel tunnel;
+	struct udp udp;
+	int tun_fd;
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	struct netlink *nl;
+	struct peer_table peers;
+	struct route_table routes;
+	struct workers workers;
+	uint8_t addr4[4];  /* the server's tunnel addresses */
+	uint8_t addr6[16];
+
+	/* Batches and their buffers, allocated once. */
+	struct udp_batch rx;
+	struct udp_batch tx4, tx6;
+	uint8_t *rx_bufs;
+	uint8_t *tx_bufs;
+	size_t buf_len;
+
+	uint64_t now_ns;   /* time of the event being handled */
+	uint64_t wall_ns;
+	uint64_t next_housekeeping_ns;
+	uint64_t housekeeping_interval_ns;
+	bool stopping;
+	int exit_status;
+	struct server_stats stats;
+};
+
+/* Opens the TUN device, the sockets and the store threads. 0 or -errno,
+ * after logging why. */
+int server_start(struct server *s, const struct vpnd_config *cfg)
+	__attribute__((warn_unused_result));
+/* Runs until SIGTERM/SIGINT; returns the exit status. */
+int server_run(struct server *s);
+/* Tells every client, stops the threads, removes the device. */
+void server_stop(struct server *s);
+
+/* Re-arms the loop's timer after p's deadlines moved. */
+void server_peer_touched(struct server *s, struct peer *p);
+/* Sends a control message to p (admit.c builds them). */
+void server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
+			 size_t len);
+
+/* admit.c: the login layer. */
+void admit_control(struct server *s, struct peer *p, const uint8_t *msg,
+		   size_t len);
+/* An IP packet from p: true if it may be forwarded (admitted, and its
+ * source address is p's). Answers AUTH_REQUIRED when it is not admitted. */
+bool admit_ip_allowed(struct server *s, struct peer *p, const uint8_t *pkt,
+		      size_t len);
+/* A new peer appeared: look up its admission. */
+void admit_peer_new(struct server *s, struct peer *p);
+/* Results from the worker threads. */
+void admit_jobs_done(struct server *s);
+/* Sends delayed answers that are due. */
+void admit_peer_expire(struct server *s, struct peer *p);
+/* Periodic: expiry, refresh from the store, pruning. */
+void admit_housekeeping(struct server *s);
+/* p goes away: its addresses stop routing to it. */
+void admit_peer_gone(struct server *s, struct peer *p);
+/* Shutdown: DISCONNECT to every client with a session. */
+void admit_shutdown(struct server *s);
+
+#endif
