@@ -47,6 +47,7 @@ tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
 	t->arg = arg;
 	t->pt = *pt;
 	t->mtu = mtu;
+	t->max_mtu = mtu;
 	t->handshake_rate = handshake_rate;
 	t->load_tokens = handshake_rate;
 	t->noise_host.arg = t;
@@ -85,6 +86,12 @@ err_indices:
 }
 
 void
+tunnel_set_mtu(struct tunnel *t, size_t mtu)
+{
+	t->mtu = mtu < t->max_mtu ? mtu : t->max_mtu;
+}
+
+void
 tunnel_free(struct tunnel *t)
 {
 	noise_local_wipe(&t->local);
@@ -108,7 +115,8 @@ tunnel_peer_init(struct tunnel *t, struct tunnel_peer *p,
 	timers_init(&p->timers, &t->pt);
 	cookie_maker_init(&p->cookie, pub, &t->pt);
 	if (staged_cap) {
-		p->staged = malloc((size_t)staged_cap * t->mtu);
+		p->staged_slot = t->max_mtu;
+		p->staged = malloc((size_t)staged_cap * p->staged_slot);
 		p->staged_len = calloc(staged_cap, sizeof(*p->staged_len));
 		if (!p->staged || !p->staged_len) {
 			free(p->staged);
@@ -126,7 +134,7 @@ staged_clear(struct tunnel_peer *p)
 {
 	if (p->staged)
 		sodium_memzero(p->staged, (size_t)p->staged_cap *
-						  p->tunnel->mtu);
+						  p->staged_slot);
 	p->staged_head = p->staged_count = 0;
 }
 
@@ -217,7 +225,7 @@ stage(struct tunnel *t, struct tunnel_peer *p, const uint8_t *plain,
 {
 	unsigned int slot;
 
-	if (!p->staged_cap || len > t->mtu) {
+	if (!p->staged_cap || len > p->staged_slot) {
 		t->stats.staged_dropped++;
 		return;
 	}
@@ -228,7 +236,7 @@ stage(struct tunnel *t, struct tunnel_peer *p, const uint8_t *plain,
 		t->stats.staged_dropped++;
 	}
 	slot = (p->staged_head + p->staged_count) % p->staged_cap;
-	memcpy(p->staged + (size_t)slot * t->mtu, plain, len);
+	memcpy(p->staged + (size_t)slot * p->staged_slot, plain, len);
 	p->staged_len[slot] = (uint16_t)len;
 	p->staged_count++;
 }
@@ -313,8 +321,8 @@ flush_staged(struct tunnel *t, struct tunnel_peer *p, bool confirm,
 
 		p->staged_head = (p->staged_head + 1) % p->staged_cap;
 		p->staged_count--;
-		send_plain(t, p, p->staged + (size_t)slot * t->mtu, len, now_ns,
-			   wall_ns);
+		send_plain(t, p, p->staged + (size_t)slot * p->staged_slot, len,
+			   now_ns, wall_ns);
 	}
 }
 

@@ -70,7 +70,8 @@ struct tunnel {
 	struct cookie_checker checker;
 	struct index_table indices;
 	struct tstamp_table stamps;
-	size_t mtu;
+	size_t mtu;     /* padding limit; tunnel_set_mtu() may lower it */
+	size_t max_mtu; /* what the buffers were sized for */
 	/* Handshake messages a second before mac2 (a cookie) is required. */
 	uint32_t handshake_rate;
 	uint64_t load_tokens;
@@ -91,6 +92,7 @@ struct tunnel_peer {
 	/* Packets waiting for a session: a ring of plaintexts. */
 	uint8_t *staged;
 	uint16_t *staged_len;
+	size_t staged_slot; /* bytes per staged packet */
 	unsigned int staged_cap, staged_head, staged_count;
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t last_handshake_wall_ns;
@@ -110,6 +112,8 @@ int tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
 		uint32_t max_peers, size_t mtu, uint32_t handshake_rate)
 	__attribute__((warn_unused_result));
 void tunnel_free(struct tunnel *t);
+/* Sets the MTU used for padding and staging, at most the one of init. */
+void tunnel_set_mtu(struct tunnel *t, size_t mtu);
 
 /*
  * Prepares p for the peer with static key pub (psk NULL: zeros), with room

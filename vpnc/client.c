@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vpnc: one server, the client's side of the login layer, and the packet
+ * path. After a handshake that starts a connection the client sends RESUME
+ * and asks the person for a password and code only when the server answers
+ * AUTH_REQUIRED (PROTOCOL.md section 6). Requests are retransmitted every
+ * second for ten seconds. The TUN device exists only while admitted: the
+ * pushed addresses, routes and DNS go with it.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "keys.h"
+#include "log.h"
+#include "login.h"
+#include "netlink.h"
+#include "tun.h"
+
+#define CLIENT_MAX_MTU 9000
+#define CLIENT_STAGED_PACKETS 64
+#define REQUEST_INTERVAL_NS NS_PER_S         /* section 6: every second */
+#define REQUEST_GIVE_UP_NS (10 * NS_PER_S)   /* ... for ten seconds */
+#define BACKOFF_FIRST_NS NS_PER_S
+#define LOGOUT_WAIT_NS (15 * NS_PER_S)
+#define MAX_INTERACTIVE_ATTEMPTS 3
+#define VPNC_VERSION "0.1"
+
+static void
+client_clock(struct client *c)
+{
+	c->now_ns = loop_now_ns();
+	c->wall_ns = loop_wall_ns();
+}
+
+static void
+finish(struct client *c, int status)
+{
+	c->exit_status = status;
+	loop_stop(&c->loop);
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void
+rearm(struct client *c)
+{
+	uint64_t d = tunnel_peer_deadline(&c->server);
+
+	if (c->has_request)
+		d = min_u64(d, c->request_next_ns);
+	if (c->state == CLIENT_BACKOFF)
+		d = min_u64(d, c->reconnect_ns);
+	if (c->busy_retry_ns)
+		d = min_u64(d, c->busy_retry_ns);
+	if (c->logout_deadline_ns)
+		d = min_u64(d, c->logout_deadline_ns);
+	loop_set_deadline(&c->loop, d);
+}
+
+static void
+send_control(struct client *c, const uint8_t *msg, size_t len)
+{
+	tunnel_send_control(&c->tunnel, &c->server, msg, len, c->now_ns,
+			    c->wall_ns);
+}
+
+/* ---- the device -------------------------------------------------------------- */
+
+static void on_tun(void *arg, uint32_t events);
+
+static void
+device_down(struct client *c)
+{
+	if (c->tun_fd < 0)
+		return;
+	netconf_remove(c->nl, c->ifname, &c->net_state);
+	loop_del_fd(&c->loop, c->tun_fd);
+	/* The device, its addresses and its routes go with the fd. */
+	tun_close(c->tun_fd);
+	c->tun_fd = -1;
+	log_info("%s removed", c->ifname);
+}
+
+static int
+device_up(struct client *c)
+{
+	int ret;
+
+	ret = tun_open(c->cfg->interface, c->ifname, &c->tun_fd);
+	if (ret < 0) {
+		log_err("cannot open TUN device %s: %s", c->cfg->interface,
+			strerror(-ret));
+		return ret;
+	}
+	c->ifindex = (int)if_nametoindex(c->ifname);
+	memset(&c->net_state, 0, sizeof(c->net_state));
+	ret = netconf_apply(c->nl, c->ifindex, c->ifname, &c->net,
+			    c->server_family, c->server_addr, c->cfg->dns_mode,
+			    &c->net_state);
+	if (!ret)
+		ret = loop_add_fd(&c->loop, c->tun_fd, EPOLLIN, on_tun, c);
+	if (ret < 0)
+		device_down(c);
+	return ret;
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static void
+request_clear(struct client *c)
+{
+	sodium_memzero(c->request, sizeof(c->request));
+	c->request_len = 0;
+	c->has_request = false;
+}
+
+static void
+request_send(struct client *c)
+{
+	send_control(c, c->request, c->request_len);
+	c->request_next_ns = c->now_ns + REQUEST_INTERVAL_NS;
+}
+
+/* Starts a request; a retransmission reuses its REQUEST_ID. */
+static void
+request_begin(struct client *c, size_t len)
+{
+	if (!len) {
+		log_err("cannot build the request: too long");
+		finish(c, VPNC_EXIT_ERROR);
+		return;
+	}
+	c->request_len = len;
+	c->has_request = true;
+	c->request_first_ns = c->now_ns;
+	request_send(c);
+}
+
+static void
+send_resume(struct client *c)
+{
+	struct login_writer w;
+
+	randombytes_buf(&c->request_id, sizeof(c->request_id));
+	login_writer_init(&w, c->request, sizeof(c->request), LOGIN_RESUME);
+	login_put_u32(&w, LOGIN_ATTR_REQUEST_ID, c->request_id);
+	login_put_text(&w, LOGIN_ATTR_USERNAME, c->cfg->user);
+	c->state = CLIENT_RESUMING;
+	request_begin(c, login_writer_finish(&w));
+}
+
+static void
+send_login(struct client *c)
+{
+	char info[128], host[64];
+	struct login_writer w;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(info, sizeof(info), "vpnc " VPNC_VERSION " (%s)", host);
+	randombytes_buf(&c->request_id, sizeof(c->request_id));
+	login_writer_init(&w, c->request, sizeof(c->request),
+			  LOGIN_AUTH_REQUEST);
+	login_put_u32(&w, LOGIN_ATTR_REQUEST_ID, c->request_id);
+	login_put_text(&w, LOGIN_ATTR_USERNAME, c->cfg->user);
+	login_put(&w, LOGIN_ATTR_PASSWORD, c->creds.password,
+		  c->creds.password_len);
+	login_put(&w, LOGIN_ATTR_TOTP, c->creds.code, c->creds.code_len);
+	login_put_text(&w, LOGIN_ATTR_CLIENT_INFO, info);
+	c->state = CLIENT_LOGGING_IN;
+	request_begin(c, login_writer_finish(&w));
+}
+
+static void
+send_disconnect(struct client *c, bool logout)
+{
+	uint8_t buf[64];
+	struct login_writer w;
+	size_t len;
+
+	login_writer_init(&w, buf, sizeof(buf), LOGIN_DISCONNECT);
+	login_put_text(&w, LOGIN_ATTR_REASON, logout ? "logout" : "client exit");
+	if (logout)
+		login_put(&w, LOGIN_ATTR_LOGOUT, NULL, 0);
+	len = login_writer_finish(&w);
+	if (len)
+		send_control(c, buf, len);
+}
+
+/* ---- connection ------------------------------------------------------------------ */
+
+static void
+connect_start(struct client *c)
+{
+	c->state = CLIENT_CONNECTING;
+	tunnel_peer_reset(&c->server);
+	tunnel_peer_set_endpoint(&c->server, &c->server_ep);
+	tunnel_initiate(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
+}
+
+/* Waits, then starts over: handshake, RESUME. */
+static void
+reconnect_later(struct client *c, const char *why)
+{
+	uint64_t max_ns = (uint64_t)c->cfg->reconnect_max_s * NS_PER_S;
+
+	request_clear(c);
+	c->state = CLIENT_BACKOFF;
+	c->reconnect_ns = c->now_ns + c->backoff_ns;
+	log_notice("%s; reconnecting in %llu s", why,
+		   (unsigned long long)((c->backoff_ns + NS_PER_S - 1) /
+					NS_PER_S));
+	c->backoff_ns *= 2;
+	if (c->backoff_ns > max_ns)
+		c->backoff_ns = max_ns;
+}
+
+static void
+ask_and_login(struct client *c)
+{
+	enum prompt_result r;
+
+	device_down(c);
+	request_clear(c);
+	c->state = CLIENT_LOGGING_IN;
+	r = prompt_credentials(&c->creds, c->cfg->user, c->opt.password_file,
+			       c->loop.sigfd);
+	client_clock(c);
+	switch (r) {
+	case PROMPT_OK:
+		c->login_attempts++;
+		send_login(c);
+		break;
+	case PROMPT_NO_INPUT:
+		log_err("login required, but there is no terminal to ask for "
+			"the password and code: run vpnc in a terminal, or give "
+			"the password and the code as two lines on standard "
+			"input");
+		finish(c, VPNC_EXIT_NEED_LOGIN);
+		break;
+	case PROMPT_INTERRUPTED:
+		finish(c, VPNC_EXIT_OK);
+		break;
+	default:
+		finish(c, VPNC_EXIT_ERROR);
+		break;
+	}
+}
+
+static void
+admitted(struct client *c, const struct login_msg *m)
+{
+	char addr[PREFIX_STR_LEN];
+
+	request_clear(c);
+	prompt_wipe(&c->creds);
+	c->login_attempts = 0;
+	if (!netconf_from_msg(&c->net, m)) {
+		finish(c, VPNC_EXIT_ERROR);
+		return;
+	}
+	tunnel_set_mtu(&c->tunnel, c->net.mtu);
+	device_down(c);
+	if (device_up(c) < 0) {
+		finish(c, VPNC_EXIT_ERROR);
+		return;
+	}
+	c->state = CLIENT_UP;
+	c->backoff_ns = BACKOFF_FIRST_NS;
+	tunnel_peer_set_keepalive(&c->server, c->now_ns, c->net.keepalive_s);
+	log_notice("connected as %s on %s, address %s, session expires in "
+		   "%u s", c->cfg->user, c->ifname,
+		   c->net.has_addr4 ? prefix_format(&c->net.addr4, addr)
+				    : prefix_format(&c->net.addr6, addr),
+		   c->net.expires_s);
+}
+
+static void
+refused(struct client *c, const struct login_msg *m)
+{
+	bool retry = prompt_is_interactive() && !c->opt.password_file &&
+		     c->login_attempts < MAX_INTERACTIVE_ATTEMPTS;
+
+	request_clear(c);
+	prompt_wipe(&c->creds);
+	switch (m->status) {
+	case LOGIN_STATUS_AUTH_FAILED:
+		log_err("login failed: wrong user name, password or code");
+		if (retry) {
+			ask_and_login(c);
+			return;
+		}
+		break;
+	case LOGIN_STATUS_LOCKED:
+		log_err("login locked after too many failures; try again in "
+			"%u s", m->retry_after_s);
+		break;
+	case LOGIN_STATUS_POOL_EXHAUSTED:
+		log_err("the server has no free tunnel address; try later");
+		break;
+	default:
+		log_err("login refused (status %u)", m->status);
+		break;
+	}
+	finish(c, VPNC_EXIT_REFUSED);
+}
+
+static void
+on_result(struct client *c, const struct login_msg *m)
+{
+	if (!c->has_request || m->request_id != c->request_id)
+		return; /* an answer to a request we gave up */
+	if (m->status == LOGIN_STATUS_OK) {
+		admitted(c, m);
+	} else if (m->status == LOGIN_STATUS_BUSY) {
+		uint32_t wait_s = m->retry_after_s ? m->retry_after_s : 1;
+
+		/* Keep the credentials: the same login, a new request. */
+		request_clear(c);
+		c->busy_retry_ns = c->now_ns + (uint64_t)wait_s * NS_PER_S;
+		log_notice("the server is busy; trying again in %u s", wait_s);
+	} else {
+		refused(c, m);
+	}
+}
+
+static void
+on_control(struct client *c, const uint8_t *pkt, size_t len)
+{
+	struct login_msg m;
+	char reason[128];
+
+	if (login_decode(pkt, len, LOGIN_FROM_SERVER, &m) != LOGIN_DECODE_OK)
+		return;
+	switch (m.type) {
+	case LOGIN_AUTH_RESULT:
+		on_result(c, &m);
+		break;
+	case LOGIN_AUTH_REQUIRED:
+		if (c->state == CLIENT_LOGGING_IN)
+			break;
+		log_notice("the server asks us to log in%s",
+			   c->state == CLIENT_UP ? " again" : "");
+		ask_and_login(c);
+		break;
+	case LOGIN_DISCONNECT:
+		log_sanitize(reason, sizeof(reason), m.reason.ptr, m.reason.len);
+		device_down(c);
+		tunnel_peer_reset(&c->server);
+		c->backoff_ns = BACKOFF_FIRST_NS;
+		reconnect_later(c, m.reason.len ? reason
+						: "the server ended the session");
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- tunnel engine callbacks ---------------------------------------------------- */
+
+static void
+op_random(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg;
+	randombytes_buf(buf, len);
+}
+
+static void
+op_send(void *arg, const struct endpoint *ep, const uint8_t *buf, size_t len)
+{
+	struct client *c = arg;
+
+	if (udp_send(&c->udp, ep, buf, len) < 0)
+		log_debug("send to server failed: %s", strerror(errno));
+}
+
+static struct tunnel_peer *
+op_peer_by_key(void *arg, const uint8_t pub[32])
+{
+	struct client *c = arg;
+
+	/* As responder we accept the pinned server key and nothing else. */
+	return keys_equal(pub, c->cfg->server_public_key) ? &c->server : NULL;
+}
+
+static void
+op_deliver(void *arg, struct tunnel_peer *p, enum wire_payload kind,
+	   uint8_t *pkt, size_t len)
+{
+	struct client *c = arg;
+
+	(void)p;
+	if (kind == WIRE_PAYLOAD_CONTROL)
+		on_control(c, pkt, len);
+	else if (c->tun_fd >= 0 && tun_write(c->tun_fd, pkt, len) < 0)
+		log_debug("TUN write failed");
+}
+
+static void
+op_session_started(void *arg, struct tunnel_peer *p)
+{
+	struct client *c = arg;
+
+	(void)p;
+	if (c->opt.logout) {
+		send_disconnect(c, true);
+		log_notice("logged out: the next start needs a password and "
+			   "code");
+		finish(c, VPNC_EXIT_OK);
+		return;
+	}
+	if (c->state == CLIENT_CONNECTING || c->state == CLIENT_BACKOFF)
+		send_resume(c);
+}
+
+static void
+op_gave_up(void *arg, struct tunnel_peer *p)
+{
+	struct client *c = arg;
+
+	(void)p;
+	if (c->state == CLIENT_UP)
+		log_notice("the server does not answer; still trying");
+	else
+		reconnect_later(c, "the server does not answer");
+}
+
+static const struct tunnel_ops client_tunnel_ops = {
+	.random = op_random,
+	.send = op_send,
+	.peer_by_key = op_peer_by_key,
+	.deliver = op_deliver,
+	.session_started = op_session_started,
+	.handshake_gave_up = op_gave_up,
+};
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static void
+on_udp(void *arg, uint32_t events)
+{
+	struct client *c = arg;
+	int fd = c->udp.fd4 >= 0 ? c->udp.fd4 : c->udp.fd6;
+	unsigned int i;
+	int n;
+
+	(void)events;
+	n = udp_recv_batch(fd, &c->rx);
+	if (n <= 0)
+		return;
+	client_clock(c);
+	for (i = 0; i < (unsigned int)n && c->loop.running; i++)
+		if (c->rx.len[i])
+			tunnel_receive(&c->tunnel, c->rx.buf[i], c->rx.len[i],
+				       &c->rx.ep[i], c->now_ns, c->wall_ns);
+	rearm(c);
+}
+
+static void
+on_tun(void *arg, uint32_t events)
+{
+	struct client *c = arg;
+	int fd = c->udp.fd4 >= 0 ? c->udp.fd4 : c->udp.fd6;
+	size_t mtu = c->tunnel.mtu;
+	unsigned int i;
+
+	(void)events;
+	client_clock(c);
+	for (i = 0; i < UDP_BATCH && c->tun_fd >= 0; i++) {
+		uint8_t *buf = c->tx_bufs + i * c->buf_len;
+		ssize_t n = tun_read(c->tun_fd, buf + WIRE_DATA_HEADER_LEN,
+				     mtu + 1);
+		size_t len;
+
+		if (n < 0)
+			break;
+		if ((size_t)n > mtu)
+			continue;
+		if (tunnel_encrypt(&c->tunnel, &c->server, buf, (size_t)n,
+				   c->now_ns, c->wall_ns,
+				   &len) == TUNNEL_TX_SEND)
+			udp_batch_add(&c->tx, &c->server.endpoint, buf, len);
+	}
+	if (c->tx.count)
+		udp_send_batch(fd, &c->tx);
+	rearm(c);
+}
+
+static void
+expire_request(struct client *c)
+{
+	if (!c->has_request || c->now_ns < c->request_next_ns)
+		return;
+	if (c->now_ns - c->request_first_ns >= REQUEST_GIVE_UP_NS) {
+		reconnect_later(c, c->state == CLIENT_RESUMING
+					   ? "no answer to RESUME"
+					   : "no answer to the login");
+		return;
+	}
+	request_send(c);
+}
+
+static void
+on_timer(void *arg, uint64_t now_ns)
+{
+	struct client *c = arg;
+
+	(void)now_ns;
+	client_clock(c);
+	tunnel_peer_expire(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
+	expire_request(c);
+	if (c->busy_retry_ns && c->now_ns >= c->busy_retry_ns) {
+		c->busy_retry_ns = 0;
+		send_login(c);
+	}
+	if (c->state == CLIENT_BACKOFF && c->now_ns >= c->reconnect_ns)
+		connect_start(c);
+	if (c->logout_deadline_ns && c->now_ns >= c->logout_deadline_ns) {
+		log_err("could not reach the server to log out");
+		finish(c, VPNC_EXIT_ERROR);
+	}
+	if (c->loop.running)
+		rearm(c);
+}
+
+static void
+on_signal(void *arg, int signo)
+{
+	struct client *c = arg;
+
+	if (signo == SIGHUP)
+		return;
+	client_clock(c);
+	if (tunnel_peer_has_session(&c->server, c->now_ns))
+		send_disconnect(c, false);
+	log_notice("%s: disconnecting", strsignal(signo));
+	finish(c, VPNC_EXIT_OK);
+}
+
+/* ---- start and stop ----------------------------------------------------------------- */
+
+static int
+resolve_server(struct client *c)
+{
+	const struct vpnc_config *cfg = c->cfg;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res;
+	char port[8];
+	int ret;
+
+	snprintf(port, sizeof(port), "%u", cfg->server_port);
+	ret = getaddrinfo(cfg->server_host, port, &hints, &res);
+	if (ret) {
+		log_err("cannot resolve %s: %s", cfg->server_host,
+			gai_strerror(ret));
+		return -EHOSTUNREACH;
+	}
+	memset(&c->server_ep, 0, sizeof(c->server_ep));
+	memcpy(&c->server_ep.addr, res->ai_addr, res->ai_addrlen);
+	c->server_family = res->ai_family;
+	endpoint_addr_bytes(&c->server_ep, &c->server_family, c->server_addr);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+setup_buffers(struct client *c)
+{
+	unsigned int i;
+
+	c->buf_len = TUNNEL_BUF_LEN(CLIENT_MAX_MTU);
+	c->rx_bufs = calloc(UDP_BATCH, c->buf_len);
+	c->tx_bufs = calloc(UDP_BATCH, c->buf_len);
+	if (!c->rx_bufs || !c->tx_bufs)
+		return -ENOMEM;
+	c->rx.buf_cap = c->buf_len;
+	for (i = 0; i < UDP_BATCH; i++)
+		c->rx.buf[i] = c->rx_bufs + i * c->buf_len;
+	return 0;
+}
+
+static int
+setup_loop(struct client *c)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, 0 };
+	int fd = c->udp.fd4 >= 0 ? c->udp.fd4 : c->udp.fd6;
+	int ret;
+
+	ret = loop_init(&c->loop);
+	if (!ret)
+		ret = loop_add_fd(&c->loop, fd, EPOLLIN, on_udp, c);
+	if (!ret)
+		ret = loop_watch_signals(&c->loop, signals, on_signal, c);
+	loop_set_timer_fn(&c->loop, on_timer, c);
+	return ret;
+}
+
+int
+client_start(struct client *c, const struct vpnc_config *cfg,
+	     const struct client_options *opt)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->opt = *opt;
+	c->tun_fd = -1;
+	c->udp.fd4 = c->udp.fd6 = -1;
+	c->backoff_ns = BACKOFF_FIRST_NS;
+	protocol_times_scaled(&c->pt, cfg->test_timer_divisor);
+	client_clock(c);
+
+	ret = resolve_server(c);
+	if (ret < 0)
+		return ret;
+	ret = udp_open_client(&c->udp, c->server_ep.addr.sa.sa_family);
+	if (ret < 0) {
+		log_err("cannot open a UDP socket: %s", strerror(-ret));
+		return ret;
+	}
+	ret = netlink_open(&c->nl);
+	if (ret < 0) {
+		log_err("cannot open rtnetlink: %s", strerror(-ret));
+		return ret;
+	}
+	ret = setup_buffers(c);
+	if (!ret)
+		ret = tunnel_init(&c->tunnel, &client_tunnel_ops, c, &c->pt,
+				  cfg->private_key, 1, CLIENT_MAX_MTU, 0);
+	if (ret < 0)
+		return ret;
+	tunnel_set_mtu(&c->tunnel, 1420);
+	ret = tunnel_peer_init(&c->tunnel, &c->server, cfg->server_public_key,
+			       cfg->has_psk ? cfg->psk : NULL,
+			       CLIENT_STAGED_PACKETS, c);
+	if (ret < 0) {
+		log_err("the server's public key is unusable with ours");
+		return ret;
+	}
+	c->server.can_initiate = true;
+	ret = setup_loop(c);
+	if (ret < 0) {
+		log_err("cannot start the event loop: %s", strerror(-ret));
+		return ret;
+	}
+	if (opt->logout)
+		c->logout_deadline_ns = c->now_ns + LOGOUT_WAIT_NS;
+	connect_start(c);
+	return 0;
+}
+
+int
+client_run(struct client *c)
+{
+	int ret;
+
+	rearm(c);
+	ret = loop_run(&c->loop);
+	if (ret < 0) {
+		log_err("event loop failed: %s", strerror(-ret));
+		return VPNC_EXIT_ERROR;
+	}
+	return c->exit_status;
+}
+
+void
+client_stop(struct client *c)
+{
+	device_down(c);
+	request_clear(c);
+	prompt_wipe(&c->creds);
+	if (c->tunnel.scratch) {
+		tunnel_peer_free(&c->server);
+		tunnel_free(&c->tunnel);
+	}
+	if (c->loop.epfd > 0)
+		loop_close(&c->loop);
+	udp_close(&c->udp);
+	if (c->nl)
+		netlink_close(c->nl);
+	free(c->rx_bufs);
+	free(c->tx_bufs);
+	c->rx_bufs = c->tx_bufs = NULL;
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vpnc: options, configuration and the key subcommands; the client itself
+ * is client.c.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "config.h"
+#include "keyfile.h"
+#include "log.h"
+
+#define VPNC_VERSION "0.1"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vpnc [-v] [-c FILE] [--password-file FILE]   connect\n"
+		"       vpnc --logout [-c FILE]     end the login on the server\n"
+		"       vpnc -t [-c FILE]           check a configuration\n"
+		"       vpnc genkey [FILE]          new private key (base64)\n"
+		"       vpnc pubkey < private.key   its public key\n"
+		"\n"
+		"  -c FILE            configuration (default " VPNC_DEFAULT_CONFIG
+		")\n"
+		"  --password-file F  read the password from F (the code is\n"
+		"                     still asked for, or read from stdin)\n"
+		"  -t                 check the configuration and exit\n"
+		"  -v                 log debug messages\n"
+		"\n"
+		"Without a terminal, the password and the authenticator code are\n"
+		"read as two lines from standard input.\n"
+		"Exit status: 0 disconnected, 1 error, 2 usage, 3 login refused,\n"
+		"4 login required but no terminal to ask.\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "password-file", required_argument, NULL, 'p' },
+		{ "logout", no_argument, NULL, 'L' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct vpnc_config cfg;
+	static struct client client;
+	struct client_options opt = { 0 };
+	const char *path = VPNC_DEFAULT_CONFIG;
+	bool check = false, verbose = false;
+	int c, status;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "vpnc: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (argc >= 2 && strcmp(argv[1], "genkey") == 0)
+		return keyfile_cmd_genkey("vpnc", argc > 2 ? argv[2] : NULL,
+					  stdout, stderr);
+	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0)
+		return keyfile_cmd_pubkey("vpnc", stdin, stdout, stderr);
+
+	while ((c = getopt_long(argc, argv, "c:tvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'p':
+			opt.password_file = optarg;
+			break;
+		case 'L':
+			opt.logout = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vpnc " VPNC_VERSION "\n");
+			return 0;
+		default:
+			usage(stderr);
+			return VPNC_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vpnc: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return VPNC_EXIT_USAGE;
+	}
+	if (!vpnc_config_load(&cfg, path)) {
+		vpnc_config_wipe(&cfg);
+		return VPNC_EXIT_ERROR;
+	}
+	if (check) {
+		printf("%s: configuration ok\n", path);
+		vpnc_config_wipe(&cfg);
+		return 0;
+	}
+	log_init("vpnc", cfg.log_syslog, verbose ? LOG_DEBUG : cfg.log_level);
+	status = VPNC_EXIT_ERROR;
+	if (client_start(&client, &cfg, &opt) == 0)
+		status = client_run(&client);
+	client_stop(&client);
+	vpnc_config_wipe(&cfg);
+	return status;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The network configuration a server pushes in AUTH_RESULT (addresses,
+ * routes, DNS, MTU, keepalive, session lifetime) and applying it to the
+ * client's TUN device through rtnetlink, DNS through resolvconf. Routes that
+ * would capture the server's own address (a pushed default route) are
+ * split into two halves, with a host route to the server through the path
+ * it used before, as OpenVPN's def1 does.
+ */
+#ifndef VPNC_NETCONF_H
+#define VPNC_NETCONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "login.h"
+#include "prefix.h"
+
+#define NETCONF_MAX_ROUTES 64
+#define NETCONF_MAX_DNS 8
+
+struct netconf {
+	bool has_addr4, has_addr6;
+	struct prefix addr4, addr6; /* the client's address/pool prefix */
+	struct prefix routes[NETCONF_MAX_ROUTES];
+	unsigned int n_routes;
+	struct prefix dns[NETCONF_MAX_DNS];
+	unsigned int n_dns;
+	char search[NETCONF_MAX_DNS][256];
+	unsigned int n_search;
+	uint16_t mtu;
+	uint16_t keepalive_s;
+	uint32_t expires_s;
+};
+
+/* What is installed, so it can be taken out again. */
+struct netconf_state {
+	bool has_host_route;
+	struct prefix host_route; /* to the server, outside the tunnel */
+	int host_route_oif;
+	bool has_host_gateway;
+	uint8_t host_gateway[16];
+	bool dns_applied;
+};
+
+struct netlink;
+
+/* Reads an OK AUTH_RESULT. False (with a log line) if it has no address. */
+bool netconf_from_msg(struct netconf *nc, const struct login_msg *m);
+
+/*
+ * Configures ifindex: MTU, addresses, up, routes (the server's address
+ * `server`/`server_family` kept outside the tunnel), then DNS according to
+ * `dns_mode`. 0 or -errno after logging what failed.
+ */
+int netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
+		  const struct netconf *nc, int server_family,
+		  const uint8_t *server, enum vpnc_dns_mode dns_mode,
+		  struct netconf_state *st);
+
+/* Takes out what netconf_apply put outside the device (the host route,
+ * DNS); everything on the device goes with the device. */
+void netconf_remove(struct netlink *nl, const char *ifname,
+		    struct netconf_state *st);
+
+#endif
