@@ -19,6 +19,7 @@
 #define ANSWER_CACHE_NS (60 * NS_PER_S)   /* rule 2 */
 #define AUTH_REQUIRED_INTERVAL_NS NS_PER_S /* rule 9 */
 #define BUSY_RETRY_AFTER_S 2
+#define PEER_NAME_LEN (LOGIN_USERNAME_MAX + ENDPOINT_STR_LEN + 8)
 
 static uint64_t
 wall_s(const struct server *s)
@@ -29,11 +30,14 @@ wall_s(const struct server *s)
 static const char *
 peer_name(const struct peer *p, char *buf, size_t len)
 {
-	char ep[ENDPOINT_STR_LEN];
+	char ep[ENDPOINT_STR_LEN], user[LOGIN_USERNAME_MAX + 1];
 
 	endpoint_format(&p->tp.endpoint, ep);
 	if (p->adm == PEER_ADM_ADMITTED)
-		snprintf(buf, len, "%s (%s)", p->admission.username, ep);
+		snprintf(buf, len, "%s (%s)",
+			 log_sanitize(user, sizeof(user), p->admission.username,
+				      strlen(p->admission.username)),
+			 ep);
 	else
 		snprintf(buf, len, "%s", ep);
 	return buf;
@@ -209,7 +213,7 @@ claim(struct server *s, struct peer *p, int family, const uint8_t *addr)
 static void
 admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 {
-	char who[128], text[PREFIX_STR_LEN];
+	char who[PEER_NAME_LEN], text[PREFIX_STR_LEN];
 	bool was = p->adm == PEER_ADM_ADMITTED;
 
 	if (was)
@@ -232,7 +236,7 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 static void
 admission_end(struct server *s, struct peer *p, const char *reason)
 {
-	char who[128];
+	char who[PEER_NAME_LEN];
 
 	log_info("%s: admission ended: %s", peer_name(p, who, sizeof(who)),
 		 reason);
@@ -444,7 +448,7 @@ static void
 handle_disconnect(struct server *s, struct peer *p, const struct login_msg *m)
 {
 	bool logout = login_has(m, LOGIN_ATTR_LOGOUT);
-	char who[128];
+	char who[PEER_NAME_LEN];
 	struct job *j;
 
 	log_info("%s disconnected%s", peer_name(p, who, sizeof(who)),

@@ -1,0 +1,259 @@
+# SPDX-License-Identifier: MIT
+#
+# Shared by the netns scenarios (tests/netns/t-*.sh), after WireGuard's
+# src/tests/netns.sh. Source it, then call setup_topology.
+#
+#                 ┌─────────── $ns_wan ───────────┐
+#                 │  wan0 192.0.2.254/24          │
+#                 │  wan1 198.51.100.254/24       │
+#                 │  (forwards between the two)   │
+#                 └──────┬─────────────────┬──────┘
+#   ┌──── $ns_srv ───────┴───┐         ┌───┴──────── $ns_cli ─────┐
+#   │ srv0 192.0.2.1/24      │         │ cli0 198.51.100.2/24     │
+#   │ vpnd: vpn0 10.99.0.1/24│         │ vpnc: vpn0 10.99.0.N/24  │
+#   │       fd00:99::1/64    │         │                          │
+#   │ lan0 10.20.0.1/24      │         └──────────────────────────┘
+#   └──────┬─────────────────┘
+#   ┌──────┴─── $ns_lan ─────┐   the office host: 10.20.0.2/24,
+#   │ lan1 10.20.0.2/24      │   fd00:20::2/64, default via the server,
+#   │ a web server on :8080  │   reachable from the client only through
+#   └────────────────────────┘   the tunnel.
+#
+# Names carry $$ so runs never collide. Every daemon started here is
+# recorded by PID and killed by cleanup (trap EXIT), which also deletes the
+# namespaces. No traffic leaves them.
+
+set -eu
+
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin=${VPN_BIN:-$top/$BUILD/asan}
+VPND=$bin/vpnd
+VPNC=$bin/vpnc
+VPNCTL=$bin/vpnctl
+
+ns_srv=vpn-srv-$$
+ns_wan=vpn-wan-$$
+ns_cli=vpn-cli-$$
+ns_lan=vpn-lan-$$
+namespaces=()
+pids=()
+tmp=
+SRV_ADDR=192.0.2.1
+CLI_ADDR=198.51.100.2
+LAN_HOST=10.20.0.2
+TUN_SRV=10.99.0.1
+PASSWORD='correct horse battery staple'
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+pretty() { echo "[$1] ${*:2}" >&2; }
+n_srv() { pretty srv "$@"; ip netns exec "$ns_srv" "$@"; }
+n_wan() { pretty wan "$@"; ip netns exec "$ns_wan" "$@"; }
+n_cli() { pretty cli "$@"; ip netns exec "$ns_cli" "$@"; }
+n_lan() { pretty lan "$@"; ip netns exec "$ns_lan" "$@"; }
+# Quiet forms, for polling.
+q_srv() { ip netns exec "$ns_srv" "$@"; }
+q_cli() { ip netns exec "$ns_cli" "$@"; }
+q_lan() { ip netns exec "$ns_lan" "$@"; }
+
+require() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -c /dev/net/tun ] || skip "needs /dev/net/tun"
+	ip netns list >/dev/null 2>&1 || skip "needs ip netns"
+	command -v oathtool >/dev/null || skip "needs oathtool (make deps)"
+	for b in "$VPND" "$VPNC" "$VPNCTL"; do
+		[ -x "$b" ] || skip "$b is not built"
+	done
+}
+
+cleanup() {
+	local rc=$? pid
+	set +e
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${pids[@]}"; do
+		wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in "${namespaces[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$tmp" ] && [ "$rc" -ne 0 ]; then
+		for f in "$tmp"/*.log; do
+			[ -f "$f" ] || continue
+			echo "==== $f"
+			tail -n 40 "$f"
+		done
+	fi
+	[ -n "$tmp" ] && rm -rf "$tmp"
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# wait_gone PID TENTHS: true once PID has exited.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
+wait_for() {
+	local limit=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "timed out after $((limit / 10)) s waiting for: $*" >&2
+	return 1
+}
+
+log_has() { grep -q -- "$2" "$1"; }
+# wait_log FILE PATTERN [SECONDS]
+wait_log() { wait_for "${3:-20}" log_has "$1" "$2"; }
+
+# Counts lines of FILE matching PATTERN (0 if none).
+count_log() { grep -c -- "$2" "$1" || true; }
+
+setup_topology() {
+	require
+	tmp=$(mktemp -d /tmp/vpn-test.XXXXXX)
+	for ns in "$ns_srv" "$ns_wan" "$ns_cli" "$ns_lan"; do
+		ip netns add "$ns"
+		namespaces+=("$ns")
+		ip -n "$ns" link set lo up
+	done
+	ip link add srv0 netns "$ns_srv" type veth peer name wan0 netns "$ns_wan"
+	ip link add cli0 netns "$ns_cli" type veth peer name wan1 netns "$ns_wan"
+	ip link add lan0 netns "$ns_srv" type veth peer name lan1 netns "$ns_lan"
+	ip -n "$ns_srv" addr add $SRV_ADDR/24 dev srv0
+	ip -n "$ns_wan" addr add 192.0.2.254/24 dev wan0
+	ip -n "$ns_wan" addr add 198.51.100.254/24 dev wan1
+	ip -n "$ns_cli" addr add $CLI_ADDR/24 dev cli0
+	ip -n "$ns_srv" addr add 10.20.0.1/24 dev lan0
+	ip -n "$ns_lan" addr add $LAN_HOST/24 dev lan1
+	ip -n "$ns_srv" -6 addr add fd00:20::1/64 dev lan0 nodad
+	ip -n "$ns_lan" -6 addr add fd00:20::2/64 dev lan1 nodad
+	for l in "$ns_srv srv0" "$ns_srv lan0" "$ns_wan wan0" "$ns_wan wan1" \
+		"$ns_cli cli0" "$ns_lan lan1"; do
+		set -- $l
+		ip -n "$1" link set "$2" up
+	done
+	ip -n "$ns_srv" route add default via 192.0.2.254
+	ip -n "$ns_cli" route add default via 198.51.100.254
+	ip -n "$ns_lan" route add default via 10.20.0.1
+	ip -n "$ns_lan" -6 route add default via fd00:20::1
+	ip netns exec "$ns_wan" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$ns_srv" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$ns_srv" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+# write_vpnd_conf [extra option lines...]
+write_vpnd_conf() {
+	"$VPND" genkey "$tmp/server.key"
+	SERVER_PUB=$("$VPND" pubkey <"$tmp/server.key")
+	{
+		cat <<-EOF
+		interface = "vpn0"
+		listen-port = 51900
+		private-key-file = "$tmp/server.key"
+		address-pool4 = "10.99.0.0/24"
+		address-pool6 = "fd00:99::/64"
+		routes = {"10.20.0.0/24", "fd00:20::/64"}
+		dns = {"10.20.0.53"}
+		dns-search = {"office.test"}
+		user-db = "$tmp/users.db"
+		control-socket = "$tmp/vpnd.sock"
+		failure-delay = "200ms"
+		EOF
+		for line in "$@"; do echo "$line"; done
+	} >"$tmp/vpnd.conf"
+}
+
+# write_vpnc_conf NAME USER [extra option lines...]: $tmp/NAME.conf
+write_vpnc_conf() {
+	local name=$1 user=$2
+	shift 2
+	"$VPNC" genkey "$tmp/$name.key"
+	{
+		cat <<-EOF
+		server = "$SRV_ADDR:51900"
+		server-public-key = "$SERVER_PUB"
+		private-key-file = "$tmp/$name.key"
+		user = "$user"
+		interface = "vpn0"
+		dns = "none"
+		EOF
+		for line in "$@"; do echo "$line"; done
+	} >"$tmp/$name.conf"
+}
+
+# enrol USER [vpnctl options...]: prints the TOTP secret (base32).
+enrol() {
+	local user=$1 out
+	shift
+	out=$(printf '%s\n' "$PASSWORD" |
+		"$VPNCTL" -c "$tmp/vpnd.conf" user add "$user" "$@")
+	sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' <<<"$out" | head -n 1
+}
+
+# totp SECRET [STEP_OFFSET]: the code a phone shows (now + offset steps).
+totp() {
+	local offset=${2:-0}
+	oathtool --totp -b "$1" -N "@$(($(date +%s) + offset * 30))"
+}
+
+start_vpnd() {
+	q_srv "$VPND" -f -c "$tmp/vpnd.conf" "$@" >>"$tmp/vpnd.log" 2>&1 &
+	VPND_PID=$!
+	pids+=("$VPND_PID")
+	wait_log "$tmp/vpnd.log" "listening on UDP port" 20
+}
+
+# stop_vpnd: SIGTERM, and the exit must be clean (sanitizers included).
+stop_vpnd() {
+	kill -TERM "$VPND_PID"
+	wait "$VPND_PID"
+}
+
+# start_vpnc NAME PASSWORD CODE [vpnc options...]: logs to $tmp/NAME.log,
+# sets VPNC_PID. The password and code go in as two lines on stdin.
+start_vpnc() {
+	local name=$1 pw=$2 code=$3
+	shift 3
+	printf '%s\n%s\n' "$pw" "$code" |
+		q_cli "$VPNC" -c "$tmp/$name.conf" "$@" >>"$tmp/$name.log" 2>&1 &
+	VPNC_PID=$!
+	pids+=("$VPNC_PID")
+}
+
+# The client's tunnel address once connected (from its log).
+client_addr() {
+	sed -n 's/.*connected as .* address \([0-9.]*\)\/.*/\1/p' "$1" | tail -n 1
+}
+
+# Fails if a device named vpn0 exists in the namespace.
+no_device() {
+	! ip -n "$1" link show vpn0 >/dev/null 2>&1
+}
+
+# The office host serves a page; the client fetches it through the tunnel.
+start_web() {
+	mkdir -p "$tmp/www"
+	echo "hello from the office" >"$tmp/www/index.html"
+	q_lan python3 -m http.server 8080 --bind 10.20.0.2 \
+		--directory "$tmp/www" >"$tmp/web.log" 2>&1 &
+	pids+=("$!")
+	wait_for 10 q_lan bash -c 'exec 3<>/dev/tcp/10.20.0.2/8080'
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A person logs in with password + TOTP; then IPv4 and IPv6 cross the
+# tunnel both ways, the office LAN answers, and stopping both daemons
+# leaves no device behind.
+source "$(dirname "$0")/lib.sh"
+
+setup_topology
+write_vpnd_conf
+write_vpnc_conf alice alice
+secret=$(enrol alice)
+[ ${#secret} -eq 32 ]
+start_vpnd
+start_vpnc alice "$PASSWORD" "$(totp "$secret")"
+wait_log "$tmp/alice.log" "connected as alice"
+addr=$(client_addr "$tmp/alice.log")
+[ -n "$addr" ]
+
+# IPv4: client -> server's tunnel address, client -> office host, and
+# office host -> client.
+n_cli ping -c 3 -i 0.2 -W 2 $TUN_SRV
+n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
+n_lan ping -c 3 -i 0.2 -W 2 "$addr"
+# IPv6 inside the tunnel, to the server and to the office host.
+n_cli ping -6 -c 3 -i 0.2 -W 2 fd00:99::1
+n_cli ping -6 -c 3 -i 0.2 -W 2 fd00:20::2
+
+# The pushed routes are on the client's device, the office LAN's among them.
+q_cli ip route show dev vpn0 | grep -q '^10.20.0.0/24'
+q_cli ip -6 route show dev vpn0 | grep -q '^fd00:20::/64'
+# One audit line for the login, with no secret in it.
+grep -q 'login user=alice src=198.51.100.2:[0-9]* result=ok' "$tmp/vpnd.log"
+! grep -q "$PASSWORD" "$tmp/vpnd.log"
+
+kill -TERM "$VPNC_PID"
+wait "$VPNC_PID"
+no_device "$ns_cli"
+stop_vpnd
+no_device "$ns_srv"
+echo "ok"
