@@ -47,6 +47,8 @@ VPND_LIB_SRC := $(filter-out $(VPND_MAIN) $(VPNCTL_MAIN),$(wildcard vpnd/*.c))
 VPNC_SRC := $(wildcard vpnc/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard contrib/bench/*.c)
+# Programs the netns tests drive (a raw protocol peer, for instance).
+TOOL_SRC := $(wildcard tests/tools/*.c)
 
 # $(call objs,flavour,sources)
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -55,6 +57,7 @@ REL_BINS := $(BUILD)/vpnd $(BUILD)/vpnc $(BUILD)/vpnctl
 ASAN_BINS := $(BUILD)/asan/vpnd $(BUILD)/asan/vpnc $(BUILD)/asan/vpnctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst contrib/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/asan/tools/%,$(TOOL_SRC))
 
 .PHONY: all check check-run demo demo-run deps install clean bench style \
 	test-bins
@@ -116,6 +119,11 @@ $(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvpnd.a $(BU
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
 		$(shell pkg-config --libs $(TEST_PKGS))
 
+$(BUILD)/asan/tools/%: $(BUILD)/asan/tests/tools/%.o $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/rel/contrib/bench/%.o $(BUILD)/rel/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -127,7 +135,7 @@ $(BUILD)/bench/%: $(BUILD)/rel/contrib/bench/%.o $(BUILD)/rel/libshared.a
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-run
 
-test-bins: $(ASAN_BINS) $(UNIT_BINS) $(REL_BINS)
+test-bins: $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS) $(REL_BINS)
 
 check-run: test-bins
 	$(Q)BUILD=$(BUILD) tests/run.sh
