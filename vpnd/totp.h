@@ -53,6 +53,11 @@ bool totp_uri(char *out, size_t out_len, const char *issuer,
 	      const char *account, const uint8_t *secret, size_t secret_len,
 	      const struct totp_params *p);
 
+/* "SHA1", "SHA256", "SHA512" (as in otpauth:// URIs) and back; the
+ * parser ignores case. */
+const char *totp_algo_name(enum totp_algo algo);
+bool totp_algo_parse(const char *text, enum totp_algo *out);
+
 /* Base32 (RFC 4648, no padding) of the secret. False if it does not fit. */
 bool totp_base32(char *out, size_t out_len, const uint8_t *secret,
 		 size_t secret_len);
