@@ -56,8 +56,9 @@ struct auth_admission {
 };
 
 struct auth_result {
-	enum login_status status;     /* OK, AUTH_FAILED, LOCKED, POOL_EXHAUSTED */
-	uint32_t retry_after_s;       /* with LOCKED */
+	enum login_status status;     /* OK, AUTH_FAILED, LOCKED, POOL_EXHAUSTED;
+				       * BUSY when the store failed */
+	uint32_t retry_after_s;       /* with LOCKED and BUSY */
 	struct auth_admission adm;    /* with OK */
 };
 
@@ -91,7 +92,21 @@ bool auth_admission_get(struct auth *a, const uint8_t client_pub[32],
  * pool. */
 void auth_admission_end(struct auth *a, const uint8_t client_pub[32]);
 
-/* Removes admissions expired at now_unix_s; returns how many. */
+/* Removes admissions expired at now_unix_s, and failure counters that
+ * would start from zero anyway; returns how many admissions, or -errno. */
 int auth_admissions_prune(struct auth *a, uint64_t now_unix_s);
+
+#define AUTH_RECOVERY_SALT_LEN 16
+#define AUTH_RECOVERY_HASH_LEN 32
+
+/*
+ * The stored form of a recovery code: BLAKE2b-256 keyed with a random
+ * per-code salt over the code in lower case without spaces or dashes (rule
+ * 7). Recovery codes carry ~60 random bits, so a fast keyed hash suffices
+ * where a password needs Argon2id. vpnctl stores it; auth_login compares.
+ */
+void auth_recovery_hash(const char *code,
+			const uint8_t salt[AUTH_RECOVERY_SALT_LEN],
+			uint8_t hash[AUTH_RECOVERY_HASH_LEN]);
 
 #endif

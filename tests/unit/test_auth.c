@@ -1,0 +1,808 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The login decision (auth.c over a real SQLite store in a temporary
+ * directory, with a fake clock): every kind of failure looks the same,
+ * TOTP steps are accepted once and never backwards, lockout per user name
+ * (known or not) and per source (IPv4 address, IPv6 /64) with doubling
+ * capped locks, address assignment (sticky per user and key, fixed
+ * addresses, exhaustion that consumes nothing), admissions, recovery codes
+ * and the audit line. Test users get cheap Argon2id hashes; the dummy hash
+ * for unknown users stays at the production cost.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../vpnd/auth.h"
+#include "../../vpnd/totp.h"
+#include "../../vpnd/userdb.h"
+#include "log.h"
+
+#define NOW 1700000020ULL /* 10 s into a 30 s step */
+#define PW "correct horse"
+#define SRC "198.51.100.7"
+#define LOCK_N 3
+#define LOCK_S 60
+#define LOCK_MAX_S 240
+#define LIFETIME_S 3600
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct userdb *db;
+	struct auth *a;
+	struct auth_policy pol;
+};
+
+/* ---- fixture ---------------------------------------------------------------- */
+
+static void
+policy_default(struct auth_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->totp_window = 1;
+	p->lockout_failures = LOCK_N;
+	p->lockout_time_s = LOCK_S;
+	p->lockout_max_time_s = LOCK_MAX_S;
+	p->session_lifetime_s = LIFETIME_S;
+	/* .0 network, .1 server, .2-.6 for clients, .7 broadcast */
+	p->has_pool4 = true;
+	p->pool4.family = AF_INET;
+	p->pool4.len = 29;
+	assert_int_equal(inet_pton(AF_INET, "10.99.0.0", p->pool4.addr), 1);
+	p->has_pool6 = true;
+	p->pool6.family = AF_INET6;
+	p->pool6.len = 64;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:99::", p->pool6.addr), 1);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_auth.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	/* a parent that does not exist yet: the store creates it */
+	snprintf(f->path, sizeof(f->path), "%s/lib/users.db", f->dir);
+	policy_default(&f->pol);
+	if (userdb_open(f->path, &f->db) < 0)
+		return -1;
+	f->a = auth_open(f->path, &f->pol);
+	if (!f->a)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+/* Reopens auth with a changed policy. */
+static void
+reopen(struct fx *f)
+{
+	auth_close(f->a);
+	f->a = auth_open(f->path, &f->pol);
+	assert_non_null(f->a);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char p[160];
+	size_t i;
+
+	auth_close(f->a);
+	userdb_close(f->db);
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, suffix[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/lib", f->dir);
+	rmdir(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* Each test user's secret is its name, padded. */
+static void
+secret_of(const char *name, uint8_t s[TOTP_SECRET_LEN])
+{
+	memset(s, 'x', TOTP_SECRET_LEN);
+	memcpy(s, name, strlen(name) < TOTP_SECRET_LEN ? strlen(name)
+						       : TOTP_SECRET_LEN);
+}
+
+/* The code `name`'s phone shows at now + off steps. */
+static const char *
+code_of(const char *name, uint64_t now, int off)
+{
+	static const struct totp_params p = { TOTP_SHA1, 6, 30 };
+	static char code[9];
+	uint8_t s[TOTP_SECRET_LEN];
+
+	secret_of(name, s);
+	assert_true(totp_generate(s, sizeof(s), &p, totp_step(&p, now) + off,
+				  code));
+	return code;
+}
+
+static void
+add_user_ex(struct fx *f, const char *name, const char *addr4,
+	    uint32_t lifetime_s)
+{
+	struct userdb_user u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	assert_int_equal(crypto_pwhash_str(u.pw_hash, PW, strlen(PW),
+					   crypto_pwhash_OPSLIMIT_MIN,
+					   crypto_pwhash_MEMLIMIT_MIN),
+			 0);
+	secret_of(name, u.totp_secret);
+	u.totp_secret_len = TOTP_SECRET_LEN;
+	u.totp = (struct totp_params){ TOTP_SHA1, 6, 30 };
+	u.is_enabled = true;
+	u.created_unix_s = NOW;
+	if (addr4) {
+		u.has_addr4 = true;
+		assert_int_equal(inet_pton(AF_INET, addr4, u.addr4), 1);
+	}
+	u.has_lifetime = lifetime_s != 0;
+	u.lifetime_s = lifetime_s;
+	assert_int_equal(userdb_user_add(f->db, &u), 0);
+}
+
+static void
+add_user(struct fx *f, const char *name)
+{
+	add_user_ex(f, name, NULL, 0);
+}
+
+static struct auth_result
+login_from(struct fx *f, const char *name, const char *pw, const char *code,
+	   const char *src, uint8_t key, uint64_t now)
+{
+	struct auth_request req;
+	struct auth_result res;
+
+	memset(&req, 0, sizeof(req));
+	memset(req.client_pub, key, sizeof(req.client_pub));
+	snprintf(req.username, sizeof(req.username), "%s", name);
+	req.password_len = strlen(pw);
+	memcpy(req.password, pw, req.password_len);
+	snprintf(req.code, sizeof(req.code), "%s", code);
+	if (inet_pton(AF_INET, src, req.src_addr) == 1) {
+		req.src_family = AF_INET;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, src, req.src_addr), 1);
+		req.src_family = AF_INET6;
+	}
+	req.src_port = 40000;
+	req.now_unix_s = now;
+	auth_login(f->a, &req, &res);
+	return res;
+}
+
+static struct auth_result
+login(struct fx *f, const char *name, const char *pw, const char *code,
+      uint8_t key, uint64_t now)
+{
+	return login_from(f, name, pw, code, SRC, key, now);
+}
+
+static void
+assert_addr4(const struct auth_result *r, const char *text)
+{
+	uint8_t want[4];
+
+	assert_int_equal(r->status, LOGIN_STATUS_OK);
+	assert_true(r->adm.has_addr4);
+	assert_int_equal(inet_pton(AF_INET, text, want), 1);
+	assert_memory_equal(r->adm.addr4, want, 4);
+}
+
+/* A login with the right password and the code of `now` + off steps must
+ * give addr4. */
+static struct auth_result
+login_expect(struct fx *f, const char *name, int off, uint8_t key,
+	     uint64_t now, const char *addr4)
+{
+	struct auth_result r = login(f, name, PW, code_of(name, now, off), key,
+				     now);
+
+	assert_addr4(&r, addr4);
+	return r;
+}
+
+static void
+key_of(uint8_t key, uint8_t out[32])
+{
+	memset(out, key, 32);
+}
+
+/* ---- the decision ----------------------------------------------------------- */
+
+static void
+test_login_ok(void **state)
+{
+	struct fx *f = *state;
+	struct auth_admission adm;
+	struct auth_result r;
+	uint8_t pub[32], want6[16];
+
+	add_user(f, "alice");
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_addr4(&r, "10.99.0.2");
+	assert_true(r.adm.has_addr6);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:99::2", want6), 1);
+	assert_memory_equal(r.adm.addr6, want6, 16);
+	assert_string_equal(r.adm.username, "alice");
+	assert_int_equal(r.adm.expires_unix_s, NOW + LIFETIME_S);
+	key_of(1, pub);
+	assert_true(auth_admission_get(f->a, pub, NULL, NOW + 1, &adm));
+	assert_memory_equal(adm.addr4, r.adm.addr4, 4);
+}
+
+/* Rule 3: every kind of failure is AUTH_FAILED, with nothing else. */
+static void
+test_failures_look_alike(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r[5];
+	uint8_t pub[32];
+	struct auth_admission adm;
+	size_t i;
+
+	f->pol.lockout_failures = 0; /* no locks in this test */
+	reopen(f);
+	add_user(f, "alice");
+	add_user(f, "dave");
+	assert_int_equal(userdb_user_set_enabled(f->db, "dave", false), 0);
+	r[0] = login(f, "alice", "wrong", code_of("alice", NOW, 0), 1, NOW);
+	r[1] = login(f, "alice", PW, code_of("bob", NOW, 0), 1, NOW);
+	r[2] = login(f, "bob", PW, code_of("bob", NOW, 0), 1, NOW);
+	r[3] = login(f, "dave", PW, code_of("dave", NOW, 0), 1, NOW);
+	r[4] = login(f, "alice", PW, "not-a-recovery-code", 1, NOW);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(r[i].status, LOGIN_STATUS_AUTH_FAILED);
+		assert_int_equal(r[i].retry_after_s, 0);
+		assert_false(r[i].adm.has_addr4);
+	}
+	key_of(1, pub);
+	assert_false(auth_admission_get(f->a, pub, NULL, NOW, &adm));
+	/* the wrong attempts consumed nothing */
+	r[0] = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r[0].status, LOGIN_STATUS_OK);
+}
+
+/* Rule 4: the same step twice is refused, inside the window too. */
+static void
+test_code_reuse(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	char code[9];
+
+	add_user(f, "alice");
+	snprintf(code, sizeof(code), "%s", code_of("alice", NOW, 0));
+	r = login(f, "alice", PW, code, 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	r = login(f, "alice", PW, code, 2, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	r = login(f, "alice", PW, code, 1, NOW + 19);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+}
+
+static void
+test_earlier_step_refused(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+
+	add_user(f, "alice");
+	r = login(f, "alice", PW, code_of("alice", NOW, 1), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	r = login(f, "alice", PW, code_of("alice", NOW, -1), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+}
+
+static void
+test_later_step_once(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	char later[9];
+
+	add_user(f, "alice");
+	r = login(f, "alice", PW, code_of("alice", NOW, -1), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	snprintf(later, sizeof(later), "%s", code_of("alice", NOW, 1));
+	r = login(f, "alice", PW, later, 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	r = login(f, "alice", PW, later, 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	/* and outside the window, never */
+	r = login(f, "alice", PW, code_of("alice", NOW, 3), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+}
+
+/* ---- lockout ---------------------------------------------------------------- */
+
+static void
+fail_n(struct fx *f, const char *name, const char *src, unsigned int n,
+       uint64_t now)
+{
+	struct auth_result r;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		r = login_from(f, name, "wrong", "000000", src, 9, now);
+		/* the request that reaches the limit is still AUTH_FAILED */
+		assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	}
+}
+
+static void
+test_lockout(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+
+	add_user(f, "alice");
+	fail_n(f, "alice", SRC, LOCK_N, NOW);
+	/* the next one is LOCKED, a correct one included */
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	assert_int_equal(r.retry_after_s, LOCK_S);
+	/* from elsewhere too: the user name is locked */
+	r = login_from(f, "alice", PW, code_of("alice", NOW, 0), "192.0.2.9",
+		       1, NOW + 20);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	assert_int_equal(r.retry_after_s, LOCK_S - 20);
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW + LOCK_S - 1);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	assert_int_equal(r.retry_after_s, 1);
+	/* released; the LOCKED answers consumed no step */
+	r = login(f, "alice", PW, code_of("alice", NOW + LOCK_S, 0), 1,
+		  NOW + LOCK_S);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	/* success cleared the counters: one failure does not lock again */
+	fail_n(f, "alice", SRC, 1, NOW + LOCK_S);
+	r = login(f, "alice", PW, code_of("alice", NOW + LOCK_S, 1), 1,
+		  NOW + LOCK_S);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
+/* Each failure past the limit doubles the lock, up to the cap; a key idle
+ * for longer than the cap starts from zero. */
+static void
+test_lockout_growth(void **state)
+{
+	static const uint32_t want[] = { 60, 120, 240, 240, 240 };
+	struct fx *f = *state;
+	struct auth_result r;
+	uint64_t t = NOW;
+	char src[32];
+	size_t i;
+
+	add_user(f, "alice");
+	fail_n(f, "alice", "192.0.2.100", LOCK_N, t);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		/* a new source each time: only the user name is locked */
+		snprintf(src, sizeof(src), "192.0.2.%zu", i + 1);
+		r = login_from(f, "alice", PW, "000000", src, 1, t);
+		assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+		assert_int_equal(r.retry_after_s, want[i]);
+		t += want[i];
+		fail_n(f, "alice", src, 1, t);
+	}
+	/* idle for longer than the cap after the last lock ends */
+	t += LOCK_MAX_S + LOCK_MAX_S + 1;
+	r = login_from(f, "alice", PW, code_of("alice", t, 0), "192.0.2.50", 1,
+		       t);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	/* a fresh count: two failures are not enough to lock */
+	fail_n(f, "alice", "192.0.2.51", LOCK_N - 1, t);
+	r = login_from(f, "alice", PW, code_of("alice", t, 1), "192.0.2.52", 1,
+		       t);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
+static void
+test_counters_reset_after_idle(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	uint64_t t = NOW;
+
+	add_user(f, "alice");
+	fail_n(f, "alice", SRC, LOCK_N - 1, t);
+	t += LOCK_MAX_S + 1;
+	fail_n(f, "alice", SRC, 1, t);
+	r = login(f, "alice", PW, code_of("alice", t, 0), 1, t);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
+/* Rule 4: unknown names are counted, so LOCKED reveals no name. */
+static void
+test_unknown_names_counted(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	char src[32];
+	unsigned int i;
+
+	for (i = 0; i < LOCK_N; i++) {
+		snprintf(src, sizeof(src), "203.0.113.%u", i + 1);
+		fail_n(f, "mallory", src, 1, NOW);
+	}
+	r = login_from(f, "mallory", PW, "123456", "203.0.113.99", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	assert_int_equal(r.retry_after_s, LOCK_S);
+}
+
+static void
+test_source_lockout(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+
+	add_user(f, "alice");
+	fail_n(f, "bob", SRC, 1, NOW);
+	fail_n(f, "carol", SRC, 1, NOW);
+	fail_n(f, "dave", SRC, 1, NOW);
+	/* the source is locked for everyone, alice included */
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	assert_int_equal(r.retry_after_s, LOCK_S);
+	/* an IPv4-mapped IPv6 source is the same IPv4 source */
+	r = login_from(f, "alice", PW, code_of("alice", NOW, 0),
+		       "::ffff:198.51.100.7", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	/* alice from elsewhere is fine */
+	r = login_from(f, "alice", PW, code_of("alice", NOW, 0), "192.0.2.1", 1,
+		       NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
+static void
+test_ipv6_source_grouped_by_64(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+
+	add_user(f, "alice");
+	fail_n(f, "bob", "2001:db8:1:2::1", 1, NOW);
+	fail_n(f, "carol", "2001:db8:1:2::2", 1, NOW);
+	fail_n(f, "dave", "2001:db8:1:2:aaaa::3", 1, NOW);
+	r = login_from(f, "alice", PW, code_of("alice", NOW, 0),
+		       "2001:db8:1:2:ffff:ffff:ffff:ffff", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	r = login_from(f, "alice", PW, code_of("alice", NOW, 0),
+		       "2001:db8:1:3::1", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
+/* ---- addresses -------------------------------------------------------------- */
+
+static void
+test_pool_sticky(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pub[32];
+
+	add_user(f, "alice");
+	add_user(f, "bob");
+	login_expect(f, "alice", -1, 1, NOW, "10.99.0.2");
+	login_expect(f, "bob", -1, 2, NOW, "10.99.0.3");
+	/* logging in again with the same key keeps the address */
+	login_expect(f, "alice", 0, 1, NOW, "10.99.0.2");
+	/* both leave; bob comes back first and still gets his own */
+	key_of(1, pub);
+	auth_admission_end(f->a, pub);
+	key_of(2, pub);
+	auth_admission_end(f->a, pub);
+	login_expect(f, "bob", 0, 2, NOW, "10.99.0.3");
+	/* alice on a second device: the lowest free, not her first one's */
+	login_expect(f, "alice", 1, 3, NOW, "10.99.0.2");
+	/* and her first device, its lease now taken, gets the next free */
+	login_expect(f, "alice", 1, 1, NOW + 30, "10.99.0.4");
+}
+
+static void
+test_pool_fixed(void **state)
+{
+	struct fx *f = *state;
+	struct auth_admission adm;
+	uint8_t pub[32];
+
+	add_user(f, "bob");
+	login_expect(f, "bob", 0, 2, NOW, "10.99.0.2");
+	/* carol's fixed address is bob's dynamic one: she wins it */
+	add_user_ex(f, "carol", "10.99.0.2", 0);
+	add_user_ex(f, "erin", "10.99.0.3", 0);
+	login_expect(f, "carol", 0, 3, NOW, "10.99.0.2");
+	key_of(2, pub);
+	assert_false(auth_admission_get(f->a, pub, NULL, NOW, &adm));
+	/* bob again: .2 and .3 are fixed addresses of others */
+	login_expect(f, "bob", 1, 2, NOW, "10.99.0.4");
+	/* a fixed address outside the pool is ignored */
+	add_user_ex(f, "frank", "10.1.1.1", 0);
+	login_expect(f, "frank", 0, 4, NOW, "10.99.0.5");
+}
+
+static void
+test_pool_exhausted(void **state)
+{
+	static const char *const names[] = { "u2", "u3", "u4", "u5", "u6" };
+	struct fx *f = *state;
+	struct auth_result r;
+	uint8_t pub[32];
+	char code[9];
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		add_user(f, names[i]);
+		r = login(f, names[i], PW, code_of(names[i], NOW, 0),
+			  (uint8_t)(10 + i), NOW);
+		assert_int_equal(r.status, LOGIN_STATUS_OK);
+	}
+	add_user(f, "late");
+	snprintf(code, sizeof(code), "%s", code_of("late", NOW, 0));
+	/* more than the lockout limit: exhaustion is not a failure */
+	for (i = 0; i < LOCK_N + 1; i++) {
+		r = login(f, "late", PW, code, 20, NOW);
+		assert_int_equal(r.status, LOGIN_STATUS_POOL_EXHAUSTED);
+		assert_false(r.adm.has_addr4);
+	}
+	/* an address frees; the same code now works, once */
+	key_of(12, pub);
+	auth_admission_end(f->a, pub);
+	r = login(f, "late", PW, code, 20, NOW);
+	assert_addr4(&r, "10.99.0.4");
+	r = login(f, "late", PW, code, 20, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+}
+
+/* Expired admissions hold no address. */
+static void
+test_pool_expired_frees(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	uint64_t later = NOW + LIFETIME_S;
+
+	add_user_ex(f, "alice", NULL, 60);
+	add_user(f, "bob");
+	r = login_expect(f, "alice", 0, 1, NOW, "10.99.0.2");
+	assert_int_equal(r.adm.expires_unix_s, NOW + 60);
+	login_expect(f, "bob", 0, 2, later, "10.99.0.2");
+}
+
+/* ---- admissions ------------------------------------------------------------- */
+
+static void
+test_admissions(void **state)
+{
+	struct fx *f = *state;
+	struct auth_admission adm;
+	struct auth_result r;
+	uint8_t pub[32], other[32];
+	uint64_t exp;
+
+	add_user(f, "alice");
+	add_user(f, "bob");
+	key_of(1, pub);
+	key_of(7, other);
+	assert_false(auth_admission_get(f->a, pub, NULL, NOW, &adm));
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	exp = r.adm.expires_unix_s;
+	/* rule 6: with a user name it must be the admission's */
+	assert_true(auth_admission_get(f->a, pub, "alice", NOW, &adm));
+	assert_string_equal(adm.username, "alice");
+	assert_int_equal(adm.expires_unix_s, exp);
+	assert_false(auth_admission_get(f->a, pub, "bob", NOW, &adm));
+	assert_false(auth_admission_get(f->a, other, NULL, NOW, &adm));
+	/* expiry */
+	assert_true(auth_admission_get(f->a, pub, NULL, exp - 1, &adm));
+	assert_false(auth_admission_get(f->a, pub, NULL, exp, &adm));
+	assert_int_equal(auth_admissions_prune(f->a, exp - 1), 0);
+	assert_int_equal(auth_admissions_prune(f->a, exp), 1);
+	/* end */
+	r = login(f, "bob", PW, code_of("bob", NOW, 0), 7, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_true(auth_admission_get(f->a, other, NULL, NOW, &adm));
+	auth_admission_end(f->a, other);
+	assert_false(auth_admission_get(f->a, other, NULL, NOW, &adm));
+	/* disabling, or deleting, the account ends it */
+	r = login(f, "bob", PW, code_of("bob", NOW, 1), 7, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_int_equal(userdb_user_set_enabled(f->db, "bob", false), 0);
+	assert_false(auth_admission_get(f->a, other, NULL, NOW, &adm));
+	r = login(f, "alice", PW, code_of("alice", NOW, 1), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_int_equal(userdb_user_del(f->db, "alice"), 0);
+	assert_false(auth_admission_get(f->a, pub, NULL, NOW, &adm));
+}
+
+/* ---- recovery codes --------------------------------------------------------- */
+
+static void
+store_recovery(struct fx *f, const char *name, const char *const *codes,
+	       size_t n)
+{
+	struct userdb_recovery rc[4];
+	size_t i;
+
+	assert_true(n <= 4);
+	for (i = 0; i < n; i++) {
+		randombytes_buf(rc[i].salt, sizeof(rc[i].salt));
+		auth_recovery_hash(codes[i], rc[i].salt, rc[i].hash);
+	}
+	assert_int_equal(userdb_recovery_replace(f->db, name, rc, n, NOW), 0);
+}
+
+static void
+test_recovery_codes(void **state)
+{
+	static const char *const codes[] = { "k7qm-2xfp-9tdh",
+					     "a2b3-c4d5-e6f7" };
+	struct fx *f = *state;
+	struct auth_result r;
+
+	add_user(f, "alice");
+	store_recovery(f, "alice", codes, 2);
+	/* a wrong password does not consume it */
+	r = login(f, "alice", "wrong", "k7qm-2xfp-9tdh", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	/* case, spaces and dashes do not matter */
+	r = login(f, "alice", PW, "K7QM 2XFP9tdh", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	/* once */
+	r = login(f, "alice", PW, "k7qm-2xfp-9tdh", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	r = login(f, "alice", PW, "zzzz-zzzz-zzzz", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	/* the other one still works, and a TOTP code still does */
+	r = login(f, "alice", PW, "A2B3C4D5E6F7", 1, NOW + 100);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	r = login(f, "alice", PW, code_of("alice", NOW + 100, 0), 1,
+		  NOW + 100);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	/* bob cannot use alice's code */
+	add_user(f, "bob");
+	store_recovery(f, "alice", codes, 2);
+	r = login(f, "bob", PW, "k7qm-2xfp-9tdh", 2, NOW + 100);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+}
+
+/* ---- the audit line --------------------------------------------------------- */
+
+/* Runs one login with stderr in a file; returns what was logged. */
+static char *
+logged(struct fx *f, const char *name, const char *pw, const char *code,
+       const char *src, uint8_t key, struct auth_result *r)
+{
+	static char buf[4096];
+	char path[160];
+	int fd, saved;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/log", f->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_set_level(LOG_NOTICE);
+	*r = login_from(f, name, pw, code, src, key, NOW);
+	log_set_level(LOG_WARNING);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static void
+test_audit_line(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	char code[9], *line;
+
+	add_user(f, "alice");
+	snprintf(code, sizeof(code), "%s", code_of("alice", NOW, 1));
+	line = logged(f, "alice", PW, code, SRC, 1, &r);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_non_null(strstr(line, "login user=alice src=198.51.100.7:40000 "
+				     "result=ok reason=totp totp_offset=+1\n"));
+	assert_null(strstr(line, PW));
+	assert_null(strstr(line, code));
+	line = logged(f, "alice", "hunter2", code, "2001:db8::1", 1, &r);
+	assert_non_null(strstr(line, "login user=alice src=[2001:db8::1]:40000 "
+				     "result=failed reason=bad-password "));
+	assert_null(strstr(line, "hunter2"));
+	line = logged(f, "alice", PW, code, SRC, 1, &r);
+	assert_non_null(strstr(line, "result=failed reason=reused-code "
+				     "totp_offset=+1"));
+	line = logged(f, "nobody", PW, "123456", SRC, 1, &r);
+	assert_non_null(strstr(line, "user=nobody src=198.51.100.7:40000 "
+				     "result=failed reason=unknown-user "
+				     "totp_offset=-"));
+	/* a name cannot forge fields: spaces and control bytes are masked */
+	line = logged(f, "x result=ok\n", PW, "123456", SRC, 1, &r);
+	assert_non_null(strstr(line, "user=x?result=ok? src="));
+	line = logged(f, "alice", PW, "123456", SRC, 1, &r);
+	assert_non_null(strstr(line, "result=locked reason=locked-source"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_login_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failures_look_alike, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_code_reuse, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_earlier_step_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_later_step_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_growth, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_counters_reset_after_idle,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_names_counted,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_lockout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_source_grouped_by_64,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_sticky, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pool_fixed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pool_exhausted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pool_expired_frees, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_admissions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_codes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_audit_line, setup,
+						teardown),
+	};
+
+	if (sodium_init() < 0 || totp_global_init() < 0)
+		return 1;
+	log_init("test_auth", false, LOG_WARNING);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1182 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The user store on SQLite (see userdb.h): one file in WAL mode, so vpnctl
+ * and every vpnd worker can hold it open at once, with a busy timeout
+ * instead of failing on a held lock. The schema version lives in PRAGMA
+ * user_version and is brought up to date, one numbered migration at a
+ * time, when the store is opened.
+ *
+ * This is the only file that speaks SQL. It stores and returns; it must
+ * not decide whether a login is good, how long a lock lasts or which
+ * address to hand out: those come from the caller, through callbacks when
+ * they must run inside a transaction. Every operation is one transaction.
+ */
+#include "userdb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct userdb {
+	sqlite3 *db;
+	char path[PATH_MAX];
+};
+
+/*
+ * migrations[i] takes the schema from version i to i + 1. Append only:
+ * a released migration is never edited.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE users ("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" pw_hash TEXT NOT NULL,"
+	" totp_secret BLOB NOT NULL,"
+	" totp_algorithm TEXT NOT NULL DEFAULT 'SHA1',"
+	" totp_digits INTEGER NOT NULL DEFAULT 6,"
+	" totp_period INTEGER NOT NULL DEFAULT 30,"
+	" totp_last_step INTEGER NOT NULL DEFAULT -1,"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" role TEXT NOT NULL DEFAULT 'user'"
+	"  CHECK (role IN ('user', 'admin', 'site')),"
+	" addr4 BLOB UNIQUE,"
+	" addr6 BLOB UNIQUE,"
+	" lifetime_s INTEGER,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE failures ("
+	" kind TEXT NOT NULL CHECK (kind IN ('user', 'source')),"
+	" key TEXT NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" last_failure INTEGER NOT NULL,"
+	" locked_until INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (kind, key)) WITHOUT ROWID;"
+	"CREATE TABLE admissions ("
+	" client_key BLOB PRIMARY KEY NOT NULL,"
+	" user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" addr4 BLOB,"
+	" addr6 BLOB);"
+	"CREATE INDEX admissions_user ON admissions(user);"
+	"CREATE INDEX admissions_expires ON admissions(expires);"
+	"CREATE TABLE leases ("
+	" user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	" client_key BLOB NOT NULL,"
+	" addr4 BLOB,"
+	" addr6 BLOB,"
+	" updated INTEGER NOT NULL,"
+	" PRIMARY KEY (user, client_key));"
+	"CREATE TABLE recovery_codes ("
+	" id INTEGER PRIMARY KEY,"
+	" user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	" salt BLOB NOT NULL,"
+	" hash BLOB NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX recovery_codes_user ON recovery_codes(user);",
+};
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* Logs what failed and maps SQLite's code to an errno. */
+static int
+fail(struct userdb *db, const char *what)
+{
+	int code = sqlite3_extended_errcode(db->db);
+
+	switch (code & 0xff) {
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_warn("user store %s: %s: busy for %d ms", db->path, what,
+			 BUSY_TIMEOUT_MS);
+		return -EBUSY;
+	default:
+		log_err("user store %s: %s: %s", db->path, what,
+			sqlite3_errmsg(db->db));
+		return -EIO;
+	}
+}
+
+static int
+prepare(struct userdb *db, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(db->db, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return fail(db, "prepare");
+	}
+	return 0;
+}
+
+/* Runs a statement that returns no rows, and finalizes it. */
+static int
+run(struct userdb *db, sqlite3_stmt *st, const char *what)
+{
+	int ret = 0;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		ret = fail(db, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+exec(struct userdb *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail(db, what);
+	return 0;
+}
+
+/* IMMEDIATE takes the write lock now, so two writers wait for each other
+ * (busy timeout) instead of one failing at its first write. */
+static int
+begin(struct userdb *db)
+{
+	return exec(db, "BEGIN IMMEDIATE", "begin");
+}
+
+/* Commits on ret == 0, rolls back otherwise; returns the outcome. */
+static int
+finish(struct userdb *db, int ret)
+{
+	if (ret == 0)
+		return exec(db, "COMMIT", "commit");
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+	sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+static void
+bind_blob(sqlite3_stmt *st, int i, bool has, const void *p, size_t len)
+{
+	if (has)
+		sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void
+bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	sqlite3_bind_int64(st, i, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+static uint64_t
+column_u64(sqlite3_stmt *st, int i)
+{
+	int64_t v = sqlite3_column_int64(st, i);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+/* A fixed-size blob column; false when NULL or of another size. */
+static bool
+column_blob(sqlite3_stmt *st, int i, void *out, size_t len)
+{
+	const void *p = sqlite3_column_blob(st, i);
+
+	if (!p || (size_t)sqlite3_column_bytes(st, i) != len)
+		return false;
+	memcpy(out, p, len);
+	return true;
+}
+
+static void
+column_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+	const unsigned char *p = sqlite3_column_text(st, i);
+	size_t len = p ? (size_t)sqlite3_column_bytes(st, i) : 0;
+
+	if (len >= cap)
+		len = cap - 1;
+	if (len)
+		memcpy(out, p, len);
+	out[len] = '\0';
+}
+
+static const char *
+failure_kind_name(enum userdb_failure_kind kind)
+{
+	return kind == USERDB_FAILURE_USER ? "user" : "source";
+}
+
+const char *
+userdb_role_name(enum userdb_role role)
+{
+	switch (role) {
+	case USERDB_ROLE_ADMIN:
+		return "admin";
+	case USERDB_ROLE_SITE:
+		return "site";
+	default:
+		return "user";
+	}
+}
+
+bool
+userdb_role_parse(const char *text, enum userdb_role *out)
+{
+	static const enum userdb_role all[] = { USERDB_ROLE_USER,
+						USERDB_ROLE_ADMIN,
+						USERDB_ROLE_SITE };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(all); i++) {
+		if (strcmp(text, userdb_role_name(all[i])) == 0) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+/* mkdir -p of the directory holding `path`, each new level 0700. */
+static int
+make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t len = strlen(path), i;
+
+	if (len >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, len + 1);
+	while (len > 0 && dir[len - 1] != '/')
+		len--;
+	if (len <= 1)
+		return 0;
+	dir[len - 1] = '\0';
+	for (i = 1; i <= len - 1; i++) {
+		if (dir[i] != '/' && dir[i] != '\0')
+			continue;
+		dir[i] = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		if (i < len - 1)
+			dir[i] = '/';
+	}
+	return 0;
+}
+
+/*
+ * The store holds password hashes and TOTP secrets: create the file 0600
+ * ourselves rather than let SQLite create it under the umask. SQLite gives
+ * the -wal and -shm files the main file's mode.
+ */
+static int
+create_file(const char *path)
+{
+	struct stat sb;
+	int fd, ret;
+
+	if (stat(path, &sb) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	ret = make_parent(path);
+	if (ret < 0)
+		return ret;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	close(fd);
+	return 0;
+}
+
+static int
+user_version(struct userdb *db, int *out)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "PRAGMA user_version", &st);
+
+	if (ret < 0)
+		return ret;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	else
+		ret = fail(db, "read the schema version");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Brings the schema up to date; the version is re-read under the write
+ * lock, so concurrent openers migrate once. */
+static int
+migrate(struct userdb *db)
+{
+	char sql[64];
+	int ret, version = 0, latest = (int)ARRAY_SIZE(migrations);
+
+	ret = begin(db);
+	if (ret < 0)
+		return ret;
+	ret = user_version(db, &version);
+	if (ret < 0)
+		goto out;
+	if (version > latest) {
+		log_err("user store %s: schema version %d is newer than this "
+			"program knows (%d)", db->path, version, latest);
+		ret = -EPROTO;
+		goto out;
+	}
+	for (; version < latest; version++) {
+		ret = exec(db, migrations[version], "migrate the schema");
+		if (ret < 0)
+			goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", latest);
+	ret = exec(db, sql, "set the schema version");
+out:
+	return finish(db, ret);
+}
+
+/*
+ * Switching to WAL needs an exclusive moment that the busy handler does not
+ * always wait for when several threads open a new store at once: retry.
+ */
+static int
+set_wal(struct userdb *db)
+{
+	int tries, rc = SQLITE_BUSY;
+
+	for (tries = 0; tries < BUSY_TIMEOUT_MS / 10; tries++) {
+		rc = sqlite3_exec(db->db, "PRAGMA journal_mode = WAL", NULL,
+				  NULL, NULL);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		usleep(10000);
+	}
+	return rc == SQLITE_OK ? 0 : fail(db, "switch to WAL");
+}
+
+int
+userdb_open(const char *path, struct userdb **out)
+{
+	struct userdb *db;
+	int ret;
+
+	*out = NULL;
+	if (!path)
+		path = USERDB_DEFAULT_PATH;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return -ENOMEM;
+	snprintf(db->path, sizeof(db->path), "%s", path);
+	ret = create_file(path);
+	if (ret < 0) {
+		log_err("user store %s: %s", path, strerror(-ret));
+		goto err;
+	}
+	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		ret = fail(db, "open");
+		goto err;
+	}
+	sqlite3_busy_timeout(db->db, BUSY_TIMEOUT_MS);
+	ret = set_wal(db);
+	if (ret == 0)
+		ret = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys");
+	if (ret == 0)
+		ret = migrate(db);
+	if (ret < 0)
+		goto err;
+	*out = db;
+	return 0;
+err:
+	userdb_close(db);
+	return ret;
+}
+
+void
+userdb_close(struct userdb *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->db);
+	free(db);
+}
+
+/* ---- accounts --------------------------------------------------------------- */
+
+#define USER_COLUMNS                                                          \
+	"name, totp_algorithm, totp_digits, totp_period, totp_last_step, "   \
+	"enabled, role, addr4, addr6, lifetime_s, created"
+
+/* Reads the USER_COLUMNS of the current row, secrets aside. */
+static void
+read_user(sqlite3_stmt *st, struct userdb_user *u)
+{
+	char text[16];
+
+	column_text(st, 0, u->name, sizeof(u->name));
+	column_text(st, 1, text, sizeof(text));
+	if (!totp_algo_parse(text, &u->totp.algo))
+		u->totp.algo = TOTP_SHA1;
+	u->totp.digits = (unsigned int)sqlite3_column_int(st, 2);
+	u->totp.period_s = (unsigned int)sqlite3_column_int(st, 3);
+	u->last_step = sqlite3_column_int64(st, 4);
+	u->is_enabled = sqlite3_column_int(st, 5) != 0;
+	column_text(st, 6, text, sizeof(text));
+	if (!userdb_role_parse(text, &u->role))
+		u->role = USERDB_ROLE_USER;
+	u->has_addr4 = column_blob(st, 7, u->addr4, sizeof(u->addr4));
+	u->has_addr6 = column_blob(st, 8, u->addr6, sizeof(u->addr6));
+	u->has_lifetime = sqlite3_column_type(st, 9) != SQLITE_NULL;
+	u->lifetime_s = u->has_lifetime ? (uint32_t)column_u64(st, 9) : 0;
+	u->created_unix_s = column_u64(st, 10);
+}
+
+int
+userdb_user_add(struct userdb *db, const struct userdb_user *u)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO users (name, pw_hash, totp_secret, "
+			  "totp_algorithm, totp_digits, totp_period, "
+			  "totp_last_step, enabled, role, addr4, addr6, "
+			  "lifetime_s, created) VALUES "
+			  "(?, ?, ?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, u->name);
+	bind_text(st, 2, u->pw_hash);
+	bind_blob(st, 3, true, u->totp_secret, u->totp_secret_len);
+	bind_text(st, 4, totp_algo_name(u->totp.algo));
+	sqlite3_bind_int(st, 5, (int)u->totp.digits);
+	sqlite3_bind_int(st, 6, (int)u->totp.period_s);
+	sqlite3_bind_int(st, 7, u->is_enabled);
+	bind_text(st, 8, userdb_role_name(u->role));
+	bind_blob(st, 9, u->has_addr4, u->addr4, sizeof(u->addr4));
+	bind_blob(st, 10, u->has_addr6, u->addr6, sizeof(u->addr6));
+	if (u->has_lifetime)
+		sqlite3_bind_int64(st, 11, u->lifetime_s);
+	else
+		sqlite3_bind_null(st, 11);
+	bind_u64(st, 12, u->created_unix_s);
+	return run(db, st, "add a user");
+}
+
+int
+userdb_user_get(struct userdb *db, const char *name, struct userdb_user *out)
+{
+	sqlite3_stmt *st;
+	const void *secret;
+	size_t secret_len;
+	int ret = prepare(db,
+			  "SELECT " USER_COLUMNS ", pw_hash, totp_secret "
+			  "FROM users WHERE name = ?",
+			  &st);
+
+	memset(out, 0, sizeof(*out));
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		goto out;
+	default:
+		ret = fail(db, "read a user");
+		goto out;
+	}
+	read_user(st, out);
+	column_text(st, 11, out->pw_hash, sizeof(out->pw_hash));
+	secret = sqlite3_column_blob(st, 12);
+	secret_len = (size_t)sqlite3_column_bytes(st, 12);
+	if (!secret || secret_len == 0 || secret_len > sizeof(out->totp_secret)) {
+		log_err("user store %s: user '%s' has no usable TOTP secret",
+			db->path, out->name);
+		ret = -EIO;
+		goto out;
+	}
+	memcpy(out->totp_secret, secret, secret_len);
+	out->totp_secret_len = secret_len;
+out:
+	sqlite3_finalize(st);
+	if (ret < 0)
+		sodium_memzero(out, sizeof(*out));
+	return ret;
+}
+
+/* One statement with the user name as its only parameter; -ENOENT if it
+ * changed no row. Runs inside the caller's transaction. */
+static int
+run_for_user(struct userdb *db, const char *sql, const char *name,
+	     bool must_change)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, sql, &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	ret = run(db, st, "change a user");
+	if (ret == 0 && must_change && sqlite3_changes(db->db) == 0)
+		ret = -ENOENT;
+	return ret;
+}
+
+int
+userdb_user_del(struct userdb *db, const char *name)
+{
+	static const char *const sql[] = {
+		"DELETE FROM admissions WHERE user = ?",
+		"DELETE FROM leases WHERE user = ?",
+		"DELETE FROM recovery_codes WHERE user = ?",
+	};
+	size_t i;
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(sql) && ret == 0; i++)
+		ret = run_for_user(db, sql[i], name, false);
+	if (ret == 0)
+		ret = run_for_user(db, "DELETE FROM users WHERE name = ?", name,
+				   true);
+	return finish(db, ret);
+}
+
+int
+userdb_user_set_password(struct userdb *db, const char *name,
+			 const char *pw_hash)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "UPDATE users SET pw_hash = ? WHERE name = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, pw_hash);
+	bind_text(st, 2, name);
+	ret = run(db, st, "change a password");
+	if (ret == 0 && sqlite3_changes(db->db) == 0)
+		ret = -ENOENT;
+	return ret;
+}
+
+int
+userdb_user_set_enabled(struct userdb *db, const char *name, bool is_enabled)
+{
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	ret = run_for_user(db,
+			   is_enabled ? "UPDATE users SET enabled = 1 "
+					"WHERE name = ?"
+				      : "UPDATE users SET enabled = 0 "
+					"WHERE name = ?",
+			   name, true);
+	if (ret == 0 && !is_enabled)
+		ret = run_for_user(db, "DELETE FROM admissions WHERE user = ?",
+				   name, false);
+	return finish(db, ret);
+}
+
+int
+userdb_user_list(struct userdb *db, userdb_user_fn fn, void *arg)
+{
+	struct userdb_user u;
+	sqlite3_stmt *st;
+	int ret = prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY name",
+			  &st);
+	int rc;
+
+	if (ret < 0)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&u, 0, sizeof(u));
+		read_user(st, &u);
+		ret = fn(arg, &u);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, "list users");
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* ---- recovery codes --------------------------------------------------------- */
+
+/* 0 if the account exists, -ENOENT if not. */
+static int
+user_exists(struct userdb *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "SELECT 1 FROM users WHERE name = ?", &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		break;
+	default:
+		ret = fail(db, "find a user");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+recovery_insert(struct userdb *db, const char *name,
+		const struct userdb_recovery *c, uint64_t now_unix_s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO recovery_codes (user, salt, hash, used, "
+			  "created) VALUES (?, ?, ?, 0, ?)",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	bind_blob(st, 2, true, c->salt, sizeof(c->salt));
+	bind_blob(st, 3, true, c->hash, sizeof(c->hash));
+	bind_u64(st, 4, now_unix_s);
+	return run(db, st, "store a recovery code");
+}
+
+int
+userdb_recovery_replace(struct userdb *db, const char *name,
+			const struct userdb_recovery *codes, size_t n,
+			uint64_t now_unix_s)
+{
+	size_t i;
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	ret = user_exists(db, name);
+	if (ret == 0)
+		ret = run_for_user(db,
+				   "DELETE FROM recovery_codes WHERE user = ?",
+				   name, false);
+	for (i = 0; i < n && ret == 0; i++)
+		ret = recovery_insert(db, name, &codes[i], now_unix_s);
+	return finish(db, ret);
+}
+
+int
+userdb_recovery_unused(struct userdb *db, const char *name,
+		       struct userdb_recovery *out, size_t max, size_t *n_out)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int ret = prepare(db,
+			  "SELECT id, salt, hash FROM recovery_codes "
+			  "WHERE user = ? AND used = 0 ORDER BY id",
+			  &st);
+	int rc = SQLITE_DONE;
+
+	*n_out = 0;
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out[n].id = sqlite3_column_int64(st, 0);
+		if (column_blob(st, 1, out[n].salt, sizeof(out[n].salt)) &&
+		    column_blob(st, 2, out[n].hash, sizeof(out[n].hash)))
+			n++;
+	}
+	if (n < max && rc != SQLITE_DONE)
+		ret = fail(db, "read recovery codes");
+	sqlite3_finalize(st);
+	*n_out = ret == 0 ? n : 0;
+	return ret;
+}
+
+/* ---- failure counters ------------------------------------------------------- */
+
+static int
+failure_read(struct userdb *db, const struct userdb_failure_key *key,
+	     struct userdb_failure *out)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT count, last_failure, locked_until "
+			  "FROM failures WHERE kind = ? AND key = ?",
+			  &st);
+
+	memset(out, 0, sizeof(*out));
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, failure_kind_name(key->kind));
+	bind_text(st, 2, key->key);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		out->count = (uint32_t)column_u64(st, 0);
+		out->last_unix_s = column_u64(st, 1);
+		out->locked_until_unix_s = column_u64(st, 2);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = fail(db, "read a failure counter");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+failure_write(struct userdb *db, const struct userdb_failure_key *key,
+	      const struct userdb_failure *f)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO failures (kind, key, count, "
+			  "last_failure, locked_until) VALUES (?, ?, ?, ?, ?) "
+			  "ON CONFLICT (kind, key) DO UPDATE SET "
+			  "count = excluded.count, "
+			  "last_failure = excluded.last_failure, "
+			  "locked_until = excluded.locked_until",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, failure_kind_name(key->kind));
+	bind_text(st, 2, key->key);
+	sqlite3_bind_int64(st, 3, f->count);
+	bind_u64(st, 4, f->last_unix_s);
+	bind_u64(st, 5, f->locked_until_unix_s);
+	return run(db, st, "write a failure counter");
+}
+
+static int
+failure_clear(struct userdb *db, const struct userdb_failure_key *key)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "DELETE FROM failures WHERE kind = ? AND key = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, failure_kind_name(key->kind));
+	bind_text(st, 2, key->key);
+	return run(db, st, "clear a failure counter");
+}
+
+int
+userdb_failure_get(struct userdb *db, const struct userdb_failure_key *key,
+		   struct userdb_failure *out)
+{
+	return failure_read(db, key, out);
+}
+
+int
+userdb_failures_update(struct userdb *db,
+		       const struct userdb_failure_key *keys, size_t n,
+		       userdb_failure_fn fn, void *arg)
+{
+	struct userdb_failure f;
+	size_t i;
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n && ret == 0; i++) {
+		ret = failure_read(db, &keys[i], &f);
+		if (ret < 0)
+			break;
+		fn(arg, &f);
+		ret = failure_write(db, &keys[i], &f);
+	}
+	return finish(db, ret);
+}
+
+int
+userdb_failures_prune(struct userdb *db, uint64_t now_unix_s, uint64_t idle_s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "DELETE FROM failures WHERE locked_until <= ? "
+			  "AND last_failure < ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_u64(st, 1, now_unix_s);
+	bind_u64(st, 2, now_unix_s > idle_s ? now_unix_s - idle_s : 0);
+	ret = run(db, st, "prune failure counters");
+	return ret < 0 ? ret : sqlite3_changes(db->db);
+}
+
+/* ---- grants ----------------------------------------------------------------- */
+
+/* What the grant reads about the account under the write lock. */
+struct grant_ctx {
+	const struct userdb_grant *g;
+	struct userdb_addr_view view;
+	uint8_t *taken4, *taken6;
+	bool has_lifetime;
+	uint32_t lifetime_s;
+	int64_t last_step;
+};
+
+static int
+grant_read_user(struct userdb *db, struct grant_ctx *c)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT enabled, totp_last_step, addr4, addr6, "
+			  "lifetime_s FROM users WHERE name = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, c->g->username);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (!sqlite3_column_int(st, 0)) {
+			ret = -ENOENT;
+			break;
+		}
+		c->last_step = sqlite3_column_int64(st, 1);
+		c->view.has_fixed4 = column_blob(st, 2, c->view.fixed4, 4);
+		c->view.has_fixed6 = column_blob(st, 3, c->view.fixed6, 16);
+		c->has_lifetime = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		c->lifetime_s = (uint32_t)column_u64(st, 4);
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		break;
+	default:
+		ret = fail(db, "read a user");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* The step must still be after the last one: another login of the same
+ * user may have consumed it since the caller checked. */
+static int
+grant_consume(struct userdb *db, struct grant_ctx *c)
+{
+	const struct userdb_grant *g = c->g;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (g->has_step && g->step <= c->last_step)
+		return -EALREADY;
+	ret = prepare(db,
+		      g->has_step ? "UPDATE users SET totp_last_step = ?1 "
+				    "WHERE name = ?2"
+				  : "UPDATE recovery_codes SET used = ?3 "
+				    "WHERE id = ?1 AND user = ?2 AND used = 0",
+		      &st);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(st, 1, g->has_step ? g->step : g->recovery_id);
+	bind_text(st, 2, g->username);
+	if (!g->has_step)
+		bind_u64(st, 3, g->now_unix_s ? g->now_unix_s : 1);
+	ret = run(db, st, "consume a code");
+	if (ret == 0 && sqlite3_changes(db->db) != 1)
+		ret = -EALREADY;
+	return ret;
+}
+
+static int
+grant_read_lease(struct userdb *db, struct grant_ctx *c)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT addr4, addr6 FROM leases "
+			  "WHERE user = ? AND client_key = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, c->g->username);
+	bind_blob(st, 2, true, c->g->client_pub, USERDB_KEY_LEN);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		c->view.has_lease4 = column_blob(st, 0, c->view.lease4, 4);
+		c->view.has_lease6 = column_blob(st, 1, c->view.lease6, 16);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = fail(db, "read a lease");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Addresses of one family held by others, sorted (blobs sort as memcmp). */
+static int
+grant_read_taken(struct userdb *db, struct grant_ctx *c, size_t len,
+		 uint8_t **out, size_t *n_out)
+{
+	sqlite3_stmt *st;
+	uint8_t *list = NULL, *grown;
+	size_t n = 0, cap = 0;
+	int ret = prepare(db,
+			  len == 4 ? "SELECT addr4 FROM admissions WHERE "
+				     "client_key != ?1 AND expires > ?2 AND "
+				     "addr4 IS NOT NULL UNION SELECT addr4 "
+				     "FROM users WHERE name != ?3 AND addr4 "
+				     "IS NOT NULL ORDER BY 1"
+				   : "SELECT addr6 FROM admissions WHERE "
+				     "client_key != ?1 AND expires > ?2 AND "
+				     "addr6 IS NOT NULL UNION SELECT addr6 "
+				     "FROM users WHERE name != ?3 AND addr6 "
+				     "IS NOT NULL ORDER BY 1",
+			  &st);
+	int rc;
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, c->g->client_pub, USERDB_KEY_LEN);
+	bind_u64(st, 2, c->g->now_unix_s);
+	bind_text(st, 3, c->g->username);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(list, cap * len);
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			list = grown;
+		}
+		if (column_blob(st, 0, list + n * len, len))
+			n++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, "read taken addresses");
+out:
+	sqlite3_finalize(st);
+	*out = list;
+	*n_out = n;
+	return ret;
+}
+
+/* Other keys' admissions holding an address now given to this key end:
+ * a fixed address always goes to its owner. */
+static int
+grant_evict(struct userdb *db, const struct userdb_admission *adm)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "DELETE FROM admissions WHERE client_key != ?1 AND "
+			  "(addr4 = ?2 OR addr6 = ?3)",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, adm->client_pub, USERDB_KEY_LEN);
+	bind_blob(st, 2, adm->has_addr4, adm->addr4, 4);
+	bind_blob(st, 3, adm->has_addr6, adm->addr6, 16);
+	return run(db, st, "end admissions holding an address");
+}
+
+static int
+grant_store_admission(struct userdb *db, const struct userdb_admission *adm)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO admissions (client_key, user, created, "
+			  "expires, addr4, addr6) VALUES (?, ?, ?, ?, ?, ?) "
+			  "ON CONFLICT (client_key) DO UPDATE SET "
+			  "user = excluded.user, created = excluded.created, "
+			  "expires = excluded.expires, addr4 = excluded.addr4, "
+			  "addr6 = excluded.addr6",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, adm->client_pub, USERDB_KEY_LEN);
+	bind_text(st, 2, adm->username);
+	bind_u64(st, 3, adm->created_unix_s);
+	bind_u64(st, 4, adm->expires_unix_s);
+	bind_blob(st, 5, adm->has_addr4, adm->addr4, 4);
+	bind_blob(st, 6, adm->has_addr6, adm->addr6, 16);
+	return run(db, st, "store an admission");
+}
+
+/* A family without an address this time keeps its old lease. */
+static int
+grant_store_lease(struct userdb *db, const struct userdb_admission *adm)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO leases (user, client_key, addr4, addr6, "
+			  "updated) VALUES (?, ?, ?, ?, ?) "
+			  "ON CONFLICT (user, client_key) DO UPDATE SET "
+			  "addr4 = COALESCE(excluded.addr4, addr4), "
+			  "addr6 = COALESCE(excluded.addr6, addr6), "
+			  "updated = excluded.updated",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, adm->username);
+	bind_blob(st, 2, true, adm->client_pub, USERDB_KEY_LEN);
+	bind_blob(st, 3, adm->has_addr4, adm->addr4, 4);
+	bind_blob(st, 4, adm->has_addr6, adm->addr6, 16);
+	bind_u64(st, 5, adm->created_unix_s);
+	return run(db, st, "store a lease");
+}
+
+/* Reads what the address choice needs and lets the caller choose. */
+static int
+grant_assign(struct userdb *db, struct grant_ctx *c, userdb_assign_fn assign,
+	     void *arg, struct userdb_admission *adm)
+{
+	const struct userdb_grant *g = c->g;
+	uint64_t lifetime = c->has_lifetime ? c->lifetime_s : g->lifetime_s;
+	int ret;
+
+	ret = grant_read_lease(db, c);
+	if (ret == 0)
+		ret = grant_read_taken(db, c, 4, &c->taken4, &c->view.n_taken4);
+	if (ret == 0)
+		ret = grant_read_taken(db, c, 16, &c->taken6,
+				       &c->view.n_taken6);
+	if (ret < 0)
+		return ret;
+	c->view.taken4 = c->taken4;
+	c->view.taken6 = c->taken6;
+	memcpy(adm->client_pub, g->client_pub, USERDB_KEY_LEN);
+	snprintf(adm->username, sizeof(adm->username), "%s", g->username);
+	adm->created_unix_s = g->now_unix_s;
+	adm->expires_unix_s = g->now_unix_s + lifetime;
+	return assign(arg, &c->view, adm) ? 0 : -ENOSPC;
+}
+
+int
+userdb_grant(struct userdb *db, const struct userdb_grant *g,
+	     userdb_assign_fn assign, void *arg, struct userdb_admission *out)
+{
+	struct grant_ctx c = { .g = g };
+	size_t i;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (g->has_step == g->has_recovery)
+		return -EINVAL;
+	ret = begin(db);
+	if (ret < 0)
+		return ret;
+	ret = grant_read_user(db, &c);
+	if (ret == 0)
+		ret = grant_consume(db, &c);
+	for (i = 0; i < g->n_reset && ret == 0; i++)
+		ret = failure_clear(db, &g->reset[i]);
+	if (ret == 0)
+		ret = grant_assign(db, &c, assign, arg, out);
+	if (ret == 0)
+		ret = grant_evict(db, out);
+	if (ret == 0)
+		ret = grant_store_admission(db, out);
+	if (ret == 0)
+		ret = grant_store_lease(db, out);
+	ret = finish(db, ret);
+	free(c.taken4);
+	free(c.taken6);
+	if (ret < 0)
+		memset(out, 0, sizeof(*out));
+	return ret;
+}
+
+/* ---- admissions ------------------------------------------------------------- */
+
+int
+userdb_admission_get(struct userdb *db,
+		     const uint8_t client_pub[USERDB_KEY_LEN],
+		     uint64_t now_unix_s, struct userdb_admission *out)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT a.user, a.created, a.expires, a.addr4, "
+			  "a.addr6 FROM admissions a JOIN users u ON "
+			  "u.name = a.user WHERE a.client_key = ? AND "
+			  "a.expires > ? AND u.enabled = 1",
+			  &st);
+
+	memset(out, 0, sizeof(*out));
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
+	bind_u64(st, 2, now_unix_s);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		memcpy(out->client_pub, client_pub, USERDB_KEY_LEN);
+		column_text(st, 0, out->username, sizeof(out->username));
+		out->created_unix_s = column_u64(st, 1);
+		out->expires_unix_s = column_u64(st, 2);
+		out->has_addr4 = column_blob(st, 3, out->addr4, 4);
+		out->has_addr6 = column_blob(st, 4, out->addr6, 16);
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		break;
+	default:
+		ret = fail(db, "read an admission");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+userdb_admission_end(struct userdb *db,
+		     const uint8_t client_pub[USERDB_KEY_LEN])
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "DELETE FROM admissions WHERE client_key = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
+	return run(db, st, "end an admission");
+}
+
+int
+userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "DELETE FROM admissions WHERE expires <= ?", &st);
+
+	if (ret < 0)
+		return ret;
+	bind_u64(st, 1, now_unix_s);
+	ret = run(db, st, "prune admissions");
+	return ret < 0 ? ret : sqlite3_changes(db->db);
+}
