@@ -13,6 +13,7 @@
 #include "keys.h"
 
 #define VPNC_DEFAULT_CONFIG "/etc/vpnc/vpnc.conf"
+#define VPNC_DEFAULT_PORT 51900
 #define VPNC_HOST_LEN 255
 
 enum vpnc_dns_mode {
@@ -25,9 +26,11 @@ struct vpnc_config {
 	char path[PATH_MAX];
 	char server_host[VPNC_HOST_LEN + 1]; /* server = "vpn.example.com:51900" */
 	uint16_t server_port;                /* port part, default 51900;
-					      * "[2001:db8::1]:51900" for v6 */
+					      * "[2001:db8::1]:51900" for v6;
+					      * the host has no brackets */
 	uint8_t server_public_key[KEY_LEN];  /* server-public-key (required) */
-	char private_key_file[PATH_MAX];     /* private-key-file (required) */
+	char private_key_file[PATH_MAX];     /* private-key-file (required);
+					      * relative: to the config's dir */
 	uint8_t private_key[KEY_LEN];
 	uint8_t public_key[KEY_LEN];
 	bool has_psk;

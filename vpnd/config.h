@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "keys.h"
 #include "prefix.h"
 
@@ -23,17 +24,21 @@
 
 struct vpnd_config {
 	char path[PATH_MAX];              /* the file this came from */
+	struct conf_lines lines;          /* where each option was set, so
+					   * later checks can name the line */
 
 	/* Restart-only: the device, the socket, the identity. */
 	char interface[IFNAMSIZ];         /* interface = "vpn0" */
 	uint16_t listen_port;             /* listen-port = 51900 */
-	char private_key_file[PATH_MAX];  /* private-key-file (required) */
+	char private_key_file[PATH_MAX];  /* private-key-file (required);
+					   * relative: to the config's dir */
 	uint8_t private_key[KEY_LEN];     /* loaded from it */
 	uint8_t public_key[KEY_LEN];
 	bool has_psk;
 	char psk_file[PATH_MAX];          /* preshared-key-file (optional) */
 	uint8_t psk[KEY_LEN];
 	uint16_t mtu;                     /* mtu = 1420 (1280-9000) */
+	/* At least one pool; no default. The server takes the first address. */
 	bool has_pool4;
 	struct prefix pool4;              /* address-pool4 = "10.99.0.0/24" */
 	bool has_pool6;

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vpnd.conf (see config.h): the libconfuse schema, the copy into struct
+ * vpnd_config, the cross-field checks and the key files. Defaults live in
+ * vpnd_config_defaults() alone, so every option is CFGF_NODEFAULT and "not
+ * in the file" is simply "not copied". Nothing here touches the network
+ * or the TUN device; nothing outside this file sees the cfg_t.
+ */
+#include "config.h"
+
+#include <confuse.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include "login.h"
+
+#define NUM(name, lo, hi, unit_ms, field)                                   \
+	{ name, lo, hi, unit_ms, offsetof(struct vpnd_config, field),      \
+	  sizeof(((struct vpnd_config *)0)->field) }
+
+#define DAY_S (24 * 3600)
+#define ISSUER_SIZE sizeof(((struct vpnd_config *)0)->totp_issuer)
+
+/* Every numeric option: its range, in the unit of its field. */
+static const struct conf_number numbers[] = {
+	NUM("listen-port", 1, 65535, 0, listen_port),
+	NUM("mtu", 1280, 9000, 0, mtu),
+	NUM("max-peers", 1, 65536, 0, max_peers),
+	NUM("auth-workers", 1, 64, 0, auth_workers),
+	NUM("keepalive", 0, 3600, 1000, keepalive_s),
+	NUM("session-lifetime", 10, 30 * DAY_S, 1000, session_lifetime_s),
+	NUM("totp-window", 0, 10, 0, totp_window),
+	NUM("lockout-failures", 1, 100, 0, lockout_failures),
+	NUM("lockout-time", 1, DAY_S, 1000, lockout_time_s),
+	NUM("lockout-max-time", 1, 30 * DAY_S, 1000, lockout_max_time_s),
+	NUM("failure-delay", 0, 10000, 1, failure_delay_ms),
+	NUM("auth-queue", 1, 4096, 0, auth_queue),
+	NUM("handshake-rate", 1, 1000000, 0, handshake_rate),
+	NUM("test-timer-divisor", 1, 1000, 0, test_timer_divisor),
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+static int
+cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return conf_number_parse(cfg, opt, value, result,
+				 conf_number_find(numbers, opt->name));
+}
+
+/* A search domain: dot-separated labels of letters, digits, '-', '_'. */
+static bool
+domain_valid(const char *name)
+{
+	size_t len = strlen(name), label = 0, i;
+
+	if (len == 0 || len > VPND_DNS_SEARCH_LEN)
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (ch == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+static int
+cb_domain(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (!domain_valid(value))
+		return conf_value_error(cfg, opt, result,
+					"%s is not a domain name", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+/* It becomes the issuer of otpauth:// URIs, where ':' separates fields. */
+static int
+cb_issuer(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	size_t len = strlen(value), i;
+	bool ok = len > 0 && len < ISSUER_SIZE &&
+		  login_utf8_valid((const uint8_t *)value, len);
+
+	for (i = 0; ok && i < len; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f ||
+		    value[i] == ':')
+			ok = false;
+	if (!ok)
+		return conf_value_error(cfg, opt, result,
+					"%s is not a valid issuer (1-63 bytes "
+					"of UTF-8 text, no ':')", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+static cfg_opt_t schema[] = {
+	CFG_STR_CB("interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
+	CFG_INT_CB("listen-port", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("private-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_STR_CB("preshared-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_INT_CB("mtu", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("address-pool4", NULL, CFGF_NODEFAULT, conf_cb_prefix),
+	CFG_STR_CB("address-pool6", NULL, CFGF_NODEFAULT, conf_cb_prefix),
+	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_STR_CB("control-socket", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_INT_CB("max-peers", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
+	CFG_STR_LIST_CB("dns", NULL, CFGF_NODEFAULT, conf_cb_address),
+	CFG_STR_LIST_CB("dns-search", NULL, CFGF_NODEFAULT, cb_domain),
+	CFG_INT_CB("keepalive", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("session-lifetime", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("totp-window", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("lockout-failures", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("lockout-time", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("lockout-max-time", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("failure-delay", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("auth-queue", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("totp-issuer", NULL, CFGF_NODEFAULT, cb_issuer),
+	CFG_INT_CB("handshake-rate", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
+	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
+	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
+	CFG_END(),
+};
+
+void
+vpnd_config_defaults(struct vpnd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->interface, sizeof(c->interface), "vpn0");
+	c->listen_port = VPND_DEFAULT_PORT;
+	c->mtu = 1420;
+	snprintf(c->user_db, sizeof(c->user_db), "/var/lib/vpnd/users.db");
+	snprintf(c->control_socket, sizeof(c->control_socket),
+		 "/run/vpnd.sock");
+	c->max_peers = 1024;
+	c->auth_workers = 2;
+	c->keepalive_s = 25;
+	c->session_lifetime_s = 12 * 3600;
+	c->totp_window = 1;
+	c->lockout_failures = 5;
+	c->lockout_time_s = 60;
+	c->lockout_max_time_s = 15 * 60;
+	c->failure_delay_ms = 1000;
+	c->auth_queue = 64;
+	snprintf(c->totp_issuer, sizeof(c->totp_issuer), "vpnd");
+	c->handshake_rate = 1000;
+	c->log_syslog = false;
+	c->log_level = LOG_INFO;
+	c->test_timer_divisor = 1;
+}
+
+/* ---- cfg_t -> struct -------------------------------------------------- */
+
+static bool
+copy_key_path(cfg_t *cfg, struct vpnd_config *c, const char *option,
+	      char out[PATH_MAX], bool *is_set)
+{
+	if (cfg_size(cfg, option) == 0)
+		return true;
+	if (!conf_path_resolve(c->path, cfg_getstr(cfg, option), out))
+		return conf_error(&c->lines, option, "%s: the path is too long",
+				  cfg_getstr(cfg, option));
+	if (is_set)
+		*is_set = true;
+	return true;
+}
+
+static void
+copy_pool(cfg_t *cfg, const char *option, bool *has, struct prefix *p)
+{
+	if (cfg_size(cfg, option) == 0)
+		return;
+	/* The callback has parsed it once already. */
+	*has = prefix_parse(cfg_getstr(cfg, option), p);
+}
+
+static bool
+copy_prefixes(cfg_t *cfg, const struct conf_lines *lines, const char *option,
+	      struct prefix *out, unsigned int max, unsigned int *n)
+{
+	unsigned int i, size = cfg_size(cfg, option);
+
+	if (size > max)
+		return conf_error_n(lines, option, max, "more than %u entries",
+				    max);
+	for (i = 0; i < size; i++)
+		if (!prefix_parse(cfg_getnstr(cfg, option, i), &out[i]))
+			return conf_error_n(lines, option, i, "%s is not valid",
+					    cfg_getnstr(cfg, option, i));
+	*n = size;
+	return true;
+}
+
+static bool
+copy_search(cfg_t *cfg, struct vpnd_config *c)
+{
+	unsigned int i, size = cfg_size(cfg, "dns-search");
+
+	if (size > VPND_MAX_DNS_SEARCH)
+		return conf_error_n(&c->lines, "dns-search",
+				    VPND_MAX_DNS_SEARCH, "more than %d entries",
+				    VPND_MAX_DNS_SEARCH);
+	/* cb_domain has checked the length. */
+	for (i = 0; i < size; i++)
+		snprintf(c->dns_search[i], sizeof(c->dns_search[i]), "%s",
+			 cfg_getnstr(cfg, "dns-search", i));
+	c->n_dns_search = size;
+	return true;
+}
+
+static void
+copy_log(cfg_t *cfg, struct vpnd_config *c)
+{
+	if (cfg_size(cfg, "log"))
+		c->log_syslog = strcmp(cfg_getstr(cfg, "log"), "syslog") == 0;
+	if (cfg_size(cfg, "log-level"))
+		c->log_level = conf_log_level(cfg_getstr(cfg, "log-level"));
+}
+
+static bool
+copy_config(cfg_t *cfg, struct vpnd_config *c)
+{
+	struct conf_lines *l = &c->lines;
+	bool ok = true;
+
+	conf_numbers_copy(cfg, numbers, c);
+	ok &= conf_copy_string(cfg, l, "interface", c->interface,
+			       sizeof(c->interface));
+	ok &= copy_key_path(cfg, c, "private-key-file", c->private_key_file,
+			    NULL);
+	ok &= copy_key_path(cfg, c, "preshared-key-file", c->psk_file,
+			    &c->has_psk);
+	copy_pool(cfg, "address-pool4", &c->has_pool4, &c->pool4);
+	copy_pool(cfg, "address-pool6", &c->has_pool6, &c->pool6);
+	ok &= conf_copy_string(cfg, l, "user-db", c->user_db,
+			       sizeof(c->user_db));
+	ok &= conf_copy_string(cfg, l, "control-socket", c->control_socket,
+			       sizeof(c->control_socket));
+	ok &= copy_prefixes(cfg, l, "routes", c->routes, VPND_MAX_ROUTES,
+			    &c->n_routes);
+	ok &= copy_prefixes(cfg, l, "dns", c->dns, VPND_MAX_DNS, &c->n_dns);
+	ok &= copy_search(cfg, c);
+	ok &= conf_copy_string(cfg, l, "totp-issuer", c->totp_issuer,
+			       sizeof(c->totp_issuer));
+	copy_log(cfg, c);
+	return ok;
+}
+
+/* ---- cross-field rules ------------------------------------------------- */
+
+static bool
+check_pool(const struct conf_lines *l, const char *option,
+	   const struct prefix *pool, int family, unsigned int max_len)
+{
+	char text[PREFIX_STR_LEN], net[PREFIX_STR_LEN];
+	struct prefix masked = *pool;
+
+	prefix_format(pool, text);
+	if (pool->family != family)
+		return conf_error(l, option, "%s is not an %s prefix", text,
+				  family == AF_INET ? "IPv4" : "IPv6");
+	if (!prefix_is_network(pool)) {
+		prefix_mask(&masked);
+		return conf_error(l, option, "%s has host bits set (the "
+				  "network is %s)", text,
+				  prefix_format(&masked, net));
+	}
+	if (pool->len > max_len)
+		return conf_error(l, option, "%s leaves no room for clients "
+				  "(the prefix must be /%u or shorter)", text,
+				  max_len);
+	return true;
+}
+
+/*
+ * A route inside a pool would send clients' own addresses elsewhere. A
+ * route containing a pool is fine (0.0.0.0/0 for a full tunnel): the pool's
+ * own route on the client is more specific.
+ */
+static bool
+check_route_vs_pool(const struct vpnd_config *c, unsigned int i,
+		    const char *pool_name, bool has, const struct prefix *pool)
+{
+	const struct prefix *r = &c->routes[i];
+	char text[PREFIX_STR_LEN], ptext[PREFIX_STR_LEN];
+
+	if (!has || !prefix_overlaps(r, pool) || r->len < pool->len)
+		return true;
+	return conf_error_n(&c->lines, "routes", i,
+			    "%s overlaps %s %s (a route may contain the pool, "
+			    "but not lie inside it)", prefix_format(r, text),
+			    pool_name, prefix_format(pool, ptext));
+}
+
+static bool
+check_route(const struct vpnd_config *c, unsigned int i)
+{
+	const struct prefix *r = &c->routes[i];
+	char text[PREFIX_STR_LEN], net[PREFIX_STR_LEN];
+	struct prefix masked = *r;
+	unsigned int j;
+
+	prefix_format(r, text);
+	if (!prefix_is_network(r)) {
+		prefix_mask(&masked);
+		return conf_error_n(&c->lines, "routes", i, "%s has host bits "
+				    "set (the network is %s)", text,
+				    prefix_format(&masked, net));
+	}
+	for (j = 0; j < i; j++)
+		if (r->family == c->routes[j].family &&
+		    r->len == c->routes[j].len &&
+		    memcmp(r->addr, c->routes[j].addr, sizeof(r->addr)) == 0)
+			return conf_error_n(&c->lines, "routes", i,
+					    "%s is listed twice", text);
+	return check_route_vs_pool(c, i, "address-pool4", c->has_pool4,
+				   &c->pool4) &&
+	       check_route_vs_pool(c, i, "address-pool6", c->has_pool6,
+				   &c->pool6);
+}
+
+static bool
+check_dns(const struct vpnd_config *c)
+{
+	char text[PREFIX_STR_LEN];
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < c->n_dns; i++)
+		if (c->dns[i].len != prefix_addr_len(c->dns[i].family) * 8)
+			ok = conf_error_n(&c->lines, "dns", i,
+					  "%s is not a single address",
+					  prefix_format(&c->dns[i], text));
+	return ok;
+}
+
+static bool
+check_strings(const struct vpnd_config *c)
+{
+	const struct conf_lines *l = &c->lines;
+	struct sockaddr_un sun;
+	bool ok = true;
+
+	if (!c->interface[0])
+		ok = conf_error(l, "interface", "the name is empty");
+	if (!c->user_db[0])
+		ok = conf_error(l, "user-db", "the file name is empty");
+	if (!c->control_socket[0])
+		ok = conf_error(l, "control-socket", "the file name is empty");
+	if (strlen(c->control_socket) >= sizeof(sun.sun_path))
+		ok = conf_error(l, "control-socket", "%s is too long for a "
+				"socket (at most %zu bytes)", c->control_socket,
+				sizeof(sun.sun_path) - 1);
+	if (!c->totp_issuer[0])
+		ok = conf_error(l, "totp-issuer", "the issuer is empty");
+	return ok;
+}
+
+bool
+vpnd_config_check(const struct vpnd_config *c)
+{
+	const struct conf_lines *l = &c->lines;
+	bool ok = conf_numbers_check(l, numbers, c);
+	unsigned int i;
+
+	ok &= check_strings(c);
+	if (!c->has_pool4 && !c->has_pool6)
+		ok = conf_error(l, "address-pool4", "no address pool: set "
+				"address-pool4, address-pool6 or both");
+	if (c->has_pool4)
+		ok &= check_pool(l, "address-pool4", &c->pool4, AF_INET, 30);
+	if (c->has_pool6)
+		ok &= check_pool(l, "address-pool6", &c->pool6, AF_INET6, 126);
+	for (i = 0; i < c->n_routes; i++)
+		ok &= check_route(c, i);
+	ok &= check_dns(c);
+	if (c->lockout_max_time_s < c->lockout_time_s)
+		ok = conf_error(l, "lockout-max-time", "%u s is shorter than "
+				"lockout-time (%u s)", c->lockout_max_time_s,
+				c->lockout_time_s);
+	return ok;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+static bool
+load_keys(struct vpnd_config *c)
+{
+	const struct conf_lines *l = &c->lines;
+	bool ok;
+
+	if (!c->private_key_file[0])
+		return conf_error(l, "private-key-file", "not set: the server "
+				  "needs its private key (create one with "
+				  "'vpnd genkey FILE')");
+	ok = conf_key_load(l, "private-key-file", c->private_key_file, true,
+			   c->private_key);
+	if (ok && !keys_public_from_private(c->public_key, c->private_key))
+		ok = conf_error(l, "private-key-file", "%s: not a usable "
+				"private key", c->private_key_file);
+	if (c->has_psk)
+		ok &= conf_key_load(l, "preshared-key-file", c->psk_file, true,
+				    c->psk);
+	return ok;
+}
+
+static bool
+load(struct vpnd_config *c, const char *path, bool with_keys)
+{
+	cfg_t *cfg;
+	bool ok;
+
+	vpnd_config_defaults(c);
+	if (snprintf(c->path, sizeof(c->path), "%s", path) >=
+	    (int)sizeof(c->path)) {
+		fprintf(stderr, "%s: the path is too long\n", path);
+		return false;
+	}
+	cfg = conf_parse(c->path, schema, &c->lines);
+	if (!cfg)
+		return false;
+	ok = copy_config(cfg, c);
+	cfg_free(cfg);
+	/* Partly copied values would only give confusing follow-ups. */
+	if (!ok)
+		return false;
+	ok = vpnd_config_check(c);
+	if (with_keys)
+		ok = load_keys(c) && ok;
+	return ok;
+}
+
+bool
+vpnd_config_load(struct vpnd_config *c, const char *path)
+{
+	bool ok = load(c, path, true);
+
+	if (!ok)
+		vpnd_config_wipe(c);
+	return ok;
+}
+
+bool
+vpnd_config_load_admin(struct vpnd_config *c, const char *path)
+{
+	return load(c, path, false);
+}
+
+void
+vpnd_config_wipe(struct vpnd_config *c)
+{
+	sodium_memzero(c->private_key, sizeof(c->private_key));
+	sodium_memzero(c->psk, sizeof(c->psk));
+}
