@@ -444,9 +444,8 @@ conf_parse_duration_ms(const char *text, uint64_t *ms)
 	return false;
 }
 
-/* The shortest exact spelling: "1d", "15m", "90s", "500ms", "0". */
-static char *
-format_duration(uint64_t ms, char out[32])
+char *
+conf_format_duration(uint64_t ms, char out[32])
 {
 	size_t i;
 
@@ -469,7 +468,7 @@ format_number(const struct conf_number *n, uint64_t v, char out[32])
 		snprintf(out, 32, "%llu", (unsigned long long)v);
 		return out;
 	}
-	return format_duration(v * n->unit_ms, out);
+	return conf_format_duration(v * n->unit_ms, out);
 }
 
 const struct conf_number *
@@ -501,7 +500,7 @@ conf_number_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	if (n->unit_ms && v % n->unit_ms)
 		return conf_value_error(cfg, opt, result,
 					"%s is not a multiple of %s", value,
-					format_duration(n->unit_ms, lo));
+					conf_format_duration(n->unit_ms, lo));
 	if (n->unit_ms)
 		v /= n->unit_ms;
 	if (v < n->min || v > n->max)

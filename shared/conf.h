@@ -105,6 +105,9 @@ int conf_cb_log_level(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 /* Parses a duration as above into milliseconds; false if malformed. */
 bool conf_parse_duration_ms(const char *text, uint64_t *ms);
 
+/* The shortest exact spelling of a duration: "1d", "90s", "500ms", "0". */
+char *conf_format_duration(uint64_t ms, char out[32]);
+
 /* The syslog level for a name accepted by conf_cb_log_level(), or -1. */
 int conf_log_level(const char *name);
 

@@ -180,19 +180,23 @@ static int
 cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	size_t len = strlen(value), i;
-	bool ok = len > 0 && len <= USER_MAX &&
-		  login_utf8_valid((const uint8_t *)value, len);
 
-	for (i = 0; ok && i < len; i++)
-		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
-			ok = false;
 	if (len == 0)
 		return conf_value_error(cfg, opt, result,
 					"the user name is empty");
-	if (!ok)
+	if (len > USER_MAX)
 		return conf_value_error(cfg, opt, result,
-					"%s is not a user name (1-%d bytes of "
-					"UTF-8 text)", value, USER_MAX);
+					"%s is longer than %d bytes", value,
+					USER_MAX);
+	/* Not echoed: what is wrong with it may not print. */
+	if (!login_utf8_valid((const uint8_t *)value, len))
+		return conf_value_error(cfg, opt, result,
+					"the user name is not valid UTF-8");
+	for (i = 0; i < len; i++)
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			return conf_value_error(cfg, opt, result,
+						"the user name holds a control "
+						"character");
 	return conf_cb_string(cfg, opt, value, result);
 }
 

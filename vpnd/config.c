@@ -376,6 +376,7 @@ vpnd_config_check(const struct vpnd_config *c)
 {
 	const struct conf_lines *l = &c->lines;
 	bool ok = conf_numbers_check(l, numbers, c);
+	char min[32], max[32];
 	unsigned int i;
 
 	ok &= check_strings(c);
@@ -390,9 +391,12 @@ vpnd_config_check(const struct vpnd_config *c)
 		ok &= check_route(c, i);
 	ok &= check_dns(c);
 	if (c->lockout_max_time_s < c->lockout_time_s)
-		ok = conf_error(l, "lockout-max-time", "%u s is shorter than "
-				"lockout-time (%u s)", c->lockout_max_time_s,
-				c->lockout_time_s);
+		ok = conf_error(l, "lockout-max-time", "%s is shorter than "
+				"lockout-time (%s)",
+				conf_format_duration(c->lockout_max_time_s *
+						     1000ULL, max),
+				conf_format_duration(c->lockout_time_s * 1000ULL,
+						     min));
 	return ok;
 }
 

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# `vpnd -t -c FILE` and `vpnc -t -c FILE` on the shipped samples (with
+# generated keys in place of /etc/..., and with every commented default
+# switched on, so the samples cannot rot), then on broken copies: each must
+# exit 1 and name "FILE:LINE:" and the option on stderr.
+set -e
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+
+# The sanitizer build if there is one, else the release build.
+pick() {
+	local b
+	for b in "$BUILD/asan/$1" "$BUILD/$1"; do
+		if [ -f "$b" ] && [ -x "$b" ]; then
+			echo "$b"
+			return 0
+		fi
+	done
+	return 1
+}
+VPND=$(pick vpnd) || { echo "skipped: no vpnd binary in $BUILD yet"; exit 77; }
+VPNC=$(pick vpnc) || { echo "skipped: no vpnc binary in $BUILD yet"; exit 77; }
+echo "using $VPND and $VPNC"
+
+tmp=$(mktemp -d /tmp/t-config.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+"$VPND" genkey "$tmp/private.key"
+"$VPND" genkey "$tmp/psk.key"
+"$VPNC" genkey "$tmp/client.key"
+server_pub=$("$VPND" pubkey < "$tmp/private.key")
+
+# The sample with our keys; with "all", every "#option = default" line on.
+vpnd_conf() {
+	local uncomment='s/^#\([a-z]\)/#\1/'
+	[ "$1" = all ] && uncomment='s/^#\([a-z][a-z0-9-]* = \)/\1/'
+	sed -e "$uncomment" \
+	    -e "s|/etc/vpnd/private.key|$tmp/private.key|" \
+	    -e "s|/etc/vpnd/psk.key|$tmp/psk.key|" conf/vpnd.conf
+}
+
+vpnc_conf() {
+	local uncomment='s/^#\([a-z]\)/#\1/'
+	[ "$1" = all ] && uncomment='s/^#\([a-z][a-z0-9-]* = \)/\1/'
+	sed -e "$uncomment" \
+	    -e "s|/etc/vpnc/private.key|$tmp/client.key|" \
+	    -e "s|/etc/vpnc/psk.key|$tmp/psk.key|" \
+	    -e "s|^server-public-key = .*|server-public-key = \"$server_pub\"|" \
+	    conf/vpnc.conf
+}
+
+# check PROG FILE: must pass.
+check_ok() {
+	"$1" -t -c "$2" >"$tmp/out" 2>"$tmp/err" ||
+		fail "$(basename "$1") -t refused $2: $(cat "$tmp/err")"
+	[ ! -s "$tmp/err" ] || fail "warnings for $2: $(cat "$tmp/err")"
+	grep -q "configuration ok" "$tmp/out" || fail "no 'ok' for $2"
+}
+
+# check_bad PROG FILE WHAT: exit 1, and WHAT (e.g. "f.conf:12: mtu") on
+# stderr.
+check_bad() {
+	local rc=0
+	"$1" -t -c "$2" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	[ "$rc" = 1 ] || fail "$(basename "$1") -t exited $rc for $2, wanted 1"
+	grep -qF -- "$3" "$tmp/err" ||
+		fail "wanted '$3' for $2, got: $(cat "$tmp/err")"
+}
+
+# broken PROG BASE LINE WHAT...: BASE with LINE appended must fail with
+# "FILE:N: WHAT", N being the appended line.
+broken() {
+	local prog=$1 base=$2 line=$3 what=$4 n
+	cp "$base" "$tmp/broken.conf"
+	printf '%s\n' "$line" >> "$tmp/broken.conf"
+	n=$(wc -l < "$tmp/broken.conf")
+	check_bad "$prog" "$tmp/broken.conf" "broken.conf:$n: $what"
+}
+
+# ---- vpnd ---------------------------------------------------------------
+
+vpnd_conf plain > "$tmp/vpnd.conf"
+vpnd_conf all > "$tmp/vpnd-all.conf"
+grep -q "^listen-port = " "$tmp/vpnd-all.conf" || fail "nothing uncommented"
+check_ok "$VPND" "$tmp/vpnd.conf"
+check_ok "$VPND" "$tmp/vpnd-all.conf"
+
+base="$tmp/vpnd-all.conf"
+broken "$VPND" "$base" 'listen-port = 70000' 'listen-port: 70000 is out of range'
+broken "$VPND" "$base" 'frobnicate = yes' "no such option 'frobnicate'"
+broken "$VPND" "$base" 'keepalive = 25 seconds' "no such option 'seconds'"
+broken "$VPND" "$base" 'session-lifetime = 12y' 'session-lifetime: 12y'
+broken "$VPND" "$base" 'mtu = 576   # too small' 'mtu: 576 is out of range'
+broken "$VPND" "$base" 'address-pool4 = "10.99.0.1/24"' 'address-pool4: 10.99.0.1/24 has host bits'
+broken "$VPND" "$base" 'address-pool6 = "fd00:99::/200"' 'address-pool6: fd00:99::/200'
+broken "$VPND" "$base" 'routes = {"10.99.0.0/25"}' 'routes: 10.99.0.0/25 overlaps'
+broken "$VPND" "$base" 'dns = {"dns.example"}' 'dns: dns.example'
+broken "$VPND" "$base" 'lockout-max-time = 10s' 'lockout-max-time: 10s is shorter'
+broken "$VPND" "$base" 'private-key-file = "nowhere.key"' 'private-key-file:'
+
+chmod 644 "$tmp/private.key"
+check_bad "$VPND" "$tmp/vpnd.conf" "chmod 600 $tmp/private.key"
+chmod 600 "$tmp/private.key"
+
+check_bad "$VPND" "$tmp/absent.conf" "$tmp/absent.conf"
+
+# ---- vpnc ---------------------------------------------------------------
+
+vpnc_conf plain > "$tmp/vpnc.conf"
+vpnc_conf all > "$tmp/vpnc-all.conf"
+check_ok "$VPNC" "$tmp/vpnc.conf"
+check_ok "$VPNC" "$tmp/vpnc-all.conf"
+
+base="$tmp/vpnc-all.conf"
+broken "$VPNC" "$base" 'server = "vpn.example.com:99999"' 'server: vpn.example.com:99999'
+broken "$VPNC" "$base" 'server = "[2001:db8::1:51900"' 'server: [2001:db8::1:51900'
+broken "$VPNC" "$base" 'server-public-key = "not-a-key"' 'server-public-key: not-a-key'
+broken "$VPNC" "$base" 'user = ""' 'user: the user name is empty'
+broken "$VPNC" "$base" 'dns = "maybe"' 'dns: maybe'
+broken "$VPNC" "$base" 'servre = "typo"' "no such option 'servre'"
+broken "$VPNC" "$base" 'private-key-file = "nowhere.key"' 'private-key-file:'
+
+chmod 640 "$tmp/client.key"
+check_bad "$VPNC" "$tmp/vpnc.conf" "chmod 600 $tmp/client.key"
+chmod 600 "$tmp/client.key"
+
+echo "config checks ok"

@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vpnd.conf and vpnc.conf: a full valid file of each loads with the right
+ * values, the shipped samples document the real defaults, and every kind
+ * of mistake is refused with a message naming the file, the line and the
+ * option. Configs and keys are written under a mkdtemp directory; stderr
+ * is captured by dup2 onto a file.
+ *
+ * The test binary links libvpnd.a and libshared.a only, so vpnc's schema
+ * is compiled in here from its source.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../../vpnd/config.h"
+#include "../../vpnc/config.c"
+#include "conf.h"
+#include "keyfile.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* In a bad config, the line the message must name ends with this. */
+#define MARK "# <-"
+
+struct fixture {
+	char dir[64];
+	uint8_t priv[KEY_LEN], psk[KEY_LEN], client[KEY_LEN];
+	char server_pub[KEY_B64_LEN + 1], client_pub[KEY_B64_LEN + 1];
+	char err[8192];
+};
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+write_key(const struct fixture *f, const char *name, const uint8_t *key,
+	  mode_t mode)
+{
+	char path[128], b64[KEY_B64_LEN + 2];
+
+	keys_to_base64(b64, key);
+	strcat(b64, "\n");
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	write_file(path, b64, mode);
+}
+
+static int
+setup(void **state)
+{
+	static struct fixture f;
+	uint8_t pub[KEY_LEN];
+
+	assert_true(sodium_init() >= 0);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.dir, sizeof(f.dir), "/tmp/test_config.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	randombytes_buf(f.priv, KEY_LEN);
+	keys_clamp(f.priv);
+	randombytes_buf(f.client, KEY_LEN);
+	keys_clamp(f.client);
+	randombytes_buf(f.psk, KEY_LEN);
+	write_key(&f, "priv.key", f.priv, 0600);
+	write_key(&f, "client.key", f.client, 0600);
+	write_key(&f, "psk.key", f.psk, 0600);
+	write_key(&f, "open.key", f.priv, 0640);
+	assert_true(keys_public_from_private(pub, f.priv));
+	keys_to_base64(f.server_pub, pub);
+	assert_true(keys_public_from_private(pub, f.client));
+	keys_to_base64(f.client_pub, pub);
+	*state = &f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *
+conf_path(const struct fixture *f, const char *name, char out[128])
+{
+	snprintf(out, 128, "%s/%s", f->dir, name);
+	return out;
+}
+
+/* ---- stderr capture ------------------------------------------------------ */
+
+static int
+capture_begin(const struct fixture *f)
+{
+	char path[128];
+	int fd, saved;
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(conf_path(f, "stderr", path),
+		  O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	return saved;
+}
+
+static void
+capture_end(struct fixture *f, int saved)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	fd = open(conf_path(f, "stderr", path), O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, f->err, sizeof(f->err) - 1);
+	f->err[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+static bool
+load_vpnd(struct fixture *f, const char *text, struct vpnd_config *c)
+{
+	char path[128];
+	int saved;
+	bool ok;
+
+	write_file(conf_path(f, "vpnd.conf", path), text, 0644);
+	saved = capture_begin(f);
+	ok = vpnd_config_load(c, path);
+	capture_end(f, saved);
+	return ok;
+}
+
+static bool
+load_vpnc(struct fixture *f, const char *text, struct vpnc_config *c)
+{
+	char path[128];
+	int saved;
+	bool ok;
+
+	write_file(conf_path(f, "vpnc.conf", path), text, 0644);
+	saved = capture_begin(f);
+	ok = vpnc_config_load(c, path);
+	capture_end(f, saved);
+	return ok;
+}
+
+/* The line of `text` that carries MARK, or 0. */
+static int
+marked_line(const char *text)
+{
+	const char *mark = strstr(text, MARK), *p;
+	int line = 1;
+
+	if (!mark)
+		return 0;
+	for (p = text; p < mark; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* The message names "name.conf:LINE: option" (or "name.conf: option"). */
+static void
+assert_message(const struct fixture *f, const char *name, const char *text,
+	       int line, const char *option, const char *detail)
+{
+	char want[256];
+
+	if (line)
+		snprintf(want, sizeof(want), "%s:%d: %s", name, line, option);
+	else
+		snprintf(want, sizeof(want), "%s: %s", name, option);
+	if (!strstr(f->err, want) || (detail && !strstr(f->err, detail)))
+		fail_msg("for:\n%s\nwanted \"%s\"%s%s in:\n%s", text, want,
+			 detail ? " and " : "", detail ? detail : "", f->err);
+}
+
+/* ---- vpnd ------------------------------------------------------------------ */
+
+static const char vpnd_full[] =
+	"# every option\n"
+	"interface = \"tun%d\"\n"
+	"listen-port = 51901\n"
+	"private-key-file = \"priv.key\"   # relative to this file\n"
+	"preshared-key-file = \"psk.key\"\n"
+	"mtu = 1380\n"
+	"address-pool4 = \"10.99.0.0/24\"\n"
+	"address-pool6 = fd00:99::/64\n"
+	"user-db = \"/var/lib/x/users.db\"\n"
+	"control-socket = \"/run/x.sock\"\n"
+	"max-peers = 100\n"
+	"auth-workers = 4\n"
+	"routes = {\"10.20.0.0/24\", \"fd00:20::/64\",\n"
+	"          \"0.0.0.0/0\"}\n"
+	"dns = {\"10.20.0.53\", \"fd00:20::53\"}\n"
+	"dns-search = {\"corp.example\", \"lab.corp.example\"}\n"
+	"keepalive = 30s\n"
+	"session-lifetime = 1d\n"
+	"totp-window = 2\n"
+	"lockout-failures = 3\n"
+	"lockout-time = 90\n"
+	"lockout-max-time = 2h\n"
+	"failure-delay = 500ms\n"
+	"auth-queue = 32\n"
+	"totp-issuer = \"Example VPN\"\n"
+	"handshake-rate = 50\n"
+	"log = syslog\n"
+	"log-level = debug\n"
+	"test-timer-divisor = 10\n";
+
+static void
+assert_prefix(const struct prefix *p, const char *text)
+{
+	char out[PREFIX_STR_LEN];
+
+	assert_string_equal(prefix_format(p, out), text);
+}
+
+static void
+test_vpnd_full(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	uint8_t pub[KEY_LEN];
+
+	if (!load_vpnd(f, vpnd_full, &c))
+		fail_msg("refused:\n%s", f->err);
+	assert_string_equal(f->err, "");
+	assert_string_equal(c.interface, "tun%d");
+	assert_int_equal(c.listen_port, 51901);
+	assert_memory_equal(c.private_key, f->priv, KEY_LEN);
+	assert_true(keys_public_from_private(pub, f->priv));
+	assert_memory_equal(c.public_key, pub, KEY_LEN);
+	assert_true(c.has_psk);
+	assert_memory_equal(c.psk, f->psk, KEY_LEN);
+	assert_non_null(strstr(c.private_key_file, f->dir));
+	assert_int_equal(c.mtu, 1380);
+	assert_true(c.has_pool4 && c.has_pool6);
+	assert_prefix(&c.pool4, "10.99.0.0/24");
+	assert_prefix(&c.pool6, "fd00:99::/64");
+	assert_string_equal(c.user_db, "/var/lib/x/users.db");
+	assert_string_equal(c.control_socket, "/run/x.sock");
+	assert_int_equal(c.max_peers, 100);
+	assert_int_equal(c.auth_workers, 4);
+	assert_int_equal(c.n_routes, 3);
+	assert_prefix(&c.routes[0], "10.20.0.0/24");
+	assert_prefix(&c.routes[1], "fd00:20::/64");
+	assert_prefix(&c.routes[2], "0.0.0.0/0");
+	assert_int_equal(c.n_dns, 2);
+	assert_prefix(&c.dns[1], "fd00:20::53/128");
+	assert_int_equal(c.n_dns_search, 2);
+	assert_string_equal(c.dns_search[1], "lab.corp.example");
+	assert_int_equal(c.keepalive_s, 30);
+	assert_int_equal(c.session_lifetime_s, 86400);
+	assert_int_equal(c.totp_window, 2);
+	assert_int_equal(c.lockout_failures, 3);
+	assert_int_equal(c.lockout_time_s, 90);
+	assert_int_equal(c.lockout_max_time_s, 7200);
+	assert_int_equal(c.failure_delay_ms, 500);
+	assert_int_equal(c.auth_queue, 32);
+	assert_string_equal(c.totp_issuer, "Example VPN");
+	assert_int_equal(c.handshake_rate, 50);
+	assert_true(c.log_syslog);
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_int_equal(c.test_timer_divisor, 10);
+	vpnd_config_wipe(&c);
+	assert_true(keys_is_zero(c.private_key) && keys_is_zero(c.psk));
+}
+
+static void
+test_vpnd_defaults(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c, d;
+
+	assert_true(load_vpnd(f, "private-key-file = priv.key\n"
+			      "address-pool6 = \"fd00:99::/64\"\n", &c));
+	vpnd_config_defaults(&d);
+	assert_string_equal(c.interface, "vpn0");
+	assert_int_equal(c.listen_port, VPND_DEFAULT_PORT);
+	assert_int_equal(c.mtu, 1420);
+	assert_false(c.has_psk);
+	assert_false(c.has_pool4);
+	assert_int_equal(c.n_routes + c.n_dns + c.n_dns_search, 0);
+	assert_int_equal(c.session_lifetime_s, 12 * 3600);
+	assert_int_equal(c.lockout_max_time_s, d.lockout_max_time_s);
+	assert_int_equal(c.failure_delay_ms, 1000);
+	assert_int_equal(c.log_level, LOG_INFO);
+	assert_false(c.log_syslog);
+	vpnd_config_wipe(&c);
+}
+
+/* vpnctl reads the store's path without the server's key. */
+static void
+test_vpnd_admin(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	char path[128];
+	int saved;
+
+	write_file(conf_path(f, "admin.conf", path),
+		   "address-pool4 = 10.99.0.0/24\nuser-db = /x/users.db\n",
+		   0644);
+	saved = capture_begin(f);
+	assert_true(vpnd_config_load_admin(&c, path));
+	assert_false(vpnd_config_load(&c, path));
+	capture_end(f, saved);
+	assert_non_null(strstr(f->err, "admin.conf: private-key-file"));
+}
+
+#define KEY "private-key-file = \"priv.key\"\n"
+#define POOL "address-pool4 = \"10.99.0.0/24\"\n"
+#define HEAD "# comments before the mistake must not move its line\n" \
+	     "/* a block\n   comment */ // and another\n" KEY POOL
+
+static const struct {
+	const char *text, *option, *detail;
+} vpnd_bad[] = {
+	{ HEAD "frobnicate = 1 " MARK "\n", "no such option 'frobnicate'", 0 },
+	{ HEAD "listen-port = 70000 " MARK "\n", "listen-port",
+	  "70000 is out of range (1-65535)" },
+	{ HEAD "listen-port = 0 " MARK "\n", "listen-port", "out of range" },
+	{ HEAD "listen-port = 51900x " MARK "\n", "listen-port", "51900x" },
+	{ HEAD "listen-port = -1 " MARK "\n", "listen-port", 0 },
+	{ HEAD "mtu = 1000 " MARK "\n", "mtu", "1280-9000" },
+	{ HEAD "keepalive = 25x " MARK "\n", "keepalive", "not a duration" },
+	{ HEAD "session-lifetime = 1.5h " MARK "\n", "session-lifetime", 0 },
+	{ HEAD "session-lifetime = 31d " MARK "\n", "session-lifetime",
+	  "10s-30d" },
+	{ HEAD "keepalive = 1500ms " MARK "\n", "keepalive", "1500ms" },
+	{ HEAD "failure-delay = \"\" " MARK "\n", "failure-delay", 0 },
+	{ KEY "address-pool4 = 10.99.0.0/33 " MARK "\n", "address-pool4",
+	  "10.99.0.0/33" },
+	{ KEY "address-pool4 = 10.99.0.1/24 " MARK "\n", "address-pool4",
+	  "host bits" },
+	{ KEY "address-pool4 = fd00::/64 " MARK "\n", "address-pool4",
+	  "not an IPv4" },
+	{ KEY "address-pool4 = 10.99.0.0/31 " MARK "\n", "address-pool4",
+	  "no room" },
+	{ KEY "address-pool6 = fd00::/127 " MARK "\n", "address-pool6",
+	  "no room" },
+	{ KEY "\n# no pool at all\n", "address-pool4", "no address pool" },
+	{ HEAD "routes = {\"10.20.0.0/24\",\n"
+	       "  \"10.99.0.128/25\", " MARK "\n"
+	       "  \"10.30.0.0/16\"}\n", "routes", "10.99.0.128/25 overlaps" },
+	{ HEAD "address-pool6 = fd00:99::/64\n"
+	       "routes = \"fd00:99::/64\" " MARK "\n", "routes", "overlaps" },
+	{ HEAD "routes = {\"10.20.0.1/24\"} " MARK "\n", "routes",
+	  "host bits" },
+	{ HEAD "routes = {\"10.20.0.0/24\",\n"
+	       "\"10.20.0.0/24\"} " MARK "\n", "routes", "twice" },
+	{ HEAD "routes = {\"10.20.0.0/24\", \"10.20.0.0.0/8\"} " MARK "\n",
+	  "routes", "10.20.0.0.0/8" },
+	{ HEAD "dns = {\"10.20.0.0/24\"} " MARK "\n", "dns",
+	  "not an IP address" },
+	{ HEAD "dns-search = {\"corp.example\", \"bad domain\"} " MARK "\n",
+	  "dns-search", "bad domain" },
+	{ HEAD "lockout-time = 10m\nlockout-max-time = 5m " MARK "\n",
+	  "lockout-max-time", "shorter than lockout-time" },
+	{ HEAD "totp-window = 11 " MARK "\n", "totp-window", "0-10" },
+	{ HEAD "auth-workers = 0 " MARK "\n", "auth-workers", "1-64" },
+	{ HEAD "interface = \"a/b\" " MARK "\n", "interface", 0 },
+	{ HEAD "interface = \"a-very-long-name\" " MARK "\n", "interface", 0 },
+	{ HEAD "control-socket = \"/run/"
+	       "a-socket-path-that-is-much-too-long-for-sun-path-"
+	       "a-socket-path-that-is-much-too-long-for-sun-path-"
+	       "a-socket-path-that-is-much-too-long-for-sun-path\" "
+	  MARK "\n", "control-socket", "too long" },
+	{ HEAD "log = file " MARK "\n", "log", "neither stderr nor syslog" },
+	{ HEAD "log-level = loud " MARK "\n", "log-level", "loud" },
+	{ HEAD "totp-issuer = \"a:b\" " MARK "\n", "totp-issuer", 0 },
+	{ HEAD "user-db = \"\" " MARK "\n", "user-db", "empty" },
+	{ POOL "private-key-file = \"missing.key\" " MARK "\n",
+	  "private-key-file", "missing.key" },
+	{ POOL "private-key-file = \"open.key\" " MARK "\n",
+	  "private-key-file", "chmod 600" },
+	{ POOL "\n", "private-key-file", "not set" },
+	{ HEAD "preshared-key-file = \"nope.key\" " MARK "\n",
+	  "preshared-key-file", "nope.key" },
+	{ HEAD "mtu = 1400\n/* never closed " MARK "\n", "a /* comment", 0 },
+};
+
+static void
+test_vpnd_refused(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vpnd_bad); i++) {
+		if (load_vpnd(f, vpnd_bad[i].text, &c))
+			fail_msg("accepted:\n%s", vpnd_bad[i].text);
+		assert_message(f, "vpnd.conf", vpnd_bad[i].text,
+			       marked_line(vpnd_bad[i].text),
+			       vpnd_bad[i].option, vpnd_bad[i].detail);
+		assert_true(keys_is_zero(c.private_key));
+	}
+}
+
+/* One run reports every bad value, each at its own line. */
+static void
+test_vpnd_all_problems(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+
+	assert_false(load_vpnd(f, HEAD "mtu = 1\n# gap\nkeepalive = x\n", &c));
+	assert_non_null(strstr(f->err, "vpnd.conf:6: mtu: 1 is out of range"));
+	assert_non_null(strstr(f->err, "vpnd.conf:8: keepalive: x is not"));
+	assert_false(load_vpnd(f, KEY "address-pool4 = 10.0.0.1/24\n"
+			       "routes = 10.0.0.1/24\nlockout-time = 1h\n"
+			       "lockout-max-time = 1m\n", &c));
+	assert_non_null(strstr(f->err, "vpnd.conf:2: address-pool4"));
+	assert_non_null(strstr(f->err, "vpnd.conf:3: routes"));
+	assert_non_null(strstr(f->err, "vpnd.conf:5: lockout-max-time"));
+}
+
+/* vpnd_config_check() also guards values set outside the file. */
+static void
+test_vpnd_check_struct(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	int saved;
+
+	assert_true(load_vpnd(f, KEY POOL "mtu = 1500\n", &c));
+	assert_true(vpnd_config_check(&c));
+	c.mtu = 9001;
+	saved = capture_begin(f);
+	assert_false(vpnd_config_check(&c));
+	capture_end(f, saved);
+	assert_non_null(strstr(f->err, "vpnd.conf:3: mtu: 9001 is out of "
+				       "range (1280-9000)"));
+	vpnd_config_wipe(&c);
+}
+
+/* ---- vpnc ------------------------------------------------------------------- */
+
+static char *
+vpnc_text(const struct fixture *f, const char *server, const char *rest,
+	  char *out, size_t len)
+{
+	snprintf(out, len,
+		 "# client\n"
+		 "server = \"%s\"\n"
+		 "server-public-key = \"%s\"\n"
+		 "private-key-file = client.key\n"
+		 "user = \"alice\"\n"
+		 "%s",
+		 server, f->server_pub, rest);
+	return out;
+}
+
+static void
+test_vpnc_full(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	uint8_t pub[KEY_LEN];
+	char text[2048];
+
+	vpnc_text(f, "vpn.example.com:443", "preshared-key-file = psk.key\n"
+		  "interface = \"vpn7\"\n"
+		  "dns = resolvconf\n"
+		  "reconnect-max-backoff = 5m\n"
+		  "log = syslog\n"
+		  "log-level = warning\n"
+		  "test-timer-divisor = 20\n", text, sizeof(text));
+	if (!load_vpnc(f, text, &c))
+		fail_msg("refused:\n%s", f->err);
+	assert_string_equal(c.server_host, "vpn.example.com");
+	assert_int_equal(c.server_port, 443);
+	assert_true(keys_from_base64(pub, f->server_pub, KEY_B64_LEN));
+	assert_memory_equal(c.server_public_key, pub, KEY_LEN);
+	assert_memory_equal(c.private_key, f->client, KEY_LEN);
+	assert_true(keys_public_from_private(pub, f->client));
+	assert_memory_equal(c.public_key, pub, KEY_LEN);
+	assert_true(c.has_psk);
+	assert_memory_equal(c.psk, f->psk, KEY_LEN);
+	assert_string_equal(c.user, "alice");
+	assert_string_equal(c.interface, "vpn7");
+	assert_int_equal(c.dns_mode, VPNC_DNS_RESOLVCONF);
+	assert_int_equal(c.reconnect_max_s, 300);
+	assert_true(c.log_syslog);
+	assert_int_equal(c.log_level, LOG_WARNING);
+	assert_int_equal(c.test_timer_divisor, 20);
+	vpnc_config_wipe(&c);
+	assert_true(keys_is_zero(c.private_key) && keys_is_zero(c.psk));
+}
+
+static void
+test_vpnc_servers(void **state)
+{
+	static const struct {
+		const char *text, *host;
+		uint16_t port;
+	} v[] = {
+		{ "vpn.example.com", "vpn.example.com", 51900 },
+		{ "vpn.example.com.", "vpn.example.com.", 51900 },
+		{ "vpn:1", "vpn", 1 },
+		{ "192.0.2.1:65535", "192.0.2.1", 65535 },
+		{ "[2001:db8::1]:51901", "2001:db8::1", 51901 },
+		{ "[2001:db8::1]", "2001:db8::1", 51900 },
+		{ "2001:db8::1", "2001:db8::1", 51900 },
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	char text[2048];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		vpnc_text(f, v[i].text, "", text, sizeof(text));
+		if (!load_vpnc(f, text, &c))
+			fail_msg("refused %s:\n%s", v[i].text, f->err);
+		assert_string_equal(c.server_host, v[i].host);
+		assert_int_equal(c.server_port, v[i].port);
+		assert_int_equal(c.dns_mode, VPNC_DNS_AUTO);
+		assert_int_equal(c.reconnect_max_s, 60);
+		vpnc_config_wipe(&c);
+	}
+}
+
+static void
+test_vpnc_refused(void **state)
+{
+	static const struct {
+		const char *server, *rest, *option, *detail;
+	} v[] = {
+		{ "vpn.example.com:99999", "", "server", "99999" },
+		{ "vpn.example.com:0", "", "server", "out of range" },
+		{ "vpn.example.com:", "", "server", "missing" },
+		{ "vpn.example.com:http", "", "server", "not a number" },
+		{ "[2001:db8::1", "", "server", "']'" },
+		{ "[2001:db8::1]51900", "", "server", 0 },
+		{ "[vpn.example.com]:1", "", "server", "IPv6" },
+		{ "2001:db8::1:51900:x", "", "server", 0 },
+		{ "vpn..example.com", "", "server", 0 },
+		{ "vpn example.com", "", "server", 0 },
+		{ "999.0.2.1", "", "server", 0 },
+		{ "", "", "server", 0 },
+		{ "vpn", "server-public-key = \"bm90IGEga2V5\" " MARK "\n",
+		  "server-public-key", "bm90IGEga2V5" },
+		{ "vpn", "server-public-key = "
+			 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\" "
+			 MARK "\n", "server-public-key", 0 },
+		{ "vpn", "user = \"abcdefghijabcdefghijabcdefghijabcdefghij"
+			 "abcdefghijabcdefghijabcde\" " MARK "\n", "user", 0 },
+		{ "vpn", "user = \"\\xff\\xfe\" " MARK "\n", "user", 0 },
+		{ "vpn", "dns = sometimes " MARK "\n", "dns", "sometimes" },
+		{ "vpn", "reconnect-max-backoff = 2h " MARK "\n",
+		  "reconnect-max-backoff", "1s-1h" },
+		{ "vpn", "private-key-file = gone.key " MARK "\n",
+		  "private-key-file", "gone.key" },
+		{ "vpn", "private-key-file = open.key " MARK "\n",
+		  "private-key-file", "chmod 600" },
+		{ "vpn", "preshared-key-file = open.key " MARK "\n",
+		  "preshared-key-file", "chmod 600" },
+		/* Line 3 of vpnc_text() holds the key, the server's own. */
+		{ "vpn", "private-key-file = priv.key\n# " MARK "\n",
+		  "server-public-key", "own public key" },
+		{ "vpn", "servr = x " MARK "\n", "no such option 'servr'", 0 },
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	char text[2048];
+	size_t i;
+	int line;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		vpnc_text(f, v[i].server, v[i].rest, text, sizeof(text));
+		if (!v[i].rest[0]) {
+			/* The server line is line 2 of vpnc_text(). */
+			char *nl = strchr(strchr(text, '\n') + 1, '\n');
+
+			memmove(nl + strlen(" " MARK), nl, strlen(nl) + 1);
+			memcpy(nl, " " MARK, strlen(" " MARK));
+		}
+		if (load_vpnc(f, text, &c))
+			fail_msg("accepted:\n%s", text);
+		line = marked_line(text);
+		if (strcmp(v[i].detail ? v[i].detail : "", "own public key") == 0)
+			line = 3;
+		assert_message(f, "vpnc.conf", text, line, v[i].option,
+			       v[i].detail);
+		assert_true(keys_is_zero(c.private_key));
+	}
+}
+
+static void
+test_vpnc_required(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+
+	assert_false(load_vpnc(f, "# nothing\n", &c));
+	assert_non_null(strstr(f->err, "vpnc.conf: server: not set"));
+	assert_non_null(strstr(f->err, "vpnc.conf: server-public-key: not"));
+	assert_non_null(strstr(f->err, "vpnc.conf: user: not set"));
+	assert_non_null(strstr(f->err, "vpnc.conf: private-key-file: not"));
+}
+
+/* ---- the shipped samples ------------------------------------------------- */
+
+/*
+ * Every "#option = value" line of a sample uncommented, key paths pointed
+ * at the fixture's keys: the file must load, and what it documents as the
+ * default must be the default.
+ */
+static bool
+sample(const struct fixture *f, const char *src, const char *const *subst,
+       char *out, size_t len)
+{
+	char line[512], *p;
+	size_t n = 0, i;
+	FILE *in = fopen(src, "r");
+
+	if (!in)
+		return false;
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), in)) {
+		p = line;
+		if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' &&
+		    strstr(line, " = "))
+			p++;
+		for (i = 0; subst[i]; i += 2)
+			if (strncmp(p, subst[i], strlen(subst[i])) == 0)
+				snprintf(p, sizeof(line) - 1, "%s = \"%s/%s\"\n",
+					 subst[i], f->dir, subst[i + 1]);
+		n += (size_t)snprintf(out + n, len - n, "%s", p);
+		assert_true(n < len);
+	}
+	fclose(in);
+	return true;
+}
+
+static void
+test_sample_vpnd(void **state)
+{
+	static const char *const subst[] = {
+		"private-key-file", "priv.key", "preshared-key-file", "psk.key",
+		NULL,
+	};
+	struct fixture *f = *state;
+	static struct vpnd_config c, d;
+	static char text[16384];
+
+	if (!sample(f, "conf/vpnd.conf", subst, text, sizeof(text)))
+		skip();
+	if (!load_vpnd(f, text, &c))
+		fail_msg("conf/vpnd.conf refused:\n%s\n%s", f->err, text);
+	vpnd_config_defaults(&d);
+	assert_string_equal(c.interface, d.interface);
+	assert_string_equal(c.user_db, d.user_db);
+	assert_string_equal(c.control_socket, d.control_socket);
+	assert_string_equal(c.totp_issuer, d.totp_issuer);
+	assert_true(c.log_syslog == d.log_syslog);
+	assert_int_equal(c.log_level, d.log_level);
+	/* Everything from the first number to the last. */
+	assert_int_equal(c.listen_port, d.listen_port);
+	assert_int_equal(c.mtu, d.mtu);
+	assert_int_equal(c.max_peers, d.max_peers);
+	assert_int_equal(c.auth_workers, d.auth_workers);
+	assert_int_equal(c.keepalive_s, d.keepalive_s);
+	assert_int_equal(c.session_lifetime_s, d.session_lifetime_s);
+	assert_int_equal(c.totp_window, d.totp_window);
+	assert_int_equal(c.lockout_failures, d.lockout_failures);
+	assert_int_equal(c.lockout_time_s, d.lockout_time_s);
+	assert_int_equal(c.lockout_max_time_s, d.lockout_max_time_s);
+	assert_int_equal(c.failure_delay_ms, d.failure_delay_ms);
+	assert_int_equal(c.auth_queue, d.auth_queue);
+	assert_int_equal(c.handshake_rate, d.handshake_rate);
+	assert_int_equal(c.test_timer_divisor, d.test_timer_divisor);
+	vpnd_config_wipe(&c);
+}
+
+static void
+test_sample_vpnc(void **state)
+{
+	static const char *const subst[] = {
+		"private-key-file", "client.key", "preshared-key-file",
+		"psk.key", NULL,
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c, d;
+	static char text[16384];
+
+	if (!sample(f, "conf/vpnc.conf", subst, text, sizeof(text)))
+		skip();
+	if (!load_vpnc(f, text, &c))
+		fail_msg("conf/vpnc.conf refused:\n%s\n%s", f->err, text);
+	vpnc_config_defaults(&d);
+	assert_string_equal(c.interface, d.interface);
+	assert_int_equal(c.server_port, d.server_port);
+	assert_int_equal(c.dns_mode, d.dns_mode);
+	assert_int_equal(c.reconnect_max_s, d.reconnect_max_s);
+	assert_true(c.log_syslog == d.log_syslog);
+	assert_int_equal(c.log_level, d.log_level);
+	assert_int_equal(c.test_timer_divisor, d.test_timer_divisor);
+	vpnc_config_wipe(&c);
+}
+
+/* ---- conf.c helpers ----------------------------------------------------- */
+
+static void
+test_durations(void **state)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		uint64_t ms;
+	} v[] = {
+		{ "90", true, 90000 },   { "90s", true, 90000 },
+		{ "500ms", true, 500 },  { "15m", true, 900000 },
+		{ "12h", true, 43200000 }, { "1d", true, 86400000 },
+		{ "0", true, 0 },        { "007s", true, 7000 },
+		{ "", false, 0 },        { "s", false, 0 },
+		{ "1.5h", false, 0 },    { "-1", false, 0 },
+		{ "+1", false, 0 },      { "1 h", false, 0 },
+		{ " 1h", false, 0 },     { "1H", false, 0 },
+		{ "10x", false, 0 },     { "1hm", false, 0 },
+		{ "1d1h", false, 0 },    { "0x10", false, 0 },
+		{ "99999999999999999999", false, 0 },
+		{ "999999999999d", false, 0 },
+	};
+	uint64_t ms;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		ms = 12345;
+		if (conf_parse_duration_ms(v[i].text, &ms) != v[i].ok)
+			fail_msg("duration \"%s\"", v[i].text);
+		if (v[i].ok)
+			assert_int_equal(ms, v[i].ms);
+	}
+}
+
+static void
+test_path_resolve(void **state)
+{
+	char out[PATH_MAX];
+
+	(void)state;
+	assert_true(conf_path_resolve("/etc/vpnd/vpnd.conf", "k.key", out));
+	assert_string_equal(out, "/etc/vpnd/k.key");
+	assert_true(conf_path_resolve("/etc/vpnd/vpnd.conf", "/k", out));
+	assert_string_equal(out, "/k");
+	assert_true(conf_path_resolve("vpnd.conf", "k.key", out));
+	assert_string_equal(out, "k.key");
+	assert_true(conf_path_resolve("/vpnd.conf", "k.key", out));
+	assert_string_equal(out, "/k.key");
+	assert_true(conf_path_resolve("a/b.conf", "../k", out));
+	assert_string_equal(out, "a/../k");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_vpnd_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_defaults, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_admin, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_all_problems, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_check_struct, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_full, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_servers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_required, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sample_vpnd, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sample_vpnc, setup,
+						teardown),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_path_resolve),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
