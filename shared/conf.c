@@ -6,10 +6,10 @@
  * knows no option of either program; the schemas live in vpnd/config.c
  * and vpnc/config.c. It never exits, and it never prints key material.
  *
- * libconfuse 3.3 counts a line two more times for every comment it skips,
- * so every line number after the first comment would be wrong. We blank
- * comments out ourselves (keeping the newlines) before libconfuse sees the
- * text, and it only ever parses comment-free input.
+ * libconfuse 3.3 counts the newline ending a comment three times, so every
+ * line number after the first comment would be wrong. We blank comments
+ * out ourselves (keeping the newlines) before libconfuse sees the text, so
+ * it only ever parses comment-free input and its line count holds.
  */
 #include "conf.h"
 
@@ -29,10 +29,10 @@
 
 /*
  * libconfuse gives callbacks no argument of ours, so conf_parse() says
- * here where lines go. Parsing is synchronous; thread-local keeps two
- * threads that parse at once apart.
+ * here where lines go. Like libconfuse's own lexer, parsing is therefore
+ * for one thread at a time (vpnd parses at start-up and on SIGHUP only).
  */
-static _Thread_local struct {
+static struct {
 	struct conf_lines *lines;
 	cfg_opt_t *schema;
 	bool failed;
@@ -130,7 +130,7 @@ scan_text(char *buf, size_t len, size_t *i)
 }
 
 static enum scan
-scan_other(enum scan s, char *buf, size_t len, size_t *i)
+scan_step(enum scan s, char *buf, size_t len, size_t *i)
 {
 	char c = buf[*i], next = *i + 1 < len ? buf[*i + 1] : '\0';
 
@@ -173,7 +173,7 @@ strip_comments(const char *path, char *buf, size_t len)
 
 	for (i = 0; i < len; i++) {
 		was = s;
-		s = scan_other(s, buf, len, &i);
+		s = scan_step(s, buf, len, &i);
 		if (s == SCAN_BLOCK && was != SCAN_BLOCK)
 			start = i;
 	}
@@ -339,6 +339,23 @@ parse_buffer(cfg_t *cfg, char *buf, size_t len, struct conf_lines *lines,
 	return ret;
 }
 
+static cfg_t *
+new_cfg(const char *path, cfg_opt_t *opts)
+{
+	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+
+	if (cfg)
+		cfg->filename = strdup(path);
+	if (!cfg || !cfg->filename) {
+		fprintf(stderr, "%s: out of memory\n", path);
+		if (cfg)
+			cfg_free(cfg);
+		return NULL;
+	}
+	cfg_set_error_function(cfg, print_error);
+	return cfg;
+}
+
 cfg_t *
 conf_parse(const char *path, cfg_opt_t *opts, struct conf_lines *lines)
 {
@@ -362,25 +379,17 @@ conf_parse(const char *path, cfg_opt_t *opts, struct conf_lines *lines)
 	}
 	if (!strip_comments(path, buf, len))
 		goto out;
-	cfg = cfg_init(opts, CFGF_NONE);
-	if (cfg)
-		cfg->filename = strdup(path);
-	if (!cfg || !cfg->filename) {
-		fprintf(stderr, "%s: out of memory\n", path);
-		goto err;
-	}
-	cfg_set_error_function(cfg, print_error);
+	cfg = new_cfg(path, opts);
+	if (!cfg)
+		goto out;
 	ret = parse_buffer(cfg, buf, len, lines, opts);
 	if (ret == CFG_FILE_ERROR)
 		fprintf(stderr, "%s: cannot parse: %s\n", path,
 			strerror(errno));
-	if (ret != CFG_SUCCESS)
-		goto err;
-	goto out;
-err:
-	if (cfg)
+	if (ret != CFG_SUCCESS) {
 		cfg_free(cfg);
-	cfg = NULL;
+		cfg = NULL;
+	}
 out:
 	free(buf);
 	return cfg;

@@ -38,7 +38,7 @@ cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 				 conf_number_find(numbers, opt->name));
 }
 
-/* ---- server = "host", "host:port", "[v6]:port" ------------------------ */
+/* ---- server = "host", "host:port", "[v6]:port" ------------------------- */
 
 /* Labels of letters, digits, '-' and '_'; all-numeric means IPv4. */
 static bool
@@ -258,7 +258,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	c->test_timer_divisor = 1;
 }
 
-/* ---- cfg_t -> struct -------------------------------------------------- */
+/* ---- cfg_t -> struct --------------------------------------------------- */
 
 static bool
 copy_key_path(cfg_t *cfg, const struct conf_lines *l, const char *conf_path,

@@ -164,7 +164,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->test_timer_divisor = 1;
 }
 
-/* ---- cfg_t -> struct -------------------------------------------------- */
+/* ---- cfg_t -> struct --------------------------------------------------- */
 
 static bool
 copy_key_path(cfg_t *cfg, struct vpnd_config *c, const char *option,
@@ -393,10 +393,10 @@ vpnd_config_check(const struct vpnd_config *c)
 	if (c->lockout_max_time_s < c->lockout_time_s)
 		ok = conf_error(l, "lockout-max-time", "%s is shorter than "
 				"lockout-time (%s)",
-				conf_format_duration(c->lockout_max_time_s *
-						     1000ULL, max),
-				conf_format_duration(c->lockout_time_s * 1000ULL,
-						     min));
+				conf_format_duration(
+					c->lockout_max_time_s * 1000ULL, max),
+				conf_format_duration(
+					c->lockout_time_s * 1000ULL, min));
 	return ok;
 }
 

@@ -20,8 +20,12 @@ pick() {
 	done
 	return 1
 }
-VPND=$(pick vpnd) || { echo "skipped: no vpnd binary in $BUILD yet"; exit 77; }
-VPNC=$(pick vpnc) || { echo "skipped: no vpnc binary in $BUILD yet"; exit 77; }
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+VPND=$(pick vpnd) || skip "no vpnd binary in $BUILD yet"
+VPNC=$(pick vpnc) || skip "no vpnc binary in $BUILD yet"
 echo "using $VPND and $VPNC"
 
 tmp=$(mktemp -d /tmp/t-config.XXXXXX)
@@ -52,7 +56,7 @@ vpnc_conf() {
 	sed -e "$uncomment" \
 	    -e "s|/etc/vpnc/private.key|$tmp/client.key|" \
 	    -e "s|/etc/vpnc/psk.key|$tmp/psk.key|" \
-	    -e "s|^server-public-key = .*|server-public-key = \"$server_pub\"|" \
+	    -e "s|^\(server-public-key = \).*|\1\"$server_pub\"|" \
 	    conf/vpnc.conf
 }
 
@@ -92,18 +96,22 @@ grep -q "^listen-port = " "$tmp/vpnd-all.conf" || fail "nothing uncommented"
 check_ok "$VPND" "$tmp/vpnd.conf"
 check_ok "$VPND" "$tmp/vpnd-all.conf"
 
-base="$tmp/vpnd-all.conf"
-broken "$VPND" "$base" 'listen-port = 70000' 'listen-port: 70000 is out of range'
-broken "$VPND" "$base" 'frobnicate = yes' "no such option 'frobnicate'"
-broken "$VPND" "$base" 'keepalive = 25 seconds' "no such option 'seconds'"
-broken "$VPND" "$base" 'session-lifetime = 12y' 'session-lifetime: 12y'
-broken "$VPND" "$base" 'mtu = 576   # too small' 'mtu: 576 is out of range'
-broken "$VPND" "$base" 'address-pool4 = "10.99.0.1/24"' 'address-pool4: 10.99.0.1/24 has host bits'
-broken "$VPND" "$base" 'address-pool6 = "fd00:99::/200"' 'address-pool6: fd00:99::/200'
-broken "$VPND" "$base" 'routes = {"10.99.0.0/25"}' 'routes: 10.99.0.0/25 overlaps'
-broken "$VPND" "$base" 'dns = {"dns.example"}' 'dns: dns.example'
-broken "$VPND" "$base" 'lockout-max-time = 10s' 'lockout-max-time: 10s is shorter'
-broken "$VPND" "$base" 'private-key-file = "nowhere.key"' 'private-key-file:'
+# One broken line a case: the line, then what stderr must say about it.
+while IFS='|' read -r line what; do
+	broken "$VPND" "$tmp/vpnd-all.conf" "$line" "$what"
+done <<'CASES'
+listen-port = 70000|listen-port: 70000 is out of range
+frobnicate = yes|no such option 'frobnicate'
+keepalive = 25 seconds|no such option 'seconds'
+session-lifetime = 12y|session-lifetime: 12y
+mtu = 576   # too small|mtu: 576 is out of range
+address-pool4 = "10.99.0.1/24"|address-pool4: 10.99.0.1/24 has host bits
+address-pool6 = "fd00:99::/200"|address-pool6: fd00:99::/200
+routes = {"10.99.0.0/25"}|routes: 10.99.0.0/25 overlaps
+dns = {"dns.example"}|dns: dns.example
+lockout-max-time = 10s|lockout-max-time: 10s is shorter
+private-key-file = "nowhere.key"|private-key-file:
+CASES
 
 chmod 644 "$tmp/private.key"
 check_bad "$VPND" "$tmp/vpnd.conf" "chmod 600 $tmp/private.key"
@@ -118,14 +126,17 @@ vpnc_conf all > "$tmp/vpnc-all.conf"
 check_ok "$VPNC" "$tmp/vpnc.conf"
 check_ok "$VPNC" "$tmp/vpnc-all.conf"
 
-base="$tmp/vpnc-all.conf"
-broken "$VPNC" "$base" 'server = "vpn.example.com:99999"' 'server: vpn.example.com:99999'
-broken "$VPNC" "$base" 'server = "[2001:db8::1:51900"' 'server: [2001:db8::1:51900'
-broken "$VPNC" "$base" 'server-public-key = "not-a-key"' 'server-public-key: not-a-key'
-broken "$VPNC" "$base" 'user = ""' 'user: the user name is empty'
-broken "$VPNC" "$base" 'dns = "maybe"' 'dns: maybe'
-broken "$VPNC" "$base" 'servre = "typo"' "no such option 'servre'"
-broken "$VPNC" "$base" 'private-key-file = "nowhere.key"' 'private-key-file:'
+while IFS='|' read -r line what; do
+	broken "$VPNC" "$tmp/vpnc-all.conf" "$line" "$what"
+done <<'CASES'
+server = "vpn.example.com:99999"|server: vpn.example.com:99999
+server = "[2001:db8::1:51900"|server: [2001:db8::1:51900
+server-public-key = "not-a-key"|server-public-key: not-a-key
+user = ""|user: the user name is empty
+dns = "maybe"|dns: maybe
+servre = "typo"|no such option 'servre'
+private-key-file = "nowhere.key"|private-key-file:
+CASES
 
 chmod 640 "$tmp/client.key"
 check_bad "$VPNC" "$tmp/vpnc.conf" "chmod 600 $tmp/client.key"

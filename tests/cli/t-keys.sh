@@ -20,8 +20,12 @@ pick() {
 	done
 	return 1
 }
-VPND=$(pick vpnd) || { echo "skipped: no vpnd binary in $BUILD yet"; exit 77; }
-VPNC=$(pick vpnc) || { echo "skipped: no vpnc binary in $BUILD yet"; exit 77; }
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+VPND=$(pick vpnd) || skip "no vpnd binary in $BUILD yet"
+VPNC=$(pick vpnc) || skip "no vpnc binary in $BUILD yet"
 echo "using $VPND and $VPNC"
 
 tmp=$(mktemp -d /tmp/t-keys.XXXXXX)
@@ -77,7 +81,8 @@ mode_of() {
 # The fixed pair, through both programs.
 for prog in "$VPND" "$VPNC"; do
 	got=$(echo "$FIXED_PRIV" | "$prog" pubkey)
-	[ "$got" = "$FIXED_PUB" ] || fail "$prog pubkey gave $got for the fixed key"
+	[ "$got" = "$FIXED_PUB" ] ||
+		fail "$prog pubkey gave $got for the fixed key"
 done
 if command -v python3 >/dev/null; then
 	[ "$(x25519_public "$FIXED_PRIV")" = "$FIXED_PUB" ] ||
@@ -128,8 +133,8 @@ for input in "garbage" "" "${FIXED_PRIV}x" "${FIXED_PRIV%=}" \
 	for prog in "$VPND" "$VPNC"; do
 		name=$(basename "$prog")
 		rc=0
-		printf '%s\n' "$input" | "$prog" pubkey >"$tmp/out" 2>"$tmp/err" ||
-			rc=$?
+		printf '%s\n' "$input" |
+			"$prog" pubkey >"$tmp/out" 2>"$tmp/err" || rc=$?
 		[ "$rc" = 1 ] || fail "$name pubkey took '$input' (exit $rc)"
 		[ ! -s "$tmp/out" ] || fail "$name pubkey printed something"
 		grep -q "^$name: invalid private key" "$tmp/err" ||

@@ -108,7 +108,7 @@ conf_path(const struct fixture *f, const char *name, char out[128])
 	return out;
 }
 
-/* ---- stderr capture ------------------------------------------------------ */
+/* ---- stderr capture ---------------------------------------------------- */
 
 static int
 capture_begin(const struct fixture *f)
@@ -201,7 +201,7 @@ assert_message(const struct fixture *f, const char *name, const char *text,
 			 detail ? " and " : "", detail ? detail : "", f->err);
 }
 
-/* ---- vpnd ------------------------------------------------------------------ */
+/* ---- vpnd -------------------------------------------------------------- */
 
 static const char vpnd_full[] =
 	"# every option\n"
@@ -461,7 +461,7 @@ test_vpnd_check_struct(void **state)
 	vpnd_config_wipe(&c);
 }
 
-/* ---- vpnc ------------------------------------------------------------------- */
+/* ---- vpnc -------------------------------------------------------------- */
 
 static char *
 vpnc_text(const struct fixture *f, const char *server, const char *rest,
@@ -605,7 +605,7 @@ test_vpnc_refused(void **state)
 		if (load_vpnc(f, text, &c))
 			fail_msg("accepted:\n%s", text);
 		line = marked_line(text);
-		if (strcmp(v[i].detail ? v[i].detail : "", "own public key") == 0)
+		if (v[i].detail && strcmp(v[i].detail, "own public key") == 0)
 			line = 3;
 		assert_message(f, "vpnc.conf", text, line, v[i].option,
 			       v[i].detail);
@@ -626,7 +626,7 @@ test_vpnc_required(void **state)
 	assert_non_null(strstr(f->err, "vpnc.conf: private-key-file: not"));
 }
 
-/* ---- the shipped samples ------------------------------------------------- */
+/* ---- the shipped samples ----------------------------------------------- */
 
 /*
  * Every "#option = value" line of a sample uncommented, key paths pointed
@@ -651,8 +651,9 @@ sample(const struct fixture *f, const char *src, const char *const *subst,
 			p++;
 		for (i = 0; subst[i]; i += 2)
 			if (strncmp(p, subst[i], strlen(subst[i])) == 0)
-				snprintf(p, sizeof(line) - 1, "%s = \"%s/%s\"\n",
-					 subst[i], f->dir, subst[i + 1]);
+				snprintf(p, sizeof(line) - 1,
+					 "%s = \"%s/%s\"\n", subst[i], f->dir,
+					 subst[i + 1]);
 		n += (size_t)snprintf(out + n, len - n, "%s", p);
 		assert_true(n < len);
 	}
@@ -726,7 +727,7 @@ test_sample_vpnc(void **state)
 	vpnc_config_wipe(&c);
 }
 
-/* ---- conf.c helpers ----------------------------------------------------- */
+/* ---- conf.c helpers ---------------------------------------------------- */
 
 static void
 test_durations(void **state)

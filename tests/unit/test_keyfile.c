@@ -172,7 +172,8 @@ test_pubkey_refuses_garbage(void **state)
 		FIXED_PRIV "x\n",
 		FIXED_PRIV " " FIXED_PRIV "\n",
 		"AAIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH2=\n", /* 43 */
-		"AAIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH2B=\n", /* spare bits */
+		/* The spare low bits of the last symbol set. */
+		"AAIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH2B=\n",
 		"AAIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH2A\n",  /* no '=' */
 		"AAIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e_2A=\n", /* url-safe */
 		"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIA==\n",
