@@ -22,6 +22,10 @@
 #include "userdb.h"
 
 #define STORE_RETRY_S 5
+
+_Static_assert(AUTH_RECOVERY_SALT_LEN == USERDB_RECOVERY_SALT_LEN &&
+		       AUTH_RECOVERY_HASH_LEN == USERDB_RECOVERY_HASH_LEN,
+	       "auth and userdb must agree on recovery code sizes");
 #define SRC_KEY_LEN (INET6_ADDRSTRLEN + 4)
 #define SRC_LOG_LEN (INET6_ADDRSTRLEN + 10)
 
@@ -495,6 +499,15 @@ lowest_free(const uint8_t *lo, const uint8_t *hi, const uint8_t *taken,
 		if (memcmp(out, hi, len) > 0 || memcmp(out, lo, len) < 0)
 			return false;
 	}
+}
+
+bool
+auth_pool_address_usable(const struct prefix *pool, const uint8_t *addr)
+{
+	size_t len = pool->family == AF_INET6 ? 16 : 4;
+	uint8_t lo[16], hi[16];
+
+	return pool_range(pool, len, lo, hi) && in_range(addr, lo, hi, len);
 }
 
 struct pick {

@@ -96,6 +96,13 @@ void auth_admission_end(struct auth *a, const uint8_t client_pub[32]);
  * would start from zero anyway; returns how many admissions, or -errno. */
 int auth_admissions_prune(struct auth *a, uint64_t now_unix_s);
 
+/*
+ * True if `addr` (of the pool's family) may be given to a client: inside
+ * the pool, and neither its network address, the server's own (the first)
+ * nor its last (broadcast) address. vpnctl checks fixed addresses with it.
+ */
+bool auth_pool_address_usable(const struct prefix *pool, const uint8_t *addr);
+
 #define AUTH_RECOVERY_SALT_LEN 16
 #define AUTH_RECOVERY_HASH_LEN 32
 

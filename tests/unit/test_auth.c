@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <cmocka.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -761,6 +762,68 @@ test_audit_line(void **state)
 	assert_non_null(strstr(line, "result=locked reason=locked-source"));
 }
 
+/* ---- with the real vpnctl ---------------------------------------------------- */
+
+/* The first line of a shell command's output that starts with `prefix`,
+ * without it; false if none. */
+static bool
+command_line(const char *cmd, const char *prefix, char *out, size_t cap)
+{
+	char line[512];
+	bool found = false;
+	FILE *p = popen(cmd, "r");
+
+	if (!p)
+		return false;
+	while (fgets(line, sizeof(line), p)) {
+		if (found || strncmp(line, prefix, strlen(prefix)) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(out, cap, "%s", line + strlen(prefix));
+		found = true;
+	}
+	return pclose(p) == 0 && found;
+}
+
+/*
+ * A user enrolled by the vpnctl binary logs in with the code oathtool
+ * computes from the secret vpnctl showed, and with a recovery code vpnctl
+ * printed. Skipped when the binary or oathtool is not there.
+ */
+static void
+test_vpnctl_user_logs_in(void **state)
+{
+	struct fx *f = *state;
+	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+	char vpnctl[256], cmd[1024], secret[64], code[32], rc[32];
+	struct auth_result r;
+
+	snprintf(vpnctl, sizeof(vpnctl), "%s/asan/vpnctl", build);
+	if (access(vpnctl, X_OK) != 0 ||
+	    system("oathtool --version >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'pass word\\n' | %s -d '%s' user add carl", vpnctl,
+		 f->path);
+	assert_true(command_line(cmd, "secret: ", secret, sizeof(secret)));
+	assert_int_equal(strlen(secret), 32);
+	snprintf(cmd, sizeof(cmd), "oathtool --totp -b %s -N @%llu", secret,
+		 (unsigned long long)NOW);
+	assert_true(command_line(cmd, "", code, sizeof(code)));
+	r = login(f, "carl", "pass word", code, 1, NOW);
+	assert_addr4(&r, "10.99.0.2");
+	r = login(f, "carl", "pass word", code, 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
+	/* a recovery code as printed, typed in capitals */
+	snprintf(cmd, sizeof(cmd), "%s -d '%s' user recovery carl | tail -n 1",
+		 vpnctl, f->path);
+	assert_true(command_line(cmd, "", rc, sizeof(rc)));
+	for (char *p = rc; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	r = login(f, "carl", "pass word", rc, 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
 int
 main(void)
 {
@@ -798,6 +861,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_codes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_audit_line, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnctl_user_logs_in, setup,
 						teardown),
 	};
 

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# vpnctl as an administrator runs it, on a store in a temporary directory:
+# usage and exit codes; `user add` (URI and base32 secret, store modes),
+# with the secret it shows checked against what it stored and against
+# oathtool through an independent RFC 6238 in Python; `list` (both forms,
+# no secrets), `passwd`, `disable`/`enable`, `recovery` (hashes only),
+# `del`; and a configuration's issuer and pool checks.
+set -e
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+VPNCTL=$BUILD/asan/vpnctl
+[ -x "$VPNCTL" ] || { echo "skipped: no $VPNCTL yet"; exit 77; }
+command -v oathtool >/dev/null || { echo "skipped: no oathtool"; exit 77; }
+command -v python3 >/dev/null || { echo "skipped: no python3"; exit 77; }
+
+tmp=$(mktemp -d /tmp/t-vpnctl.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/store/users.db
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ctl() {
+	"$VPNCTL" -d "$db" "$@"
+}
+
+# Runs vpnctl expecting exit status $1; its stderr goes to $tmp/err.
+expect_exit() {
+	local want=$1 rc=0
+	shift
+	"$VPNCTL" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
+	[ "$rc" -eq "$want" ] || fail "vpnctl $*: exit $rc, wanted $want"
+}
+
+# SQL against the store, through Python's sqlite3 (not our code).
+sql() {
+	python3 -c 'import sqlite3, sys
+for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
+	print("|".join(str(v) for v in row))' "$db" "$1"
+}
+
+# RFC 6238 straight from the RFC: no code shared with vpnd or oathtool.
+py_totp() { # BASE32 UNIX_TIME [ALGO DIGITS PERIOD]
+	python3 - "$@" <<-'EOF'
+	import base64, hashlib, hmac, struct, sys
+	secret = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+	t = int(sys.argv[2])
+	algo = sys.argv[3] if len(sys.argv) > 3 else "sha1"
+	digits = int(sys.argv[4]) if len(sys.argv) > 4 else 6
+	period = int(sys.argv[5]) if len(sys.argv) > 5 else 30
+	mac = hmac.new(secret, struct.pack(">Q", t // period), algo).digest()
+	off = mac[-1] & 15
+	code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7fffffff) % 10 ** digits
+	print(str(code).zfill(digits))
+	EOF
+}
+
+# ---- usage -------------------------------------------------------------------
+
+expect_exit 0 --version
+grep -q '^vpnctl ' "$tmp/out" || fail "--version prints no version"
+expect_exit 0 --help
+grep -q 'user add NAME' "$tmp/out" || fail "--help lacks 'user add'"
+expect_exit 2
+expect_exit 2 frobnicate
+grep -q "unknown command 'frobnicate'" "$tmp/err" || fail "unknown command"
+grep -q '^usage:' "$tmp/err" || fail "no usage on stderr"
+expect_exit 2 -d "$db" user
+expect_exit 2 -d "$db" user frob
+expect_exit 2 -d "$db" user add
+expect_exit 2 -d "$db" user add bob --no-such-option
+
+# ---- add ---------------------------------------------------------------------
+
+out=$(printf 'first password\n' | ctl user add alice)
+uri=$(grep '^otpauth://' <<<"$out") || fail "no URI in: $out"
+re='^otpauth://totp/vpnd:alice\?secret=([A-Z2-7]{32})&issuer=vpnd&algorithm=SHA1&digits=6&period=30$'
+[[ $uri =~ $re ]] || fail "URI format: $uri"
+secret=${BASH_REMATCH[1]}
+grep -qx "secret: $secret" <<<"$out" || fail "no base32 secret line"
+# No QR code when stdout is not a terminal.
+! grep -q $'\e\[' <<<"$out" || fail "escape sequences on a pipe"
+
+[ "$(stat -c %a "$tmp/store")" = 700 ] || fail "store directory not 0700"
+[ "$(stat -c %a "$db")" = 600 ] || fail "store file not 0600"
+
+# What was shown is what was stored.
+stored=$(sql "SELECT hex(totp_secret) FROM users WHERE name = 'alice'")
+shown=$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1]).hex().upper())' "$secret")
+[ "$stored" = "$shown" ] || fail "stored secret differs from the URI's"
+# The password hash is Argon2id at the INTERACTIVE cost vpnd's dummy uses.
+hash=$(sql "SELECT pw_hash FROM users WHERE name = 'alice'")
+[[ $hash == '$argon2id$v=19$m=65536,t=2,p=1$'* ]] || fail "hash: $hash"
+! cat "$db"* | grep -qa 'first password' || fail "the password is in the store"
+
+# oathtool and an independent RFC 6238 agree on the secret's codes.
+for t in 1577836800 1700000015 2000000000; do
+	a=$(oathtool --totp -b "$secret" -N "@$t")
+	b=$(py_totp "$secret" "$t")
+	[ "$a" = "$b" ] || fail "at $t: oathtool $a, python $b"
+done
+[ "$(oathtool --totp -b "$secret" -N '2020-01-01 00:00:00 UTC')" = \
+  "$(py_totp "$secret" 1577836800)" ] || fail "oathtool with a date"
+
+expect_exit 1 -d "$db" user add alice
+grep -q "user 'alice' already exists" "$tmp/err" || fail "duplicate add"
+expect_exit 1 -d "$db" user add 'bad name'
+grep -q "not a valid user name" "$tmp/err" || fail "bad name accepted"
+expect_exit 1 -d "$db" user add carol --digits 9
+expect_exit 1 -d "$db" user add carol --role root
+expect_exit 1 -d "$db" user add carol --lifetime soon
+expect_exit 1 -d "$db" user add carol --address4 fd00::1
+expect_exit 1 -d "$db" user add carol # no password on stdin
+grep -q "no password" "$tmp/err" || fail "empty stdin"
+
+out=$(printf 'pw\n' | ctl user add bob --role admin --algorithm sha256 \
+	--digits 8 --period 60 --address4 10.99.0.9 --address6 fd00:99::9 \
+	--lifetime 90m 2>"$tmp/err")
+grep -q 'some authenticator apps' "$tmp/err" || fail "no note on SHA256"
+re='^otpauth://totp/vpnd:bob\?secret=([A-Z2-7]{32})&issuer=vpnd&algorithm=SHA256&digits=8&period=60$'
+[[ $(grep '^otpauth://' <<<"$out") =~ $re ]] || fail "bob's URI: $out"
+bob_secret=${BASH_REMATCH[1]}
+[ "$(oathtool --totp=sha256 --digits=8 --time-step-size=60 -b "$bob_secret" -N @1700000015)" = \
+  "$(py_totp "$bob_secret" 1700000015 sha256 8 60)" ] || fail "bob's codes"
+# The same fixed address for someone else is refused.
+printf 'pw\n' | "$VPNCTL" -d "$db" user add carol --address4 10.99.0.9 \
+	>/dev/null 2>"$tmp/err" && fail "a fixed address given twice"
+grep -q 'already belongs to another user' "$tmp/err" || fail "address clash"
+
+# ---- list --------------------------------------------------------------------
+
+ctl user list >"$tmp/list"
+[ "$(wc -l <"$tmp/list")" -eq 3 ] || fail "list: $(cat "$tmp/list")"
+head -n 1 "$tmp/list" | grep -q '^NAME  *ROLE  *ENABLED' || fail "list header"
+grep -q '^alice  *user  *yes  *SHA1  *6  *30s  *-  *-  *default$' \
+	"$tmp/list" || fail "alice's row: $(cat "$tmp/list")"
+ctl user list --script >"$tmp/script"
+[ "$(head -n 1 "$tmp/script")" = \
+  "$(printf 'name\trole\tenabled\talgorithm\tdigits\tperiod_s\taddress4\taddress6\tlifetime_s')" ] ||
+	fail "script header"
+grep -qx "$(printf 'bob\tadmin\tyes\tSHA256\t8\t60\t10.99.0.9\tfd00:99::9\t5400')" \
+	"$tmp/script" || fail "bob's script row: $(cat "$tmp/script")"
+! grep -q -e "$secret" -e "$bob_secret" -e argon2 "$tmp/list" "$tmp/script" ||
+	fail "list shows a secret"
+
+# ---- passwd, disable, enable -------------------------------------------------
+
+printf 'second password\n' | ctl user passwd alice >/dev/null
+[ "$(sql "SELECT pw_hash FROM users WHERE name = 'alice'")" != "$hash" ] ||
+	fail "passwd changed nothing"
+expect_exit 1 -d "$db" user passwd nobody
+grep -qx "vpnctl: user 'nobody' does not exist" "$tmp/err" || fail "passwd nobody"
+
+ctl user disable alice >/dev/null
+[ "$(sql "SELECT enabled FROM users WHERE name = 'alice'")" = 0 ] || fail "disable"
+grep -q '^alice	user	no	' <(ctl user list --script) || fail "list after disable"
+ctl user enable alice >/dev/null
+[ "$(sql "SELECT enabled FROM users WHERE name = 'alice'")" = 1 ] || fail "enable"
+expect_exit 1 -d "$db" user disable nobody
+
+# ---- recovery codes ------------------------------------------------------------
+
+ctl user recovery alice >"$tmp/codes"
+grep -E '^[2-9a-z]{4}-[2-9a-z]{4}-[2-9a-z]{4}$' "$tmp/codes" >"$tmp/only"
+[ "$(wc -l <"$tmp/only")" -eq 10 ] || fail "codes: $(cat "$tmp/codes")"
+! grep -vq '[a-z]' "$tmp/only" || fail "a recovery code without a letter"
+[ "$(sort -u "$tmp/only" | wc -l)" -eq 10 ] || fail "repeated recovery codes"
+[ "$(sql "SELECT count(*) FROM recovery_codes WHERE user = 'alice' AND used = 0")" = 10 ] ||
+	fail "stored codes"
+while read -r code; do
+	! cat "$db"* | grep -qa "$code" || fail "a recovery code is stored in clear"
+done <"$tmp/only"
+ctl user recovery alice >/dev/null
+[ "$(sql "SELECT count(*) FROM recovery_codes WHERE user = 'alice'")" = 10 ] ||
+	fail "recovery did not replace the old codes"
+expect_exit 1 -d "$db" user recovery nobody
+
+# ---- del -----------------------------------------------------------------------
+
+ctl user del alice >/dev/null
+! grep -q '^alice' <(ctl user list --script) || fail "alice still listed"
+[ "$(sql "SELECT count(*) FROM recovery_codes WHERE user = 'alice'")" = 0 ] ||
+	fail "alice's recovery codes survived"
+expect_exit 1 -d "$db" user del alice
+grep -qx "vpnctl: user 'alice' does not exist" "$tmp/err" || fail "del twice"
+
+# ---- with a configuration --------------------------------------------------------
+
+cat >"$tmp/vpnd.conf" <<EOF
+private-key-file = "$tmp/server.key"
+address-pool4 = "10.77.0.0/24"
+user-db = "$tmp/conf.db"
+totp-issuer = "ACME VPN"
+EOF
+out=$(printf 'pw\n' | "$VPNCTL" -c "$tmp/vpnd.conf" user add dave@example.org)
+grep -q '^otpauth://totp/ACME%20VPN:dave%40example.org?secret=[A-Z2-7]\{32\}&issuer=ACME%20VPN&' \
+	<<<"$out" || fail "issuer from the configuration: $out"
+[ -f "$tmp/conf.db" ] || fail "the configuration's user-db was not used"
+for bad in 10.77.0.0 10.77.0.1 10.77.0.255 10.78.0.5; do
+	expect_exit 1 -c "$tmp/vpnd.conf" user add erin --address4 "$bad"
+	grep -q 'not an address the pool 10.77.0.0/24 gives' "$tmp/err" ||
+		fail "--address4 $bad: $(cat "$tmp/err")"
+done
+expect_exit 1 -c "$tmp/vpnd.conf" user add erin --address6 fd00::5
+grep -q 'has no address-pool6' "$tmp/err" || fail "address6 without a pool"
+expect_exit 1 -c "$tmp/nonexistent.conf" user list
+echo "ok"

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vpnctl, the administrator's tool: global options, the command table, and
+ * the configuration and user store the commands share (vpnctl.h). It must
+ * not print a secret it did not just create for the administrator, nor
+ * hold the server's private key: it reads the configuration without key
+ * files. Each command lives in a cmd_<name>.c.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "totp.h"
+#include "vpnctl.h"
+
+#define VPNCTL_VERSION "0.1"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char *argv[]);
+	const char *help;
+} commands[] = {
+	{ "user", cmd_user, "Add, list, change and delete users" },
+};
+
+static const char *opt_config;
+static const char *opt_db;
+static struct vpnd_config cfg;
+static bool has_cfg, cfg_from_file;
+static struct userdb *store;
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: vpnctl [-c FILE] [-d DB] COMMAND ...\n\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n");
+	cmd_user_usage(f);
+	fprintf(f,
+		"\n"
+		"  -c FILE   configuration (default " VPND_DEFAULT_CONFIG ")\n"
+		"  -d DB     user store, instead of the configuration's "
+		"user-db\n"
+		"  -h, --help, --version\n");
+}
+
+int
+vpnctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vpnctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return VPNCTL_EXIT_FAIL;
+}
+
+const struct vpnd_config *
+vpnctl_config(void)
+{
+	const char *path = opt_config ? opt_config : VPND_DEFAULT_CONFIG;
+
+	if (has_cfg)
+		return &cfg;
+	if (!opt_config && opt_db && access(path, R_OK) != 0) {
+		vpnd_config_defaults(&cfg);
+	} else if (vpnd_config_load_admin(&cfg, path)) {
+		cfg_from_file = true;
+	} else {
+		vpnctl_error("cannot use the configuration %s", path);
+		return NULL;
+	}
+	has_cfg = true;
+	return &cfg;
+}
+
+bool
+vpnctl_config_from_file(void)
+{
+	return vpnctl_config() && cfg_from_file;
+}
+
+struct userdb *
+vpnctl_store(void)
+{
+	const struct vpnd_config *c;
+
+	if (store)
+		return store;
+	c = vpnctl_config();
+	if (!c)
+		return NULL;
+	/* userdb_open has logged why it failed. */
+	if (userdb_open(opt_db ? opt_db : c->user_db, &store) < 0)
+		store = NULL;
+	return store;
+}
+
+static int
+run_command(int argc, char *argv[])
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(argc, argv);
+	vpnctl_error("unknown command '%s'", argv[0]);
+	usage(stderr);
+	return VPNCTL_EXIT_USAGE;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt, ret;
+
+	/* '+': options after the command belong to the command. */
+	while ((opt = getopt_long(argc, argv, "+c:d:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			opt_config = optarg;
+			break;
+		case 'd':
+			opt_db = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return VPNCTL_EXIT_OK;
+		case 'V':
+			printf("vpnctl " VPNCTL_VERSION "\n");
+			return VPNCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return VPNCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return VPNCTL_EXIT_USAGE;
+	}
+	log_init("vpnctl", false, LOG_WARNING);
+	if (sodium_init() < 0 || totp_global_init() < 0)
+		return vpnctl_error("cannot initialise libsodium or liboath");
+	ret = run_command(argc - optind, argv + optind);
+	userdb_close(store);
+	vpnd_config_wipe(&cfg);
+	totp_global_done();
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What vpnctl's commands (cmd_*.c) share with its main (vpnctl.c): the
+ * configuration and the user store named on the command line, opened on
+ * first use, and one way to report an error. Commands print for people on
+ * stdout, errors on stderr, and return the exit status.
+ */
+#ifndef VPND_VPNCTL_H
+#define VPND_VPNCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "userdb.h"
+
+#define VPNCTL_EXIT_OK 0
+#define VPNCTL_EXIT_FAIL 1
+#define VPNCTL_EXIT_USAGE 2
+
+/*
+ * The configuration: -c FILE, else the default file. With -d and no -c,
+ * the default file is read only if it is readable, otherwise the built-in
+ * defaults stand. NULL after printing why.
+ */
+const struct vpnd_config *vpnctl_config(void);
+/* True if vpnctl_config() came from a file (its pools can be checked). */
+bool vpnctl_config_from_file(void);
+
+/* The user store: -d DB, else the configuration's user-db. Opened once,
+ * closed by main. NULL after printing why. */
+struct userdb *vpnctl_store(void);
+
+/* Prints "vpnctl: " and the message on stderr; returns VPNCTL_EXIT_FAIL. */
+int vpnctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* `vpnctl user ...` (cmd_user.c). */
+int cmd_user(int argc, char *argv[]);
+void cmd_user_usage(FILE *f);
+
+#endif
