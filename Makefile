@@ -50,7 +50,8 @@ BENCH_SRC := $(wildcard contrib/bench/*.c)
 # Programs the netns tests drive (a raw protocol peer, for instance).
 TOOL_SRC := $(wildcard tests/tools/*.c)
 
-# $(call objs,flavour,sources)
+# $(call objs,flavour,sources); objects live apart from the binaries
+# (build/asan/vpnd is a program, its objects are in build/asan-obj/vpnd/).
 objs = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
 REL_BINS := $(BUILD)/vpnd $(BUILD)/vpnc $(BUILD)/vpnctl
@@ -76,7 +77,7 @@ $(BUILD)/rel/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/%.o: %.c
+$(BUILD)/asan-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC asan $<")
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) $(PKG_CFLAGS) \
@@ -101,25 +102,28 @@ $(BUILD)/vpnc: $(call objs,rel,$(VPNC_SRC)) $(BUILD)/rel/libshared.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/asan/vpnd: $(call objs,asan,$(VPND_MAIN)) $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+$(BUILD)/asan/vpnd: $(call objs,asan-obj,$(VPND_MAIN)) $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/asan/vpnctl: $(call objs,asan,$(VPNCTL_MAIN)) $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+$(BUILD)/asan/vpnctl: $(call objs,asan-obj,$(VPNCTL_MAIN)) $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/asan/vpnc: $(call objs,asan,$(VPNC_SRC)) $(BUILD)/asan/libshared.a
+$(BUILD)/asan/vpnc: $(call objs,asan-obj,$(VPNC_SRC)) $(BUILD)/asan-obj/libshared.a
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan-obj/tests/unit/%.o $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
 		$(shell pkg-config --libs $(TEST_PKGS))
 
-$(BUILD)/asan/tools/%: $(BUILD)/asan/tests/tools/%.o $(BUILD)/asan/libvpnd.a $(BUILD)/asan/libshared.a
+$(BUILD)/asan/tools/%: $(BUILD)/asan-obj/tests/tools/%.o $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
