@@ -109,8 +109,9 @@ bool auth_pool_address_usable(const struct prefix *pool, const uint8_t *addr);
 /*
  * The stored form of a recovery code: BLAKE2b-256 keyed with a random
  * per-code salt over the code in lower case without spaces or dashes (rule
- * 7). Recovery codes carry ~60 random bits, so a fast keyed hash suffices
- * where a password needs Argon2id. vpnctl stores it; auth_login compares.
+ * 7). Recovery codes carry about 59 random bits, so a fast keyed hash
+ * suffices where a password needs Argon2id. vpnctl stores it; auth_login
+ * compares.
  */
 void auth_recovery_hash(const char *code,
 			const uint8_t salt[AUTH_RECOVERY_SALT_LEN],
