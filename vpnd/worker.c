@@ -6,6 +6,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +112,9 @@ workers_start(struct workers *w, const char *db_path,
 	      const struct auth_policy *policy, unsigned int n_login,
 	      unsigned int max_logins, unsigned int max_jobs)
 {
+	sigset_t all, old;
 	unsigned int i;
-	int ret;
+	int ret = 0;
 
 	memset(w, 0, sizeof(*w));
 	if (n_login == 0 || n_login >= sizeof(w->threads) / sizeof(w->threads[0]))
@@ -137,6 +139,10 @@ workers_start(struct workers *w, const char *db_path,
 	pthread_cond_init(&w->cond, NULL);
 	login_arg = (struct thread_arg){ .w = w, .is_login = true };
 	store_arg = (struct thread_arg){ .w = w, .is_login = false };
+	/* Threads inherit a full signal mask: SIGTERM must reach the loop's
+	 * signalfd, never a worker. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; i <= n_login; i++) {
 		ret = -pthread_create(&w->threads[i], NULL, thread_main,
 				      i < n_login ? &login_arg : &store_arg);
@@ -144,6 +150,7 @@ workers_start(struct workers *w, const char *db_path,
 			break;
 		w->n_threads++;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (w->n_threads != n_login + 1) {
 		workers_stop(w);
 		return ret ? ret : -EAGAIN;

@@ -214,8 +214,11 @@ totp() {
 	oathtool --totp -b "$1" -N "@$(($(date +%s) + offset * 30))"
 }
 
+# Daemons start with `ip netns exec` directly (not through a function), so
+# that $! is the daemon itself: ip execs it in place.
 start_vpnd() {
-	q_srv "$VPND" -f -c "$tmp/vpnd.conf" "$@" >>"$tmp/vpnd.log" 2>&1 &
+	ip netns exec "$ns_srv" "$VPND" -f -c "$tmp/vpnd.conf" "$@" \
+		>>"$tmp/vpnd.log" 2>&1 &
 	VPND_PID=$!
 	pids+=("$VPND_PID")
 	wait_log "$tmp/vpnd.log" "listening on UDP port" 20
@@ -232,8 +235,9 @@ stop_vpnd() {
 start_vpnc() {
 	local name=$1 pw=$2 code=$3
 	shift 3
-	printf '%s\n%s\n' "$pw" "$code" |
-		q_cli "$VPNC" -c "$tmp/$name.conf" "$@" >>"$tmp/$name.log" 2>&1 &
+	printf '%s\n%s\n' "$pw" "$code" >"$tmp/$name.input"
+	ip netns exec "${VPNC_NS:-$ns_cli}" "$VPNC" -c "$tmp/$name.conf" "$@" \
+		<"$tmp/$name.input" >>"$tmp/$name.log" 2>&1 &
 	VPNC_PID=$!
 	pids+=("$VPNC_PID")
 }
