@@ -262,3 +262,26 @@ out:
 	sodium_memzero(priv, sizeof(priv));
 	return status;
 }
+
+bool
+keyfile_cmd_dispatch(const char *prog, int argc, char *argv[], int *status)
+{
+	if (argc < 2)
+		return false;
+	if (strcmp(argv[1], "genkey") == 0 && argc <= 3) {
+		*status = keyfile_cmd_genkey(prog, argc == 3 ? argv[2] : NULL,
+					     stdout, stderr);
+		return true;
+	}
+	if (strcmp(argv[1], "pubkey") == 0 && argc == 2) {
+		*status = keyfile_cmd_pubkey(prog, stdin, stdout, stderr);
+		return true;
+	}
+	if (strcmp(argv[1], "genkey") == 0 || strcmp(argv[1], "pubkey") == 0) {
+		fprintf(stderr, "usage: %s genkey [FILE] | %s pubkey\n", prog,
+			prog);
+		*status = 2;
+		return true;
+	}
+	return false;
+}

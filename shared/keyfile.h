@@ -37,4 +37,12 @@ int keyfile_cmd_genkey(const char *prog, const char *path, FILE *out,
 		       FILE *err);
 int keyfile_cmd_pubkey(const char *prog, FILE *in, FILE *out, FILE *err);
 
+/*
+ * Runs `PROG genkey [FILE]` or `PROG pubkey` when argv[1] names one, with
+ * the process's standard streams. True, with the exit status in *status,
+ * if it did; false if argv is something else.
+ */
+bool keyfile_cmd_dispatch(const char *prog, int argc, char *argv[],
+			  int *status);
+
 #endif

@@ -5,6 +5,8 @@
  */
 #include "tstamp.h"
 
+#include "shorthash.h"
+
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -57,12 +59,7 @@ tstamp_table_free(struct tstamp_table *t)
 static uint32_t
 bucket(const struct tstamp_table *t, const uint8_t key[32])
 {
-	uint8_t h[crypto_shorthash_BYTES];
-	uint32_t v;
-
-	crypto_shorthash(h, key, 32, t->hash_key);
-	memcpy(&v, h, sizeof(v));
-	return v & t->mask;
+	return shorthash32(t->hash_key, key, 32) & t->mask;
 }
 
 static struct tstamp_entry *

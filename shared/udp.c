@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -158,6 +159,31 @@ get_src(struct endpoint *ep, struct msghdr *mh)
 			ep->has_src = true;
 		}
 	}
+}
+
+int
+udp_buffers_alloc(struct udp_buffers *b, size_t len)
+{
+	b->len = len;
+	b->block = calloc(UDP_BATCH, len);
+	return b->block ? 0 : -ENOMEM;
+}
+
+void
+udp_buffers_free(struct udp_buffers *b)
+{
+	free(b->block);
+	b->block = NULL;
+}
+
+void
+udp_batch_receive_into(struct udp_batch *batch, const struct udp_buffers *bufs)
+{
+	unsigned int i;
+
+	batch->buf_cap = bufs->len;
+	for (i = 0; i < UDP_BATCH; i++)
+		batch->buf[i] = udp_buffer(bufs, i);
 }
 
 int

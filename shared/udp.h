@@ -47,6 +47,24 @@ struct udp_batch {
 	size_t buf_cap;
 };
 
+/* UDP_BATCH buffers of `len` bytes in one block, allocated at start. */
+struct udp_buffers {
+	uint8_t *block;
+	size_t len;
+};
+
+int udp_buffers_alloc(struct udp_buffers *b, size_t len)
+	__attribute__((warn_unused_result));
+void udp_buffers_free(struct udp_buffers *b);
+static inline uint8_t *
+udp_buffer(const struct udp_buffers *b, unsigned int i)
+{
+	return b->block + (size_t)i * b->len;
+}
+/* Points a receive batch at the buffers. */
+void udp_batch_receive_into(struct udp_batch *batch,
+			    const struct udp_buffers *bufs);
+
 /* Receives up to UDP_BATCH datagrams without blocking; their lengths go
  * into len[]. Returns the count (0 when none), or -errno. */
 int udp_recv_batch(int fd, struct udp_batch *b);

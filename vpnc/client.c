@@ -481,7 +481,7 @@ on_tun(void *arg, uint32_t events)
 	(void)events;
 	client_clock(c);
 	for (i = 0; i < UDP_BATCH && c->tun_fd >= 0; i++) {
-		uint8_t *buf = c->tx_bufs + i * c->buf_len;
+		uint8_t *buf = udp_buffer(&c->tx_bufs, i);
 		ssize_t n = tun_read(c->tun_fd, buf + WIRE_DATA_HEADER_LEN,
 				     mtu + 1);
 		size_t len;
@@ -579,16 +579,12 @@ resolve_server(struct client *c)
 static int
 setup_buffers(struct client *c)
 {
-	unsigned int i;
+	size_t len = TUNNEL_BUF_LEN(CLIENT_MAX_MTU);
 
-	c->buf_len = TUNNEL_BUF_LEN(CLIENT_MAX_MTU);
-	c->rx_bufs = calloc(UDP_BATCH, c->buf_len);
-	c->tx_bufs = calloc(UDP_BATCH, c->buf_len);
-	if (!c->rx_bufs || !c->tx_bufs)
+	if (udp_buffers_alloc(&c->rx_bufs, len) < 0 ||
+	    udp_buffers_alloc(&c->tx_bufs, len) < 0)
 		return -ENOMEM;
-	c->rx.buf_cap = c->buf_len;
-	for (i = 0; i < UDP_BATCH; i++)
-		c->rx.buf[i] = c->rx_bufs + i * c->buf_len;
+	udp_batch_receive_into(&c->rx, &c->rx_bufs);
 	return 0;
 }
 
@@ -691,7 +687,6 @@ client_stop(struct client *c)
 	udp_close(&c->udp);
 	if (c->nl)
 		netlink_close(c->nl);
-	free(c->rx_bufs);
-	free(c->tx_bufs);
-	c->rx_bufs = c->tx_bufs = NULL;
+	udp_buffers_free(&c->rx_bufs);
+	udp_buffers_free(&c->tx_bufs);
 }

@@ -74,8 +74,7 @@ struct client {
 	uint64_t logout_deadline_ns;
 
 	struct udp_batch rx, tx;
-	uint8_t *rx_bufs, *tx_bufs;
-	size_t buf_len;
+	struct udp_buffers rx_bufs, tx_bufs;
 	uint64_t now_ns, wall_ns;
 	int exit_status;
 };

@@ -59,11 +59,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "vpnc: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (argc >= 2 && strcmp(argv[1], "genkey") == 0)
-		return keyfile_cmd_genkey("vpnc", argc > 2 ? argv[2] : NULL,
-					  stdout, stderr);
-	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0)
-		return keyfile_cmd_pubkey("vpnc", stdin, stdout, stderr);
+	if (keyfile_cmd_dispatch("vpnc", argc, argv, &status))
+		return status;
 
 	while ((c = getopt_long(argc, argv, "c:tvh", longopts, NULL)) != -1) {
 		switch (c) {

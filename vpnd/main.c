@@ -139,17 +139,14 @@ main(int argc, char *argv[])
 	};
 	const char *path = VPND_DEFAULT_CONFIG;
 	bool check = false, foreground = false, verbose = false;
-	int c;
+	int c, status;
 
 	if (sodium_init() < 0) {
 		fprintf(stderr, "vpnd: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (argc >= 2 && strcmp(argv[1], "genkey") == 0)
-		return keyfile_cmd_genkey("vpnd", argc > 2 ? argv[2] : NULL,
-					  stdout, stderr);
-	if (argc >= 2 && strcmp(argv[1], "pubkey") == 0)
-		return keyfile_cmd_pubkey("vpnd", stdin, stdout, stderr);
+	if (keyfile_cmd_dispatch("vpnd", argc, argv, &status))
+		return status;
 
 	while ((c = getopt_long(argc, argv, "c:ftvh", longopts, NULL)) != -1) {
 		switch (c) {

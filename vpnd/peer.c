@@ -5,6 +5,8 @@
  */
 #include "peer.h"
 
+#include "shorthash.h"
+
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -51,12 +53,7 @@ peer_table_free(struct peer_table *t)
 static uint32_t
 bucket_of(const struct peer_table *t, const uint8_t pub[32])
 {
-	uint8_t h[crypto_shorthash_BYTES];
-	uint32_t v;
-
-	crypto_shorthash(h, pub, 32, t->hash_key);
-	memcpy(&v, h, sizeof(v));
-	return v & t->bucket_mask;
+	return shorthash32(t->hash_key, pub, 32) & t->bucket_mask;
 }
 
 struct peer *

@@ -5,6 +5,8 @@
  */
 #include "route.h"
 
+#include "shorthash.h"
+
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -26,12 +28,7 @@ addr_len(uint8_t f)
 static uint32_t
 home(const struct route_table *t, uint8_t f, const uint8_t *addr)
 {
-	uint8_t h[crypto_shorthash_BYTES];
-	uint32_t v;
-
-	crypto_shorthash(h, addr, addr_len(f), t->hash_key);
-	memcpy(&v, h, sizeof(v));
-	return (v ^ f) & t->mask;
+	return (shorthash32(t->hash_key, addr, addr_len(f)) ^ f) & t->mask;
 }
 
 int

@@ -269,7 +269,7 @@ on_tun(void *arg, uint32_t events)
 	(void)events;
 	server_clock(s);
 	for (i = 0; i < UDP_BATCH; i++) {
-		uint8_t *buf = s->tx_bufs + i * s->buf_len;
+		uint8_t *buf = udp_buffer(&s->tx_bufs, i);
 		uint8_t *pkt = buf + WIRE_DATA_HEADER_LEN;
 		ssize_t n = tun_read(s->tun_fd, pkt, mtu + 1);
 		struct peer *p;
@@ -424,16 +424,12 @@ setup_device(struct server *s)
 static int
 setup_buffers(struct server *s)
 {
-	unsigned int i;
+	size_t len = TUNNEL_BUF_LEN(s->cfg->mtu);
 
-	s->buf_len = TUNNEL_BUF_LEN(s->cfg->mtu);
-	s->rx_bufs = calloc(UDP_BATCH, s->buf_len);
-	s->tx_bufs = calloc(UDP_BATCH, s->buf_len);
-	if (!s->rx_bufs || !s->tx_bufs)
+	if (udp_buffers_alloc(&s->rx_bufs, len) < 0 ||
+	    udp_buffers_alloc(&s->tx_bufs, len) < 0)
 		return -ENOMEM;
-	s->rx.buf_cap = s->buf_len;
-	for (i = 0; i < UDP_BATCH; i++)
-		s->rx.buf[i] = s->rx_bufs + i * s->buf_len;
+	udp_batch_receive_into(&s->rx, &s->rx_bufs);
 	return 0;
 }
 
@@ -573,7 +569,6 @@ server_stop(struct server *s)
 		tunnel_free(&s->tunnel);
 	route_table_free(&s->routes);
 	peer_table_free(&s->peers);
-	free(s->rx_bufs);
-	free(s->tx_bufs);
-	s->rx_bufs = s->tx_bufs = NULL;
+	udp_buffers_free(&s->rx_bufs);
+	udp_buffers_free(&s->tx_bufs);
 }

@@ -50,9 +50,7 @@ struct server {
 	/* Batches and their buffers, allocated once. */
 	struct udp_batch rx;
 	struct udp_batch tx4, tx6;
-	uint8_t *rx_bufs;
-	uint8_t *tx_bufs;
-	size_t buf_len;
+	struct udp_buffers rx_bufs, tx_bufs;
 
 	uint64_t now_ns;   /* time of the event being handled */
 	uint64_t wall_ns;
