@@ -5,12 +5,12 @@
  */
 #include "tstamp.h"
 
-#include "shorthash.h"
-
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "shorthash.h"
 
 #define PROBE_WINDOW 8
 #define TAI64_BASE (1ull << 62)
