@@ -20,7 +20,7 @@ TEST_PKGS := cmocka
 # tests and the demo need the tools.
 DEB_PKGS := gcc make pkg-config libsodium-dev liboath-dev libconfuse-dev \
 	libsqlite3-dev libmnl-dev libqrencode-dev libcmocka-dev iproute2 \
-	iputils-ping oathtool python3 curl procps
+	iputils-ping oathtool python3 python3-nacl curl procps
 
 ifeq ($(DEBUG),1)
 OPT := -O0 -g
