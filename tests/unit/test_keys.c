@@ -218,12 +218,16 @@ static void
 test_public_rfc7748(void **state)
 {
 	static const char *const priv_hex[] = {
-		"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
-		"5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+		"77076d0a7318a57d3c16c17251b26645"
+		"df4c2f87ebc0992ab177fba51db92c2a",
+		"5dab087e624a8a4b79e17f8b83800ee6"
+		"6f3bb1292618b6fd1c2f8b27ff88e0eb",
 	};
 	static const char *const pub_hex[] = {
-		"8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
-		"de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+		"8520f0098930a754748b7ddcb43ef75a"
+		"0dbf3a0d26381af4eba4a98eaa9b4e6a",
+		"de9edb7d7b7dc1b4d35b61c2ece43537"
+		"3f8343c85b78674dadfc7e146f882b4f",
 	};
 	uint8_t priv[KEY_LEN], want[KEY_LEN], pub[KEY_LEN];
 	size_t i;
