@@ -261,3 +261,35 @@ start_web() {
 	pids+=("$!")
 	wait_for 10 q_lan bash -c 'exec 3<>/dev/tcp/10.20.0.2/8080'
 }
+
+# ---- Counting the protocol's messages on the wire (ns-session) ----------
+#
+# wire_counters DEV...: on the egress of each DEV in $ns_wan, sorts the
+# datagrams by message type (the first byte of the UDP payload, PROTOCOL.md
+# sections 4 and 5: 1 initiation, 2 response, 3 cookie reply, 4 data) into
+# htb classes 1:1..1:4, everything else into 1:9, so wire_count can read
+# how many of each crossed. Independent of what the daemons log. Assumes
+# IPv4 headers without options, as the kernel sends them.
+wire_counters() {
+	local dev t
+	for dev in "$@"; do
+		tc -n "$ns_wan" qdisc add dev "$dev" root handle 1: htb default 9
+		for t in 1 2 3 4 9; do
+			tc -n "$ns_wan" class add dev "$dev" parent 1: \
+				classid 1:$t htb rate 10gbit quantum 1514
+		done
+		for t in 1 2 3 4; do
+			tc -n "$ns_wan" filter add dev "$dev" parent 1: \
+				protocol ip prio 1 u32 \
+				match ip protocol 17 0xff \
+				match u32 0x0${t}000000 0xffffffff at 28 \
+				flowid 1:$t
+		done
+	done
+}
+
+# wire_count DEV TYPE: datagrams of message TYPE (1-4) that left DEV.
+wire_count() {
+	tc -n "$ns_wan" -s class show dev "$1" classid "1:$2" |
+		sed -n 's/^ *Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p'
+}
