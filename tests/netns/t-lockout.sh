@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Lockout (PROTOCOL.md section 6, rules 3 and 4). After lockout-failures
+# wrong passwords the next attempt, a correct one included, is answered
+# LOCKED with RETRY_AFTER; once that time has passed a correct login
+# succeeds. Failures under unknown user names from one source address lock
+# that address too, for every name.
+source "$(dirname "$0")/lib.sh"
+
+LOCK_S=3
+
+# try NAME CONF PASSWORD CODE: one vpnc run with its own log, to its end
+# (at most 20 s). Sets rc.
+try() {
+	local name=$1 conf=$2
+	cp "$tmp/$conf.conf" "$tmp/$name.conf"
+	start_vpnc "$name" "$3" "$4"
+	wait_gone "$VPNC_PID" 200
+	rc=0
+	wait "$VPNC_PID" || rc=$?
+}
+
+# failed NAME: refused with AUTH_FAILED (not LOCKED), no device left.
+failed() {
+	[ "$rc" -eq 3 ]
+	grep -q 'error: login failed: wrong user name' "$tmp/$1.log"
+	no_device "$ns_cli"
+}
+
+# locked NAME: refused with LOCKED; sets wait_s to the seconds vpnc was
+# told to wait, which must be within the lock time.
+locked() {
+	[ "$rc" -eq 3 ]
+	wait_s=$(sed -n 's/.*error: login locked after too many failures; '\
+'try again in \([0-9]*\) s$/\1/p' "$tmp/$1.log")
+	[ -n "$wait_s" ]
+	echo "$1: told to retry in $wait_s s"
+	((wait_s >= 1 && wait_s <= LOCK_S))
+	no_device "$ns_cli"
+}
+
+setup_topology
+write_vpnd_conf "lockout-failures = 3" "lockout-time = ${LOCK_S}s" \
+	"lockout-max-time = 1m"
+write_vpnc_conf alice alice
+write_vpnc_conf laptop2 alice
+secret=$(enrol alice)
+[ ${#secret} -eq 32 ]
+start_vpnd
+
+# Three wrong passwords are each plain failures; the third sets the lock.
+for i in 1 2 3; do
+	try "wrong$i" alice "wrong password $i" "$(totp "$secret")"
+	failed "wrong$i"
+done
+audit="login user=alice src=$CLI_ADDR:[0-9]* result"
+[ "$(count_log "$tmp/vpnd.log" "$audit=failed reason=bad-password ")" -eq 3 ]
+
+# The fourth attempt is right, and still answered LOCKED (rule 4).
+code=$(totp "$secret")
+try locked-user alice "$PASSWORD" "$code"
+locked locked-user
+grep -q "$audit=locked reason=locked-user " "$tmp/vpnd.log"
+! grep -q 'result=ok' "$tmp/vpnd.log"
+
+# Once RETRY_AFTER has passed, the same right login is let in: the LOCKED
+# answer verified and consumed nothing.
+sleep "$wait_s"
+start_vpnc alice "$PASSWORD" "$code"
+wait_log "$tmp/alice.log" "connected as alice" 20
+n_cli ping -c 2 -i 0.2 -W 2 $TUN_SRV
+kill -TERM "$VPNC_PID"
+wait "$VPNC_PID"
+no_device "$ns_cli"
+
+# Per source address: the success cleared both counters; now three unknown
+# names from the same address lock it, and alice (from a key with no
+# admission, so she must log in) is answered LOCKED too.
+for i in 1 2 3; do
+	write_vpnc_conf "nobody$i" "nobody$i"
+	try "guess$i" "nobody$i" "$PASSWORD" "$(totp "$secret")"
+	failed "guess$i"
+	grep -q "login user=nobody$i src=$CLI_ADDR:[0-9]* "\
+"result=failed reason=unknown-user " "$tmp/vpnd.log"
+done
+try locked-source laptop2 "$PASSWORD" "$(totp "$secret" 1)"
+locked locked-source
+grep -q "$audit=locked reason=locked-source " "$tmp/vpnd.log"
+# An unknown name is refused in the same words as a wrong password.
+cmp "$tmp/wrong1.log" "$tmp/guess1.log"
+
+stop_vpnd
+echo "ok"
