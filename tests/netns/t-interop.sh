@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vpnd against an independent client written from PROTOCOL.md alone
+# (tests/tools/pyvpn.py): handshake and key confirmation, AUTH_REQUIRED
+# before login, a login whose every pushed attribute matches vpnd.conf,
+# byte-identical answers to retransmissions, pings from the assigned
+# address only, RESUME, malformed control messages, LOGOUT, and the
+# cookie path with vpnd restarted at a handshake rate of 1.
+source "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+PYVPN=$top/tests/tools/pyvpn.py
+if ! "$PY" -c 'import nacl.bindings' 2>/dev/null; then
+	skip "needs /usr/bin/python3 with python3-nacl (make deps)"
+fi
+
+setup_topology
+write_vpnd_conf 'mtu = 1400' 'keepalive = 15' 'session-lifetime = 1h'
+secret=$(enrol alice)
+[ ${#secret} -eq 32 ]
+start_vpnd
+
+srv_rx="ip netns exec $ns_srv cat /sys/class/net/vpn0/statistics/rx_packets"
+common=(--server "$SRV_ADDR:51900" --server-pub "$SERVER_PUB"
+	--srv-rx-cmd "$srv_rx")
+# What write_vpnd_conf and the lines above put in vpnd.conf.
+expect=(--expect pool4=10.99.0.0/24 --expect pool6=fd00:99::/64
+	--expect gw4=10.99.0.1 --expect gw6=fd00:99::1
+	--expect mtu=1400 --expect keepalive=15 --expect lifetime=3600
+	--expect route4=10.20.0.0/24 --expect route6=fd00:20::/64
+	--expect dns4=10.20.0.53 --expect search=office.test)
+
+# pyvpn SCENARIO [options...]: one scenario in the client namespace,
+# bounded in time; its output goes to the test log.
+pyvpn() {
+	timeout 90 ip netns exec "$ns_cli" "$PY" "$PYVPN" "$1" \
+		"${common[@]}" "${@:2}"
+}
+
+"$PY" "$PYVPN" selftest
+pyvpn handshake
+pyvpn preauth
+
+code=$(totp "$secret")
+pyvpn login --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}" \
+	--user alice --password "$PASSWORD" --totp "$code"
+# The retransmissions were answered from the cache: one check, one line.
+[ "$(count_log "$tmp/vpnd.log" 'login user=alice .*result=ok')" -eq 1 ]
+
+pyvpn malformed --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}"
+pyvpn resume --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}" \
+	--user alice
+# The code just used, from a key without admission: refused.
+pyvpn refused --user alice --password "$PASSWORD" --totp "$code"
+[ "$(count_log "$tmp/vpnd.log" 'login user=alice .*result=ok')" -eq 1 ]
+
+# Admissions survive a restart; at a handshake rate of 1 a second, the
+# initiations past it are answered with a cookie reply.
+stop_vpnd
+write_vpnd_conf_keep() {
+	mv "$tmp/server.key" "$tmp/server.key.keep"
+	write_vpnd_conf "$@"
+	mv "$tmp/server.key.keep" "$tmp/server.key"
+	SERVER_PUB=$("$VPND" pubkey <"$tmp/server.key")
+}
+write_vpnd_conf_keep 'mtu = 1400' 'keepalive = 15' 'session-lifetime = 1h' \
+	'handshake-rate = 1'
+common=(--server "$SRV_ADDR:51900" --server-pub "$SERVER_PUB"
+	--srv-rx-cmd "$srv_rx")
+# start_vpnd waits for "listening" in vpnd.log: start a new one.
+mv "$tmp/vpnd.log" "$tmp/vpnd-1.log"
+start_vpnd
+pyvpn cookie
+pyvpn resume --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}"
+pyvpn logout --key "$tmp/py.key" --state "$tmp/py.state"
+
+stop_vpnd
+echo "ok"

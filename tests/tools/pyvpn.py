@@ -1,0 +1,1372 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""An independent client side of the vpnd/vpnc protocol, for interop tests.
+
+Written from PROTOCOL.md (revision 2) alone, without reading the C code of
+shared/, so that a misreading of the specification shared by our C sides
+shows up as a disagreement here. It owns: HMAC-BLAKE2b and the Noise KDF
+(section 1), the IKpsk2 initiator (4.1-4.3), mac1/mac2 and the cookie reply
+(4.4, 4.5), TAI64N, transport data with padding (5), the control-message
+TLV codec with a strict decoder (6), and minimal ICMP echo packets (IPv4
+and IPv6) to ping through the tunnel.
+
+Each subcommand is one scenario: it prints every check it makes and exits
+non-zero with a message naming the mismatch. Every wait is bounded by a
+socket timeout and a deadline. Needs /usr/bin/python3 with Debian's
+python3-nacl; nothing else outside the standard library.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from nacl import bindings as nb
+from nacl.exceptions import CryptoError
+
+# Section 2.
+CONSTRUCTION = b"Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b"
+IDENTIFIER = b"vpnd/vpnc protocol v1"
+LABEL_MAC1 = b"mac1----"
+LABEL_COOKIE = b"cookie--"
+
+MSG_INITIATION, MSG_RESPONSE, MSG_COOKIE, MSG_DATA = 1, 2, 3, 4
+LEN_INITIATION, LEN_RESPONSE, LEN_COOKIE, LEN_DATA_MIN = 148, 92, 64, 32
+
+CTL_AUTH_REQUEST = 0x01
+CTL_AUTH_RESULT = 0x02
+CTL_AUTH_REQUIRED = 0x03
+CTL_DISCONNECT = 0x04
+CTL_RESUME = 0x05
+CTL_NAMES = {1: "AUTH_REQUEST", 2: "AUTH_RESULT", 3: "AUTH_REQUIRED",
+             4: "DISCONNECT", 5: "RESUME"}
+
+A_REQUEST_ID = 0x01
+A_USERNAME = 0x02
+A_PASSWORD = 0x03
+A_TOTP = 0x04
+A_CLIENT_INFO = 0x05
+A_STATUS = 0x10
+A_MESSAGE = 0x11
+A_RETRY_AFTER = 0x12
+A_ADDRESS4 = 0x20
+A_ADDRESS6 = 0x21
+A_ROUTE4 = 0x22
+A_ROUTE6 = 0x23
+A_DNS4 = 0x24
+A_DNS6 = 0x25
+A_DNS_SEARCH = 0x26
+A_MTU = 0x27
+A_KEEPALIVE = 0x28
+A_SESSION_EXPIRES = 0x29
+A_GATEWAY4 = 0x2A
+A_GATEWAY6 = 0x2B
+A_REASON = 0x30
+A_LOGOUT = 0x31
+
+# attr: (name, min length, max length, repeatable), from the table of 6.
+ATTRS = {
+    A_REQUEST_ID: ("REQUEST_ID", 4, 4, False),
+    A_USERNAME: ("USERNAME", 1, 64, False),
+    A_PASSWORD: ("PASSWORD", 1, 255, False),
+    A_TOTP: ("TOTP", 1, 255, False),
+    A_CLIENT_INFO: ("CLIENT_INFO", 0, 255, False),
+    A_STATUS: ("STATUS", 1, 1, False),
+    A_MESSAGE: ("MESSAGE", 0, 255, False),
+    A_RETRY_AFTER: ("RETRY_AFTER", 4, 4, False),
+    A_ADDRESS4: ("ADDRESS4", 5, 5, False),
+    A_ADDRESS6: ("ADDRESS6", 17, 17, False),
+    A_ROUTE4: ("ROUTE4", 5, 5, True),
+    A_ROUTE6: ("ROUTE6", 17, 17, True),
+    A_DNS4: ("DNS4", 4, 4, True),
+    A_DNS6: ("DNS6", 16, 16, True),
+    A_DNS_SEARCH: ("DNS_SEARCH", 1, 255, True),
+    A_MTU: ("MTU", 2, 2, False),
+    A_KEEPALIVE: ("KEEPALIVE", 2, 2, False),
+    A_SESSION_EXPIRES: ("SESSION_EXPIRES", 4, 4, False),
+    A_GATEWAY4: ("GATEWAY4", 4, 4, False),
+    A_GATEWAY6: ("GATEWAY6", 16, 16, False),
+    A_REASON: ("REASON", 0, 255, False),
+    A_LOGOUT: ("LOGOUT", 0, 0, False),
+}
+REQUIRED = {
+    CTL_AUTH_REQUEST: (A_REQUEST_ID, A_USERNAME, A_PASSWORD, A_TOTP),
+    CTL_AUTH_RESULT: (A_REQUEST_ID, A_STATUS),
+    CTL_AUTH_REQUIRED: (),
+    CTL_DISCONNECT: (),
+    CTL_RESUME: (A_REQUEST_ID,),
+}
+STATUS_NAMES = {0: "OK", 1: "AUTH_FAILED", 2: "LOCKED", 3: "BUSY",
+                4: "POOL_EXHAUSTED"}
+
+DEFAULT_MTU = 1420
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTOR_FILE = os.path.join(HERE, "..", "vectors", "noise_ikpsk2_blake2b.h")
+
+
+class Mismatch(Exception):
+    """The peer (or a vector) disagrees with the specification."""
+
+
+def ok(msg):
+    print("ok:   " + msg, flush=True)
+
+
+def info(msg):
+    print("      " + msg, flush=True)
+
+
+def expect(cond, msg):
+    if not cond:
+        raise Mismatch(msg)
+
+
+# ---- Section 1: primitives ------------------------------------------------
+
+def hash64(x):
+    return hashlib.blake2b(x, digest_size=64).digest()
+
+
+def hash32(x):
+    return hashlib.blake2b(x, digest_size=32).digest()
+
+
+def mac16(key, x):
+    # The cookie used as the mac2 key is 16 bytes, as in WireGuard; BLAKE2b
+    # takes any key up to 64 bytes.
+    return hashlib.blake2b(x, digest_size=16, key=key).digest()
+
+
+def hmac_b2b(key, x):
+    """HMAC (RFC 2104) over BLAKE2b-512, block 128 bytes, built by hand."""
+    if len(key) > 128:
+        key = hash64(key)
+    key = key.ljust(128, b"\0")
+    inner = hash64(bytes(b ^ 0x36 for b in key) + x)
+    return hash64(bytes(b ^ 0x5C for b in key) + inner)
+
+
+def kdf(n, key, data):
+    t0 = hmac_b2b(key, data)
+    out, prev = [], b""
+    for i in range(1, n + 1):
+        prev = hmac_b2b(t0, prev + bytes([i]))
+        out.append(prev)
+    return out
+
+
+def aead_nonce(n):
+    return b"\0" * 4 + struct.pack("<Q", n)
+
+
+def aead_seal(key, n, plain, ad):
+    return nb.crypto_aead_chacha20poly1305_ietf_encrypt(
+        plain, ad, aead_nonce(n), key[:32])
+
+
+def aead_open(key, n, ct, ad):
+    """Returns the plaintext, or None when authentication fails."""
+    try:
+        return nb.crypto_aead_chacha20poly1305_ietf_decrypt(
+            ct, ad, aead_nonce(n), key[:32])
+    except CryptoError:
+        return None
+
+
+def xaead_open(key, nonce, ct, ad):
+    try:
+        return nb.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            ct, ad, nonce, key)
+    except CryptoError:
+        return None
+
+
+def dh(priv, pub):
+    try:
+        out = nb.crypto_scalarmult(priv, pub)
+    except Exception:
+        out = bytes(32)
+    if out == bytes(32):
+        raise Mismatch("DH result is all zero (section 1: an error)")
+    return out
+
+
+def dh_generate():
+    pub, priv = nb.crypto_box_keypair()
+    return priv, pub
+
+
+def pubkey(priv):
+    return nb.crypto_scalarmult_base(priv)
+
+
+def tai64n(now_ns):
+    secs, ns = divmod(now_ns, 10**9)
+    ns &= ~((1 << 24) - 1)
+    return struct.pack(">QI", (1 << 62) + secs, ns)
+
+
+# ---- Section 4: the IKpsk2 initiator --------------------------------------
+
+class Initiator:
+    """Noise IKpsk2 from the initiator's side, with arbitrary payloads so the
+    published vector (which carries payloads) exercises the same code."""
+
+    def __init__(self, s_priv, r_pub, prologue, psk, e_priv=None):
+        self.s_priv, self.s_pub = s_priv, pubkey(s_priv)
+        self.r_pub, self.psk = r_pub, psk
+        if e_priv is None:
+            e_priv, _ = dh_generate()
+        self.e_priv, self.e_pub = e_priv, pubkey(e_priv)
+        # CONSTRUCTION is shorter than HASHLEN: padded, not hashed.
+        self.ck = self.h = CONSTRUCTION.ljust(64, b"\0")
+        self.h = hash64(self.h + prologue)
+        self.h = hash64(self.h + r_pub)
+
+    def write_first(self, payload):
+        # e
+        self.ck, = kdf(1, self.ck, self.e_pub)
+        self.h = hash64(self.h + self.e_pub)
+        # es
+        self.ck, k = kdf(2, self.ck, dh(self.e_priv, self.r_pub))
+        # s
+        enc_s = aead_seal(k, 0, self.s_pub, self.h)
+        self.h = hash64(self.h + enc_s)
+        # ss
+        self.ck, k = kdf(2, self.ck, dh(self.s_priv, self.r_pub))
+        enc_p = aead_seal(k, 0, payload, self.h)
+        self.h = hash64(self.h + enc_p)
+        return self.e_pub, enc_s, enc_p
+
+    def read_second(self, e_r, enc_p):
+        """Returns the decrypted payload, or None if the AEAD fails."""
+        # e
+        self.ck, = kdf(1, self.ck, e_r)
+        self.h = hash64(self.h + e_r)
+        # ee
+        self.ck, = kdf(1, self.ck, dh(self.e_priv, e_r))
+        # se
+        self.ck, = kdf(1, self.ck, dh(self.s_priv, e_r))
+        # psk
+        self.ck, t, k = kdf(3, self.ck, self.psk)
+        self.h = hash64(self.h + t)
+        plain = aead_open(k, 0, enc_p, self.h)
+        self.h = hash64(self.h + enc_p)
+        return plain
+
+    def split(self):
+        t1, t2 = kdf(2, self.ck, b"")
+        return t1[:32], t2[:32]
+
+
+# ---- Section 4.4/4.5: macs and cookies ------------------------------------
+
+def mac1_key(pub):
+    return hash32(LABEL_MAC1 + pub)
+
+
+def cookie_key(pub):
+    return hash32(LABEL_COOKIE + pub)
+
+
+def initiation_build(ini, index, timestamp, cookie):
+    e, enc_s, enc_t = ini.write_first(timestamp)
+    msg = struct.pack("<II", MSG_INITIATION, index) + e + enc_s + enc_t
+    msg += mac16(mac1_key(ini.r_pub), msg)
+    msg += mac16(cookie, msg) if cookie else bytes(16)
+    assert len(msg) == LEN_INITIATION
+    return msg
+
+
+# ---- Section 6: control messages ------------------------------------------
+
+def ctl_encode(ctl_type, attrs, reserved=0, body_len=None):
+    body = b"".join(bytes([t, len(v)]) + v for t, v in attrs)
+    if body_len is None:
+        body_len = len(body)
+    return struct.pack("<BBH", ctl_type, reserved, body_len) + body
+
+
+class Ctl:
+    def __init__(self, ctl_type, attrs, end):
+        self.type, self.attrs, self.end = ctl_type, attrs, end
+
+    def get(self, t):
+        for at, v in self.attrs:
+            if at == t:
+                return v
+        return None
+
+    def all(self, t):
+        return [v for at, v in self.attrs if at == t]
+
+    def name(self):
+        return CTL_NAMES.get(self.type, "ctl 0x%02x" % self.type)
+
+
+def ctl_decode(p):
+    """Strict decoder of section 6. Returns a Ctl, None for a ctl_type this
+    revision does not know (ignored), or raises ValueError (malformed)."""
+    if len(p) < 4:
+        raise ValueError("shorter than the 4-byte control header")
+    ctl_type, reserved, body_len = struct.unpack_from("<BBH", p)
+    if reserved != 0:
+        raise ValueError("reserved byte is 0x%02x" % reserved)
+    end = 4 + body_len
+    if end > len(p):
+        raise ValueError("body_len %d overruns the %d decrypted bytes"
+                         % (body_len, len(p)))
+    attrs, off, seen = [], 4, set()
+    while off < end:
+        if off + 2 > end:
+            raise ValueError("attribute header overruns body_len")
+        t, n = p[off], p[off + 1]
+        if off + 2 + n > end:
+            raise ValueError("attribute 0x%02x overruns body_len" % t)
+        v = bytes(p[off + 2:off + 2 + n])
+        off += 2 + n
+        if t not in ATTRS:
+            continue
+        name, lo, hi, rep = ATTRS[t]
+        if not lo <= n <= hi:
+            raise ValueError("%s has length %d" % (name, n))
+        if t in seen and not rep:
+            raise ValueError("%s twice" % name)
+        seen.add(t)
+        attrs.append((t, v))
+    if ctl_type not in CTL_NAMES:
+        return None
+    for t in REQUIRED[ctl_type]:
+        if t not in seen:
+            raise ValueError("%s lacks %s" % (CTL_NAMES[ctl_type],
+                                              ATTRS[t][0]))
+    user = [v for t, v in attrs if t == A_USERNAME]
+    if user:
+        try:
+            user[0].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("USERNAME is not UTF-8")
+    return Ctl(ctl_type, attrs, end)
+
+
+def rid_attr(rid):
+    return (A_REQUEST_ID, struct.pack("<I", rid))
+
+
+# ---- IP packets ------------------------------------------------------------
+
+def inet_csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def icmp4_echo(src, dst, ident, seq, payload, icmp_type=8):
+    icmp = struct.pack("!BBHHH", icmp_type, 0, 0, ident, seq) + payload
+    icmp = icmp[:2] + struct.pack("!H", inet_csum(icmp)) + icmp[4:]
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), seq, 0x4000,
+                      64, 1, 0, src.packed, dst.packed)
+    hdr = hdr[:10] + struct.pack("!H", inet_csum(hdr)) + hdr[12:]
+    return hdr + icmp
+
+
+def icmp6_echo(src, dst, ident, seq, payload, icmp_type=128):
+    icmp = struct.pack("!BBHHH", icmp_type, 0, 0, ident, seq) + payload
+    pseudo = src.packed + dst.packed + struct.pack("!IxxxB", len(icmp), 58)
+    icmp = icmp[:2] + struct.pack("!H", inet_csum(pseudo + icmp)) + icmp[4:]
+    hdr = struct.pack("!IHBB", 6 << 28, len(icmp), 58, 64)
+    return hdr + src.packed + dst.packed + icmp
+
+
+def echo_reply_parse(pkt):
+    """(src, dst, ident, seq, payload) of a checksum-valid echo reply, or
+    None for anything else."""
+    if pkt[0] >> 4 == 4:
+        ihl = (pkt[0] & 15) * 4
+        if ihl < 20 or len(pkt) < ihl + 8 or inet_csum(pkt[:ihl]) != 0:
+            return None
+        if pkt[9] != 1 or inet_csum(pkt[ihl:]) != 0:
+            return None
+        src = ipaddress.IPv4Address(pkt[12:16])
+        dst = ipaddress.IPv4Address(pkt[16:20])
+        icmp = pkt[ihl:]
+        reply_type = 0
+    else:
+        if len(pkt) < 48 or pkt[6] != 58:
+            return None
+        src = ipaddress.IPv6Address(pkt[8:24])
+        dst = ipaddress.IPv6Address(pkt[24:40])
+        icmp = pkt[40:]
+        pseudo = pkt[8:40] + struct.pack("!IxxxB", len(icmp), 58)
+        if inet_csum(pseudo + icmp) != 0:
+            return None
+        reply_type = 129
+    t, code, _, ident, seq = struct.unpack_from("!BBHHH", icmp)
+    if t != reply_type or code != 0:
+        return None
+    return src, dst, ident, seq, icmp[8:]
+
+
+# ---- Section 5: a session over UDP ----------------------------------------
+
+class Peer:
+    """One client static key talking to one server over one UDP socket."""
+
+    def __init__(self, server, server_pub, s_priv, psk):
+        host, port = server.rsplit(":", 1)
+        self.addr = (host, int(port))
+        self.server_pub, self.s_priv, self.psk = server_pub, s_priv, psk
+        self.s_pub = pubkey(s_priv)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.connect(self.addr)
+        self.cookie = None
+        self.cookie_replies = 0
+        self.last_ts = b""
+        self.mtu = DEFAULT_MTU
+        self.send_key = None
+        self.unexpected = []
+
+    def close(self):
+        self.sock.close()
+
+    def recv_raw(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        self.sock.settimeout(left)
+        try:
+            return self.sock.recv(65535)
+        except socket.timeout:
+            return None
+        except ConnectionRefusedError:
+            # An ICMP port unreachable (vpnd not listening yet, or gone):
+            # no answer; keep waiting until the deadline.
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            return self.recv_raw(deadline)
+
+    def rebind(self):
+        """A new socket, so a new source port: the client roams."""
+        self.sock.close()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.connect(self.addr)
+
+    def send_raw(self, msg):
+        try:
+            self.sock.send(msg)
+        except ConnectionRefusedError:
+            self.sock.send(msg)
+
+    def next_timestamp(self):
+        # Timestamps are 2^24 ns coarse: wait for the next step so that
+        # each initiation from this key is greater than the last.
+        for _ in range(100):
+            ts = tai64n(time.time_ns())
+            if ts > self.last_ts:
+                self.last_ts = ts
+                return ts
+            time.sleep(0.005)
+        raise Mismatch("the clock does not advance")
+
+    def initiation(self, timestamp=None):
+        ini = Initiator(self.s_priv, self.server_pub, IDENTIFIER, self.psk)
+        index = struct.unpack("<I", os.urandom(4))[0]
+        if timestamp is None:
+            timestamp = self.next_timestamp()
+        return ini, index, initiation_build(ini, index, timestamp,
+                                            self.cookie)
+
+    def handshake(self, timeout=15.0, attempt_wait=2.0):
+        """4.1-4.3, retrying like REKEY_TIMEOUT (shortened) and answering
+        cookie replies. Verifies every byte of the response."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ini, index, msg = self.initiation()
+            self.send_raw(msg)
+            self.last_initiation = msg
+            wait = min(deadline, time.monotonic() + attempt_wait)
+            while True:
+                pkt = self.recv_raw(wait)
+                if pkt is None:
+                    break
+                word = struct.unpack_from("<I", pkt)[0] if len(pkt) >= 4 \
+                    else None
+                if word == MSG_COOKIE and len(pkt) == LEN_COOKIE:
+                    if self.cookie_consume(pkt, index, msg[116:132]):
+                        break
+                    continue
+                if word != MSG_RESPONSE:
+                    self.unexpected.append(pkt)
+                    continue
+                if self.response_consume(ini, index, pkt):
+                    return True
+        raise Mismatch("no valid handshake response within %.0f s"
+                       % timeout)
+
+    def cookie_consume(self, pkt, index, mac1):
+        rx_index = struct.unpack_from("<I", pkt, 4)[0]
+        expect(rx_index == index, "cookie reply receiver_index %08x, "
+               "expected our sender_index %08x" % (rx_index, index))
+        cookie = xaead_open(cookie_key(self.server_pub), pkt[8:32],
+                            pkt[32:64], mac1)
+        expect(cookie is not None and len(cookie) == 16,
+               "cookie reply does not decrypt with XAEAD(HASH32(LABEL_COOKIE"
+               " || Spub_server), nonce, ., mac1 of our initiation): %s"
+               % pkt.hex())
+        self.cookie = cookie
+        self.cookie_replies += 1
+        ok("cookie reply (64 bytes) decrypted per 4.5; retrying with mac2")
+        return True
+
+    def response_consume(self, ini, index, pkt):
+        expect(len(pkt) == LEN_RESPONSE,
+               "response is %d bytes, not 92: %s" % (len(pkt), pkt.hex()))
+        expect(pkt[1:4] == b"\0\0\0", "response reserved bytes %s"
+               % pkt[1:4].hex())
+        sender, receiver = struct.unpack_from("<II", pkt, 4)
+        expect(receiver == index, "response receiver_index %08x, our "
+               "sender_index is %08x" % (receiver, index))
+        expect(mac16(mac1_key(self.s_pub), pkt[:60]) == pkt[60:76],
+               "response mac1 is not MAC(HASH32(LABEL_MAC1 || Spub_i), "
+               "msg[0:60]): %s" % pkt.hex())
+        expect(pkt[76:92] == bytes(16), "response mac2 is not zero though "
+               "we sent no cookie: %s" % pkt[76:92].hex())
+        plain = ini.read_second(pkt[12:44], pkt[44:60])
+        expect(plain == b"", "response 'empty' does not decrypt per 4.2 "
+               "(wrong C, H or psk): %s" % pkt.hex())
+        self.send_key, self.recv_key = ini.split()
+        self.index, self.remote_index = index, sender
+        self.send_counter = 0
+        self.seen = set()
+        return True
+
+    def send_plain(self, p, pad=True):
+        """Section 5: pads with zeros to a multiple of 16 (not past MTU)."""
+        if pad:
+            padded = min((len(p) + 15) & ~15, max(self.mtu, len(p)))
+            p = p + bytes(padded - len(p))
+        n = self.send_counter
+        self.send_counter += 1
+        hdr = struct.pack("<IIQ", MSG_DATA, self.remote_index, n)
+        self.last_sent = hdr + aead_seal(self.send_key, n, p, b"")
+        self.send_raw(self.last_sent)
+
+    def recv_data(self, deadline):
+        """The next authenticated transport plaintext, checked against
+        section 5 (padding, counter), as (kind, payload); None on timeout."""
+        while True:
+            pkt = self.recv_raw(deadline)
+            if pkt is None:
+                return None
+            if len(pkt) < LEN_DATA_MIN or pkt[0] != MSG_DATA:
+                self.unexpected.append(pkt)
+                continue
+            expect(pkt[1:4] == b"\0\0\0", "data reserved bytes %s"
+                   % pkt[1:4].hex())
+            rx_index, n = struct.unpack_from("<IQ", pkt, 4)
+            if rx_index != self.index:
+                self.unexpected.append(pkt)
+                continue
+            p = aead_open(self.recv_key, n, pkt[16:], b"")
+            expect(p is not None, "transport data (counter %d) does not "
+                   "authenticate with recv = T2[0:32]" % n)
+            expect(n not in self.seen, "counter %d repeated" % n)
+            self.seen.add(n)
+            return self.classify(p)
+
+    def classify(self, p):
+        if p and len(p) % 16 and len(p) < self.mtu:
+            raise Mismatch("plaintext of %d bytes is not padded to a "
+                           "multiple of 16: %s" % (len(p), p.hex()))
+        if not p:
+            return "keepalive", b""
+        first = p[0]
+        if 0x45 <= first <= 0x4F:
+            n = struct.unpack_from("!H", p, 2)[0]
+            return "ip", self.unpad(p, n)
+        if 0x60 <= first <= 0x6F:
+            n = 40 + struct.unpack_from("!H", p, 4)[0]
+            return "ip", self.unpad(p, n)
+        if 0x01 <= first <= 0x0F:
+            try:
+                c = ctl_decode(p)
+            except ValueError as e:
+                raise Mismatch("server sent a malformed control message "
+                               "(%s): %s" % (e, p.hex()))
+            if c is None:
+                raise Mismatch("server sent a reserved ctl_type: %s"
+                               % p.hex())
+            self.unpad(p, c.end)
+            return "ctl", (c, p)
+        raise Mismatch("server plaintext starts with 0x%02x: %s"
+                       % (first, p.hex()))
+
+    @staticmethod
+    def unpad(p, n):
+        expect(n <= len(p), "length field %d past the %d decrypted bytes"
+               % (n, len(p)))
+        expect(p[n:] == bytes(len(p) - n), "padding is not zeros: %s"
+               % p[n:].hex())
+        return p[:n]
+
+    def wait_for(self, pred, timeout):
+        """The first (kind, payload) with pred true; others are kept in
+        self.unexpected. None on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.recv_data(deadline)
+            if r is None or pred(*r):
+                return r
+            self.unexpected.append(r)
+
+    def collect(self, duration):
+        out, deadline = [], time.monotonic() + duration
+        while True:
+            r = self.recv_data(deadline)
+            if r is None:
+                return out
+            out.append((time.monotonic(), r))
+
+    def request(self, msg, rid, timeout=15.0):
+        """Sends msg every second with the same REQUEST_ID (section 6) until
+        an answer echoing rid arrives: (Ctl, plaintext, times sent)."""
+        deadline = time.monotonic() + timeout
+        sent = 0
+        while time.monotonic() < deadline:
+            self.send_plain(msg)
+            sent += 1
+            r = self.wait_for(lambda k, v: k == "ctl" and answers(v[0], rid),
+                              min(1.0, deadline - time.monotonic()))
+            if r is not None:
+                return r[1][0], r[1][1], sent
+        raise Mismatch("no answer echoing REQUEST_ID %08x within %.0f s "
+                       "(%d sent)" % (rid, timeout, sent))
+
+
+def answers(c, rid):
+    v = c.get(A_REQUEST_ID)
+    return v is not None and struct.unpack("<I", v)[0] == rid
+
+
+def new_rid():
+    return struct.unpack("<I", os.urandom(4))[0]
+
+
+# ---- Expectations from the server's configuration --------------------------
+
+class Expect:
+    def __init__(self, items):
+        self.v = {}
+        for item in items or []:
+            k, _, val = item.partition("=")
+            self.v.setdefault(k, []).append(val)
+
+    def one(self, k):
+        return self.v[k][0] if k in self.v else None
+
+    def many(self, k):
+        return self.v.get(k, [])
+
+
+def check_ok_attrs(c, exp, fresh):
+    """Checks every attribute of an OK AUTH_RESULT against the server's
+    configuration (rule 6). Returns (address4, address6) as interfaces."""
+    seen = set(t for t, _ in c.attrs)
+    addrs = []
+    for fam, a_addr, a_gw, alen, cls in (
+            (4, A_ADDRESS4, A_GATEWAY4, 4, ipaddress.IPv4Address),
+            (6, A_ADDRESS6, A_GATEWAY6, 16, ipaddress.IPv6Address)):
+        pool = exp.one("pool%d" % fam)
+        if pool is None:
+            expect(a_addr not in seen and a_gw not in seen,
+                   "ADDRESS%d/GATEWAY%d without a pool%d" % (fam, fam, fam))
+            addrs.append(None)
+            continue
+        pool = ipaddress.ip_network(pool)
+        v = c.get(a_addr)
+        expect(v is not None, "OK lacks ADDRESS%d" % fam)
+        a, plen = cls(v[:alen]), v[alen]
+        expect(plen == pool.prefixlen, "ADDRESS%d prefix /%d, pool is /%d"
+               % (fam, plen, pool.prefixlen))
+        gw = cls(exp.one("gw%d" % fam))
+        expect(a in pool and a not in (pool.network_address, gw),
+               "ADDRESS%d %s is not a client address of %s"
+               % (fam, a, pool))
+        if fam == 4:
+            expect(a != pool.broadcast_address, "ADDRESS4 is broadcast")
+        g = c.get(a_gw)
+        expect(g is not None and cls(g) == gw, "GATEWAY%d is %s, expected "
+               "%s" % (fam, g and cls(g), gw))
+        ok("ADDRESS%d %s/%d (len %d), GATEWAY%d %s (len %d)"
+           % (fam, a, plen, len(v), fam, gw, len(g)))
+        addrs.append(ipaddress.ip_interface("%s/%d" % (a, plen)))
+    for a_t, key in ((A_MTU, "mtu"), (A_KEEPALIVE, "keepalive")):
+        v = c.get(a_t)
+        expect(v is not None, "OK lacks %s" % ATTRS[a_t][0])
+        got = struct.unpack("<H", v)[0]
+        expect(got == int(exp.one(key)), "%s is %d, vpnd.conf says %s"
+               % (ATTRS[a_t][0], got, exp.one(key)))
+        ok("%s %d (len 2)" % (ATTRS[a_t][0], got))
+    v = c.get(A_SESSION_EXPIRES)
+    expect(v is not None, "OK lacks SESSION_EXPIRES")
+    got, life = struct.unpack("<I", v)[0], int(exp.one("lifetime"))
+    lo = life - 60 if fresh else 1
+    expect(lo <= got <= life, "SESSION_EXPIRES %d outside [%d, %d]"
+           % (got, lo, life))
+    ok("SESSION_EXPIRES %d s (len 4; session-lifetime %d)" % (got, life))
+    for a_t, key, conv in (
+            (A_ROUTE4, "route4", lambda v: "%s/%d" % (
+                ipaddress.IPv4Address(v[:4]), v[4])),
+            (A_ROUTE6, "route6", lambda v: "%s/%d" % (
+                ipaddress.IPv6Address(v[:16]), v[16])),
+            (A_DNS4, "dns4", lambda v: str(ipaddress.IPv4Address(v))),
+            (A_DNS6, "dns6", lambda v: str(ipaddress.IPv6Address(v))),
+            (A_DNS_SEARCH, "search", lambda v: v.decode())):
+        got = sorted(conv(v) for v in c.all(a_t))
+        want = sorted(str(ipaddress.ip_network(x)) if "/" in x else x
+                      for x in exp.many(key))
+        expect(got == want, "%s: got %s, vpnd.conf says %s"
+               % (ATTRS[a_t][0], got, want))
+        ok("%s %s" % (ATTRS[a_t][0], got or "absent, as configured"))
+    known = {A_REQUEST_ID, A_STATUS, A_ADDRESS4, A_ADDRESS6, A_GATEWAY4,
+             A_GATEWAY6, A_MTU, A_KEEPALIVE, A_SESSION_EXPIRES, A_ROUTE4,
+             A_ROUTE6, A_DNS4, A_DNS6, A_DNS_SEARCH, A_MESSAGE}
+    extra = sorted(ATTRS.get(t, ("0x%02x" % t,))[0] for t in seen - known)
+    expect(not extra, "OK carries attributes that do not belong: %s" % extra)
+    return addrs
+
+
+def result_status(c):
+    expect(c.type == CTL_AUTH_RESULT, "expected AUTH_RESULT, got %s"
+           % c.name())
+    s = c.get(A_STATUS)[0]
+    return STATUS_NAMES.get(s, "unknown %d" % s)
+
+
+# ---- Helpers shared by scenarios --------------------------------------------
+
+def b64key(s):
+    k = base64.b64decode(s.strip(), validate=True)
+    if len(k) != 32:
+        raise SystemExit("key is not 32 bytes after base64")
+    return k
+
+
+def load_or_create_key(path):
+    if path is None:
+        return dh_generate()[0]
+    if os.path.exists(path):
+        with open(path) as f:
+            return b64key(f.read())
+    priv = dh_generate()[0]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(base64.b64encode(priv).decode() + "\n")
+    return priv
+
+
+def connect(args, priv=None, label="handshake"):
+    if priv is None:
+        priv = load_or_create_key(getattr(args, "key", None))
+    psk = bytes(32)
+    if args.psk_file:
+        with open(args.psk_file) as f:
+            psk = b64key(f.read())
+    peer = Peer(args.server, b64key(args.server_pub), priv, psk)
+    t0 = time.monotonic()
+    peer.handshake()
+    ok("%s: response verified (92 bytes, indices, mac1, zero mac2, "
+       "AEAD of empty), transport keys derived (%.2f s)"
+       % (label, time.monotonic() - t0))
+    # Key confirmation (4.3): the initiator sends at once.
+    peer.send_plain(b"")
+    return peer
+
+
+def srv_rx(args):
+    if not args.srv_rx_cmd:
+        return None
+    out = subprocess.run(args.srv_rx_cmd, shell=True, check=True,
+                         capture_output=True, text=True, timeout=10).stdout
+    return int(out.strip())
+
+
+def ping(peer, src, dst, seq, timeout=3.0):
+    """Sends one echo request through the tunnel; returns the matching
+    reply's arrival or None."""
+    ident = os.getpid() & 0xFFFF
+    payload = b"pyvpn-interop-%02d" % (seq % 100)
+    if src.version == 4:
+        pkt = icmp4_echo(src, dst, ident, seq, payload)
+    else:
+        pkt = icmp6_echo(src, dst, ident, seq, payload)
+    peer.send_plain(pkt)
+
+    def match(kind, v):
+        if kind != "ip":
+            return False
+        r = echo_reply_parse(v)
+        return r is not None and r[2:] == (ident, seq, payload) and \
+            r[0] == dst and r[1] == src
+    return peer.wait_for(match, timeout)
+
+
+def resume(peer, user=None):
+    rid = new_rid()
+    attrs = [rid_attr(rid)]
+    if user:
+        attrs.append((A_USERNAME, user.encode()))
+    c, p, _ = peer.request(ctl_encode(CTL_RESUME, attrs), rid)
+    return rid, c, p
+
+
+def expect_auth_required(c, rid, what):
+    expect(c.type == CTL_AUTH_REQUIRED, "%s answered with %s, expected "
+           "AUTH_REQUIRED" % (what, c.name()))
+    expect(answers(c, rid), "AUTH_REQUIRED does not echo REQUEST_ID")
+    ok("%s: AUTH_REQUIRED echoing REQUEST_ID %08x" % (what, rid))
+
+
+def load_state(path):
+    with open(path) as f:
+        st = json.load(f)
+    return [ipaddress.ip_interface(a) if a else None
+            for a in (st["addr4"], st["addr6"])]
+
+
+def expect_same_addrs(got, want, what):
+    expect([str(a) for a in got] == [str(a) for a in want],
+           "%s gave %s, the login gave %s"
+           % (what, [str(a) for a in got], [str(a) for a in want]))
+    ok("%s: same addresses as the login (%s)"
+       % (what, ", ".join(str(a) for a in got if a)))
+
+
+def expect_silence_raw(peer, pkt, what, seconds=1.0):
+    peer.send_raw(pkt)
+    expect_silence(peer, seconds, what)
+
+
+def expect_silence(peer, seconds, what):
+    got = [r for _, r in peer.collect(seconds) if r[0] != "keepalive"]
+    expect(not got, "%s was answered: %s" % (what, got))
+    ok("%s: dropped, no answer in %.1f s" % (what, seconds))
+
+
+# ---- Scenarios ------------------------------------------------------------
+
+def vector_bytes(text, name):
+    m = re.search(r"\b%s\[\d+\]\s*=\s*\{([^}]*)\}" % re.escape(name), text)
+    if not m:
+        raise Mismatch("%s not found in %s" % (name, VECTOR_FILE))
+    return bytes(int(x, 16) for x in re.findall(r"0x([0-9a-fA-F]{2})",
+                                                m.group(1)))
+
+
+def cmd_selftest(args):
+    """The primitives against published vectors and references."""
+    # HMAC-BLAKE2b by hand against Python's generic RFC 2104 code.
+    for klen, mlen in ((0, 0), (32, 1), (64, 100), (128, 3), (200, 50)):
+        k, m = os.urandom(klen), os.urandom(mlen)
+        expect(hmac_b2b(k, m) == hmac.new(k, m, hashlib.blake2b).digest(),
+               "HMAC-BLAKE2b differs from RFC 2104 (key %d)" % klen)
+    ok("HMAC-BLAKE2b matches RFC 2104 (block 128, 64-byte output)")
+
+    # Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b, cacophony's published vector
+    # (the project's copy; its provenance is in that file's header).
+    with open(VECTOR_FILE) as f:
+        text = f.read()
+    v = {n: vector_bytes(text, "vec_" + n) for n in (
+        "prologue", "psk", "init_static", "init_ephemeral",
+        "init_remote_static", "resp_static", "handshake_hash")}
+    msgs = [(vector_bytes(text, "vec_msg%d_payload" % i),
+             vector_bytes(text, "vec_msg%d_ciphertext" % i))
+            for i in range(6)]
+    expect(pubkey(v["resp_static"]) == v["init_remote_static"],
+           "vector: responder key mismatch")
+    ini = Initiator(v["init_static"], v["init_remote_static"],
+                    v["prologue"], v["psk"], v["init_ephemeral"])
+    e, enc_s, enc_p = ini.write_first(msgs[0][0])
+    expect(e + enc_s + enc_p == msgs[0][1], "vector: message 0 differs")
+    ok("vector: initiation (e, es, s, ss) byte-identical")
+    p = ini.read_second(msgs[1][1][:32], msgs[1][1][32:])
+    expect(p == msgs[1][0], "vector: message 1 does not decrypt")
+    expect(ini.h == v["handshake_hash"], "vector: handshake hash differs")
+    ok("vector: response (e, ee, se, psk) and handshake hash")
+    send, recv = ini.split()
+    for i in range(2, 6):
+        n = (i - 2) // 2
+        if i % 2 == 0:
+            expect(aead_seal(send, n, msgs[i][0], b"") == msgs[i][1],
+                   "vector: transport message %d differs" % i)
+        else:
+            expect(aead_open(recv, n, msgs[i][1], b"") == msgs[i][0],
+                   "vector: transport message %d differs" % i)
+    ok("vector: four transport messages (split keys, nonces 0 and 1)")
+
+    expect(tai64n(0) == bytes.fromhex("400000000000000000000000"),
+           "TAI64N of the epoch")
+    expect(tai64n(1700000000 * 10**9 + 123456789) ==
+           bytes.fromhex("400000006553f10007000000"), "TAI64N rounding")
+    ok("TAI64N: 2^62 + seconds, nanoseconds rounded down to 2^24")
+
+    expect(inet_csum(bytes.fromhex("0001f203f4f5f6f7")) == 0x220D,
+           "RFC 1071 checksum example")
+    a, b = ipaddress.ip_address("10.0.0.1"), ipaddress.ip_address("10.0.0.2")
+    r = echo_reply_parse(icmp4_echo(b, a, 7, 9, b"xy", icmp_type=0))
+    expect(r == (b, a, 7, 9, b"xy"), "ICMPv4 echo round trip")
+    a, b = ipaddress.ip_address("fd00::1"), ipaddress.ip_address("fd00::2")
+    r = echo_reply_parse(icmp6_echo(b, a, 7, 9, b"xyz", icmp_type=129))
+    expect(r == (b, a, 7, 9, b"xyz"), "ICMPv6 echo round trip")
+    ok("IPv4/ICMPv6 echo builders and parser (RFC 1071 checksum)")
+
+    good = ctl_encode(CTL_RESUME, [rid_attr(5), (0x7E, b"?")]) + bytes(9)
+    c = ctl_decode(good)
+    expect(c and c.type == CTL_RESUME and answers(c, 5) and c.end == 13,
+           "control decode of a RESUME with an unknown attribute")
+    expect(ctl_decode(ctl_encode(0x06, [])) is None, "reserved ctl_type")
+    bad = {
+        "reserved byte": ctl_encode(CTL_RESUME, [rid_attr(1)], reserved=1),
+        "overrun": ctl_encode(CTL_RESUME, [rid_attr(1)], body_len=5),
+        "body past end": ctl_encode(CTL_RESUME, [rid_attr(1)], body_len=7),
+        "missing REQUEST_ID": ctl_encode(CTL_RESUME, []),
+        "short REQUEST_ID": ctl_encode(CTL_RESUME, [(A_REQUEST_ID, b"abc")]),
+        "twice": ctl_encode(CTL_RESUME, [rid_attr(1), rid_attr(2)]),
+        "utf-8": ctl_encode(CTL_RESUME, [rid_attr(1), (A_USERNAME, b"\xff")]),
+        "cut attribute header": struct.pack("<BBHB", CTL_RESUME, 0, 1, 1),
+    }
+    for what, msg in bad.items():
+        try:
+            ctl_decode(msg + bytes(16))
+        except ValueError:
+            continue
+        raise Mismatch("control decoder accepted: " + what)
+    ok("control codec: strict decoder rejects %d malformed forms, ignores "
+       "unknown attributes and ctl_types" % len(bad))
+
+
+def expect_no_reply(peer, msg, seconds, what):
+    peer.send_raw(msg)
+    got = []
+    deadline = time.monotonic() + seconds
+    while True:
+        pkt = peer.recv_raw(deadline)
+        if pkt is None:
+            break
+        got.append(pkt)
+    expect(not got, "%s was answered: %s" % (what, [g.hex() for g in got]))
+    ok("%s: no answer in %.1f s" % (what, seconds))
+
+
+def cmd_handshake(args):
+    """Scenario 1 (and 6b): a new key completes the handshake; a keepalive
+    confirms the keys, and a RESUME from this never-admitted key gets
+    AUTH_REQUIRED echoing REQUEST_ID, which proves both directions.
+    Initiations that are malformed or replayed get no answer."""
+    priv = dh_generate()[0]
+    probe = Peer(args.server, b64key(args.server_pub), priv, bytes(32))
+    q = args.quiet_time
+    msg = probe.initiation()[2]
+    bad = bytearray(msg)
+    bad[120] ^= 1
+    expect_no_reply(probe, bytes(bad), q, "initiation with a wrong mac1")
+    bad = bytearray(probe.initiation()[2])
+    bad[2] = 1
+    bad[116:132] = mac16(mac1_key(probe.server_pub), bytes(bad[:116]))
+    expect_no_reply(probe, bytes(bad), q, "initiation with a reserved byte "
+                    "set (valid mac1)")
+    expect_no_reply(probe, probe.initiation()[2] + b"\0",
+                    q, "initiation of 149 bytes")
+    expect_no_reply(probe, probe.initiation()[2][:147],
+                    q, "initiation of 147 bytes")
+    probe.close()
+
+    peer = connect(args, priv=priv)
+    ok("keepalive sent (counter 0): key confirmation")
+    expect_no_reply(peer, peer.last_initiation, q, "the same initiation "
+                    "replayed")
+    expect_no_reply(peer, peer.initiation(timestamp=peer.last_ts)[2], q,
+                    "a new initiation with an equal timestamp")
+    rid, c, _ = resume(peer)
+    expect_auth_required(c, rid, "RESUME from a new static key")
+    ok("server's answer authenticated with recv = T2, padded to 16")
+
+
+def cmd_preauth(args):
+    """Scenario 2: IP before login is dropped and answered AUTH_REQUIRED, at
+    most once a second."""
+    peer = connect(args, priv=dh_generate()[0])
+    src = ipaddress.ip_address(args.src4)
+    dst = ipaddress.ip_address(args.dst4)
+    rx0 = srv_rx(args)
+    t0 = time.monotonic()
+    for seq in range(5):
+        peer.send_plain(icmp4_echo(src, dst, 1, seq, b"before-login"))
+        time.sleep(0.05)
+    span = time.monotonic() - t0
+    got = peer.collect(max(0.2, 0.8 - span))
+    replies = [r for _, r in got if r[0] == "ip"]
+    req = [r[1][0] for _, r in got
+           if r[0] == "ctl" and r[1][0].type == CTL_AUTH_REQUIRED]
+    others = [r for _, r in got if r[0] == "ctl" and
+              r[1][0].type != CTL_AUTH_REQUIRED]
+    expect(not replies, "an IP packet came back before login: %s" % replies)
+    expect(not others, "unexpected control answer: %s"
+           % [c.name() for c, _ in others])
+    expect(len(req) >= 1, "5 echo requests before login got no "
+           "AUTH_REQUIRED")
+    if span < 0.5:
+        expect(len(req) == 1, "%d AUTH_REQUIRED for 5 packets sent within "
+               "%.2f s (at most one a second)" % (len(req), span))
+    ok("5 echo requests in %.2f s: %d AUTH_REQUIRED, no echo reply"
+       % (span, len(req)))
+    for c in req:
+        if c.get(A_REQUEST_ID) is not None:
+            info("note: AUTH_REQUIRED for an IP packet carries REQUEST_ID")
+    # A second later it may be sent again: the limit is a rate, not once.
+    time.sleep(max(0.0, t0 + 1.2 - time.monotonic()))
+    peer.send_plain(icmp4_echo(src, dst, 1, 9, b"before-login"))
+    r = peer.wait_for(lambda k, v: k == "ctl" and
+                      v[0].type == CTL_AUTH_REQUIRED, 3.0)
+    expect(r is not None, "no AUTH_REQUIRED for a packet 1.2 s later")
+    ok("a packet 1.2 s later: AUTH_REQUIRED again")
+    if rx0 is not None:
+        rx1 = srv_rx(args)
+        expect(rx1 == rx0, "server tunnel device received %d packets from "
+               "a client that has not logged in" % (rx1 - rx0))
+        ok("server's tunnel device received nothing (rx_packets %d)" % rx1)
+
+
+def cmd_login(args):
+    """Scenarios 3, 4 and 5."""
+    exp = Expect(args.expect)
+    peer = connect(args)
+    rid = new_rid()
+    req = ctl_encode(CTL_AUTH_REQUEST, [
+        rid_attr(rid), (A_USERNAME, args.user.encode()),
+        (A_PASSWORD, args.password.encode()), (A_TOTP, args.totp.encode()),
+        (A_CLIENT_INFO, b"pyvpn interop")])
+    t0 = time.monotonic()
+    c, p, sent = peer.request(req, rid, timeout=30.0)
+    expect(result_status(c) == "OK", "login refused: %s (%s)"
+           % (result_status(c), c.get(A_MESSAGE)))
+    ok("AUTH_REQUEST -> AUTH_RESULT OK echoing REQUEST_ID %08x "
+       "(%.2f s, %d sent)" % (rid, time.monotonic() - t0, sent))
+    addrs = check_ok_attrs(c, exp, fresh=True)
+    first = p[:c.end]
+    peer.mtu = struct.unpack("<H", c.get(A_MTU))[0]
+
+    # 4: same REQUEST_ID again, after any late duplicates have arrived.
+    peer.collect(1.0)
+    c2, p2, _ = peer.request(req, rid)
+    expect(p2[:c2.end] == first, "retransmission answered differently:\n"
+           "  first  %s\n  second %s" % (first.hex(), p2[:c2.end].hex()))
+    ok("retransmitted AUTH_REQUEST: byte-identical answer (%d bytes)"
+       % len(first))
+    # ... and across a rekey (new handshake, same static key).
+    peer.handshake()
+    peer.send_plain(b"")
+    c3, p3, _ = peer.request(req, rid)
+    expect(p3[:c3.end] == first, "retransmission after a rekey answered "
+           "differently:\n  first  %s\n  second %s"
+           % (first.hex(), p3[:c3.end].hex()))
+    ok("retransmitted after a new handshake: byte-identical answer")
+
+    # 5: pings from the assigned addresses, and one from another address.
+    gw = [ipaddress.ip_address(exp.one(k)) if exp.one(k) else None
+          for k in ("gw4", "gw6")]
+    for a, g in zip(addrs, gw):
+        if a is None:
+            continue
+        for seq in range(1, 4):
+            r = ping(peer, a.ip, g, seq)
+            expect(r is not None, "no echo reply from %s to %s (seq %d)"
+                   % (g, a.ip, seq))
+        ok("ICMP echo %s -> %s through the tunnel: 3 replies" % (a.ip, g))
+    if addrs[0] is not None:
+        other = addrs[0].ip + 100
+        if other not in addrs[0].network or other == addrs[0].network \
+                .broadcast_address:
+            other = addrs[0].ip - 1
+        rx0 = srv_rx(args)
+        r = ping(peer, other, gw[0], 77, timeout=2.0)
+        expect(r is None, "echo from unassigned %s was answered" % other)
+        ok("ICMP echo from unassigned %s: no reply in 2 s" % other)
+        if rx0 is not None:
+            rx1 = srv_rx(args)
+            expect(rx1 == rx0, "server wrote %d packets from unassigned "
+                   "%s to its device" % (rx1 - rx0, other))
+            ok("server's device did not receive it (rx_packets %d)" % rx1)
+        r = ping(peer, addrs[0].ip, gw[0], 78)
+        expect(r is not None, "session broken after the spoofed packet")
+        ok("session still forwards from %s" % addrs[0].ip)
+    # Roaming (section 5): the endpoint is the source of the latest
+    # authenticated message, so the reply comes to the new port.
+    if addrs[0] is not None:
+        peer.rebind()
+        r = ping(peer, addrs[0].ip, gw[0], 79)
+        expect(r is not None, "no echo reply at the new source port")
+        ok("roamed to a new source port: echo reply arrives there")
+    if args.state:
+        with open(args.state, "w") as f:
+            json.dump({"addr4": addrs[0] and str(addrs[0]),
+                       "addr6": addrs[1] and str(addrs[1])}, f)
+
+
+def cmd_resume(args):
+    """Scenario 6 (and admissions across a server restart)."""
+    exp = Expect(args.expect)
+    want = load_state(args.state)
+    peer = connect(args)
+    rid, c, _ = resume(peer)
+    expect(c.type == CTL_AUTH_RESULT and answers(c, rid),
+           "RESUME answered with %s" % c.name())
+    expect(result_status(c) == "OK", "RESUME: %s" % result_status(c))
+    ok("RESUME in a new handshake -> AUTH_RESULT OK echoing REQUEST_ID")
+    got = check_ok_attrs(c, exp, fresh=False)
+    expect_same_addrs(got, want, "RESUME")
+    peer.mtu = struct.unpack("<H", c.get(A_MTU))[0]
+    r = ping(peer, got[0].ip, ipaddress.ip_address(exp.one("gw4")), 1)
+    expect(r is not None, "no echo reply after RESUME")
+    ok("ICMP echo after RESUME: reply")
+    if args.user:
+        time.sleep(1.1)
+        rid, c, _ = resume(peer, user=args.user + "x")
+        expect_auth_required(c, rid, "RESUME naming another user")
+    other = connect(args, priv=dh_generate()[0], label="new key")
+    rid, c, _ = resume(other)
+    expect_auth_required(c, rid, "RESUME from a new static key")
+
+
+def cmd_malformed(args):
+    """Scenario 8: malformed control messages on an admitted session."""
+    exp = Expect(args.expect)
+    want = load_state(args.state)
+    peer = connect(args)
+    rid, c, _ = resume(peer)
+    expect(result_status(c) == "OK", "RESUME: %s" % result_status(c))
+    ok("positive control: a well-formed RESUME is answered OK")
+    peer.collect(0.5)
+    r = new_rid()
+    cases = [
+        ("RESUME with reserved byte 0x01",
+         ctl_encode(CTL_RESUME, [rid_attr(r)], reserved=1)),
+        ("RESUME whose REQUEST_ID overruns body_len",
+         ctl_encode(CTL_RESUME, [rid_attr(r)], body_len=5)),
+        ("RESUME with body_len past the decrypted length",
+         ctl_encode(CTL_RESUME, [rid_attr(r)], body_len=200)),
+        ("RESUME with a 3-byte REQUEST_ID",
+         ctl_encode(CTL_RESUME, [(A_REQUEST_ID, b"abc")])),
+        ("RESUME with REQUEST_ID twice",
+         ctl_encode(CTL_RESUME, [rid_attr(r), rid_attr(r + 1)])),
+        ("RESUME without REQUEST_ID", ctl_encode(CTL_RESUME, [])),
+        ("RESUME with a non-UTF-8 USERNAME",
+         ctl_encode(CTL_RESUME, [rid_attr(r), (A_USERNAME, b"al\xffce")])),
+        ("unknown ctl_type 0x06",
+         ctl_encode(0x06, [rid_attr(r)])),
+        ("AUTH_RESULT sent by the client",
+         ctl_encode(CTL_AUTH_RESULT, [rid_attr(r), (A_STATUS, b"\0")])),
+        ("AUTH_REQUIRED sent by the client",
+         ctl_encode(CTL_AUTH_REQUIRED, [rid_attr(r)])),
+        ("plaintext starting with 0x00", b"\0" * 16),
+    ]
+    for what, msg in cases:
+        peer.send_plain(msg)
+        expect_silence(peer, args.quiet_time, what)
+    # Transport level (section 5): a well-formed RESUME, but replayed,
+    # tampered, misaddressed or with a reserved byte set.
+    rid = new_rid()
+    msg = ctl_encode(CTL_RESUME, [rid_attr(rid)])
+    c, _, _ = peer.request(msg, rid)
+    expect(result_status(c) == "OK", "RESUME: %s" % result_status(c))
+    replayed = peer.last_sent
+    peer.collect(0.5)
+    expect_silence_raw(peer, replayed, "a data message replayed")
+    peer.send_plain(msg)
+    pkt = bytearray(peer.last_sent)
+    peer.collect(0.5)
+    for what, mutate in (
+            ("with reserved byte 1 set", lambda b: b.__setitem__(1, 1)),
+            ("with a flipped tag bit", lambda b: b.__setitem__(-1,
+                                                              b[-1] ^ 1)),
+            ("to another receiver_index", lambda b: b.__setitem__(4,
+                                                                 b[4] ^ 1))):
+        b = bytearray(pkt)
+        n = peer.send_counter
+        peer.send_counter += 1
+        b[8:16] = struct.pack("<Q", n)
+        b[16:] = aead_seal(peer.send_key, n, msg + bytes(-len(msg) % 16),
+                           b"")
+        mutate(b)
+        expect_silence_raw(peer, bytes(b), "a RESUME data message " + what)
+    expect_silence_raw(peer, bytes(pkt[:31]), "a data message of 31 bytes")
+    # Truncations and extensions of every message type, then random bytes:
+    # all dropped, and the session below must still work.
+    for t, full in ((1, LEN_INITIATION), (2, LEN_RESPONSE), (3, LEN_COOKIE),
+                    (4, LEN_DATA_MIN)):
+        for n in range(0, full + 2):
+            junk = struct.pack("<I", t) + os.urandom(full + 2)
+            peer.send_raw(junk[:n])
+    for _ in range(200):
+        peer.send_raw(os.urandom(1 + os.urandom(1)[0] % 200))
+    got = [r for _, r in peer.collect(args.quiet_time) if r[0] != "keepalive"]
+    expect(not got, "junk was answered: %s" % got)
+    ok("%d truncated, extended and random datagrams: no answer"
+       % (sum(n + 2 for n in (148, 92, 64, 32)) + 200))
+
+    # Unknown attributes are ignored, and attributes come in any order.
+    rid = new_rid()
+    msg = ctl_encode(CTL_RESUME, [(0x7E, b"future"), rid_attr(rid)])
+    c, _, _ = peer.request(msg, rid)
+    expect(result_status(c) == "OK", "RESUME with an unknown attribute: %s"
+           % result_status(c))
+    expect_same_addrs(check_ok_attrs(c, exp, fresh=False), want,
+                      "RESUME with an unknown attribute first")
+    r = ping(peer, want[0].ip, ipaddress.ip_address(exp.one("gw4")), 5)
+    expect(r is not None, "no echo reply after the malformed messages")
+    ok("session undisturbed: ICMP echo reply")
+
+
+def cmd_logout(args):
+    """Scenario 7."""
+    peer = connect(args)
+    rid, c, _ = resume(peer)
+    expect(result_status(c) == "OK", "RESUME before logout: %s"
+           % result_status(c))
+    ok("RESUME OK before logout")
+    peer.send_plain(ctl_encode(CTL_DISCONNECT, [(A_REASON, b"interop")]))
+    got = [r for _, r in peer.collect(1.0) if r[0] != "keepalive"]
+    ok("DISCONNECT without LOGOUT sent (%d answers)" % len(got))
+    peer.close()
+    peer = connect(args, label="new handshake after DISCONNECT")
+    rid, c, _ = resume(peer)
+    expect(result_status(c) == "OK", "RESUME after a DISCONNECT without "
+           "LOGOUT: %s (it ends the live session only)" % result_status(c))
+    ok("RESUME after DISCONNECT without LOGOUT: OK, the admission stayed")
+    peer.send_plain(ctl_encode(CTL_DISCONNECT, [
+        (A_REASON, b"interop logout"), (A_LOGOUT, b"")]))
+    got = [r for _, r in peer.collect(1.0) if r[0] != "keepalive"]
+    expect(not any(k == "ip" for k, _ in got), "IP after DISCONNECT")
+    ok("DISCONNECT with LOGOUT sent (%d answers)" % len(got))
+    again = connect(args, label="new handshake after logout")
+    rid, c, _ = resume(again)
+    expect_auth_required(c, rid, "RESUME after LOGOUT")
+    if args.state:
+        addr = load_state(args.state)[0]
+        time.sleep(1.1)
+        again.send_plain(icmp4_echo(addr.ip, ipaddress.ip_address(args.dst4),
+                                    1, 1, b"after-logout"))
+        got = [r for _, r in again.collect(2.0)]
+        expect(not any(k == "ip" for k, _ in got), "IP answered after "
+               "LOGOUT")
+        expect(any(k == "ctl" and v[0].type == CTL_AUTH_REQUIRED
+                   for k, v in got), "ICMP echo after LOGOUT: no "
+               "AUTH_REQUIRED: %s" % got)
+        ok("ICMP echo after LOGOUT: not answered, AUTH_REQUIRED instead")
+
+
+def cmd_refused(args):
+    """Rules 2-4: a reused code from a key without admission gets
+    AUTH_FAILED echoing REQUEST_ID, with no configuration, the same bytes
+    when retransmitted; an unknown user the same answer."""
+    peer = connect(args, priv=dh_generate()[0])
+    answers_seen = []
+    for user in (args.user, args.user + "-nobody"):
+        rid = new_rid()
+        req = ctl_encode(CTL_AUTH_REQUEST, [
+            rid_attr(rid), (A_USERNAME, user.encode()),
+            (A_PASSWORD, args.password.encode()),
+            (A_TOTP, args.totp.encode())])
+        c, p, _ = peer.request(req, rid, timeout=30.0)
+        expect(result_status(c) == "AUTH_FAILED", "user %s with a used "
+               "code: %s" % (user, result_status(c)))
+        extra = [ATTRS.get(t, (hex(t),))[0] for t, _ in c.attrs
+                 if t not in (A_REQUEST_ID, A_STATUS, A_MESSAGE,
+                              A_RETRY_AFTER)]
+        expect(not extra, "AUTH_FAILED carries %s" % extra)
+        ok("AUTH_REQUEST %s with a used code: AUTH_FAILED echoing "
+           "REQUEST_ID, no configuration" % user)
+        peer.collect(0.5)
+        c2, p2, _ = peer.request(req, rid)
+        expect(p2[:c2.end] == p[:c.end], "retransmitted failure answered "
+               "differently: %s / %s" % (p[:c.end].hex(), p2[:c2.end].hex()))
+        ok("retransmission: byte-identical AUTH_FAILED")
+        # Compare without REQUEST_ID: nothing may tell the cases apart.
+        answers_seen.append(sorted((t, v) for t, v in c.attrs
+                                   if t != A_REQUEST_ID))
+    expect(answers_seen[0] == answers_seen[1], "used code and unknown user "
+           "answered differently: %s" % answers_seen)
+    ok("used code and unknown user: identical answers")
+
+
+def cmd_cookie(args):
+    """Scenario 9 (needs vpnd with a handshake rate of 1): initiations past
+    the rate get a cookie reply; the retry with mac2 completes."""
+    for i in range(args.tries):
+        peer = Peer(args.server, b64key(args.server_pub), dh_generate()[0],
+                    bytes(32))
+        peer.handshake()
+        peer.send_plain(b"")
+        if peer.cookie_replies:
+            ok("handshake %d: cookie reply, then a response to the "
+               "initiation with mac2" % (i + 1))
+            rid, c, _ = resume(peer)
+            expect_auth_required(c, rid, "RESUME after the cookie path")
+            return
+        info("handshake %d answered without a cookie" % (i + 1))
+    raise Mismatch("%d handshakes in a row and no cookie reply" % args.tries)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("selftest", help="vectors; no network")
+    p.set_defaults(run=cmd_selftest)
+    for name, fn in (("handshake", cmd_handshake), ("preauth", cmd_preauth),
+                     ("login", cmd_login), ("resume", cmd_resume),
+                     ("malformed", cmd_malformed), ("logout", cmd_logout),
+                     ("refused", cmd_refused),
+                     ("cookie", cmd_cookie)):
+        p = sub.add_parser(name, help=fn.__doc__.split("\n")[0])
+        p.set_defaults(run=fn)
+        p.add_argument("--server", required=True, help="ADDRESS:PORT")
+        p.add_argument("--server-pub", required=True, help="base64")
+        p.add_argument("--psk-file")
+        p.add_argument("--key", help="client private key file (created)")
+        p.add_argument("--state", help="JSON file: addresses of the login")
+        p.add_argument("--user", help="user name")
+        p.add_argument("--password")
+        p.add_argument("--totp")
+        p.add_argument("--expect", action="append",
+                       help="KEY=VALUE from vpnd.conf: pool4, pool6, gw4, "
+                       "gw6, mtu, keepalive, lifetime, route4, route6, "
+                       "dns4, dns6, search (repeatable ones repeat)")
+        p.add_argument("--srv-rx-cmd", help="prints the server tunnel "
+                       "device's rx_packets")
+        p.add_argument("--src4", default="10.99.0.123")
+        p.add_argument("--dst4", default="10.99.0.1")
+        p.add_argument("--quiet-time", type=float, default=1.0)
+        p.add_argument("--tries", type=int, default=5)
+    args = ap.parse_args()
+    print("== pyvpn %s" % args.cmd, flush=True)
+    try:
+        args.run(args)
+    except Mismatch as e:
+        print("FAIL: %s: %s" % (args.cmd, e), flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
