@@ -7,7 +7,9 @@
 # that address too, for every name.
 source "$(dirname "$0")/lib.sh"
 
-LOCK_S=3
+# Long enough that the next vpnc run, on a loaded machine, still meets the
+# lock.
+LOCK_S=6
 
 # try NAME CONF PASSWORD CODE: one vpnc run with its own log, to its end
 # (at most 20 s). Sets rc.
