@@ -334,7 +334,7 @@ out=$(printf '%s\n' "$PASSWORD" |
 	die "vpnctl user add failed: $out"
 indent <<<"$out"
 say "(on a terminal, vpnctl also draws the URI as a QR code to scan)"
-SECRET=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' <<<"$out" | head -n 1)
+SECRET=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p; T; q' <<<"$out")
 [ -n "$SECRET" ] || die "no TOTP secret in vpnctl's output"
 
 step "Start vpnd in the office."
@@ -429,7 +429,9 @@ step "The server pushed an address and the office LAN's route to" \
 	"the laptop."
 show $NS_HOME ip -4 -brief address show dev vpn0
 show $NS_HOME ip route show dev vpn0
-ip -n $NS_HOME route show dev vpn0 | grep -q '^10\.20\.0\.0/24' ||
+# (grep -q on a pipe would stop reading early: under pipefail, a SIGPIPE.)
+routes=$(ip -n $NS_HOME route show dev vpn0)
+grep -q '^10\.20\.0\.0/24' <<<"$routes" ||
 	die "the office LAN's route was not pushed"
 
 step "Ping the office host from home, through the tunnel."
