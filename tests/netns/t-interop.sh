@@ -37,6 +37,14 @@ pyvpn() {
 		"${common[@]}" "${@:2}"
 }
 
+# write_vpnd_conf, keeping the server's key (clients pin it).
+write_vpnd_conf_keep() {
+	mv "$tmp/server.key" "$tmp/server.key.keep"
+	write_vpnd_conf "$@"
+	mv "$tmp/server.key.keep" "$tmp/server.key"
+	SERVER_PUB=$("$VPND" pubkey <"$tmp/server.key")
+}
+
 "$PY" "$PYVPN" selftest
 pyvpn handshake
 pyvpn preauth
@@ -55,22 +63,19 @@ pyvpn refused --user alice --password "$PASSWORD" --totp "$code"
 [ "$(count_log "$tmp/vpnd.log" 'login user=alice .*result=ok')" -eq 1 ]
 
 # Admissions survive a restart; at a handshake rate of 1 a second, the
-# initiations past it are answered with a cookie reply.
+# initiations past it are answered with a cookie reply. From here on a
+# pre-shared key is mixed in (the psk token of 4.2).
 stop_vpnd
-write_vpnd_conf_keep() {
-	mv "$tmp/server.key" "$tmp/server.key.keep"
-	write_vpnd_conf "$@"
-	mv "$tmp/server.key.keep" "$tmp/server.key"
-	SERVER_PUB=$("$VPND" pubkey <"$tmp/server.key")
-}
+"$VPND" genkey "$tmp/psk.key"
 write_vpnd_conf_keep 'mtu = 1400' 'keepalive = 15' 'session-lifetime = 1h' \
-	'handshake-rate = 1'
+	'handshake-rate = 1' "preshared-key-file = \"$tmp/psk.key\""
 common=(--server "$SRV_ADDR:51900" --server-pub "$SERVER_PUB"
-	--srv-rx-cmd "$srv_rx")
+	--psk-file "$tmp/psk.key" --srv-rx-cmd "$srv_rx")
 # start_vpnd waits for "listening" in vpnd.log: start a new one.
 mv "$tmp/vpnd.log" "$tmp/vpnd-1.log"
 start_vpnd
 pyvpn cookie
+pyvpn wrongpsk
 pyvpn resume --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}"
 pyvpn logout --key "$tmp/py.key" --state "$tmp/py.state"
 

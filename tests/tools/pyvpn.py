@@ -586,6 +586,7 @@ class Peer:
             return self.classify(p)
 
     def classify(self, p):
+        self.last_plain_len = len(p)
         if p and len(p) % 16 and len(p) < self.mtu:
             raise Mismatch("plaintext of %d bytes is not padded to a "
                            "multiple of 16: %s" % (len(p), p.hex()))
@@ -612,10 +613,11 @@ class Peer:
         raise Mismatch("server plaintext starts with 0x%02x: %s"
                        % (first, p.hex()))
 
-    @staticmethod
-    def unpad(p, n):
+    def unpad(self, p, n):
         expect(n <= len(p), "length field %d past the %d decrypted bytes"
                % (n, len(p)))
+        expect(len(p) <= max(self.mtu, n), "%d bytes padded to %d, past "
+               "the tunnel MTU %d" % (n, len(p), self.mtu))
         expect(p[n:] == bytes(len(p) - n), "padding is not zeros: %s"
                % p[n:].hex())
         return p[:n]
@@ -776,14 +778,18 @@ def load_or_create_key(path):
     return priv
 
 
+def load_psk(args):
+    """Q of section 3: 32 zero bytes unless a file is given."""
+    if not args.psk_file:
+        return bytes(32)
+    with open(args.psk_file) as f:
+        return b64key(f.read())
+
+
 def connect(args, priv=None, label="handshake"):
     if priv is None:
         priv = load_or_create_key(getattr(args, "key", None))
-    psk = bytes(32)
-    if args.psk_file:
-        with open(args.psk_file) as f:
-            psk = b64key(f.read())
-    peer = Peer(args.server, b64key(args.server_pub), priv, psk)
+    peer = Peer(args.server, b64key(args.server_pub), priv, load_psk(args))
     t0 = time.monotonic()
     peer.handshake()
     ok("%s: response verified (92 bytes, indices, mac1, zero mac2, "
@@ -802,16 +808,23 @@ def srv_rx(args):
     return int(out.strip())
 
 
-def ping(peer, src, dst, seq, timeout=3.0):
-    """Sends one echo request through the tunnel; returns the matching
-    reply's arrival or None."""
+def ping(peer, src, dst, seq, timeout=3.0, counter=None, payload=None,
+         size=None):
+    """Sends one echo request through the tunnel (with counter, if given,
+    and of size bytes, if given); returns the matching reply or None."""
     ident = os.getpid() & 0xFFFF
-    payload = b"pyvpn-interop-%02d" % (seq % 100)
+    if payload is None:
+        payload = b"pyvpn-interop-%02d" % (seq % 100)
+    if size is not None:
+        payload = payload[:size - (28 if src.version == 4 else 48)]
     if src.version == 4:
         pkt = icmp4_echo(src, dst, ident, seq, payload)
     else:
         pkt = icmp6_echo(src, dst, ident, seq, payload)
-    peer.send_plain(pkt)
+    if counter is None:
+        peer.send_plain(pkt)
+    else:
+        peer.send_raw(data_message(peer, pkt, counter))
 
     def match(kind, v):
         if kind != "ip":
@@ -851,17 +864,6 @@ def expect_same_addrs(got, want, what):
            % (what, [str(a) for a in got], [str(a) for a in want]))
     ok("%s: same addresses as the login (%s)"
        % (what, ", ".join(str(a) for a in got if a)))
-
-
-def expect_silence_raw(peer, pkt, what, seconds=1.0):
-    peer.send_raw(pkt)
-    expect_silence(peer, seconds, what)
-
-
-def expect_silence(peer, seconds, what):
-    got = [r for _, r in peer.collect(seconds) if r[0] != "keepalive"]
-    expect(not got, "%s was answered: %s" % (what, got))
-    ok("%s: dropped, no answer in %.1f s" % (what, seconds))
 
 
 # ---- Scenarios ------------------------------------------------------------
@@ -956,8 +958,10 @@ def cmd_selftest(args):
        "unknown attributes and ctl_types" % len(bad))
 
 
-def expect_no_reply(peer, msg, seconds, what):
-    peer.send_raw(msg)
+def expect_no_reply(peer, cases, seconds):
+    """Sends every (what, datagram), then expects nothing at all back."""
+    for _, msg in cases:
+        peer.send_raw(msg)
     got = []
     deadline = time.monotonic() + seconds
     while True:
@@ -965,8 +969,11 @@ def expect_no_reply(peer, msg, seconds, what):
         if pkt is None:
             break
         got.append(pkt)
-    expect(not got, "%s was answered: %s" % (what, [g.hex() for g in got]))
-    ok("%s: no answer in %.1f s" % (what, seconds))
+    expect(not got, "answered (%s) among: %s" % (
+        " ".join(g.hex() for g in got), "; ".join(w for w, _ in cases)))
+    for what, _ in cases:
+        ok("%s: no answer" % what)
+    ok("... none of these %d answered in %.1f s" % (len(cases), seconds))
 
 
 def cmd_handshake(args):
@@ -976,28 +983,32 @@ def cmd_handshake(args):
     Initiations that are malformed or replayed get no answer."""
     priv = dh_generate()[0]
     probe = Peer(args.server, b64key(args.server_pub), priv, bytes(32))
-    q = args.quiet_time
-    msg = probe.initiation()[2]
-    bad = bytearray(msg)
+    cases = []
+    bad = bytearray(probe.initiation()[2])
     bad[120] ^= 1
-    expect_no_reply(probe, bytes(bad), q, "initiation with a wrong mac1")
+    cases.append(("initiation with a wrong mac1", bytes(bad)))
     bad = bytearray(probe.initiation()[2])
     bad[2] = 1
     bad[116:132] = mac16(mac1_key(probe.server_pub), bytes(bad[:116]))
-    expect_no_reply(probe, bytes(bad), q, "initiation with a reserved byte "
-                    "set (valid mac1)")
-    expect_no_reply(probe, probe.initiation()[2] + b"\0",
-                    q, "initiation of 149 bytes")
-    expect_no_reply(probe, probe.initiation()[2][:147],
-                    q, "initiation of 147 bytes")
+    cases.append(("initiation with a reserved byte set (valid mac1)",
+                  bytes(bad)))
+    cases.append(("initiation of 149 bytes", probe.initiation()[2] + b"\0"))
+    cases.append(("initiation of 147 bytes", probe.initiation()[2][:147]))
+    # Encrypted to another responder key, with a valid mac1 for vpnd's.
+    ini = Initiator(priv, dh_generate()[1], IDENTIFIER, bytes(32))
+    bad = bytearray(initiation_build(ini, 1, probe.next_timestamp(), None))
+    bad[116:132] = mac16(mac1_key(probe.server_pub), bytes(bad[:116]))
+    cases.append(("initiation for another responder key (valid mac1)",
+                  bytes(bad)))
+    expect_no_reply(probe, cases, args.quiet_time)
     probe.close()
 
     peer = connect(args, priv=priv)
     ok("keepalive sent (counter 0): key confirmation")
-    expect_no_reply(peer, peer.last_initiation, q, "the same initiation "
-                    "replayed")
-    expect_no_reply(peer, peer.initiation(timestamp=peer.last_ts)[2], q,
-                    "a new initiation with an equal timestamp")
+    expect_no_reply(peer, [
+        ("the accepted initiation replayed", peer.last_initiation),
+        ("a new initiation with an equal timestamp",
+         peer.initiation(timestamp=peer.last_ts)[2])], args.quiet_time)
     rid, c, _ = resume(peer)
     expect_auth_required(c, rid, "RESUME from a new static key")
     ok("server's answer authenticated with recv = T2, padded to 16")
@@ -1149,81 +1160,130 @@ def cmd_resume(args):
     expect_auth_required(c, rid, "RESUME from a new static key")
 
 
+def data_message(peer, p, n):
+    """A transport message with counter n that does not advance ours."""
+    p = p + bytes(-len(p) % 16)
+    return struct.pack("<IIQ", MSG_DATA, peer.remote_index, n) + \
+        aead_seal(peer.send_key, n, p, b"")
+
+
+def expect_batch_silent(peer, cases, seconds):
+    """Sends every (what, datagram) at once, then expects no answer at all;
+    the REQUEST_IDs in an answer tell which case it was."""
+    for _, pkt in cases:
+        peer.send_raw(pkt)
+    got = [r for _, r in peer.collect(seconds) if r[0] != "keepalive"]
+    desc = ["%s: %s" % (k, v[1][:v[0].end].hex() if k == "ctl" else v.hex())
+            for k, v in got]
+    expect(not got, "answered (%s) among: %s"
+           % ("; ".join(desc), "; ".join(w for w, _ in cases)))
+    for what, _ in cases:
+        ok("%s: dropped" % what)
+    ok("... none of these %d answered in %.1f s" % (len(cases), seconds))
+
+
 def cmd_malformed(args):
-    """Scenario 8: malformed control messages on an admitted session."""
+    """Scenario 8: malformed control and transport messages on an admitted
+    session are dropped unanswered, and the session goes on; the replay
+    window and the counter limit of section 5."""
     exp = Expect(args.expect)
     want = load_state(args.state)
+    gw4 = ipaddress.ip_address(exp.one("gw4"))
     peer = connect(args)
     rid, c, _ = resume(peer)
     expect(result_status(c) == "OK", "RESUME: %s" % result_status(c))
     ok("positive control: a well-formed RESUME is answered OK")
+    peer.mtu = struct.unpack("<H", c.get(A_MTU))[0]
+    replayed = peer.last_sent
     peer.collect(0.5)
-    r = new_rid()
-    cases = [
+    r = [new_rid() for _ in range(12)]
+    ctl_cases = [
         ("RESUME with reserved byte 0x01",
-         ctl_encode(CTL_RESUME, [rid_attr(r)], reserved=1)),
+         ctl_encode(CTL_RESUME, [rid_attr(r[0])], reserved=1)),
         ("RESUME whose REQUEST_ID overruns body_len",
-         ctl_encode(CTL_RESUME, [rid_attr(r)], body_len=5)),
+         ctl_encode(CTL_RESUME, [rid_attr(r[1])], body_len=5)),
         ("RESUME with body_len past the decrypted length",
-         ctl_encode(CTL_RESUME, [rid_attr(r)], body_len=200)),
+         ctl_encode(CTL_RESUME, [rid_attr(r[2])], body_len=200)),
         ("RESUME with a 3-byte REQUEST_ID",
          ctl_encode(CTL_RESUME, [(A_REQUEST_ID, b"abc")])),
         ("RESUME with REQUEST_ID twice",
-         ctl_encode(CTL_RESUME, [rid_attr(r), rid_attr(r + 1)])),
+         ctl_encode(CTL_RESUME, [rid_attr(r[3]), rid_attr(r[4])])),
         ("RESUME without REQUEST_ID", ctl_encode(CTL_RESUME, [])),
         ("RESUME with a non-UTF-8 USERNAME",
-         ctl_encode(CTL_RESUME, [rid_attr(r), (A_USERNAME, b"al\xffce")])),
+         ctl_encode(CTL_RESUME, [rid_attr(r[5]), (A_USERNAME, b"al\xffce")])),
         ("unknown ctl_type 0x06",
-         ctl_encode(0x06, [rid_attr(r)])),
+         ctl_encode(0x06, [rid_attr(r[6])])),
         ("AUTH_RESULT sent by the client",
-         ctl_encode(CTL_AUTH_RESULT, [rid_attr(r), (A_STATUS, b"\0")])),
+         ctl_encode(CTL_AUTH_RESULT, [rid_attr(r[7]), (A_STATUS, b"\0")])),
         ("AUTH_REQUIRED sent by the client",
-         ctl_encode(CTL_AUTH_REQUIRED, [rid_attr(r)])),
+         ctl_encode(CTL_AUTH_REQUIRED, [rid_attr(r[8])])),
         ("plaintext starting with 0x00", b"\0" * 16),
     ]
-    for what, msg in cases:
+    cases = []
+    for what, msg in ctl_cases:
         peer.send_plain(msg)
-        expect_silence(peer, args.quiet_time, what)
+        cases.append((what, peer.last_sent))
     # Transport level (section 5): a well-formed RESUME, but replayed,
-    # tampered, misaddressed or with a reserved byte set.
-    rid = new_rid()
-    msg = ctl_encode(CTL_RESUME, [rid_attr(rid)])
-    c, _, _ = peer.request(msg, rid)
-    expect(result_status(c) == "OK", "RESUME: %s" % result_status(c))
-    replayed = peer.last_sent
-    peer.collect(0.5)
-    expect_silence_raw(peer, replayed, "a data message replayed")
-    peer.send_plain(msg)
-    pkt = bytearray(peer.last_sent)
-    peer.collect(0.5)
-    for what, mutate in (
+    # tampered, misaddressed, with a reserved byte set, or too short.
+    cases.append(("the answered RESUME's data message replayed", replayed))
+    for i, (what, mutate) in enumerate((
             ("with reserved byte 1 set", lambda b: b.__setitem__(1, 1)),
             ("with a flipped tag bit", lambda b: b.__setitem__(-1,
                                                               b[-1] ^ 1)),
             ("to another receiver_index", lambda b: b.__setitem__(4,
-                                                                 b[4] ^ 1))):
-        b = bytearray(pkt)
+                                                                 b[4] ^ 1)),
+            ("cut to 31 bytes", lambda b: b.__delitem__(slice(31, None))))):
         n = peer.send_counter
         peer.send_counter += 1
-        b[8:16] = struct.pack("<Q", n)
-        b[16:] = aead_seal(peer.send_key, n, msg + bytes(-len(msg) % 16),
-                           b"")
+        b = bytearray(data_message(
+            peer, ctl_encode(CTL_RESUME, [rid_attr(r[9 + i % 3])]), n))
         mutate(b)
-        expect_silence_raw(peer, bytes(b), "a RESUME data message " + what)
-    expect_silence_raw(peer, bytes(pkt[:31]), "a data message of 31 bytes")
+        cases.append(("a RESUME data message " + what, bytes(b)))
+    expect_batch_silent(peer, cases, args.quiet_time)
+
     # Truncations and extensions of every message type, then random bytes:
     # all dropped, and the session below must still work.
+    n = 0
     for t, full in ((1, LEN_INITIATION), (2, LEN_RESPONSE), (3, LEN_COOKIE),
                     (4, LEN_DATA_MIN)):
-        for n in range(0, full + 2):
+        for length in range(0, full + 2):
             junk = struct.pack("<I", t) + os.urandom(full + 2)
-            peer.send_raw(junk[:n])
+            peer.send_raw(junk[:length])
+            n += 1
     for _ in range(200):
         peer.send_raw(os.urandom(1 + os.urandom(1)[0] % 200))
+        n += 1
     got = [r for _, r in peer.collect(args.quiet_time) if r[0] != "keepalive"]
     expect(not got, "junk was answered: %s" % got)
-    ok("%d truncated, extended and random datagrams: no answer"
-       % (sum(n + 2 for n in (148, 92, 64, 32)) + 200))
+    ok("%d truncated, extended and random datagrams: no answer" % n)
+
+    # The replay window (at least 2048 counters, RFC 6479): a jump ahead,
+    # then a counter 2000 behind it, are both delivered; a repeat is not.
+    base = peer.send_counter
+    for n, what, answered in ((base + 3000, "3000 ahead", True),
+                              (base + 1000, "2000 behind the highest", True),
+                              (base + 1000, "repeated", False)):
+        rep = ping(peer, want[0].ip, gw4, n & 0xFFFF, 2.0 if answered
+                   else args.quiet_time, counter=n)
+        expect((rep is not None) == answered, "echo with counter %s (%d) "
+               "%s" % (what, n, "not answered" if answered else "answered"))
+        ok("echo with counter %s: %s" % (what, "reply" if answered
+                                         else "dropped"))
+    peer.send_counter = base + 3001
+    reject = 2**64 - 2**13 - 1
+    rep = ping(peer, want[0].ip, gw4, 1, args.quiet_time, counter=reject)
+    expect(rep is None, "echo with counter REJECT_AFTER_MESSAGES answered")
+    ok("echo with counter REJECT_AFTER_MESSAGES: dropped")
+
+    # A packet of exactly the tunnel MTU is not padded past it (section 5).
+    pad = peer.mtu - 28
+    rep = ping(peer, want[0].ip, gw4, 2, payload=bytes(range(256)) * 8,
+               size=peer.mtu)
+    expect(rep is not None, "no reply to an echo of %d bytes" % peer.mtu)
+    expect(peer.last_plain_len == peer.mtu, "echo reply of %d bytes came "
+           "padded to %d, past the MTU" % (peer.mtu, peer.last_plain_len))
+    ok("echo of %d bytes (the MTU, %d payload): reply of %d, not padded "
+       "past the MTU" % (peer.mtu, pad, peer.last_plain_len))
 
     # Unknown attributes are ignored, and attributes come in any order.
     rid = new_rid()
@@ -1315,7 +1375,7 @@ def cmd_cookie(args):
     the rate get a cookie reply; the retry with mac2 completes."""
     for i in range(args.tries):
         peer = Peer(args.server, b64key(args.server_pub), dh_generate()[0],
-                    bytes(32))
+                    load_psk(args))
         peer.handshake()
         peer.send_plain(b"")
         if peer.cookie_replies:
@@ -1323,9 +1383,28 @@ def cmd_cookie(args):
                "initiation with mac2" % (i + 1))
             rid, c, _ = resume(peer)
             expect_auth_required(c, rid, "RESUME after the cookie path")
+            # Under load, a cookie reply answers only a valid mac1.
+            bad = bytearray(peer.initiation()[2])
+            bad[120] ^= 1
+            expect_no_reply(peer, [("initiation with a wrong mac1 under "
+                                    "load", bytes(bad))], args.quiet_time)
             return
         info("handshake %d answered without a cookie" % (i + 1))
     raise Mismatch("%d handshakes in a row and no cookie reply" % args.tries)
+
+
+def cmd_wrongpsk(args):
+    """With a pre-shared key Q other than the server's, the response must
+    not decrypt (the psk token of 4.2 takes part)."""
+    psk = bytes(32) if args.psk_file else b"\x01" * 32
+    peer = Peer(args.server, b64key(args.server_pub), dh_generate()[0], psk)
+    try:
+        peer.handshake()
+    except Mismatch as e:
+        expect("does not decrypt" in str(e), str(e))
+        ok("handshake with another Q: the response does not decrypt")
+        return
+    raise Mismatch("a handshake with a wrong pre-shared key succeeded")
 
 
 def main():
@@ -1336,7 +1415,7 @@ def main():
     for name, fn in (("handshake", cmd_handshake), ("preauth", cmd_preauth),
                      ("login", cmd_login), ("resume", cmd_resume),
                      ("malformed", cmd_malformed), ("logout", cmd_logout),
-                     ("refused", cmd_refused),
+                     ("refused", cmd_refused), ("wrongpsk", cmd_wrongpsk),
                      ("cookie", cmd_cookie)):
         p = sub.add_parser(name, help=fn.__doc__.split("\n")[0])
         p.set_defaults(run=fn)
@@ -1356,7 +1435,7 @@ def main():
                        "device's rx_packets")
         p.add_argument("--src4", default="10.99.0.123")
         p.add_argument("--dst4", default="10.99.0.1")
-        p.add_argument("--quiet-time", type=float, default=1.0)
+        p.add_argument("--quiet-time", type=float, default=1.5)
         p.add_argument("--tries", type=int, default=5)
     args = ap.parse_args()
     print("== pyvpn %s" % args.cmd, flush=True)
