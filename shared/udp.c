@@ -140,6 +140,18 @@ put_src(const struct endpoint *ep, uint8_t *buf, size_t cap)
 	return CMSG_SPACE(sizeof(ep->src.v6));
 }
 
+/*
+ * True if a send with our cached source failed because that source is gone
+ * (roaming): its address was removed, or the interface it names went down.
+ * Linux says EINVAL or, since the pktinfo names the interface, ENETUNREACH.
+ * A datagram that fails so is sent again without it, the kernel choosing.
+ */
+static bool
+src_is_stale(int err)
+{
+	return err == EINVAL || err == ENETUNREACH || err == EADDRNOTAVAIL;
+}
+
 /* Reads the local address a datagram arrived on. */
 static void
 get_src(struct endpoint *ep, struct msghdr *mh)
@@ -266,7 +278,7 @@ udp_send_batch(int fd, struct udp_batch *b)
 			continue;
 		/* Our source address may be gone (roaming): let the kernel
 		 * choose, once, then give up on this datagram. */
-		if (n < 0 && errno == EINVAL &&
+		if (n < 0 && src_is_stale(errno) &&
 		    b->msgs[done].msg_hdr.msg_control) {
 			b->msgs[done].msg_hdr.msg_control = NULL;
 			b->msgs[done].msg_hdr.msg_controllen = 0;
@@ -298,7 +310,7 @@ udp_send(const struct udp *u, const struct endpoint *ep, const uint8_t *buf,
 	mh.msg_control = mh.msg_controllen ? cmsg : NULL;
 	if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
 		return 0;
-	if (errno == EINVAL && mh.msg_control) {
+	if (src_is_stale(errno) && mh.msg_control) {
 		mh.msg_control = NULL;
 		mh.msg_controllen = 0;
 		if (sendmsg(fd, &mh, MSG_DONTWAIT) >= 0)
