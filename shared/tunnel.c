@@ -155,6 +155,13 @@ tunnel_peer_reset(struct tunnel_peer *p)
 	noise_peer_clear(&p->noise);
 	staged_clear(p);
 	timers_stop(&p->timers);
+	/*
+	 * The handshake the REKEY_TIMEOUT rate limit spaces out is gone, and
+	 * with the timers stopped nothing would retry one refused now: a
+	 * client reconnecting soon after its last handshake would wait
+	 * forever. The next initiation may go at once.
+	 */
+	p->timers.last_initiation_ns = TIMER_OFF;
 }
 
 void
