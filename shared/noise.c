@@ -785,8 +785,14 @@ noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
 		keypair_confirm(p);
 		return NOISE_RX_CONFIRMED;
 	}
-	/* keep_key_fresh, receive side: once per keypair */
-	if (kp->is_initiator && !kp->rekey_signalled &&
+	/*
+	 * keep_key_fresh, receive side, once per keypair. It is about the
+	 * current keypair, as in WireGuard, whichever one this packet came
+	 * through: a late packet under the previous keypair does not call
+	 * for a new handshake when the current one is fresh.
+	 */
+	kp = p->current;
+	if (kp && kp->is_initiator && !kp->rekey_signalled &&
 	    now_ns - kp->birth_ns >= pt->reject_after_ns - pt->keepalive_ns -
 					     pt->rekey_timeout_ns) {
 		kp->rekey_signalled = true;
