@@ -1094,6 +1094,36 @@ test_time_limits(void **state)
 	transfer(&b, &a, 10, NOISE_TX_OK, NOISE_RX_OK);
 }
 
+/*
+ * The receive-side rekey is about the current keypair (section 7, and
+ * WireGuard's keep_key_fresh): a late packet through the previous one,
+ * old as it is, asks for nothing when the current one is fresh.
+ */
+static void
+test_receive_rekey_is_about_current(void **state)
+{
+	const uint64_t t0 = now;
+	const uint64_t rx_rekey = pt.reject_after_ns - pt.keepalive_ns -
+				  pt.rekey_timeout_ns;
+
+	(void)state;
+	handshake(&a, &b);
+	transfer(&a, &b, 0, NOISE_TX_OK, NOISE_RX_CONFIRMED);
+	tick(150 * NS_PER_S);
+	handshake(&a, &b); /* b is not confirmed: it still sends with k1 */
+
+	tick(t0 + rx_rekey - now);
+	transfer(&b, &a, 10, NOISE_TX_OK, NOISE_RX_OK);
+	transfer(&a, &b, 10, NOISE_TX_OK, NOISE_RX_CONFIRMED);
+
+	/* the current keypair at its own limit does ask, once */
+	now = t0 + 150 * NS_PER_S + rx_rekey - 1;
+	transfer(&b, &a, 10, NOISE_TX_OK, NOISE_RX_OK);
+	now++;
+	transfer(&b, &a, 10, NOISE_TX_OK, NOISE_RX_OK_REKEY);
+	transfer(&b, &a, 10, NOISE_TX_OK, NOISE_RX_OK);
+}
+
 /* An unconfirmed responder keypair expires at REJECT_AFTER_TIME too. */
 static void
 test_unconfirmed_expires(void **state)
@@ -1126,6 +1156,7 @@ main(void)
 		T(test_keypair_rotation),
 		T(test_wrong_psk),
 		T(test_time_limits),
+		T(test_receive_rekey_is_about_current),
 		T(test_unconfirmed_expires),
 #undef T
 	};
