@@ -54,8 +54,9 @@ keys_from_base64(uint8_t key[KEY_LEN], const char *text, size_t len)
 			       &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
 	     bin_len == KEY_LEN && end == text + len;
 	/*
-	 * 32 bytes leave 4 spare bits in the last symbol; a canonical key has
-	 * them zero, which re-encoding checks.
+	 * 43 symbols carry 258 bits for 256: a canonical key has the last
+	 * symbol's 2 spare bits zero. Re-encoding checks that, and refuses
+	 * bytes >= 0x80, which libsodium 1.0.18 decodes as if they were '/'.
 	 */
 	if (ok) {
 		char again[KEY_B64_LEN + 1];
