@@ -421,6 +421,16 @@ def echo_reply_parse(pkt):
 
 # ---- Section 5: a session over UDP ----------------------------------------
 
+class Keypair:
+    """Transport state of one handshake (4.3)."""
+
+    def __init__(self, index, remote_index, send_key, recv_key):
+        self.index, self.remote_index = index, remote_index
+        self.send_key, self.recv_key = send_key, recv_key
+        self.send_counter = 0
+        self.seen = set()
+
+
 class Peer:
     """One client static key talking to one server over one UDP socket."""
 
@@ -435,7 +445,9 @@ class Peer:
         self.cookie_replies = 0
         self.last_ts = b""
         self.mtu = DEFAULT_MTU
-        self.send_key = None
+        self.kp = None
+        self.keypairs = {}
+        self.rx_kp = None
         self.unexpected = []
 
     def close(self):
@@ -507,7 +519,7 @@ class Peer:
                         break
                     continue
                 if word != MSG_RESPONSE:
-                    self.unexpected.append(pkt)
+                    self.unexpected.append(("raw", pkt))
                     continue
                 if self.response_consume(ini, index, pkt):
                     return True
@@ -545,11 +557,22 @@ class Peer:
         plain = ini.read_second(pkt[12:44], pkt[44:60])
         expect(plain == b"", "response 'empty' does not decrypt per 4.2 "
                "(wrong C, H or psk): %s" % pkt.hex())
-        self.send_key, self.recv_key = ini.split()
-        self.index, self.remote_index = index, sender
-        self.send_counter = 0
-        self.seen = set()
+        self.kp = Keypair(index, sender, *ini.split())
+        self.keypairs[index] = self.kp
         return True
+
+    # The keypair we send with; receiving accepts any we still hold.
+    send_key = property(lambda self: self.kp.send_key)
+    remote_index = property(lambda self: self.kp.remote_index)
+    index = property(lambda self: self.kp.index)
+
+    @property
+    def send_counter(self):
+        return self.kp.send_counter
+
+    @send_counter.setter
+    def send_counter(self, n):
+        self.kp.send_counter = n
 
     def send_plain(self, p, pad=True):
         """Section 5: pads with zeros to a multiple of 16 (not past MTU)."""
@@ -570,19 +593,21 @@ class Peer:
             if pkt is None:
                 return None
             if len(pkt) < LEN_DATA_MIN or pkt[0] != MSG_DATA:
-                self.unexpected.append(pkt)
+                self.unexpected.append(("raw", pkt))
                 continue
             expect(pkt[1:4] == b"\0\0\0", "data reserved bytes %s"
                    % pkt[1:4].hex())
             rx_index, n = struct.unpack_from("<IQ", pkt, 4)
-            if rx_index != self.index:
-                self.unexpected.append(pkt)
+            kp = self.keypairs.get(rx_index)
+            if kp is None:
+                self.unexpected.append(("raw", pkt))
                 continue
-            p = aead_open(self.recv_key, n, pkt[16:], b"")
+            p = aead_open(kp.recv_key, n, pkt[16:], b"")
             expect(p is not None, "transport data (counter %d) does not "
                    "authenticate with recv = T2[0:32]" % n)
-            expect(n not in self.seen, "counter %d repeated" % n)
-            self.seen.add(n)
+            expect(n not in kp.seen, "counter %d repeated" % n)
+            kp.seen.add(n)
+            self.rx_kp = kp
             return self.classify(p)
 
     def classify(self, p):
@@ -1135,6 +1160,35 @@ def cmd_login(args):
                        "addr6": addrs[1] and str(addrs[1])}, f)
 
 
+def keypair_rotation(peer, a4, gw4):
+    """4.3 and 7: vpnd, as responder, does not send with a new keypair
+    before we confirm it; the old one works meanwhile, and afterwards
+    packets still in flight on the previous one are accepted."""
+    old = peer.kp
+    peer.handshake()
+    new = peer.kp
+    peer.kp = old
+    r = ping(peer, a4, gw4, 11)
+    expect(r is not None, "no reply on the current keypair while a new "
+           "handshake is unconfirmed")
+    expect(peer.rx_kp is old, "vpnd answered with the unconfirmed keypair "
+           "(receiver_index %08x) before we sent on it" % new.index)
+    ok("new handshake unconfirmed: vpnd still answers on the old keypair")
+    peer.kp = new
+    r = ping(peer, a4, gw4, 12)
+    expect(r is not None and peer.rx_kp is new, "after our first message "
+           "on the new keypair, the reply %s" % (
+               "is missing" if r is None else "uses the old keypair"))
+    ok("first message on the new keypair confirms it: reply on it")
+    peer.kp = old
+    r = ping(peer, a4, gw4, 13)
+    expect(r is not None, "a packet on the previous keypair was dropped")
+    expect(peer.rx_kp is new, "vpnd went back to the previous keypair")
+    peer.kp = new
+    ok("a packet on the previous keypair is still accepted; the reply "
+       "uses the new one")
+
+
 def cmd_resume(args):
     """Scenario 6 (and admissions across a server restart)."""
     exp = Expect(args.expect)
@@ -1148,10 +1202,16 @@ def cmd_resume(args):
     got = check_ok_attrs(c, exp, fresh=False)
     expect_same_addrs(got, want, "RESUME")
     peer.mtu = struct.unpack("<H", c.get(A_MTU))[0]
-    r = ping(peer, got[0].ip, ipaddress.ip_address(exp.one("gw4")), 1)
+    a4, gw4 = got[0].ip, ipaddress.ip_address(exp.one("gw4"))
+    r = ping(peer, a4, gw4, 1)
     expect(r is not None, "no echo reply after RESUME")
     ok("ICMP echo after RESUME: reply")
+    keypair_rotation(peer, a4, gw4)
     if args.user:
+        rid, c, _ = resume(peer, user=args.user)
+        expect(c.type == CTL_AUTH_RESULT and result_status(c) == "OK",
+               "RESUME naming the admission's user: %s" % c.name())
+        ok("RESUME naming the admission's user (%s): OK" % args.user)
         time.sleep(1.1)
         rid, c, _ = resume(peer, user=args.user + "x")
         expect_auth_required(c, rid, "RESUME naming another user")
@@ -1296,6 +1356,12 @@ def cmd_malformed(args):
     r = ping(peer, want[0].ip, ipaddress.ip_address(exp.one("gw4")), 5)
     expect(r is not None, "no echo reply after the malformed messages")
     ok("session undisturbed: ICMP echo reply")
+    # Last, as it moves the window to the end: the highest counter below
+    # the limit is still accepted.
+    rep = ping(peer, want[0].ip, gw4, 3, 3.0, counter=reject - 1)
+    expect(rep is not None, "echo with counter REJECT_AFTER_MESSAGES - 1 "
+           "dropped")
+    ok("echo with counter REJECT_AFTER_MESSAGES - 1: reply")
 
 
 def cmd_logout(args):
@@ -1306,7 +1372,7 @@ def cmd_logout(args):
            % result_status(c))
     ok("RESUME OK before logout")
     peer.send_plain(ctl_encode(CTL_DISCONNECT, [(A_REASON, b"interop")]))
-    got = [r for _, r in peer.collect(1.0) if r[0] != "keepalive"]
+    got = [r for _, r in peer.collect(0.5) if r[0] != "keepalive"]
     ok("DISCONNECT without LOGOUT sent (%d answers)" % len(got))
     peer.close()
     peer = connect(args, label="new handshake after DISCONNECT")
@@ -1316,7 +1382,7 @@ def cmd_logout(args):
     ok("RESUME after DISCONNECT without LOGOUT: OK, the admission stayed")
     peer.send_plain(ctl_encode(CTL_DISCONNECT, [
         (A_REASON, b"interop logout"), (A_LOGOUT, b"")]))
-    got = [r for _, r in peer.collect(1.0) if r[0] != "keepalive"]
+    got = [r for _, r in peer.collect(0.5) if r[0] != "keepalive"]
     expect(not any(k == "ip" for k, _ in got), "IP after DISCONNECT")
     ok("DISCONNECT with LOGOUT sent (%d answers)" % len(got))
     again = connect(args, label="new handshake after logout")
@@ -1327,12 +1393,12 @@ def cmd_logout(args):
         time.sleep(1.1)
         again.send_plain(icmp4_echo(addr.ip, ipaddress.ip_address(args.dst4),
                                     1, 1, b"after-logout"))
-        got = [r for _, r in again.collect(2.0)]
+        r = again.wait_for(lambda k, v: k == "ctl" and
+                           v[0].type == CTL_AUTH_REQUIRED, 3.0)
+        expect(r is not None, "ICMP echo after LOGOUT: no AUTH_REQUIRED")
+        got = [r for _, r in again.collect(0.5)] + again.unexpected
         expect(not any(k == "ip" for k, _ in got), "IP answered after "
                "LOGOUT")
-        expect(any(k == "ctl" and v[0].type == CTL_AUTH_REQUIRED
-                   for k, v in got), "ICMP echo after LOGOUT: no "
-               "AUTH_REQUIRED: %s" % got)
         ok("ICMP echo after LOGOUT: not answered, AUTH_REQUIRED instead")
 
 
@@ -1439,11 +1505,13 @@ def main():
         p.add_argument("--tries", type=int, default=5)
     args = ap.parse_args()
     print("== pyvpn %s" % args.cmd, flush=True)
+    t0 = time.monotonic()
     try:
         args.run(args)
     except Mismatch as e:
         print("FAIL: %s: %s" % (args.cmd, e), flush=True)
         return 1
+    print("== pyvpn %s passed (%.1f s)" % (args.cmd, time.monotonic() - t0))
     return 0
 
 
