@@ -170,7 +170,7 @@ test_reverse_fill(void **state)
 		assert_false(replay_check(&w, n));
 }
 
-/* ---- differential test ----------------------------------------------- */
+/* ---- differential test --------------------------------------------------- */
 
 /* The reference: a plain hash set of every counter ever accepted. */
 #define SET_BITS 21

@@ -82,7 +82,7 @@ timers_setup(void **state)
 	return 0;
 }
 
-/* ---- timers.c --------------------------------------------------------- */
+/* ---- timers.c ------------------------------------------------------------ */
 
 static void
 test_defaults(void **state)
