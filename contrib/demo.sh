@@ -119,17 +119,22 @@ alive() {
 
 record() { echo "$*" >>"$STATE/made"; }
 
-# spawn NS LOG COMMAND...: starts COMMAND in NS in the background, output
-# to LOG, and records it; sets PID. `ip netns exec` execs the command in
-# place, so $! is the daemon itself.
+# spawn NS INPUT LOG COMMAND...: starts COMMAND in NS in the background,
+# stdin from INPUT, output to LOG; sets PID. The child records itself
+# before it execs, so even a demo killed in between leaves no process
+# unrecorded; `ip netns exec` execs in turn, so the PID is the command's.
 spawn() {
-	local ns=$1 log=$2 st
-	shift 2
-	ip netns exec "$ns" "$@" >>"$log" 2>&1 </dev/null &
+	local ns=$1 input=$2 log=$3 st
+	shift 3
+	(
+		# Inside $(...), BASHPID would be that of the substitution.
+		me=$BASHPID
+		record pid "$me" "$(starttime "$me")"
+		exec ip netns exec "$ns" "$@"
+	) <"$input" >>"$log" 2>&1 &
 	PID=$!
 	st=$(starttime "$PID") || st=gone
 	procs+=("$PID $st")
-	record pid "$PID" "$st"
 }
 
 # stop_proc PID STARTTIME: SIGTERM, up to 5 s to exit, then SIGKILL.
@@ -294,7 +299,7 @@ mkdir -p "$tmp/www"
 echo "Hello from the office host ($OFFICE_HOST)." >"$tmp/www/index.html"
 printf '    %s# %s\n' $NS_LAN \
 	"python3 -m http.server 8080 --bind $OFFICE_HOST --directory www &"
-spawn $NS_LAN "$tmp/web.log" "$PYTHON" -m http.server 8080 \
+spawn $NS_LAN /dev/null "$tmp/web.log" "$PYTHON" -m http.server 8080 \
 	--bind $OFFICE_HOST --directory "$tmp/www"
 web_up() { ip netns exec $NS_LAN bash -c \
 	"exec 3<>/dev/tcp/$OFFICE_HOST/8080" 2>/dev/null; }
@@ -339,7 +344,7 @@ SECRET=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p; T; q' <<<"$out")
 
 step "Start vpnd in the office."
 printf '    %s# vpnd -f -c vpnd.conf &\n' $NS_OFFICE
-spawn $NS_OFFICE "$tmp/vpnd.log" vpnd -f -c "$tmp/vpnd.conf"
+spawn $NS_OFFICE /dev/null "$tmp/vpnd.log" vpnd -f -c "$tmp/vpnd.conf"
 VPND_PID=$PID
 for ((i = 0; i < 100; i++)); do
 	grep -q "listening on UDP port" "$tmp/vpnd.log" && break
@@ -370,13 +375,7 @@ totp() {
 # code as two lines of stdin, as it does without a terminal.
 run_vpnc() {
 	printf '%s\n%s\n' "$2" "$3" >"$tmp/vpnc.input"
-	ip netns exec $NS_HOME vpnc -c "$tmp/vpnc.conf" \
-		<"$tmp/vpnc.input" >>"$1" 2>&1 &
-	PID=$!
-	local st
-	st=$(starttime "$PID") || st=gone
-	procs+=("$PID $st")
-	record pid "$PID" "$st"
+	spawn $NS_HOME "$tmp/vpnc.input" "$1" vpnc -c "$tmp/vpnc.conf"
 }
 
 step "Try to log in with the right password but a wrong code: refused."
