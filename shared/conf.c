@@ -162,8 +162,12 @@ scan_step(enum scan s, char *buf, size_t len, size_t *i)
 	}
 }
 
-/* Blanks out comments, keeping every newline; false after printing if a
- * block comment never ends. */
+/*
+ * Blanks out comments, keeping every newline; false after printing if a
+ * block comment or a quoted string never ends: libconfuse takes a
+ * double-quoted string still open at the end of the file for the end of
+ * the file, and would ignore everything after the quote without a word.
+ */
 static bool
 strip_comments(const char *path, char *buf, size_t len)
 {
@@ -174,14 +178,19 @@ strip_comments(const char *path, char *buf, size_t len)
 	for (i = 0; i < len; i++) {
 		was = s;
 		s = scan_step(s, buf, len, &i);
-		if (s == SCAN_BLOCK && was != SCAN_BLOCK)
+		if (s != SCAN_TEXT && was == SCAN_TEXT)
 			start = i;
 	}
-	if (s != SCAN_BLOCK)
+	if (s != SCAN_BLOCK && s != SCAN_DQ && s != SCAN_SQ)
 		return true;
 	for (i = 0; i < start; i++)
 		line += buf[i] == '\n';
-	fprintf(stderr, "%s:%d: a /* comment that never ends\n", path, line);
+	if (s == SCAN_BLOCK)
+		fprintf(stderr, "%s:%d: a /* comment that never ends\n", path,
+			line);
+	else
+		fprintf(stderr, "%s:%d: a quoted string that never ends\n",
+			path, line);
 	return false;
 }
 
