@@ -76,7 +76,7 @@ run_script() {
 
 for bin in "$BUILD"/asan/tests/test_*; do
 	[ -x "$bin" ] || continue
-	selected "$(basename "$bin")" && run_unit "$bin"
+	selected "unit/$(basename "$bin")" && run_unit "$bin"
 done
 for script in tests/cli/t-*.sh; do
 	[ -f "$script" ] || continue
