@@ -21,8 +21,9 @@ secret=$(enrol alice)
 start_vpnd
 
 srv_rx="ip netns exec $ns_srv cat /sys/class/net/vpn0/statistics/rx_packets"
+srv_ping="ip netns exec $ns_srv ping -c 1 -W 2 {addr}"
 common=(--server "$SRV_ADDR:51900" --server-pub "$SERVER_PUB"
-	--srv-rx-cmd "$srv_rx")
+	--srv-rx-cmd "$srv_rx" --srv-ping "$srv_ping")
 # What write_vpnd_conf and the lines above put in vpnd.conf.
 expect=(--expect pool4=10.99.0.0/24 --expect pool6=fd00:99::/64
 	--expect gw4=10.99.0.1 --expect gw6=fd00:99::1
@@ -62,15 +63,24 @@ pyvpn resume --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}" \
 pyvpn refused --user alice --password "$PASSWORD" --totp "$code"
 [ "$(count_log "$tmp/vpnd.log" 'login user=alice .*result=ok')" -eq 1 ]
 
+# An admitted client is told of the shutdown.
+timeout 60 ip netns exec "$ns_cli" "$PY" "$PYVPN" shutdown "${common[@]}" \
+	--key "$tmp/py.key" >"$tmp/pyvpn-shutdown.log" 2>&1 &
+shutdown_pid=$!
+pids+=("$shutdown_pid")
+wait_log "$tmp/pyvpn-shutdown.log" "waiting for DISCONNECT" 30
+stop_vpnd
+wait "$shutdown_pid"
+cat "$tmp/pyvpn-shutdown.log"
+
 # Admissions survive a restart; at a handshake rate of 1 a second, the
 # initiations past it are answered with a cookie reply. From here on a
 # pre-shared key is mixed in (the psk token of 4.2).
-stop_vpnd
 "$VPND" genkey "$tmp/psk.key"
 write_vpnd_conf_keep 'mtu = 1400' 'keepalive = 15' 'session-lifetime = 1h' \
 	'handshake-rate = 1' "preshared-key-file = \"$tmp/psk.key\""
 common=(--server "$SRV_ADDR:51900" --server-pub "$SERVER_PUB"
-	--psk-file "$tmp/psk.key" --srv-rx-cmd "$srv_rx")
+	--psk-file "$tmp/psk.key" --srv-rx-cmd "$srv_rx" --srv-ping "$srv_ping")
 # start_vpnd waits for "listening" in vpnd.log: start a new one.
 mv "$tmp/vpnd.log" "$tmp/vpnd-1.log"
 start_vpnd

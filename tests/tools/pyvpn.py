@@ -390,9 +390,9 @@ def icmp6_echo(src, dst, ident, seq, payload, icmp_type=128):
     return hdr + src.packed + dst.packed + icmp
 
 
-def echo_reply_parse(pkt):
-    """(src, dst, ident, seq, payload) of a checksum-valid echo reply, or
-    None for anything else."""
+def echo_parse(pkt, request=False):
+    """(src, dst, ident, seq, payload) of a checksum-valid echo reply (or
+    request), or None for anything else."""
     if pkt[0] >> 4 == 4:
         ihl = (pkt[0] & 15) * 4
         if ihl < 20 or len(pkt) < ihl + 8 or inet_csum(pkt[:ihl]) != 0:
@@ -402,7 +402,7 @@ def echo_reply_parse(pkt):
         src = ipaddress.IPv4Address(pkt[12:16])
         dst = ipaddress.IPv4Address(pkt[16:20])
         icmp = pkt[ihl:]
-        reply_type = 0
+        want = 8 if request else 0
     else:
         if len(pkt) < 48 or pkt[6] != 58:
             return None
@@ -412,9 +412,9 @@ def echo_reply_parse(pkt):
         pseudo = pkt[8:40] + struct.pack("!IxxxB", len(icmp), 58)
         if inet_csum(pseudo + icmp) != 0:
             return None
-        reply_type = 129
+        want = 128 if request else 129
     t, code, _, ident, seq = struct.unpack_from("!BBHHH", icmp)
-    if t != reply_type or code != 0:
+    if t != want or code != 0:
         return None
     return src, dst, ident, seq, icmp[8:]
 
@@ -854,10 +854,43 @@ def ping(peer, src, dst, seq, timeout=3.0, counter=None, payload=None,
     def match(kind, v):
         if kind != "ip":
             return False
-        r = echo_reply_parse(v)
+        r = echo_parse(v)
         return r is not None and r[2:] == (ident, seq, payload) and \
             r[0] == dst and r[1] == src
     return peer.wait_for(match, timeout)
+
+
+def serve_echo(peer, addrs, cmd, timeout=10.0):
+    """Runs cmd (a ping from the server's side, {addr} replaced) for each
+    address, answering the echo requests that come through the tunnel.
+    Returns [(exit status, requests seen)] per address."""
+    out = []
+    for a in addrs:
+        proc = subprocess.Popen(cmd.replace("{addr}", str(a)), shell=True,
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        seen = 0
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and time.monotonic() < deadline:
+            r = peer.recv_data(min(deadline, time.monotonic() + 0.1))
+            if r is None:
+                continue
+            req = echo_parse(r[1], request=True) if r[0] == "ip" else None
+            if req is None or req[1] != a:
+                peer.unexpected.append(r)
+                continue
+            seen += 1
+            src, dst, ident, seq, payload = req
+            build = icmp4_echo if a.version == 4 else icmp6_echo
+            peer.send_plain(build(dst, src, ident, seq, payload,
+                                  icmp_type=0 if a.version == 4 else 129))
+        try:
+            rc = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        out.append((rc, seen))
+    return out
 
 
 def resume(peer, user=None):
@@ -951,10 +984,10 @@ def cmd_selftest(args):
     expect(inet_csum(bytes.fromhex("0001f203f4f5f6f7")) == 0x220D,
            "RFC 1071 checksum example")
     a, b = ipaddress.ip_address("10.0.0.1"), ipaddress.ip_address("10.0.0.2")
-    r = echo_reply_parse(icmp4_echo(b, a, 7, 9, b"xy", icmp_type=0))
+    r = echo_parse(icmp4_echo(b, a, 7, 9, b"xy", icmp_type=0))
     expect(r == (b, a, 7, 9, b"xy"), "ICMPv4 echo round trip")
     a, b = ipaddress.ip_address("fd00::1"), ipaddress.ip_address("fd00::2")
-    r = echo_reply_parse(icmp6_echo(b, a, 7, 9, b"xyz", icmp_type=129))
+    r = echo_parse(icmp6_echo(b, a, 7, 9, b"xyz", icmp_type=129))
     expect(r == (b, a, 7, 9, b"xyz"), "ICMPv6 echo round trip")
     ok("IPv4/ICMPv6 echo builders and parser (RFC 1071 checksum)")
 
@@ -1154,6 +1187,16 @@ def cmd_login(args):
         r = ping(peer, addrs[0].ip, gw[0], 79)
         expect(r is not None, "no echo reply at the new source port")
         ok("roamed to a new source port: echo reply arrives there")
+    # The other way: the server's side pings us and we answer.
+    if args.srv_ping:
+        live = [a.ip for a in addrs if a is not None]
+        for a, (rc, seen) in zip(live, serve_echo(peer, live,
+                                                  args.srv_ping)):
+            expect(rc == 0 and seen > 0, "ping from the server's side to %s"
+                   " failed (exit %s, %d requests came through)"
+                   % (a, rc, seen))
+            ok("ping from the server's side to %s: %d request(s) came "
+               "through, answered" % (a, seen))
     if args.state:
         with open(args.state, "w") as f:
             json.dump({"addr4": addrs[0] and str(addrs[0]),
@@ -1227,6 +1270,12 @@ def data_message(peer, p, n):
         aead_seal(peer.send_key, n, p, b"")
 
 
+def bytearray_set(b, off, value):
+    b = bytearray(b)
+    b[off:off + len(value)] = value
+    return bytes(b)
+
+
 def expect_batch_silent(peer, cases, seconds):
     """Sends every (what, datagram) at once, then expects no answer at all;
     the REQUEST_IDs in an answer tell which case it was."""
@@ -1256,7 +1305,7 @@ def cmd_malformed(args):
     peer.mtu = struct.unpack("<H", c.get(A_MTU))[0]
     replayed = peer.last_sent
     peer.collect(0.5)
-    r = [new_rid() for _ in range(12)]
+    r = [new_rid() for _ in range(13)]
     ctl_cases = [
         ("RESUME with reserved byte 0x01",
          ctl_encode(CTL_RESUME, [rid_attr(r[0])], reserved=1)),
@@ -1278,28 +1327,57 @@ def cmd_malformed(args):
         ("AUTH_REQUIRED sent by the client",
          ctl_encode(CTL_AUTH_REQUIRED, [rid_attr(r[8])])),
         ("plaintext starting with 0x00", b"\0" * 16),
+        ("RESUME with a 65-byte USERNAME",
+         ctl_encode(CTL_RESUME, [rid_attr(r[10]), (A_USERNAME, b"a" * 65)])),
+        ("AUTH_REQUEST with an empty PASSWORD",
+         ctl_encode(CTL_AUTH_REQUEST, [
+             rid_attr(r[11]), (A_USERNAME, b"alice"), (A_PASSWORD, b""),
+             (A_TOTP, b"123456")])),
+        ("AUTH_REQUEST without TOTP",
+         ctl_encode(CTL_AUTH_REQUEST, [
+             rid_attr(r[12]), (A_USERNAME, b"alice"),
+             (A_PASSWORD, b"x")])),
+        # IP packets from the assigned address that section 5 drops.
+        ("IPv4 whose total length passes the decrypted length",
+         bytearray_set(icmp4_echo(want[0].ip, gw4, 1, 1, b"x" * 16), 2,
+                       struct.pack("!H", 200))),
+        ("plaintext starting with 0x44 (IPv4, IHL 4)",
+         bytes([0x44]) + icmp4_echo(want[0].ip, gw4, 1, 2, b"y" * 16)[1:]),
     ]
     cases = []
     for what, msg in ctl_cases:
-        peer.send_plain(msg)
-        cases.append((what, peer.last_sent))
+        cases.append((what, data_message(peer, msg, peer.send_counter)))
+        peer.send_counter += 1
     # Transport level (section 5): a well-formed RESUME, but replayed,
     # tampered, misaddressed, with a reserved byte set, or too short.
     cases.append(("the answered RESUME's data message replayed", replayed))
-    for i, (what, mutate) in enumerate((
+    for what, mutate in (
             ("with reserved byte 1 set", lambda b: b.__setitem__(1, 1)),
             ("with a flipped tag bit", lambda b: b.__setitem__(-1,
                                                               b[-1] ^ 1)),
             ("to another receiver_index", lambda b: b.__setitem__(4,
                                                                  b[4] ^ 1)),
-            ("cut to 31 bytes", lambda b: b.__delitem__(slice(31, None))))):
+            ("cut to 31 bytes", lambda b: b.__delitem__(slice(31, None)))):
         n = peer.send_counter
         peer.send_counter += 1
         b = bytearray(data_message(
-            peer, ctl_encode(CTL_RESUME, [rid_attr(r[9 + i % 3])]), n))
+            peer, ctl_encode(CTL_RESUME, [rid_attr(new_rid())]), n))
         mutate(b)
         cases.append(("a RESUME data message " + what, bytes(b)))
+    rx0 = srv_rx(args)
     expect_batch_silent(peer, cases, args.quiet_time)
+    if rx0 is not None:
+        rx1 = srv_rx(args)
+        expect(rx1 == rx0, "server wrote %d of them to its device"
+               % (rx1 - rx0))
+        ok("server's device received none of them (rx_packets %d)" % rx1)
+    # What follows body_len is padding and ignored, zero or not.
+    rid = new_rid()
+    c, _, _ = peer.request(ctl_encode(CTL_RESUME, [rid_attr(rid)]) +
+                           b"\xa5" * 6, rid)
+    expect(result_status(c) == "OK", "RESUME with non-zero padding: %s"
+           % result_status(c))
+    ok("RESUME followed by non-zero padding: OK")
 
     # Truncations and extensions of every message type, then random bytes:
     # all dropped, and the session below must still work.
@@ -1380,6 +1458,13 @@ def cmd_logout(args):
     expect(result_status(c) == "OK", "RESUME after a DISCONNECT without "
            "LOGOUT: %s (it ends the live session only)" % result_status(c))
     ok("RESUME after DISCONNECT without LOGOUT: OK, the admission stayed")
+    if args.srv_ping and args.state:
+        addrs = [a.ip for a in load_state(args.state) if a is not None]
+        for a, (rc, seen) in zip(addrs, serve_echo(peer, addrs,
+                                                   args.srv_ping)):
+            expect(rc == 0 and seen > 0, "before LOGOUT, ping from the "
+                   "server's side to %s failed" % a)
+        ok("before LOGOUT, pings from the server's side are answered")
     peer.send_plain(ctl_encode(CTL_DISCONNECT, [
         (A_REASON, b"interop logout"), (A_LOGOUT, b"")]))
     got = [r for _, r in peer.collect(0.5) if r[0] != "keepalive"]
@@ -1400,6 +1485,14 @@ def cmd_logout(args):
         expect(not any(k == "ip" for k, _ in got), "IP answered after "
                "LOGOUT")
         ok("ICMP echo after LOGOUT: not answered, AUTH_REQUIRED instead")
+        if args.srv_ping:
+            addrs = [a.ip for a in load_state(args.state) if a is not None]
+            for a, (rc, seen) in zip(addrs, serve_echo(again, addrs,
+                                                       args.srv_ping)):
+                expect(seen == 0 and rc != 0, "after LOGOUT, the server "
+                       "still sent %d echo request(s) to %s" % (seen, a))
+                ok("after LOGOUT, a ping from the server's side to %s: "
+                   "nothing sent to us" % a)
 
 
 def cmd_refused(args):
@@ -1459,6 +1552,25 @@ def cmd_cookie(args):
     raise Mismatch("%d handshakes in a row and no cookie reply" % args.tries)
 
 
+def cmd_shutdown(args):
+    """Rule 8: an admitted client is told when vpnd shuts down: a
+    DISCONNECT (the caller stops vpnd once we print that we wait)."""
+    peer = connect(args)
+    rid, c, _ = resume(peer)
+    expect(result_status(c) == "OK", "RESUME: %s" % result_status(c))
+    ok("RESUME OK; waiting for DISCONNECT")
+    r = peer.wait_for(lambda k, v: k == "ctl" and
+                      v[0].type == CTL_DISCONNECT, args.wait)
+    expect(r is not None, "no DISCONNECT within %.0f s of waiting"
+           % args.wait)
+    c = r[1][0]
+    reason = c.get(A_REASON)
+    expect(c.get(A_LOGOUT) is None, "server DISCONNECT carries LOGOUT "
+           "(client only)")
+    ok("DISCONNECT from vpnd, REASON %r" % (reason.decode("utf-8", "replace")
+                                           if reason is not None else None))
+
+
 def cmd_wrongpsk(args):
     """With a pre-shared key Q other than the server's, the response must
     not decrypt (the psk token of 4.2 takes part)."""
@@ -1482,6 +1594,7 @@ def main():
                      ("login", cmd_login), ("resume", cmd_resume),
                      ("malformed", cmd_malformed), ("logout", cmd_logout),
                      ("refused", cmd_refused), ("wrongpsk", cmd_wrongpsk),
+                     ("shutdown", cmd_shutdown),
                      ("cookie", cmd_cookie)):
         p = sub.add_parser(name, help=fn.__doc__.split("\n")[0])
         p.set_defaults(run=fn)
@@ -1499,10 +1612,13 @@ def main():
                        "dns4, dns6, search (repeatable ones repeat)")
         p.add_argument("--srv-rx-cmd", help="prints the server tunnel "
                        "device's rx_packets")
+        p.add_argument("--srv-ping", help="pings {addr} from the server's "
+                       "side")
         p.add_argument("--src4", default="10.99.0.123")
         p.add_argument("--dst4", default="10.99.0.1")
         p.add_argument("--quiet-time", type=float, default=1.5)
         p.add_argument("--tries", type=int, default=5)
+        p.add_argument("--wait", type=float, default=30.0)
     args = ap.parse_args()
     print("== pyvpn %s" % args.cmd, flush=True)
     t0 = time.monotonic()
