@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Admission expiry (PROTOCOL.md section 6, rules 1, 6 and 8), with
+# session-lifetime at its 10-s minimum and two people logged in at once:
+#  - alice, idle at expiry: the server ends her admission (DISCONNECT), and
+#    vpnc, which has nobody to ask for a new login, removes its device and
+#    exits 4 saying so; restarted with the same key, its RESUME is answered
+#    AUTH_REQUIRED and it exits 4 again;
+#  - bob, whose replies from the server are black-holed in the middle so
+#    that he never hears of the expiry and keeps sending: the office host
+#    gets his pings up to the expiry and none after it; once the path is
+#    back, the server's AUTH_REQUIRED makes his vpnc exit 4 too.
+#
+#   $ns_cli  cli0 198.51.100.2 ── wan1 ┐
+#                                      ├ $ns_wan ── srv0 (vpnd)
+#   $ns_cli2 cli0 203.0.113.2  ── wan2 ┘  (203.0.113.254)
+source "$(dirname "$0")/lib.sh"
+
+ns_cli2=vpn-cli2-$$
+CLI2_ADDR=203.0.113.2
+LIFETIME_S=10
+
+q_cli2() { ip netns exec "$ns_cli2" "$@"; }
+
+# snmp NS GROUP FIELD: a counter of the namespace's IP stack.
+snmp() {
+	ip netns exec "$1" awk -v g="$2:" -v f="$3" '
+		$1 == g && !h { for (i = 1; i <= NF; i++) n[$i] = i; h = 1; next }
+		$1 == g { print $n[f] }' /proc/net/snmp
+}
+
+# vpnc_exit PID: waits (at most 20 s) for vpnc to end; sets rc.
+vpnc_exit() {
+	wait_gone "$1" 200
+	rc=0
+	wait "$1" || rc=$?
+}
+
+# needs_login LOG: vpnc said plainly why it ended with nobody to ask.
+needs_login() {
+	grep -q 'error: login required, but there is no terminal' "$1"
+}
+
+setup_topology
+ip netns add "$ns_cli2"
+namespaces+=("$ns_cli2")
+ip -n "$ns_cli2" link set lo up
+ip link add cli0 netns "$ns_cli2" type veth peer name wan2 netns "$ns_wan"
+ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
+ip -n "$ns_cli2" addr add $CLI2_ADDR/24 dev cli0
+ip -n "$ns_wan" link set wan2 up
+ip -n "$ns_cli2" link set cli0 up
+ip -n "$ns_cli2" route add default via 203.0.113.254
+
+# A divisor of 5 makes the server's housekeeping, which ends idle expired
+# admissions, run every 2 s instead of 10.
+write_vpnd_conf "session-lifetime = ${LIFETIME_S}s" "test-timer-divisor = 5"
+write_vpnc_conf alice alice "test-timer-divisor = 5"
+write_vpnc_conf bob bob "test-timer-divisor = 5"
+alice_secret=$(enrol alice)
+bob_secret=$(enrol bob)
+start_vpnd
+
+start_s=$(date +%s)
+start_vpnc alice "$PASSWORD" "$(totp "$alice_secret")"
+alice_pid=$VPNC_PID
+VPNC_NS=$ns_cli2 start_vpnc bob "$PASSWORD" "$(totp "$bob_secret")"
+bob_pid=$VPNC_PID
+wait_log "$tmp/alice.log" "connected as alice .* expires in [0-9]* s"
+wait_log "$tmp/bob.log" "connected as bob .* expires in [0-9]* s"
+grep -q "connected as bob .* expires in \([1-9]\|$LIFETIME_S\) s" \
+	"$tmp/bob.log"
+
+# Before expiry, traffic flows for both.
+n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
+
+# Bob hears nothing more from the server, and keeps pinging the office
+# host through his tunnel.
+ip -n "$ns_wan" route add blackhole $CLI2_ADDR/32
+echo0=$(snmp "$ns_lan" Icmp InEchos)
+ip netns exec "$ns_cli2" ping -i 0.2 -w 40 $LAN_HOST >/dev/null 2>&1 &
+pids+=("$!")
+
+# Rule 6 within the lifetime: alice's vpnc restarts and resumes without a
+# login (empty stdin), with what is left of the lifetime.
+kill -TERM "$alice_pid"
+wait "$alice_pid"
+ip netns exec "$ns_cli" "$VPNC" -c "$tmp/alice.conf" </dev/null \
+	>"$tmp/alice2.log" 2>&1 &
+alice_pid=$!
+pids+=("$alice_pid")
+wait_log "$tmp/alice2.log" "connected as alice .* expires in [0-9] s" 8
+! grep -q 'asks us to log in' "$tmp/alice2.log"
+
+wait_log "$tmp/vpnd.log" \
+	"bob ($CLI2_ADDR:[0-9]*): admission ended: session expired" 20
+# Not before its time: the grant came after start_s.
+(($(date +%s) >= start_s + LIFETIME_S))
+# His pings arrived until the expiry...
+echo1=$(snmp "$ns_lan" Icmp InEchos)
+((echo1 > echo0 + 3))
+# ... and none after it, though he still sends through his device.
+tx1=$(q_cli2 cat /sys/class/net/vpn0/statistics/tx_packets)
+sleep 1.5
+tx2=$(q_cli2 cat /sys/class/net/vpn0/statistics/tx_packets)
+((tx2 >= tx1 + 3))
+[ "$(snmp "$ns_lan" Icmp InEchos)" -eq "$echo1" ]
+
+# With the path back, the server's AUTH_REQUIRED reaches bob: his vpnc
+# cannot ask for a login, says so, removes its device and exits 4.
+ip -n "$ns_wan" route del blackhole $CLI2_ADDR/32
+vpnc_exit "$bob_pid"
+[ "$rc" -eq 4 ]
+grep -q 'the server asks us to log in again' "$tmp/bob.log"
+needs_login "$tmp/bob.log"
+no_device "$ns_cli2"
+
+# Alice was idle: the server told her (DISCONNECT, rule 8), her device
+# went, her RESUME was answered AUTH_REQUIRED, and vpnc exited 4.
+vpnc_exit "$alice_pid"
+[ "$rc" -eq 4 ]
+grep -q "alice ($CLI_ADDR:[0-9]*): admission ended: session expired" \
+	"$tmp/vpnd.log"
+grep -q 'vpn0 removed' "$tmp/alice2.log"
+grep -q 'session expired; reconnecting' "$tmp/alice2.log"
+grep -q 'the server asks us to log in' "$tmp/alice2.log"
+needs_login "$tmp/alice2.log"
+no_device "$ns_cli"
+! n_cli ping -c 1 -W 1 $LAN_HOST
+
+# Restarted with the same key after the expiry, vpnc's RESUME is answered
+# AUTH_REQUIRED: with an empty stdin it exits 4 and never connects.
+ip netns exec "$ns_cli" "$VPNC" -c "$tmp/alice.conf" </dev/null \
+	>"$tmp/alice3.log" 2>&1 &
+alice_pid=$!
+pids+=("$alice_pid")
+vpnc_exit "$alice_pid"
+[ "$rc" -eq 4 ]
+grep -q 'the server asks us to log in' "$tmp/alice3.log"
+needs_login "$tmp/alice3.log"
+! grep -q 'connected as' "$tmp/alice3.log"
+no_device "$ns_cli"
+
+stop_vpnd
+echo "ok"
