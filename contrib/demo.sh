@@ -241,7 +241,7 @@ for b in vpnd vpnc vpnctl; do
 done
 
 trap finish EXIT
-trap 'exit 130' INT
+trap 'echo; echo "demo: interrupted" >&2; exit 130' INT
 trap 'exit 143' TERM HUP
 
 claim_state
