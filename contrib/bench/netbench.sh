@@ -105,6 +105,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# For commands run to completion. Daemons start with `ip netns exec` itself,
+# not through these functions, so that $! is the daemon (ip execs it in
+# place) and its CPU time and its end are the daemon's.
 s() { ip netns exec "$ns_srv" "$@"; }
 c() { ip netns exec "$ns_cli" "$@"; }
 
@@ -183,13 +186,13 @@ up_vpnd() {
 	secret=$(printf '%s\n' "$pw" |
 		"$bin/vpnctl" -c "$tmp/vpnd.conf" user add bench |
 		sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' | head -n 1)
-	s "$bin/vpnd" -f -c "$tmp/vpnd.conf" >"$tmp/vpnd.log" 2>&1 &
+	ip netns exec "$ns_srv" "$bin/vpnd" -f -c "$tmp/vpnd.conf" >"$tmp/vpnd.log" 2>&1 &
 	SRV_PID=$!
 	pids+=("$SRV_PID")
 	wait_for 20 grep -q "listening on UDP port" "$tmp/vpnd.log"
 	code=$(oathtool --totp -b "$secret")
 	printf '%s\n%s\n' "$pw" "$code" >"$tmp/vpnc.input"
-	c "$bin/vpnc" -c "$tmp/vpnc.conf" <"$tmp/vpnc.input" \
+	ip netns exec "$ns_cli" "$bin/vpnc" -c "$tmp/vpnc.conf" <"$tmp/vpnc.input" \
 		>"$tmp/vpnc.log" 2>&1 &
 	CLI_PID=$!
 	pids+=("$CLI_PID")
@@ -204,10 +207,10 @@ up_wg() {
 		wg pubkey <"$tmp/wg-$k.key" >"$tmp/wg-$k.pub"
 	done
 	# Distinct device names: the UAPI sockets share /var/run/wireguard.
-	s env WG_PROCESS_FOREGROUND=1 wireguard-go wgbs$$ >"$tmp/wg-srv.log" 2>&1 &
+	ip netns exec "$ns_srv" env WG_PROCESS_FOREGROUND=1 wireguard-go wgbs$$ >"$tmp/wg-srv.log" 2>&1 &
 	SRV_PID=$!
 	pids+=("$SRV_PID")
-	c env WG_PROCESS_FOREGROUND=1 wireguard-go wgbc$$ >"$tmp/wg-cli.log" 2>&1 &
+	ip netns exec "$ns_cli" env WG_PROCESS_FOREGROUND=1 wireguard-go wgbc$$ >"$tmp/wg-cli.log" 2>&1 &
 	CLI_PID=$!
 	pids+=("$CLI_PID")
 	wait_for 10 s wg show wgbs$$
@@ -238,14 +241,14 @@ up_openvpn() {
 	common="--dev-type tun --proto udp --dh none --disable-dco --verb 1
 		--data-ciphers AES-256-GCM --tun-mtu $MTU --ping 10"
 	# shellcheck disable=SC2086
-	s openvpn --dev ovpnbs$$ $common --tls-server \
+	ip netns exec "$ns_srv" openvpn --dev ovpnbs$$ $common --tls-server \
 		--lport 1194 --cert "$tmp/ovpn-srv.crt" --key "$tmp/ovpn-srv.key" \
 		--peer-fingerprint "$(fp "$tmp/ovpn-cli.crt")" \
 		--ifconfig 10.97.0.1 10.97.0.2 >"$tmp/ovpn-srv.log" 2>&1 &
 	SRV_PID=$!
 	pids+=("$SRV_PID")
 	# shellcheck disable=SC2086
-	c openvpn --dev ovpnbc$$ $common --tls-client --remote $SRV 1194 \
+	ip netns exec "$ns_cli" openvpn --dev ovpnbc$$ $common --tls-client --remote $SRV 1194 \
 		--nobind --cert "$tmp/ovpn-cli.crt" --key "$tmp/ovpn-cli.key" \
 		--peer-fingerprint "$(fp "$tmp/ovpn-srv.crt")" \
 		--ifconfig 10.97.0.2 10.97.0.1 >"$tmp/ovpn-cli.log" 2>&1 &
@@ -272,7 +275,7 @@ json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)
 
 # One iperf3 server per measurement (-1: it exits after one client).
 iperf_server() {
-	s iperf3 -s -1 -B "$PEER" >/dev/null 2>&1 &
+	ip netns exec "$ns_srv" iperf3 -s -1 -B "$PEER" >/dev/null 2>&1 &
 	IPERF_PID=$!
 	pids+=("$IPERF_PID")
 	wait_for 10 listening 5201
