@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * TAI64N and the bounded greatest-timestamp table (see tstamp.h). Keys are
- * placed by a keyed SipHash so a peer cannot aim many keys at one bucket.
+ * placed by a keyed SipHash so a peer cannot aim many keys at one bucket;
+ * linear probing at a load of at most one half, with backward-shift
+ * deletion, so no key is lost before the table holds `capacity` of them.
  */
 #include "tstamp.h"
 
@@ -12,6 +14,7 @@
 
 #include "shorthash.h"
 
+/* How many keys near its slot a new key may push out when full. */
 #define PROBE_WINDOW 8
 #define TAI64_BASE (1ull << 62)
 #define NSEC_ROUNDING (1u << 24)
@@ -35,16 +38,18 @@ int
 tstamp_table_init(struct tstamp_table *t, uint32_t capacity,
 		  const uint8_t hash_key[TSTAMP_HASH_KEY_LEN])
 {
-	uint32_t cap = PROBE_WINDOW;
+	uint32_t size = PROBE_WINDOW;
 
 	if (capacity == 0 || capacity > (1u << 26))
 		return -EINVAL;
-	while (cap < capacity)
-		cap <<= 1;
-	t->slots = calloc(cap, sizeof(*t->slots));
+	while (size < 2 * capacity)
+		size <<= 1;
+	t->slots = calloc(size, sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
-	t->mask = cap - 1;
+	t->mask = size - 1;
+	t->count = 0;
+	t->capacity = capacity;
 	memcpy(t->hash_key, hash_key, TSTAMP_HASH_KEY_LEN);
 	return 0;
 }
@@ -54,6 +59,7 @@ tstamp_table_free(struct tstamp_table *t)
 {
 	free(t->slots);
 	t->slots = NULL;
+	t->count = 0;
 }
 
 static uint32_t
@@ -62,19 +68,54 @@ bucket(const struct tstamp_table *t, const uint8_t key[32])
 	return shorthash32(t->hash_key, key, 32) & t->mask;
 }
 
+/* At most half the slots are used, so every probe meets an empty one. */
 static struct tstamp_entry *
 lookup(const struct tstamp_table *t, const uint8_t key[32])
 {
-	uint32_t b = bucket(t, key);
-	int i;
+	uint32_t i = bucket(t, key);
 
-	for (i = 0; i < PROBE_WINDOW; i++) {
-		struct tstamp_entry *e = &t->slots[(b + (uint32_t)i) & t->mask];
-
-		if (e->used && memcmp(e->key, key, 32) == 0)
-			return e;
-	}
+	for (; t->slots[i].used; i = (i + 1) & t->mask)
+		if (memcmp(t->slots[i].key, key, 32) == 0)
+			return &t->slots[i];
 	return NULL;
+}
+
+/* The least recently updated of the first PROBE_WINDOW keys from `i`. */
+static uint32_t
+victim(const struct tstamp_table *t, uint32_t i)
+{
+	uint32_t best = i, seen = 0, n;
+	bool found = false;
+
+	for (n = 0; n <= t->mask && seen < PROBE_WINDOW;
+	     n++, i = (i + 1) & t->mask) {
+		if (!t->slots[i].used)
+			continue;
+		seen++;
+		if (!found || t->slots[i].updated_ns < t->slots[best].updated_ns)
+			best = i;
+		found = true;
+	}
+	return best;
+}
+
+/* Backward shift, as index.c: later members of the cluster move into the
+ * hole when their home slot allows it, so lookups need no tombstones. */
+static void
+remove_at(struct tstamp_table *t, uint32_t hole)
+{
+	uint32_t i, h;
+
+	for (i = (hole + 1) & t->mask; t->slots[i].used;
+	     i = (i + 1) & t->mask) {
+		h = bucket(t, t->slots[i].key);
+		if (((i - h) & t->mask) >= ((i - hole) & t->mask)) {
+			t->slots[hole] = t->slots[i];
+			hole = i;
+		}
+	}
+	memset(&t->slots[hole], 0, sizeof(t->slots[hole]));
+	t->count--;
 }
 
 bool
@@ -92,24 +133,18 @@ tstamp_record(struct tstamp_table *t, const uint8_t key[32],
 	      const uint8_t stamp[TAI64N_LEN], uint64_t now_ns)
 {
 	struct tstamp_entry *e = lookup(t, key);
-	uint32_t b;
-	int i;
+	uint32_t i;
 
 	if (!e) {
-		b = bucket(t, key);
-		for (i = 0; i < PROBE_WINDOW; i++) {
-			struct tstamp_entry *c =
-				&t->slots[(b + (uint32_t)i) & t->mask];
-
-			if (!c->used) {
-				e = c;
-				break;
-			}
-			if (!e || c->updated_ns < e->updated_ns)
-				e = c;
-		}
+		i = bucket(t, key);
+		if (t->count >= t->capacity)
+			remove_at(t, victim(t, i));
+		while (t->slots[i].used)
+			i = (i + 1) & t->mask;
+		e = &t->slots[i];
 		memcpy(e->key, key, 32);
 		e->used = true;
+		t->count++;
 	}
 	memcpy(e->stamp, stamp, TAI64N_LEN);
 	e->updated_ns = now_ns;
