@@ -80,23 +80,23 @@ lookup(const struct tstamp_table *t, const uint8_t key[32])
 	return NULL;
 }
 
-/* The least recently updated of the first PROBE_WINDOW keys from `i`. */
+/* The least recently updated of the first PROBE_WINDOW keys from `i`;
+ * called only when the table holds at least one. */
 static uint32_t
 victim(const struct tstamp_table *t, uint32_t i)
 {
-	uint32_t best = i, seen = 0, n;
-	bool found = false;
+	const struct tstamp_entry *e, *best = NULL;
+	uint32_t seen = 0, n;
 
-	for (n = 0; n <= t->mask && seen < PROBE_WINDOW;
-	     n++, i = (i + 1) & t->mask) {
-		if (!t->slots[i].used)
+	for (n = 0; n <= t->mask && seen < PROBE_WINDOW; n++) {
+		e = &t->slots[(i + n) & t->mask];
+		if (!e->used)
 			continue;
 		seen++;
-		if (!found || t->slots[i].updated_ns < t->slots[best].updated_ns)
-			best = i;
-		found = true;
+		if (!best || e->updated_ns < best->updated_ns)
+			best = e;
 	}
-	return best;
+	return (uint32_t)(best - t->slots);
 }
 
 /* Backward shift, as index.c: later members of the cluster move into the
