@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vpnd under a flood of hostile datagrams from the wan: random bytes,
+# oversized and truncated messages, every header with garbage behind it,
+# transport data for random indices, handshakes with a valid mac1 (each
+# costs a DH or a cookie reply), initiations claiming new static keys
+# (each takes a peer slot; max-peers is small so the table overflows)
+# and real initiations from 8 identities. An admitted client keeps
+# pinging the office host through it all: its loss must stay within
+# LOSS_MAX percent; afterwards vpnd answers a new login, and it exits
+# cleanly on SIGTERM with no sanitizer report.
+source "$(dirname "$0")/lib.sh"
+
+FLOOD=$bin/tools/udpflood
+FLOOD_COUNT=${FLOOD_COUNT:-200000}
+FLOOD_SECONDS=8
+FLOOD_RATE=${FLOOD_RATE:-30000}
+LOSS_MAX=5
+[ -x "$FLOOD" ] || skip "$FLOOD is not built"
+
+setup_topology
+write_vpnd_conf "max-peers = 16"
+write_vpnc_conf alice alice
+secret_a=$(enrol alice)
+secret_b=$(enrol bob)
+start_vpnd
+start_vpnc alice "$PASSWORD" "$(totp "$secret_a")"
+alice_pid=$VPNC_PID
+wait_log "$tmp/alice.log" "connected as alice"
+n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+
+# 20 pings a second for the length of the flood, through the tunnel.
+pings=$((FLOOD_SECONDS * 20))
+ip netns exec "$ns_cli" ping -i 0.05 -c $pings -W 2 $LAN_HOST \
+	>"$tmp/ping.log" 2>&1 &
+ping_pid=$!
+pids+=("$ping_pid")
+n_wan "$FLOOD" -n "$FLOOD_COUNT" -t $FLOOD_SECONDS -r "$FLOOD_RATE" \
+	-k "$SERVER_PUB" -i 8 $SRV_ADDR 51900 | tee "$tmp/flood.log"
+wait "$ping_pid" || true
+cat "$tmp/ping.log" | tail -n 3
+
+# The flood was sent, and vpnd was answering it: responses to the real
+# initiations, cookie replies once past handshake-rate.
+sent=$(sed -n 's/^udpflood: \([0-9]*\) datagrams.*/\1/p' "$tmp/flood.log")
+(( sent >= FLOOD_COUNT / 10 ))
+grep -q 'type2=[1-9]' "$tmp/flood.log"
+kill -0 "$VPND_PID"
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$tmp/ping.log")
+(( received * 100 >= pings * (100 - LOSS_MAX) ))
+# Alice's session is the one it was: no reconnection, no new login.
+[ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
+n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+
+# A new login after the flood.
+kill -TERM "$alice_pid"
+wait "$alice_pid"
+write_vpnc_conf bob bob
+start_vpnc bob "$PASSWORD" "$(totp "$secret_b")"
+wait_log "$tmp/bob.log" "connected as bob" 30
+n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+kill -TERM "$VPNC_PID"
+wait "$VPNC_PID"
+
+stop_vpnd
+no_device "$ns_srv"
+if grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$tmp/vpnd.log"; then
+	exit 1
+fi
+echo "ok"

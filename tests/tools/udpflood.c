@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: MIT
+/*
+ * udpflood: sends a bounded stream of hostile datagrams to a vpnd, for the
+ * netns robustness tests (t-garbage.sh, t-cookie.sh). Each datagram is one
+ * of the kinds below, picked at random: random bytes of random lengths,
+ * oversized ones, headers of every type (PROTOCOL.md sections 4 and 5)
+ * with wrong lengths, nonzero reserved bytes or garbage bodies, transport
+ * data for random receiver indices, and - given the server's public key -
+ * handshake messages with a valid mac1 (section 4.4), so they pass the
+ * cheap check and cost the server a DH, a peer slot or a cookie reply.
+ * With -i N, a share of them are real initiations from N identities.
+ *
+ * It stops at a count (-n) or a time limit (-t), whichever comes first,
+ * and never sends faster than -r datagrams a second. Replies (cookie
+ * replies, responses) are counted by type. It prints one summary line.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cookie.h"
+#include "index.h"
+#include "keys.h"
+#include "noise.h"
+#include "timers.h"
+#include "tstamp.h"
+#include "wire.h"
+
+#define FLOOD_BATCH 32
+#define FLOOD_MAX_LEN 65507 /* the largest UDP payload over IPv4 */
+#define FLOOD_MAX_IDENTITIES 1024
+#define FLOOD_MAX_SECONDS 600
+
+enum kind {
+	K_RANDOM,        /* random bytes, 0..1500 */
+	K_OVERSIZE,      /* beyond any buffer of the receiver */
+	K_BAD_LENGTH,    /* a type's header, its length +-1..16 */
+	K_TRUNCATED,     /* a type's header, cut short anywhere */
+	K_RESERVED,      /* right length, a reserved byte set */
+	K_INIT_GARBAGE,  /* type 1, wrong mac1 */
+	K_COOKIE_REPLY,  /* type 3, random receiver index */
+	K_DATA,          /* type 4, random index and counter */
+	/* Only with the server's public key: */
+	K_INIT_MAC1,     /* type 1, valid mac1, garbage inside */
+	K_INIT_MAC2,     /* type 1, valid mac1, random mac2 */
+	K_INIT_STATIC,   /* valid mac1 and static: a peer slot, bad ss */
+	K_RESPONSE_MAC1, /* type 2, valid mac1, random receiver index */
+	/* Only with -i: */
+	K_INIT_VALID,    /* a real initiation from one of the identities */
+	K_COUNT,
+};
+
+static const char *const kind_names[K_COUNT] = {
+	"random",    "oversize",  "bad-length",  "truncated",
+	"reserved",  "init-garbage", "cookie-reply", "data",
+	"init-mac1", "init-mac2", "init-static", "response-mac1",
+	"init-valid",
+};
+
+/* Relative frequencies: the kinds that cost us DHs or big copies are
+ * rarer, so the flood keeps its rate. */
+static const unsigned int kind_weights[K_COUNT] = {
+	[K_RANDOM] = 8,	       [K_OVERSIZE] = 1,   [K_BAD_LENGTH] = 4,
+	[K_TRUNCATED] = 4,     [K_RESERVED] = 4,   [K_INIT_GARBAGE] = 4,
+	[K_COOKIE_REPLY] = 4,  [K_DATA] = 8,       [K_INIT_MAC1] = 8,
+	[K_INIT_MAC2] = 4,     [K_INIT_STATIC] = 1, [K_RESPONSE_MAC1] = 4,
+	[K_INIT_VALID] = 1,
+};
+
+/* Random bytes, copied from at a random offset: cheaper than fresh ones
+ * for every datagram, and just as meaningless to the receiver. */
+#define POOL_LEN (2 * FLOOD_MAX_LEN)
+static uint8_t pool[POOL_LEN];
+
+struct identity {
+	struct noise_local local;
+	struct noise_peer peer;
+	struct cookie_maker maker;
+};
+
+struct flood {
+	int fd;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+	bool has_server_key;
+	uint8_t server_pub[32];
+	struct cookie_maker maker; /* mac1 under the server's key */
+	struct protocol_times pt;
+	struct noise_host host;
+	struct index_table indices;
+	struct tstamp_table stamps;
+	struct identity *ids;
+	unsigned int n_ids, next_id;
+	unsigned int total_weight;
+	unsigned int weight[K_COUNT]; /* 0: not used */
+	uint64_t sent[K_COUNT];
+	uint64_t send_errors;
+	uint64_t received[5]; /* by type; [0]: anything else */
+};
+
+static uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t
+rnd(uint32_t upper)
+{
+	return randombytes_uniform(upper);
+}
+
+static void
+host_random(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg;
+	randombytes_buf(buf, len);
+}
+
+static struct noise_peer *
+host_peer_by_key(void *arg, const uint8_t pub[32])
+{
+	(void)arg;
+	(void)pub;
+	return NULL; /* we never answer handshakes */
+}
+
+static size_t
+type_len(enum wire_type t)
+{
+	switch (t) {
+	case WIRE_INITIATION:
+		return WIRE_INITIATION_LEN;
+	case WIRE_RESPONSE:
+		return WIRE_RESPONSE_LEN;
+	case WIRE_COOKIE_REPLY:
+		return WIRE_COOKIE_REPLY_LEN;
+	default:
+		return WIRE_DATA_MIN_LEN + 16 * rnd(90);
+	}
+}
+
+static void
+fill(uint8_t *buf, size_t len)
+{
+	memcpy(buf, pool + rnd(POOL_LEN - FLOOD_MAX_LEN), len);
+}
+
+static size_t
+with_header(uint8_t *buf, enum wire_type t, size_t len)
+{
+	fill(buf, len);
+	if (len >= 4)
+		wire_header_set(buf, t);
+	return len;
+}
+
+/* An initiation whose ephemeral and static are real, for a random static
+ * key we do not hold: the receiver finds (or makes) a peer for it, then
+ * fails on ss. */
+static size_t
+init_static(struct flood *f, uint8_t *buf)
+{
+	struct wire_initiation *m = (struct wire_initiation *)buf;
+	struct noise_handshake hs;
+	uint8_t e_priv[32], s_priv[32], claimed_pub[32], ss[32];
+	uint8_t stamp[TAI64N_LEN];
+	size_t len = WIRE_INITIATION_LEN;
+
+	/* We claim claimed_pub but hold no key for it: ss is random. */
+	crypto_box_keypair(claimed_pub, s_priv);
+	randombytes_buf(e_priv, sizeof(e_priv));
+	randombytes_buf(ss, sizeof(ss));
+	randombytes_buf(stamp, sizeof(stamp));
+	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
+			      NOISE_IDENTIFIER_LEN, f->server_pub);
+	if (!noise_msg1_write(&hs, e_priv, s_priv, claimed_pub, f->server_pub,
+			      ss, stamp, sizeof(stamp), m->ephemeral))
+		randombytes_buf(buf, len);
+	wire_header_set(m->header, WIRE_INITIATION);
+	randombytes_buf(m->sender_index, sizeof(m->sender_index));
+	cookie_maker_add_macs(&f->maker, buf, len, 0);
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(e_priv, sizeof(e_priv));
+	sodium_memzero(s_priv, sizeof(s_priv));
+	return len;
+}
+
+static size_t
+init_valid(struct flood *f, uint8_t *buf)
+{
+	struct identity *id = &f->ids[f->next_id];
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+	f->next_id = (f->next_id + 1) % f->n_ids;
+	if (noise_initiation_create(&id->peer, now, clock_ns(CLOCK_REALTIME),
+				    (struct wire_initiation *)buf) !=
+	    NOISE_HS_OK)
+		return with_header(buf, WIRE_INITIATION, WIRE_INITIATION_LEN);
+	cookie_maker_add_macs(&id->maker, buf, WIRE_INITIATION_LEN, now);
+	return WIRE_INITIATION_LEN;
+}
+
+/* Writes one datagram of kind k into buf; returns its length. */
+static size_t
+make(struct flood *f, enum kind k, uint8_t *buf)
+{
+	enum wire_type t = (enum wire_type)(1 + rnd(4));
+	size_t len;
+
+	switch (k) {
+	case K_RANDOM:
+		len = rnd(1501);
+		fill(buf, len);
+		return len;
+	case K_OVERSIZE:
+		len = rnd(16) ? 1501 + rnd(9000 - 1500) : FLOOD_MAX_LEN;
+		return with_header(buf, (enum wire_type)(1 + rnd(4)), len);
+	case K_BAD_LENGTH:
+		len = type_len(t);
+		if (t == WIRE_DATA)
+			len = rnd(WIRE_DATA_MIN_LEN);
+		else if (rnd(2))
+			len += 1 + rnd(16);
+		else
+			len -= 1 + rnd(16);
+		return with_header(buf, t, len);
+	case K_TRUNCATED:
+		return with_header(buf, t, rnd((uint32_t)type_len(t)));
+	case K_RESERVED:
+		len = with_header(buf, t, type_len(t));
+		buf[1 + rnd(3)] = (uint8_t)(1 + rnd(255));
+		if (f->has_server_key)
+			cookie_maker_add_macs(&f->maker, buf, len, 0);
+		return len;
+	case K_INIT_GARBAGE:
+		return with_header(buf, WIRE_INITIATION, WIRE_INITIATION_LEN);
+	case K_COOKIE_REPLY:
+		return with_header(buf, WIRE_COOKIE_REPLY,
+				   WIRE_COOKIE_REPLY_LEN);
+	case K_DATA:
+		return with_header(buf, WIRE_DATA, type_len(WIRE_DATA));
+	case K_INIT_MAC1:
+	case K_INIT_MAC2:
+		len = with_header(buf, WIRE_INITIATION, WIRE_INITIATION_LEN);
+		cookie_maker_add_macs(&f->maker, buf, len, 0);
+		if (k == K_INIT_MAC2)
+			randombytes_buf(buf + wire_mac2_offset(WIRE_INITIATION),
+					WIRE_MAC_LEN);
+		return len;
+	case K_INIT_STATIC:
+		return init_static(f, buf);
+	case K_RESPONSE_MAC1:
+		len = with_header(buf, WIRE_RESPONSE, WIRE_RESPONSE_LEN);
+		cookie_maker_add_macs(&f->maker, buf, len, 0);
+		return len;
+	case K_INIT_VALID:
+		return init_valid(f, buf);
+	default:
+		return 0;
+	}
+}
+
+static void
+drain_replies(struct flood *f, uint8_t *buf)
+{
+	int i;
+
+	/* Bounded: what arrived since the last batch, at most 256. */
+	for (i = 0; i < 256; i++) {
+		ssize_t n = recv(f->fd, buf, FLOOD_MAX_LEN, MSG_DONTWAIT);
+		uint32_t type;
+
+		if (n < 0)
+			break;
+		type = n >= 4 ? wire_get_le32(buf) : 0;
+		f->received[type >= 1 && type <= 4 ? type : 0]++;
+	}
+}
+
+static int
+identities_init(struct flood *f, unsigned int n)
+{
+	uint8_t priv[32];
+	unsigned int i;
+	int ret;
+
+	f->host.random = host_random;
+	f->host.peer_by_key = host_peer_by_key;
+	ret = index_table_init(&f->indices, 4 * n);
+	if (!ret) {
+		randombytes_buf(priv, 16);
+		ret = tstamp_table_init(&f->stamps, 8, priv);
+	}
+	if (ret < 0)
+		return ret;
+	f->ids = calloc(n, sizeof(*f->ids));
+	if (!f->ids)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct identity *id = &f->ids[i];
+
+		noise_local_init(&id->local, &f->host, &f->pt, &f->indices,
+				 &f->stamps);
+		randombytes_buf(priv, sizeof(priv));
+		keys_clamp(priv);
+		if (!noise_local_set_private(&id->local, priv) ||
+		    !noise_peer_init(&id->peer, &id->local, f->server_pub, NULL,
+				     id)) {
+			ret = -EINVAL;
+			break;
+		}
+		cookie_maker_init(&id->maker, f->server_pub, &f->pt);
+		f->n_ids++;
+	}
+	sodium_memzero(priv, sizeof(priv));
+	return ret;
+}
+
+static void
+identities_free(struct flood *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->n_ids; i++) {
+		noise_peer_wipe(&f->ids[i].peer);
+		noise_local_wipe(&f->ids[i].local);
+	}
+	free(f->ids);
+	if (f->indices.slots)
+		index_table_free(&f->indices);
+	if (f->stamps.slots)
+		tstamp_table_free(&f->stamps);
+}
+
+static int
+parse_target(struct flood *f, const char *addr, const char *port_text)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&f->dst;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&f->dst;
+	char *end;
+	long port = strtol(port_text, &end, 10);
+
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	memset(&f->dst, 0, sizeof(f->dst));
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		f->dst_len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		f->dst_len = sizeof(*in6);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p && *p) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || !p[n]))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/* Chooses the kinds from a comma-separated list, or all that apply. */
+static int
+choose_kinds(struct flood *f, const char *list)
+{
+	unsigned int k;
+
+	f->total_weight = 0;
+	for (k = 0; k < K_COUNT; k++) {
+		bool usable = (k < K_INIT_MAC1 || f->has_server_key) &&
+			      (k != K_INIT_VALID || f->n_ids);
+
+		if (list && !listed(list, kind_names[k]))
+			continue;
+		if (!usable) {
+			if (list)
+				return -EINVAL;
+			continue;
+		}
+		f->weight[k] = kind_weights[k];
+		f->total_weight += kind_weights[k];
+	}
+	return f->total_weight ? 0 : -EINVAL;
+}
+
+static enum kind
+pick(const struct flood *f)
+{
+	unsigned int r = rnd(f->total_weight), k;
+
+	for (k = 0; k + 1 < K_COUNT; k++) {
+		if (r < f->weight[k])
+			break;
+		r -= f->weight[k];
+	}
+	return (enum kind)k;
+}
+
+static void
+usage(FILE *out)
+{
+	unsigned int k;
+
+	fprintf(out,
+		"usage: udpflood [-n COUNT] [-t SECONDS] [-r PER_SECOND] "
+		"[-k SERVER_PUBKEY]\n"
+		"                [-i IDENTITIES] [-K KIND,...] ADDRESS PORT\n"
+		"  -n  datagrams to send (default 10000, at most 10^8)\n"
+		"  -t  seconds to run at most (default 10, at most %d)\n"
+		"  -r  datagrams a second at most (default 0: no limit)\n"
+		"  -k  the server's public key: handshakes with a valid mac1\n"
+		"  -i  real initiations from this many identities (needs -k)\n"
+		"  -K  only these kinds:",
+		FLOOD_MAX_SECONDS);
+	for (k = 0; k < K_COUNT; k++)
+		fprintf(out, " %s", kind_names[k]);
+	fputc('\n', out);
+}
+
+static void
+report(const struct flood *f, uint64_t done, uint64_t elapsed_ns)
+{
+	unsigned int k;
+
+	printf("udpflood: %llu datagrams in %.1f s, %llu not sent;",
+	       (unsigned long long)done, (double)elapsed_ns / 1e9,
+	       (unsigned long long)f->send_errors);
+	for (k = 0; k < K_COUNT; k++)
+		if (f->sent[k])
+			printf(" %s=%llu", kind_names[k],
+			       (unsigned long long)f->sent[k]);
+	printf("; replies: type1=%llu type2=%llu type3=%llu type4=%llu "
+	       "other=%llu\n",
+	       (unsigned long long)f->received[1],
+	       (unsigned long long)f->received[2],
+	       (unsigned long long)f->received[3],
+	       (unsigned long long)f->received[4],
+	       (unsigned long long)f->received[0]);
+}
+
+/* Sends until the count or the deadline; paces to `rate` if nonzero. */
+static void
+run(struct flood *f, uint8_t *bufs, uint64_t count, uint64_t limit_ns,
+    uint64_t rate)
+{
+	struct mmsghdr msgs[FLOOD_BATCH];
+	struct iovec iov[FLOOD_BATCH];
+	uint64_t start = clock_ns(CLOCK_MONOTONIC), done = 0, now = start;
+	uint8_t *rx = bufs + (size_t)FLOOD_BATCH * FLOOD_MAX_LEN;
+
+	while (done < count && now - start < limit_ns) {
+		unsigned int n = FLOOD_BATCH, i;
+		int r;
+
+		if (count - done < n)
+			n = (unsigned int)(count - done);
+		if (rate) {
+			uint64_t due = start + done * 1000000000ull / rate;
+
+			if (due > now) {
+				struct timespec ts = {
+					.tv_sec = (time_t)((due - now) /
+							   1000000000ull),
+					.tv_nsec = (long)((due - now) %
+							  1000000000ull),
+				};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+		memset(msgs, 0, sizeof(msgs));
+		for (i = 0; i < n; i++) {
+			enum kind k = pick(f);
+			uint8_t *buf = bufs + (size_t)i * FLOOD_MAX_LEN;
+
+			iov[i].iov_base = buf;
+			iov[i].iov_len = make(f, k, buf);
+			msgs[i].msg_hdr.msg_name = &f->dst;
+			msgs[i].msg_hdr.msg_namelen = f->dst_len;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			f->sent[k]++;
+		}
+		r = sendmmsg(f->fd, msgs, n, 0);
+		if (r < (int)n) {
+			/* Counted, not retried: a flood may lose some. */
+			f->send_errors += n - (unsigned int)(r > 0 ? r : 0);
+			if (r < 0 && errno != ENOBUFS && errno != EAGAIN &&
+			    errno != EMSGSIZE && errno != ECONNREFUSED &&
+			    errno != EINTR)
+				fprintf(stderr, "udpflood: send: %s\n",
+					strerror(errno));
+		}
+		done += n;
+		drain_replies(f, rx);
+		now = clock_ns(CLOCK_MONOTONIC);
+	}
+	report(f, done, now - start);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct flood f;
+	const char *key = NULL, *kinds = NULL;
+	unsigned long long count = 10000, seconds = 10, rate = 0, ids = 0;
+	uint8_t *bufs = NULL;
+	int c, status = 1;
+
+	if (sodium_init() < 0)
+		return 1;
+	while ((c = getopt(argc, argv, "n:t:r:k:i:K:h")) != -1) {
+		switch (c) {
+		case 'n':
+			count = strtoull(optarg, NULL, 10);
+			break;
+		case 't':
+			seconds = strtoull(optarg, NULL, 10);
+			break;
+		case 'r':
+			rate = strtoull(optarg, NULL, 10);
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'i':
+			ids = strtoull(optarg, NULL, 10);
+			break;
+		case 'K':
+			kinds = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 2 || count > 100000000ull || seconds < 1 ||
+	    seconds > FLOOD_MAX_SECONDS || ids > FLOOD_MAX_IDENTITIES ||
+	    (ids && !key)) {
+		usage(stderr);
+		return 2;
+	}
+	f.fd = -1;
+	randombytes_buf(pool, sizeof(pool));
+	protocol_times_default(&f.pt);
+	if (parse_target(&f, argv[optind], argv[optind + 1]) < 0) {
+		fprintf(stderr, "udpflood: bad address or port\n");
+		return 2;
+	}
+	if (key) {
+		if (!keys_from_base64(f.server_pub, key, strlen(key))) {
+			fprintf(stderr, "udpflood: bad public key\n");
+			return 2;
+		}
+		f.has_server_key = true;
+		cookie_maker_init(&f.maker, f.server_pub, &f.pt);
+	}
+	if (ids && identities_init(&f, (unsigned int)ids) < 0) {
+		fprintf(stderr, "udpflood: cannot make identities\n");
+		goto out;
+	}
+	if (choose_kinds(&f, kinds) < 0) {
+		fprintf(stderr, "udpflood: no usable kind (some need -k or "
+				"-i)\n");
+		status = 2;
+		goto out;
+	}
+	bufs = malloc((size_t)(FLOOD_BATCH + 1) * FLOOD_MAX_LEN);
+	f.fd = socket(f.dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!bufs || f.fd < 0) {
+		perror("udpflood");
+		goto out;
+	}
+	run(&f, bufs, count, seconds * 1000000000ull, rate);
+	status = 0;
+out:
+	if (f.fd >= 0)
+		close(f.fd);
+	free(bufs);
+	identities_free(&f);
+	cookie_maker_wipe(&f.maker);
+	return status;
+}
