@@ -39,14 +39,17 @@ mix_key(uint8_t ck[NOISE_HASH_LEN], const uint8_t *in, size_t len)
 	kdf_derive(ck, NULL, NULL, ck, in, len);
 }
 
-/* (C, k) = KDF2(C, dh); k is cut to the AEAD key size. */
+/*
+ * (C, k) = KDF2(C, dh), k cut to the AEAD key size; C = KDF1(C, dh) when
+ * key is NULL (ee, se), which saves the HMAC that would only make t2.
+ */
 static void
 mix_dh_result(uint8_t ck[NOISE_HASH_LEN], uint8_t key[NOISE_KEY_LEN],
 	      const uint8_t dh[NOISE_KEY_LEN])
 {
 	uint8_t t2[NOISE_HASH_LEN];
 
-	kdf_derive(ck, t2, NULL, ck, dh, NOISE_KEY_LEN);
+	kdf_derive(ck, key ? t2 : NULL, NULL, ck, dh, NOISE_KEY_LEN);
 	if (key)
 		memcpy(key, t2, NOISE_KEY_LEN);
 	sodium_memzero(t2, sizeof(t2));
@@ -118,6 +121,31 @@ noise_handshake_start(struct noise_handshake *hs, const uint8_t *prologue,
 	memcpy(hs->h, hs->ck, NOISE_HASH_LEN);
 	mix_hash(hs->h, prologue, prologue_len);
 	mix_hash(hs->h, responder_public, NOISE_KEY_LEN);
+}
+
+/*
+ * The protocol's handshakes all start from the same prologue, so H after
+ * it and the responder's key is computed once per key (initial_hash) and
+ * copied here; the same bytes as noise_handshake_start().
+ */
+static void
+handshake_start_from(struct noise_handshake *hs,
+		     const uint8_t initial_hash[NOISE_HASH_LEN])
+{
+	memset(hs->ck, 0, NOISE_HASH_LEN);
+	memcpy(hs->ck, NOISE_CONSTRUCTION, NOISE_CONSTRUCTION_LEN);
+	memcpy(hs->h, initial_hash, NOISE_HASH_LEN);
+}
+
+static void
+initial_hash_compute(uint8_t h[NOISE_HASH_LEN],
+		     const uint8_t responder_public[NOISE_KEY_LEN])
+{
+	struct noise_handshake hs;
+
+	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
+			      NOISE_IDENTIFIER_LEN, responder_public);
+	memcpy(h, hs.h, NOISE_HASH_LEN);
 }
 
 /* ---- message 1 ---------------------------------------------------------- */
@@ -316,6 +344,7 @@ noise_local_set_private(struct noise_local *l, const uint8_t priv[NOISE_KEY_LEN]
 		return false;
 	memcpy(l->static_private, priv, NOISE_KEY_LEN);
 	memcpy(l->static_public, pub, NOISE_KEY_LEN);
+	initial_hash_compute(l->initial_hash, pub);
 	l->has_identity = true;
 	return true;
 }
@@ -336,6 +365,7 @@ noise_peer_init(struct noise_peer *p, struct noise_local *l,
 	p->local = l;
 	p->arg = arg;
 	memcpy(p->remote_static, remote_public, NOISE_KEY_LEN);
+	initial_hash_compute(p->initial_hash, remote_public);
 	if (psk)
 		memcpy(p->psk, psk, NOISE_KEY_LEN);
 	return noise_dh(p->ss, l->static_private, remote_public);
@@ -388,17 +418,24 @@ noise_peer_wipe(struct noise_peer *p)
 	sodium_memzero(p, sizeof(*p));
 }
 
-/* A fresh random index registered for `entry`. */
+/*
+ * Registers `entry` under a fresh random index: `first` if it is free, else
+ * new draws from the host.
+ */
 static bool
-index_register(struct noise_local *l, struct noise_index *entry)
+index_register(struct noise_local *l, struct noise_index *entry,
+	       const uint8_t first[4])
 {
 	uint32_t idx;
 	int tries;
 
 	if (index_table_full(l->indices))
 		return false;
+	memcpy(&idx, first, sizeof(idx));
 	for (tries = 0; tries < 64; tries++) {
-		l->host->random(l->host->arg, (uint8_t *)&idx, sizeof(idx));
+		if (tries)
+			l->host->random(l->host->arg, (uint8_t *)&idx,
+					sizeof(idx));
 		if (index_table_insert(l->indices, idx, entry)) {
 			entry->local = idx;
 			return true;
@@ -477,11 +514,20 @@ keypair_derive(struct noise_peer *p, const struct noise_handshake *hs,
 
 /* ---- the protocol's messages 1 and 2 ------------------------------------- */
 
+/*
+ * The random bytes a handshake message needs, drawn in one call because a
+ * host's source may cost a system call each time (getrandom).
+ */
+struct msg_random {
+	uint8_t e_priv[NOISE_KEY_LEN];
+	uint8_t index[4]; /* first choice of session index */
+};
+
 static void
-random_private(struct noise_local *l, uint8_t priv[NOISE_KEY_LEN])
+msg_random_draw(struct noise_local *l, struct msg_random *r)
 {
-	l->host->random(l->host->arg, priv, NOISE_KEY_LEN);
-	keys_clamp(priv);
+	l->host->random(l->host->arg, (uint8_t *)r, sizeof(*r));
+	keys_clamp(r->e_priv);
 }
 
 enum noise_hs_result
@@ -490,7 +536,8 @@ noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
 {
 	struct noise_local *l = p->local;
 	struct noise_handshake hs;
-	uint8_t e_priv[NOISE_KEY_LEN], stamp[TAI64N_LEN];
+	struct msg_random rnd;
+	uint8_t stamp[TAI64N_LEN];
 	enum noise_hs_result ret = NOISE_HS_INVALID;
 
 	(void)now_ns;
@@ -499,18 +546,17 @@ noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
 		goto out;
 	handshake_drop(p);
 
-	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
-			      NOISE_IDENTIFIER_LEN, p->remote_static);
-	random_private(l, e_priv);
+	handshake_start_from(&hs, p->initial_hash);
+	msg_random_draw(l, &rnd);
 	tai64n_encode(stamp, wall_ns);
-	if (!noise_msg1_write(&hs, e_priv, l->static_private, l->static_public,
-			      p->remote_static, p->ss, stamp, sizeof(stamp),
-			      out->ephemeral))
+	if (!noise_msg1_write(&hs, rnd.e_priv, l->static_private,
+			      l->static_public, p->remote_static, p->ss, stamp,
+			      sizeof(stamp), out->ephemeral))
 		goto out;
 
 	hs.entry.peer = p;
 	hs.entry.kind = NOISE_INDEX_HANDSHAKE;
-	if (!index_register(l, &p->hs.entry)) {
+	if (!index_register(l, &p->hs.entry, rnd.index)) {
 		ret = NOISE_HS_NO_INDEX;
 		goto out;
 	}
@@ -525,7 +571,7 @@ noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
 	ret = NOISE_HS_OK;
 out:
 	sodium_memzero(&hs, sizeof(hs));
-	sodium_memzero(e_priv, sizeof(e_priv));
+	sodium_memzero(&rnd, sizeof(rnd));
 	return ret;
 }
 
@@ -542,8 +588,7 @@ noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
 	*peer_out = NULL;
 	if (!l->has_identity)
 		goto out;
-	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
-			      NOISE_IDENTIFIER_LEN, l->static_public);
+	handshake_start_from(&hs, l->initial_hash);
 
 	/* e, es, s */
 	if (!noise_msg1_read_static(&hs, l->static_private, in->ephemeral, s))
@@ -592,23 +637,23 @@ noise_response_create(struct noise_peer *p, uint64_t now_ns,
 	struct noise_local *l = p->local;
 	struct noise_handshake hs;
 	struct noise_index *entry = &p->hs.entry;
-	uint8_t e_priv[NOISE_KEY_LEN];
+	struct msg_random rnd;
 	enum noise_hs_result ret = NOISE_HS_INVALID;
 
 	memcpy(&hs, &p->hs, sizeof(hs));
 	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
 		goto out;
 
-	random_private(l, e_priv);
+	msg_random_draw(l, &rnd);
 	/* e, ee, se, psk, {} */
-	if (!noise_msg2_write(&hs, e_priv, p->remote_static, p->psk, NULL, 0,
-			      out->ephemeral))
+	if (!noise_msg2_write(&hs, rnd.e_priv, p->remote_static, p->psk, NULL,
+			      0, out->ephemeral))
 		goto out;
 
 	/* The index goes straight to the keypair: the handshake ends here. */
 	entry->peer = p;
 	entry->kind = NOISE_INDEX_KEYPAIR;
-	if (!index_register(l, entry)) {
+	if (!index_register(l, entry, rnd.index)) {
 		ret = NOISE_HS_NO_INDEX;
 		goto out;
 	}
@@ -623,7 +668,7 @@ noise_response_create(struct noise_peer *p, uint64_t now_ns,
 	ret = NOISE_HS_OK;
 out:
 	sodium_memzero(&hs, sizeof(hs));
-	sodium_memzero(e_priv, sizeof(e_priv));
+	sodium_memzero(&rnd, sizeof(rnd));
 	return ret;
 }
 

@@ -151,6 +151,8 @@ struct noise_local {
 	bool has_identity;
 	uint8_t static_private[NOISE_KEY_LEN];
 	uint8_t static_public[NOISE_KEY_LEN];
+	/* H after the prologue and our key: where initiations to us start */
+	uint8_t initial_hash[NOISE_HASH_LEN];
 };
 
 struct noise_keypair {
@@ -172,6 +174,8 @@ struct noise_peer {
 	uint8_t remote_static[NOISE_KEY_LEN];
 	uint8_t psk[NOISE_KEY_LEN];
 	uint8_t ss[NOISE_KEY_LEN]; /* DH(s, rs): the same for every handshake */
+	/* H after the prologue and its key: where our initiations start */
+	uint8_t initial_hash[NOISE_HASH_LEN];
 	uint64_t last_initiation_consumed_ns;
 	bool has_consumed_initiation;
 	struct noise_handshake hs;
