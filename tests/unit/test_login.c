@@ -583,9 +583,21 @@ test_frame_rules(void **state)
 		{ 5, 0, 0, C, BAD, BODY(0x61, 4, 1, 2, 3, 4) },
 		{ 5, 0, 0, C, OK, BODY(0x61, 4, 1, 2, 3, 4, RID) },
 	};
+	uint8_t msg[8] = { 0, 0, 4, 0, 0x02, 9, 0xff, 0xff };
+	unsigned int type, k;
 
 	(void)state;
 	run_vectors(v, ARRAY_SIZE(v));
+	/* Every reserved ctl_type, from either side, with a body that would
+	 * be malformed if it were read. */
+	for (type = 0x06; type <= 0x0f; type++) {
+		for (k = 0; k < ARRAY_SIZE(senders); k++) {
+			msg[0] = (uint8_t)type;
+			assert_int_equal(verdict(msg, sizeof(msg), senders[k]),
+					 IGN);
+			assert_int_equal(verdict(msg, 4, senders[k]), IGN);
+		}
+	}
 }
 
 /* Every non-repeatable attribute twice, with values valid on their own. */
