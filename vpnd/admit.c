@@ -498,15 +498,21 @@ admit_control(struct server *s, struct peer *p, const uint8_t *msg, size_t len)
 /* ---- the packet rule ------------------------------------------------------------ */
 
 bool
+admit_peer_current(struct server *s, struct peer *p)
+{
+	if (p->adm == PEER_ADM_ADMITTED &&
+	    wall_s(s) >= p->admission.expires_unix_s)
+		admission_end(s, p, "session expired");
+	return p->adm == PEER_ADM_ADMITTED;
+}
+
+bool
 admit_ip_allowed(struct server *s, struct peer *p, const uint8_t *pkt,
 		 size_t len)
 {
 	struct peer *owner;
 
-	if (p->adm == PEER_ADM_ADMITTED &&
-	    wall_s(s) >= p->admission.expires_unix_s)
-		admission_end(s, p, "session expired");
-	if (p->adm != PEER_ADM_ADMITTED) {
+	if (!admit_peer_current(s, p)) {
 		p->rx_dropped_unadmitted++;
 		if (p->adm == PEER_ADM_NONE)
 			send_auth_required(s, p, false, 0);

@@ -228,7 +228,7 @@ peer_for_packet(struct server *s, const uint8_t *pkt, size_t len)
 		p = route_lookup(&s->routes, AF_INET, pkt + 16);
 	else if (len >= 40 && (pkt[0] >> 4) == 6)
 		p = route_lookup(&s->routes, AF_INET6, pkt + 24);
-	return p && p->adm == PEER_ADM_ADMITTED ? p : NULL;
+	return p && admit_peer_current(s, p) ? p : NULL;
 }
 
 static void

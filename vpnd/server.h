@@ -79,6 +79,10 @@ void server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 /* admit.c: the login layer. */
 void admit_control(struct server *s, struct peer *p, const uint8_t *msg,
 		   size_t len);
+/* True if p is admitted now. An admission past its expiry ends here
+ * (DISCONNECT), so that no packet crosses after it in either direction
+ * (rule 1), whether or not housekeeping has run. */
+bool admit_peer_current(struct server *s, struct peer *p);
 /* An IP packet from p: true if it may be forwarded (admitted, and its
  * source address is p's). Answers AUTH_REQUIRED when it is not admitted. */
 bool admit_ip_allowed(struct server *s, struct peer *p, const uint8_t *pkt,

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Admission expiry (PROTOCOL.md section 6, rules 1, 6 and 8), with
-# session-lifetime at its 10-s minimum and two people logged in at once:
-#  - alice, idle at expiry: the server ends her admission (DISCONNECT), and
-#    vpnc, which has nobody to ask for a new login, removes its device and
-#    exits 4 saying so; restarted with the same key, its RESUME is answered
-#    AUTH_REQUIRED and it exits 4 again;
-#  - bob, whose replies from the server are black-holed in the middle so
-#    that he never hears of the expiry and keeps sending: the office host
+# session-lifetime at its 10-s minimum and two people logged in at once.
+# Within the lifetime a restarted vpnc resumes without a login. Then:
+#  - the office host keeps pinging alice, who does not answer: the server
+#    sends her nothing after the expiry, ends her admission (DISCONNECT),
+#    and vpnc, which has nobody to ask for a new login, removes its device
+#    and exits 4 saying so; restarted with the same key, its RESUME is
+#    answered AUTH_REQUIRED and it exits 4 again;
+#  - bob keeps pinging the office host, with the server's packets to him
+#    black-holed so that he never hears of the expiry: the office host
 #    gets his pings up to the expiry and none after it; once the path is
 #    back, the server's AUTH_REQUIRED makes his vpnc exit 4 too.
 #
@@ -41,6 +43,16 @@ needs_login() {
 	grep -q 'error: login required, but there is no terminal' "$1"
 }
 
+# expiry_bound LOG: a time (UNIX s) at or after the expiry, from vpnc's
+# "session expires in N s", logged when the answer came: the server counted
+# N from a whole second no later than now.
+expiry_bound() {
+	local n
+	n=$(sed -n 's/.*connected as .* session expires in \([0-9]*\) s$/\1/p' \
+		"$1" | tail -n 1)
+	echo $(($(date +%s) + n))
+}
+
 setup_topology
 ip netns add "$ns_cli2"
 namespaces+=("$ns_cli2")
@@ -52,11 +64,9 @@ ip -n "$ns_wan" link set wan2 up
 ip -n "$ns_cli2" link set cli0 up
 ip -n "$ns_cli2" route add default via 203.0.113.254
 
-# A divisor of 5 makes the server's housekeeping, which ends idle expired
-# admissions, run every 2 s instead of 10.
-write_vpnd_conf "session-lifetime = ${LIFETIME_S}s" "test-timer-divisor = 5"
-write_vpnc_conf alice alice "test-timer-divisor = 5"
-write_vpnc_conf bob bob "test-timer-divisor = 5"
+write_vpnd_conf "session-lifetime = ${LIFETIME_S}s"
+write_vpnc_conf alice alice
+write_vpnc_conf bob bob
 alice_secret=$(enrol alice)
 bob_secret=$(enrol bob)
 start_vpnd
@@ -66,13 +76,16 @@ start_vpnc alice "$PASSWORD" "$(totp "$alice_secret")"
 alice_pid=$VPNC_PID
 VPNC_NS=$ns_cli2 start_vpnc bob "$PASSWORD" "$(totp "$bob_secret")"
 bob_pid=$VPNC_PID
-wait_log "$tmp/alice.log" "connected as alice .* expires in [0-9]* s"
 wait_log "$tmp/bob.log" "connected as bob .* expires in [0-9]* s"
+wait_log "$tmp/alice.log" "connected as alice .* expires in [0-9]* s"
+alice_end=$(expiry_bound "$tmp/alice.log")
 grep -q "connected as bob .* expires in \([1-9]\|$LIFETIME_S\) s" \
 	"$tmp/bob.log"
+alice_addr=$(client_addr "$tmp/alice.log")
 
-# Before expiry, traffic flows for both.
+# Before expiry, traffic flows.
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+n_lan ping -c 2 -i 0.2 -W 2 "$alice_addr"
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
 # Bob hears nothing more from the server, and keeps pinging the office
@@ -92,6 +105,28 @@ alice_pid=$!
 pids+=("$alice_pid")
 wait_log "$tmp/alice2.log" "connected as alice .* expires in [0-9] s" 8
 ! grep -q 'asks us to log in' "$tmp/alice2.log"
+[ "$(client_addr "$tmp/alice2.log")" = "$alice_addr" ]
+
+# The office host pings alice, who neither answers nor sends anything; a
+# raw socket notes when each echo request reaches her.
+q_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
+ip netns exec "$ns_cli" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(1)
+out = open(sys.argv[1], "w", buffering=1)
+end = time.time() + 60
+while time.time() < end:
+    try:
+        pkt, (src, _) = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if src == sys.argv[2] and pkt[(pkt[0] & 15) * 4] == 8:
+        print("%.3f" % time.time(), file=out)
+' "$tmp/alice-rx" $LAN_HOST &
+pids+=("$!")
+ip netns exec "$ns_lan" ping -i 0.1 -w 40 "$alice_addr" >/dev/null 2>&1 &
+pids+=("$!")
 
 wait_log "$tmp/vpnd.log" \
 	"bob ($CLI2_ADDR:[0-9]*): admission ended: session expired" 20
@@ -116,8 +151,8 @@ grep -q 'the server asks us to log in again' "$tmp/bob.log"
 needs_login "$tmp/bob.log"
 no_device "$ns_cli2"
 
-# Alice was idle: the server told her (DISCONNECT, rule 8), her device
-# went, her RESUME was answered AUTH_REQUIRED, and vpnc exited 4.
+# The server told alice (DISCONNECT, rule 8), her device went, her RESUME
+# was answered AUTH_REQUIRED, and vpnc exited 4.
 vpnc_exit "$alice_pid"
 [ "$rc" -eq 4 ]
 grep -q "alice ($CLI_ADDR:[0-9]*): admission ended: session expired" \
@@ -128,6 +163,11 @@ grep -q 'the server asks us to log in' "$tmp/alice2.log"
 needs_login "$tmp/alice2.log"
 no_device "$ns_cli"
 ! n_cli ping -c 1 -W 1 $LAN_HOST
+# The office host's pings reached her until the expiry, and not after it
+# (a datagram already on its way at the expiry is given 0.2 s).
+echo "alice's last echo request at $(tail -n 1 "$tmp/alice-rx"), expiry by $alice_end"
+(($(awk -v t="$alice_end" '$1 < t' "$tmp/alice-rx" | wc -l) >= 3))
+[ "$(awk -v t="$alice_end" '$1 >= t + 0.2' "$tmp/alice-rx" | wc -l)" -eq 0 ]
 
 # Restarted with the same key after the expiry, vpnc's RESUME is answered
 # AUTH_REQUIRED: with an empty stdin it exits 4 and never connects.
