@@ -60,7 +60,8 @@ pyvpn malformed --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}"
 pyvpn resume --key "$tmp/py.key" --state "$tmp/py.state" "${expect[@]}" \
 	--user alice
 # The code just used, from a key without admission: refused.
-pyvpn refused --user alice --password "$PASSWORD" --totp "$code"
+pyvpn refused --user alice --password "$PASSWORD" --totp "$code" \
+	--failure-delay 0.2
 [ "$(count_log "$tmp/vpnd.log" 'login user=alice .*result=ok')" -eq 1 ]
 
 # An admitted client is told of the shutdown.

@@ -1132,18 +1132,38 @@ def cmd_login(args):
         rid_attr(rid), (A_USERNAME, args.user.encode()),
         (A_PASSWORD, args.password.encode()), (A_TOTP, args.totp.encode()),
         (A_CLIENT_INFO, b"pyvpn interop")])
+    # Three copies at once: those arriving while the check runs are
+    # ignored (rule 2), so one answer, unless the check beat them.
     t0 = time.monotonic()
-    c, p, sent = peer.request(req, rid, timeout=30.0)
+    for _ in range(3):
+        peer.send_plain(req)
+    t_sent = time.monotonic()
+    r = peer.wait_for(lambda k, v: k == "ctl" and answers(v[0], rid), 30.0)
+    expect(r is not None, "no answer to AUTH_REQUEST within 30 s")
+    t_answer = time.monotonic()
+    c, p = r[1]
     expect(result_status(c) == "OK", "login refused: %s (%s)"
            % (result_status(c), c.get(A_MESSAGE)))
-    ok("AUTH_REQUEST -> AUTH_RESULT OK echoing REQUEST_ID %08x "
-       "(%.2f s, %d sent)" % (rid, time.monotonic() - t0, sent))
+    ok("AUTH_REQUEST -> AUTH_RESULT OK echoing REQUEST_ID %08x (%.2f s)"
+       % (rid, t_answer - t0))
     addrs = check_ok_attrs(c, exp, fresh=True)
     first = p[:c.end]
     peer.mtu = struct.unpack("<H", c.get(A_MTU))[0]
+    more = [v[1][:v[0].end] for _, (k, v) in peer.collect(1.0)
+            if k == "ctl" and answers(v[0], rid)]
+    expect(all(m == first for m in more), "copies answered differently")
+    if t_answer - t_sent > 0.2:
+        expect(not more, "3 copies sent within %.3f s, answered %.2f s "
+               "later, got %d answers: copies arriving during the check "
+               "were not ignored" % (t_sent - t0, t_answer - t_sent,
+                                     1 + len(more)))
+        ok("3 copies sent at once: one answer (the others arrived while "
+           "the check ran)")
+    else:
+        info("the check took %.2f s; %d identical answers to 3 copies"
+             % (t_answer - t_sent, 1 + len(more)))
 
-    # 4: same REQUEST_ID again, after any late duplicates have arrived.
-    peer.collect(1.0)
+    # 4: same REQUEST_ID again, after the check.
     c2, p2, _ = peer.request(req, rid)
     expect(p2[:c2.end] == first, "retransmission answered differently:\n"
            "  first  %s\n  second %s" % (first.hex(), p2[:c2.end].hex()))
@@ -1193,16 +1213,31 @@ def cmd_login(args):
         r = ping(peer, addrs[0].ip, gw[0], 79)
         expect(r is not None, "no echo reply at the new source port")
         ok("roamed to a new source port: echo reply arrives there")
-    # The other way: the server's side pings us and we answer.
+    # The other way: the server's side pings us and we answer. Before,
+    # a forged and a replayed message come from another port: neither may
+    # move the endpoint (authenticate, check the counter, then roam), so
+    # the server's echo requests still come to our port.
     if args.srv_ping:
         live = [a.ip for a in addrs if a is not None]
+        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        other.connect(peer.addr)
+        forged = bytearray(data_message(peer, b"\0" * 16,
+                                        peer.send_counter + 5))
+        forged[-1] ^= 1
+        other.send(bytes(forged))
+        other.send(peer.last_sent)
+        time.sleep(0.2)
+        other.close()
         for a, (rc, seen) in zip(live, serve_echo(peer, live,
                                                   args.srv_ping)):
             expect(rc == 0 and seen > 0, "ping from the server's side to %s"
-                   " failed (exit %s, %d requests came through)"
-                   % (a, rc, seen))
+                   " failed (exit %s, %d requests came through; a forged "
+                   "or replayed message from another port moved the "
+                   "endpoint?)" % (a, rc, seen))
             ok("ping from the server's side to %s: %d request(s) came "
                "through, answered" % (a, seen))
+        ok("so a forged and a replayed message from another port did not "
+           "move the endpoint")
     if args.state:
         with open(args.state, "w") as f:
             json.dump({"addr4": addrs[0] and str(addrs[0]),
@@ -1514,15 +1549,19 @@ def cmd_refused(args):
             rid_attr(rid), (A_USERNAME, user.encode()),
             (A_PASSWORD, args.password.encode()),
             (A_TOTP, args.totp.encode())])
+        t0 = time.monotonic()
         c, p, _ = peer.request(req, rid, timeout=30.0)
+        took = time.monotonic() - t0
         expect(result_status(c) == "AUTH_FAILED", "user %s with a used "
                "code: %s" % (user, result_status(c)))
+        expect(took >= args.failure_delay, "AUTH_FAILED after %.3f s, "
+               "before failure-delay %.3f s" % (took, args.failure_delay))
         extra = [ATTRS.get(t, (hex(t),))[0] for t, _ in c.attrs
                  if t not in (A_REQUEST_ID, A_STATUS, A_MESSAGE,
                               A_RETRY_AFTER)]
         expect(not extra, "AUTH_FAILED carries %s" % extra)
         ok("AUTH_REQUEST %s with a used code: AUTH_FAILED echoing "
-           "REQUEST_ID, no configuration" % user)
+           "REQUEST_ID, no configuration, after %.2f s" % (user, took))
         peer.collect(0.5)
         c2, p2, _ = peer.request(req, rid)
         expect(p2[:c2.end] == p[:c.end], "retransmitted failure answered "
@@ -1626,6 +1665,8 @@ def main():
         p.add_argument("--quiet-time", type=float, default=1.0)
         p.add_argument("--tries", type=int, default=5)
         p.add_argument("--wait", type=float, default=30.0)
+        p.add_argument("--failure-delay", type=float, default=0.0,
+                       help="vpnd's failure-delay, seconds")
     args = ap.parse_args()
     print("== pyvpn %s" % args.cmd, flush=True)
     t0 = time.monotonic()
