@@ -5,6 +5,7 @@
 # same words every time, no sooner than the failure delay, and leaves no
 # device; the real reason is only in the server's audit line; nothing
 # reaches the office host. Then a correct login succeeds and traffic flows.
+# Last, a reused recovery code and a disabled account are refused alike.
 source "$(dirname "$0")/lib.sh"
 
 # try NAME CONF PASSWORD CODE: one vpnc run with its own log, to its end
@@ -103,5 +104,31 @@ n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
 no_device "$ns_cli"
+
+# A recovery code is accepted once too (rule 7), whatever its case; its
+# second use, from another key, is refused in the same words.
+"$VPNCTL" -c "$tmp/vpnd.conf" user recovery alice >"$tmp/codes"
+rcode=$(grep -E '^[2-9a-z]{4}-[2-9a-z]{4}-[2-9a-z]{4}$' "$tmp/codes" |
+	head -n 1)
+[ -n "$rcode" ]
+write_vpnc_conf laptop3 alice
+start_vpnc laptop3 "$PASSWORD" "${rcode^^}"
+wait_log "$tmp/laptop3.log" "connected as alice"
+grep -q "login user=alice src=$CLI_ADDR:[0-9]* result=ok "\
+"reason=recovery-code " "$tmp/vpnd.log"
+kill -TERM "$VPNC_PID"
+wait "$VPNC_PID"
+write_vpnc_conf laptop4 alice
+try reused-recovery laptop4 "$PASSWORD" "$rcode"
+refused reused-recovery bad-recovery-code
+cmp "$tmp/bad-password.log" "$tmp/reused-recovery.log"
+! grep -q "$rcode" "$tmp/vpnd.log"
+
+# A disabled account is refused in the same words (rule 3).
+"$VPNCTL" -c "$tmp/vpnd.conf" user disable alice >/dev/null
+try disabled laptop4 "$PASSWORD" "$(totp "$secret" 1)"
+refused disabled disabled
+cmp "$tmp/bad-password.log" "$tmp/disabled.log"
+
 stop_vpnd
 echo "ok"
