@@ -69,17 +69,21 @@ read_line(int fd, int signal_fd, char *out, size_t cap, size_t *len)
 	return PROMPT_OK;
 }
 
-/* Prompts on the terminal with echo off, restoring it whatever happens. */
+/*
+ * Prompts on the terminal with echo off, restoring it whatever happens.
+ * Echo goes off before the question is shown, as in OpenSSH's
+ * readpassphrase: someone who starts typing as soon as they see it would
+ * otherwise have the first characters echoed, or thrown away by the
+ * TCSAFLUSH.
+ */
 static enum prompt_result
 ask_tty(const char *question, int signal_fd, char *out, size_t cap,
 	size_t *len)
 {
 	struct termios saved, quiet;
-	enum prompt_result r;
+	enum prompt_result r = PROMPT_ERROR;
 	bool restore;
 
-	if (write(STDERR_FILENO, question, strlen(question)) < 0)
-		return PROMPT_ERROR;
 	restore = tcgetattr(STDIN_FILENO, &saved) == 0;
 	if (restore) {
 		quiet = saved;
@@ -87,7 +91,8 @@ ask_tty(const char *question, int signal_fd, char *out, size_t cap,
 		quiet.c_lflag |= ICANON;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
-	r = read_line(STDIN_FILENO, signal_fd, out, cap, len);
+	if (write(STDERR_FILENO, question, strlen(question)) >= 0)
+		r = read_line(STDIN_FILENO, signal_fd, out, cap, len);
 	if (restore)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	if (write(STDERR_FILENO, "\n", 1) < 0)
