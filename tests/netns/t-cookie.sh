@@ -46,9 +46,12 @@ srv="udp $SRV_ADDR:51900 > $CLI_ADDR:[0-9]*"
 plain=$(first "out $cli mac2=0")
 cookie=$(first "in $srv len=64 type=3")
 with_mac2=$(first "out $cli mac2=1")
-[ -n "$plain" ] && [ -n "$cookie" ] && [ -n "$with_mac2" ]
+[ -n "$plain" ]
+[ -n "$cookie" ]
+[ -n "$with_mac2" ]
 (( plain < cookie && cookie < with_mac2 ))
-response=$(sed -n "$with_mac2,\$p" "$tmp/cli0.pkts" | grep -c -- "in $srv len=92 type=2")
+response=$(sed -n "$with_mac2,\$p" "$tmp/cli0.pkts" |
+	grep -c -- "in $srv len=92 type=2")
 (( response >= 1 ))
 echo "client link: initiation at $plain, cookie at $cookie," \
 	"initiation with mac2 at $with_mac2, then $response response(s)"

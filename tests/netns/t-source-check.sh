@@ -39,7 +39,9 @@ wait_log "$tmp/alice.log" "connected as alice" 30
 wait_log "$tmp/bob.log" "connected as bob" 30
 addr_a=$(client_addr "$tmp/alice.log")
 addr_b=$(client_addr "$tmp/bob.log")
-[ -n "$addr_a" ] && [ -n "$addr_b" ] && [ "$addr_a" != "$addr_b" ]
+[ -n "$addr_a" ]
+[ -n "$addr_b" ]
+[ "$addr_a" != "$addr_b" ]
 
 sniff_start "$ns_lan" lan1 60 "$tmp/lan1.pkts"
 sniff_start "$ns_cli" vpn0 60 "$tmp/vpn0.pkts"
