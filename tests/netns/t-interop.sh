@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # vpnd against an independent client written from PROTOCOL.md alone
-# (tests/tools/pyvpn.py): handshake and key confirmation, AUTH_REQUIRED
-# before login, a login whose every pushed attribute matches vpnd.conf,
-# byte-identical answers to retransmissions, pings from the assigned
-# address only, RESUME, malformed control messages, LOGOUT, and the
-# cookie path with vpnd restarted at a handshake rate of 1.
+# (tests/tools/pyvpn.py, which first checks itself against the published
+# Noise vector). Each pyvpn scenario prints what it checks:
+#   handshake  responses verified byte by byte, keys confirmed; bad,
+#              replayed and stale initiations unanswered
+#   preauth    IP before login dropped, AUTH_REQUIRED at most once a second
+#   login      every pushed attribute as in vpnd.conf; retransmissions
+#              answered byte for byte (across a rekey) without a second
+#              check; pings both ways, none from an unassigned address;
+#              roaming, and no roaming on forged or replayed messages
+#   malformed  control, transport and IP forms dropped unanswered; the
+#              replay window, REJECT_AFTER_MESSAGES, no padding past MTU
+#   resume     RESUME keeps the addresses; keypair rotation; other keys
+#              and other user names get AUTH_REQUIRED
+#   refused    a used code and an unknown user: the same AUTH_FAILED
+#   shutdown   DISCONNECT when vpnd stops
+# then, with vpnd restarted at a handshake rate of 1 and a pre-shared key:
+#   cookie, wrongpsk, resume (admissions survive restarts), logout.
 source "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3

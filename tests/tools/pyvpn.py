@@ -454,19 +454,20 @@ class Peer:
         self.sock.close()
 
     def recv_raw(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        self.sock.settimeout(left)
-        try:
-            return self.sock.recv(65535)
-        except socket.timeout:
-            return None
-        except ConnectionRefusedError:
-            # An ICMP port unreachable (vpnd not listening yet, or gone):
-            # no answer; keep waiting until the deadline.
-            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-            return self.recv_raw(deadline)
+        """The next datagram, or None once deadline (monotonic) passes."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                return self.sock.recv(65535)
+            except socket.timeout:
+                return None
+            except ConnectionRefusedError:
+                # An ICMP port unreachable (vpnd not listening yet, or
+                # gone) is no answer: keep waiting until the deadline.
+                time.sleep(min(0.1, left))
 
     def rebind(self):
         """A new socket, so a new source port: the client roams."""
