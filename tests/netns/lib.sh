@@ -216,13 +216,21 @@ totp() {
 
 # Daemons start with `ip netns exec` directly (not through a function), so
 # that $! is the daemon itself: ip execs it in place.
+# The log is appended to, so a restart waits for a "listening" line of its
+# own, not the previous run's.
 start_vpnd() {
+	local before
+	before=$(count_log "$tmp/vpnd.log" "listening on UDP port" 2>/dev/null)
 	ip netns exec "$ns_srv" "$VPND" -f -c "$tmp/vpnd.conf" "$@" \
 		>>"$tmp/vpnd.log" 2>&1 &
 	VPND_PID=$!
 	pids+=("$VPND_PID")
-	wait_log "$tmp/vpnd.log" "listening on UDP port" 20
+	wait_for 20 log_count_above "$tmp/vpnd.log" "listening on UDP port" \
+		"${before:-0}"
 }
+
+# log_count_above FILE PATTERN N: more than N lines of FILE match.
+log_count_above() { [ "$(count_log "$1" "$2")" -gt "$3" ]; }
 
 # stop_vpnd: SIGTERM, and the exit must be clean (sanitizers included).
 stop_vpnd() {
