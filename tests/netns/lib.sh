@@ -314,3 +314,9 @@ sniff_start() {
 	pids+=("$!")
 	wait_log "$4.err" "listening" 10
 }
+
+# ---- Negative assertions (ns-login) ---------------------------------------
+#
+# refute COMMAND...: fails if COMMAND succeeds. A bare `! COMMAND` line can
+# never stop a set -e script: bash ignores the status of a negated command.
+refute() { ! "$@"; }

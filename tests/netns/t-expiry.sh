@@ -104,7 +104,7 @@ ip netns exec "$ns_cli" "$VPNC" -c "$tmp/alice.conf" </dev/null \
 alice_pid=$!
 pids+=("$alice_pid")
 wait_log "$tmp/alice2.log" "connected as alice .* expires in [0-9] s" 8
-! grep -q 'asks us to log in' "$tmp/alice2.log"
+refute grep -q 'asks us to log in' "$tmp/alice2.log"
 [ "$(client_addr "$tmp/alice2.log")" = "$alice_addr" ]
 
 # The office host pings alice, who neither answers nor sends anything; a
@@ -162,7 +162,7 @@ grep -q 'session expired; reconnecting' "$tmp/alice2.log"
 grep -q 'the server asks us to log in' "$tmp/alice2.log"
 needs_login "$tmp/alice2.log"
 no_device "$ns_cli"
-! n_cli ping -c 1 -W 1 $LAN_HOST
+refute n_cli ping -c 1 -W 1 $LAN_HOST
 # The office host's pings reached her until the expiry, and not after it
 # (a datagram already on its way at the expiry is given 0.2 s).
 echo "alice's last echo request at $(tail -n 1 "$tmp/alice-rx"), expiry by $alice_end"
@@ -179,7 +179,7 @@ vpnc_exit "$alice_pid"
 [ "$rc" -eq 4 ]
 grep -q 'the server asks us to log in' "$tmp/alice3.log"
 needs_login "$tmp/alice3.log"
-! grep -q 'connected as' "$tmp/alice3.log"
+refute grep -q 'connected as' "$tmp/alice3.log"
 no_device "$ns_cli"
 
 stop_vpnd

@@ -63,7 +63,7 @@ code=$(totp "$secret")
 try locked-user alice "$PASSWORD" "$code"
 locked locked-user
 grep -q "$audit=locked reason=locked-user " "$tmp/vpnd.log"
-! grep -q 'result=ok' "$tmp/vpnd.log"
+refute grep -q 'result=ok' "$tmp/vpnd.log"
 
 # Once RETRY_AFTER has passed, the same right login is let in: the LOCKED
 # answer verified and consumed nothing.

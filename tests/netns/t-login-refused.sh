@@ -32,15 +32,15 @@ refused() {
 	[ "$rc" -eq 3 ]
 	grep -q 'error: login failed: wrong user name, password or code' \
 		"$tmp/$1.log"
-	! grep -q 'connected as' "$tmp/$1.log"
+	refute grep -q 'connected as' "$tmp/$1.log"
 	# Rule 3: the answer waits for the failure delay whatever the reason.
 	((elapsed_ms >= 1000))
 	no_device "$ns_cli"
 	wait_log "$tmp/vpnd.log" \
 		"login user=alice src=$CLI_ADDR:[0-9]* result=failed reason=$2 " 5
 	# The reason is for the log only.
-	! grep -q "$2" "$tmp/$1.log"
-	! q_cli ping -c 1 -W 1 $LAN_HOST
+	refute grep -q "$2" "$tmp/$1.log"
+	refute q_cli ping -c 1 -W 1 $LAN_HOST
 }
 
 setup_topology
@@ -62,7 +62,7 @@ for ((i = 0; i < 20; i++)); do
 	grep -qx "$wrong" <<<"$near" || break
 	wrong=$(printf '%06d' $(((10#$wrong + 1) % 1000000)))
 done
-! grep -qx "$wrong" <<<"$near"
+refute grep -qx "$wrong" <<<"$near"
 
 # 1. Wrong password, right code: the code is not consumed by it.
 try bad-password alice "not the password" "$code"
@@ -99,7 +99,7 @@ start_vpnc laptop2 "$PASSWORD" "$(totp "$secret" 1)"
 wait_log "$tmp/laptop2.log" "connected as alice"
 n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
 (($(lan_rx) > rx1))
-! grep -q "$PASSWORD" "$tmp/vpnd.log"
+refute grep -q "$PASSWORD" "$tmp/vpnd.log"
 
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
@@ -122,7 +122,7 @@ write_vpnc_conf laptop4 alice
 try reused-recovery laptop4 "$PASSWORD" "$rcode"
 refused reused-recovery bad-recovery-code
 cmp "$tmp/bad-password.log" "$tmp/reused-recovery.log"
-! grep -q "$rcode" "$tmp/vpnd.log"
+refute grep -q "$rcode" "$tmp/vpnd.log"
 
 # A disabled account is refused in the same words (rule 3).
 "$VPNCTL" -c "$tmp/vpnd.conf" user disable alice >/dev/null
