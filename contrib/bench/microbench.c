@@ -738,6 +738,9 @@ bench_transport(struct bench *b, const struct plan *plan)
 	static _Alignas(64) uint8_t buf_ours[BUF_LEN], buf_raw[BUF_LEN];
 	size_t i, k;
 
+	/* A fresh session, whether or not handshakes were measured. */
+	if (!handshake_once(b, NULL))
+		return false;
 	printf("Transport: noise_encrypt + noise_decrypt in place (MTU %d) vs "
 	       "raw ChaCha20-Poly1305\nencrypt + decrypt in place, same "
 	       "padded length; MB/s counts plaintext bytes\n",
