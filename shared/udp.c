@@ -70,15 +70,23 @@ err:
 int
 udp_open_server(struct udp *u, uint16_t port)
 {
+	int ret = 0;
+
 	u->fd4 = open_socket(AF_INET, port, true);
 	u->fd6 = open_socket(AF_INET6, port, true);
-	if (u->fd4 < 0 && u->fd6 < 0)
-		return u->fd4;
+	/* A kernel without one family is fine; a port taken (or any other
+	 * failure) is not: half the clients could not reach us. */
+	if (u->fd4 < 0 && (u->fd4 != -EAFNOSUPPORT || u->fd6 < 0))
+		ret = u->fd4;
+	else if (u->fd6 < 0 && u->fd6 != -EAFNOSUPPORT)
+		ret = u->fd6;
 	if (u->fd4 < 0)
 		u->fd4 = -1;
 	if (u->fd6 < 0)
 		u->fd6 = -1;
-	return 0;
+	if (ret < 0)
+		udp_close(u);
+	return ret;
 }
 
 int

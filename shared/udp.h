@@ -23,7 +23,8 @@ struct udp {
 };
 
 /* Binds `port` on every IPv4 and IPv6 address (IPv6 socket v6-only).
- * Succeeds if at least one family could be bound. 0 or -errno. */
+ * Fails unless both families are bound, or one is and the kernel lacks
+ * the other (EAFNOSUPPORT). 0 or -errno. */
 int udp_open_server(struct udp *u, uint16_t port)
 	__attribute__((warn_unused_result));
 /* An unbound socket of `family` (ephemeral port, kernel-chosen source per
