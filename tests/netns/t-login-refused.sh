@@ -5,7 +5,8 @@
 # same words every time, no sooner than the failure delay, and leaves no
 # device; the real reason is only in the server's audit line; nothing
 # reaches the office host. Then a correct login succeeds and traffic flows.
-# Last, a reused recovery code and a disabled account are refused alike.
+# Last, a reused recovery code and a disabled account are refused alike,
+# and every refusal is the same size on the wire.
 source "$(dirname "$0")/lib.sh"
 
 # try NAME CONF PASSWORD CODE: one vpnc run with its own log, to its end
@@ -43,6 +44,22 @@ refused() {
 	refute q_cli ping -c 1 -W 1 $LAN_HOST
 }
 
+# answers NAME REASON: the kinds of datagram (length, message type) the
+# server sent to the vpnc run refused for REASON, found by its port in the
+# audit line; a retransmitted request may be answered twice, so each kind
+# once.
+answers() {
+	local port
+	port=$(sed -n "s/.*login user=alice src=$CLI_ADDR:\([0-9]*\) "\
+"result=failed reason=$2 .*/\1/p" "$tmp/vpnd.log")
+	[ -n "$port" ]
+	grep " > $CLI_ADDR:$port len=" "$tmp/cli0.pkts" |
+		sed 's/.* \(len=.*\)/\1/' | sort -u >"$tmp/$1.wire"
+	# A handshake response, then AUTH_REQUIRED and AUTH_RESULT as data.
+	grep -q 'len=92 type=2' "$tmp/$1.wire"
+	grep -q 'type=4' "$tmp/$1.wire"
+}
+
 setup_topology
 # Three failures must not lock the account; a long delay makes "no sooner
 # than the delay" measurable.
@@ -52,6 +69,7 @@ write_vpnc_conf laptop2 alice
 secret=$(enrol alice)
 [ ${#secret} -eq 32 ]
 start_vpnd
+sniff_start "$ns_cli" cli0 120 "$tmp/cli0.pkts"
 rx0=$(lan_rx)
 
 code=$(totp "$secret")
@@ -129,6 +147,15 @@ refute grep -q "$rcode" "$tmp/vpnd.log"
 try disabled laptop4 "$PASSWORD" "$(totp "$secret" 1)"
 refused disabled disabled
 cmp "$tmp/bad-password.log" "$tmp/disabled.log"
+
+# On the wire too, every refusal is the same size (the bytes themselves
+# are encrypted).
+answers bad-password bad-password
+cat "$tmp/bad-password.wire"
+for kind in bad-code reused-code bad-recovery-code disabled; do
+	answers "$kind" "$kind"
+	cmp "$tmp/bad-password.wire" "$tmp/$kind.wire"
+done
 
 stop_vpnd
 echo "ok"
