@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# vpnd under a flood of hostile datagrams from the wan: random bytes,
-# oversized and truncated messages, every header with garbage behind it,
-# transport data for random indices, handshakes with a valid mac1 (each
-# costs a DH or a cookie reply), initiations claiming new static keys
-# (each takes a peer slot; max-peers is small so the table overflows)
-# and real initiations from 8 identities. An admitted client keeps
-# pinging the office host through it all: its loss must stay within
-# LOSS_MAX percent; afterwards vpnd answers a new login, and it exits
-# cleanly on SIGTERM with no sanitizer report.
+# vpnd under a flood of hostile datagrams from the wan (and vpnc, at a
+# tenth of the rate, at its own port): random bytes, oversized and
+# truncated messages, every header with garbage behind it, transport data
+# for random indices, handshakes with a valid mac1 (each costs a DH or a
+# cookie reply), initiations claiming new static keys (each takes a peer
+# slot; max-peers is small so the table overflows) and real initiations
+# from 8 identities. An admitted client keeps pinging the office host
+# through it all: its loss must stay within LOSS_MAX percent. Afterwards
+# vpnd answers a new login, and both daemons exit cleanly on SIGTERM with
+# no sanitizer report.
 source "$(dirname "$0")/lib.sh"
 
 FLOOD=$bin/tools/udpflood
@@ -35,8 +36,20 @@ ip netns exec "$ns_cli" ping -i 0.05 -c $pings -W 2 $LAN_HOST \
 	>"$tmp/ping.log" 2>&1 &
 ping_pid=$!
 pids+=("$ping_pid")
+# The client is flooded too, at its port, with mac1 under its own key.
+cport=$(sed -n "s/.*login user=alice src=$CLI_ADDR:\([0-9]*\) .*/\1/p" \
+	"$tmp/vpnd.log")
+[ -n "$cport" ]
+client_pub=$("$VPNC" pubkey <"$tmp/alice.key")
+ip netns exec "$ns_wan" "$FLOOD" -n $((FLOOD_COUNT / 10)) \
+	-t $FLOOD_SECONDS -r $((FLOOD_RATE / 10)) -k "$client_pub" -i 2 \
+	$CLI_ADDR "$cport" >"$tmp/flood-client.log" 2>&1 &
+flood_client_pid=$!
+pids+=("$flood_client_pid")
 n_wan "$FLOOD" -n "$FLOOD_COUNT" -t $FLOOD_SECONDS -r "$FLOOD_RATE" \
 	-k "$SERVER_PUB" -i 8 $SRV_ADDR 51900 | tee "$tmp/flood.log"
+wait "$flood_client_pid"
+cat "$tmp/flood-client.log"
 wait "$ping_pid" || true
 cat "$tmp/ping.log" | tail -n 3
 
@@ -52,9 +65,13 @@ received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$tmp/ping.log")
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
-# A new login after the flood.
+# A new login after the flood; alice leaves cleanly.
 kill -TERM "$alice_pid"
 wait "$alice_pid"
+if grep -E "AddressSanitizer|LeakSanitizer|runtime error" "$tmp/alice.log"
+then
+	exit 1
+fi
 write_vpnc_conf bob bob
 start_vpnc bob "$PASSWORD" "$(totp "$secret_b")"
 wait_log "$tmp/bob.log" "connected as bob" 30
