@@ -74,25 +74,27 @@ sleep 2
 n_cli ip addr del 198.51.100.2/24 dev cli0
 n_cli ip addr add 198.51.100.3/24 dev cli0
 n_cli ip route replace default via 198.51.100.254 dev cli0
-sleep 3
+sleep 2
 
 # 2. Another network: the server's data soon goes out through wan2.
 n_cli ip link set cli0 down
 wait_for 5 count_above wan2 4 0
-sleep 3
+sleep 2
 
 # 3. The old link is back, reachable, and unused.
 n_cli ip link set cli0 up
 sleep 1
 old=$(wire_count wan1 4)
 new=$(wire_count wan2 4)
-sleep 4
+sleep 3
 old2=$(wire_count wan1 4)
 new2=$(wire_count wan2 4)
-echo "data datagrams in 4 s: $((old2 - old)) to the old path, $((new2 - new)) to the new"
+echo "data datagrams in 3 s: $((old2 - old)) to the old path, $((new2 - new)) to the new"
 [ "$old2" -eq "$old" ]
-# The server sends 20 datagrams a second (echoes and replies): about 80.
-((new2 - new >= 40))
+# The server sends 20 datagrams a second (echoes and replies): about 60.
+((new2 - new >= 30))
+# The pings outlasted the moves, so the counts above include all of them.
+kill -0 $ping_out $ping_in
 
 wait $ping_out || true
 wait $ping_in || true
@@ -104,7 +106,7 @@ echo "replies $out/$PINGS out, $in/$PINGS in"
 # One login for the whole trip.
 kill -0 "$VPNC_PID"
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
-! log_has "$tmp/alice.log" "log in"
+[ "$(count_log "$tmp/alice.log" "asks us to log in")" -eq 1 ]
 [ "$(count_log "$tmp/vpnd.log" "result=ok")" -eq 1 ]
 
 kill -TERM "$VPNC_PID"

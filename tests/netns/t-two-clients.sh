@@ -64,7 +64,9 @@ wait_log "$tmp/bob.log" "connected as bob"
 addr_a=$(client_addr "$tmp/alice.log")
 addr_b=$(client_addr "$tmp/bob.log")
 echo "alice $addr_a, bob $addr_b"
-[ -n "$addr_a" ] && [ -n "$addr_b" ] && [ "$addr_a" != "$addr_b" ]
+[ -n "$addr_a" ]
+[ -n "$addr_b" ]
+[ "$addr_a" != "$addr_b" ]
 
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
@@ -85,7 +87,7 @@ wait_log "$tmp/vpnd.log" "bob (203.0.113.2:[0-9]*) disconnected"
 wait $ping_a || true
 echo "alice during bob's exit: $(ping_received "$tmp/ping-a.txt")/30"
 [ "$(ping_received "$tmp/ping-a.txt")" -eq 30 ]
-! n_cli ping -c 1 -W 1 "$addr_b"
+refute n_cli ping -c 1 -W 1 "$addr_b"
 n_lan ping -c 2 -i 0.2 -W 2 "$addr_a"
 
 # alice's second device, from the other home, with the next TOTP step.
@@ -93,7 +95,8 @@ VPNC_NS=$ns_cli2 start_vpnc alice2 "$PASSWORD" "$(totp "$secret_a" 1)"
 wait_log "$tmp/alice2.log" "connected as alice"
 addr_a2=$(client_addr "$tmp/alice2.log")
 echo "alice's second device: $addr_a2"
-[ -n "$addr_a2" ] && [ "$addr_a2" != "$addr_a" ]
+[ -n "$addr_a2" ]
+[ "$addr_a2" != "$addr_a" ]
 [ "$(count_log "$tmp/vpnd.log" "login user=alice .*result=ok")" -eq 2 ]
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
@@ -102,7 +105,7 @@ n_lan ping -c 2 -i 0.2 -W 2 "$addr_a2"
 # The first device kept its session all along.
 kill -0 "$pid_a"
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
-! log_has "$tmp/alice.log" "reconnecting"
+refute log_has "$tmp/alice.log" "reconnecting"
 
 kill -TERM "$VPNC_PID" "$pid_a"
 wait "$VPNC_PID"
