@@ -38,7 +38,7 @@
 #define MTU 1420 /* vpnd's and vpnc's default tunnel MTU */
 #define BUF_LEN (WIRE_DATA_HEADER_LEN + MTU + WIRE_PAD_MULTIPLE + NOISE_TAG_LEN)
 /* Each measurement is split into rounds of about this long. */
-#define ROUND_NS (5 * NS_PER_MS)
+#define ROUND_NS (2 * NS_PER_MS)
 #define ROUNDS_MIN 3
 #define ROUNDS_MAX 4096
 /* Fewer uninterrupted rounds than this: the figures are mostly noise. */
@@ -162,20 +162,25 @@ party_init(struct party *pa, const struct protocol_times *pt,
 	pa->host.arg = pa;
 	pa->host.random = host_random;
 	pa->host.peer_by_key = host_peer_by_key;
+	/* A peer holds at most a handshake and three keypairs. */
 	ret = index_table_init(&pa->indices, 4);
 	if (ret < 0)
-		return ret;
+		goto out;
 	randombytes_buf(hash_key, sizeof(hash_key));
 	ret = tstamp_table_init(&pa->stamps, 4, hash_key);
 	if (ret < 0)
-		return ret;
+		goto out;
 	noise_local_init(&pa->local, &pa->host, pt, &pa->indices, &pa->stamps);
+	ret = -EINVAL;
 	if (!noise_local_set_private(&pa->local, priv))
-		return -EINVAL;
+		goto out;
 	cookie_checker_init(&pa->checker, pa->local.static_public, pt,
 			    host_random, NULL);
 	cookie_src_set(&pa->from, addr, 4, 51900);
-	return 0;
+	ret = 0;
+out:
+	/* On failure, party_free() releases what was set up. */
+	return ret;
 }
 
 /* Makes a and b know each other. */
