@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 # Long enough that the next vpnc run, on a loaded machine, still meets the
 # lock.
-LOCK_S=6
+LOCK_S=10
 
 # try NAME CONF PASSWORD CODE: one vpnc run with its own log, to its end
 # (at most 20 s). Sets rc.
