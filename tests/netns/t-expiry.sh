@@ -105,6 +105,7 @@ alice_pid=$!
 pids+=("$alice_pid")
 wait_log "$tmp/alice2.log" "connected as alice .* expires in [0-9] s" 8
 refute grep -q 'asks us to log in' "$tmp/alice2.log"
+echo "alice resumed: $(grep -o 'session expires in [0-9]* s' "$tmp/alice2.log")"
 [ "$(client_addr "$tmp/alice2.log")" = "$alice_addr" ]
 
 # The office host pings alice, who neither answers nor sends anything; a
@@ -165,7 +166,8 @@ no_device "$ns_cli"
 refute n_cli ping -c 1 -W 1 $LAN_HOST
 # The office host's pings reached her until the expiry, and not after it
 # (a datagram already on its way at the expiry is given 0.2 s).
-echo "alice's last echo request at $(tail -n 1 "$tmp/alice-rx"), expiry by $alice_end"
+echo "alice's last echo request at $(tail -n 1 "$tmp/alice-rx")," \
+	"expiry by $alice_end"
 (($(awk -v t="$alice_end" '$1 < t' "$tmp/alice-rx" | wc -l) >= 3))
 [ "$(awk -v t="$alice_end" '$1 >= t + 0.2' "$tmp/alice-rx" | wc -l)" -eq 0 ]
 
