@@ -9,6 +9,11 @@
  * handshake messages with a valid mac1 (section 4.4), so they pass the
  * cheap check and cost the server a DH, a peer slot or a cookie reply.
  * With -i N, a share of them are real initiations from N identities.
+ * With -s N, N more identities complete handshakes (PROTOCOL.md 4.1-4.3)
+ * and send garbage inside their sessions: random plaintexts, control
+ * messages of every type with random attributes (section 6), IP headers
+ * whose lengths lie; each starts a new session every second, since some
+ * of that garbage is a valid DISCONNECT.
  *
  * It stops at a count (-n) or a time limit (-t), whichever comes first,
  * and never sends faster than -r datagrams a second. Replies (cookie
@@ -27,17 +32,23 @@
 #include <unistd.h>
 
 #include "cookie.h"
+#include "endpoint.h"
 #include "index.h"
 #include "keys.h"
+#include "login.h"
 #include "noise.h"
 #include "timers.h"
 #include "tstamp.h"
+#include "tunnel.h"
 #include "wire.h"
 
 #define FLOOD_BATCH 32
 #define FLOOD_MAX_LEN 65507 /* the largest UDP payload over IPv4 */
 #define FLOOD_MAX_IDENTITIES 1024
 #define FLOOD_MAX_SECONDS 600
+#define FLOOD_MAX_SESSIONS 64
+#define SESSION_MTU 1420
+#define SESSION_RENEW_NS 1000000000ull
 
 enum kind {
 	K_RANDOM,        /* random bytes, 0..1500 */
@@ -55,6 +66,8 @@ enum kind {
 	K_RESPONSE_MAC1, /* type 2, valid mac1, random receiver index */
 	/* Only with -i: */
 	K_INIT_VALID,    /* a real initiation from one of the identities */
+	/* Only with -s: */
+	K_SESSION,       /* garbage inside an established session */
 	K_COUNT,
 };
 
@@ -62,7 +75,7 @@ static const char *const kind_names[K_COUNT] = {
 	"random",    "oversize",  "bad-length",  "truncated",
 	"reserved",  "init-garbage", "cookie-reply", "data",
 	"init-mac1", "init-mac2", "init-static", "response-mac1",
-	"init-valid",
+	"init-valid", "session",
 };
 
 /* Relative frequencies: the kinds that cost us DHs or big copies are
@@ -72,7 +85,7 @@ static const unsigned int kind_weights[K_COUNT] = {
 	[K_TRUNCATED] = 4,     [K_RESERVED] = 4,   [K_INIT_GARBAGE] = 4,
 	[K_COOKIE_REPLY] = 4,  [K_DATA] = 8,       [K_INIT_MAC1] = 8,
 	[K_INIT_MAC2] = 4,     [K_INIT_STATIC] = 1, [K_RESPONSE_MAC1] = 4,
-	[K_INIT_VALID] = 1,
+	[K_INIT_VALID] = 1,    [K_SESSION] = 8,
 };
 
 /* Random bytes, copied from at a random offset: cheaper than fresh ones
@@ -84,6 +97,14 @@ struct identity {
 	struct noise_local local;
 	struct noise_peer peer;
 	struct cookie_maker maker;
+};
+
+/* An identity with a session at the server, to send garbage inside. */
+struct session {
+	struct tunnel tunnel;
+	struct tunnel_peer server;
+	bool is_up;
+	uint64_t renewed_ns;
 };
 
 struct flood {
@@ -99,6 +120,10 @@ struct flood {
 	struct tstamp_table stamps;
 	struct identity *ids;
 	unsigned int n_ids, next_id;
+	struct session *sessions;
+	unsigned int n_sessions;
+	struct endpoint server_ep;
+	uint64_t sessions_started, session_messages;
 	unsigned int total_weight;
 	unsigned int weight[K_COUNT]; /* 0: not used */
 	uint64_t sent[K_COUNT];
@@ -212,6 +237,252 @@ init_valid(struct flood *f, uint8_t *buf)
 	return WIRE_INITIATION_LEN;
 }
 
+/* ---- garbage inside sessions ------------------------------------------- */
+
+static const uint8_t attr_types[] = {
+	LOGIN_ATTR_REQUEST_ID, LOGIN_ATTR_USERNAME,     LOGIN_ATTR_PASSWORD,
+	LOGIN_ATTR_TOTP,       LOGIN_ATTR_CLIENT_INFO,  LOGIN_ATTR_STATUS,
+	LOGIN_ATTR_MESSAGE,    LOGIN_ATTR_ADDRESS4,     LOGIN_ATTR_ROUTE6,
+	LOGIN_ATTR_MTU,        LOGIN_ATTR_REASON,       LOGIN_ATTR_LOGOUT,
+};
+
+/* A control message (section 6) with random attributes, lengths that
+ * mostly fit, and a body_len that sometimes lies. */
+static size_t
+fuzz_control(uint8_t *p, size_t cap)
+{
+	size_t len = LOGIN_HEADER_LEN, body;
+	unsigned int n = rnd(8), i;
+
+	p[0] = (uint8_t)(rnd(4) ? 1 + rnd(5) : rnd(16));
+	p[1] = (uint8_t)(rnd(8) ? 0 : 1 + rnd(255));
+	for (i = 0; i < n && len + 2 + 255 <= cap; i++) {
+		uint8_t type = rnd(8) ? attr_types[rnd(sizeof(attr_types))]
+				      : (uint8_t)rnd(256);
+		uint8_t alen = (uint8_t)(rnd(2) ? rnd(9) : rnd(256));
+
+		if (type == LOGIN_ATTR_REQUEST_ID && rnd(2))
+			alen = 4;
+		p[len] = type;
+		p[len + 1] = alen;
+		fill(p + len + 2, alen);
+		if (type == LOGIN_ATTR_TOTP)
+			memset(p + len + 2, '0' + (int)rnd(10), alen);
+		len += 2u + alen;
+	}
+	body = len - LOGIN_HEADER_LEN;
+	if (!rnd(4))
+		body = rnd(2) ? body + 1 + rnd(64) : rnd(0x10000);
+	p[2] = (uint8_t)body;
+	p[3] = (uint8_t)(body >> 8);
+	if (rnd(2) && len < cap) {
+		size_t pad = rnd((uint32_t)(cap - len < 64 ? cap - len : 64));
+
+		fill(p + len, pad);
+		len += pad;
+	}
+	return len;
+}
+
+/* An IPv4 or IPv6 header whose length fields lie, or do not. */
+static size_t
+fuzz_ip(uint8_t *p, size_t cap)
+{
+	bool v6 = rnd(2);
+	size_t min = v6 ? 40 : 20, len = min + rnd((uint32_t)(cap - min + 1));
+	size_t claimed = rnd(2) ? len : rnd(0x10000);
+
+	fill(p, len);
+	if (v6) {
+		p[0] = (uint8_t)(0x60 | rnd(16));
+		claimed = claimed >= 40 ? claimed - 40 : claimed;
+		p[4] = (uint8_t)(claimed >> 8);
+		p[5] = (uint8_t)claimed;
+	} else {
+		p[0] = (uint8_t)(0x45 + rnd(11));
+		p[2] = (uint8_t)(claimed >> 8);
+		p[3] = (uint8_t)claimed;
+		/* Sometimes from the pool, as a client would be. */
+		if (rnd(2))
+			memcpy(p + 12, (const uint8_t[]){ 10, 99, 0, 2 }, 4);
+	}
+	return len;
+}
+
+static size_t
+fuzz_plain(uint8_t *p, size_t cap)
+{
+	switch (rnd(8)) {
+	case 0:
+		return 0;
+	case 1:
+	case 2: {
+		size_t len = rnd((uint32_t)cap + 1);
+
+		fill(p, len);
+		return len;
+	}
+	case 3:
+	case 4:
+	case 5:
+		return fuzz_control(p, cap);
+	default:
+		return fuzz_ip(p, cap);
+	}
+}
+
+static void
+session_op_send(void *arg, const struct endpoint *ep, const uint8_t *buf,
+		size_t len)
+{
+	struct flood *f = arg;
+
+	if (sendto(f->fd, buf, len, 0, &ep->addr.sa, endpoint_socklen(ep)) < 0)
+		f->send_errors++;
+}
+
+static struct tunnel_peer *
+session_op_peer_by_key(void *arg, const uint8_t pub[32])
+{
+	(void)arg;
+	(void)pub;
+	return NULL;
+}
+
+static void
+session_op_deliver(void *arg, struct tunnel_peer *p, enum wire_payload kind,
+		   uint8_t *pkt, size_t len)
+{
+	struct flood *f = arg;
+
+	(void)p;
+	(void)kind;
+	(void)pkt;
+	(void)len;
+	f->session_messages++;
+}
+
+static void
+session_op_started(void *arg, struct tunnel_peer *p)
+{
+	struct flood *f = arg;
+
+	((struct session *)p->arg)->is_up = true;
+	f->sessions_started++;
+}
+
+static const struct tunnel_ops session_ops = {
+	.random = host_random,
+	.send = session_op_send,
+	.peer_by_key = session_op_peer_by_key,
+	.deliver = session_op_deliver,
+	.session_started = session_op_started,
+};
+
+static int
+sessions_init(struct flood *f, unsigned int n)
+{
+	uint8_t priv[32];
+	unsigned int i;
+	int ret = 0;
+
+	memcpy(&f->server_ep.addr, &f->dst, f->dst_len);
+	f->sessions = calloc(n, sizeof(*f->sessions));
+	if (!f->sessions)
+		return -ENOMEM;
+	for (i = 0; i < n && !ret; i++) {
+		struct session *s = &f->sessions[i];
+
+		randombytes_buf(priv, sizeof(priv));
+		keys_clamp(priv);
+		ret = tunnel_init(&s->tunnel, &session_ops, f, &f->pt, priv, 1,
+				  SESSION_MTU, 0);
+		if (ret < 0)
+			break;
+		ret = tunnel_peer_init(&s->tunnel, &s->server, f->server_pub,
+				       NULL, 0, s);
+		if (ret < 0) {
+			tunnel_free(&s->tunnel);
+			break;
+		}
+		f->n_sessions++;
+	}
+	sodium_memzero(priv, sizeof(priv));
+	return ret;
+}
+
+static void
+sessions_free(struct flood *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->n_sessions; i++) {
+		tunnel_peer_free(&f->sessions[i].server);
+		tunnel_free(&f->sessions[i].tunnel);
+	}
+	free(f->sessions);
+}
+
+/* A new session every SESSION_RENEW_NS: the server may have dropped the
+ * last one (a DISCONNECT among the garbage, an evicted peer). */
+static void
+sessions_renew(struct flood *f, uint64_t now)
+{
+	uint64_t wall = clock_ns(CLOCK_REALTIME);
+	unsigned int i;
+
+	for (i = 0; i < f->n_sessions; i++) {
+		struct session *s = &f->sessions[i];
+
+		if (s->renewed_ns && now - s->renewed_ns < SESSION_RENEW_NS)
+			continue;
+		s->is_up = false;
+		s->renewed_ns = now;
+		tunnel_peer_reset(&s->server);
+		tunnel_peer_set_endpoint(&s->server, &f->server_ep);
+		s->server.can_initiate = true;
+		tunnel_initiate(&s->tunnel, &s->server, now, wall);
+	}
+}
+
+static void
+sessions_receive(struct flood *f, uint8_t *buf, size_t len,
+		 const struct sockaddr_storage *from, socklen_t from_len)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), wall = clock_ns(CLOCK_REALTIME);
+	struct endpoint src;
+	unsigned int i;
+
+	memset(&src, 0, sizeof(src));
+	memcpy(&src.addr, from, from_len < sizeof(src.addr) ? from_len
+							    : sizeof(src.addr));
+	/* Only the session it is for takes it; the others drop it early
+	 * (unknown index, or mac1 under another key). */
+	for (i = 0; i < f->n_sessions; i++)
+		if (tunnel_receive(&f->sessions[i].tunnel, buf, len, &src, now,
+				   wall))
+			break;
+}
+
+static size_t
+session_garbage(struct flood *f, uint8_t *buf)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	struct session *s;
+	size_t plain, len;
+
+	if (!f->n_sessions)
+		return 0;
+	s = &f->sessions[rnd(f->n_sessions)];
+	if (!s->is_up)
+		return 0;
+	plain = fuzz_plain(buf + WIRE_DATA_HEADER_LEN, SESSION_MTU);
+	if (tunnel_encrypt(&s->tunnel, &s->server, buf, plain, now,
+			   clock_ns(CLOCK_REALTIME), &len) != TUNNEL_TX_SEND)
+		return 0;
+	return len;
+}
+
 /* Writes one datagram of kind k into buf; returns its length. */
 static size_t
 make(struct flood *f, enum kind k, uint8_t *buf)
@@ -267,6 +538,10 @@ make(struct flood *f, enum kind k, uint8_t *buf)
 		return len;
 	case K_INIT_VALID:
 		return init_valid(f, buf);
+	case K_SESSION:
+		len = session_garbage(f, buf);
+		/* No session up yet: something else meanwhile. */
+		return len ? len : make(f, K_DATA, buf);
 	default:
 		return 0;
 	}
@@ -279,13 +554,18 @@ drain_replies(struct flood *f, uint8_t *buf)
 
 	/* Bounded: what arrived since the last batch, at most 256. */
 	for (i = 0; i < 256; i++) {
-		ssize_t n = recv(f->fd, buf, FLOOD_MAX_LEN, MSG_DONTWAIT);
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		ssize_t n = recvfrom(f->fd, buf, FLOOD_MAX_LEN, MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &from_len);
 		uint32_t type;
 
 		if (n < 0)
 			break;
 		type = n >= 4 ? wire_get_le32(buf) : 0;
 		f->received[type >= 1 && type <= 4 ? type : 0]++;
+		if (f->n_sessions)
+			sessions_receive(f, buf, (size_t)n, &from, from_len);
 	}
 }
 
@@ -394,7 +674,8 @@ choose_kinds(struct flood *f, const char *list)
 	f->total_weight = 0;
 	for (k = 0; k < K_COUNT; k++) {
 		bool usable = (k < K_INIT_MAC1 || f->has_server_key) &&
-			      (k != K_INIT_VALID || f->n_ids);
+			      (k != K_INIT_VALID || f->n_ids) &&
+			      (k != K_SESSION || f->n_sessions);
 
 		if (list && !listed(list, kind_names[k]))
 			continue;
@@ -436,6 +717,8 @@ usage(FILE *out)
 		"  -r  datagrams a second at most (default 0: no limit)\n"
 		"  -k  the server's public key: handshakes with a valid mac1\n"
 		"  -i  real initiations from this many identities (needs -k)\n"
+		"  -s  garbage inside sessions of this many identities "
+		"(needs -k)\n"
 		"  -K  only these kinds:",
 		FLOOD_MAX_SECONDS);
 	for (k = 0; k < K_COUNT; k++)
@@ -456,12 +739,17 @@ report(const struct flood *f, uint64_t done, uint64_t elapsed_ns)
 			printf(" %s=%llu", kind_names[k],
 			       (unsigned long long)f->sent[k]);
 	printf("; replies: type1=%llu type2=%llu type3=%llu type4=%llu "
-	       "other=%llu\n",
+	       "other=%llu",
 	       (unsigned long long)f->received[1],
 	       (unsigned long long)f->received[2],
 	       (unsigned long long)f->received[3],
 	       (unsigned long long)f->received[4],
 	       (unsigned long long)f->received[0]);
+	if (f->n_sessions)
+		printf("; sessions started=%llu messages=%llu",
+		       (unsigned long long)f->sessions_started,
+		       (unsigned long long)f->session_messages);
+	putchar('\n');
 }
 
 /* Sends until the count or the deadline; paces to `rate` if nonzero. */
@@ -520,6 +808,8 @@ run(struct flood *f, uint8_t *bufs, uint64_t count, uint64_t limit_ns,
 		done += n;
 		drain_replies(f, rx);
 		now = clock_ns(CLOCK_MONOTONIC);
+		if (f->n_sessions)
+			sessions_renew(f, now);
 	}
 	report(f, done, now - start);
 }
@@ -530,12 +820,13 @@ main(int argc, char *argv[])
 	static struct flood f;
 	const char *key = NULL, *kinds = NULL;
 	unsigned long long count = 10000, seconds = 10, rate = 0, ids = 0;
+	unsigned long long sessions = 0;
 	uint8_t *bufs = NULL;
 	int c, status = 1;
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((c = getopt(argc, argv, "n:t:r:k:i:K:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:r:k:i:s:K:h")) != -1) {
 		switch (c) {
 		case 'n':
 			count = strtoull(optarg, NULL, 10);
@@ -552,6 +843,9 @@ main(int argc, char *argv[])
 		case 'i':
 			ids = strtoull(optarg, NULL, 10);
 			break;
+		case 's':
+			sessions = strtoull(optarg, NULL, 10);
+			break;
 		case 'K':
 			kinds = optarg;
 			break;
@@ -565,7 +859,7 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind != 2 || count > 100000000ull || seconds < 1 ||
 	    seconds > FLOOD_MAX_SECONDS || ids > FLOOD_MAX_IDENTITIES ||
-	    (ids && !key)) {
+	    sessions > FLOOD_MAX_SESSIONS || ((ids || sessions) && !key)) {
 		usage(stderr);
 		return 2;
 	}
@@ -588,6 +882,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "udpflood: cannot make identities\n");
 		goto out;
 	}
+	if (sessions && sessions_init(&f, (unsigned int)sessions) < 0) {
+		fprintf(stderr, "udpflood: cannot make sessions\n");
+		goto out;
+	}
 	if (choose_kinds(&f, kinds) < 0) {
 		fprintf(stderr, "udpflood: no usable kind (some need -k or "
 				"-i)\n");
@@ -600,6 +898,8 @@ main(int argc, char *argv[])
 		perror("udpflood");
 		goto out;
 	}
+	if (f.n_sessions)
+		sessions_renew(&f, clock_ns(CLOCK_MONOTONIC));
 	run(&f, bufs, count, seconds * 1000000000ull, rate);
 	status = 0;
 out:
@@ -607,6 +907,7 @@ out:
 		close(f.fd);
 	free(bufs);
 	identities_free(&f);
+	sessions_free(&f);
 	cookie_maker_wipe(&f.maker);
 	return status;
 }
