@@ -49,6 +49,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard contrib/bench/*.c)
 # Programs the netns tests drive (a raw protocol peer, for instance).
 TOOL_SRC := $(wildcard tests/tools/*.c)
+# Fuzz harnesses: libFuzzer programs for `make fuzz` (clang), and replays of
+# each one's corpus, tests/fuzz/corpus/<name>/, as unit tests (gcc + ASan).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_DEB_PKGS := clang libclang-rt-14-dev
 
 # $(call objs,flavour,sources); objects live apart from the binaries
 # (build/asan/vpnd is a program, its objects are in build/asan-obj/vpnd/).
@@ -59,9 +65,11 @@ ASAN_BINS := $(BUILD)/asan/vpnd $(BUILD)/asan/vpnc $(BUILD)/asan/vpnctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst contrib/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/asan/tools/%,$(TOOL_SRC))
+FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/asan/tests/test_fuzz_%,$(FUZZ_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all check check-run demo demo-run deps install clean bench style \
-	test-bins
+	test-bins fuzz fuzz-bins
 .DEFAULT_GOAL := all
 # Keep objects that only feed archives and tests.
 .SECONDARY:
@@ -128,6 +136,24 @@ $(BUILD)/asan/tools/%: $(BUILD)/asan-obj/tests/tools/%.o $(BUILD)/asan-obj/libvp
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# A harness with replay.c for a main(): build/asan/tests/test_fuzz_<name>.
+$(BUILD)/asan/tests/test_fuzz_%: $(BUILD)/asan-obj/tests/fuzz/fuzz_%.o $(BUILD)/asan-obj/tests/fuzz/replay.o $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# libFuzzer flavour: everything instrumented for coverage, clang only.
+$(BUILD)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer-no-link \
+		$(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz-obj/tests/fuzz/%.o $(BUILD)/fuzz-obj/libvpnd.a $(BUILD)/fuzz-obj/libshared.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD fuzz $@")
+	$(Q)$(FUZZ_CC) $(SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/rel/contrib/bench/%.o $(BUILD)/rel/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -139,7 +165,8 @@ $(BUILD)/bench/%: $(BUILD)/rel/contrib/bench/%.o $(BUILD)/rel/libshared.a
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-run
 
-test-bins: $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS) $(REL_BINS)
+test-bins: $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS) $(REL_BINS) \
+	$(FUZZ_REPLAY_BINS)
 
 check-run: test-bins
 	$(Q)BUILD=$(BUILD) tests/run.sh
@@ -151,6 +178,15 @@ demo-run: $(REL_BINS)
 	$(Q)BUILD=$(BUILD) contrib/demo.sh
 
 bench: $(BENCH_BINS) $(REL_BINS)
+
+# Runs every harness for FUZZ_TIME seconds, one job at a time; new inputs
+# and crashes go under $(BUILD)/fuzz/, never into the committed corpus.
+fuzz:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(FUZZ_DEB_PKGS)"
+	$(Q)$(MAKE) --no-print-directory fuzz-bins
+	$(Q)BUILD=$(BUILD) FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh
+
+fuzz-bins: $(FUZZ_BINS)
 
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \

@@ -1,0 +1,327 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+#
+# Writes the seed inputs of tests/fuzz/corpus/<harness>/seed-*: the start
+# of each harness's regression corpus, written by hand from PROTOCOL.md and
+# the sample configurations so that every operation and mode of a harness
+# is reached at least once. Crashers the fuzzer found sit beside them as
+# crash-* files, and inputs kept from fuzzing runs as cov-*; this script
+# rewrites only the seeds. Run from the top of the repository, with
+# Debian's python3 (it needs python3-nacl for the servers' public key):
+#     /usr/bin/python3 tests/fuzz/seeds.py
+import os
+import struct
+import sys
+
+from nacl.bindings import crypto_scalarmult_base
+
+CORPUS = "tests/fuzz/corpus"
+
+
+def write(harness, name, data):
+    path = os.path.join(CORPUS, harness)
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def u16(v):
+    return struct.pack("<H", v)
+
+
+def u32(v):
+    return struct.pack("<I", v)
+
+
+def tlv(t, v):
+    return bytes([t, len(v)]) + v
+
+
+def ctl(ctl_type, *attrs, reserved=0):
+    body = b"".join(attrs)
+    return bytes([ctl_type, reserved]) + u16(len(body)) + body
+
+
+def ipv4(total, src=(10, 99, 0, 2), dst=(10, 20, 0, 1), length=None):
+    length = total if length is None else length
+    hdr = bytes([0x45, 0]) + struct.pack(">H", total) + bytes(8)
+    pkt = hdr + bytes(src) + bytes(dst)
+    return pkt + bytes(max(0, length - len(pkt)))
+
+
+def ipv6(payload, src=b"\xfd\x00\x00\x99" + bytes(11) + b"\x02"):
+    return (bytes([0x60, 0, 0, 0]) + struct.pack(">H", payload) +
+            bytes([17, 64]) + src + bytes(16) + bytes(payload))
+
+
+# Control messages of every ctl_type, from both sides.
+REQUEST = ctl(1, tlv(1, u32(0x01020304)), tlv(2, b"alice"),
+              tlv(3, b"correct horse"), tlv(4, b"123456"),
+              tlv(5, b"vpnc 1.0"))
+RESUME = ctl(5, tlv(1, u32(7)), tlv(2, b"alice"))
+LOGOUT = ctl(4, tlv(0x30, b"bye"), tlv(0x31, b""))
+RESULT_OK = ctl(2, tlv(1, u32(0x01020304)), tlv(0x10, b"\x00"),
+                tlv(0x11, b"welcome"),
+                tlv(0x20, bytes([10, 99, 0, 2, 24])),
+                tlv(0x21, b"\xfd\x00\x00\x99" + bytes(11) + b"\x02" +
+                    bytes([64])),
+                tlv(0x2a, bytes([10, 99, 0, 1])),
+                tlv(0x22, bytes([10, 20, 0, 0, 24])),
+                tlv(0x22, bytes([0, 0, 0, 0, 0])),
+                tlv(0x23, bytes(16) + bytes([0])),
+                tlv(0x24, bytes([10, 20, 0, 53])), tlv(0x25, bytes(16)),
+                tlv(0x26, b"corp.example"), tlv(0x26, b"bad name"),
+                tlv(0x27, u16(1420)), tlv(0x28, u16(25)),
+                tlv(0x29, u32(43200)), tlv(0x7f, b"unknown"))
+RESULT_LOCKED = ctl(2, tlv(1, u32(9)), tlv(0x10, b"\x02"),
+                    tlv(0x12, u32(60)))
+REQUIRED = ctl(3, tlv(1, u32(7)), tlv(0x11, b"login required"))
+DISCONNECT = ctl(4, tlv(0x30, b"server shutdown"))
+BAD = [
+    ctl(1, tlv(1, u32(1)), reserved=1),                # reserved byte
+    ctl(1, tlv(1, u32(1)))[:-2],                       # overrun
+    ctl(1, tlv(1, u32(1)), tlv(2, b"a")),              # missing attributes
+    ctl(5, tlv(1, u32(1)), tlv(1, u32(2))),            # duplicate
+    ctl(5, tlv(1, b"\x01\x02")),                       # wrong length
+    ctl(5, tlv(1, u32(1)), tlv(2, b"\xc0\xaf")),       # overlong UTF-8
+    ctl(9, tlv(1, u32(1))),                            # later revision
+    ctl(2, tlv(1, u32(1)), tlv(0x10, b"\x00")),        # wrong direction
+    ctl(2, tlv(1, u32(1)), tlv(0x10, b"\x00"), tlv(0x20, bytes(4) + b"\x21")),
+]
+
+
+def seeds_login():
+    write("login", "request", b"\x00" + REQUEST)
+    write("login", "resume", b"\x00" + RESUME)
+    write("login", "logout", b"\x00" + LOGOUT)
+    write("login", "result-ok", b"\x01" + RESULT_OK)
+    write("login", "result-locked", b"\x01" + RESULT_LOCKED)
+    write("login", "required", b"\x01" + REQUIRED)
+    write("login", "disconnect", b"\x01" + DISCONNECT)
+    write("login", "padded", b"\x01" + DISCONNECT + bytes(13))
+    for i, m in enumerate(BAD):
+        write("login", "bad-%02d-client" % i, b"\x00" + m)
+        write("login", "bad-%02d-server" % i, b"\x01" + m)
+    write("login", "write-ok", b"\x02" + u32(42) + u16(200) +
+          bytes([5]) + b"alice" + u16(2) + b"pw" + u16(6) + b"123456")
+    write("login", "write-full", b"\x02" + u32(42) + u16(20) +
+          bytes([5]) + b"alice" + u16(2) + b"pw" + u16(6) + b"123456")
+    write("login", "write-long", b"\x02" + u32(1) + u16(1500) +
+          bytes([70]) + b"u" * 70 + u16(256) + b"p" * 256 + u16(0))
+
+
+def seeds_text():
+    key = b"YHBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGA="
+    texts = [
+        (0, key), (0, b"  " + key + b"\n"), (0, key[:-2] + b"B="),
+        (0, key.replace(b"Y", b"\xd9", 1)), (0, b""),
+        (1, b"192.0.2.0/24"), (1, b"2001:db8::/32"), (1, b"10.0.0.1"),
+        (1, b"10.0.0.0/033"), (1, b"::ffff:1.2.3.4/128"), (1, b"fe80::1%1"),
+        (2, b"192.0.2.1"), (2, b"2001:db8::1"), (2, b"1.2.3"),
+        (3, b"90"), (3, b"12h"), (3, b"500ms"), (3, b"1d"),
+        (3, b"4294967296"), (3, b"18446744073709551616s"), (3, b"0"),
+        (4, "älice".encode()), (4, b"\xed\xa0\x80"), (4, b"\xf4\x90\x80\x80"),
+        (4, b"\xe0\x80\xaf"), (4, b"\xf0\x9f\x98\x80"),
+        (5, b"123 456"), (5, b"12345678"), (5, b"abcd-efgh"),
+        (6, b"line\nbreak\x1b[31m"), (6 + 7 * 3, b"short")
+    ]
+    for i, (which, text) in enumerate(texts):
+        write("text", "%02d" % i, bytes([which]) + text)
+
+
+def pub_of(seed):
+    priv = bytearray((seed + i) & 0xff for i in range(32))
+    priv[0] &= 248
+    priv[31] = (priv[31] & 127) | 64
+    return crypto_scalarmult_base(bytes(priv))
+
+
+def uncommented(path):
+    out = []
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("#") and len(line) > 1 and line[1].islower() \
+                and " = " in line:
+            line = line[1:]
+        out.append(line)
+    return "".join(out)
+
+
+def seeds_config():
+    import base64
+    server_pub = base64.b64encode(pub_of(100)).decode()
+    vpnd = open("conf/vpnd.conf", encoding="utf-8").read()
+    vpnd = vpnd.replace("/etc/vpnd/private.key", "server.key")
+    vpnd_all = uncommented("conf/vpnd.conf")
+    vpnd_all = vpnd_all.replace("/etc/vpnd/private.key", "server.key")
+    vpnd_all = vpnd_all.replace("/etc/vpnd/psk.key", "psk.key")
+    vpnc = open("conf/vpnc.conf", encoding="utf-8").read()
+    vpnc_all = uncommented("conf/vpnc.conf")
+    for name in ("vpnc", "vpnc_all"):
+        text = vpnc if name == "vpnc" else vpnc_all
+        text = text.replace("/etc/vpnc/private.key", "client.key")
+        text = text.replace("/etc/vpnc/psk.key", "psk.key")
+        lines = [("server-public-key = \"%s\"" % server_pub)
+                 if line.startswith("server-public-key") else line
+                 for line in text.split("\n")]
+        if name == "vpnc":
+            vpnc = "\n".join(lines)
+        else:
+            vpnc_all = "\n".join(lines)
+    write("config", "vpnd", b"\x00" + vpnd.encode())
+    write("config", "vpnd-all", b"\x00" + vpnd_all.encode())
+    write("config", "vpnc", b"\x01" + vpnc.encode())
+    write("config", "vpnc-all", b"\x01" + vpnc_all.encode())
+    vpnd_min = 'private-key-file = "server.key"\naddress-pool4 = "10.99.0.0/24"\n'
+    broken = [
+        "listen-port = 70000", "frobnicate = yes", "keepalive = 25 seconds",
+        "session-lifetime = 12y", "mtu = 576   # too small",
+        'address-pool4 = "10.99.0.1/24"', 'address-pool6 = "fd00:99::/200"',
+        'routes = {"10.99.0.0/25"}', 'dns = {"dns.example"}',
+        "lockout-max-time = 10s", 'private-key-file = "nowhere.key"',
+        'private-key-file = "open.key"', 'preshared-key-file = "psk.key"',
+        'routes = {"10.20.0.0/24", "2001:db8::/32", "0.0.0.0/0"}',
+        'routes += {"10.30.0.0/16"}', 'dns-search = {"corp.example", "a..b"}',
+        'interface = "vpn%d"', 'log = "syslog"\nlog-level = "debug"',
+        '/* block\n comment */ mtu = 1280 // line\n',
+        'totp-issuer = "Example \\"Corp\\"\\n"', "mtu = 0x500",
+        "failure-delay = 500ms", "handshake-rate = 1000000",
+        'control-socket = "' + "s" * 120 + '"', "address-pool4 = '10.0.0.0/8'",
+        'dns = {"10.20.0.53", "fd00::53"}', "peer alice {}",
+        'routes = {"10.20.0.0/24", "10.20.0.0/24"}', '"unterminated',
+        "/* unterminated", "mtu = 1280\nmtu = 1400", "mtu = {1280}",
+    ]
+    for i, line in enumerate(broken):
+        write("config", "vpnd-%02d" % i, b"\x00" + (vpnd_min + line +
+                                                    "\n").encode())
+    vpnc_min = ('server = "vpn.example.com"\nserver-public-key = "%s"\n'
+                'private-key-file = "client.key"\nuser = "alice"\n'
+                % server_pub)
+    vpnc_broken = [
+        'server = "[2001:db8::1]:51900"', 'server = "2001:db8::1"',
+        'server = "192.0.2.1:0"', 'server = "[2001:db8::1"',
+        'server = "-bad.example"', 'server = "1.2.3"',
+        'server-public-key = "%s"' % server_pub.replace("A", "B"),
+        'private-key-file = "server.key"', 'user = ""',
+        'user = "' + "u" * 65 + '"', 'user = "al\\tice"',
+        'dns = "resolvconf"', 'dns = "sometimes"',
+        "reconnect-max-backoff = 2h", 'preshared-key-file = "open.key"',
+        'interface = "a/b"', 'interface = "' + "i" * 16 + '"',
+    ]
+    for i, line in enumerate(vpnc_broken):
+        write("config", "vpnc-%02d" % i, b"\x01" + (vpnc_min + line +
+                                                    "\n").encode())
+
+
+# fuzz_tunnel: a flags byte, then operations (see fuzz_tunnel.c).
+def datagram(data):
+    return b"\x00" + u16(len(data)) + data
+
+
+def plain(data, server=False):
+    return bytes([0x08 if server else 0x00]) + u16(len(data)) + data
+
+
+def seeds_tunnel():
+    init = u32(1) + bytes(144)
+    resp = u32(2) + bytes(88)
+    cookie = u32(3) + bytes(60)
+    data = u32(4) + bytes(28)
+    write("tunnel", "raw-types", b"\x00" + datagram(init) + datagram(resp) +
+          datagram(cookie) + datagram(data) + datagram(b"\x04") +
+          datagram(u32(5) + bytes(40)) + datagram(u32(0x101) + bytes(144)))
+    write("tunnel", "raw-fixmacs", bytes([0x08]) + datagram(init) +
+          datagram(resp))
+    write("tunnel", "raw-handshake", bytes([0x01]) + b"\x02" +
+          b"\x06" + u16(28) + ipv4(28) + b"\x02" + b"\x07" +
+          b"\x01" + u16(13000) + b"\x02" + b"\x01" + u16(20000) + b"\x02")
+    wait = b"\x01" + u16(600)
+    write("tunnel", "raw-mutate", bytes([0x08]) + b"\x04" + b"\x05" +
+          u16(8) + b"\x01" + wait + b"\x04" + b"\x05" + u16(140) + b"\x80" +
+          wait + b"\x04" + b"\x05" + u16(60) + b"\x01" + wait + b"\x04" +
+          b"\x02" + b"\x06" + u16(28) + ipv4(28) + b"\x05" + u16(30) + b"\x01")
+    write("tunnel", "raw-server-initiates", bytes([0x02 | 0x08]) + b"\x02" +
+          b"\x0e" + u16(28) + ipv4(28) + b"\x02")
+    write("tunnel", "raw-load", bytes([0x04 | 0x08]) + datagram(init) * 2 +
+          b"\x04" + b"\x02" + b"\x01" + u16(600) + b"\x02" + b"\x03\x81" +
+          datagram(init) + b"\x02")
+    write("tunnel", "raw-psk-roam", bytes([0x11]) + b"\x03\x02" +
+          b"\x06" + u16(60) + ipv4(60) + b"\x02" + b"\x03\x83" + b"\x07" +
+          datagram(data))
+    write("tunnel", "raw-expiry", bytes([0x03]) + b"\x06" + u16(28) +
+          ipv4(28) + b"\x02" + (b"\x01" + u16(65535)) * 3 + b"\x02")
+    write("tunnel", "session-ip", b"\x80" + plain(ipv4(84)) +
+          plain(ipv4(84), True) + plain(ipv6(20)) + plain(b"") +
+          plain(ipv4(20, length=28)) + plain(b"\x45\x00\x00\x10" +
+                                             bytes(20)) + plain(b"\xff\x00"))
+    write("tunnel", "session-control", b"\x80" + plain(REQUEST) +
+          plain(RESUME) + plain(LOGOUT) + plain(RESULT_OK, True) +
+          plain(REQUIRED, True) + plain(DISCONNECT, True) +
+          plain(BAD[1]) + plain(bytes([9, 0, 0, 0])))
+    write("tunnel", "session-tamper", b"\x81" + b"\x03" + u16(40) +
+          ipv4(40) + u16(20) + b"\x01" + b"\x03" + u16(40) + ipv4(40) +
+          u16(0) + b"\x04" + b"\x04" + plain(ipv4(40)) + b"\x04")
+    write("tunnel", "session-rekey", b"\x82" + b"\x06" + b"\x0e" +
+          b"\x02" + u16(12500) + plain(ipv4(40)) + b"\x02" + u16(6000) +
+          plain(ipv4(40), True) + b"\x02" + u16(60000) + b"\x02" +
+          u16(60000) + plain(ipv4(40)))
+    write("tunnel", "session-mtu-roam", b"\x80" + b"\x07" + u16(0) +
+          plain(ipv4(1400)) + b"\x0f" + u16(700) + plain(ipv4(1000), True) +
+          b"\x05\x02" + plain(ipv4(28)) + b"\x05\x03" + plain(ipv4(28)))
+
+
+# fuzz_admit: a configuration byte, then operations (see fuzz_admit.c).
+def control(msg, client=0):
+    return bytes([client << 4]) + u16(len(msg)) + msg
+
+
+def ip(pkt, client=0):
+    return bytes([1 | client << 4]) + u16(len(pkt)) + pkt
+
+
+def finish(n, results):
+    return b"\x02" + bytes([n]) + results
+
+
+def seeds_admit():
+    login_ok = b"\x01" + b"\x00" + u16(0) + u16(3600)
+    lookup_no = b"\x00"
+    write("admit", "login", b"\x00" + finish(1, lookup_no) +
+          control(REQUEST) + finish(1, login_ok) + ip(ipv4(40)) +
+          ip(ipv4(40, src=(10, 99, 0, 9))) + control(REQUEST) +
+          b"\x03" + u16(36001) + ip(ipv4(40)) + b"\x04" +
+          finish(2, lookup_no * 2))
+    write("admit", "refused", b"\x00" + finish(1, lookup_no) +
+          control(REQUEST) + finish(1, b"\x01\x01" + u16(0)) +
+          b"\x03" + u16(5) + b"\x03" + u16(10) + control(REQUEST))
+    write("admit", "busy", bytes([0x08]) + control(REQUEST) +
+          control(REQUEST))
+    write("admit", "resume", bytes([0x01]) + control(RESUME) +
+          finish(1, b"\x83" + u16(100)) + finish(1, b"\x83" + u16(100)) +
+          ip(ipv6(16)) + control(RESUME, 1) + finish(1, b"\x80" + u16(50)) +
+          finish(1, b"\x00"))
+    four = ipv4(40, src=(10, 99, 0, 4))
+    write("admit", "reassign", bytes([0x05]) +
+          finish(1, b"\x81" + u16(100)) + control(RESUME, 1) +
+          finish(1, b"\x81" + u16(100)) + finish(1, b"\x81" + u16(100)) +
+          ip(four) + ip(four, 1) + b"\x16" + ip(four))
+    write("admit", "logout", b"\x00" + finish(1, b"\x81" + u16(100)) +
+          control(LOGOUT) + finish(4, b"") + control(REQUEST, 2) +
+          b"\x27" + finish(4, b""))
+    write("admit", "huge-answer", bytes([0x13]) + finish(1, lookup_no) +
+          control(REQUEST) + finish(1, login_ok) + control(REQUEST))
+    write("admit", "garbage", b"\x00" + control(BAD[0]) + control(BAD[3]) +
+          control(bytes([9, 0, 0, 0])) + control(RESULT_OK) +
+          ip(b"\x45\x00\x00\x10" + bytes(20)) + b"\x05" + b"\x06")
+
+
+def main():
+    if not os.path.isdir(CORPUS):
+        sys.exit("run me from the top of the repository")
+    seeds_login()
+    seeds_text()
+    seeds_config()
+    seeds_tunnel()
+    seeds_admit()
+
+
+main()
