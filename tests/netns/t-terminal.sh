@@ -12,49 +12,74 @@
 #  2. bob: a wrong code is refused, and vpnc asks for both again; the
 #     right one connects.
 #  3. carol, --password-file: only the code is asked.
-#  4. dave, with the server's 10-s session-lifetime (the others have an
-#     hour of their own): his pings meet the expiry, the server ends the
-#     session, his vpnc's RESUME is answered AUTH_REQUIRED, and at a
-#     terminal it asks again instead of exiting; a new login (the next
-#     step's code, rule 4) continues with the same vpnc and address.
+#  4. dave, from a second client namespace while 2 and 3 run, with the
+#     server's 10-s session-lifetime (the others have an hour of their
+#     own): his pings meet the expiry, the server ends the session, his
+#     vpnc's RESUME is answered AUTH_REQUIRED, and at a terminal it asks
+#     again instead of exiting; a new login (the next step's code, rule 4)
+#     continues in the same vpnc.
 #  5. alice, still logged in, resumes without a terminal; `vpnc --logout`
 #     ends her admission, after which a start without a terminal exits 4
 #     saying why, and one at a terminal asks for the password again;
 #     Ctrl-C there ends it (status 0) with echo back on.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" || exit 1
 
 DRIVE=$top/tests/tools/pty-drive.py
 [ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3"
+ns_cli2=vpn-cli2-$$
+CLI2_ADDR=203.0.113.2
+q_cli2() { ip netns exec "$ns_cli2" "$@"; }
 
 # tty_vpnc NAME STEP...: vpnc -c $tmp/NAME.conf "${vpnc_opts[@]}" on a new
-# terminal in the client namespace, in the background, played through
-# STEPs; the terminal's output goes to $tmp/NAME.log. Sets DRIVER_PID
-# and VPNC_PID.
+# terminal in namespace ${tty_ns:-$ns_cli}, in the background, played
+# through STEPs; the terminal's output goes to $tmp/NAME.log, the
+# driver's to $tmp/NAME.drive.log. Records both PIDs under NAME.
+declare -A driver_pid vpnc_pid
 vpnc_opts=()
 tty_vpnc() {
 	local name=$1
 	shift
 	rm -f "$tmp/$name.pid"
-	/usr/bin/python3 "$DRIVE" --timeout 60 --step-timeout 20 \
+	/usr/bin/python3 "$DRIVE" --timeout 90 --step-timeout 20 \
 		--transcript "$tmp/$name.log" --pid-file "$tmp/$name.pid" \
-		"$@" -- ip netns exec "$ns_cli" \
+		"$@" -- ip netns exec "${tty_ns:-$ns_cli}" \
 		"$VPNC" -c "$tmp/$name.conf" "${vpnc_opts[@]}" \
 		2>>"$tmp/$name.drive.log" &
-	DRIVER_PID=$!
-	pids+=("$DRIVER_PID")
+	driver_pid[$name]=$!
+	pids+=("$!")
 	wait_for 10 test -s "$tmp/$name.pid"
-	VPNC_PID=$(cat "$tmp/$name.pid")
-	pids+=("$VPNC_PID")
+	vpnc_pid[$name]=$(cat "$tmp/$name.pid")
+	pids+=("${vpnc_pid[$name]}")
 }
 
-# driver_ok: the driver played every step, the last being vpnc's exit.
+# wait_tty NAME PATTERN [COUNT]: the terminal has shown PATTERN COUNT
+# times (default 1) within 20 s; gives up at once if the driver has ended
+# (a failed step: its reason is in $tmp/NAME.drive.log).
+wait_tty() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		(($(count_log "$tmp/$1.log" "$2") >= ${3:-1})) && return 0
+		kill -0 "${driver_pid[$1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "the terminal of $1 did not show: $2" >&2
+	return 1
+}
+
+# driver_ok NAME: the driver played every step, the last being vpnc's exit.
 driver_ok() {
-	wait_gone "$DRIVER_PID" 300
-	wait "$DRIVER_PID"
+	wait_gone "${driver_pid[$1]}" 300
+	wait "${driver_pid[$1]}"
 }
 
-# The client namespace's routes, both families.
-routes() { q_cli ip route show; q_cli ip -6 route show; }
+# stop_tty NAME: SIGTERM to a connected vpnc; it exits 0 as its steps say.
+stop_tty() {
+	kill -TERM "${vpnc_pid[$1]}"
+	driver_ok "$1"
+}
+
+# routes NS: the namespace's routes, both families.
+routes() { ip -n "$1" route show; ip -n "$1" -6 route show; }
 
 # A code well-formed but for no step near now (for SECRET).
 wrong_code() {
@@ -71,18 +96,43 @@ wrong_code() {
 	echo "${code:0:3} ${code:3}"
 }
 
+SECONDS=0
 setup_topology
+ip netns add "$ns_cli2"
+namespaces+=("$ns_cli2")
+ip -n "$ns_cli2" link set lo up
+ip link add cli0 netns "$ns_cli2" type veth peer name wan2 netns "$ns_wan"
+ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
+ip -n "$ns_cli2" addr add $CLI2_ADDR/24 dev cli0
+ip -n "$ns_wan" link set wan2 up
+ip -n "$ns_cli2" link set cli0 up
+ip -n "$ns_cli2" route add default via 203.0.113.254
+
 write_vpnd_conf "session-lifetime = 10s"
 for u in alice bob carol dave; do
 	write_vpnc_conf $u $u
 done
+# The first enrolment creates the store; the others share it at once.
 alice_secret=$(enrol alice --lifetime 1h)
-bob_secret=$(enrol bob --lifetime 1h)
-carol_secret=$(enrol carol --lifetime 1h)
-dave_secret=$(enrol dave)
-[ ${#dave_secret} -eq 32 ]
+enrolling=()
+for u in bob carol dave; do
+	[ $u = dave ] && life=() || life=(--lifetime 1h)
+	enrol $u "${life[@]}" >"$tmp/$u.secret" &
+	enrolling+=("$!")
+done
+for pid in "${enrolling[@]}"; do
+	wait "$pid"
+done
+bob_secret=$(cat "$tmp/bob.secret")
+carol_secret=$(cat "$tmp/carol.secret")
+dave_secret=$(cat "$tmp/dave.secret")
+for secret in "$alice_secret" "$bob_secret" "$carol_secret" "$dave_secret"; do
+	[ ${#secret} -eq 32 ]
+done
 start_vpnd
-routes0=$(routes)
+routes0=$(routes "$ns_cli")
+routes2_0=$(routes "$ns_cli2")
+echo "---- set up at ${SECONDS} s" >&2
 
 # 1. Two prompts, echo off for each, the spaced code, then connected.
 tty_vpnc alice \
@@ -91,16 +141,30 @@ tty_vpnc alice \
 	"expect=\r\nAuthenticator code: " noecho "code=$alice_secret:0" \
 	"expect=connected as alice on vpn0, address 10\.99\.0\.[0-9]+/24" echo \
 	exit=0
-wait_log "$tmp/alice.log" "connected as alice"
-addr=$(client_addr "$tmp/alice.log")
-[ -n "$addr" ]
+wait_tty alice "connected as alice"
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 grep -q "login user=alice src=$CLI_ADDR:[0-9]* result=ok" "$tmp/vpnd.log"
 q_cli ip route show dev vpn0 | grep -q '^10.20.0.0/24'
-kill -TERM "$VPNC_PID"
-driver_ok
+stop_tty alice
 no_device "$ns_cli"
-[ "$(routes)" = "$routes0" ]
+[ "$(routes "$ns_cli")" = "$routes0" ]
+echo "---- scenario 1 done at ${SECONDS} s" >&2
+
+# 4. (begins) dave logs in from the second namespace, and his login will
+# expire under pings; the driver answers the prompts that follow.
+tty_ns=$ns_cli2 tty_vpnc dave \
+	"expect=Password for dave: " noecho "type=$PASSWORD" \
+	"expect=Authenticator code: " noecho "code=$dave_secret:0" \
+	"expect=connected as dave on vpn0" echo \
+	"expect=session expired" "expect=the server asks us to log in" \
+	"expect=Password for dave: " noecho "type=$PASSWORD" \
+	"expect=Authenticator code: " noecho "code=$dave_secret:1" \
+	"expect=connected as dave on vpn0" echo exit=0
+wait_tty dave "connected as dave"
+# At most 30 s of pings; ping may end by itself when the device goes.
+q_cli2 ping -i 0.2 -c 150 $LAN_HOST >"$tmp/dave-ping.log" 2>&1 &
+ping_pid=$!
+pids+=("$ping_pid")
 
 # 2. A wrong code: refused, asked again (both), then the right one.
 bob_wrong=$(wrong_code "$bob_secret")
@@ -111,13 +175,13 @@ tty_vpnc bob \
 	"expect=Password for bob: " noecho "type=$PASSWORD" \
 	"expect=Authenticator code: " noecho "code=$bob_secret:0" \
 	"expect=connected as bob on vpn0" echo exit=0
-wait_log "$tmp/bob.log" "connected as bob"
+wait_tty bob "connected as bob"
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 [ "$(count_log "$tmp/vpnd.log" 'login user=bob .*result=failed')" -eq 1 ]
 [ "$(count_log "$tmp/vpnd.log" 'login user=bob .*result=ok')" -eq 1 ]
-kill -TERM "$VPNC_PID"
-driver_ok
+stop_tty bob
 no_device "$ns_cli"
+echo "---- scenario 2 done at ${SECONDS} s" >&2
 
 # 3. --password-file: the terminal is asked for the code alone.
 printf '%s\n' "$PASSWORD" >"$tmp/carol.pw"
@@ -127,42 +191,30 @@ tty_vpnc carol \
 	"expect=Authenticator code: " noecho "code=$carol_secret:0" \
 	"expect=connected as carol on vpn0" echo "absent=Password" exit=0
 vpnc_opts=()
-wait_log "$tmp/carol.log" "connected as carol"
+wait_tty carol "connected as carol"
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
-kill -TERM "$VPNC_PID"
-driver_ok
+stop_tty carol
 ! grep -q "Password" "$tmp/carol.log"
 no_device "$ns_cli"
+echo "---- scenario 3 done at ${SECONDS} s" >&2
 
-# 4. The login expires under traffic: AUTH_REQUIRED, asked again, and the
-# same vpnc carries on.
-tty_vpnc dave \
-	"expect=Password for dave: " noecho "type=$PASSWORD" \
-	"expect=Authenticator code: " noecho "code=$dave_secret:0" \
-	"expect=connected as dave on vpn0" echo \
-	"expect=session expired" "expect=the server asks us to log in" \
-	"expect=Password for dave: " noecho "type=$PASSWORD" \
-	"expect=Authenticator code: " noecho "code=$dave_secret:1" \
-	"expect=connected as dave on vpn0" echo exit=0
-wait_log "$tmp/dave.log" "connected as dave"
-dave_addr=$(client_addr "$tmp/dave.log")
-# Pings (at most 30 s of them) meet the expiry at once; ping may end by
-# itself when the device goes.
-q_cli ping -i 0.2 -c 150 $LAN_HOST >"$tmp/dave-ping.log" 2>&1 &
-ping_pid=$!
-pids+=("$ping_pid")
-wait_log "$tmp/dave.log" "session expired" 20
+# 4. (ends) dave's login expired under traffic: AUTH_REQUIRED, asked
+# again, and the same vpnc carried on.
+wait_tty dave "session expired"
 kill -TERM "$ping_pid" 2>/dev/null || true
-wait_for 20 bash -c "[ \$(grep -c 'connected as dave' '$tmp/dave.log') -eq 2 ]"
-kill -0 "$VPNC_PID"
-[ "$(client_addr "$tmp/dave.log")" = "$dave_addr" ]
-grep -q "dave ($CLI_ADDR:[0-9]*): admission ended: session expired" \
+wait_tty dave "connected as dave" 2
+kill -0 "${vpnc_pid[dave]}"
+# The address is the last one if still free (carol may have taken it).
+dave_addr=$(client_addr "$tmp/dave.log")
+q_cli2 ip -4 addr show dev vpn0 | grep -q "inet $dave_addr/24"
+grep -q "dave ($CLI2_ADDR:[0-9]*): admission ended: session expired" \
 	"$tmp/vpnd.log"
 [ "$(count_log "$tmp/vpnd.log" 'login user=dave .*result=ok')" -eq 2 ]
-n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
-kill -TERM "$VPNC_PID"
-driver_ok
-no_device "$ns_cli"
+q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
+stop_tty dave
+no_device "$ns_cli2"
+[ "$(routes "$ns_cli2")" = "$routes2_0" ]
+echo "---- scenario 4 done at ${SECONDS} s" >&2
 
 # 5. alice is still logged in: a start without a terminal resumes.
 ip netns exec "$ns_cli" "$VPNC" -c "$tmp/alice.conf" </dev/null \
@@ -174,10 +226,13 @@ n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
 no_device "$ns_cli"
-[ "$(routes)" = "$routes0" ]
+[ "$(routes "$ns_cli")" = "$routes0" ]
+# --logout ends the admission...
 n_cli "$VPNC" -c "$tmp/alice.conf" --logout </dev/null >"$tmp/logout.log" 2>&1
 grep -q "logged out" "$tmp/logout.log"
-wait_log "$tmp/vpnd.log" "$CLI_ADDR:[0-9]* disconnected and logged out" 5
+wait_log "$tmp/vpnd.log" \
+	"$CLI_ADDR:[0-9]*)\? disconnected and logged out" 5
+# ... so without a terminal the same start exits 4 and says why...
 rc=0
 n_cli "$VPNC" -c "$tmp/alice.conf" </dev/null >"$tmp/alice-nologin.log" 2>&1 ||
 	rc=$?
@@ -186,13 +241,14 @@ grep -q "error: login required, but there is no terminal" \
 	"$tmp/alice-nologin.log"
 ! grep -q "connected as" "$tmp/alice-nologin.log"
 no_device "$ns_cli"
-# At a terminal the login is asked for again; Ctrl-C there ends vpnc,
-# with echo back on.
+# ... and at a terminal it asks for the password; Ctrl-C there ends vpnc
+# with status 0 and echo back on.
 cp "$tmp/alice.conf" "$tmp/alice-again.conf"
 tty_vpnc alice-again "expect=Password for alice: " noecho intr exit=0 echo
-driver_ok
+driver_ok alice-again
 no_device "$ns_cli"
-[ "$(routes)" = "$routes0" ]
+[ "$(routes "$ns_cli")" = "$routes0" ]
+echo "---- scenario 5 done at ${SECONDS} s" >&2
 
 stop_vpnd
 echo "ok"

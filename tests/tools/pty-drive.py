@@ -15,13 +15,14 @@ wait on it), and walks the steps given on its command line in order:
   intr                type the interrupt character (Ctrl-C)
   code=SECRET:OFFSET  type the TOTP code a phone shows now + OFFSET steps
                       (oathtool), with a space in the middle: "123 456"
-  exit=STATUS         wait for the command to end with STATUS
+  exit=STATUS         wait for the command to end with STATUS (up to
+                      --timeout: the end is often the caller's to decide)
 
 Nothing typed (a TEXT, or a code with or without its space) may ever show
 in the output. The first failed step ends the run with status 1 and a
 message naming it; the command, if still running, is then stopped by its
-PID. Every wait is bounded: each step by --step-timeout, all of it by
---timeout. Standard library only (pty, termios, select).
+PID. Every wait is bounded: each step but exit by --step-timeout, all of
+it by --timeout. Standard library only (pty, termios, select).
 """
 
 import argparse
@@ -175,7 +176,7 @@ def run(t, steps, step_timeout_s, end):
             elif name == "intr":
                 t.interrupt()
             elif name == "exit":
-                step_exit(t, arg, deadline)
+                step_exit(t, arg, end)
             else:
                 raise Failure("unknown step")
             t.drain()
