@@ -375,16 +375,45 @@ admit_peer_expire(struct server *s, struct peer *p)
 
 /* ---- control messages -------------------------------------------------------- */
 
+/*
+ * A BUSY answer costs its sender one datagram and us no check, so its
+ * audit line is rate-limited: a flood must not become a log line per
+ * packet. The lines that are written say how many went unlogged.
+ */
+static struct log_ratelimit busy_log = LOG_RATELIMIT_INIT(5, 1);
+static uint64_t busy_unlogged;
+
 static void
-answer_busy(struct server *s, struct peer *p, uint32_t request_id)
+audit_busy(struct server *s, struct peer *p, const struct login_msg *m)
+{
+	char src[ENDPOINT_STR_LEN], user[LOGIN_USERNAME_MAX + 1], *c;
+	char more[64] = "";
+
+	if (!log_ratelimit_allow(&busy_log, s->now_ns))
+		return;
+	if (busy_log.suppressed != busy_unlogged)
+		snprintf(more, sizeof(more), " (%llu more not logged)",
+			 (unsigned long long)(busy_log.suppressed -
+					      busy_unlogged));
+	busy_unlogged = busy_log.suppressed;
+	log_sanitize(user, sizeof(user), m->username.ptr, m->username.len);
+	/* As in auth.c's audit: a space would forge the fields after it. */
+	for (c = user; *c; c++)
+		if (*c == ' ')
+			*c = '?';
+	log_notice("login user=%s src=%s result=busy reason=queue-full "
+		   "totp_offset=-%s", user,
+		   endpoint_format(&p->tp.endpoint, src), more);
+}
+
+static void
+answer_busy(struct server *s, struct peer *p, const struct login_msg *m)
 {
 	struct auth_result res = { .status = LOGIN_STATUS_BUSY,
 				   .retry_after_s = BUSY_RETRY_AFTER_S };
-	char src[ENDPOINT_STR_LEN];
 
-	log_notice("login src=%s result=busy",
-		   endpoint_format(&p->tp.endpoint, src));
-	if (build_result(s, p, request_id, &res))
+	audit_busy(s, p, m);
+	if (build_result(s, p, m->request_id, &res))
 		send_answer(s, p);
 }
 
@@ -419,13 +448,13 @@ handle_auth_request(struct server *s, struct peer *p, const struct login_msg *m)
 		return;
 	j = job_for(s, p, JOB_LOGIN);
 	if (!j) {
-		answer_busy(s, p, m->request_id);
+		answer_busy(s, p, m);
 		return;
 	}
 	j->request_id = m->request_id;
 	fill_request(s, p, m, &j->req);
 	if (!workers_submit(&s->workers, j)) {
-		answer_busy(s, p, m->request_id);
+		answer_busy(s, p, m);
 		return;
 	}
 	p->login_in_flight = true;
