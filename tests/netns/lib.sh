@@ -304,13 +304,14 @@ wire_count() {
 
 # ---- Watching packets (ns-robust) -------------------------------------------
 #
-# sniff_start NS DEV SECONDS FILE: writes a line for every IP packet seen on
-# DEV in NS (tests/tools/sniff.py: direction, addresses, and for UDP the
-# message type and whether a handshake carries mac2) into FILE, for at most
-# SECONDS; returns once it listens. Stopped by cleanup like the daemons.
+# sniff_start NS DEV SECONDS FILE [MAX_LINES [REGEX]]: writes a line for
+# every IP packet seen on DEV in NS (tests/tools/sniff.py: direction,
+# addresses, and for UDP the message type and whether a handshake carries
+# mac2), or only those REGEX matches, into FILE, for at most SECONDS;
+# returns once it listens. Stopped by cleanup like the daemons.
 sniff_start() {
 	ip netns exec "$1" /usr/bin/python3 "$top/tests/tools/sniff.py" \
-		"$2" "$3" >"$4" 2>"$4.err" &
+		"$2" "$3" "${@:5}" >"$4" 2>"$4.err" &
 	pids+=("$!")
 	wait_log "$4.err" "listening" 10
 }

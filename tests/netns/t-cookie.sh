@@ -17,12 +17,13 @@ write_vpnd_conf "handshake-rate = 1"
 write_vpnc_conf alice alice
 secret=$(enrol alice)
 start_vpnd
-sniff_start "$ns_wan" wan0 60 "$tmp/wan0.pkts"
+sniff_start "$ns_wan" wan0 60 "$tmp/wan0.pkts" 100000 "len=64 type=3"
 sniff_start "$ns_cli" cli0 60 "$tmp/cli0.pkts"
 
-# 200 initiations a second, each with a valid mac1 and no mac2.
-ip netns exec "$ns_wan" "$FLOOD" -K init-mac1 -k "$SERVER_PUB" -r 200 \
-	-n 12000 -t 60 $SRV_ADDR 51900 >"$tmp/flood.log" 2>&1 &
+# 2000 initiations a second, each with a valid mac1 and no mac2: vpnc's
+# first one is very unlikely to come first after a token is refilled.
+ip netns exec "$ns_wan" "$FLOOD" -K init-mac1 -k "$SERVER_PUB" -r 2000 \
+	-n 120000 -t 60 $SRV_ADDR 51900 >"$tmp/flood.log" 2>&1 &
 flood_pid=$!
 pids+=("$flood_pid")
 # vpnd is under load once it answers the flood with cookie replies.

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 #
-# sniff.py IFACE SECONDS [MAX_PACKETS]: a tiny packet observer for the
-# netns tests (tcpdump is not installed). Prints one line per IP packet
-# seen on IFACE, in or out, for at most SECONDS and MAX_PACKETS (default
-# 100000), then exits:
+# sniff.py IFACE SECONDS [MAX_LINES [REGEX]]: a tiny packet observer for
+# the netns tests (tcpdump is not installed). Prints one line per IP
+# packet seen on IFACE, in or out (only the lines REGEX matches, if
+# given), for at most SECONDS and MAX_LINES (default 100000), then exits:
 #
 #   in  udp 198.51.100.2:40001 > 192.0.2.1:51900 len=148 type=1 mac2=0
 #   out icmp 10.99.0.2 > 10.20.0.2 type=8
@@ -14,6 +14,7 @@
 # zero: the sender held a cookie. The first line, on stderr, says it is
 # listening. Needs root (AF_PACKET); reads only, sends nothing.
 import ipaddress
+import re
 import socket
 import sys
 import time
@@ -62,12 +63,13 @@ def describe(pkt):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
-        sys.stderr.write("usage: sniff.py IFACE SECONDS [MAX_PACKETS]\n")
+    if len(sys.argv) not in (3, 4, 5):
+        sys.stderr.write("usage: sniff.py IFACE SECONDS [MAX_LINES [REGEX]]\n")
         return 2
     iface = sys.argv[1]
     deadline = time.monotonic() + float(sys.argv[2])
-    left = int(sys.argv[3]) if len(sys.argv) == 4 else 100000
+    left = int(sys.argv[3]) if len(sys.argv) >= 4 else 100000
+    match = re.compile(sys.argv[4]) if len(sys.argv) == 5 else None
     s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
                       socket.htons(ETH_P_ALL))
     s.bind((iface, 0))
@@ -85,9 +87,11 @@ def main():
         line = describe(pkt)
         if line is None:
             continue
+        line = ("out " if addr[2] == PACKET_OUTGOING else "in ") + line
+        if match and not match.search(line):
+            continue
         left -= 1
-        way = "out" if addr[2] == PACKET_OUTGOING else "in"
-        print(way, line, flush=True)
+        print(line, flush=True)
     return 0
 
 

@@ -11,9 +11,9 @@
  * With -i N, a share of them are real initiations from N identities.
  * With -s N, N more identities complete handshakes (PROTOCOL.md 4.1-4.3)
  * and send garbage inside their sessions: random plaintexts, control
- * messages of every type with random attributes (section 6), IP headers
- * whose lengths lie; each starts a new session every second, since some
- * of that garbage is a valid DISCONNECT.
+ * messages of every type with random attributes (section 6), logins for
+ * users nobody has, IP headers whose lengths lie; each starts a new
+ * session every second, since some of that garbage is a valid DISCONNECT.
  *
  * It stops at a count (-n) or a time limit (-t), whichever comes first,
  * and never sends faster than -r datagrams a second. Replies (cookie
@@ -309,22 +309,54 @@ fuzz_ip(uint8_t *p, size_t cap)
 	return len;
 }
 
+/* A well-formed AUTH_REQUEST or RESUME, for a user name nobody has: the
+ * login path with its worker jobs, failure delay, BUSY and lockout. */
+static size_t
+fuzz_login(uint8_t *p, size_t cap)
+{
+	struct login_writer w;
+	char user[17], code[7];
+	uint8_t password[24];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(user) - 1; i++)
+		user[i] = (char)('a' + rnd(26));
+	user[sizeof(user) - 1] = '\0';
+	for (i = 0; i < sizeof(code) - 1; i++)
+		code[i] = (char)('0' + rnd(10));
+	code[sizeof(code) - 1] = '\0';
+	fill(password, sizeof(password));
+	login_writer_init(&w, p, cap, rnd(2) ? LOGIN_AUTH_REQUEST
+					     : LOGIN_RESUME);
+	login_put_u32(&w, LOGIN_ATTR_REQUEST_ID, (uint32_t)rnd(UINT32_MAX));
+	login_put_text(&w, LOGIN_ATTR_USERNAME, user);
+	login_put(&w, LOGIN_ATTR_PASSWORD, password, sizeof(password));
+	login_put_text(&w, LOGIN_ATTR_TOTP, code);
+	return login_writer_finish(&w);
+}
+
 static size_t
 fuzz_plain(uint8_t *p, size_t cap)
 {
-	switch (rnd(8)) {
+	switch (rnd(16)) {
 	case 0:
 		return 0;
 	case 1:
-	case 2: {
+		return fuzz_login(p, cap);
+	case 2:
+	case 3:
+	case 4:
+	case 5: {
 		size_t len = rnd((uint32_t)cap + 1);
 
 		fill(p, len);
 		return len;
 	}
-	case 3:
-	case 4:
-	case 5:
+	case 6:
+	case 7:
+	case 8:
+	case 9:
+	case 10:
 		return fuzz_control(p, cap);
 	default:
 		return fuzz_ip(p, cap);
