@@ -320,10 +320,11 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 		}
 	}
 	if (p->resume_pending) {
-		struct login_text none = { 0 };
+		struct login_text user = { p->resume_username,
+					   p->resume_username_len };
 
 		p->resume_pending = false;
-		submit_lookup(s, p, true, p->resume_request_id, &none);
+		submit_lookup(s, p, true, p->resume_request_id, &user);
 	}
 }
 
@@ -465,8 +466,13 @@ static void
 handle_resume(struct server *s, struct peer *p, const struct login_msg *m)
 {
 	if (p->lookup_in_flight) {
+		/* The USERNAME waits too: rule 6 holds for this RESUME. */
 		p->resume_pending = true;
 		p->resume_request_id = m->request_id;
+		if (m->username.len)
+			memcpy(p->resume_username, m->username.ptr,
+			       m->username.len);
+		p->resume_username_len = m->username.len;
 		return;
 	}
 	if (!submit_lookup(s, p, true, m->request_id, &m->username))

@@ -47,6 +47,8 @@ struct peer {
 	bool lookup_in_flight;
 	bool resume_pending;
 	uint32_t resume_request_id;
+	uint8_t resume_username[LOGIN_USERNAME_MAX]; /* may be empty */
+	uint8_t resume_username_len;
 	bool has_answer;
 	uint32_t answer_request_id;
 	uint64_t answer_ns;
