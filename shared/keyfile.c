@@ -73,7 +73,9 @@ keyfile_read(const char *path, bool is_secret, uint8_t key[KEY_LEN],
 	size_t len = 0;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer
+	 * (it does nothing to a regular file). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, err_len, "%s: %s", path, strerror(errno));
