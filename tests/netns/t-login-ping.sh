@@ -30,7 +30,7 @@ q_cli ip route show dev vpn0 | grep -q '^10.20.0.0/24'
 q_cli ip -6 route show dev vpn0 | grep -q '^fd00:20::/64'
 # One audit line for the login, with no secret in it.
 grep -q 'login user=alice src=198.51.100.2:[0-9]* result=ok' "$tmp/vpnd.log"
-! grep -q "$PASSWORD" "$tmp/vpnd.log"
+refute grep -q "$PASSWORD" "$tmp/vpnd.log"
 
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"

@@ -194,7 +194,7 @@ vpnc_opts=()
 wait_tty carol "connected as carol"
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 stop_tty carol
-! grep -q "Password" "$tmp/carol.log"
+refute grep -q "Password" "$tmp/carol.log"
 no_device "$ns_cli"
 echo "---- scenario 3 done at ${SECONDS} s" >&2
 
@@ -239,7 +239,7 @@ n_cli "$VPNC" -c "$tmp/alice.conf" </dev/null >"$tmp/alice-nologin.log" 2>&1 ||
 [ "$rc" -eq 4 ]
 grep -q "error: login required, but there is no terminal" \
 	"$tmp/alice-nologin.log"
-! grep -q "connected as" "$tmp/alice-nologin.log"
+refute grep -q "connected as" "$tmp/alice-nologin.log"
 no_device "$ns_cli"
 # ... and at a terminal it asks for the password; Ctrl-C there ends vpnc
 # with status 0 and echo back on.
