@@ -299,7 +299,13 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 	bool current = j->adm_epoch == p->adm_epoch;
 
 	p->lookup_in_flight = false;
-	if (current) {
+	/*
+	 * A store that could not answer ends nothing (rule 1 says what
+	 * does): an admission stays, an unknown peer stays unknown for
+	 * housekeeping to ask again, and a RESUME goes unanswered, to be
+	 * sent again.
+	 */
+	if (current && !j->lookup_failed) {
 		if (j->admitted)
 			admission_set(s, p, &j->adm);
 		else if (p->adm == PEER_ADM_ADMITTED && !j->has_username)
@@ -307,7 +313,7 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 		else if (p->adm == PEER_ADM_UNKNOWN)
 			p->adm = PEER_ADM_NONE;
 	}
-	if (j->is_resume) {
+	if (j->is_resume && !j->lookup_failed) {
 		if (j->admitted && current) {
 			struct auth_result res = { .status = LOGIN_STATUS_OK,
 						   .adm = j->adm };

@@ -661,20 +661,33 @@ out:
 
 /* ---- admissions ------------------------------------------------------------- */
 
+int
+auth_admission_lookup(struct auth *a, const uint8_t client_pub[32],
+		      const char *username, uint64_t now_unix_s,
+		      struct auth_admission *out)
+{
+	struct userdb_admission adm;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = userdb_admission_get(a->db, client_pub, now_unix_s, &adm);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (username && strcmp(username, adm.username) != 0)
+		return 0;
+	admission_copy(out, &adm);
+	return 1;
+}
+
 bool
 auth_admission_get(struct auth *a, const uint8_t client_pub[32],
 		   const char *username, uint64_t now_unix_s,
 		   struct auth_admission *out)
 {
-	struct userdb_admission adm;
-
-	memset(out, 0, sizeof(*out));
-	if (userdb_admission_get(a->db, client_pub, now_unix_s, &adm) < 0)
-		return false;
-	if (username && strcmp(username, adm.username) != 0)
-		return false;
-	admission_copy(out, &adm);
-	return true;
+	return auth_admission_lookup(a, client_pub, username, now_unix_s,
+				     out) == 1;
 }
 
 void

@@ -82,8 +82,15 @@ void auth_login(struct auth *a, const struct auth_request *req,
 /*
  * The valid admission of client_pub (account still enabled, not expired),
  * if any; with `username` not NULL it must also be that admission's user
- * (rule 6). True if admitted.
+ * (rule 6). 1 if admitted, 0 if not, -errno if the store could not tell:
+ * then the caller keeps what it knew, since only expiry, a kick or a
+ * disabled account end an admission (rule 1), not a store that failed.
  */
+int auth_admission_lookup(struct auth *a, const uint8_t client_pub[32],
+			  const char *username, uint64_t now_unix_s,
+			  struct auth_admission *out);
+
+/* auth_admission_lookup() == 1. */
 bool auth_admission_get(struct auth *a, const uint8_t client_pub[32],
 			const char *username, uint64_t now_unix_s,
 			struct auth_admission *out);

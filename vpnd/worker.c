@@ -52,6 +52,8 @@ queue_pop(struct job_queue *q)
 static void
 run_job(struct auth *a, struct job *j)
 {
+	int ret;
+
 	switch (j->kind) {
 	case JOB_LOGIN:
 		auth_login(a, &j->req, &j->res);
@@ -59,10 +61,12 @@ run_job(struct auth *a, struct job *j)
 		sodium_memzero(&j->req.code, sizeof(j->req.code));
 		break;
 	case JOB_LOOKUP:
-		j->admitted = auth_admission_get(a, j->pub,
-						 j->has_username ? j->username
-								 : NULL,
-						 j->now_unix_s, &j->adm);
+		ret = auth_admission_lookup(a, j->pub,
+					    j->has_username ? j->username
+							    : NULL,
+					    j->now_unix_s, &j->adm);
+		j->admitted = ret > 0;
+		j->lookup_failed = ret < 0;
 		break;
 	case JOB_END:
 		auth_admission_end(a, j->pub);

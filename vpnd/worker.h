@@ -40,6 +40,7 @@ struct job {
 	/* results */
 	struct auth_result res;  /* JOB_LOGIN */
 	bool admitted;           /* JOB_LOOKUP */
+	bool lookup_failed;      /* JOB_LOOKUP: the store could not tell */
 	struct auth_admission adm;
 };
 

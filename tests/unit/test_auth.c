@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -649,6 +650,43 @@ test_admissions(void **state)
 	assert_false(auth_admission_get(f->a, pub, NULL, NOW, &adm));
 }
 
+/*
+ * A store that cannot answer is not "no admission": vpnd keeps what it
+ * knew rather than end an admission over it (rule 1). The admissions
+ * table renamed away by another connection makes every lookup fail.
+ */
+static void
+test_admission_store_error(void **state)
+{
+	struct fx *f = *state;
+	struct auth_admission adm;
+	struct auth_result r;
+	uint8_t pub[32];
+	sqlite3 *db;
+
+	add_user(f, "alice");
+	key_of(1, pub);
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_int_equal(auth_admission_lookup(f->a, pub, NULL, NOW, &adm), 1);
+	assert_int_equal(auth_admission_lookup(f->a, pub, "bob", NOW, &adm),
+			 0);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE admissions RENAME TO "
+					  "admissions_away", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_true(auth_admission_lookup(f->a, pub, NULL, NOW, &adm) < 0);
+	assert_true(auth_admission_lookup(f->a, pub, "alice", NOW, &adm) < 0);
+	assert_false(auth_admission_get(f->a, pub, NULL, NOW, &adm));
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE admissions_away RENAME "
+					  "TO admissions", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(auth_admission_lookup(f->a, pub, NULL, NOW, &adm), 1);
+	assert_string_equal(adm.username, "alice");
+}
+
 /* ---- recovery codes --------------------------------------------------------- */
 
 static void
@@ -858,6 +896,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_admissions, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_admission_store_error,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_codes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_audit_line, setup,
