@@ -652,6 +652,12 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 		log_err("cannot start the event loop: %s", strerror(-ret));
 		return ret;
 	}
+	/*
+	 * The setup above can take a while on a busy machine: read the clock
+	 * again, or the first initiation carries a stale TAI64N and its
+	 * REKEY_TIMEOUT retransmission comes early by the setup time.
+	 */
+	client_clock(c);
 	if (opt->logout)
 		c->logout_deadline_ns = c->now_ns + LOGOUT_WAIT_NS;
 	connect_start(c);

@@ -1,14 +1,19 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""An independent client side of the vpnd/vpnc protocol, for interop tests.
+"""An independent side of the vpnd/vpnc protocol, for interop tests.
 
 Written from PROTOCOL.md (revision 2) alone, without reading the C code of
 shared/, so that a misreading of the specification shared by our C sides
 shows up as a disagreement here. It owns: HMAC-BLAKE2b and the Noise KDF
-(section 1), the IKpsk2 initiator (4.1-4.3), mac1/mac2 and the cookie reply
-(4.4, 4.5), TAI64N, transport data with padding (5), the control-message
-TLV codec with a strict decoder (6), and minimal ICMP echo packets (IPv4
-and IPv6) to ping through the tunnel.
+(section 1), the IKpsk2 initiator and responder (4.1-4.3), mac1/mac2 and
+the cookie reply (4.4, 4.5), TAI64N, transport data with padding (5), the
+control-message TLV codec with a strict decoder (6), and minimal ICMP echo
+packets (IPv4 and IPv6) to ping through the tunnel.
+
+It plays either part. As a client (most subcommands) it tests vpnd; as a
+server (`server SCENARIO`) it tests vpnc: TUN-less, it answers the login
+itself and answers echo requests to its own addresses by building the
+reply, and it may initiate a rekey (section 7).
 
 Each subcommand is one scenario: it prints every check it makes and exits
 non-zero with a message naming the mismatch. Every wait is bounded by a
@@ -24,6 +29,7 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -268,6 +274,67 @@ class Initiator:
         return t1[:32], t2[:32]
 
 
+class Responder:
+    """Noise IKpsk2 from the responder's side: 4.1 mirrored, then 4.2.
+    Arbitrary payloads, so the published vector checks it too."""
+
+    def __init__(self, s_priv, prologue, psk, e_priv=None):
+        self.s_priv, self.s_pub = s_priv, pubkey(s_priv)
+        self.psk = psk
+        if e_priv is None:
+            e_priv, _ = dh_generate()
+        self.e_priv, self.e_pub = e_priv, pubkey(e_priv)
+        self.ck = self.h = CONSTRUCTION.ljust(64, b"\0")
+        self.h = hash64(self.h + prologue)
+        self.h = hash64(self.h + self.s_pub)
+        self.e_i = self.s_i = None
+
+    def read_first(self, e_i, enc_s, enc_p):
+        """The initiator's static key and payload, or None if an AEAD
+        fails (or a DH gives zero)."""
+        try:
+            # e
+            self.ck, = kdf(1, self.ck, e_i)
+            self.h = hash64(self.h + e_i)
+            # es
+            self.ck, k = kdf(2, self.ck, dh(self.s_priv, e_i))
+            # s
+            s_i = aead_open(k, 0, enc_s, self.h)
+            if s_i is None:
+                return None
+            self.h = hash64(self.h + enc_s)
+            # ss
+            self.ck, k = kdf(2, self.ck, dh(self.s_priv, s_i))
+        except Mismatch:
+            return None
+        payload = aead_open(k, 0, enc_p, self.h)
+        if payload is None:
+            return None
+        self.h = hash64(self.h + enc_p)
+        self.e_i, self.s_i = e_i, s_i
+        return s_i, payload
+
+    def write_second(self, payload):
+        # e
+        self.ck, = kdf(1, self.ck, self.e_pub)
+        self.h = hash64(self.h + self.e_pub)
+        # ee
+        self.ck, = kdf(1, self.ck, dh(self.e_priv, self.e_i))
+        # se
+        self.ck, = kdf(1, self.ck, dh(self.e_priv, self.s_i))
+        # psk
+        self.ck, t, k = kdf(3, self.ck, self.psk)
+        self.h = hash64(self.h + t)
+        enc_p = aead_seal(k, 0, payload, self.h)
+        self.h = hash64(self.h + enc_p)
+        return self.e_pub, enc_p
+
+    def split(self):
+        """(send, recv): the initiator's T2 and T1 (4.3)."""
+        t1, t2 = kdf(2, self.ck, b"")
+        return t2[:32], t1[:32]
+
+
 # ---- Section 4.4/4.5: macs and cookies ------------------------------------
 
 def mac1_key(pub):
@@ -420,6 +487,47 @@ def echo_parse(pkt, request=False):
 
 
 # ---- Section 5: a session over UDP ----------------------------------------
+
+def plain_classify(p, mtu, who):
+    """Section 5 demultiplexing of a decrypted plaintext that `who` sent,
+    checking its padding: (kind, payload), kind keepalive, ip or ctl (then
+    payload is (Ctl, plaintext)). Anything out of the specification raises
+    Mismatch: only the implementation under test talks to us."""
+    if p and len(p) % 16 and len(p) < mtu:
+        raise Mismatch("plaintext of %d bytes is not padded to a "
+                       "multiple of 16: %s" % (len(p), p.hex()))
+    if not p:
+        return "keepalive", b""
+    first = p[0]
+    if 0x45 <= first <= 0x4F:
+        n = struct.unpack_from("!H", p, 2)[0]
+        return "ip", unpad(p, n, mtu)
+    if 0x60 <= first <= 0x6F:
+        n = 40 + struct.unpack_from("!H", p, 4)[0]
+        return "ip", unpad(p, n, mtu)
+    if 0x01 <= first <= 0x0F:
+        try:
+            c = ctl_decode(p)
+        except ValueError as e:
+            raise Mismatch("%s sent a malformed control message (%s): %s"
+                           % (who, e, p.hex()))
+        if c is None:
+            raise Mismatch("%s sent a reserved ctl_type: %s" % (who, p.hex()))
+        unpad(p, c.end, mtu)
+        return "ctl", (c, p)
+    raise Mismatch("%s plaintext starts with 0x%02x: %s"
+                   % (who, first, p.hex()))
+
+
+def unpad(p, n, mtu):
+    expect(n <= len(p), "length field %d past the %d decrypted bytes"
+           % (n, len(p)))
+    expect(len(p) <= max(mtu, n), "%d bytes padded to %d, past "
+           "the tunnel MTU %d" % (n, len(p), mtu))
+    expect(p[n:] == bytes(len(p) - n), "padding is not zeros: %s"
+           % p[n:].hex())
+    return p[:n]
+
 
 class Keypair:
     """Transport state of one handshake (4.3)."""
@@ -613,40 +721,7 @@ class Peer:
 
     def classify(self, p):
         self.last_plain_len = len(p)
-        if p and len(p) % 16 and len(p) < self.mtu:
-            raise Mismatch("plaintext of %d bytes is not padded to a "
-                           "multiple of 16: %s" % (len(p), p.hex()))
-        if not p:
-            return "keepalive", b""
-        first = p[0]
-        if 0x45 <= first <= 0x4F:
-            n = struct.unpack_from("!H", p, 2)[0]
-            return "ip", self.unpad(p, n)
-        if 0x60 <= first <= 0x6F:
-            n = 40 + struct.unpack_from("!H", p, 4)[0]
-            return "ip", self.unpad(p, n)
-        if 0x01 <= first <= 0x0F:
-            try:
-                c = ctl_decode(p)
-            except ValueError as e:
-                raise Mismatch("server sent a malformed control message "
-                               "(%s): %s" % (e, p.hex()))
-            if c is None:
-                raise Mismatch("server sent a reserved ctl_type: %s"
-                               % p.hex())
-            self.unpad(p, c.end)
-            return "ctl", (c, p)
-        raise Mismatch("server plaintext starts with 0x%02x: %s"
-                       % (first, p.hex()))
-
-    def unpad(self, p, n):
-        expect(n <= len(p), "length field %d past the %d decrypted bytes"
-               % (n, len(p)))
-        expect(len(p) <= max(self.mtu, n), "%d bytes padded to %d, past "
-               "the tunnel MTU %d" % (n, len(p), self.mtu))
-        expect(p[n:] == bytes(len(p) - n), "padding is not zeros: %s"
-               % p[n:].hex())
-        return p[:n]
+        return plain_classify(p, self.mtu, "server")
 
     def wait_for(self, pred, timeout):
         """The first (kind, payload) with pred true; others are kept in
@@ -975,6 +1050,27 @@ def cmd_selftest(args):
             expect(aead_open(recv, n, msgs[i][1], b"") == msgs[i][0],
                    "vector: transport message %d differs" % i)
     ok("vector: four transport messages (split keys, nonces 0 and 1)")
+    v["resp_ephemeral"] = vector_bytes(text, "vec_resp_ephemeral")
+    rsp = Responder(v["resp_static"], v["prologue"], v["psk"],
+                    v["resp_ephemeral"])
+    c0 = msgs[0][1]
+    r = rsp.read_first(c0[:32], c0[32:80], c0[80:])
+    expect(r == (pubkey(v["init_static"]), msgs[0][0]),
+           "vector: the responder does not read message 0")
+    e, enc_p = rsp.write_second(msgs[1][0])
+    expect(e + enc_p == msgs[1][1], "vector: responder's message 1 differs")
+    expect(rsp.h == v["handshake_hash"], "vector: responder's hash differs")
+    send, recv = rsp.split()
+    for i in range(2, 6):
+        n = (i - 2) // 2
+        if i % 2 == 1:
+            expect(aead_seal(send, n, msgs[i][0], b"") == msgs[i][1],
+                   "vector: responder's transport message %d differs" % i)
+        else:
+            expect(aead_open(recv, n, msgs[i][1], b"") == msgs[i][0],
+                   "vector: responder cannot read transport message %d" % i)
+    ok("vector: responder reads message 0, writes message 1 and the "
+       "transport messages byte-identical")
 
     expect(tai64n(0) == bytes.fromhex("400000000000000000000000"),
            "TAI64N of the epoch")
@@ -1632,6 +1728,948 @@ def cmd_wrongpsk(args):
     raise Mismatch("a handshake with a wrong pre-shared key succeeded")
 
 
+# ---- The server side (responder) ------------------------------------------
+#
+# What follows plays vpnd's part towards vpnc, TUN-less: it answers the
+# handshake and the login layer itself, and answers ICMP echo requests to
+# the addresses it stands for (its tunnel addresses, the office host) by
+# building the echo reply. Every datagram vpnc sends is held against the
+# specification; a deviation raises Mismatch.
+
+def tai64n_parse(ts):
+    hi, ns = struct.unpack(">QI", ts)
+    return hi - (1 << 62), ns
+
+
+class Event:
+    """One thing vpnc did: kind is initiation, response, keepalive, ip,
+    echo (an echo request we answered) or ctl."""
+
+    def __init__(self, kind, **kw):
+        self.kind, self.t = kind, time.monotonic()
+        self.kp = self.counter = self.c = self.p = self.pkt = None
+        self.__dict__.update(kw)
+
+    def __repr__(self):
+        what = self.c.name() if self.c is not None else ""
+        return "<%s %s at %.3f>" % (self.kind, what, self.t)
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+class Server:
+    """One UDP socket, one expected client static key, the keypairs of
+    every handshake with it, and the answers already given (rule 2)."""
+
+    def __init__(self, args):
+        with open(args.key) as f:
+            self.s_priv = b64key(f.read())
+        self.s_pub = pubkey(self.s_priv)
+        self.psk = load_psk(args)
+        self.client_pub = b64key(args.client_pub)
+        host, port = args.listen.rsplit(":", 1)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, int(port)))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sync_dir = args.sync_dir
+        self.endpoint = None
+        self.keypairs = {}
+        self.kp = None
+        self.last_ts = b""
+        self.our_ts = b""
+        self.mtu = DEFAULT_MTU
+        self.answer_addrs = set()
+        self.answers = {}
+        self.initiating = {}
+        self.decoys = set()
+        self.respond = lambda pkt, src: True
+        self.cookie_secret = os.urandom(32)
+        self.cookie_src = None
+        self.history = []
+        self.last_sent = {}
+        print("listening on %s" % args.listen, flush=True)
+
+    # -- sending
+
+    send_key = property(lambda self: self.kp.send_key)
+    remote_index = property(lambda self: self.kp.remote_index)
+
+    @property
+    def send_counter(self):
+        return self.kp.send_counter
+
+    @send_counter.setter
+    def send_counter(self, n):
+        self.kp.send_counter = n
+
+    def send_raw(self, msg):
+        self.sock.sendto(msg, self.endpoint)
+
+    def seal(self, p, kp=None, counter=None):
+        """A transport message of p on kp (default: the current keypair),
+        padded to 16 (section 5), with the next counter or `counter`
+        (which does not advance ours)."""
+        kp = kp or self.kp
+        padded = min((len(p) + 15) & ~15, max(self.mtu, len(p)))
+        p = p + bytes(padded - len(p))
+        n = counter
+        if n is None:
+            n = kp.send_counter
+            kp.send_counter += 1
+        return struct.pack("<IIQ", MSG_DATA, kp.remote_index, n) + \
+            aead_seal(kp.send_key, n, p, b"")
+
+    def send_plain(self, p, kp=None):
+        msg = self.seal(p, kp)
+        self.send_raw(msg)
+        return msg
+
+    def send_ctl(self, ctl_type, attrs, cache_rid=None, tail=b""):
+        """Sends a control message (then `tail`, before the padding); an
+        answer is kept so that a retransmission of its request gets it
+        again, byte for byte."""
+        msg = ctl_encode(ctl_type, attrs) + tail
+        if cache_rid is not None:
+            self.answers[cache_rid] = msg
+        self.last_sent[ctl_type] = self.send_plain(msg)
+
+    # -- receiving
+
+    def recv_raw(self, deadline):
+        """(datagram, source), or (None, None) once deadline passes. Sets
+        self.rx_t to when the kernel received it, on the monotonic clock:
+        a busy machine may run us late, and the timing checks are about
+        vpnc."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, None
+        self.sock.settimeout(left)
+        try:
+            pkt, anc, _, src = self.sock.recvmsg(65535, 64)
+        except socket.timeout:
+            return None, None
+        self.rx_t = time.monotonic()
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", data[:16])
+                self.rx_t -= time.time() - (sec + nsec / 1e9)
+        return pkt, src
+
+    def pump(self, deadline):
+        """The next event, or None once deadline (monotonic) passes."""
+        while True:
+            pkt, src = self.recv_raw(deadline)
+            if pkt is None:
+                return None
+            expect(len(pkt) >= 4, "vpnc sent a %d-byte datagram: %s"
+                   % (len(pkt), pkt.hex()))
+            word = struct.unpack_from("<I", pkt)[0]
+            if word == MSG_INITIATION:
+                ev = self.on_initiation(pkt, src)
+            elif word == MSG_RESPONSE:
+                ev = self.on_response(pkt, src)
+            elif word == MSG_DATA:
+                ev = self.on_data(pkt, src)
+            else:
+                raise Mismatch("vpnc sent a datagram whose first word is "
+                               "0x%08x (%d bytes)" % (word, len(pkt)))
+            if ev is not None:
+                ev.t = self.rx_t
+                self.history.append(ev)
+                return ev
+
+    def wait(self, pred, timeout, what):
+        """The first event with pred true (others are dropped after their
+        checks); Mismatch naming `what` on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ev = self.pump(deadline)
+            if ev is None:
+                raise Mismatch("no %s from vpnc within %.1f s"
+                               % (what, timeout))
+            if pred(ev):
+                return ev
+
+    def collect(self, seconds):
+        out, deadline = [], time.monotonic() + seconds
+        while True:
+            ev = self.pump(deadline)
+            if ev is None:
+                return out
+            out.append(ev)
+
+    def sync(self, name, timeout=60.0):
+        """Tells the test script we reached `name`, and serves (echo
+        answers, handshakes) until it creates sync-NAME in the sync
+        directory. Returns what happened meanwhile."""
+        flag = os.path.join(self.sync_dir, "sync-" + name)
+        print("sync: %s" % name, flush=True)
+        out, deadline = [], time.monotonic() + timeout
+        while not os.path.exists(flag):
+            expect(time.monotonic() < deadline, "the test script did not "
+                   "get past sync point %s within %.0f s" % (name, timeout))
+            ev = self.pump(min(deadline, time.monotonic() + 0.1))
+            if ev is not None:
+                out.append(ev)
+        return out
+
+    # -- handshakes (4.1, 4.2, 4.4, 4.5)
+
+    def cookie_for(self, src):
+        """4.5: MAC(Rm, source IPv4 bytes || source port, network order)."""
+        ip = ipaddress.ip_address(src[0])
+        return mac16(self.cookie_secret, ip.packed + struct.pack("!H",
+                                                                   src[1]))
+
+    def cookie_reply(self, pkt, src, key=None, index=None, ad=None):
+        """A type 3 answer to the initiation pkt; key, index and ad may be
+        replaced to build bogus ones."""
+        nonce = os.urandom(24)
+        if index is None:
+            index = struct.unpack_from("<I", pkt, 4)[0]
+        enc = nb.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            self.cookie_for(src), ad if ad is not None else pkt[116:132],
+            nonce, key or cookie_key(self.s_pub))
+        msg = struct.pack("<II", MSG_COOKIE, index) + nonce + enc
+        assert len(msg) == LEN_COOKIE
+        self.sock.sendto(msg, src)
+
+    def on_initiation(self, pkt, src):
+        expect(len(pkt) == LEN_INITIATION, "initiation of %d bytes, not "
+               "148: %s" % (len(pkt), pkt.hex()))
+        expect(pkt[116:132] == mac16(mac1_key(self.s_pub), pkt[:116]),
+               "initiation mac1 is not MAC(HASH32(LABEL_MAC1 || Spub_r), "
+               "msg[0:116]) for our key: %s" % pkt.hex())
+        mac2 = pkt[132:148]
+        ev = Event("initiation", pkt=pkt, src=src, mac2=mac2,
+                   index=struct.unpack_from("<I", pkt, 4)[0],
+                   answered=False)
+        if self.cookie_src is None:
+            expect(mac2 == bytes(16), "initiation carries mac2 %s though "
+                   "we never sent a cookie" % mac2.hex())
+        if not self.respond(pkt, src):
+            return ev
+        rsp = Responder(self.s_priv, IDENTIFIER, self.psk)
+        r = rsp.read_first(pkt[8:40], pkt[40:88], pkt[88:116])
+        expect(r is not None, "initiation does not decrypt for our key "
+               "(static or timestamp AEAD fails): %s" % pkt.hex())
+        s_i, ts = r
+        expect(s_i == self.client_pub, "initiation's static key is %s, "
+               "vpnc's key file says %s" % (base64.b64encode(s_i).decode(),
+                                           base64.b64encode(
+                                               self.client_pub).decode()))
+        secs, ns = tai64n_parse(ts)
+        expect(ns < 10**9 and ns % (1 << 24) == 0, "TAI64N nanoseconds %d "
+               "not below 10^9 and rounded down to 2^24" % ns)
+        expect(abs(secs + ns / 1e9 - time.time()) < 3.0, "TAI64N is %.3f s "
+               "away from our clock" % (secs + ns / 1e9 - time.time()))
+        info("initiation's TAI64N is %.0f ms before it arrived (rounded "
+             "down to 2^24 ns)" % ((time.time() - (time.monotonic() -
+                                                   self.rx_t)
+                                    - secs - ns / 1e9) * 1000))
+        if ts <= self.last_ts:
+            info("initiation with timestamp %s not above %s: dropped"
+                 % (ts.hex(), self.last_ts.hex()))
+            ev.kind = "stale-initiation"
+            return ev
+        self.last_ts = ts
+        index = struct.unpack("<I", os.urandom(4))[0]
+        e, empty = rsp.write_second(b"")
+        msg = struct.pack("<III", MSG_RESPONSE, index, ev.index) + e + empty
+        msg += mac16(mac1_key(s_i), msg) + bytes(16)
+        self.sock.sendto(msg, src)
+        ev.kp = Keypair(index, ev.index, *rsp.split())
+        ev.kp.confirmed = False
+        ev.answered = True
+        self.keypairs[index] = ev.kp
+        self.endpoint = src
+        return ev
+
+    def next_timestamp(self):
+        for _ in range(100):
+            ts = tai64n(time.time_ns())
+            if ts > self.our_ts:
+                self.our_ts = ts
+                return ts
+            time.sleep(0.005)
+        raise Mismatch("the clock does not advance")
+
+    def initiate(self, s_priv=None, mangle=None):
+        """Section 7: the server initiates towards vpnc's latest endpoint.
+        With another s_priv the initiation is a decoy that must stay
+        unanswered. Returns (our index, datagram)."""
+        decoy = s_priv is not None
+        ini = Initiator(s_priv or self.s_priv, self.client_pub, IDENTIFIER,
+                        self.psk)
+        index = struct.unpack("<I", os.urandom(4))[0]
+        ts = tai64n(time.time_ns()) if decoy else self.next_timestamp()
+        msg = initiation_build(ini, index, ts, None)
+        if mangle:
+            msg = mangle(msg)
+        if decoy or mangle:
+            self.decoys.add(index)
+        else:
+            self.initiating[index] = ini
+        self.send_raw(msg)
+        return index, msg
+
+    def on_response(self, pkt, src):
+        expect(len(pkt) == LEN_RESPONSE, "response of %d bytes: %s"
+               % (len(pkt), pkt.hex()))
+        sender, receiver = struct.unpack_from("<II", pkt, 4)
+        expect(receiver not in self.decoys, "vpnc answered an initiation "
+               "it must not (another static key, or a bad mac1)")
+        ini = self.initiating.pop(receiver, None)
+        expect(ini is not None, "response to receiver_index %08x, which is "
+               "no initiation of ours" % receiver)
+        expect(pkt[60:76] == mac16(mac1_key(self.s_pub), pkt[:60]),
+               "response mac1 is not MAC(HASH32(LABEL_MAC1 || Spub_i), "
+               "msg[0:60]): %s" % pkt.hex())
+        expect(pkt[76:92] == bytes(16), "response mac2 not zero though we "
+               "sent vpnc no cookie")
+        plain = ini.read_second(pkt[12:44], pkt[44:60])
+        expect(plain == b"", "response 'empty' does not decrypt per 4.2: "
+               "%s" % pkt.hex())
+        kp = Keypair(receiver, sender, *ini.split())
+        kp.confirmed = True
+        self.keypairs[receiver] = kp
+        self.endpoint = src
+        return Event("response", kp=kp, src=src)
+
+    # -- transport data (5) and control messages (6)
+
+    def on_data(self, pkt, src):
+        expect(len(pkt) >= LEN_DATA_MIN, "data message of %d bytes"
+               % len(pkt))
+        rx_index, n = struct.unpack_from("<IQ", pkt, 4)
+        kp = self.keypairs.get(rx_index)
+        expect(kp is not None, "data to receiver_index %08x, no keypair "
+               "of ours" % rx_index)
+        p = aead_open(kp.recv_key, n, pkt[16:], b"")
+        expect(p is not None, "data (counter %d) does not authenticate with"
+               " the keypair's receive key" % n)
+        expect(n not in kp.seen, "counter %d repeated" % n)
+        kp.seen.add(n)
+        if not kp.confirmed:
+            # 4.3: the initiator's first transport message confirms.
+            kp.confirmed = True
+            self.kp = kp
+            ok("keys confirmed by vpnc's first transport message (counter "
+               "%d, %d bytes of plaintext)" % (n, len(p)))
+        self.endpoint = src
+        kind, v = plain_classify(p, self.mtu, "vpnc")
+        if kind == "keepalive":
+            return Event("keepalive", kp=kp, counter=n)
+        if kind == "ctl":
+            c, p = v
+            expect(c.type in (CTL_AUTH_REQUEST, CTL_RESUME, CTL_DISCONNECT),
+                   "vpnc sent %s, which only a server may send (rule 9)"
+                   % c.name())
+            ev = Event("ctl", kp=kp, counter=n, c=c, p=p[:c.end])
+            rid = c.get(A_REQUEST_ID)
+            rid = rid and struct.unpack("<I", rid)[0]
+            if rid in self.answers:
+                self.send_plain(self.answers[rid])
+            return ev
+        dst = ipaddress.ip_address(v[16:20] if v[0] >> 4 == 4 else v[24:40])
+        if dst.is_multicast:
+            # The kernel's own (MLD reports and the like): not vpnc's.
+            return Event("mcast", kp=kp, counter=n, pkt=v)
+        req = echo_parse(v, request=True)
+        if req is not None and req[1] in self.answer_addrs:
+            src_a, dst_a, ident, seq, payload = req
+            build = icmp4_echo if dst_a.version == 4 else icmp6_echo
+            self.send_plain(build(dst_a, src_a, ident, seq, payload,
+                                  icmp_type=0 if dst_a.version == 4
+                                  else 129))
+            return Event("echo", kp=kp, counter=n, pkt=v, dst=dst_a)
+        return Event("ip", kp=kp, counter=n, pkt=v)
+
+
+def is_ctl(*types):
+    return lambda ev: ev.kind == "ctl" and ev.c.type in types
+
+
+def tlv_walk(p):
+    """The raw (type, value) list of a control message, in order."""
+    body_len = struct.unpack_from("<H", p, 2)[0]
+    out, off = [], 4
+    while off < 4 + body_len:
+        out.append((p[off], p[off + 2:off + 2 + p[off + 1]]))
+        off += 2 + p[off + 1]
+    return out
+
+
+def check_request(ev, args, want_type):
+    """Section 6 for a RESUME or AUTH_REQUEST from vpnc: the exact TLV
+    encoding and the values the person gave. Returns the REQUEST_ID."""
+    c, p = ev.c, ev.p
+    expect(c.type == want_type, "vpnc sent %s, expected %s"
+           % (c.name(), CTL_NAMES[want_type]))
+    expect(p[1] == 0, "reserved byte %d" % p[1])
+    attrs = tlv_walk(p)
+    body_len = struct.unpack_from("<H", p, 2)[0]
+    expect(body_len == sum(2 + len(v) for _, v in attrs), "body_len %d does "
+           "not end on an attribute" % body_len)
+    types = [t for t, _ in attrs]
+    allowed = {CTL_RESUME: (A_REQUEST_ID, A_USERNAME),
+               CTL_AUTH_REQUEST: (A_REQUEST_ID, A_USERNAME, A_PASSWORD,
+                                  A_TOTP, A_CLIENT_INFO)}[want_type]
+    expect(all(t in allowed for t in types), "%s carries attributes %s; "
+           "allowed are %s" % (c.name(), ["0x%02x" % t for t in types],
+                               ["0x%02x" % t for t in allowed]))
+    expect(len(set(types)) == len(types), "an attribute twice: %s" % types)
+    rid = struct.unpack("<I", c.get(A_REQUEST_ID))[0]
+    user = c.get(A_USERNAME)
+    if want_type == CTL_AUTH_REQUEST or user is not None:
+        expect(user == args.user.encode(), "USERNAME %r, configured %r"
+               % (user, args.user))
+    if want_type == CTL_AUTH_REQUEST:
+        expect(c.get(A_PASSWORD) == args.password.encode(),
+               "PASSWORD is not what was typed")
+        totp = c.get(A_TOTP)
+        expect(totp == args.totp.replace(" ", "").encode(), "TOTP %r, typed "
+               "%r (rule 7: spaces removed)" % (totp, args.totp))
+        expect(re.fullmatch(rb"[0-9]{6,8}", totp) is not None,
+               "TOTP %r is not 6-8 ASCII digits" % totp)
+    ok("%s: reserved 0, body_len %d exact, attributes %s each once with "
+       "their lengths, padded to %d bytes; REQUEST_ID %08x%s"
+       % (c.name(), body_len, "+".join(ATTRS[t][0] for t in types),
+          (len(p) + 15) & ~15, rid,
+          (", USERNAME %s" % args.user) if user else ""))
+    return rid
+
+
+def push_attrs(args, rid, addr4=None):
+    """An OK AUTH_RESULT with the configuration given on our command
+    line (rule 6)."""
+    a4 = ipaddress.ip_interface(addr4 or args.addr4)
+    a6 = ipaddress.ip_interface(args.addr6)
+    attrs = [rid_attr(rid), (A_STATUS, b"\0"),
+             (A_ADDRESS4, a4.ip.packed + bytes([a4.network.prefixlen])),
+             (A_ADDRESS6, a6.ip.packed + bytes([a6.network.prefixlen])),
+             (A_GATEWAY4, ipaddress.IPv4Address(args.gw4).packed),
+             (A_GATEWAY6, ipaddress.IPv6Address(args.gw6).packed),
+             (A_MTU, struct.pack("<H", args.mtu)),
+             (A_KEEPALIVE, struct.pack("<H", args.keepalive)),
+             (A_SESSION_EXPIRES, struct.pack("<I", args.expires))]
+    for r in args.route or []:
+        n = ipaddress.ip_network(r)
+        attrs.append((A_ROUTE4 if n.version == 4 else A_ROUTE6,
+                      n.network_address.packed + bytes([n.prefixlen])))
+    for d in args.dns or []:
+        a = ipaddress.ip_address(d)
+        attrs.append((A_DNS4 if a.version == 4 else A_DNS6, a.packed))
+    for s in args.search or []:
+        attrs.append((A_DNS_SEARCH, s.encode()))
+    attrs.append((A_MESSAGE, b"welcome, says pyvpn"))
+    return attrs
+
+
+def serve_handshake(srv, what="handshake", ev=None):
+    """4.1-4.3 with vpnc as initiator (ev: its initiation, if already
+    received); returns vpnc's first transport message, which must come at
+    once on the new keypair (4.3), with .hs set to the initiation."""
+    if ev is None:
+        ev = srv.wait(lambda e: e.kind == "initiation" and e.answered,
+                      30.0, "valid initiation")
+    ok("%s: vpnc's initiation verified (148 bytes, reserved 0, mac1 for "
+       "our key, mac2 %s, static = its key file, TAI64N within 3 s and "
+       "rounded to 2^24 ns); response sent"
+       % (what, "zero" if srv.cookie_src is None else "valid"))
+    first = srv.wait(lambda e: e.kind not in ("initiation",
+                                              "stale-initiation"), 2.0,
+                     "transport message after our response")
+    expect(first.kp is ev.kp and first.counter == 0, "vpnc's first message"
+           " after the handshake is not counter 0 on the new keypair")
+    ok("vpnc's first transport message, %.3f s after the response: %s, "
+       "counter 0 on the new keypair" % (first.t - ev.t, first.kind))
+    first.hs = ev
+    return first
+
+
+def first_ctl(srv, first):
+    """vpnc's first control message of a session: first itself, or the
+    one after it (a keepalive may confirm the keys before)."""
+    if first.kind == "ctl":
+        return first
+    return srv.wait(lambda e: e.kind == "ctl", 3.0, "RESUME or "
+                    "AUTH_REQUEST after the handshake")
+
+
+def serve_login(srv, args, first, drop_first=False, decoys=False,
+                answer=True, odd=False):
+    """Section 6 from the server's side: RESUME is answered AUTH_REQUIRED,
+    then the AUTH_REQUEST is checked. With odd, the answers take the
+    liberties section 6 allows: bytes after body_len that are not zero, an
+    unknown attribute, another order. Returns (its event, REQUEST_ID)."""
+    ev = first_ctl(srv, first)
+    if ev.c.type == CTL_RESUME:
+        rid = check_request(ev, args, CTL_RESUME)
+        tail = b"\xa5\x5a\xff" if odd else b""
+        srv.send_ctl(CTL_AUTH_REQUIRED, [rid_attr(rid),
+                                         (A_MESSAGE, b"log in, please")],
+                     cache_rid=rid, tail=tail)
+        ok("answered AUTH_REQUIRED echoing REQUEST_ID %08x%s" % (
+            rid, ", bytes a5 5a ff after body_len" if odd else ""))
+        ev = srv.wait(is_ctl(CTL_AUTH_REQUEST), 5.0, "AUTH_REQUEST")
+    rid = check_request(ev, args, CTL_AUTH_REQUEST)
+    if drop_first:
+        again = srv.wait(is_ctl(CTL_AUTH_REQUEST), 3.0,
+                         "retransmitted AUTH_REQUEST")
+        dt = again.t - ev.t
+        expect(again.p == ev.p, "the retransmission differs:\n  %s\n  %s"
+               % (ev.p.hex(), again.p.hex()))
+        expect(0.7 <= dt <= 2.0, "retransmitted after %.2f s, not about a "
+               "second" % dt)
+        ok("first AUTH_REQUEST dropped: vpnc sent it again %.2f s later, "
+           "same REQUEST_ID, byte for byte" % dt)
+    if decoys:
+        send_decoy_results(srv, args, rid)
+    if answer:
+        attrs = push_attrs(args, rid)
+        if odd:
+            attrs = [(0x7E, b"a later revision's")] + attrs[::-1]
+        srv.send_ctl(CTL_AUTH_RESULT, attrs, cache_rid=rid)
+        srv.mtu = args.mtu
+        ok("answered AUTH_RESULT OK%s: %s, %s, MTU %d, KEEPALIVE %d, "
+           "SESSION_EXPIRES %d, routes %s, DNS %s, search %s"
+           % (" (unknown attribute 0x7e first, the rest in reverse order)"
+              if odd else "", args.addr4, args.addr6, args.mtu,
+              args.keepalive, args.expires, args.route, args.dns,
+              args.search))
+    return ev, rid
+
+
+def send_decoy_results(srv, args, rid):
+    """Scenario 8 during the login: answers vpnc must drop, each with
+    another address that would show on its device if it took one."""
+    decoy = "10.99.0.66/24"
+    good = push_attrs(args, rid, decoy)
+    cases = [
+        ("AUTH_RESULT OK with a wrong REQUEST_ID",
+         ctl_encode(CTL_AUTH_RESULT, [rid_attr(rid ^ 1)] + good[1:])),
+        ("AUTH_RESULT OK with reserved byte 1",
+         ctl_encode(CTL_AUTH_RESULT, good, reserved=1)),
+        ("AUTH_RESULT OK with ADDRESS4 twice",
+         ctl_encode(CTL_AUTH_RESULT, good + [good[2]])),
+        ("AUTH_RESULT OK whose last attribute overruns body_len",
+         ctl_encode(CTL_AUTH_RESULT, good,
+                    body_len=sum(2 + len(v) for _, v in good) - 1)),
+        ("AUTH_RESULT OK with a 3-byte MTU",
+         ctl_encode(CTL_AUTH_RESULT, [a for a in good if a[0] != A_MTU] +
+                    [(A_MTU, b"\x64\x05\x00")])),
+        ("AUTH_RESULT without STATUS",
+         ctl_encode(CTL_AUTH_RESULT, [a for a in good if a[0] != A_STATUS])),
+        ("AUTH_RESULT AUTH_FAILED with a wrong REQUEST_ID",
+         ctl_encode(CTL_AUTH_RESULT, [rid_attr(rid + 1), (A_STATUS, b"\1")])),
+    ]
+    for what, msg in cases:
+        srv.send_plain(msg)
+        ok("sent %s (address %s)" % (what, decoy))
+
+
+def cmd_server(args):
+    srv = Server(args)
+    srv.answer_addrs = {ipaddress.ip_address(a) for a in
+                        [args.gw4, args.gw6] + (args.answer or [])}
+
+    def too_long(signo, frame):
+        raise Mismatch("scenario still running after %.0f s" % args.wait)
+    signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(int(args.wait))
+    {"main": server_main, "giveup": server_giveup,
+     "status": server_status, "cookie": server_cookie,
+     "required": server_required}[args.scenario](
+        srv, args)
+
+
+def wait_bye(srv):
+    """Waits for vpnc's DISCONNECT when the test script stops it: a client
+    DISCONNECT, REASON optional, without LOGOUT."""
+    print("sync: bye", flush=True)
+    ev = srv.wait(is_ctl(CTL_DISCONNECT), 30.0, "DISCONNECT")
+    expect(ev.c.get(A_LOGOUT) is None, "DISCONNECT with LOGOUT on a plain "
+           "stop")
+    reason = ev.c.get(A_REASON)
+    ok("vpnc's DISCONNECT on SIGTERM: REASON %r, no LOGOUT"
+       % (reason.decode() if reason is not None else None))
+
+
+def ping_client(srv, args, seq, kp=None):
+    """An echo request from our tunnel address to vpnc's, through its
+    device; returns the reply event (it must come within 3 s)."""
+    src = ipaddress.ip_address(args.gw4)
+    dst = ipaddress.ip_interface(args.addr4).ip
+    payload = b"pyvpn-server-ping-%02d" % seq
+    srv.send_plain(icmp4_echo(src, dst, 0x7E57, seq, payload), kp=kp)
+
+    def reply(ev):
+        r = echo_parse(ev.pkt) if ev.kind == "ip" else None
+        return r is not None and r == (dst, src, 0x7E57, seq, payload)
+    return srv.wait(reply, 3.0, "echo reply from %s (seq %d)" % (dst, seq))
+
+
+QUIET = ("keepalive", "mcast")
+
+
+def check_keepalives(srv, args):
+    """Persistent keepalives every KEEPALIVE seconds (section 7): while we
+    send nothing, vpnc is never silent for longer."""
+    k = args.keepalive
+    t0 = time.monotonic()
+    evs = srv.collect(2 * k + 1.0)
+    other = [e for e in evs if e.kind not in QUIET]
+    expect(not other, "vpnc sent %s while idle" % other)
+    keep = [e for e in evs if e.kind == "keepalive"]
+    times = [t0] + [e.t for e in evs] + [time.monotonic()]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    expect(len(keep) >= 2 and max(gaps) <= k + 1.0, "%d keepalive(s) at "
+           "%s s in %.0f s of silence, KEEPALIVE is %d s"
+           % (len(keep), ["%.2f" % (e.t - t0) for e in keep], 2 * k + 1.0,
+              k))
+    ok("idle for %.0f s: %d persistent keepalives (at %s s), never silent "
+       "for more than %.2f s (KEEPALIVE %d)"
+       % (2 * k + 1.0, len(keep), "/".join("%.2f" % (e.t - t0)
+                                            for e in keep), max(gaps), k))
+
+
+def server_malformed(srv, args):
+    """Scenario 8 on the admitted session: malformed, misdirected, stale,
+    replayed and forged messages, all to be dropped without effect."""
+    kp = srv.kp
+    a4 = ipaddress.ip_interface(args.addr4).ip
+    gw4 = ipaddress.ip_address(args.gw4)
+    a6 = ipaddress.ip_interface(args.addr6).ip
+    gw6 = ipaddress.ip_address(args.gw6)
+    rid = srv.login_rid
+    decoy = push_attrs(args, rid ^ 0x5A5A, "10.99.0.66/24")
+    req = [(A_RETRY_AFTER, struct.pack("<I", 1)), (A_MESSAGE, b"again")]
+    bye = [(A_REASON, b"forged goodbye")]
+    big4 = bytearray(icmp4_echo(gw4, a4, 1, 1, b"x" * 16))
+    big4[2:4] = struct.pack("!H", 200)
+    big6 = bytearray(icmp6_echo(gw6, a6, 1, 1, b"y" * 16))
+    big6[4:6] = struct.pack("!H", 300)
+    plains = [
+        ("AUTH_REQUIRED with reserved byte 1",
+         ctl_encode(CTL_AUTH_REQUIRED, req, reserved=1)),
+        ("AUTH_REQUIRED whose body_len passes the decrypted length",
+         ctl_encode(CTL_AUTH_REQUIRED, req, body_len=200)),
+        ("AUTH_REQUIRED whose MESSAGE overruns body_len",
+         ctl_encode(CTL_AUTH_REQUIRED, req, body_len=12)),
+        ("AUTH_REQUIRED with a cut attribute header",
+         ctl_encode(CTL_AUTH_REQUIRED, [], body_len=1) + b"\x11"),
+        ("AUTH_REQUIRED with a 3-byte RETRY_AFTER",
+         ctl_encode(CTL_AUTH_REQUIRED, [(A_RETRY_AFTER, b"\1\0\0")])),
+        ("AUTH_REQUIRED with MESSAGE twice",
+         ctl_encode(CTL_AUTH_REQUIRED, req + req[1:])),
+        ("DISCONNECT with reserved byte 1",
+         ctl_encode(CTL_DISCONNECT, bye, reserved=1)),
+        ("DISCONNECT whose REASON overruns body_len",
+         ctl_encode(CTL_DISCONNECT, bye, body_len=5)),
+        ("DISCONNECT with REASON twice", ctl_encode(CTL_DISCONNECT,
+                                                     bye + bye)),
+        ("DISCONNECT with a 1-byte LOGOUT",
+         ctl_encode(CTL_DISCONNECT, bye + [(A_LOGOUT, b"\1")])),
+        ("AUTH_REQUEST (only a client sends it)",
+         ctl_encode(CTL_AUTH_REQUEST, [
+             rid_attr(rid), (A_USERNAME, args.user.encode()),
+             (A_PASSWORD, b"x"), (A_TOTP, b"123456")])),
+        ("RESUME (only a client sends it)",
+         ctl_encode(CTL_RESUME, [rid_attr(rid)])),
+        ("AUTH_RESULT OK to no request of vpnc's (another address)",
+         ctl_encode(CTL_AUTH_RESULT, decoy)),
+        ("AUTH_RESULT AUTH_FAILED echoing the answered login's REQUEST_ID",
+         ctl_encode(CTL_AUTH_RESULT, [rid_attr(rid), (A_STATUS, b"\1")])),
+        ("ctl_type 0x06 (a later revision's) with a REASON",
+         ctl_encode(0x06, bye)),
+        ("ctl_type 0x0f with a REASON", ctl_encode(0x0F, bye)),
+        ("plaintext starting with 0x00", bytes(16)),
+        ("plaintext starting with 0x10", b"\x10" + bytes(15)),
+        ("plaintext starting with 0x44 (IPv4, IHL 4)",
+         b"\x44" + icmp4_echo(gw4, a4, 1, 2, b"z" * 16)[1:]),
+        ("plaintext starting with 0xff", b"\xff" * 16),
+        ("IPv4 whose total length passes the decrypted length",
+         bytes(big4)),
+        ("IPv6 whose payload length passes the decrypted length",
+         bytes(big6)),
+    ]
+    cases = []
+    for what, p in plains:
+        cases.append((what, srv.seal(p)))
+    # Transport level: a well-formed DISCONNECT, but forged or stale.
+    for what, mutate in (
+            ("with reserved byte 1 set", lambda b: b.__setitem__(1, 1)),
+            ("with a flipped tag bit", lambda b: b.__setitem__(
+                -1, b[-1] ^ 1)),
+            ("to another receiver_index", lambda b: b.__setitem__(
+                4, b[4] ^ 1)),
+            ("cut to 31 bytes", lambda b: b.__delitem__(slice(31, None)))):
+        b = bytearray(srv.seal(ctl_encode(CTL_DISCONNECT, bye)))
+        mutate(b)
+        cases.append(("a DISCONNECT data message " + what, bytes(b)))
+    reject = 2**64 - 2**13 - 1
+    cases.append(("a DISCONNECT with counter REJECT_AFTER_MESSAGES",
+                  srv.seal(ctl_encode(CTL_DISCONNECT, bye), counter=reject)))
+    cases.append(("the login's AUTH_REQUIRED replayed",
+                  srv.last_sent[CTL_AUTH_REQUIRED]))
+    for t, full in ((1, LEN_INITIATION), (2, LEN_RESPONSE),
+                    (3, LEN_COOKIE)):
+        for length in (full - 1, full, full + 1):
+            cases.append(("type %d, %d random bytes" % (t, length),
+                          struct.pack("<I", t) + os.urandom(length - 4)))
+    cases.append(("one byte", b"\x04"))
+    for _, msg in cases:
+        srv.send_raw(msg)
+    evs = srv.collect(1.5)
+    bad = [e for e in evs if e.kind not in QUIET]
+    expect(not bad, "vpnc reacted to them: %s" % bad)
+    for what, _ in cases:
+        ok("%s: no effect" % what)
+    ok("... %d messages, and vpnc sent nothing but keepalives in 1.5 s"
+       % len(cases))
+    ping_client(srv, args, 3)
+    ok("then an echo request from %s: answered, the session goes on"
+       % gw4)
+    expect(srv.kp is kp, "keypair changed")
+
+
+def server_rekey(srv, args):
+    """Scenario 5: we initiate (section 7); vpnc answers only our key,
+    only once, and keeps to the old keypair until we confirm."""
+    old = srv.kp
+    srv.initiate(s_priv=dh_generate()[0])
+    srv.initiate(mangle=lambda m: m[:116] + bytes([m[116] ^ 1]) + m[117:])
+    evs = srv.collect(1.0)
+    expect(all(e.kind in QUIET for e in evs), "unexpected: %s" % evs)
+    ok("initiation from another static key (mac1 valid for vpnc's key): "
+       "no answer")
+    ok("initiation from our key with a wrong mac1: no answer")
+    t0 = time.monotonic()
+    index, msg = srv.initiate()
+    ev = srv.wait(lambda e: e.kind == "response", 5.0, "handshake response")
+    new = ev.kp
+    ok("vpnc answered our initiation in %.3f s: 92 bytes, receiver_index "
+       "ours, mac1 for our key, mac2 zero, empty decrypts; keys split"
+       % (ev.t - t0))
+    srv.decoys.add(index)
+    srv.send_raw(msg)
+    evs = srv.collect(1.0)
+    expect(all(e.kind in QUIET and e.kp is old for e in evs),
+           "before our confirmation: %s (4.3: the responder waits)" % evs)
+    ok("our initiation replayed: no answer; and vpnc sent nothing on the "
+       "new keypair before our confirmation")
+    srv.kp = new
+    srv.send_plain(b"")
+    r = ping_client(srv, args, 4)
+    expect(r.kp is new, "echo reply on the old keypair after confirmation")
+    ok("keepalive on the new keypair, then an echo request: reply on the "
+       "new keypair")
+    r = ping_client(srv, args, 5, kp=old)
+    expect(r.kp is new, "echo reply not on the new keypair")
+    ok("an echo request still on the previous keypair: accepted, reply on "
+       "the new one")
+
+
+def server_disconnect(srv, args):
+    """Scenario 7: a server DISCONNECT; vpnc removes its device and, as
+    its README says, reconnects by itself with RESUME."""
+    reason = b"interop: kicked by the test server"
+    srv.send_ctl(CTL_DISCONNECT, [(A_REASON, reason)])
+    t0 = time.monotonic()
+    ok("sent DISCONNECT, REASON %r" % reason.decode())
+    first = serve_handshake(srv, "reconnection")
+    ok("vpnc initiated again %.2f s after the DISCONNECT"
+       % (first.hs.t - t0))
+    ev = first_ctl(srv, first)
+    rid = check_request(ev, args, CTL_RESUME)
+    evs = srv.sync("down")
+    again = [e for e in evs if e.kind == "ctl"]
+    expect(all(e.p == ev.p for e in again), "RESUME retransmissions differ:"
+           " %s" % [e.p.hex() for e in again])
+    ok("RESUME kept while the script checked: %d retransmission(s), same "
+       "bytes" % len(again))
+    srv.send_ctl(CTL_AUTH_RESULT, push_attrs(args, rid), cache_rid=rid)
+    ok("answered RESUME with AUTH_RESULT OK, same configuration")
+    evs = srv.sync("back")
+    dsts = {str(e.dst) for e in evs if e.kind == "echo"}
+    expect(args.gw4 in dsts, "no echo request to %s after the "
+           "reconnection" % args.gw4)
+    ok("echo requests answered after the reconnection: %s" % sorted(dsts))
+
+
+def server_main(srv, args):
+    """Scenarios 1, 2, 3, 8, 5 and 7 on one run of vpnc."""
+    first = serve_handshake(srv)
+    if first.kind == "ctl" and first.c.type == CTL_RESUME:
+        info("vpnc sends RESUME first with a key it never used (it cannot "
+             "tell; a server answers AUTH_REQUIRED)")
+    _, srv.login_rid = serve_login(srv, args, first, drop_first=True,
+                                   decoys=True, odd=True)
+    evs = srv.sync("up")
+    dsts = {str(e.dst) for e in evs if e.kind == "echo"}
+    full = [e for e in evs if e.kind == "echo" and len(e.pkt) == args.mtu]
+    expect(full, "no echo request of %d bytes (the MTU) came" % args.mtu)
+    ok("an echo request of %d bytes, the MTU: plaintext not padded past "
+       "it" % args.mtu)
+    want = {args.gw4, args.gw6} | set(args.answer or [])
+    expect(want <= dsts, "echo requests came for %s, expected %s"
+           % (sorted(dsts), sorted(want)))
+    ok("echo requests from vpnc's device answered: %s" % sorted(dsts))
+    check_keepalives(srv, args)
+    server_malformed(srv, args)
+    evs = srv.sync("malformed")
+    expect(any(e.kind == "echo" for e in evs), "no ping after the "
+           "malformed messages")
+    ok("pings after the malformed messages answered")
+    server_rekey(srv, args)
+    evs = srv.sync("rekeyed")
+    echoes = [e for e in evs if e.kind == "echo"]
+    expect(echoes and all(e.kp is srv.kp for e in echoes), "pings after "
+           "the rekey: %s" % echoes)
+    ok("%d echo requests after the rekey, all on the new keypair"
+       % len(echoes))
+    server_disconnect(srv, args)
+    wait_bye(srv)
+
+
+def server_giveup(srv, args):
+    """Scenario 2b: vpnc, whose key was used before, sends RESUME first;
+    its AUTH_REQUEST is never answered: about ten copies a second apart,
+    then it reports the failure and starts over."""
+    first = first_ctl(srv, serve_handshake(srv))
+    expect(first.c.type == CTL_RESUME, "vpnc, starting with a key it used "
+           "before, sent %s first, not RESUME" % first.c.name())
+    rid = check_request(first, args, CTL_RESUME)
+    srv.send_ctl(CTL_AUTH_REQUIRED, [rid_attr(rid)], cache_rid=rid)
+    ok("RESUME first; answered AUTH_REQUIRED")
+    reqs = []
+    deadline = time.monotonic() + 16.0
+    while True:
+        ev = srv.pump(deadline)
+        expect(ev is not None, "no new handshake within 16 s; %d "
+               "AUTH_REQUESTs" % len(reqs))
+        if ev.kind == "initiation" and ev.answered:
+            break
+        if ev.kind == "ctl" and ev.c.type == CTL_AUTH_REQUEST:
+            if not reqs:
+                check_request(ev, args, CTL_AUTH_REQUEST)
+            expect(not reqs or ev.p == reqs[0].p, "retransmission differs")
+            reqs.append(ev)
+    times = [e.t for e in reqs]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    span = times[-1] - times[0]
+    expect(9 <= len(reqs) <= 11, "%d copies of the AUTH_REQUEST"
+           % len(reqs))
+    expect(all(0.7 <= g <= 2.0 for g in gaps), "gaps %s" % gaps)
+    expect(8.0 <= span <= 10.5, "copies over %.2f s" % span)
+    ok("%d copies of the AUTH_REQUEST, same bytes, %.2f-%.2f s apart, over "
+       "%.2f s; then a new handshake %.2f s after the last"
+       % (len(reqs), min(gaps), max(gaps), span, ev.t - times[-1]))
+    first = first_ctl(srv, serve_handshake(srv, "new handshake", ev))
+    rid = check_request(first, args, CTL_RESUME)
+    srv.send_ctl(CTL_AUTH_REQUIRED, [rid_attr(rid)], cache_rid=rid)
+    ok("RESUME again; answered AUTH_REQUIRED (vpnc has no input left)")
+    evs = srv.collect(2.0)
+    expect(not [e for e in evs if e.kind == "ctl" and e.c.type ==
+                CTL_AUTH_REQUEST], "AUTH_REQUEST without input")
+
+
+def server_status(srv, args):
+    """Scenario 4: AUTH_RESULT with --status (and --retry-after): BUSY is
+    retried after RETRY_AFTER with a new REQUEST_ID; anything else ends
+    vpnc's attempts."""
+    first = serve_handshake(srv)
+    ev, rid = serve_login(srv, args, first, answer=False)
+    attrs = [rid_attr(rid), (A_STATUS, bytes([args.status]))]
+    if args.retry_after is not None:
+        attrs.append((A_RETRY_AFTER, struct.pack("<I", args.retry_after)))
+    attrs.append((A_MESSAGE, b"pyvpn says status %d" % args.status))
+    srv.send_ctl(CTL_AUTH_RESULT, attrs, cache_rid=rid)
+    t0 = time.monotonic()
+    ok("answered AUTH_RESULT STATUS %d%s" % (
+        args.status, "" if args.retry_after is None
+        else ", RETRY_AFTER %d" % args.retry_after))
+    if args.status != 3:
+        evs = srv.collect(2.0)
+        more = [e for e in evs if e.kind == "ctl" and e.c.type in
+                (CTL_AUTH_REQUEST, CTL_RESUME) and
+                struct.unpack("<I", e.c.get(A_REQUEST_ID))[0] != rid]
+        expect(not more, "vpnc tried again: %s" % more)
+        ok("no new request in 2 s")
+        return
+    wait_s = args.retry_after or 1
+    ev2 = srv.wait(lambda e: is_ctl(CTL_AUTH_REQUEST)(e) and e.p != ev.p,
+                   wait_s + 3.0, "AUTH_REQUEST after BUSY")
+    dt = ev2.t - t0
+    rid2 = check_request(ev2, args, CTL_AUTH_REQUEST)
+    expect(rid2 != rid, "the request after BUSY reuses REQUEST_ID %08x: "
+           "rule 2 would give it the cached BUSY again" % rid)
+    expect(wait_s - 0.1 <= dt <= wait_s + 1.5, "sent again %.2f s after "
+           "BUSY with RETRY_AFTER %d" % (dt, wait_s))
+    ok("after BUSY: a new AUTH_REQUEST %.2f s later (RETRY_AFTER %d), new "
+       "REQUEST_ID, same credentials" % (dt, wait_s))
+    srv.send_ctl(CTL_AUTH_RESULT, push_attrs(args, rid2), cache_rid=rid2)
+    srv.mtu = args.mtu
+    ok("answered AUTH_RESULT OK")
+    wait_bye(srv)
+
+
+def server_required(srv, args):
+    """Section 6: an AUTH_REQUIRED on an admitted session asks for a new
+    login; vpnc without a terminal or input left must not send one."""
+    first = serve_handshake(srv)
+    serve_login(srv, args, first)
+    srv.sync("up")
+    srv.send_ctl(CTL_AUTH_REQUIRED, [(A_MESSAGE, b"log in again")])
+    ok("sent AUTH_REQUIRED on the admitted session")
+    evs = srv.collect(2.0)
+    more = [e for e in evs if is_ctl(CTL_AUTH_REQUEST)(e)]
+    expect(not more, "vpnc sent AUTH_REQUEST without input: %s" % more)
+    ok("no AUTH_REQUEST in 2 s (vpnc has no input left)")
+
+
+def server_cookie(srv, args):
+    """Scenario 6: under load we answer initiations with cookie replies;
+    bogus ones are ignored, a valid one makes vpnc retry with mac2 =
+    MAC(cookie, msg[0:132]), the cookie bound to its address and port."""
+    def respond(pkt, src):
+        return srv.cookie_src is not None and \
+            pkt[132:148] == mac16(srv.cookie_for(src), pkt[:132])
+    srv.respond = respond
+    ev1 = srv.wait(lambda e: e.kind == "initiation", 30.0, "initiation")
+    srv.cookie_reply(ev1.pkt, ev1.src, key=os.urandom(32))
+    srv.cookie_reply(ev1.pkt, ev1.src, index=ev1.index ^ 0xFFFF)
+    srv.cookie_reply(ev1.pkt, ev1.src, ad=bytes(16))
+    ok("initiation 1 (mac2 zero): answered by 3 bogus cookie replies "
+       "(another key, another receiver_index, another mac1 as AD)")
+    ev2 = srv.wait(lambda e: e.kind == "initiation", 5.0, "retry")
+    dt = ev2.t - ev1.t
+    expect(args.rekey_timeout - 0.1 <= dt <= args.rekey_timeout + 1.5,
+           "retried after %.2f s, REKEY_TIMEOUT is %.2f s"
+           % (dt, args.rekey_timeout))
+    ok("initiation 2, %.2f s later (REKEY_TIMEOUT), mac2 still zero: the "
+       "bogus cookies were dropped" % dt)
+    srv.cookie_src = ev2.src
+    srv.cookie_reply(ev2.pkt, ev2.src)
+    ok("answered initiation 2 with a valid cookie reply (cookie = MAC(Rm, "
+       "%s || port %d))" % ev2.src)
+    ev3 = srv.wait(lambda e: e.kind == "initiation", 5.0, "retry")
+    expect(ev3.src == ev2.src, "the retry comes from %s:%d" % ev3.src)
+    expect(ev3.mac2 == mac16(srv.cookie_for(ev3.src), ev3.pkt[:132]),
+           "mac2 %s is not MAC(cookie, msg[0:132])" % ev3.mac2.hex())
+    expect(ev3.answered, "the retry was not answered")
+    ok("initiation 3, %.2f s later: mac2 = MAC(cookie for %s:%d, "
+       "msg[0:132]); answered" % ((ev3.t - ev2.t,) + ev3.src))
+    first = srv.wait(lambda e: e.kind not in ("initiation",
+                                              "stale-initiation"), 2.0,
+                     "transport message")
+    serve_login(srv, args, first)
+    srv.sync("up")
+    wait_bye(srv)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1668,6 +2706,38 @@ def main():
         p.add_argument("--wait", type=float, default=30.0)
         p.add_argument("--failure-delay", type=float, default=0.0,
                        help="vpnd's failure-delay, seconds")
+    p = sub.add_parser("server", help="the server side, against vpnc")
+    p.set_defaults(run=cmd_server)
+    p.add_argument("scenario", choices=("main", "giveup", "status",
+                                        "cookie", "required"))
+    p.add_argument("--listen", default="0.0.0.0:51900")
+    p.add_argument("--key", required=True, help="our private key file")
+    p.add_argument("--client-pub", required=True, help="vpnc's, base64")
+    p.add_argument("--psk-file")
+    p.add_argument("--sync-dir", required=True, help="where the test "
+                   "script creates sync-NAME once it is past NAME")
+    p.add_argument("--user", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--totp", required=True, help="as typed; vpnc must "
+                   "send it without spaces")
+    p.add_argument("--addr4", default="10.99.0.7/24")
+    p.add_argument("--addr6", default="fd00:99::7/64")
+    p.add_argument("--gw4", default="10.99.0.1")
+    p.add_argument("--gw6", default="fd00:99::1")
+    p.add_argument("--mtu", type=int, default=1380)
+    p.add_argument("--keepalive", type=int, default=2)
+    p.add_argument("--expires", type=int, default=3600)
+    p.add_argument("--route", action="append", help="repeatable")
+    p.add_argument("--dns", action="append", help="repeatable")
+    p.add_argument("--search", action="append", help="repeatable")
+    p.add_argument("--answer", action="append", help="another address "
+                   "whose echo requests we answer (repeatable)")
+    p.add_argument("--status", type=int, default=1)
+    p.add_argument("--retry-after", type=int)
+    p.add_argument("--rekey-timeout", type=float, default=5.0,
+                   help="vpnc's REKEY_TIMEOUT, seconds")
+    p.add_argument("--wait", type=float, default=90.0,
+                   help="overall deadline, seconds")
     args = ap.parse_args()
     print("== pyvpn %s" % args.cmd, flush=True)
     t0 = time.monotonic()

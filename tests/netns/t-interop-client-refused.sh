@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vpnc against the independent server of tests/tools/pyvpn.py (see
+# t-interop-client.sh), for the answers that are not a plain OK:
+#   status  an unknown STATUS, AUTH_FAILED, LOCKED with RETRY_AFTER and
+#           POOL_EXHAUSTED: vpnc gives up at once, says why, and exits
+#           with its refusal status 3 (no terminal); BUSY with
+#           RETRY_AFTER: a new AUTH_REQUEST (new REQUEST_ID) that much
+#           later, then connected
+#   required  AUTH_REQUIRED on an admitted session: device removed, and
+#           with no input left vpnc exits 4 with a clear message
+#   cookie  under "load" the server answers initiations with cookie
+#           replies: bogus ones (another key, another receiver_index,
+#           another mac1) are ignored, a valid one makes vpnc retry with
+#           mac2 = MAC(cookie, msg[0:132]), the cookie bound to its source
+#           address and port; then it logs in
+source "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+PYVPN=$top/tests/tools/pyvpn.py
+if ! "$PY" -c 'import nacl.bindings' 2>/dev/null; then
+	skip "needs /usr/bin/python3 with python3-nacl (make deps)"
+fi
+source "$(dirname "$0")/lib-interop-client.sh"
+
+setup_topology
+interop_client_setup
+
+# refused LABEL STATUS RETRY_AFTER MESSAGE: vpnc is answered STATUS (with
+# RETRY_AFTER unless empty) and must exit 3, having logged MESSAGE.
+refused() {
+	local label=$1 status=$2 retry=$3 message=$4 extra=()
+	[ -z "$retry" ] || extra=(--retry-after "$retry")
+	cp "$tmp/cli.conf" "$tmp/$label.conf"
+	pysrv "$label" status --status "$status" "${extra[@]}" "${push[@]}"
+	start_vpnc "$label" "$PASSWORD" "$CODE"
+	vpnc_exited
+	[ "$VPNC_RC" -eq 3 ]
+	wait "$PYSRV_PID"
+	cat "$PYSRV_LOG"
+	log_has "$tmp/$label.log" "$message"
+	no_device "$ns_cli"
+	no_sanitizer "$tmp/$label.log"
+}
+
+refused unknown 9 "" "login refused (status 9)"
+refused failed 1 "" "login failed: wrong user name, password or code"
+refused locked 2 300 \
+	"login locked after too many failures; try again in 300 s"
+refused pool 4 "" "the server has no free tunnel address"
+
+# AUTH_REQUIRED on an admitted session: the device goes, and without a
+# terminal or input left vpnc says so and exits 4.
+cp "$tmp/cli.conf" "$tmp/required.conf"
+pysrv required required "${push[@]}"
+start_vpnc required "$PASSWORD" "$CODE"
+at up
+[ "$(dev_addrs)" = "10.99.0.7/24 fd00:99::7/64" ]
+past up
+vpnc_exited
+[ "$VPNC_RC" -eq 4 ]
+wait "$PYSRV_PID"
+cat "$PYSRV_LOG"
+log_has "$tmp/required.log" "the server asks us to log in again"
+log_has "$tmp/required.log" "no terminal to ask"
+no_device "$ns_cli"
+no_sanitizer "$tmp/required.log"
+
+# BUSY, RETRY_AFTER 2: the same login again two seconds later.
+cp "$tmp/cli.conf" "$tmp/busy.conf"
+pysrv busy status --status 3 --retry-after 2 "${push[@]}"
+start_vpnc busy "$PASSWORD" "$CODE"
+at bye 30
+log_has "$tmp/busy.log" "the server is busy; trying again in 2 s"
+log_has "$tmp/busy.log" "connected as alice on vpn0, address 10.99.0.7/24"
+[ "$(dev_addrs)" = "10.99.0.7/24 fd00:99::7/64" ]
+kill -TERM "$VPNC_PID"
+vpnc_exited
+[ "$VPNC_RC" -eq 0 ]
+wait "$PYSRV_PID"
+cat "$PYSRV_LOG"
+no_sanitizer "$tmp/busy.log"
+
+# The cookie path, with REKEY_TIMEOUT shortened to 1 s.
+cp "$tmp/cli.conf" "$tmp/cookie.conf"
+echo 'test-timer-divisor = 5' >>"$tmp/cookie.conf"
+pysrv cookie cookie --rekey-timeout 1 "${push[@]}"
+start_vpnc cookie "$PASSWORD" "$CODE"
+at up 30
+log_has "$tmp/cookie.log" "connected as alice on vpn0"
+n_cli ping -c 2 -i 0.3 -W 3 10.99.0.1
+past up
+at bye
+kill -TERM "$VPNC_PID"
+vpnc_exited
+[ "$VPNC_RC" -eq 0 ]
+wait "$PYSRV_PID"
+cat "$PYSRV_LOG"
+no_sanitizer "$tmp/cookie.log"
+echo "ok"
