@@ -9,6 +9,10 @@
 #           later, then connected
 #   required  AUTH_REQUIRED on an admitted session: device removed, and
 #           with no input left vpnc exits 4 with a clear message
+#   logout  vpnc --logout sends DISCONNECT with an empty LOGOUT
+#   timers  with its timers divided by 20, vpnc (the initiator) rekeys
+#           once its keypair is REKEY_AFTER_TIME old and sends nothing on
+#           keys older than REJECT_AFTER_TIME
 #   cookie  under "load" the server answers initiations with cookie
 #           replies: bogus ones (another key, another receiver_index,
 #           another mac1) are ignored, a valid one makes vpnc retry with
@@ -80,6 +84,34 @@ vpnc_exited
 wait "$PYSRV_PID"
 cat "$PYSRV_LOG"
 no_sanitizer "$tmp/busy.log"
+
+# vpnc --logout: DISCONNECT with LOGOUT, then exit 0.
+cp "$tmp/cli.conf" "$tmp/logout.conf"
+pysrv logout logout "${push[@]}"
+start_vpnc logout "$PASSWORD" "$CODE" --logout
+vpnc_exited
+[ "$VPNC_RC" -eq 0 ]
+wait "$PYSRV_PID"
+cat "$PYSRV_LOG"
+log_has "$tmp/logout.log" "logged out"
+no_sanitizer "$tmp/logout.log"
+
+# vpnc's own rekey, with every protocol timer divided by 20: REKEY_AFTER_TIME
+# 6 s, REJECT_AFTER_TIME 9 s. The pings keep it sending past both.
+cp "$tmp/cli.conf" "$tmp/timers.conf"
+echo 'test-timer-divisor = 20' >>"$tmp/timers.conf"
+pysrv timers timers --rekey-after 6 --reject-after 9 "${push[@]}"
+start_vpnc timers "$PASSWORD" "$CODE"
+at up
+n_cli ping -q -c 50 -i 0.2 -W 1 10.99.0.1
+past up
+at bye
+kill -TERM "$VPNC_PID"
+vpnc_exited
+[ "$VPNC_RC" -eq 0 ]
+wait "$PYSRV_PID"
+cat "$PYSRV_LOG"
+no_sanitizer "$tmp/timers.log"
 
 # The cookie path, with REKEY_TIMEOUT shortened to 1 s.
 cp "$tmp/cli.conf" "$tmp/cookie.conf"

@@ -29,6 +29,7 @@ import ipaddress
 import json
 import os
 import re
+import select
 import signal
 import socket
 import struct
@@ -1772,6 +1773,8 @@ class Server:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, int(port)))
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.socks = [self.sock]
+        self.rx_sock = self.sock
         self.sync_dir = args.sync_dir
         self.endpoint = None
         self.keypairs = {}
@@ -1788,6 +1791,8 @@ class Server:
         self.cookie_src = None
         self.history = []
         self.last_sent = {}
+        self.decoy_kps = {}
+        self.bogus_responses = False
         print("listening on %s" % args.listen, flush=True)
 
     # -- sending
@@ -1803,8 +1808,21 @@ class Server:
     def send_counter(self, n):
         self.kp.send_counter = n
 
-    def send_raw(self, msg):
-        self.sock.sendto(msg, self.endpoint)
+    def send_raw(self, msg, sock=None):
+        (sock or self.sock).sendto(msg, self.endpoint)
+
+    def add_port(self, port):
+        """Another socket, on `port` of the same address: a server whose
+        source moves (vpnc roams with it, section 5)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((self.sock.getsockname()[0], port))
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.socks.append(sock)
+        return sock
+
+    def drop_port(self, sock):
+        self.socks.remove(sock)
+        sock.close()
 
     def seal(self, p, kp=None, counter=None):
         """A transport message of p on kp (default: the current keypair),
@@ -1820,9 +1838,10 @@ class Server:
         return struct.pack("<IIQ", MSG_DATA, kp.remote_index, n) + \
             aead_seal(kp.send_key, n, p, b"")
 
-    def send_plain(self, p, kp=None):
+    def send_plain(self, p, kp=None, sock=None):
         msg = self.seal(p, kp)
-        self.send_raw(msg)
+        self.send_raw(msg, sock)
+        self.last_data = msg
         return msg
 
     def send_ctl(self, ctl_type, attrs, cache_rid=None, tail=b""):
@@ -1844,11 +1863,11 @@ class Server:
         left = deadline - time.monotonic()
         if left <= 0:
             return None, None
-        self.sock.settimeout(left)
-        try:
-            pkt, anc, _, src = self.sock.recvmsg(65535, 64)
-        except socket.timeout:
+        ready = select.select(self.socks, [], [], left)[0]
+        if not ready:
             return None, None
+        self.rx_sock = ready[0]
+        pkt, anc, _, src = self.rx_sock.recvmsg(65535, 64)
         self.rx_t = time.monotonic()
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
@@ -1876,6 +1895,7 @@ class Server:
                                "0x%08x (%d bytes)" % (word, len(pkt)))
             if ev is not None:
                 ev.t = self.rx_t
+                ev.port = self.rx_sock.getsockname()[1]
                 self.history.append(ev)
                 return ev
 
@@ -1974,17 +1994,43 @@ class Server:
             ev.kind = "stale-initiation"
             return ev
         self.last_ts = ts
+        if self.bogus_responses:
+            self.bogus_responses = False
+            self.send_bogus_responses(pkt, src, ev.index)
         index = struct.unpack("<I", os.urandom(4))[0]
         e, empty = rsp.write_second(b"")
         msg = struct.pack("<III", MSG_RESPONSE, index, ev.index) + e + empty
         msg += mac16(mac1_key(s_i), msg) + bytes(16)
-        self.sock.sendto(msg, src)
+        self.rx_sock.sendto(msg, src)
+        self.last_response = msg
         ev.kp = Keypair(index, ev.index, *rsp.split())
+        ev.kp.born = self.rx_t
         ev.kp.confirmed = False
         ev.answered = True
         self.keypairs[index] = ev.kp
         self.endpoint = src
         return ev
+
+    def send_bogus_responses(self, pkt, src, ii):
+        """Responses vpnc must drop (4.2, 4.4), each a complete one of its
+        own: taking one would leave vpnc on keys that are not the real
+        response's, which on_data tells apart."""
+        for what in ("a wrong mac1", "another receiver_index",
+                     "a corrupt 'empty'"):
+            rsp = Responder(self.s_priv, IDENTIFIER, self.psk)
+            rsp.read_first(pkt[8:40], pkt[40:88], pkt[88:116])
+            index = struct.unpack("<I", os.urandom(4))[0]
+            e, empty = rsp.write_second(b"")
+            if what == "a corrupt 'empty'":
+                empty = empty[:-1] + bytes([empty[-1] ^ 1])
+            rx = ii ^ 1 if what == "another receiver_index" else ii
+            msg = struct.pack("<III", MSG_RESPONSE, index, rx) + e + empty
+            mac1 = mac16(mac1_key(self.client_pub), msg)
+            if what == "a wrong mac1":
+                mac1 = bytes([mac1[0] ^ 1]) + mac1[1:]
+            self.rx_sock.sendto(msg + mac1 + bytes(16), src)
+            self.decoy_kps[index] = what
+            ok("before the real response: one with %s" % what)
 
     def next_timestamp(self):
         for _ in range(100):
@@ -2033,6 +2079,7 @@ class Server:
                "%s" % pkt.hex())
         kp = Keypair(receiver, sender, *ini.split())
         kp.confirmed = True
+        kp.born = self.rx_t
         self.keypairs[receiver] = kp
         self.endpoint = src
         return Event("response", kp=kp, src=src)
@@ -2043,6 +2090,9 @@ class Server:
         expect(len(pkt) >= LEN_DATA_MIN, "data message of %d bytes"
                % len(pkt))
         rx_index, n = struct.unpack_from("<IQ", pkt, 4)
+        expect(rx_index not in self.decoy_kps, "vpnc took the handshake "
+               "response with %s: its data uses that response's index"
+               % self.decoy_kps.get(rx_index))
         kp = self.keypairs.get(rx_index)
         expect(kp is not None, "data to receiver_index %08x, no keypair "
                "of ours" % rx_index)
@@ -2102,8 +2152,9 @@ def tlv_walk(p):
 
 
 def check_request(ev, args, want_type):
-    """Section 6 for a RESUME or AUTH_REQUEST from vpnc: the exact TLV
-    encoding and the values the person gave. Returns the REQUEST_ID."""
+    """Section 6 for a RESUME, AUTH_REQUEST or DISCONNECT from vpnc: the
+    exact TLV encoding and the values the person gave. Returns the
+    REQUEST_ID (None for a DISCONNECT)."""
     c, p = ev.c, ev.p
     expect(c.type == want_type, "vpnc sent %s, expected %s"
            % (c.name(), CTL_NAMES[want_type]))
@@ -2115,12 +2166,14 @@ def check_request(ev, args, want_type):
     types = [t for t, _ in attrs]
     allowed = {CTL_RESUME: (A_REQUEST_ID, A_USERNAME),
                CTL_AUTH_REQUEST: (A_REQUEST_ID, A_USERNAME, A_PASSWORD,
-                                  A_TOTP, A_CLIENT_INFO)}[want_type]
+                                  A_TOTP, A_CLIENT_INFO),
+               CTL_DISCONNECT: (A_REASON, A_LOGOUT)}[want_type]
     expect(all(t in allowed for t in types), "%s carries attributes %s; "
            "allowed are %s" % (c.name(), ["0x%02x" % t for t in types],
                                ["0x%02x" % t for t in allowed]))
     expect(len(set(types)) == len(types), "an attribute twice: %s" % types)
-    rid = struct.unpack("<I", c.get(A_REQUEST_ID))[0]
+    rid = c.get(A_REQUEST_ID)
+    rid = rid and struct.unpack("<I", rid)[0]
     user = c.get(A_USERNAME)
     if want_type == CTL_AUTH_REQUEST or user is not None:
         expect(user == args.user.encode(), "USERNAME %r, configured %r"
@@ -2134,9 +2187,10 @@ def check_request(ev, args, want_type):
         expect(re.fullmatch(rb"[0-9]{6,8}", totp) is not None,
                "TOTP %r is not 6-8 ASCII digits" % totp)
     ok("%s: reserved 0, body_len %d exact, attributes %s each once with "
-       "their lengths, padded to %d bytes; REQUEST_ID %08x%s"
+       "their lengths, padded to %d bytes%s%s"
        % (c.name(), body_len, "+".join(ATTRS[t][0] for t in types),
-          (len(p) + 15) & ~15, rid,
+          (len(p) + 15) & ~15,
+          "" if rid is None else "; REQUEST_ID %08x" % rid,
           (", USERNAME %s" % args.user) if user else ""))
     return rid
 
@@ -2281,7 +2335,8 @@ def cmd_server(args):
     signal.alarm(int(args.wait))
     {"main": server_main, "giveup": server_giveup,
      "status": server_status, "cookie": server_cookie,
-     "required": server_required}[args.scenario](
+     "required": server_required, "logout": server_logout,
+     "timers": server_timers}[args.scenario](
         srv, args)
 
 
@@ -2290,6 +2345,7 @@ def wait_bye(srv):
     DISCONNECT, REASON optional, without LOGOUT."""
     print("sync: bye", flush=True)
     ev = srv.wait(is_ctl(CTL_DISCONNECT), 30.0, "DISCONNECT")
+    check_request(ev, None, CTL_DISCONNECT)
     expect(ev.c.get(A_LOGOUT) is None, "DISCONNECT with LOGOUT on a plain "
            "stop")
     reason = ev.c.get(A_REASON)
@@ -2297,13 +2353,15 @@ def wait_bye(srv):
        % (reason.decode() if reason is not None else None))
 
 
-def ping_client(srv, args, seq, kp=None):
+def ping_client(srv, args, seq, kp=None, sock=None, v6=False):
     """An echo request from our tunnel address to vpnc's, through its
-    device; returns the reply event (it must come within 3 s)."""
-    src = ipaddress.ip_address(args.gw4)
-    dst = ipaddress.ip_interface(args.addr4).ip
+    device (on keypair kp, from socket sock); returns the reply event (it
+    must come within 3 s)."""
+    src = ipaddress.ip_address(args.gw6 if v6 else args.gw4)
+    dst = ipaddress.ip_interface(args.addr6 if v6 else args.addr4).ip
+    build = icmp6_echo if v6 else icmp4_echo
     payload = b"pyvpn-server-ping-%02d" % seq
-    srv.send_plain(icmp4_echo(src, dst, 0x7E57, seq, payload), kp=kp)
+    srv.send_plain(build(src, dst, 0x7E57, seq, payload), kp=kp, sock=sock)
 
     def reply(ev):
         r = echo_parse(ev.pkt) if ev.kind == "ip" else None
@@ -2414,6 +2472,7 @@ def server_malformed(srv, args):
                   srv.seal(ctl_encode(CTL_DISCONNECT, bye), counter=reject)))
     cases.append(("the login's AUTH_REQUIRED replayed",
                   srv.last_sent[CTL_AUTH_REQUIRED]))
+    cases.append(("our handshake response replayed", srv.last_response))
     for t, full in ((1, LEN_INITIATION), (2, LEN_RESPONSE),
                     (3, LEN_COOKIE)):
         for length in (full - 1, full, full + 1):
@@ -2430,8 +2489,9 @@ def server_malformed(srv, args):
     ok("... %d messages, and vpnc sent nothing but keepalives in 1.5 s"
        % len(cases))
     ping_client(srv, args, 3)
-    ok("then an echo request from %s: answered, the session goes on"
-       % gw4)
+    ping_client(srv, args, 3, v6=True)
+    ok("then echo requests from %s and %s: answered, the session goes on"
+       % (gw4, gw6))
     expect(srv.kp is kp, "keypair changed")
 
 
@@ -2472,6 +2532,33 @@ def server_rekey(srv, args):
        "the new one")
 
 
+def server_roaming(srv, args):
+    """Section 5 from vpnc's side: the server's endpoint is the source of
+    the latest authenticated message; a replayed or forged one from
+    elsewhere does not move it."""
+    main = srv.sock.getsockname()[1]
+    other = srv.add_port(main + 1)
+    forged = bytearray(srv.seal(b""))
+    forged[-1] ^= 1
+    srv.send_raw(srv.last_data, other)
+    srv.send_raw(bytes(forged), other)
+    ev = srv.wait(lambda e: True, args.keepalive + 1.5, "keepalive")
+    expect(ev.port == main, "after a replayed and a forged message from "
+           "port %d, vpnc sent to it: it moved on unauthenticated input"
+           % (main + 1))
+    ok("a replayed and a forged message from port %d: vpnc's next message "
+       "(%s) still came to port %d" % (main + 1, ev.kind, main))
+    r = ping_client(srv, args, 6, sock=other)
+    expect(r.port == main + 1, "the echo reply came to port %d, not %d, "
+           "where the request came from" % (r.port, main + 1))
+    ok("an echo request from port %d: the reply came there (vpnc roamed)"
+       % (main + 1))
+    r = ping_client(srv, args, 7)
+    expect(r.port == main, "back: the reply came to port %d" % r.port)
+    ok("and back to port %d" % main)
+    srv.drop_port(other)
+
+
 def server_disconnect(srv, args):
     """Scenario 7: a server DISCONNECT; vpnc removes its device and, as
     its README says, reconnects by itself with RESUME."""
@@ -2501,6 +2588,7 @@ def server_disconnect(srv, args):
 
 def server_main(srv, args):
     """Scenarios 1, 2, 3, 8, 5 and 7 on one run of vpnc."""
+    srv.bogus_responses = True
     first = serve_handshake(srv)
     if first.kind == "ctl" and first.c.type == CTL_RESUME:
         info("vpnc sends RESUME first with a key it never used (it cannot "
@@ -2530,6 +2618,7 @@ def server_main(srv, args):
            "the rekey: %s" % echoes)
     ok("%d echo requests after the rekey, all on the new keypair"
        % len(echoes))
+    server_roaming(srv, args)
     server_disconnect(srv, args)
     wait_bye(srv)
 
@@ -2630,6 +2719,50 @@ def server_required(srv, args):
     ok("no AUTH_REQUEST in 2 s (vpnc has no input left)")
 
 
+def server_logout(srv, args):
+    """vpnc --logout (rule 8): a handshake, then DISCONNECT with LOGOUT."""
+    ev = first_ctl(srv, serve_handshake(srv))
+    check_request(ev, args, CTL_DISCONNECT)
+    expect(ev.c.get(A_LOGOUT) == b"", "vpnc --logout sent DISCONNECT "
+           "without LOGOUT")
+    ok("DISCONNECT with an empty LOGOUT, REASON %r"
+       % ev.c.get(A_REASON).decode())
+
+
+def server_timers(srv, args):
+    """Section 7 with vpnc's timers divided (--rekey-after and
+    --reject-after are its): the initiator of the current keypair starts a
+    new handshake when it sends with a keypair older than
+    REKEY_AFTER_TIME, and nobody sends with keys older than
+    REJECT_AFTER_TIME. The test script pings meanwhile."""
+    first = serve_handshake(srv)
+    born = first.hs.kp.born
+    serve_login(srv, args, first)
+    evs = srv.sync("up")
+    inits = [e for e in evs if e.kind == "initiation" and e.answered]
+    expect(inits, "vpnc sent for %.1f s on its keypair and started no "
+           "handshake (REKEY_AFTER_TIME %.2f s)"
+           % (evs[-1].t - born if evs else 0, args.rekey_after))
+    dt = inits[0].t - born
+    expect(args.rekey_after - 0.05 <= dt <= args.rekey_after + 1.0,
+           "vpnc started a new handshake %.2f s after the first, "
+           "REKEY_AFTER_TIME is %.2f s" % (dt, args.rekey_after))
+    ok("vpnc, the initiator, started a new handshake %.2f s after the "
+       "first (REKEY_AFTER_TIME %.2f s)" % (dt, args.rekey_after))
+    data = [e for e in evs if e.kind in ("keepalive", "mcast", "ip", "echo",
+                                         "ctl")]
+    old = [e for e in data if e.t - e.kp.born > args.reject_after]
+    expect(not old, "vpnc sent with keys older than REJECT_AFTER_TIME "
+           "(%.2f s): %s" % (args.reject_after, old))
+    new = [e for e in data if e.kp is inits[0].kp]
+    echoes = [e for e in evs if e.kind == "echo"]
+    expect(new, "no traffic on the new keypair")
+    ok("%d echo requests answered; %d messages on the new keypair; none "
+       "on keys older than REJECT_AFTER_TIME (%.2f s)"
+       % (len(echoes), len(new), args.reject_after))
+    wait_bye(srv)
+
+
 def server_cookie(srv, args):
     """Scenario 6: under load we answer initiations with cookie replies;
     bogus ones are ignored, a valid one makes vpnc retry with mac2 =
@@ -2709,7 +2842,8 @@ def main():
     p = sub.add_parser("server", help="the server side, against vpnc")
     p.set_defaults(run=cmd_server)
     p.add_argument("scenario", choices=("main", "giveup", "status",
-                                        "cookie", "required"))
+                                        "cookie", "required", "logout",
+                                        "timers"))
     p.add_argument("--listen", default="0.0.0.0:51900")
     p.add_argument("--key", required=True, help="our private key file")
     p.add_argument("--client-pub", required=True, help="vpnc's, base64")
@@ -2736,6 +2870,10 @@ def main():
     p.add_argument("--retry-after", type=int)
     p.add_argument("--rekey-timeout", type=float, default=5.0,
                    help="vpnc's REKEY_TIMEOUT, seconds")
+    p.add_argument("--rekey-after", type=float, default=120.0,
+                   help="vpnc's REKEY_AFTER_TIME, seconds")
+    p.add_argument("--reject-after", type=float, default=180.0,
+                   help="vpnc's REJECT_AFTER_TIME, seconds")
     p.add_argument("--wait", type=float, default=90.0,
                    help="overall deadline, seconds")
     args = ap.parse_args()
