@@ -20,7 +20,7 @@ secret=$(enrol alice)
 [ -n "$secret" ]
 start_vpnd
 
-ip netns exec "$ns_cli" /usr/bin/python3 - "$top/tests/tools" \
+ip netns exec "$ns_cli" /usr/bin/python3 -B - "$top/tests/tools" \
 	"$SRV_ADDR:51900" "$SERVER_PUB" >"$tmp/flood.log" 2>&1 <<'EOF'
 import base64, os, struct, sys, time
 sys.path.insert(0, sys.argv[1])
