@@ -15,6 +15,10 @@
  * users nobody has, IP headers whose lengths lie; each starts a new
  * session every second, since some of that garbage is a valid DISCONNECT.
  *
+ * With -S ADDR PORT it sends from that address and port, not its own (a
+ * transparent socket), to play an attacker who forges a client's source:
+ * the replies then go to that client.
+ *
  * It stops at a count (-n) or a time limit (-t), whichever comes first,
  * and never sends faster than -r datagrams a second. Replies (cookie
  * replies, responses) are counted by type. It prints one summary line.
@@ -657,28 +661,48 @@ identities_free(struct flood *f)
 }
 
 static int
-parse_target(struct flood *f, const char *addr, const char *port_text)
+parse_address(struct sockaddr_storage *ss, socklen_t *len, const char *addr,
+	      const char *port_text)
 {
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&f->dst;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&f->dst;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 	char *end;
 	long port = strtol(port_text, &end, 10);
 
 	if (*end || port < 1 || port > 65535)
 		return -EINVAL;
-	memset(&f->dst, 0, sizeof(f->dst));
+	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)port);
-		f->dst_len = sizeof(*in4);
+		*len = sizeof(*in4);
 	} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
-		f->dst_len = sizeof(*in6);
+		*len = sizeof(*in6);
 	} else {
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Sends from `src`, an address that need not be ours. */
+static int
+bind_forged(int fd, const struct sockaddr_storage *src, socklen_t len)
+{
+	int one = 1, ret;
+
+	if (src->ss_family == AF_INET6)
+		ret = setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one,
+				 sizeof(one));
+	else
+		ret = setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one));
+	if (!ret)
+		ret = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof(one));
+	if (!ret)
+		ret = bind(fd, (const struct sockaddr *)src, len);
+	return ret < 0 ? -errno : 0;
 }
 
 static bool
@@ -743,7 +767,8 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: udpflood [-n COUNT] [-t SECONDS] [-r PER_SECOND] "
 		"[-k SERVER_PUBKEY]\n"
-		"                [-i IDENTITIES] [-K KIND,...] ADDRESS PORT\n"
+		"                [-i IDENTITIES] [-s SESSIONS] [-S ADDR PORT]\n"
+		"                [-K KIND,...] ADDRESS PORT\n"
 		"  -n  datagrams to send (default 10000, at most 10^8)\n"
 		"  -t  seconds to run at most (default 10, at most %d)\n"
 		"  -r  datagrams a second at most (default 0: no limit)\n"
@@ -751,6 +776,7 @@ usage(FILE *out)
 		"  -i  real initiations from this many identities (needs -k)\n"
 		"  -s  garbage inside sessions of this many identities "
 		"(needs -k)\n"
+		"  -S  ADDR PORT: send from there (forged; needs root)\n"
 		"  -K  only these kinds:",
 		FLOOD_MAX_SECONDS);
 	for (k = 0; k < K_COUNT; k++)
@@ -850,7 +876,9 @@ int
 main(int argc, char *argv[])
 {
 	static struct flood f;
-	const char *key = NULL, *kinds = NULL;
+	const char *key = NULL, *kinds = NULL, *forged = NULL;
+	struct sockaddr_storage src;
+	socklen_t src_len = 0;
 	unsigned long long count = 10000, seconds = 10, rate = 0, ids = 0;
 	unsigned long long sessions = 0;
 	uint8_t *bufs = NULL;
@@ -858,7 +886,7 @@ main(int argc, char *argv[])
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((c = getopt(argc, argv, "n:t:r:k:i:s:K:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:r:k:i:s:S:K:h")) != -1) {
 		switch (c) {
 		case 'n':
 			count = strtoull(optarg, NULL, 10);
@@ -878,6 +906,9 @@ main(int argc, char *argv[])
 		case 's':
 			sessions = strtoull(optarg, NULL, 10);
 			break;
+		case 'S':
+			forged = optarg;
+			break;
 		case 'K':
 			kinds = optarg;
 			break;
@@ -889,6 +920,15 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
+	/* -S takes two words: its port is the first operand left. */
+	if (forged) {
+		if (argc - optind != 3 ||
+		    parse_address(&src, &src_len, forged, argv[optind]) < 0) {
+			usage(stderr);
+			return 2;
+		}
+		optind++;
+	}
 	if (argc - optind != 2 || count > 100000000ull || seconds < 1 ||
 	    seconds > FLOOD_MAX_SECONDS || ids > FLOOD_MAX_IDENTITIES ||
 	    sessions > FLOOD_MAX_SESSIONS || ((ids || sessions) && !key)) {
@@ -898,7 +938,8 @@ main(int argc, char *argv[])
 	f.fd = -1;
 	randombytes_buf(pool, sizeof(pool));
 	protocol_times_default(&f.pt);
-	if (parse_target(&f, argv[optind], argv[optind + 1]) < 0) {
+	if (parse_address(&f.dst, &f.dst_len, argv[optind],
+			  argv[optind + 1]) < 0) {
 		fprintf(stderr, "udpflood: bad address or port\n");
 		return 2;
 	}
@@ -928,6 +969,11 @@ main(int argc, char *argv[])
 	f.fd = socket(f.dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (!bufs || f.fd < 0) {
 		perror("udpflood");
+		goto out;
+	}
+	if (forged && (src.ss_family != f.dst.ss_family ||
+		       bind_forged(f.fd, &src, src_len) < 0)) {
+		fprintf(stderr, "udpflood: cannot send from %s\n", forged);
 		goto out;
 	}
 	if (f.n_sessions)
