@@ -12,7 +12,9 @@
 #   logout  vpnc --logout sends DISCONNECT with an empty LOGOUT
 #   timers  with its timers divided by 20, vpnc (the initiator) rekeys
 #           once its keypair is REKEY_AFTER_TIME old and sends nothing on
-#           keys older than REJECT_AFTER_TIME
+#           keys older than REJECT_AFTER_TIME; data in and nothing to send
+#           gives a keepalive after KEEPALIVE_TIMEOUT, data out and nothing
+#           back a new handshake after KEEPALIVE_TIMEOUT + REKEY_TIMEOUT
 #   cookie  under "load" the server answers initiations with cookie
 #           replies: bogus ones (another key, another receiver_index,
 #           another mac1) are ignored, a valid one makes vpnc retry with
@@ -96,11 +98,13 @@ cat "$PYSRV_LOG"
 log_has "$tmp/logout.log" "logged out"
 no_sanitizer "$tmp/logout.log"
 
-# vpnc's own rekey, with every protocol timer divided by 20: REKEY_AFTER_TIME
-# 6 s, REJECT_AFTER_TIME 9 s. The pings keep it sending past both.
+# vpnc's own timers, every protocol timer divided by 20: REKEY_AFTER_TIME
+# 6 s, REJECT_AFTER_TIME 9 s (the pings keep it sending past both),
+# KEEPALIVE_TIMEOUT 0.5 s, REKEY_TIMEOUT 0.25 s.
 cp "$tmp/cli.conf" "$tmp/timers.conf"
 echo 'test-timer-divisor = 20' >>"$tmp/timers.conf"
-pysrv timers timers --rekey-after 6 --reject-after 9 "${push[@]}"
+pysrv timers timers --rekey-after 6 --reject-after 9 --rekey-timeout 0.25 \
+	--keepalive-timeout 0.5 "${push[@]}"
 start_vpnc timers "$PASSWORD" "$CODE"
 at up
 n_cli ping -q -c 50 -i 0.2 -W 1 10.99.0.1

@@ -2353,20 +2353,32 @@ def wait_bye(srv):
        % (reason.decode() if reason is not None else None))
 
 
-def ping_client(srv, args, seq, kp=None, sock=None, v6=False):
+def ping_client(srv, args, seq, kp=None, sock=None, v6=False, counter=None,
+                timeout=3.0):
     """An echo request from our tunnel address to vpnc's, through its
-    device (on keypair kp, from socket sock); returns the reply event (it
-    must come within 3 s)."""
+    device (on keypair kp, from socket sock, with counter if given);
+    returns the reply event, which must come within timeout (None: none
+    may come)."""
     src = ipaddress.ip_address(args.gw6 if v6 else args.gw4)
     dst = ipaddress.ip_interface(args.addr6 if v6 else args.addr4).ip
     build = icmp6_echo if v6 else icmp4_echo
-    payload = b"pyvpn-server-ping-%02d" % seq
-    srv.send_plain(build(src, dst, 0x7E57, seq, payload), kp=kp, sock=sock)
+    payload = b"pyvpn-server-ping-%02d" % (seq % 100)
+    pkt = build(src, dst, 0x7E57, seq, payload)
+    if counter is None:
+        srv.send_plain(pkt, kp=kp, sock=sock)
+    else:
+        srv.send_raw(srv.seal(pkt, kp, counter=counter), sock)
 
     def reply(ev):
         r = echo_parse(ev.pkt) if ev.kind == "ip" else None
         return r is not None and r == (dst, src, 0x7E57, seq, payload)
-    return srv.wait(reply, 3.0, "echo reply from %s (seq %d)" % (dst, seq))
+    if timeout is None:
+        evs = srv.collect(1.0)
+        expect(not any(reply(e) for e in evs), "echo request (seq %d) "
+               "answered" % seq)
+        return None
+    return srv.wait(reply, timeout, "echo reply from %s (seq %d)"
+                    % (dst, seq))
 
 
 QUIET = ("keepalive", "mcast")
@@ -2492,6 +2504,15 @@ def server_malformed(srv, args):
     ping_client(srv, args, 3, v6=True)
     ok("then echo requests from %s and %s: answered, the session goes on"
        % (gw4, gw6))
+    # The replay window (at least 2048 counters, RFC 6479).
+    base = kp.send_counter
+    ping_client(srv, args, 10, counter=base + 3000)
+    ok("echo request with counter 3000 ahead: answered")
+    ping_client(srv, args, 11, counter=base + 1000)
+    ok("echo request with counter 2000 behind the highest: answered")
+    ping_client(srv, args, 12, counter=base + 1000, timeout=None)
+    ok("that counter again: dropped")
+    kp.send_counter = base + 3001
     expect(srv.kp is kp, "keypair changed")
 
 
@@ -2730,14 +2751,48 @@ def server_logout(srv, args):
 
 
 def server_timers(srv, args):
-    """Section 7 with vpnc's timers divided (--rekey-after and
-    --reject-after are its): the initiator of the current keypair starts a
-    new handshake when it sends with a keypair older than
-    REKEY_AFTER_TIME, and nobody sends with keys older than
-    REJECT_AFTER_TIME. The test script pings meanwhile."""
+    """Section 7 with vpnc's timers divided (--keepalive-timeout,
+    --rekey-timeout, --rekey-after and --reject-after are vpnc's): data in
+    and nothing to send gives a keepalive after KEEPALIVE_TIMEOUT; data
+    out and nothing back a new handshake after KEEPALIVE_TIMEOUT +
+    REKEY_TIMEOUT; the initiator of the current keypair starts a new
+    handshake when it sends with a keypair older than REKEY_AFTER_TIME,
+    and nobody sends with keys older than REJECT_AFTER_TIME (the test
+    script pings meanwhile)."""
     first = serve_handshake(srv)
-    born = first.hs.kp.born
     serve_login(srv, args, first)
+    # Quiet first: a keepalive timer still pending from the login would
+    # not be re-armed by our packet, as in WireGuard.
+    ka = args.keepalive_timeout
+    for _ in range(10):
+        if not srv.collect(ka + 0.3):
+            break
+    # The kernel drops an echo reply it did not ask for: data in, nothing
+    # to send. Receiving also pushes the persistent keepalive KEEPALIVE
+    # seconds away.
+    srv.send_plain(icmp4_echo(ipaddress.ip_address(args.gw4),
+                              ipaddress.ip_interface(args.addr4).ip,
+                              0x7E58, 1, b"unasked", icmp_type=0))
+    t0 = time.monotonic()
+    ev = srv.wait(lambda e: True, 3.0, "keepalive")
+    dt = ev.t - t0
+    expect(ev.kind == "keepalive" and ka - 0.05 <= dt <= ka + 0.5, "after "
+           "data in and nothing to send, vpnc sent %s %.2f s later "
+           "(KEEPALIVE_TIMEOUT %.2f s)" % (ev.kind, dt, ka))
+    ok("data in, nothing to send: a keepalive %.2f s later "
+       "(KEEPALIVE_TIMEOUT %.2f s)" % (dt, ka))
+    # vpnc answers our echo request, and we do not answer it: data out,
+    # nothing back.
+    r = ping_client(srv, args, 20)
+    nh = ka + args.rekey_timeout
+    ev = srv.wait(lambda e: e.kind == "initiation", nh + 3.0, "initiation")
+    dt = ev.t - r.t
+    expect(nh - 0.05 <= dt <= nh + 0.5, "data out and nothing back: a new "
+           "handshake %.2f s later (KEEPALIVE_TIMEOUT + REKEY_TIMEOUT = "
+           "%.2f s)" % (dt, nh))
+    ok("data out, nothing back: a new handshake %.2f s later "
+       "(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT = %.2f s)" % (dt, nh))
+    born = ev.kp.born
     evs = srv.sync("up")
     inits = [e for e in evs if e.kind == "initiation" and e.answered]
     expect(inits, "vpnc sent for %.1f s on its keypair and started no "
@@ -2745,10 +2800,10 @@ def server_timers(srv, args):
            % (evs[-1].t - born if evs else 0, args.rekey_after))
     dt = inits[0].t - born
     expect(args.rekey_after - 0.05 <= dt <= args.rekey_after + 1.0,
-           "vpnc started a new handshake %.2f s after the first, "
+           "vpnc started a new handshake %.2f s after the last, "
            "REKEY_AFTER_TIME is %.2f s" % (dt, args.rekey_after))
-    ok("vpnc, the initiator, started a new handshake %.2f s after the "
-       "first (REKEY_AFTER_TIME %.2f s)" % (dt, args.rekey_after))
+    ok("pinged through: vpnc, the initiator, started a new handshake %.2f s"
+       " after the last (REKEY_AFTER_TIME %.2f s)" % (dt, args.rekey_after))
     data = [e for e in evs if e.kind in ("keepalive", "mcast", "ip", "echo",
                                          "ctl")]
     old = [e for e in data if e.t - e.kp.born > args.reject_after]
@@ -2870,6 +2925,8 @@ def main():
     p.add_argument("--retry-after", type=int)
     p.add_argument("--rekey-timeout", type=float, default=5.0,
                    help="vpnc's REKEY_TIMEOUT, seconds")
+    p.add_argument("--keepalive-timeout", type=float, default=10.0,
+                   help="vpnc's KEEPALIVE_TIMEOUT, seconds")
     p.add_argument("--rekey-after", type=float, default=120.0,
                    help="vpnc's REKEY_AFTER_TIME, seconds")
     p.add_argument("--reject-after", type=float, default=180.0,
