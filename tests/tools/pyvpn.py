@@ -2584,8 +2584,8 @@ def server_disconnect(srv, args):
     """Scenario 7: a server DISCONNECT; vpnc removes its device and, as
     its README says, reconnects by itself with RESUME."""
     reason = b"interop: kicked by the test server"
-    srv.send_ctl(CTL_DISCONNECT, [(A_REASON, reason)])
     t0 = time.monotonic()
+    srv.send_ctl(CTL_DISCONNECT, [(A_REASON, reason)])
     ok("sent DISCONNECT, REASON %r" % reason.decode())
     first = serve_handshake(srv, "reconnection")
     ok("vpnc initiated again %.2f s after the DISCONNECT"
@@ -2696,8 +2696,8 @@ def server_status(srv, args):
     if args.retry_after is not None:
         attrs.append((A_RETRY_AFTER, struct.pack("<I", args.retry_after)))
     attrs.append((A_MESSAGE, b"pyvpn says status %d" % args.status))
-    srv.send_ctl(CTL_AUTH_RESULT, attrs, cache_rid=rid)
     t0 = time.monotonic()
+    srv.send_ctl(CTL_AUTH_RESULT, attrs, cache_rid=rid)
     ok("answered AUTH_RESULT STATUS %d%s" % (
         args.status, "" if args.retry_after is None
         else ", RETRY_AFTER %d" % args.retry_after))
@@ -2770,10 +2770,10 @@ def server_timers(srv, args):
     # The kernel drops an echo reply it did not ask for: data in, nothing
     # to send. Receiving also pushes the persistent keepalive KEEPALIVE
     # seconds away.
+    t0 = time.monotonic()
     srv.send_plain(icmp4_echo(ipaddress.ip_address(args.gw4),
                               ipaddress.ip_interface(args.addr4).ip,
                               0x7E58, 1, b"unasked", icmp_type=0))
-    t0 = time.monotonic()
     ev = srv.wait(lambda e: True, 3.0, "keepalive")
     dt = ev.t - t0
     expect(ev.kind == "keepalive" and ka - 0.05 <= dt <= ka + 0.5, "after "
