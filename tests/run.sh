@@ -6,7 +6,8 @@
 #   cli:   tests/cli/t-*.sh   (key tools, config checks; no root needed)
 #   netns: tests/netns/t-*.sh (root, network namespaces; exit 77 = skipped)
 # A test's output goes to build/test-logs/; a failure shows its tail.
-# TESTS="pattern" runs only the tests whose name matches.
+# TESTS="pattern" runs only the tests whose name matches; JOBS=N runs N
+# netns scripts at once (default 2).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -16,6 +17,8 @@ mkdir -p "$LOGS"
 pass=0 fail=0 skip=0
 failed=()
 pattern=${TESTS:-}
+# netns scripts run at once (JOBS=1: one at a time).
+JOBS=${JOBS:-2}
 
 selected() {
 	[ -z "$pattern" ] || [[ $1 == *$pattern* ]]
@@ -49,17 +52,31 @@ run_unit() {
 	[ "$f" -eq 0 ] || report_failure "$name" "$log"
 }
 
-run_script() {
-	local script=$1 limit=$2 name log rc start
-	name=${script#tests/}
-	log=$LOGS/$(echo "$name" | tr / _).log
+# exec_script SCRIPT LIMIT: runs one script; its exit status and seconds
+# go to LOG.rc beside its log.
+exec_script() {
+	local script=$1 limit=$2 log start rc
+	log=$(script_log "$script")
 	start=$(date +%s)
 	timeout --kill-after=10 "$limit" bash "$script" >"$log" 2>&1
 	rc=$?
+	echo "$rc $(($(date +%s) - start))" >"$log.rc"
+}
+
+script_log() {
+	echo "$LOGS/$(echo "${1#tests/}" | tr / _).log"
+}
+
+# report_script SCRIPT: counts and prints the outcome exec_script left.
+report_script() {
+	local script=$1 name log rc secs
+	name=${script#tests/}
+	log=$(script_log "$script")
+	read -r rc secs <"$log.rc"
 	case $rc in
 	0)
 		pass=$((pass + 1))
-		printf '%-40s ok (%ds)\n' "$name" $(($(date +%s) - start))
+		printf '%-40s ok (%ds)\n' "$name" "$secs"
 		;;
 	77)
 		skip=$((skip + 1))
@@ -67,11 +84,49 @@ run_script() {
 		;;
 	*)
 		fail=$((fail + 1))
-		printf '%-40s FAILED (exit %d, %ds)\n' "$name" "$rc" \
-			$(($(date +%s) - start))
+		printf '%-40s FAILED (exit %d, %ds)\n' "$name" "$rc" "$secs"
 		report_failure "$name" "$log"
 		;;
 	esac
+}
+
+run_script() {
+	exec_script "$@"
+	report_script "$1"
+}
+
+# run_parallel LIMIT SCRIPT...: up to $JOBS scripts at once (they share
+# nothing: each builds its own namespaces), reported in the order given
+# as soon as each and those before it are done. Most of a netns test's
+# time is spent waiting on timers, so two at a time nearly halve the run.
+run_parallel() {
+	local limit=$1 queue=() running=0 script log
+	shift
+	for script in "$@"; do
+		rm -f "$(script_log "$script").rc"
+	done
+	for script in "$@"; do
+		while [ "$running" -ge "$JOBS" ]; do
+			wait -n
+			running=$((running - 1))
+			report_done queue
+		done
+		exec_script "$script" "$limit" &
+		queue+=("$script")
+		running=$((running + 1))
+	done
+	wait
+	report_done queue
+}
+
+# report_done QUEUE_NAME: reports finished scripts from the head of the
+# queue, stopping at the first one still running.
+report_done() {
+	local -n q=$1
+	while [ ${#q[@]} -gt 0 ] && [ -f "$(script_log "${q[0]}").rc" ]; do
+		report_script "${q[0]}"
+		q=("${q[@]:1}")
+	done
 }
 
 for bin in "$BUILD"/asan/tests/test_*; do
@@ -82,10 +137,12 @@ for script in tests/cli/t-*.sh; do
 	[ -f "$script" ] || continue
 	selected "$script" && run_script "$script" 120
 done
+netns=()
 for script in tests/netns/t-*.sh; do
 	[ -f "$script" ] || continue
-	selected "$script" && run_script "$script" 240
+	selected "$script" && netns+=("$script")
 done
+[ ${#netns[@]} -eq 0 ] || run_parallel 240 "${netns[@]}"
 
 [ "$skip" -eq 0 ] || echo "$skip skipped"
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
