@@ -336,6 +336,8 @@ job_finish(struct job *j, struct fuzz_in *in)
 		break;
 	case JOB_LOOKUP:
 		j->admitted = choice & 0x80;
+		/* The store may fail to answer at all. */
+		j->lookup_failed = !j->admitted && (choice & 0x40);
 		if (j->admitted) {
 			snprintf(j->adm.username, sizeof(j->adm.username),
 				 "%s", j->has_username ? j->username : "alice");

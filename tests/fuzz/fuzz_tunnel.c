@@ -6,20 +6,25 @@
  * in-memory client engine that can talk to it for real. Everything is
  * seeded, so one input always replays the same run.
  *
- * The first byte picks the mode and set-up flags:
- *   raw (bit 7 clear): operations feed datagrams of fuzzed bytes to the
- *     server, optionally with mac1/mac2 recomputed so that mutated
- *     handshakes get past the MAC check to Noise, or mutate a real message
- *     the client just sent; the other operations advance time, deliver
- *     what each side sent, move the fuzzed source, start handshakes or
- *     replay a datagram. Bit 0: handshake first; bit 1: the server may
- *     initiate and does; bit 2: the server is under load (cookies); bit 3:
- *     fix MACs; bit 4: a preshared key.
+ * The first byte picks the mode and set-up flags; each operation byte
+ * then names an action (low four bits) and, where it matters, the side
+ * (bit 4: the server):
+ *   raw (bit 7 clear): datagrams of fuzzed bytes to the server or the
+ *     client, optionally with mac1/mac2 recomputed so that mutated
+ *     handshakes get past the MAC check to Noise; a real message just
+ *     sent, changed in one byte; time passing; delivery of what each side
+ *     sent; the fuzzed source moving; handshakes from either side or from
+ *     a key the server does not know; a replayed datagram; a session
+ *     reset; persistent keepalives. Set-up bit 0: handshake first; bit 1:
+ *     the server may initiate and does; bit 2: both are under load
+ *     (cookies); bit 3: fix MACs; bit 4: a preshared key.
  *   session (bit 7 set): a session is up first, and the operations carry
  *     plaintexts that the engines encrypt and send for real, so the
  *     fuzzer reaches the plaintext demultiplexing and the control
- *     messages (decoded as vpnd and vpnc would) the AEAD otherwise hides.
- *     Bit 0: a preshared key; bit 1: the server may initiate.
+ *     messages (decoded as vpnd and vpnc would) the AEAD otherwise hides;
+ *     also tampering, replays, reordering, roaming, rekeying, MTU changes
+ *     and resets. Set-up bit 0: a preshared key; bit 1: the server may
+ *     initiate.
  *
  * Invariants checked: everything an engine sends is a well-formed message;
  * a datagram the engine refuses does not move the peer's endpoint; what is
@@ -76,12 +81,13 @@ struct party {
 	enum login_sender from_other;
 };
 
-static struct party srv, cli;
+/* eve: a third key the server does not know, with a real engine. */
+static struct party srv, cli, eve;
 static uint64_t now;
 static uint32_t rng;
 static uint8_t psk[32];
-static struct datagram last_accepted;
-static bool has_last_accepted;
+static struct datagram last_accepted, held;
+static bool has_last_accepted, has_held;
 
 static void
 op_random(void *arg, uint8_t *buf, size_t len)
@@ -174,11 +180,20 @@ op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
 	FUZZ_CHECK(found);
 }
 
+static void
+op_event(void *arg, struct tunnel_peer *tp)
+{
+	FUZZ_CHECK(tp == &((struct party *)arg)->peer);
+}
+
 static const struct tunnel_ops ops = {
 	.random = op_random,
 	.send = op_send,
 	.peer_by_key = op_peer_by_key,
 	.deliver = op_deliver,
+	.session_started = op_event,
+	.handshake_gave_up = op_event,
+	.keys_zeroed = op_event,
 };
 
 static void
@@ -243,21 +258,28 @@ setup(uint8_t flags)
 
 	rng = 1;
 	now = 1000 * NS_PER_S;
-	has_last_accepted = false;
+	has_last_accepted = has_held = false;
 	memset(psk, 0x5a, sizeof(psk));
+	/* Under load, one handshake message a second each: the client
+	 * answers the server's initiations with cookies too. */
 	party_init(&srv, &cli, 100, flags & SETUP_UNDER_LOAD ? 1 : 0);
-	party_init(&cli, &srv, 1, 0);
+	party_init(&cli, &srv, 1, flags & SETUP_UNDER_LOAD ? 1 : 0);
+	party_init(&eve, &srv, 200, 0);
 	endpoint_v4(&srv.self, 0xc0000201, 51900);
 	endpoint_pick(&cli.self, 0);
+	endpoint_pick(&eve.self, 1);
 	srv.from_other = LOGIN_FROM_CLIENT;
 	cli.from_other = LOGIN_FROM_SERVER;
 	if (tunnel_peer_init(&srv.t, &srv.peer, cli.pub, with_psk ? psk : NULL,
 			     8, &srv) < 0 ||
 	    tunnel_peer_init(&cli.t, &cli.peer, srv.pub, with_psk ? psk : NULL,
-			     8, &cli) < 0)
+			     8, &cli) < 0 ||
+	    tunnel_peer_init(&eve.t, &eve.peer, srv.pub, NULL, 0, &eve) < 0)
 		abort();
 	tunnel_peer_set_endpoint(&cli.peer, &srv.self);
 	cli.peer.can_initiate = true;
+	tunnel_peer_set_endpoint(&eve.peer, &srv.self);
+	eve.peer.can_initiate = true;
 	if (flags & SETUP_SERVER_INITIATES) {
 		tunnel_peer_set_endpoint(&srv.peer, &cli.self);
 		srv.peer.can_initiate = true;
@@ -269,8 +291,10 @@ teardown(void)
 {
 	tunnel_peer_free(&srv.peer);
 	tunnel_peer_free(&cli.peer);
+	tunnel_peer_free(&eve.peer);
 	tunnel_free(&srv.t);
 	tunnel_free(&cli.t);
+	tunnel_free(&eve.t);
 }
 
 /* Feeds one datagram to p from src, through a block of its exact size. */
@@ -354,14 +378,15 @@ send_plain(struct party *p, struct fuzz_in *in)
 	(void)tunnel_send_control(&p->t, &p->peer, s->data, len, now, now);
 }
 
-/* mac1 (and mac2 with a cookie) as the client would write them. */
+/* mac1 (and mac2 with a cookie) as the other side would write them for
+ * the receiver `to`. */
 static void
-fix_macs(uint8_t *buf, size_t len)
+fix_macs(struct party *to, uint8_t *buf, size_t len)
 {
 	enum wire_type type = wire_classify(buf, len);
 
 	if (type == WIRE_INITIATION || type == WIRE_RESPONSE)
-		cookie_maker_add_macs(&cli.peer.cookie, buf, len, now);
+		cookie_maker_add_macs(&to->other->peer.cookie, buf, len, now);
 }
 
 /* Takes the newest datagram on its way to the server, changes one byte
@@ -378,13 +403,29 @@ mutate_queued(struct fuzz_in *in, bool fix)
 	d = &srv.queue[--srv.queued];
 	d->buf[off % d->len] ^= flip;
 	if (fix)
-		fix_macs(d->buf, d->len);
+		fix_macs(&srv, d->buf, d->len);
 	receive(&srv, d->buf, d->len, &d->src);
+}
+
+/* Fuzzed bytes to p, from `src`. */
+static void
+raw_datagram(struct party *p, struct fuzz_in *in, const struct endpoint *src,
+	     bool fix)
+{
+	uint8_t buf[BUF_LEN];
+	const uint8_t *data;
+	size_t len = fuzz_bytes(in, &data, fuzz_u16(in) % (BUF_LEN + 1));
+
+	memcpy(buf, data, len);
+	if (fix)
+		fix_macs(p, buf, len);
+	receive(p, buf, len, src);
 }
 
 static void
 run_raw(struct fuzz_in *in, uint8_t flags)
 {
+	bool fix = flags & SETUP_FIX_MACS;
 	struct endpoint src = cli.self;
 	int n;
 
@@ -396,17 +437,11 @@ run_raw(struct fuzz_in *in, uint8_t flags)
 		tunnel_initiate(&srv.t, &srv.peer, now, now);
 	for (n = 0; n < MAX_OPS && fuzz_more(in); n++) {
 		uint8_t op = fuzz_u8(in);
-		const uint8_t *data;
-		uint8_t buf[BUF_LEN];
-		size_t len;
+		struct party *p = op & 0x10 ? &srv : &cli;
 
-		switch (op % 8) {
+		switch ((op & 0x0f) % 12) {
 		case 0:
-			len = fuzz_bytes(in, &data, fuzz_u16(in) % (BUF_LEN + 1));
-			memcpy(buf, data, len);
-			if (flags & SETUP_FIX_MACS)
-				fix_macs(buf, len);
-			receive(&srv, buf, len, &src);
+			raw_datagram(&srv, in, &src, fix);
 			break;
 		case 1:
 			advance(fuzz_u16(in));
@@ -418,18 +453,30 @@ run_raw(struct fuzz_in *in, uint8_t flags)
 			endpoint_pick(&src, fuzz_u8(in));
 			break;
 		case 4:
-			tunnel_initiate(&cli.t, &cli.peer, now, now);
+			tunnel_initiate(&p->t, &p->peer, now, now);
 			break;
 		case 5:
-			mutate_queued(in, flags & SETUP_FIX_MACS);
+			mutate_queued(in, fix);
 			break;
 		case 6:
-			send_plain(op & 8 ? &srv : &cli, in);
+			send_plain(p, in);
 			break;
-		default:
+		case 7:
 			if (has_last_accepted)
 				receive(&srv, last_accepted.buf,
 					last_accepted.len, &src);
+			break;
+		case 8:
+			tunnel_initiate(&eve.t, &eve.peer, now, now);
+			break;
+		case 9:
+			tunnel_peer_reset(&p->peer);
+			break;
+		case 10:
+			tunnel_peer_set_keepalive(&p->peer, now, fuzz_u8(in));
+			break;
+		default:
+			raw_datagram(&cli, in, &srv.self, fix);
 			break;
 		}
 	}
@@ -475,35 +522,56 @@ run_session(struct fuzz_in *in)
 	FUZZ_CHECK(tunnel_peer_has_session(&srv.peer, now));
 	for (n = 0; n < MAX_OPS && fuzz_more(in); n++) {
 		uint8_t op = fuzz_u8(in);
-		struct party *p = op & 8 ? &srv : &cli;
+		struct party *p = op & 0x10 ? &srv : &cli;
 
-		switch (op % 8) {
+		switch ((op & 0x0f) % 12) {
 		case 0:
-		case 1:
 			send_plain(p, in);
 			pump();
 			break;
-		case 2:
+		case 1:
 			advance(fuzz_u16(in));
 			pump();
 			break;
-		case 3:
+		case 2:
 			send_plain(&cli, in);
 			tamper_and_replay(in, false);
 			pump();
 			break;
-		case 4:
+		case 3:
 			tamper_and_replay(in, true);
 			break;
-		case 5:
+		case 4:
 			endpoint_pick(&cli.self, fuzz_u8(in));
 			break;
-		case 6:
+		case 5:
 			tunnel_initiate(&p->t, &p->peer, now, now);
 			pump();
 			break;
-		default:
+		case 6:
 			tunnel_set_mtu(&p->t, 576 + fuzz_u16(in) % (MTU - 575));
+			break;
+		case 7:
+			/* Held back, to arrive out of order. */
+			if (srv.queued) {
+				held = srv.queue[--srv.queued];
+				has_held = true;
+			}
+			break;
+		case 8:
+			if (has_held)
+				receive(&srv, held.buf, held.len, &held.src);
+			has_held = false;
+			pump();
+			break;
+		case 9:
+			tunnel_peer_reset(&p->peer);
+			break;
+		case 10:
+			tunnel_peer_set_keepalive(&p->peer, now, fuzz_u8(in));
+			break;
+		default:
+			send_plain(p, in);
 			break;
 		}
 	}

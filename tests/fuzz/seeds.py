@@ -212,13 +212,21 @@ def seeds_config():
                                                     "\n").encode())
 
 
-# fuzz_tunnel: a flags byte, then operations (see fuzz_tunnel.c).
-def datagram(data):
-    return b"\x00" + u16(len(data)) + data
+# fuzz_tunnel: a flags byte, then operations (see fuzz_tunnel.c); bit 4
+# of an operation picks the server's side where it matters.
+SRV = 0x10
 
 
-def plain(data, server=False):
-    return bytes([0x08 if server else 0x00]) + u16(len(data)) + data
+def datagram(data, to_client=False):
+    return (b"\x0b" if to_client else b"\x00") + u16(len(data)) + data
+
+
+def plain(data, server=False, op=0x00):
+    return bytes([op | (SRV if server else 0)]) + u16(len(data)) + data
+
+
+def raw_plain(data, server=False):
+    return plain(data, server, 0x06)
 
 
 def seeds_tunnel():
@@ -226,29 +234,34 @@ def seeds_tunnel():
     resp = u32(2) + bytes(88)
     cookie = u32(3) + bytes(60)
     data = u32(4) + bytes(28)
+    wait = b"\x01" + u16(600)
     write("tunnel", "raw-types", b"\x00" + datagram(init) + datagram(resp) +
           datagram(cookie) + datagram(data) + datagram(b"\x04") +
           datagram(u32(5) + bytes(40)) + datagram(u32(0x101) + bytes(144)))
     write("tunnel", "raw-fixmacs", bytes([0x08]) + datagram(init) +
-          datagram(resp))
+          datagram(resp) + datagram(resp, True) + datagram(cookie, True))
     write("tunnel", "raw-handshake", bytes([0x01]) + b"\x02" +
-          b"\x06" + u16(28) + ipv4(28) + b"\x02" + b"\x07" +
-          b"\x01" + u16(13000) + b"\x02" + b"\x01" + u16(20000) + b"\x02")
-    wait = b"\x01" + u16(600)
+          raw_plain(ipv4(28)) + b"\x02" + b"\x07" + b"\x01" + u16(13000) +
+          b"\x02" + b"\x01" + u16(20000) + b"\x02")
     write("tunnel", "raw-mutate", bytes([0x08]) + b"\x04" + b"\x05" +
           u16(8) + b"\x01" + wait + b"\x04" + b"\x05" + u16(140) + b"\x80" +
           wait + b"\x04" + b"\x05" + u16(60) + b"\x01" + wait + b"\x04" +
-          b"\x02" + b"\x06" + u16(28) + ipv4(28) + b"\x05" + u16(30) + b"\x01")
+          b"\x02" + raw_plain(ipv4(28)) + b"\x05" + u16(30) + b"\x01")
     write("tunnel", "raw-server-initiates", bytes([0x02 | 0x08]) + b"\x02" +
-          b"\x0e" + u16(28) + ipv4(28) + b"\x02")
+          raw_plain(ipv4(28), True) + b"\x02" + b"\x19" + b"\x02" +
+          raw_plain(ipv4(28), True) + b"\x02")
     write("tunnel", "raw-load", bytes([0x04 | 0x08]) + datagram(init) * 2 +
-          b"\x04" + b"\x02" + b"\x01" + u16(600) + b"\x02" + b"\x03\x81" +
+          b"\x04" + b"\x02" + wait + b"\x02" + b"\x03\x81" +
           datagram(init) + b"\x02")
+    write("tunnel", "raw-cookie-to-server", bytes([0x07]) + b"\x02" + wait +
+          b"\x02" + raw_plain(ipv4(28), True) + b"\x02")
+    write("tunnel", "raw-stranger", b"\x00" + b"\x08" + b"\x02" + wait +
+          b"\x08" + b"\x05" + u16(40) + b"\x02")
     write("tunnel", "raw-psk-roam", bytes([0x11]) + b"\x03\x02" +
-          b"\x06" + u16(60) + ipv4(60) + b"\x02" + b"\x03\x83" + b"\x07" +
-          datagram(data))
-    write("tunnel", "raw-expiry", bytes([0x03]) + b"\x06" + u16(28) +
-          ipv4(28) + b"\x02" + (b"\x01" + u16(65535)) * 3 + b"\x02")
+          raw_plain(ipv4(60)) + b"\x02" + b"\x03\x83" + b"\x07" +
+          datagram(data) + b"\x09" + b"\x0a\x05" + b"\x01" + u16(1000))
+    write("tunnel", "raw-expiry", bytes([0x03]) + raw_plain(ipv4(28)) +
+          b"\x02" + (b"\x01" + u16(65535)) * 3 + b"\x02")
     write("tunnel", "session-ip", b"\x80" + plain(ipv4(84)) +
           plain(ipv4(84), True) + plain(ipv6(20)) + plain(b"") +
           plain(ipv4(20, length=28)) + plain(b"\x45\x00\x00\x10" +
@@ -257,16 +270,20 @@ def seeds_tunnel():
           plain(RESUME) + plain(LOGOUT) + plain(RESULT_OK, True) +
           plain(REQUIRED, True) + plain(DISCONNECT, True) +
           plain(BAD[1]) + plain(bytes([9, 0, 0, 0])))
-    write("tunnel", "session-tamper", b"\x81" + b"\x03" + u16(40) +
-          ipv4(40) + u16(20) + b"\x01" + b"\x03" + u16(40) + ipv4(40) +
-          u16(0) + b"\x04" + b"\x04" + plain(ipv4(40)) + b"\x04")
-    write("tunnel", "session-rekey", b"\x82" + b"\x06" + b"\x0e" +
-          b"\x02" + u16(12500) + plain(ipv4(40)) + b"\x02" + u16(6000) +
-          plain(ipv4(40), True) + b"\x02" + u16(60000) + b"\x02" +
+    write("tunnel", "session-tamper", b"\x81" + b"\x02" + u16(40) +
+          ipv4(40) + u16(20) + b"\x01" + b"\x02" + u16(40) + ipv4(40) +
+          u16(0) + b"\x04" + b"\x03" + plain(ipv4(40)) + b"\x03")
+    write("tunnel", "session-rekey", b"\x82" + b"\x05" + b"\x15" +
+          b"\x01" + u16(12500) + plain(ipv4(40)) + b"\x01" + u16(6000) +
+          plain(ipv4(40), True) + b"\x01" + u16(60000) + b"\x01" +
           u16(60000) + plain(ipv4(40)))
-    write("tunnel", "session-mtu-roam", b"\x80" + b"\x07" + u16(0) +
-          plain(ipv4(1400)) + b"\x0f" + u16(700) + plain(ipv4(1000), True) +
-          b"\x05\x02" + plain(ipv4(28)) + b"\x05\x03" + plain(ipv4(28)))
+    write("tunnel", "session-mtu-roam", b"\x80" + b"\x06" + u16(0) +
+          plain(ipv4(1400)) + b"\x16" + u16(700) + plain(ipv4(1000), True) +
+          b"\x04\x02" + plain(ipv4(28)) + b"\x04\x03" + plain(ipv4(28)))
+    write("tunnel", "session-reorder", b"\x80" + plain(ipv4(40), op=0x0b) +
+          plain(ipv4(41), op=0x0b) + b"\x07" + b"\x08" +
+          b"\x03" + b"\x09" + plain(ipv4(30)) + b"\x1a\x02" +
+          b"\x01" + u16(300) + b"\x19" + plain(ipv4(30), True))
 
 
 # fuzz_admit: a configuration byte, then operations (see fuzz_admit.c).
