@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "fake_random.h"
 #include "keys.h"
 #include "noise.h"
 #include "timers.h"
@@ -41,19 +42,6 @@
 #define RX_REKEY_AGE (REJECT_AFTER - KEEPALIVE - REKEY_TIMEOUT)
 
 static struct protocol_times pt;
-static uint32_t rng_state;
-
-static void
-fake_random(void *arg, uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	(void)arg;
-	for (i = 0; i < len; i++) {
-		rng_state = rng_state * 1103515245u + 12345u;
-		buf[i] = (uint8_t)(rng_state >> 16);
-	}
-}
 
 static uint32_t
 rand32(void)
@@ -818,177 +806,10 @@ test_counter_limits(void **state)
 
 /* ---- tunnel.c acts on the rules ------------------------------------------ */
 
-#define MTU 1420
+/* Included here, not above: its clock `now` is a global that the
+ * parameters of the sections above would shadow. */
 #define QUEUE_MAX 64
-
-struct datagram {
-	uint8_t buf[TUNNEL_BUF_LEN(MTU)];
-	size_t len;
-	struct endpoint src;
-};
-
-struct party {
-	struct tunnel t;
-	struct tunnel_peer peer;
-	struct party *other;
-	struct endpoint self;
-	uint8_t priv[32], pub[32];
-	struct datagram queue[QUEUE_MAX]; /* on their way to this party */
-	unsigned int queued;
-	unsigned int delivered, sessions, sent;
-};
-
-static struct party cli, srv;
-static uint64_t now;
-
-static void
-op_send(void *arg, const struct endpoint *ep, const uint8_t *buf, size_t len)
-{
-	struct party *from = arg, *to = from->other;
-	struct datagram *d;
-
-	(void)ep;
-	assert_true(to->queued < QUEUE_MAX);
-	d = &to->queue[to->queued++];
-	memcpy(d->buf, buf, len);
-	d->len = len;
-	d->src = from->self;
-	from->sent++;
-}
-
-static struct tunnel_peer *
-op_peer_by_key(void *arg, const uint8_t pub[32])
-{
-	struct party *p = arg;
-
-	return keys_equal(pub, p->other->pub) ? &p->peer : NULL;
-}
-
-static void
-op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
-	   uint8_t *pkt, size_t len)
-{
-	(void)tp;
-	(void)kind;
-	(void)pkt;
-	(void)len;
-	((struct party *)arg)->delivered++;
-}
-
-static void
-op_session_started(void *arg, struct tunnel_peer *tp)
-{
-	(void)tp;
-	((struct party *)arg)->sessions++;
-}
-
-static const struct tunnel_ops ops = {
-	.random = fake_random,
-	.send = op_send,
-	.peer_by_key = op_peer_by_key,
-	.deliver = op_deliver,
-	.session_started = op_session_started,
-};
-
-static void
-party_init(struct party *p, struct party *other, uint8_t seed,
-	   const char *addr)
-{
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	p->other = other;
-	for (i = 0; i < 32; i++)
-		p->priv[i] = (uint8_t)(seed + i);
-	keys_clamp(p->priv);
-	assert_true(keys_public_from_private(p->pub, p->priv));
-	p->self.addr.in4.sin_family = AF_INET;
-	p->self.addr.in4.sin_port = htons(51900);
-	assert_int_equal(inet_pton(AF_INET, addr, &p->self.addr.in4.sin_addr),
-			 1);
-	assert_int_equal(tunnel_init(&p->t, &ops, p, &pt, p->priv, 4, MTU, 0),
-			 0);
-}
-
-/* Delivers everything queued, both ways, until the network is quiet. */
-static void
-pump(void)
-{
-	static struct datagram batch[QUEUE_MAX];
-	int rounds, k;
-
-	for (rounds = 0; rounds < 100 && (cli.queued || srv.queued); rounds++) {
-		struct party *ps[2] = { &srv, &cli };
-
-		for (k = 0; k < 2; k++) {
-			struct party *p = ps[k];
-			unsigned int i, n = p->queued;
-
-			memcpy(batch, p->queue, n * sizeof(batch[0]));
-			p->queued = 0;
-			for (i = 0; i < n; i++)
-				tunnel_receive(&p->t, batch[i].buf,
-					       batch[i].len, &batch[i].src, now,
-					       now);
-		}
-	}
-	assert_int_equal(cli.queued + srv.queued, 0);
-}
-
-static enum tunnel_tx
-send_ip(struct party *p, size_t len)
-{
-	static uint8_t buf[TUNNEL_BUF_LEN(MTU)];
-	uint8_t *ip = buf + WIRE_DATA_HEADER_LEN;
-	enum tunnel_tx r;
-	size_t out;
-
-	memset(ip, 0xab, len);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(len >> 8);
-	ip[3] = (uint8_t)len;
-	r = tunnel_encrypt(&p->t, &p->peer, buf, len, now, now, &out);
-	if (r == TUNNEL_TX_SEND)
-		op_send(p, &p->peer.endpoint, buf, out);
-	return r;
-}
-
-/* Runs both parties' timers up to now + ns, as the loop would. */
-static void
-advance(uint64_t ns)
-{
-	uint64_t end = now + ns;
-	int steps;
-
-	for (steps = 0; steps < 1000; steps++) {
-		uint64_t d = tunnel_peer_deadline(&cli.peer);
-		uint64_t e = tunnel_peer_deadline(&srv.peer);
-
-		if (e < d)
-			d = e;
-		if (d > end)
-			break;
-		if (d > now)
-			now = d;
-		tunnel_peer_expire(&cli.t, &cli.peer, now, now);
-		tunnel_peer_expire(&srv.t, &srv.peer, now, now);
-		pump();
-	}
-	assert_true(steps < 1000);
-	now = end;
-}
-
-/* Counts the queued datagrams of one type, on their way to p. */
-static unsigned int
-queued_of_type(const struct party *p, enum wire_type type)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < p->queued; i++)
-		if (wire_classify(p->queue[i].buf, p->queue[i].len) == type)
-			n++;
-	return n;
-}
+#include "pair.h"
 
 static int
 tunnel_setup(void **state)
@@ -998,14 +819,9 @@ tunnel_setup(void **state)
 	protocol_times_default(&pt);
 	rng_state = 4242;
 	now = T0;
-	party_init(&cli, &srv, 1, "192.0.2.2");
-	party_init(&srv, &cli, 100, "192.0.2.1");
-	assert_int_equal(tunnel_peer_init(&cli.t, &cli.peer, srv.pub, NULL, 8,
-					  &cli), 0);
-	assert_int_equal(tunnel_peer_init(&srv.t, &srv.peer, cli.pub, NULL, 8,
-					  &srv), 0);
-	tunnel_peer_set_endpoint(&cli.peer, &srv.self);
-	cli.peer.can_initiate = true;
+	party_init(&cli, &srv, 1, "192.0.2.2", 0);
+	party_init(&srv, &cli, 100, "192.0.2.1", 0);
+	peers_init();
 	/* Handshake and confirmation at T0: both keypairs are born at T0. */
 	assert_int_equal(send_ip(&cli, 100), TUNNEL_TX_STAGED);
 	pump();
@@ -1013,17 +829,6 @@ tunnel_setup(void **state)
 	assert_int_equal(srv.sessions, 1);
 	assert_int_equal(noise_peer_current_birth(&cli.peer.noise), T0);
 	assert_int_equal(noise_peer_current_birth(&srv.peer.noise), T0);
-	return 0;
-}
-
-static int
-tunnel_teardown(void **state)
-{
-	(void)state;
-	tunnel_peer_free(&cli.peer);
-	tunnel_peer_free(&srv.peer);
-	tunnel_free(&cli.t);
-	tunnel_free(&srv.t);
 	return 0;
 }
 
@@ -1168,13 +973,13 @@ main(void)
 						pair_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_tunnel_keepalive_is_not_data, tunnel_setup,
-			tunnel_teardown),
+			parties_teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_send_rekey,
-						tunnel_setup, tunnel_teardown),
+						tunnel_setup, parties_teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_receive_rekey,
-						tunnel_setup, tunnel_teardown),
+						tunnel_setup, parties_teardown),
 		cmocka_unit_test_setup_teardown(test_tunnel_reject_after_time,
-						tunnel_setup, tunnel_teardown),
+						tunnel_setup, parties_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
