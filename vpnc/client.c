@@ -32,6 +32,7 @@
 #define BACKOFF_FIRST_NS NS_PER_S
 #define LOGOUT_WAIT_NS (15 * NS_PER_S)
 #define MAX_INTERACTIVE_ATTEMPTS 3
+#define SERVER_TEXT_LEN 164                  /* a MESSAGE shown, "...", NUL */
 #define VPNC_VERSION "0.1"
 
 static void
@@ -201,6 +202,36 @@ send_disconnect(struct client *c, bool logout)
 		send_control(c, buf, len);
 }
 
+/*
+ * The server's MESSAGE (section 6: text for the person), or "" without
+ * one. Sanitized, since it goes to a terminal, and cut to a line's worth.
+ */
+static const char *
+server_text(const struct login_msg *m, char out[SERVER_TEXT_LEN])
+{
+	size_t cut = SERVER_TEXT_LEN - 4;
+
+	log_sanitize(out, SERVER_TEXT_LEN, m->message.ptr,
+		     m->message.len > cut ? cut : m->message.len);
+	if (m->message.len > cut)
+		strcat(out, "...");
+	return out;
+}
+
+/* The MESSAGE as a suffix for the line that reports the answer. */
+static const char *
+server_says(const struct login_msg *m, char *out, size_t cap)
+{
+	char text[SERVER_TEXT_LEN];
+
+	if (m->message.len)
+		snprintf(out, cap, " (the server says \"%s\")",
+			 server_text(m, text));
+	else if (cap)
+		out[0] = '\0';
+	return out;
+}
+
 /* ---- connection ------------------------------------------------------------------ */
 
 static void
@@ -264,7 +295,7 @@ ask_and_login(struct client *c)
 static void
 admitted(struct client *c, const struct login_msg *m)
 {
-	char addr[PREFIX_STR_LEN];
+	char addr[PREFIX_STR_LEN], text[SERVER_TEXT_LEN];
 
 	request_clear(c);
 	prompt_wipe(&c->creds);
@@ -287,6 +318,8 @@ admitted(struct client *c, const struct login_msg *m)
 		   c->net.has_addr4 ? prefix_format(&c->net.addr4, addr)
 				    : prefix_format(&c->net.addr6, addr),
 		   c->net.expires_s);
+	if (m->message.len)
+		log_notice("the server says: %s", server_text(m, text));
 }
 
 static void
@@ -294,12 +327,15 @@ refused(struct client *c, const struct login_msg *m)
 {
 	bool retry = prompt_is_interactive() && !c->opt.password_file &&
 		     c->login_attempts < MAX_INTERACTIVE_ATTEMPTS;
+	char says[SERVER_TEXT_LEN + 32];
 
+	server_says(m, says, sizeof(says));
 	request_clear(c);
 	prompt_wipe(&c->creds);
 	switch (m->status) {
 	case LOGIN_STATUS_AUTH_FAILED:
-		log_err("login failed: wrong user name, password or code");
+		log_err("login failed: wrong user name, password or code%s",
+			says);
 		if (retry) {
 			ask_and_login(c);
 			return;
@@ -307,13 +343,14 @@ refused(struct client *c, const struct login_msg *m)
 		break;
 	case LOGIN_STATUS_LOCKED:
 		log_err("login locked after too many failures; try again in "
-			"%u s", m->retry_after_s);
+			"%u s%s", m->retry_after_s, says);
 		break;
 	case LOGIN_STATUS_POOL_EXHAUSTED:
-		log_err("the server has no free tunnel address; try later");
+		log_err("the server has no free tunnel address; try later%s",
+			says);
 		break;
 	default:
-		log_err("login refused (status %u)", m->status);
+		log_err("login refused (status %u)%s", m->status, says);
 		break;
 	}
 	finish(c, VPNC_EXIT_REFUSED);
@@ -322,6 +359,8 @@ refused(struct client *c, const struct login_msg *m)
 static void
 on_result(struct client *c, const struct login_msg *m)
 {
+	char says[SERVER_TEXT_LEN + 32];
+
 	if (!c->has_request || m->request_id != c->request_id)
 		return; /* an answer to a request we gave up */
 	if (m->status == LOGIN_STATUS_OK) {
@@ -332,7 +371,8 @@ on_result(struct client *c, const struct login_msg *m)
 		/* Keep the credentials: the same login, a new request. */
 		request_clear(c);
 		c->busy_retry_ns = c->now_ns + (uint64_t)wait_s * NS_PER_S;
-		log_notice("the server is busy; trying again in %u s", wait_s);
+		log_notice("the server is busy; trying again in %u s%s",
+			   wait_s, server_says(m, says, sizeof(says)));
 	} else {
 		refused(c, m);
 	}
@@ -341,8 +381,8 @@ on_result(struct client *c, const struct login_msg *m)
 static void
 on_control(struct client *c, const uint8_t *pkt, size_t len)
 {
+	char reason[128], says[SERVER_TEXT_LEN + 32];
 	struct login_msg m;
-	char reason[128];
 
 	if (login_decode(pkt, len, LOGIN_FROM_SERVER, &m) != LOGIN_DECODE_OK)
 		return;
@@ -353,17 +393,19 @@ on_control(struct client *c, const uint8_t *pkt, size_t len)
 	case LOGIN_AUTH_REQUIRED:
 		if (c->state == CLIENT_LOGGING_IN)
 			break;
-		log_notice("the server asks us to log in%s",
-			   c->state == CLIENT_UP ? " again" : "");
+		log_notice("the server asks us to log in%s%s",
+			   c->state == CLIENT_UP ? " again" : "",
+			   server_says(&m, says, sizeof(says)));
 		ask_and_login(c);
 		break;
 	case LOGIN_DISCONNECT:
 		log_sanitize(reason, sizeof(reason), m.reason.ptr, m.reason.len);
+		snprintf(says, sizeof(says), "the server ended the session%s%s",
+			 m.reason.len ? ": " : "", reason);
 		device_down(c);
 		tunnel_peer_reset(&c->server);
 		c->backoff_ns = BACKOFF_FIRST_NS;
-		reconnect_later(c, m.reason.len ? reason
-						: "the server ended the session");
+		reconnect_later(c, says);
 		break;
 	default:
 		break;

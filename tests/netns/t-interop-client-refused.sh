@@ -3,7 +3,8 @@
 # vpnc against the independent server of tests/tools/pyvpn.py (see
 # t-interop-client.sh), for the answers that are not a plain OK:
 #   status  an unknown STATUS, AUTH_FAILED, LOCKED with RETRY_AFTER and
-#           POOL_EXHAUSTED: vpnc gives up at once, says why, and exits
+#           POOL_EXHAUSTED: vpnc gives up at once, says why (with the
+#           server's MESSAGE), and exits
 #           with its refusal status 3 (no terminal); BUSY with
 #           RETRY_AFTER: a new AUTH_REQUEST (new REQUEST_ID) that much
 #           later, then connected
@@ -45,6 +46,9 @@ refused() {
 	wait "$PYSRV_PID"
 	cat "$PYSRV_LOG"
 	log_has "$tmp/$label.log" "$message"
+	# The server's MESSAGE shown to the person, on the same line.
+	log_has "$tmp/$label.log" \
+		"$message.* (the server says \"pyvpn says status $status\")$"
 	no_device "$ns_cli"
 	no_sanitizer "$tmp/$label.log"
 }
@@ -67,7 +71,8 @@ vpnc_exited
 [ "$VPNC_RC" -eq 4 ]
 wait "$PYSRV_PID"
 cat "$PYSRV_LOG"
-log_has "$tmp/required.log" "the server asks us to log in again"
+log_has "$tmp/required.log" \
+	"the server asks us to log in again (the server says \"log in again\")$"
 log_has "$tmp/required.log" "no terminal to ask"
 no_device "$ns_cli"
 no_sanitizer "$tmp/required.log"

@@ -48,6 +48,7 @@ at up
 [ "$(dev_routes)" = "10.20.0.0/24 10.30.0.0/16 fd00:20::/64" ]
 log_has "$tmp/cli.log" \
 	"connected as alice on vpn0, address 10.99.0.7/24, session expires in 3600 s"
+log_has "$tmp/cli.log" "the server says: welcome, says pyvpn$"
 refute log_has "$tmp/cli.log" "10.99.0.66"
 n_cli ping -c 2 -i 0.3 -W 3 10.99.0.1
 n_cli ping -c 2 -i 0.3 -W 3 fd00:99::1
