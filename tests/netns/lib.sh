@@ -321,3 +321,26 @@ sniff_start() {
 # refute COMMAND...: fails if COMMAND succeeds. A bare `! COMMAND` line can
 # never stop a set -e script: bash ignores the status of a negated command.
 refute() { ! "$@"; }
+
+# ---- A second client namespace (ns-cli2) ----------------------------------
+#
+# setup_client2: after setup_topology, $ns_cli2 for a second client at
+# another address: its cli0 at $CLI2_ADDR/24 on a third wan network
+# (wan2 203.0.113.254/24 in $ns_wan, its default route). cleanup deletes it
+# with the others; q_cli2 runs a command in it.
+ns_cli2=vpn-cli2-$$
+CLI2_ADDR=203.0.113.2
+q_cli2() { ip netns exec "$ns_cli2" "$@"; }
+
+setup_client2() {
+	ip netns add "$ns_cli2"
+	namespaces+=("$ns_cli2")
+	ip -n "$ns_cli2" link set lo up
+	ip link add cli0 netns "$ns_cli2" type veth peer name wan2 \
+		netns "$ns_wan"
+	ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
+	ip -n "$ns_cli2" addr add $CLI2_ADDR/24 dev cli0
+	ip -n "$ns_wan" link set wan2 up
+	ip -n "$ns_cli2" link set cli0 up
+	ip -n "$ns_cli2" route add default via 203.0.113.254
+}

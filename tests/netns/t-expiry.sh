@@ -18,11 +18,7 @@
 #   $ns_cli2 cli0 203.0.113.2  ── wan2 ┘  (203.0.113.254)
 source "$(dirname "$0")/lib.sh"
 
-ns_cli2=vpn-cli2-$$
-CLI2_ADDR=203.0.113.2
 LIFETIME_S=10
-
-q_cli2() { ip netns exec "$ns_cli2" "$@"; }
 
 # snmp NS GROUP FIELD: a counter of the namespace's IP stack.
 snmp() {
@@ -54,15 +50,7 @@ expiry_bound() {
 }
 
 setup_topology
-ip netns add "$ns_cli2"
-namespaces+=("$ns_cli2")
-ip -n "$ns_cli2" link set lo up
-ip link add cli0 netns "$ns_cli2" type veth peer name wan2 netns "$ns_wan"
-ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
-ip -n "$ns_cli2" addr add $CLI2_ADDR/24 dev cli0
-ip -n "$ns_wan" link set wan2 up
-ip -n "$ns_cli2" link set cli0 up
-ip -n "$ns_cli2" route add default via 203.0.113.254
+setup_client2
 
 write_vpnd_conf "session-lifetime = ${LIFETIME_S}s"
 write_vpnc_conf alice alice

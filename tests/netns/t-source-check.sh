@@ -11,19 +11,8 @@
 # addresses and bob's keep working both ways.
 source "$(dirname "$0")/lib.sh"
 
-ns_cli2=vpn-cli2-$$
-q_cli2() { ip netns exec "$ns_cli2" "$@"; }
-
 setup_topology
-ip netns add "$ns_cli2"
-namespaces+=("$ns_cli2")
-ip -n "$ns_cli2" link set lo up
-ip link add cli0 netns "$ns_cli2" type veth peer name wan2 netns "$ns_wan"
-ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
-ip -n "$ns_cli2" addr add 203.0.113.2/24 dev cli0
-ip -n "$ns_wan" link set wan2 up
-ip -n "$ns_cli2" link set cli0 up
-ip -n "$ns_cli2" route add default via 203.0.113.254
+setup_client2
 
 write_vpnd_conf
 write_vpnc_conf alice alice

@@ -26,9 +26,6 @@ source "$(dirname "$0")/lib.sh" || exit 1
 
 DRIVE=$top/tests/tools/pty-drive.py
 [ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3"
-ns_cli2=vpn-cli2-$$
-CLI2_ADDR=203.0.113.2
-q_cli2() { ip netns exec "$ns_cli2" "$@"; }
 
 # tty_vpnc NAME STEP...: vpnc -c $tmp/NAME.conf "${vpnc_opts[@]}" on a new
 # terminal in namespace ${tty_ns:-$ns_cli}, in the background, played
@@ -98,15 +95,7 @@ wrong_code() {
 
 SECONDS=0
 setup_topology
-ip netns add "$ns_cli2"
-namespaces+=("$ns_cli2")
-ip -n "$ns_cli2" link set lo up
-ip link add cli0 netns "$ns_cli2" type veth peer name wan2 netns "$ns_wan"
-ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
-ip -n "$ns_cli2" addr add $CLI2_ADDR/24 dev cli0
-ip -n "$ns_wan" link set wan2 up
-ip -n "$ns_cli2" link set cli0 up
-ip -n "$ns_cli2" route add default via 203.0.113.254
+setup_client2
 
 write_vpnd_conf "session-lifetime = 10s"
 for u in alice bob carol dave; do

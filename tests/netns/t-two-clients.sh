@@ -27,24 +27,20 @@
 # (rule 4) and the skew window allows one step ahead.
 source "$(dirname "$0")/lib.sh"
 
-ns_cli2=vpn-cli2-$$
-
 ping_received() {
 	sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"
 }
 
-q_cli2() { ip netns exec "$ns_cli2" "$@"; }
+# The server namespace's count of ICMP redirects sent (/proc/net/snmp).
+srv_redirects() {
+	n_srv awk '$1 == "Icmp:" {
+		if (!seen++) { for (i = 1; i <= NF; i++) k[i] = $i; next }
+		for (i = 1; i <= NF; i++) if (k[i] == "OutRedirects") print $i
+	}' /proc/net/snmp
+}
 
 setup_topology
-ip netns add "$ns_cli2"
-namespaces+=("$ns_cli2")
-ip -n "$ns_cli2" link set lo up
-ip link add cli0 netns "$ns_cli2" type veth peer name wan2 netns "$ns_wan"
-ip -n "$ns_wan" addr add 203.0.113.254/24 dev wan2
-ip -n "$ns_cli2" addr add 203.0.113.2/24 dev cli0
-ip -n "$ns_wan" link set wan2 up
-ip -n "$ns_cli2" link set cli0 up
-ip -n "$ns_cli2" route add default via 203.0.113.254
+setup_client2
 
 write_vpnd_conf
 write_vpnc_conf alice alice
@@ -72,9 +68,13 @@ n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 n_lan ping -c 2 -i 0.2 -W 2 "$addr_a"
 n_lan ping -c 2 -i 0.2 -W 2 "$addr_b"
-# Client to client, through the server.
+# Client to client, through the server, whose kernel sends them no ICMP
+# redirect: vpnd turned them off on vpn0.
+[ "$(n_srv cat /proc/sys/net/ipv4/conf/vpn0/send_redirects)" = 0 ]
 n_cli ping -c 2 -i 0.2 -W 2 "$addr_b"
 q_cli2 ping -c 2 -i 0.2 -W 2 "$addr_a"
+echo "server's ICMP redirects sent: $(srv_redirects)"
+[ "$(srv_redirects)" -eq 0 ]
 
 # bob leaves; alice does not notice.
 q_cli ping -c 30 -i 0.1 -W 1 $LAN_HOST >"$tmp/ping-a.txt" &
