@@ -2,14 +2,16 @@
 /*
  * The TUN device (see tun.h): one fd per device, IFF_TUN | IFF_NO_PI, so a
  * read or write is exactly one bare IP packet. Addresses, MTU and routes
- * are netlink.c's; this file never configures the interface, and never
- * blocks: the fd is non-blocking and the loop waits for it.
+ * are netlink.c's; this file never configures the interface (but for one
+ * sysctl that has no netlink request), and never blocks: the fd is
+ * non-blocking and the loop waits for it.
  */
 #include "tun.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -77,4 +79,46 @@ tun_close(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+static int
+tun_write_zero(const char *path)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, "0\n", 2);
+	if (n != 2)
+		ret = n < 0 ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The kernel sends a redirect if the device's send_redirects OR all's is
+ * set (IN_DEV_TX_REDIRECTS is an IN_DEV_ORCONF), and all's is 1 by
+ * default: the device's 0 alone changes nothing. So all's goes to 0 too,
+ * which leaves every other device to its own value (1 unless someone
+ * turned it off): only ours stops.
+ */
+int
+tun_no_redirects(const char *ifname)
+{
+	char path[64 + IFNAMSIZ];
+	int ret;
+
+	/* An interface name cannot hold '/' or be "." or "..". */
+	if (!ifname || !*ifname || strchr(ifname, '/') ||
+	    strnlen(ifname, IFNAMSIZ) >= IFNAMSIZ)
+		return -EINVAL;
+	snprintf(path, sizeof(path),
+		 "/proc/sys/net/ipv4/conf/%s/send_redirects", ifname);
+	ret = tun_write_zero(path);
+	if (!ret)
+		ret = tun_write_zero("/proc/sys/net/ipv4/conf/all/"
+				     "send_redirects");
+	return ret;
 }

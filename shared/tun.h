@@ -27,4 +27,13 @@ ssize_t tun_write(int fd, const uint8_t *buf, size_t len);
 
 void tun_close(int fd);
 
+/*
+ * Turns off ICMP redirects on ifname: clients that reach each other through
+ * the server would otherwise get them from its kernel. Writes 0 to
+ * /proc/sys/net/ipv4/conf/<ifname>/send_redirects and, since the kernel
+ * ORs that with all's, to conf/all/send_redirects (other devices then
+ * follow their own value, 1 by default). 0 or -errno.
+ */
+int tun_no_redirects(const char *ifname);
+
 #endif

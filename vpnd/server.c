@@ -392,6 +392,12 @@ setup_device(struct server *s)
 		return ret;
 	}
 	s->ifindex = (int)if_nametoindex(s->ifname);
+	/* Clients reaching each other through us need no redirect; an
+	 * unwritable /proc (a container) costs only the redirects. */
+	ret = tun_no_redirects(s->ifname);
+	if (ret < 0)
+		log_debug("%s: cannot turn off ICMP redirects: %s", s->ifname,
+			  strerror(-ret));
 	ret = netlink_open(&s->nl);
 	if (ret < 0) {
 		log_err("cannot open rtnetlink: %s", strerror(-ret));
