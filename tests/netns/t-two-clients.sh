@@ -69,8 +69,10 @@ q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 n_lan ping -c 2 -i 0.2 -W 2 "$addr_a"
 n_lan ping -c 2 -i 0.2 -W 2 "$addr_b"
 # Client to client, through the server, whose kernel sends them no ICMP
-# redirect: vpnd turned them off on vpn0.
+# redirect: vpnd turned them off on vpn0 (and in "all", which the kernel
+# ORs with each device's value), the server's other devices keep theirs.
 [ "$(n_srv cat /proc/sys/net/ipv4/conf/vpn0/send_redirects)" = 0 ]
+[ "$(n_srv cat /proc/sys/net/ipv4/conf/srv0/send_redirects)" = 1 ]
 n_cli ping -c 2 -i 0.2 -W 2 "$addr_b"
 q_cli2 ping -c 2 -i 0.2 -W 2 "$addr_a"
 echo "server's ICMP redirects sent: $(srv_redirects)"
