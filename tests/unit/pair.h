@@ -20,7 +20,7 @@
 
 #include <arpa/inet.h>
 
-#include "fake_random.h"
+#include "rand.h"
 #include "keys.h"
 #include "tunnel.h"
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "login.h"
+#include "rand.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MSG_MAX 2048
@@ -1208,18 +1209,6 @@ ref_decode(const uint8_t *b, size_t len, enum login_sender from,
 	if (t == 5 && !r->count[1])
 		return;
 	r->verdict = OK;
-}
-
-static uint64_t rng;
-
-static uint64_t
-next_rand(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
 }
 
 /* Bytes the rules turn on: lengths at the edges, lead bytes, types. */

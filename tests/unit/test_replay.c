@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "rand.h"
 #include "replay.h"
 #include "timers.h"
 
@@ -232,19 +233,6 @@ naive_check(struct naive *r, uint64_t c)
 		r->greatest = c;
 	r->any = true;
 	return true;
-}
-
-static uint64_t rng;
-
-/* splitmix64: seeded, so a failure replays exactly. */
-static uint64_t
-next_rand(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
 }
 
 static uint64_t

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "fake_random.h"
+#include "rand.h"
 #include "keys.h"
 #include "noise.h"
 #include "timers.h"

@@ -17,22 +17,11 @@
 
 #include <cmocka.h>
 
+#include "rand.h"
 #include "tstamp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NS 1000000000ull
-
-static uint64_t rng;
-
-static uint64_t
-next_rand(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static void
 random_bytes(uint8_t *b, size_t n)
