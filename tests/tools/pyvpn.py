@@ -540,7 +540,36 @@ class Keypair:
         self.seen = set()
 
 
-class Peer:
+class Sender:
+    """What both ends here (Peer, the client; Server) do alike: send with
+    the current keypair `kp` (receiving accepts any still held) and stamp
+    their own initiations, each later than the last (`our_ts`)."""
+
+    send_key = property(lambda self: self.kp.send_key)
+    remote_index = property(lambda self: self.kp.remote_index)
+    index = property(lambda self: self.kp.index)
+
+    @property
+    def send_counter(self):
+        return self.kp.send_counter
+
+    @send_counter.setter
+    def send_counter(self, n):
+        self.kp.send_counter = n
+
+    def next_timestamp(self):
+        # Timestamps are 2^24 ns coarse: wait for the next step so that
+        # each initiation from this key is greater than the last.
+        for _ in range(100):
+            ts = tai64n(time.time_ns())
+            if ts > self.our_ts:
+                self.our_ts = ts
+                return ts
+            time.sleep(0.005)
+        raise Mismatch("the clock does not advance")
+
+
+class Peer(Sender):
     """One client static key talking to one server over one UDP socket."""
 
     def __init__(self, server, server_pub, s_priv, psk):
@@ -552,7 +581,7 @@ class Peer:
         self.sock.connect(self.addr)
         self.cookie = None
         self.cookie_replies = 0
-        self.last_ts = b""
+        self.our_ts = b""
         self.mtu = DEFAULT_MTU
         self.kp = None
         self.keypairs = {}
@@ -589,17 +618,6 @@ class Peer:
             self.sock.send(msg)
         except ConnectionRefusedError:
             self.sock.send(msg)
-
-    def next_timestamp(self):
-        # Timestamps are 2^24 ns coarse: wait for the next step so that
-        # each initiation from this key is greater than the last.
-        for _ in range(100):
-            ts = tai64n(time.time_ns())
-            if ts > self.last_ts:
-                self.last_ts = ts
-                return ts
-            time.sleep(0.005)
-        raise Mismatch("the clock does not advance")
 
     def initiation(self, timestamp=None):
         ini = Initiator(self.s_priv, self.server_pub, IDENTIFIER, self.psk)
@@ -670,19 +688,6 @@ class Peer:
         self.kp = Keypair(index, sender, *ini.split())
         self.keypairs[index] = self.kp
         return True
-
-    # The keypair we send with; receiving accepts any we still hold.
-    send_key = property(lambda self: self.kp.send_key)
-    remote_index = property(lambda self: self.kp.remote_index)
-    index = property(lambda self: self.kp.index)
-
-    @property
-    def send_counter(self):
-        return self.kp.send_counter
-
-    @send_counter.setter
-    def send_counter(self, n):
-        self.kp.send_counter = n
 
     def send_plain(self, p, pad=True):
         """Section 5: pads with zeros to a multiple of 16 (not past MTU)."""
@@ -1164,7 +1169,7 @@ def cmd_handshake(args):
     expect_no_reply(peer, [
         ("the accepted initiation replayed", peer.last_initiation),
         ("a new initiation with an equal timestamp",
-         peer.initiation(timestamp=peer.last_ts)[2])], args.quiet_time)
+         peer.initiation(timestamp=peer.our_ts)[2])], args.quiet_time)
     rid, c, _ = resume(peer)
     expect_auth_required(c, rid, "RESUME from a new static key")
     ok("server's answer authenticated with recv = T2, padded to 16")
@@ -1759,7 +1764,7 @@ class Event:
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
-class Server:
+class Server(Sender):
     """One UDP socket, one expected client static key, the keypairs of
     every handshake with it, and the answers already given (rule 2)."""
 
@@ -1796,17 +1801,6 @@ class Server:
         print("listening on %s" % args.listen, flush=True)
 
     # -- sending
-
-    send_key = property(lambda self: self.kp.send_key)
-    remote_index = property(lambda self: self.kp.remote_index)
-
-    @property
-    def send_counter(self):
-        return self.kp.send_counter
-
-    @send_counter.setter
-    def send_counter(self, n):
-        self.kp.send_counter = n
 
     def send_raw(self, msg, sock=None):
         (sock or self.sock).sendto(msg, self.endpoint)
@@ -2031,15 +2025,6 @@ class Server:
             self.rx_sock.sendto(msg + mac1 + bytes(16), src)
             self.decoy_kps[index] = what
             ok("before the real response: one with %s" % what)
-
-    def next_timestamp(self):
-        for _ in range(100):
-            ts = tai64n(time.time_ns())
-            if ts > self.our_ts:
-                self.our_ts = ts
-                return ts
-            time.sleep(0.005)
-        raise Mismatch("the clock does not advance")
 
     def initiate(self, s_priv=None, mangle=None):
         """Section 7: the server initiates towards vpnc's latest endpoint.
