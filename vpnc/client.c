@@ -5,7 +5,9 @@
  * and asks the person for a password and code only when the server answers
  * AUTH_REQUIRED (PROTOCOL.md section 6). Requests are retransmitted every
  * second for ten seconds. The TUN device exists only while admitted: the
- * pushed addresses, routes and DNS go with it.
+ * pushed addresses, routes and DNS go with it. --logout sends DISCONNECT
+ * with LOGOUT, which nothing acknowledges, then checks it took: a RESUME
+ * on a new session answered AUTH_REQUIRED proves the admission ended.
  */
 #include "client.h"
 
@@ -31,6 +33,8 @@
 #define REQUEST_GIVE_UP_NS (10 * NS_PER_S)   /* ... for ten seconds */
 #define BACKOFF_FIRST_NS NS_PER_S
 #define LOGOUT_WAIT_NS (15 * NS_PER_S)
+#define LOGOUT_ROUNDS 3
+#define LOGOUT_CHECK_DELAY_NS (NS_PER_S / 5)
 #define MAX_INTERACTIVE_ATTEMPTS 3
 #define SERVER_TEXT_LEN 164                  /* a MESSAGE shown, "...", NUL */
 #define VPNC_VERSION "0.1"
@@ -260,6 +264,52 @@ reconnect_later(struct client *c, const char *why)
 		c->backoff_ns = max_ns;
 }
 
+/*
+ * --logout: one DISCONNECT with LOGOUT. The server ends the live session
+ * with it, so the check is a RESUME on a new one, started a moment later
+ * so that the DISCONNECT is read first.
+ */
+static void
+logout_send(struct client *c)
+{
+	send_disconnect(c, true);
+	c->logouts_sent++;
+	request_clear(c);
+	c->state = CLIENT_BACKOFF;
+	c->reconnect_ns = c->now_ns + LOGOUT_CHECK_DELAY_NS;
+}
+
+/* --logout: the server's answer to the RESUME that checks the logout. */
+static void
+logout_answer(struct client *c, const struct login_msg *m)
+{
+	char says[SERVER_TEXT_LEN + 32];
+	uint32_t wait_s;
+
+	request_clear(c);
+	if (m->status == LOGIN_STATUS_BUSY) {
+		wait_s = m->retry_after_s ? m->retry_after_s : 1;
+		c->busy_retry_ns = c->now_ns + (uint64_t)wait_s * NS_PER_S;
+		return;
+	}
+	if (m->status != LOGIN_STATUS_OK) {
+		log_err("the server answered the logout check with status "
+			"%u%s; the login may still be valid", m->status,
+			server_says(m, says, sizeof(says)));
+		finish(c, VPNC_EXIT_ERROR);
+		return;
+	}
+	if (c->logouts_sent >= LOGOUT_ROUNDS) {
+		log_err("the server still holds the login after %u logouts",
+			c->logouts_sent);
+		finish(c, VPNC_EXIT_ERROR);
+		return;
+	}
+	log_notice("the server still holds the login (the logout was lost); "
+		   "sending it again");
+	logout_send(c);
+}
+
 static void
 ask_and_login(struct client *c)
 {
@@ -363,7 +413,9 @@ on_result(struct client *c, const struct login_msg *m)
 
 	if (!c->has_request || m->request_id != c->request_id)
 		return; /* an answer to a request we gave up */
-	if (m->status == LOGIN_STATUS_OK) {
+	if (c->opt.logout) {
+		logout_answer(c, m);
+	} else if (m->status == LOGIN_STATUS_OK) {
 		admitted(c, m);
 	} else if (m->status == LOGIN_STATUS_BUSY) {
 		uint32_t wait_s = m->retry_after_s ? m->retry_after_s : 1;
@@ -391,6 +443,17 @@ on_control(struct client *c, const uint8_t *pkt, size_t len)
 		on_result(c, &m);
 		break;
 	case LOGIN_AUTH_REQUIRED:
+		if (c->opt.logout) {
+			/* Only the answer to our RESUME proves anything. */
+			if (!c->has_request || !login_has(&m,
+				LOGIN_ATTR_REQUEST_ID) ||
+			    m.request_id != c->request_id)
+				break;
+			log_notice("logged out: the server confirmed it; the "
+				   "next start needs a password and code");
+			finish(c, VPNC_EXIT_OK);
+			break;
+		}
 		if (c->state == CLIENT_LOGGING_IN)
 			break;
 		log_notice("the server asks us to log in%s%s",
@@ -459,10 +522,10 @@ op_session_started(void *arg, struct tunnel_peer *p)
 
 	(void)p;
 	if (c->opt.logout) {
-		send_disconnect(c, true);
-		log_notice("logged out: the next start needs a password and "
-			   "code");
-		finish(c, VPNC_EXIT_OK);
+		if (c->logouts_sent)
+			send_resume(c);
+		else
+			logout_send(c);
 		return;
 	}
 	if (c->state == CLIENT_CONNECTING || c->state == CLIENT_BACKOFF)
@@ -567,12 +630,21 @@ on_timer(void *arg, uint64_t now_ns)
 	expire_request(c);
 	if (c->busy_retry_ns && c->now_ns >= c->busy_retry_ns) {
 		c->busy_retry_ns = 0;
-		send_login(c);
+		if (c->opt.logout)
+			send_resume(c);
+		else
+			send_login(c);
 	}
 	if (c->state == CLIENT_BACKOFF && c->now_ns >= c->reconnect_ns)
 		connect_start(c);
-	if (c->logout_deadline_ns && c->now_ns >= c->logout_deadline_ns) {
-		log_err("could not reach the server to log out");
+	if (c->loop.running && c->logout_deadline_ns &&
+	    c->now_ns >= c->logout_deadline_ns) {
+		if (c->logouts_sent)
+			log_err("sent the logout %u time%s, but the server did "
+				"not confirm it: the login may still be valid",
+				c->logouts_sent, c->logouts_sent > 1 ? "s" : "");
+		else
+			log_err("could not reach the server to log out");
 		finish(c, VPNC_EXIT_ERROR);
 	}
 	if (c->loop.running)

@@ -72,6 +72,7 @@ struct client {
 	uint64_t backoff_ns;
 	uint64_t reconnect_ns;
 	uint64_t logout_deadline_ns;
+	unsigned int logouts_sent; /* --logout: DISCONNECTs with LOGOUT */
 
 	struct udp_batch rx, tx;
 	struct udp_buffers rx_bufs, tx_bufs;

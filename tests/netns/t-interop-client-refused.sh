@@ -10,7 +10,9 @@
 #           later, then connected
 #   required  AUTH_REQUIRED on an admitted session: device removed, and
 #           with no input left vpnc exits 4 with a clear message
-#   logout  vpnc --logout sends DISCONNECT with an empty LOGOUT
+#   logout  vpnc --logout sends DISCONNECT with an empty LOGOUT, checks
+#           it with a RESUME on a new session and sends it again when
+#           that is answered OK
 #   timers  with its timers divided by 20, vpnc (the initiator) rekeys
 #           once its keypair is REKEY_AFTER_TIME old and sends nothing on
 #           keys older than REJECT_AFTER_TIME; data in and nothing to send
@@ -92,7 +94,9 @@ wait "$PYSRV_PID"
 cat "$PYSRV_LOG"
 no_sanitizer "$tmp/busy.log"
 
-# vpnc --logout: DISCONNECT with LOGOUT, then exit 0.
+# vpnc --logout: DISCONNECT with LOGOUT, checked with a RESUME on a new
+# session; answered OK (the logout "lost"), it sends the logout again,
+# answered AUTH_REQUIRED it reports the logout confirmed and exits 0.
 cp "$tmp/cli.conf" "$tmp/logout.conf"
 pysrv logout logout "${push[@]}"
 start_vpnc logout "$PASSWORD" "$CODE" --logout
@@ -100,7 +104,10 @@ vpnc_exited
 [ "$VPNC_RC" -eq 0 ]
 wait "$PYSRV_PID"
 cat "$PYSRV_LOG"
-log_has "$tmp/logout.log" "logged out"
+log_has "$tmp/logout.log" "still holds the login .*sending it again"
+log_has "$tmp/logout.log" "logged out: the server confirmed it"
+refute log_has "$tmp/logout.log" "connected as"
+no_device "$ns_cli"
 no_sanitizer "$tmp/logout.log"
 
 # vpnc's own timers, every protocol timer divided by 20: REKEY_AFTER_TIME

@@ -80,7 +80,7 @@ wait "$VPNC_PID"
 
 # After a logout the same start is refused a resume: exit 4, no device.
 n_cli "$VPNC" -c "$tmp/alice.conf" --logout </dev/null >>"$tmp/logout.log" 2>&1
-log_has "$tmp/logout.log" "logged out"
+log_has "$tmp/logout.log" "logged out: the server confirmed it"
 wait_log "$tmp/vpnd.log" "disconnected and logged out"
 start_vpnc_noinput alice-3
 rc=0

@@ -2726,13 +2726,28 @@ def server_required(srv, args):
 
 
 def server_logout(srv, args):
-    """vpnc --logout (rule 8): a handshake, then DISCONNECT with LOGOUT."""
+    """vpnc --logout (rule 8): a handshake, then DISCONNECT with LOGOUT,
+    which nothing acknowledges; vpnc checks it took with a RESUME on a new
+    session (the DISCONNECT ended the old one). The first check is
+    answered OK, as if the DISCONNECT had been lost: vpnc sends it again
+    and checks again; the second is answered AUTH_REQUIRED, the proof."""
     ev = first_ctl(srv, serve_handshake(srv))
-    check_request(ev, args, CTL_DISCONNECT)
-    expect(ev.c.get(A_LOGOUT) == b"", "vpnc --logout sent DISCONNECT "
-           "without LOGOUT")
-    ok("DISCONNECT with an empty LOGOUT, REASON %r"
-       % ev.c.get(A_REASON).decode())
+    for n in (1, 2):
+        check_request(ev, args, CTL_DISCONNECT)
+        expect(ev.c.get(A_LOGOUT) == b"", "vpnc --logout sent DISCONNECT "
+               "without LOGOUT")
+        ok("DISCONNECT %d with an empty LOGOUT, REASON %r"
+           % (n, ev.c.get(A_REASON).decode()))
+        ev = first_ctl(srv, serve_handshake(srv, "logout check %d" % n))
+        rid = check_request(ev, args, CTL_RESUME)
+        if n == 2:
+            break
+        srv.send_ctl(CTL_AUTH_RESULT, push_attrs(args, rid), cache_rid=rid)
+        ok("RESUME on a new session; answered OK, as if the DISCONNECT "
+           "had been lost")
+        ev = srv.wait(is_ctl(CTL_DISCONNECT), 3.0, "DISCONNECT again")
+    srv.send_ctl(CTL_AUTH_REQUIRED, [rid_attr(rid)], cache_rid=rid)
+    ok("RESUME on a new session again; answered AUTH_REQUIRED")
 
 
 def server_timers(srv, args):
