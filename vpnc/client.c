@@ -640,9 +640,9 @@ on_timer(void *arg, uint64_t now_ns)
 	if (c->loop.running && c->logout_deadline_ns &&
 	    c->now_ns >= c->logout_deadline_ns) {
 		if (c->logouts_sent)
-			log_err("sent the logout %u time%s, but the server did "
-				"not confirm it: the login may still be valid",
-				c->logouts_sent, c->logouts_sent > 1 ? "s" : "");
+			log_err("sent the logout (%u time(s)), but the server "
+				"did not confirm it: the login may still be "
+				"valid", c->logouts_sent);
 		else
 			log_err("could not reach the server to log out");
 		finish(c, VPNC_EXIT_ERROR);
