@@ -205,7 +205,8 @@ config_init(uint8_t flags)
 	cfg.n_routes = cfg.n_dns = 1;
 	if (flags & CFG_HUGE_ANSWER) {
 		for (i = 0; i < VPND_MAX_ROUTES; i++)
-			if (!prefix_parse(i % 2 ? "2001:db8::/32" : "10.0.0.0/8",
+			if (!prefix_parse(i % 2 ? "2001:db8::/32"
+						: "10.0.0.0/8",
 					  &cfg.routes[i]))
 				abort();
 		cfg.n_routes = VPND_MAX_ROUTES;
@@ -299,7 +300,7 @@ peer_get(unsigned int k)
 	return p;
 }
 
-/* ---- jobs ------------------------------------------------------------------ */
+/* ---- jobs ---------------------------------------------------------------- */
 
 static void
 addr_pick(struct auth_admission *a, uint8_t choice)
@@ -371,7 +372,7 @@ jobs_finish(unsigned int n, struct fuzz_in *in)
 	admit_jobs_done(&srv);
 }
 
-/* ---- operations ------------------------------------------------------------ */
+/* ---- operations ---------------------------------------------------------- */
 
 static void
 control(struct peer *p, struct fuzz_in *in)
@@ -427,7 +428,7 @@ reap(void)
 			peer_free(&srv.peers.slots[i]);
 }
 
-/* ---- invariants ------------------------------------------------------------- */
+/* ---- invariants ---------------------------------------------------------- */
 
 static void
 check_owner(int family, const uint8_t *addr)
@@ -481,7 +482,7 @@ check_state(void)
 	FUZZ_CHECK(logins_in_flight <= max_logins);
 }
 
-/* ---- entry points ------------------------------------------------------------ */
+/* ---- entry points -------------------------------------------------------- */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -211,7 +211,8 @@ round_trip(struct fuzz_in *in)
 		   memcmp(m.username.ptr, user, n_user) == 0);
 	FUZZ_CHECK(m.password.len == n_pass &&
 		   memcmp(m.password.ptr, pass, n_pass) == 0);
-	FUZZ_CHECK(m.totp.len == n_code && memcmp(m.totp.ptr, code, n_code) == 0);
+	FUZZ_CHECK(m.totp.len == n_code &&
+		   memcmp(m.totp.ptr, code, n_code) == 0);
 out:
 	free(buf);
 }

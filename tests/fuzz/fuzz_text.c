@@ -3,14 +3,20 @@
  * Fuzz harness for the small text parsers that see what people type and
  * what peers send: base64 keys (keys.c), addresses and prefixes
  * (prefix.c), durations (conf.c), UTF-8 user names, code spacing and log
- * sanitising (login.c, log.c). The first input byte picks the parser, the
- * rest is the text. Besides "never crash", each accepted value must come
- * back unchanged through its formatter, and the UTF-8 check must agree
- * with a table-driven reference (Unicode 15, table 3-7).
+ * sanitising (login.c, log.c), and the login codes vpnd checks (the TOTP
+ * match of vpnd/totp.c and the recovery-code hash of vpnd/auth.c). The
+ * first input byte picks the parser, the rest is the text. Besides "never
+ * crash", each accepted value must come back unchanged through its
+ * formatter, the UTF-8 check must agree with a table-driven reference
+ * (Unicode 15, table 3-7), a TOTP code must match exactly when it is one
+ * of the window's codes, and a recovery code must hash the same whatever
+ * its case, spaces and dashes (PROTOCOL.md section 6, rule 7).
  */
 #include <sodium.h>
 #include <sys/socket.h>
 
+#include "../../vpnd/auth.h"
+#include "../../vpnd/totp.h"
 #include "conf.h"
 #include "fuzz.h"
 #include "keys.h"
@@ -26,6 +32,8 @@ enum {
 	PARSE_UTF8,
 	PARSE_CODE,
 	PARSE_SANITIZE,
+	PARSE_RECOVERY,
+	PARSE_TOTP,
 	PARSE_COUNT,
 };
 
@@ -34,7 +42,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || totp_global_init() < 0)
 		abort();
 	return 0;
 }
@@ -185,6 +193,58 @@ parse_sanitize(const uint8_t *text, size_t len, size_t cap)
 		FUZZ_CHECK(out[i] >= 0x20 && out[i] < 0x7f);
 }
 
+/* The same code typed differently: upper case, a dash and spaces. */
+static void
+parse_recovery(const char *text, size_t len)
+{
+	static const uint8_t salt[AUTH_RECOVERY_SALT_LEN] = { 1, 2, 3 };
+	uint8_t a[AUTH_RECOVERY_HASH_LEN], b[AUTH_RECOVERY_HASH_LEN];
+	char *typed = malloc(2 * len + 3);
+	size_t i, n = 0;
+
+	if (!typed)
+		abort();
+	typed[n++] = ' ';
+	for (i = 0; i < len; i++) {
+		char c = text[i];
+
+		typed[n++] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+		if (i % 4 == 3)
+			typed[n++] = i % 8 == 7 ? '-' : ' ';
+	}
+	typed[n] = '\0';
+	auth_recovery_hash(text, salt, a);
+	auth_recovery_hash(typed, salt, b);
+	FUZZ_CHECK(memcmp(a, b, sizeof(a)) == 0);
+	free(typed);
+}
+
+/* A code matches exactly when it is one of the window's codes. */
+static void
+parse_totp(const char *code, uint8_t sel)
+{
+	static const uint8_t secret[TOTP_SECRET_LEN] = "12345678901234567890";
+	struct totp_params p = { .algo = (enum totp_algo)(sel % 3),
+				 .digits = 6 + sel / 3 % 3, .period_s = 30 };
+	const uint64_t now_s = 1700000000;
+	unsigned int window = sel / 9 % 3;
+	int64_t step, now_step = totp_step(&p, now_s);
+	int offset, off;
+	bool expect = false;
+	char gen[9];
+
+	for (off = -(int)window; off <= (int)window; off++)
+		if (totp_generate(secret, sizeof(secret), &p, now_step + off,
+				  gen) &&
+		    strcmp(gen, code) == 0)
+			expect = true;
+	FUZZ_CHECK(totp_match(secret, sizeof(secret), &p, now_s, window, code,
+			      &step, &offset) == expect);
+	if (expect)
+		FUZZ_CHECK(step == now_step + offset &&
+			   offset >= -(int)window && offset <= (int)window);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -216,6 +276,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case PARSE_SANITIZE:
 		/* The selector's high part sizes the output, 0 to 288. */
 		parse_sanitize(raw, in.left, (size_t)(which / PARSE_COUNT) * 8);
+		break;
+	case PARSE_RECOVERY:
+		parse_recovery(text, strlen(text));
+		break;
+	case PARSE_TOTP:
+		parse_totp(text, (uint8_t)(which / PARSE_COUNT));
 		break;
 	}
 	free(raw);

@@ -48,6 +48,12 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
 	fi
 done
 
-[ "$ran" -gt 0 ] || { echo "no harness in $BUILD/fuzz/ (make fuzz-bins)"; exit 1; }
-[ ${#found[@]} -eq 0 ] || { echo "findings: ${found[*]} (logs in $BUILD/fuzz/work/)"; exit 1; }
+if [ "$ran" -eq 0 ]; then
+	echo "no harness in $BUILD/fuzz/ (make fuzz-bins)"
+	exit 1
+fi
+if [ ${#found[@]} -gt 0 ]; then
+	echo "findings: ${found[*]} (logs in $BUILD/fuzz/work/)"
+	exit 1
+fi
 echo "$ran harnesses ran for ${FUZZ_TIME}s each, nothing found"

@@ -110,6 +110,18 @@ def seeds_login():
           bytes([70]) + b"u" * 70 + u16(256) + b"p" * 256 + u16(0))
 
 
+def totp(offset, digits=6, algo="sha1"):
+    # RFC 6238 for the fixed secret and time of fuzz_text.c's parse_totp.
+    import hashlib
+    import hmac
+    step = 1700000000 // 30 + offset
+    mac = hmac.new(b"12345678901234567890", struct.pack(">Q", step),
+                   getattr(hashlib, algo)).digest()
+    off = mac[-1] & 0x0f
+    v = struct.unpack(">I", mac[off:off + 4])[0] & 0x7fffffff
+    return "%0*d" % (digits, v % 10 ** digits)
+
+
 def seeds_text():
     key = b"YHBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGA="
     texts = [
@@ -123,7 +135,11 @@ def seeds_text():
         (4, "älice".encode()), (4, b"\xed\xa0\x80"), (4, b"\xf4\x90\x80\x80"),
         (4, b"\xe0\x80\xaf"), (4, b"\xf0\x9f\x98\x80"),
         (5, b"123 456"), (5, b"12345678"), (5, b"abcd-efgh"),
-        (6, b"line\nbreak\x1b[31m"), (6 + 7 * 3, b"short")
+        (6, b"line\nbreak\x1b[31m"), (6 + 9 * 3, b"short"),
+        (7, b"abcd-efgh-ijkl"), (7, b"ABCD EFGH\tijkl"), (7, b"x" * 300),
+        (8, totp(0).encode()), (8 + 9 * 9, totp(-1).encode()),
+        (8 + 9 * 4, totp(0, 7, "sha256").encode()), (8, b"12345"),
+        (8, b"123456789"), (8, b"12345\x00")
     ]
     for i, (which, text) in enumerate(texts):
         write("text", "%02d" % i, bytes([which]) + text)
@@ -171,7 +187,8 @@ def seeds_config():
     write("config", "vpnd-all", b"\x00" + vpnd_all.encode())
     write("config", "vpnc", b"\x01" + vpnc.encode())
     write("config", "vpnc-all", b"\x01" + vpnc_all.encode())
-    vpnd_min = 'private-key-file = "server.key"\naddress-pool4 = "10.99.0.0/24"\n'
+    vpnd_min = ('private-key-file = "server.key"\n'
+                'address-pool4 = "10.99.0.0/24"\n')
     broken = [
         "listen-port = 70000", "frobnicate = yes", "keepalive = 25 seconds",
         "session-lifetime = 12y", "mtu = 576   # too small",
