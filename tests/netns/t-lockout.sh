@@ -33,8 +33,9 @@ failed() {
 # told to wait, which must be within the lock time.
 locked() {
 	[ "$rc" -eq 3 ]
+	# The server's MESSAGE may follow in parentheses.
 	wait_s=$(sed -n 's/.*error: login locked after too many failures; '\
-'try again in \([0-9]*\) s$/\1/p' "$tmp/$1.log")
+'try again in \([0-9]*\) s\( (.*)\)\{0,1\}$/\1/p' "$tmp/$1.log")
 	[ -n "$wait_s" ]
 	echo "$1: told to retry in $wait_s s"
 	((wait_s >= 1 && wait_s <= LOCK_S))
