@@ -16,11 +16,12 @@
  * housekeeping, a new session from the client's key, freeing the peers
  * the server would free, or shutdown.
  *
- * Invariants checked after every operation: every message vpnd sends is
- * one our own client accepts (decodes, right direction, fits the MTU); an
- * admitted client owns its addresses in the route table and every route
- * belongs to an admitted client holding that address; the deadline heap
- * is a heap.
+ * Invariants checked: every message vpnd sends is one our own client
+ * accepts (decodes, right direction, fits the MTU), answers echo a
+ * REQUEST_ID the client sent (rule 2), and AUTH_REQUIRED goes to a client
+ * at most once a second (rule 9); after every operation, an admitted
+ * client owns its addresses in the route table, every route belongs to an
+ * admitted client holding that address, and the deadline heap is a heap.
  */
 #include <arpa/inet.h>
 #include <sodium.h>
@@ -47,6 +48,17 @@ enum {
 static struct server srv;
 static struct vpnd_config cfg;
 static uint8_t peer_pub[N_PEERS][32];
+
+/* What each client key asked and was told, for rules 2 and 9. */
+struct client_log {
+	uint32_t request_ids[MAX_OPS];
+	unsigned int n_requests;
+	bool has_required;
+	uint64_t last_required_ns;
+	uint32_t required_slot, required_generation;
+};
+
+static struct client_log clients[N_PEERS];
 static uint8_t server_priv[32];
 static uint32_t rng;
 
@@ -59,6 +71,29 @@ static struct job *done_head, *done_tail;
 static unsigned int logins_in_flight, max_logins;
 
 /* ---- stand-ins for server.c --------------------------------------------- */
+
+static struct client_log *
+client_of(const struct peer *p)
+{
+	unsigned int k;
+
+	for (k = 0; k < N_PEERS; k++)
+		if (memcmp(p->pub, peer_pub[k], 32) == 0)
+			return &clients[k];
+	abort();
+}
+
+static bool
+client_asked(const struct peer *p, uint32_t request_id)
+{
+	const struct client_log *c = client_of(p);
+	unsigned int i;
+
+	for (i = 0; i < c->n_requests; i++)
+		if (c->request_ids[i] == request_id)
+			return true;
+	return false;
+}
 
 void
 server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
@@ -76,6 +111,26 @@ server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 		   m.type == LOGIN_AUTH_REQUIRED || m.type == LOGIN_DISCONNECT);
 	if (m.type == LOGIN_AUTH_RESULT && m.status == LOGIN_STATUS_OK)
 		FUZZ_CHECK(login_has(&m, LOGIN_ATTR_SESSION_EXPIRES));
+	/* Rule 2: an answer echoes a REQUEST_ID this client sent. */
+	if (m.type == LOGIN_AUTH_RESULT ||
+	    login_has(&m, LOGIN_ATTR_REQUEST_ID))
+		FUZZ_CHECK(client_asked(p, m.request_id));
+	/*
+	 * Rule 9: AUTH_REQUIRED at most once a second per client. vpnd
+	 * counts per session: a key that ends its session and makes a new
+	 * one (a full handshake each time) may be told again at once.
+	 */
+	if (m.type == LOGIN_AUTH_REQUIRED) {
+		struct client_log *c = client_of(p);
+
+		FUZZ_CHECK(!c->has_required || c->required_slot != p->slot ||
+			   c->required_generation != p->generation ||
+			   s->now_ns - c->last_required_ns >= NS_PER_S);
+		c->has_required = true;
+		c->last_required_ns = s->now_ns;
+		c->required_slot = p->slot;
+		c->required_generation = p->generation;
+	}
 	server_peer_touched(s, p);
 }
 
@@ -250,6 +305,7 @@ setup(uint8_t flags)
 	}
 	n_pending = 0;
 	done_head = done_tail = NULL;
+	memset(clients, 0, sizeof(clients));
 	logins_in_flight = 0;
 	max_logins = flags & CFG_NO_LOGINS ? 0 : 2;
 }
@@ -380,7 +436,14 @@ control(struct peer *p, struct fuzz_in *in)
 	const uint8_t *data;
 	size_t len = fuzz_bytes(in, &data, fuzz_u16(in) % 1500);
 	uint8_t *msg = fuzz_dup(data, len);
+	struct client_log *c = client_of(p);
+	struct login_msg m;
 
+	/* Remember the REQUEST_ID as vpnd will read it. */
+	if (login_decode(msg, len, LOGIN_FROM_CLIENT, &m) == LOGIN_DECODE_OK &&
+	    login_has(&m, LOGIN_ATTR_REQUEST_ID) &&
+	    c->n_requests < MAX_OPS)
+		c->request_ids[c->n_requests++] = m.request_id;
 	/* The tunnel hands over the plaintext only when it is one. */
 	if (len && data[0] >= 0x01 && data[0] <= 0x0f)
 		admit_control(&srv, p, msg, len);
