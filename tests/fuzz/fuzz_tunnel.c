@@ -27,9 +27,10 @@
  *     initiate.
  *
  * Invariants checked: everything an engine sends is a well-formed message;
- * a datagram the engine refuses does not move the peer's endpoint; what is
- * delivered is what the other side sent (padding zero); a tampered or
- * replayed datagram is never delivered.
+ * a datagram the engine refuses does not move the peer's endpoint, one it
+ * delivers moves it to its source; what is delivered is what the other
+ * side sent (padding zero); a tampered or replayed datagram is never
+ * delivered.
  */
 #include <arpa/inet.h>
 #include <sodium.h>
@@ -88,6 +89,7 @@ static uint32_t rng;
 static uint8_t psk[32];
 static struct datagram last_accepted, held;
 static bool has_last_accepted, has_held;
+static const struct endpoint *receiving_from; /* during tunnel_receive */
 
 static void
 op_random(void *arg, uint8_t *buf, size_t len)
@@ -171,6 +173,9 @@ op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
 	FUZZ_CHECK(kind == WIRE_PAYLOAD_IPV4 || kind == WIRE_PAYLOAD_IPV6 ||
 		   kind == WIRE_PAYLOAD_CONTROL);
 	FUZZ_CHECK(len >= 1 && len <= MTU);
+	/* Roaming: what authenticates names the peer's endpoint. */
+	FUZZ_CHECK(receiving_from && p->peer.has_endpoint &&
+		   endpoint_same_remote(&p->peer.endpoint, receiving_from));
 	p->delivered++;
 	if (kind == WIRE_PAYLOAD_CONTROL)
 		check_control(pkt, len, p->from_other);
@@ -307,7 +312,9 @@ receive(struct party *p, const uint8_t *buf, size_t len,
 	uint8_t *copy = fuzz_dup(buf, len);
 	struct tunnel_peer *r;
 
+	receiving_from = src;
 	r = tunnel_receive(&p->t, copy, len, src, now, now);
+	receiving_from = NULL;
 	if (!r) {
 		FUZZ_CHECK(p->peer.has_endpoint == had);
 		FUZZ_CHECK(memcmp(&p->peer.endpoint, &before,
