@@ -7,6 +7,12 @@
 # echo requests, handshakes) until the script has checked what it wants
 # and created $tmp/sync-NAME.
 
+PY=/usr/bin/python3
+PYVPN=$top/tests/tools/pyvpn.py
+if ! "$PY" -c 'import nacl.bindings' 2>/dev/null; then
+	skip "needs /usr/bin/python3 with python3-nacl (make deps)"
+fi
+
 # What the server pushes in AUTH_RESULT OK; the scripts assert the device
 # gets exactly this.
 push=(--addr4 10.99.0.7/24 --addr6 fd00:99::7/64 --gw4 10.99.0.1

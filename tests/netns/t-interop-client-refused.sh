@@ -25,11 +25,6 @@
 #           address and port; then it logs in
 source "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-PYVPN=$top/tests/tools/pyvpn.py
-if ! "$PY" -c 'import nacl.bindings' 2>/dev/null; then
-	skip "needs /usr/bin/python3 with python3-nacl (make deps)"
-fi
 source "$(dirname "$0")/lib-interop-client.sh"
 
 setup_topology
