@@ -4,9 +4,10 @@
 # Writes the seed inputs of tests/fuzz/corpus/<harness>/seed-*: the start
 # of each harness's regression corpus, written by hand from PROTOCOL.md and
 # the sample configurations so that every operation and mode of a harness
-# is reached at least once. Crashers the fuzzer found sit beside them as
-# crash-* files, and inputs kept from fuzzing runs as cov-*; this script
-# rewrites only the seeds. Run from the top of the repository, with
+# is reached at least once. Beside them: cov-*, inputs kept from fuzzing
+# runs (libFuzzer -merge=1 -use_counters=0: each adds coverage), and
+# regress-*, inputs that once broke a check (a crasher found in the code
+# would be crash-*); this script rewrites only the seeds. Run from the top of the repository, with
 # Debian's python3 (it needs python3-nacl for the servers' public key):
 #     /usr/bin/python3 tests/fuzz/seeds.py
 import os
