@@ -393,7 +393,7 @@ static uint64_t busy_unlogged;
 static void
 audit_busy(struct server *s, struct peer *p, const struct login_msg *m)
 {
-	char src[ENDPOINT_STR_LEN], user[LOGIN_USERNAME_MAX + 1], *c;
+	char src[ENDPOINT_STR_LEN], user[LOGIN_USERNAME_MAX + 1];
 	char more[64] = "";
 
 	if (!log_ratelimit_allow(&busy_log, s->now_ns))
@@ -403,11 +403,7 @@ audit_busy(struct server *s, struct peer *p, const struct login_msg *m)
 			 (unsigned long long)(busy_log.suppressed -
 					      busy_unlogged));
 	busy_unlogged = busy_log.suppressed;
-	log_sanitize(user, sizeof(user), m->username.ptr, m->username.len);
-	/* As in auth.c's audit: a space would forge the fields after it. */
-	for (c = user; *c; c++)
-		if (*c == ' ')
-			*c = '?';
+	auth_audit_name(user, m->username.ptr, m->username.len);
 	log_notice("login user=%s src=%s result=busy reason=queue-full "
 		   "totp_offset=-%s", user,
 		   endpoint_format(&p->tp.endpoint, src), more);

@@ -147,20 +147,28 @@ describe_source(struct attempt *t)
 	snprintf(t->src_key, sizeof(t->src_key), "%s/64", text);
 }
 
+void
+auth_audit_name(char out[LOGIN_USERNAME_MAX + 1], const void *name,
+		size_t len)
+{
+	char *c;
+
+	log_sanitize(out, LOGIN_USERNAME_MAX + 1, name, len);
+	/* A space would let a name forge the fields after it. */
+	for (c = out; *c; c++)
+		if (*c == ' ')
+			*c = '?';
+}
+
 static void
 attempt_init(struct attempt *t, const struct auth_request *req)
 {
 	size_t len = strnlen(req->username, LOGIN_USERNAME_MAX);
-	char *p;
 
 	memset(t, 0, sizeof(*t));
 	t->req = req;
 	memcpy(t->name, req->username, len);
-	log_sanitize(t->name_log, sizeof(t->name_log), t->name, len);
-	/* A space would let a name forge the fields after it. */
-	for (p = t->name_log; *p; p++)
-		if (*p == ' ')
-			*p = '?';
+	auth_audit_name(t->name_log, t->name, len);
 	describe_source(t);
 	t->keys[0] = (struct userdb_failure_key){ USERDB_FAILURE_USER,
 						  t->name };

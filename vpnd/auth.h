@@ -69,6 +69,10 @@ struct auth_result {
 struct auth *auth_open(const char *db_path, const struct auth_policy *policy);
 void auth_close(struct auth *a);
 
+/* A user name as the audit line shows it: sanitized, spaces as '?'. */
+void auth_audit_name(char out[LOGIN_USERNAME_MAX + 1], const void *name,
+		     size_t len);
+
 /*
  * Rules 1-7 for one AUTH_REQUEST. Every kind of failure does the same work
  * (one Argon2id verification, one TOTP computation) and gives AUTH_FAILED;
