@@ -5,7 +5,11 @@
  * greatest-timestamp table: greater accepted, equal and older refused, per
  * key; `capacity` keys held without loss; what happens when full (the
  * least recently updated key nearby is forgotten, and only then), checked
- * exactly on small tables and against a reference over a long random run.
+ * exactly on small tables and against a reference over a long random run;
+ * the pinned tier: a pinned key is never forgotten however many strangers
+ * come, holder bits, moving between the tiers with the stamp, raising from
+ * a saved stamp, the dirty list, growth, and a random run of holds,
+ * releases and records against a reference model.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -357,6 +361,267 @@ test_random_against_reference(void **state)
 	tstamp_table_free(&t);
 }
 
+/* ---- the pinned tier ------------------------------------------------------ */
+
+static void
+stamp_at(uint8_t s[TAI64N_LEN], uint64_t sec)
+{
+	tai64n_encode(s, sec * NS);
+}
+
+/* The issue's replay: a client's initiation recorded, then thousands of
+ * fresh keys; the recording must still be refused. */
+static void
+test_pinned_survives_flood(void **state)
+{
+	uint8_t alice[32] = { 0xa1 }, k[32], s[TAI64N_LEN];
+	struct tstamp_table t;
+	uint32_t i;
+
+	(void)state;
+	rng = 11;
+	init_table(&t, 64);
+	assert_int_equal(tstamp_hold(&t, alice, 1), 0);
+	stamp_at(s, 5000);
+	tstamp_record(&t, alice, s, 1);
+	for (i = 0; i < 5000; i++) {
+		uint8_t fresh[TAI64N_LEN];
+
+		random_bytes(k, 32);
+		stamp_at(fresh, 6000 + i);
+		assert_true(tstamp_is_newer(&t, k, fresh));
+		tstamp_record(&t, k, fresh, 2 + i);
+	}
+	assert_int_equal(t.count, 64);
+	assert_false(tstamp_is_newer(&t, alice, s));
+	stamp_at(s, 5001);
+	assert_true(tstamp_is_newer(&t, alice, s));
+	tstamp_table_free(&t);
+}
+
+static void
+test_hold_release(void **state)
+{
+	uint8_t a[32] = { 1 }, s1[TAI64N_LEN], s2[TAI64N_LEN];
+	struct tstamp_table t;
+
+	(void)state;
+	init_table(&t, 8);
+	stamp_at(s1, 100);
+	stamp_at(s2, 200);
+	/* A key in the bounded tier brings its stamp when pinned ... */
+	tstamp_record(&t, a, s1, 1);
+	assert_int_equal(t.count, 1);
+	assert_int_equal(tstamp_hold(&t, a, 1), 0);
+	assert_int_equal(t.count, 0);
+	assert_int_equal(t.pin_count, 1);
+	assert_false(tstamp_is_newer(&t, a, s1));
+	/* ... keeps it while any holder remains ... */
+	assert_int_equal(tstamp_hold(&t, a, 2), 0);
+	assert_int_equal(tstamp_holders(&t, a), 3);
+	tstamp_record(&t, a, s2, 2);
+	tstamp_release(&t, a, 1, 3);
+	assert_int_equal(tstamp_holders(&t, a), 2);
+	assert_int_equal(t.pin_count, 1);
+	/* ... and takes it back to the bounded tier with the last one. */
+	tstamp_release(&t, a, 2, 4);
+	assert_int_equal(tstamp_holders(&t, a), 0);
+	assert_int_equal(t.pin_count, 0);
+	assert_int_equal(t.count, 1);
+	assert_false(tstamp_is_newer(&t, a, s2));
+	/* Releasing what is not held is harmless. */
+	tstamp_release(&t, a, 1, 5);
+	assert_int_equal(t.count, 1);
+	tstamp_table_free(&t);
+}
+
+/* A key held before any stamp accepts the first; raise only raises. */
+static void
+test_raise(void **state)
+{
+	uint8_t a[32] = { 3 }, b[32] = { 4 }, s[TAI64N_LEN];
+	struct tstamp_table t;
+	struct tstamp_saved out[2];
+
+	(void)state;
+	init_table(&t, 8);
+	assert_int_equal(tstamp_hold(&t, a, 2), 0);
+	stamp_at(s, 1);
+	assert_true(tstamp_is_newer(&t, a, s));
+	stamp_at(s, 500);
+	assert_true(tstamp_raise(&t, a, s));
+	stamp_at(s, 400);
+	assert_true(tstamp_raise(&t, a, s));
+	assert_false(tstamp_is_newer(&t, a, s));
+	stamp_at(s, 500);
+	assert_false(tstamp_is_newer(&t, a, s));
+	stamp_at(s, 501);
+	assert_true(tstamp_is_newer(&t, a, s));
+	/* Not pinned: raise refuses and remembers nothing. */
+	assert_false(tstamp_raise(&t, b, s));
+	assert_int_equal(t.count, 0);
+	/* A raise is what the store already has: not dirty. */
+	assert_int_equal(tstamp_take_dirty(&t, 0xff, out, 2), 0);
+	tstamp_table_free(&t);
+}
+
+static void
+test_dirty(void **state)
+{
+	uint8_t a[32] = { 5 }, b[32] = { 6 }, c[32] = { 7 }, s[TAI64N_LEN];
+	struct tstamp_table t;
+	struct tstamp_saved out[4];
+
+	(void)state;
+	init_table(&t, 8);
+	assert_int_equal(tstamp_hold(&t, a, 2), 0);
+	assert_int_equal(tstamp_hold(&t, b, 1), 0);
+	assert_int_equal(tstamp_hold(&t, c, 3), 0);
+	stamp_at(s, 10);
+	tstamp_record(&t, a, s, 1);
+	tstamp_record(&t, b, s, 1);
+	tstamp_record(&t, c, s, 1);
+	stamp_at(s, 11);
+	tstamp_record(&t, a, s, 2); /* twice: listed once */
+	/* c is released by one holder and still held by the other. */
+	tstamp_release(&t, c, 1, 3);
+	/* Only holders in the mask are copied; b is forgotten as dirty. */
+	assert_int_equal(tstamp_take_dirty(&t, 2, out, 4), 2);
+	assert_true((memcmp(out[0].key, a, 32) == 0 &&
+		     memcmp(out[1].key, c, 32) == 0) ||
+		    (memcmp(out[0].key, c, 32) == 0 &&
+		     memcmp(out[1].key, a, 32) == 0));
+	assert_memory_equal(memcmp(out[0].key, a, 32) == 0 ? out[0].stamp
+							   : out[1].stamp,
+			    s, TAI64N_LEN);
+	assert_int_equal(tstamp_take_dirty(&t, 0xff, out, 4), 0);
+	/* A key released while dirty leaves the list. */
+	stamp_at(s, 12);
+	tstamp_record(&t, a, s, 4);
+	tstamp_record(&t, b, s, 4);
+	tstamp_release(&t, a, 2, 5);
+	assert_int_equal(t.n_dirty, 1);
+	assert_int_equal(tstamp_take_dirty(&t, 0xff, out, 4), 1);
+	assert_memory_equal(out[0].key, b, 32);
+	/* Stamps in the bounded tier are never dirty. */
+	tstamp_record(&t, a, s, 6);
+	assert_int_equal(tstamp_take_dirty(&t, 0xff, out, 4), 0);
+	tstamp_table_free(&t);
+}
+
+/* Growth keeps every pinned key and its place in the dirty list. */
+static void
+test_pins_grow(void **state)
+{
+	enum { N = 3000 };
+	static uint8_t keys[N][32];
+	static struct tstamp_saved out[N];
+	struct tstamp_table t;
+	uint8_t s[TAI64N_LEN];
+	unsigned int i, seen = 0, want = 0;
+
+	(void)state;
+	rng = 12;
+	init_table(&t, 4);
+	for (i = 0; i < N; i++) {
+		random_bytes(keys[i], 32);
+		assert_int_equal(tstamp_hold(&t, keys[i], 1), 0);
+		stamp_at(s, 1000 + i);
+		if (i % 2)
+			tstamp_record(&t, keys[i], s, i);
+	}
+	assert_int_equal(t.pin_count, N);
+	assert_true(2 * t.pin_count <= t.pin_mask + 1);
+	for (i = 0; i < N; i++) {
+		stamp_at(s, 1000 + i);
+		assert_int_equal(tstamp_is_newer(&t, keys[i], s), i % 2 == 0);
+	}
+	for (i = 0; i < N; i += 3)
+		tstamp_release(&t, keys[i], 1, 0);
+	for (;;) {
+		size_t n = tstamp_take_dirty(&t, 1, out, 100);
+
+		seen += (unsigned int)n;
+		if (n < 100)
+			break;
+	}
+	/* Odd indices were recorded, multiples of 3 released. */
+	for (i = 1; i < N; i += 2)
+		if (i % 3)
+			want++;
+	assert_int_equal(seen, want);
+	tstamp_table_free(&t);
+}
+
+/* Random holds, releases and records on few keys and a bounded tier big
+ * enough that nothing is ever forgotten: everything must match. */
+static void
+test_pins_against_reference(void **state)
+{
+	enum { KEYS = 40 };
+	struct {
+		uint8_t key[32];
+		bool known, dirty;
+		uint64_t greatest_s;
+		unsigned int holders;
+	} r[KEYS];
+	struct tstamp_saved out[KEYS];
+	struct tstamp_table t;
+	uint8_t s[TAI64N_LEN];
+	unsigned int i, j;
+
+	(void)state;
+	rng = 13;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < KEYS; i++)
+		random_bytes(r[i].key, 32);
+	init_table(&t, 2 * KEYS);
+	for (i = 0; i < 50000; i++) {
+		unsigned int k = (unsigned int)(next_rand() % KEYS);
+		unsigned int bit = 1u << (next_rand() % 2);
+		uint64_t sec = 1000 + next_rand() % 3000;
+
+		switch (next_rand() % 5) {
+		case 0:
+			assert_int_equal(tstamp_hold(&t, r[k].key, bit), 0);
+			r[k].holders |= bit;
+			break;
+		case 1:
+			tstamp_release(&t, r[k].key, bit, i);
+			if ((r[k].holders & bit) && r[k].holders == bit)
+				r[k].dirty = false;
+			r[k].holders &= ~bit;
+			break;
+		case 2: {
+			size_t n = tstamp_take_dirty(&t, 1, out, KEYS);
+			unsigned int want = 0;
+
+			for (j = 0; j < KEYS; j++) {
+				if (r[j].dirty && (r[j].holders & 1))
+					want++;
+				r[j].dirty = false;
+			}
+			assert_int_equal(n, want);
+			break;
+		}
+		default:
+			stamp_at(s, sec);
+			assert_int_equal(tstamp_is_newer(&t, r[k].key, s),
+					 !r[k].known || sec > r[k].greatest_s);
+			if (r[k].known && sec <= r[k].greatest_s)
+				break;
+			tstamp_record(&t, r[k].key, s, i);
+			r[k].known = true;
+			r[k].greatest_s = sec;
+			if (r[k].holders)
+				r[k].dirty = true;
+			break;
+		}
+		assert_int_equal(tstamp_holders(&t, r[k].key), r[k].holders);
+	}
+	tstamp_table_free(&t);
+}
+
 int
 main(void)
 {
@@ -368,6 +633,12 @@ main(void)
 		cmocka_unit_test(test_capacity_held),
 		cmocka_unit_test(test_full_forgets_least_recent),
 		cmocka_unit_test(test_random_against_reference),
+		cmocka_unit_test(test_pinned_survives_flood),
+		cmocka_unit_test(test_hold_release),
+		cmocka_unit_test(test_raise),
+		cmocka_unit_test(test_dirty),
+		cmocka_unit_test(test_pins_grow),
+		cmocka_unit_test(test_pins_against_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
