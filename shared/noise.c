@@ -361,6 +361,20 @@ noise_peer_init(struct noise_peer *p, struct noise_local *l,
 		const uint8_t remote_public[NOISE_KEY_LEN], const uint8_t *psk,
 		void *arg)
 {
+	uint8_t ss[NOISE_KEY_LEN];
+	bool ok = noise_dh(ss, l->static_private, remote_public);
+
+	noise_peer_init_ss(p, l, remote_public, ss, psk, arg);
+	sodium_memzero(ss, sizeof(ss));
+	return ok;
+}
+
+void
+noise_peer_init_ss(struct noise_peer *p, struct noise_local *l,
+		   const uint8_t remote_public[NOISE_KEY_LEN],
+		   const uint8_t ss[NOISE_KEY_LEN], const uint8_t *psk,
+		   void *arg)
+{
 	memset(p, 0, sizeof(*p));
 	p->local = l;
 	p->arg = arg;
@@ -368,7 +382,7 @@ noise_peer_init(struct noise_peer *p, struct noise_local *l,
 	initial_hash_compute(p->initial_hash, remote_public);
 	if (psk)
 		memcpy(p->psk, psk, NOISE_KEY_LEN);
-	return noise_dh(p->ss, l->static_private, remote_public);
+	memcpy(p->ss, ss, NOISE_KEY_LEN);
 }
 
 static void
@@ -582,7 +596,7 @@ noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
 {
 	struct noise_handshake hs;
 	struct noise_peer *p = NULL;
-	uint8_t s[NOISE_KEY_LEN], stamp[TAI64N_LEN];
+	uint8_t s[NOISE_KEY_LEN], stamp[TAI64N_LEN], ss[NOISE_KEY_LEN];
 	enum noise_hs_result ret = NOISE_HS_INVALID;
 
 	*peer_out = NULL;
@@ -594,21 +608,30 @@ noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
 	if (!noise_msg1_read_static(&hs, l->static_private, in->ephemeral, s))
 		goto out;
 	p = l->host->peer_by_key(l->host->arg, s);
-	if (!p) {
+	if (p) {
+		memcpy(ss, p->ss, sizeof(ss));
+	} else if (!l->host->peer_create) {
 		ret = NOISE_HS_UNKNOWN_PEER;
+		goto out;
+	} else if (!noise_dh(ss, l->static_private, s)) {
 		goto out;
 	}
 	/* ss, timestamp */
-	if (!noise_msg1_read_payload(&hs, p->ss, in->ephemeral,
+	if (!noise_msg1_read_payload(&hs, ss, in->ephemeral,
 				     NOISE_MSG1_LEN(TAI64N_LEN), stamp))
 		goto out;
 	if (!tstamp_is_newer(l->stamps, s, stamp)) {
 		ret = NOISE_HS_REPLAY;
 		goto out;
 	}
-	if (p->has_consumed_initiation &&
+	if (p && p->has_consumed_initiation &&
 	    now_ns - p->last_initiation_consumed_ns < INITIATION_MIN_INTERVAL_NS) {
 		ret = NOISE_HS_FLOOD;
+		goto out;
+	}
+	/* Verified whole: only now may a stranger cost us a peer. */
+	if (!p && !(p = l->host->peer_create(l->host->arg, s, ss))) {
+		ret = NOISE_HS_REFUSED;
 		goto out;
 	}
 
@@ -627,6 +650,7 @@ out:
 		*peer_out = p;
 	sodium_memzero(&hs, sizeof(hs));
 	sodium_memzero(s, sizeof(s));
+	sodium_memzero(ss, sizeof(ss));
 	return ret;
 }
 

@@ -135,12 +135,20 @@ struct noise_host {
 	void *arg;
 	/* Fills buf with len bytes from a CSPRNG. */
 	void (*random)(void *arg, uint8_t *buf, size_t len);
-	/*
-	 * The peer for an initiator's static key, or NULL to refuse it. A host
-	 * that admits unknown keys (vpnd) may create the peer here.
-	 */
+	/* The existing peer for an initiator's static key, or NULL. */
 	struct noise_peer *(*peer_by_key)(void *arg,
 					  const uint8_t pub[NOISE_KEY_LEN]);
+	/*
+	 * Optional (NULL: only known keys may initiate). Called for a key
+	 * peer_by_key does not know, only once its initiation has been
+	 * verified whole (both AEADs, and a timestamp newer than any seen for
+	 * that key), so nothing is allocated for junk: creates and
+	 * initialises the peer (noise_peer_init_ss with `ss`, DH(our static,
+	 * pub), already computed), or returns NULL to refuse it.
+	 */
+	struct noise_peer *(*peer_create)(void *arg,
+					  const uint8_t pub[NOISE_KEY_LEN],
+					  const uint8_t ss[NOISE_KEY_LEN]);
 };
 
 struct noise_local {
@@ -200,6 +208,12 @@ bool noise_peer_init(struct noise_peer *p, struct noise_local *l,
 		     const uint8_t remote_public[NOISE_KEY_LEN],
 		     const uint8_t *psk, void *arg)
 	__attribute__((warn_unused_result));
+/* The same, with ss = DH(our static, remote_public) already computed (and
+ * not all zero), as noise_host.peer_create receives it. */
+void noise_peer_init_ss(struct noise_peer *p, struct noise_local *l,
+			const uint8_t remote_public[NOISE_KEY_LEN],
+			const uint8_t ss[NOISE_KEY_LEN], const uint8_t *psk,
+			void *arg);
 /* Drops the handshake and every keypair, releasing their indices. */
 void noise_peer_clear(struct noise_peer *p);
 /* Drops every keypair (the zero-keys timer); the handshake stays. */
@@ -212,7 +226,8 @@ void noise_peer_wipe(struct noise_peer *p);
 enum noise_hs_result {
 	NOISE_HS_OK,
 	NOISE_HS_INVALID,      /* drop: bad AEAD, bad key, wrong state */
-	NOISE_HS_UNKNOWN_PEER, /* the host refused the static key */
+	NOISE_HS_UNKNOWN_PEER, /* a key the host does not know, nor creates */
+	NOISE_HS_REFUSED,      /* verified, but peer_create refused it (full) */
 	NOISE_HS_REPLAY,       /* timestamp not newer than the greatest */
 	NOISE_HS_FLOOD,        /* initiations faster than 50 a second */
 	NOISE_HS_NO_INDEX,     /* index table full */

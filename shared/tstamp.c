@@ -333,6 +333,20 @@ tstamp_raise(struct tstamp_table *t, const uint8_t key[32],
 	return true;
 }
 
+bool
+tstamp_get(const struct tstamp_table *t, const uint8_t key[32],
+	   uint8_t stamp[TAI64N_LEN])
+{
+	const struct tstamp_entry *e = pin_lookup(t, key);
+
+	if (!e)
+		e = lookup(t, key);
+	if (!e || !e->has_stamp)
+		return false;
+	memcpy(stamp, e->stamp, TAI64N_LEN);
+	return true;
+}
+
 unsigned int
 tstamp_holders(const struct tstamp_table *t, const uint8_t key[32])
 {

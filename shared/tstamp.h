@@ -99,6 +99,9 @@ void tstamp_release(struct tstamp_table *t, const uint8_t key[32],
  * not pinned. */
 bool tstamp_raise(struct tstamp_table *t, const uint8_t key[32],
 		  const uint8_t stamp[TAI64N_LEN]);
+/* The greatest stamp recorded for `key`, in either tier; false if none. */
+bool tstamp_get(const struct tstamp_table *t, const uint8_t key[32],
+		uint8_t stamp[TAI64N_LEN]);
 /* The holder bits of `key` (0: not pinned). */
 unsigned int tstamp_holders(const struct tstamp_table *t,
 			    const uint8_t key[32]);

@@ -34,6 +34,17 @@ noise_peer_by_key(void *arg, const uint8_t pub[32])
 	return p ? &p->noise : NULL;
 }
 
+static struct noise_peer *
+noise_peer_create(void *arg, const uint8_t pub[32], const uint8_t ss[32])
+{
+	struct tunnel *t = arg;
+	struct tunnel_peer *p = t->ops->peer_create(t->arg, pub, ss);
+
+	if (!p)
+		t->stats.peers_refused++;
+	return p ? &p->noise : NULL;
+}
+
 int
 tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
 	    const struct protocol_times *pt, const uint8_t priv[32],
@@ -53,6 +64,8 @@ tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
 	t->noise_host.arg = t;
 	t->noise_host.random = noise_random;
 	t->noise_host.peer_by_key = noise_peer_by_key;
+	if (ops->peer_create)
+		t->noise_host.peer_create = noise_peer_create;
 
 	/* A peer holds at most a handshake and three keypairs. */
 	ret = index_table_init(&t->indices, max_peers * 4);
@@ -91,9 +104,28 @@ tunnel_set_mtu(struct tunnel *t, size_t mtu)
 	t->mtu = mtu < t->max_mtu ? mtu : t->max_mtu;
 }
 
+int
+tunnel_set_source_limit(struct tunnel *t, uint32_t rate, uint32_t burst,
+			uint32_t sources)
+{
+	uint8_t hash_key[RATELIMIT_HASH_KEY_LEN];
+	int ret;
+
+	if (t->has_source_limit)
+		ratelimit_free(&t->source_limit);
+	t->has_source_limit = false;
+	t->ops->random(t->arg, hash_key, sizeof(hash_key));
+	ret = ratelimit_init(&t->source_limit, rate, burst, sources, hash_key);
+	t->has_source_limit = ret == 0;
+	return ret;
+}
+
 void
 tunnel_free(struct tunnel *t)
 {
+	if (t->has_source_limit)
+		ratelimit_free(&t->source_limit);
+	t->has_source_limit = false;
 	noise_local_wipe(&t->local);
 	cookie_checker_wipe(&t->checker);
 	free(t->scratch);
@@ -102,16 +134,11 @@ tunnel_free(struct tunnel *t)
 	index_table_free(&t->indices);
 }
 
-int
-tunnel_peer_init(struct tunnel *t, struct tunnel_peer *p,
-		 const uint8_t pub[32], const uint8_t *psk,
-		 unsigned int staged_cap, void *arg)
+/* Everything but the noise peer, which the caller has set up. */
+static int
+peer_init_rest(struct tunnel *t, struct tunnel_peer *p, const uint8_t pub[32],
+	       unsigned int staged_cap)
 {
-	memset(p, 0, sizeof(*p));
-	p->tunnel = t;
-	p->arg = arg;
-	if (!noise_peer_init(&p->noise, &t->local, pub, psk, p))
-		return -EINVAL;
 	timers_init(&p->timers, &t->pt);
 	cookie_maker_init(&p->cookie, pub, &t->pt);
 	if (staged_cap) {
@@ -127,6 +154,31 @@ tunnel_peer_init(struct tunnel *t, struct tunnel_peer *p,
 		p->staged_cap = staged_cap;
 	}
 	return 0;
+}
+
+int
+tunnel_peer_init(struct tunnel *t, struct tunnel_peer *p,
+		 const uint8_t pub[32], const uint8_t *psk,
+		 unsigned int staged_cap, void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->tunnel = t;
+	p->arg = arg;
+	if (!noise_peer_init(&p->noise, &t->local, pub, psk, p))
+		return -EINVAL;
+	return peer_init_rest(t, p, pub, staged_cap);
+}
+
+int
+tunnel_peer_init_ss(struct tunnel *t, struct tunnel_peer *p,
+		    const uint8_t pub[32], const uint8_t ss[32],
+		    const uint8_t *psk, unsigned int staged_cap, void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->tunnel = t;
+	p->arg = arg;
+	noise_peer_init_ss(&p->noise, &t->local, pub, ss, psk, p);
+	return peer_init_rest(t, p, pub, staged_cap);
 }
 
 static void
@@ -217,6 +269,7 @@ tunnel_initiate(struct tunnel *t, struct tunnel_peer *p, uint64_t now_ns,
 	    NOISE_HS_OK)
 		return;
 	cookie_maker_add_macs(&p->cookie, (uint8_t *)&msg, sizeof(msg), now_ns);
+	p->hs_endpoint = p->endpoint;
 	t->ops->send(t->arg, &p->endpoint, (const uint8_t *)&msg, sizeof(msg));
 	t->ops->random(t->arg, (uint8_t *)&jitter, sizeof(jitter));
 	timers_handshake_initiated(&p->timers, now_ns,
@@ -356,7 +409,12 @@ under_load(struct tunnel *t, uint64_t now_ns)
 	return false;
 }
 
-/* mac1, then the cookie rule. True if the message may go on to Noise. */
+/*
+ * mac1, then the cookie rule, then (initiations) the source's rate: a
+ * source gets through the last only after the load rule, so under load
+ * only sources that proved they receive at their address (mac2) reach the
+ * rate table. True if the message may go on to Noise.
+ */
 static bool
 check_macs(struct tunnel *t, uint8_t *buf, size_t len,
 	   const struct endpoint *src, uint64_t now_ns)
@@ -378,6 +436,11 @@ check_macs(struct tunnel *t, uint8_t *buf, size_t len,
 		t->ops->send(t->arg, src, (const uint8_t *)&reply,
 			     sizeof(reply));
 		t->stats.cookies_sent++;
+		return false;
+	}
+	if (t->has_source_limit && buf[0] == WIRE_INITIATION &&
+	    !ratelimit_allow(&t->source_limit, &csrc, now_ns)) {
+		t->stats.rx_ratelimited++;
 		return false;
 	}
 	return true;
@@ -420,12 +483,13 @@ receive_initiation(struct tunnel *t, uint8_t *buf, size_t len,
 	if (r != NOISE_HS_OK) {
 		if (r == NOISE_HS_REPLAY || r == NOISE_HS_FLOOD)
 			t->stats.rx_handshake_replay++;
-		else
+		else if (r != NOISE_HS_REFUSED)
 			t->stats.rx_handshake_invalid++;
 		return NULL;
 	}
 	p = PEER_OF(np);
 	received_authenticated(p, src, now_ns);
+	p->hs_endpoint = *src;
 	if (noise_response_create(np, now_ns, &resp) != NOISE_HS_OK)
 		return p;
 	cookie_maker_add_macs(&p->cookie, (uint8_t *)&resp, sizeof(resp),
@@ -454,6 +518,9 @@ receive_response(struct tunnel *t, uint8_t *buf, size_t len,
 		return NULL;
 	}
 	p = PEER_OF(np);
+	/* Our initiation reached hs_endpoint: it holds the keys there. */
+	p->verified_endpoint = p->hs_endpoint;
+	p->has_verified_endpoint = true;
 	received_authenticated(p, src, now_ns);
 	timers_session_derived(&p->timers, now_ns);
 	session_started(t, p, true, now_ns, wall_ns);
@@ -499,6 +566,12 @@ receive_data(struct tunnel *t, uint8_t *buf, size_t len,
 	}
 	p = PEER_OF(np);
 	p->rx_bytes += len;
+	if (r == NOISE_RX_CONFIRMED) {
+		/* Our response, sent where the initiation came from, was
+		 * received there: that source is proven. */
+		p->verified_endpoint = p->hs_endpoint;
+		p->has_verified_endpoint = true;
+	}
 	received_authenticated(p, src, now_ns);
 	if (r == NOISE_RX_CONFIRMED)
 		session_started(t, p, false, now_ns, wall_ns);

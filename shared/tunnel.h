@@ -23,6 +23,7 @@
 #include "endpoint.h"
 #include "index.h"
 #include "noise.h"
+#include "ratelimit.h"
 #include "timers.h"
 #include "tstamp.h"
 #include "wire.h"
@@ -35,8 +36,16 @@ struct tunnel_ops {
 	 * or control packet). */
 	void (*send)(void *arg, const struct endpoint *ep, const uint8_t *buf,
 		     size_t len);
-	/* The peer for an initiator's static key, or NULL to refuse it. */
+	/* The existing peer for an initiator's static key, or NULL. */
 	struct tunnel_peer *(*peer_by_key)(void *arg, const uint8_t pub[32]);
+	/*
+	 * Optional (vpnd): a peer for a key peer_by_key does not know, called
+	 * only once its initiation is verified whole (noise_host.peer_create).
+	 * The host sets p up with tunnel_peer_init_ss(..., ss, ...), or
+	 * returns NULL to refuse it.
+	 */
+	struct tunnel_peer *(*peer_create)(void *arg, const uint8_t pub[32],
+					   const uint8_t ss[32]);
 	/* Authenticated plaintext from p: an IP packet of `len` bytes or a
 	 * control message (len is the whole plaintext). May modify pkt. */
 	void (*deliver)(void *arg, struct tunnel_peer *p,
@@ -54,6 +63,8 @@ struct tunnel_stats {
 	uint64_t rx_bad_mac;      /* mac1 wrong: dropped before any DH */
 	uint64_t rx_handshake_invalid;
 	uint64_t rx_handshake_replay;
+	uint64_t rx_ratelimited;  /* initiations over their source's rate */
+	uint64_t peers_refused;   /* verified, but peer_create said no */
 	uint64_t rx_data_invalid; /* no keypair, failed AEAD, expired */
 	uint64_t rx_replay;
 	uint64_t rx_malformed;    /* plaintext neither IP nor control */
@@ -76,6 +87,9 @@ struct tunnel {
 	uint32_t handshake_rate;
 	uint64_t load_tokens;
 	uint64_t load_refill_ns;
+	/* Initiations per source (tunnel_set_source_limit); off if !has. */
+	struct ratelimit source_limit;
+	bool has_source_limit;
 	uint8_t *scratch; /* one datagram, for packets the engine sends */
 	struct tunnel_stats stats;
 };
@@ -88,6 +102,15 @@ struct tunnel_peer {
 	struct cookie_maker cookie;
 	struct endpoint endpoint;
 	bool has_endpoint;
+	/*
+	 * The address a handshake went to and was answered from: the source
+	 * of an initiation whose response was used (key confirmation), or
+	 * where our initiation went when its response came. Roaming never
+	 * moves it, so a peer cannot claim a source it does not receive at.
+	 */
+	struct endpoint verified_endpoint;
+	bool has_verified_endpoint;
+	struct endpoint hs_endpoint; /* of the handshake under way */
 	bool can_initiate; /* vpnd: only towards admitted clients */
 	/* Packets waiting for a session: a ring of plaintexts. */
 	uint8_t *staged;
@@ -112,6 +135,14 @@ int tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
 		uint32_t max_peers, size_t mtu, uint32_t handshake_rate)
 	__attribute__((warn_unused_result));
 void tunnel_free(struct tunnel *t);
+/*
+ * Limits initiations to `rate` a second (bursts of `burst`) per source
+ * address (IPv4, or IPv6 /64), cookie or not, remembering up to `sources`
+ * sources at once. 0 or -errno.
+ */
+int tunnel_set_source_limit(struct tunnel *t, uint32_t rate, uint32_t burst,
+			    uint32_t sources)
+	__attribute__((warn_unused_result));
 /* Sets the MTU used for padding and staging, at most the one of init. */
 void tunnel_set_mtu(struct tunnel *t, size_t mtu);
 
@@ -122,6 +153,11 @@ void tunnel_set_mtu(struct tunnel *t, size_t mtu);
 int tunnel_peer_init(struct tunnel *t, struct tunnel_peer *p,
 		     const uint8_t pub[32], const uint8_t *psk,
 		     unsigned int staged_cap, void *arg)
+	__attribute__((warn_unused_result));
+/* The same with DH(our static, pub) given (tunnel_ops.peer_create). */
+int tunnel_peer_init_ss(struct tunnel *t, struct tunnel_peer *p,
+			const uint8_t pub[32], const uint8_t ss[32],
+			const uint8_t *psk, unsigned int staged_cap, void *arg)
 	__attribute__((warn_unused_result));
 /* Releases p's indices and buffers and wipes its keys. */
 void tunnel_peer_free(struct tunnel_peer *p);

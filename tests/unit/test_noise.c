@@ -11,7 +11,9 @@
  * flipped, replayed and older initiations, truncation sweeps in exact-size
  * heap buffers, the counter limits, padding, keypair rotation in both
  * directions, a wrong PSK, and the rekey and reject times at their exact
- * boundaries. A boundary "at" a time follows WireGuard's
+ * boundaries; a stranger's initiation verified whole (AEADs, timestamp)
+ * before the host is asked to create a peer for it. A boundary "at" a time
+ * follows WireGuard's
  * wg_birthdate_has_expired: a keypair of age >= the limit has passed it.
  */
 #include <setjmp.h>
@@ -54,6 +56,11 @@ struct party {
 	uint8_t seed;
 	uint64_t draws;
 	bool accept;
+	/* Creation of the peer for a stranger (noise_host.peer_create). */
+	bool has_peer;     /* false: peer_by_key knows nobody */
+	bool refuse;       /* peer_create says no */
+	unsigned int creates;
+	uint8_t created_ss[32];
 };
 
 struct dgram {
@@ -89,8 +96,24 @@ peer_by_key(void *arg, const uint8_t pub[NOISE_KEY_LEN])
 {
 	struct party *p = arg;
 
-	if (!p->accept || !keys_equal(pub, p->other->pub))
+	if (!p->accept || !p->has_peer || !keys_equal(pub, p->other->pub))
 		return NULL;
+	return &p->peer;
+}
+
+static struct noise_peer *
+peer_create(void *arg, const uint8_t pub[NOISE_KEY_LEN],
+	    const uint8_t ss[NOISE_KEY_LEN])
+{
+	struct party *p = arg;
+
+	p->creates++;
+	memcpy(p->created_ss, ss, 32);
+	if (p->refuse)
+		return NULL;
+	noise_peer_wipe(&p->peer);
+	noise_peer_init_ss(&p->peer, &p->local, pub, ss, NULL, p);
+	p->has_peer = true;
 	return &p->peer;
 }
 
@@ -105,6 +128,7 @@ party_init(struct party *p, struct party *other, uint8_t seed)
 	p->other = other;
 	p->seed = seed;
 	p->accept = true;
+	p->has_peer = true;
 	for (i = 0; i < 32; i++)
 		p->priv[i] = (uint8_t)(seed * 31 + i);
 	keys_clamp(p->priv);
@@ -194,9 +218,10 @@ initiation_receive(struct party *to, const void *msg, size_t len)
 		r = noise_initiation_consume(&to->local, now,
 					     (struct wire_initiation *)copy,
 					     &peer);
-	if (r == NOISE_HS_OK || r == NOISE_HS_REPLAY || r == NOISE_HS_FLOOD)
+	if (r == NOISE_HS_OK ||
+	    ((r == NOISE_HS_REPLAY || r == NOISE_HS_FLOOD) && to->has_peer))
 		assert_ptr_equal(peer, &to->peer);
-	else if (r == NOISE_HS_INVALID)
+	else if (r != NOISE_HS_OK)
 		assert_null(peer);
 	free(copy);
 	return r;
@@ -724,6 +749,87 @@ test_initiation_replay(void **state)
 	transfer(&a, &b, 10, NOISE_TX_OK, NOISE_RX_CONFIRMED);
 }
 
+/*
+ * A stranger costs a peer only once its initiation is verified whole: a
+ * broken static or timestamp, or a stamp not newer than one seen for the
+ * key, is dropped without asking the host; the host may refuse; a
+ * refused initiation leaves nothing recorded; the peer created gets the
+ * DH the responder computed.
+ */
+static void
+test_create_after_verification(void **state)
+{
+	struct wire_initiation good, bad, old;
+	struct wire_response r;
+	uint8_t ss[32], stamp[TAI64N_LEN];
+
+	(void)state;
+	noise_peer_wipe(&b.peer);
+	b.has_peer = false;
+	b.host.peer_create = peer_create;
+
+	/* Without peer_create, a stranger is unknown. */
+	b.host.peer_create = NULL;
+	initiation_send(&a, &good);
+	assert_int_equal(initiation_receive(&b, &good, sizeof(good)),
+			 NOISE_HS_UNKNOWN_PEER);
+	b.host.peer_create = peer_create;
+
+	/* A broken timestamp (mac1 made good again) creates nothing. */
+	tick(NS_PER_S);
+	initiation_send(&a, &bad);
+	bad.enc_timestamp[3] ^= 1;
+	cookie_maker_add_macs(&a.maker, (uint8_t *)&bad, sizeof(bad), now);
+	assert_int_equal(initiation_receive(&b, &bad, sizeof(bad)),
+			 NOISE_HS_INVALID);
+	/* Nor does a broken static. */
+	initiation_send(&a, &bad);
+	bad.enc_static[40] ^= 0x80;
+	cookie_maker_add_macs(&a.maker, (uint8_t *)&bad, sizeof(bad), now);
+	assert_int_equal(initiation_receive(&b, &bad, sizeof(bad)),
+			 NOISE_HS_INVALID);
+	assert_int_equal(b.creates, 0);
+
+	/* A stamp not newer than the key's known one: a replay, uncreated. */
+	wall -= 10 * NS_PER_S;
+	initiation_send(&a, &old);
+	wall += 10 * NS_PER_S;
+	tai64n_encode(stamp, wall);
+	tstamp_record(&b.stamps, a.pub, stamp, now);
+	assert_int_equal(initiation_receive(&b, &old, sizeof(old)),
+			 NOISE_HS_REPLAY);
+	assert_int_equal(b.creates, 0);
+
+	/* Verified, but the host is full: refused, and nothing recorded. */
+	tick(NS_PER_S);
+	initiation_send(&a, &good);
+	b.refuse = true;
+	assert_int_equal(initiation_receive(&b, &good, sizeof(good)),
+			 NOISE_HS_REFUSED);
+	assert_int_equal(b.creates, 1);
+	assert_false(b.has_peer);
+	assert_true(noise_dh(ss, b.priv, a.pub));
+	assert_memory_equal(b.created_ss, ss, 32);
+
+	/* With room, the same message creates the peer and works. */
+	b.refuse = false;
+	assert_int_equal(initiation_receive(&b, &good, sizeof(good)),
+			 NOISE_HS_OK);
+	assert_int_equal(b.creates, 2);
+	assert_true(b.has_peer);
+	assert_memory_equal(b.peer.ss, ss, 32);
+	response_send(&b, &r);
+	assert_int_equal(response_receive(&a, &r, sizeof(r)), NOISE_HS_OK);
+	transfer(&a, &b, 10, NOISE_TX_OK, NOISE_RX_CONFIRMED);
+	transfer(&b, &a, 10, NOISE_TX_OK, NOISE_RX_OK);
+
+	/* Replayed, it reaches the peer as a replay: no second creation. */
+	tick(NS_PER_S);
+	assert_int_equal(initiation_receive(&b, &good, sizeof(good)),
+			 NOISE_HS_REPLAY);
+	assert_int_equal(b.creates, 2);
+}
+
 /* Every message at every length from 0 to full size + 1. */
 static void
 test_truncation_sweeps(void **state)
@@ -1150,6 +1256,7 @@ main(void)
 		T(test_response_every_bit_flipped),
 		T(test_transport_every_bit_flipped),
 		T(test_initiation_replay),
+		T(test_create_after_verification),
 		T(test_truncation_sweeps),
 		T(test_counter_limits),
 		T(test_padding),

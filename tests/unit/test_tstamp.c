@@ -439,7 +439,7 @@ test_hold_release(void **state)
 static void
 test_raise(void **state)
 {
-	uint8_t a[32] = { 3 }, b[32] = { 4 }, s[TAI64N_LEN];
+	uint8_t a[32] = { 3 }, b[32] = { 4 }, s[TAI64N_LEN], got[TAI64N_LEN];
 	struct tstamp_table t;
 	struct tstamp_saved out[2];
 
@@ -448,6 +448,7 @@ test_raise(void **state)
 	assert_int_equal(tstamp_hold(&t, a, 2), 0);
 	stamp_at(s, 1);
 	assert_true(tstamp_is_newer(&t, a, s));
+	assert_false(tstamp_get(&t, a, got));
 	stamp_at(s, 500);
 	assert_true(tstamp_raise(&t, a, s));
 	stamp_at(s, 400);
@@ -457,6 +458,9 @@ test_raise(void **state)
 	assert_false(tstamp_is_newer(&t, a, s));
 	stamp_at(s, 501);
 	assert_true(tstamp_is_newer(&t, a, s));
+	assert_true(tstamp_get(&t, a, got));
+	stamp_at(s, 500);
+	assert_memory_equal(got, s, TAI64N_LEN);
 	/* Not pinned: raise refuses and remembers nothing. */
 	assert_false(tstamp_raise(&t, b, s));
 	assert_int_equal(t.count, 0);

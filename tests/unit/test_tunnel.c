@@ -149,6 +149,81 @@ test_roaming(void **state)
 			    "198.51.100.7:40000");
 }
 
+/*
+ * The verified endpoint is where a handshake went and was answered from:
+ * roaming moves the endpoint, never it; the next confirmed handshake from
+ * the new address does. Either side's handshake proves it.
+ */
+static void
+test_verified_endpoint(void **state)
+{
+	struct endpoint first, moved;
+
+	(void)state;
+	first = cli.self;
+	connect_parties();
+	assert_true(srv.peer.has_verified_endpoint);
+	assert_true(endpoint_same_remote(&srv.peer.verified_endpoint, &first));
+	assert_true(cli.peer.has_verified_endpoint);
+	assert_true(endpoint_same_remote(&cli.peer.verified_endpoint,
+					 &srv.self));
+	/* Data from elsewhere: the endpoint roams, the verified one stays. */
+	endpoint_v4(&moved, "198.51.100.7", 40000);
+	cli.self = moved;
+	assert_int_equal(send_ip(&cli, 80), TUNNEL_TX_SEND);
+	pump();
+	assert_true(endpoint_same_remote(&srv.peer.endpoint, &moved));
+	assert_true(endpoint_same_remote(&srv.peer.verified_endpoint, &first));
+	/* An unconfirmed handshake from the new address proves nothing ... */
+	now += 10 * NS_PER_S;
+	tunnel_initiate(&cli.t, &cli.peer, now, now);
+	assert_int_equal(queued_of_type(&srv, WIRE_INITIATION), 1);
+	tunnel_receive(&srv.t, srv.queue[0].buf, srv.queue[0].len,
+		       &srv.queue[0].src, now, now);
+	srv.queued = 0;
+	assert_true(endpoint_same_remote(&srv.peer.verified_endpoint, &first));
+	/* ... its confirmation does. */
+	cli.queued = 0;
+	now += 6 * NS_PER_S;
+	tunnel_initiate(&cli.t, &cli.peer, now, now);
+	pump();
+	assert_int_equal(send_ip(&cli, 80), TUNNEL_TX_SEND);
+	pump();
+	assert_true(endpoint_same_remote(&srv.peer.verified_endpoint, &moved));
+}
+
+/* Per-source limit: a burst, then one per 1/rate, cookie or not. */
+static void
+test_source_limit(void **state)
+{
+	unsigned int i, answered = 0;
+
+	(void)state;
+	assert_int_equal(tunnel_set_source_limit(&srv.t, 2, 3, 16), 0);
+	/* Each initiation is new (50 ms apart: past the flood rule), from
+	 * one source; the server answers the burst and then two a second. */
+	for (i = 0; i < 40; i++) {
+		cli.peer.timers.last_initiation_ns = TIMER_OFF;
+		tunnel_initiate(&cli.t, &cli.peer, now, now);
+		assert_int_equal(srv.queued, 1);
+		tunnel_receive(&srv.t, srv.queue[0].buf, srv.queue[0].len,
+			       &srv.queue[0].src, now, now);
+		srv.queued = 0;
+		answered += queued_of_type(&cli, WIRE_RESPONSE);
+		cli.queued = 0;
+		now += 50 * NS_PER_MS;
+	}
+	/* 2 s at 2/s plus a burst of 3: 3 + 4 (or 3 + 3, by rounding). */
+	assert_in_range(answered, 6, 7);
+	assert_int_equal(srv.t.stats.rx_ratelimited, 40 - answered);
+	/* Another source is not held back by the first. */
+	cli.self.addr.in4.sin_addr.s_addr ^= htonl(1);
+	cli.peer.timers.last_initiation_ns = TIMER_OFF;
+	tunnel_initiate(&cli.t, &cli.peer, now, now);
+	pump();
+	assert_int_equal(cli.sessions, 1);
+}
+
 /* Retries every REKEY_TIMEOUT + jitter, giving up at REKEY_ATTEMPT_TIME. */
 static void
 test_give_up(void **state)
@@ -260,6 +335,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup,
 						parties_teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup,
+						parties_teardown),
+		cmocka_unit_test_setup_teardown(test_verified_endpoint, setup,
+						parties_teardown),
+		cmocka_unit_test_setup_teardown(test_source_limit, setup,
 						parties_teardown),
 	};
 
