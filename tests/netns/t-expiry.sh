@@ -39,15 +39,21 @@ needs_login() {
 	grep -q 'error: login required, but there is no terminal' "$1"
 }
 
+# expires_in LOG: N from vpnc's last "session expires in N s".
+expires_in() {
+	sed -n 's/.*connected as .* session expires in \([0-9]*\) s$/\1/p' \
+		"$1" | tail -n 1
+}
+
 # expiry_bound LOG: a time (UNIX s) at or after the expiry, from vpnc's
 # "session expires in N s", logged when the answer came: the server counted
 # N from a whole second no later than now.
 expiry_bound() {
-	local n
-	n=$(sed -n 's/.*connected as .* session expires in \([0-9]*\) s$/\1/p' \
-		"$1" | tail -n 1)
-	echo $(($(date +%s) + n))
+	echo $(($(date +%s) + $(expires_in "$1")))
 }
+
+# after_second S: the clock has passed the whole second S.
+after_second() { (($(date +%s) > $1)); }
 
 setup_topology
 setup_client2
@@ -66,6 +72,8 @@ VPNC_NS=$ns_cli2 start_vpnc bob "$PASSWORD" "$(totp "$bob_secret")"
 bob_pid=$VPNC_PID
 wait_log "$tmp/bob.log" "connected as bob .* expires in [0-9]* s"
 wait_log "$tmp/alice.log" "connected as alice .* expires in [0-9]* s"
+# The grant's whole second was no later than this one.
+granted_s=$(date +%s)
 alice_end=$(expiry_bound "$tmp/alice.log")
 grep -q "connected as bob .* expires in \([1-9]\|$LIFETIME_S\) s" \
 	"$tmp/bob.log"
@@ -84,16 +92,29 @@ ip netns exec "$ns_cli2" ping -i 0.2 -w 40 $LAN_HOST >/dev/null 2>&1 &
 pids+=("$!")
 
 # Rule 6 within the lifetime: alice's vpnc restarts and resumes without a
-# login (empty stdin), with what is left of the lifetime.
+# login (empty stdin), with what is left of the lifetime. The server counts
+# it in whole seconds, from its clock's second to the grant's plus the
+# lifetime, so a resume within the grant's second would still read the
+# whole lifetime: it starts once the clock has passed that second.
 kill -TERM "$alice_pid"
 wait "$alice_pid"
+wait_for 3 after_second "$granted_s"
+resume_s=$(date +%s)
 ip netns exec "$ns_cli" "$VPNC" -c "$tmp/alice.conf" </dev/null \
 	>"$tmp/alice2.log" 2>&1 &
 alice_pid=$!
 pids+=("$alice_pid")
-wait_log "$tmp/alice2.log" "connected as alice .* expires in [0-9] s" 8
+wait_log "$tmp/alice2.log" "connected as alice .* expires in [0-9]* s" 8
+resumed_s=$(date +%s)
 refute grep -q 'asks us to log in' "$tmp/alice2.log"
-echo "alice resumed: $(grep -o 'session expires in [0-9]* s' "$tmp/alice2.log")"
+left=$(expires_in "$tmp/alice2.log")
+# Granted in [start_s, granted_s], answered in [resume_s, resumed_s]: less
+# than the lifetime, and exactly what was left of it.
+echo "alice resumed: session expires in $left s; granted in" \
+	"[$start_s, $granted_s], resumed in [$resume_s, $resumed_s]"
+((left < LIFETIME_S))
+((left >= start_s + LIFETIME_S - resumed_s))
+((left <= granted_s + LIFETIME_S - resume_s))
 [ "$(client_addr "$tmp/alice2.log")" = "$alice_addr" ]
 
 # The office host pings alice, who neither answers nor sends anything; a
