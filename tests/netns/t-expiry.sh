@@ -52,6 +52,11 @@ expiry_bound() {
 	echo $(($(date +%s) + $(expires_in "$1")))
 }
 
+# bob_tx: packets bob's vpnc has taken from his device.
+bob_tx() { q_cli2 cat /sys/class/net/vpn0/statistics/tx_packets; }
+# bob_sent_since TX N: at least N more since bob_tx read TX.
+bob_sent_since() { (($(bob_tx) >= $1 + $2)); }
+
 # after_second S: the clock has passed the whole second S.
 after_second() { (($(date +%s) > $1)); }
 
@@ -145,11 +150,10 @@ wait_log "$tmp/vpnd.log" \
 # His pings arrived until the expiry...
 echo1=$(snmp "$ns_lan" Icmp InEchos)
 ((echo1 > echo0 + 3))
-# ... and none after it, though he still sends through his device.
-tx1=$(q_cli2 cat /sys/class/net/vpn0/statistics/tx_packets)
-sleep 1.5
-tx2=$(q_cli2 cat /sys/class/net/vpn0/statistics/tx_packets)
-((tx2 >= tx1 + 3))
+# ... and none after it, though he still sends through his device: while
+# three more go in, not one arrives.
+tx1=$(bob_tx)
+wait_for 10 bob_sent_since "$tx1" 3
 [ "$(snmp "$ns_lan" Icmp InEchos)" -eq "$echo1" ]
 
 # With the path back, the server's AUTH_REQUIRED reaches bob: his vpnc
