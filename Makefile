@@ -50,6 +50,8 @@ VPND_MAIN := vpnd/main.c
 VPNCTL_MAIN := vpnd/vpnctl.c $(wildcard vpnd/cmd_*.c)
 VPND_LIB_SRC := $(filter-out $(VPND_MAIN) $(VPNCTL_MAIN),$(wildcard vpnd/*.c))
 VPNC_SRC := $(wildcard vpnc/*.c)
+# vpnc's modules without its main(), for the unit tests and fuzz harnesses.
+VPNC_LIB_SRC := $(filter-out vpnc/main.c,$(VPNC_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard contrib/bench/*.c)
 # Programs the netns tests drive (a raw protocol peer, for instance).
@@ -103,6 +105,9 @@ $(BUILD)/%/libshared.a: $$(call objs,$$*,$(SHARED_SRC))
 $(BUILD)/%/libvpnd.a: $$(call objs,$$*,$(VPND_LIB_SRC))
 	$(Q)mkdir -p $(dir $@) && rm -f $@ && $(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
 
+$(BUILD)/%/libvpnc.a: $$(call objs,$$*,$(VPNC_LIB_SRC))
+	$(Q)mkdir -p $(dir $@) && rm -f $@ && $(if $^,$(AR) rcs $@ $^,printf '!<arch>\n' > $@)
+
 $(BUILD)/vpnd: $(call objs,rel,$(VPND_MAIN)) $(BUILD)/rel/libvpnd.a $(BUILD)/rel/libshared.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(OPT) $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -130,7 +135,7 @@ $(BUILD)/asan/vpnc: $(call objs,asan-obj,$(VPNC_SRC)) $(BUILD)/asan-obj/libshare
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/asan/tests/%: $(BUILD)/asan-obj/tests/unit/%.o $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
+$(BUILD)/asan/tests/%: $(BUILD)/asan-obj/tests/unit/%.o $(BUILD)/asan-obj/libvpnc.a $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) \
@@ -142,7 +147,7 @@ $(BUILD)/asan/tools/%: $(BUILD)/asan-obj/tests/tools/%.o $(BUILD)/asan-obj/libvp
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # A harness with replay.c for a main(): build/asan/tests/test_fuzz_<name>.
-$(BUILD)/asan/tests/test_fuzz_%: $(BUILD)/asan-obj/tests/fuzz/fuzz_%.o $(BUILD)/asan-obj/tests/fuzz/replay.o $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
+$(BUILD)/asan/tests/test_fuzz_%: $(BUILD)/asan-obj/tests/fuzz/fuzz_%.o $(BUILD)/asan-obj/tests/fuzz/replay.o $(BUILD)/asan-obj/libvpnc.a $(BUILD)/asan-obj/libvpnd.a $(BUILD)/asan-obj/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -154,7 +159,7 @@ $(BUILD)/fuzz-obj/%.o: %.c
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) -O1 -g $(SAN) -fsanitize=fuzzer-no-link \
 		$(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/fuzz/%: $(BUILD)/fuzz-obj/tests/fuzz/%.o $(BUILD)/fuzz-obj/libvpnd.a $(BUILD)/fuzz-obj/libshared.a
+$(BUILD)/fuzz/%: $(BUILD)/fuzz-obj/tests/fuzz/%.o $(BUILD)/fuzz-obj/libvpnc.a $(BUILD)/fuzz-obj/libvpnd.a $(BUILD)/fuzz-obj/libshared.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD fuzz $@")
 	$(Q)$(FUZZ_CC) $(SAN) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

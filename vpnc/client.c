@@ -5,9 +5,11 @@
  * and asks the person for a password and code only when the server answers
  * AUTH_REQUIRED (PROTOCOL.md section 6). Requests are retransmitted every
  * second for ten seconds. The TUN device exists only while admitted: the
- * pushed addresses, routes and DNS go with it. --logout sends DISCONNECT
- * with LOGOUT, which nothing acknowledges, then checks it took: a RESUME
- * on a new session answered AUTH_REQUIRED proves the admission ended.
+ * pushed addresses, routes and DNS go with it, as policy.c lets them
+ * through; packets from the tunnel reach it only from where it routes to.
+ * --logout sends DISCONNECT with LOGOUT, which nothing acknowledges, then
+ * checks it took: a RESUME on a new session answered AUTH_REQUIRED proves
+ * the admission ended. The states and their transitions are in client.h.
  */
 #include "client.h"
 
@@ -25,6 +27,7 @@
 #include "log.h"
 #include "login.h"
 #include "netlink.h"
+#include "policy.h"
 #include "tun.h"
 
 #define CLIENT_MAX_MTU 9000
@@ -37,7 +40,55 @@
 #define LOGOUT_CHECK_DELAY_NS (NS_PER_S / 5)
 #define MAX_INTERACTIVE_ATTEMPTS 3
 #define SERVER_TEXT_LEN 164                  /* a MESSAGE shown, "...", NUL */
+#define REFUSALS_TEXT_LEN 800                /* the refusals, in one line */
 #define VPNC_VERSION "0.1"
+
+#define S(state) (1u << CLIENT_##state)
+
+/* client.h's transitions: the states each state may go to. */
+static const unsigned int legal_next[CLIENT_N_STATES] = {
+	[CLIENT_CONNECTING] = S(RESUMING) | S(LOGGING_IN) | S(BACKOFF),
+	[CLIENT_RESUMING] = S(RESUMING) | S(UP) | S(LOGGING_IN) | S(BACKOFF),
+	[CLIENT_LOGGING_IN] = S(LOGGING_IN) | S(UP) | S(BACKOFF),
+	[CLIENT_UP] = S(LOGGING_IN) | S(BACKOFF),
+	[CLIENT_BACKOFF] = S(CONNECTING) | S(RESUMING) | S(LOGGING_IN) |
+			   S(BACKOFF),
+	[CLIENT_LOGOUT_CONNECTING] = S(LOGOUT_CONNECTING) | S(LOGOUT_SENT),
+	[CLIENT_LOGOUT_SENT] = S(LOGOUT_SENT) | S(LOGOUT_RECONNECTING),
+	[CLIENT_LOGOUT_RECONNECTING] = S(LOGOUT_CHECKING) | S(LOGOUT_SENT),
+	[CLIENT_LOGOUT_CHECKING] = S(LOGOUT_CHECKING) | S(LOGOUT_SENT),
+};
+
+static const char *const state_names[CLIENT_N_STATES] = {
+	[CLIENT_CONNECTING] = "CONNECTING",
+	[CLIENT_RESUMING] = "RESUMING",
+	[CLIENT_LOGGING_IN] = "LOGGING_IN",
+	[CLIENT_UP] = "UP",
+	[CLIENT_BACKOFF] = "BACKOFF",
+	[CLIENT_LOGOUT_CONNECTING] = "LOGOUT_CONNECTING",
+	[CLIENT_LOGOUT_SENT] = "LOGOUT_SENT",
+	[CLIENT_LOGOUT_RECONNECTING] = "LOGOUT_RECONNECTING",
+	[CLIENT_LOGOUT_CHECKING] = "LOGOUT_CHECKING",
+};
+
+static void
+set_state(struct client *c, enum client_state next)
+{
+	if (!(legal_next[c->state] & (1u << next)))
+		log_err("internal error: %s to %s is no transition of "
+			"client.h", state_names[c->state], state_names[next]);
+	else if (next != c->state)
+		log_debug("%s -> %s", state_names[c->state],
+			  state_names[next]);
+	c->state = next;
+}
+
+/* The states of --logout (client.h's second machine). */
+static bool
+is_logout(enum client_state s)
+{
+	return s >= CLIENT_LOGOUT_CONNECTING;
+}
 
 static void
 client_clock(struct client *c)
@@ -66,7 +117,7 @@ rearm(struct client *c)
 
 	if (c->has_request)
 		d = min_u64(d, c->request_next_ns);
-	if (c->state == CLIENT_BACKOFF)
+	if (c->state == CLIENT_BACKOFF || c->state == CLIENT_LOGOUT_SENT)
 		d = min_u64(d, c->reconnect_ns);
 	if (c->busy_retry_ns)
 		d = min_u64(d, c->busy_retry_ns);
@@ -124,12 +175,14 @@ device_up(struct client *c)
 
 /* ---- requests ------------------------------------------------------------------ */
 
+/* Forgets the request in flight, and a BUSY's retry of it. */
 static void
 request_clear(struct client *c)
 {
 	sodium_memzero(c->request, sizeof(c->request));
 	c->request_len = 0;
 	c->has_request = false;
+	c->busy_retry_ns = 0;
 }
 
 static void
@@ -154,8 +207,9 @@ request_begin(struct client *c, size_t len)
 	request_send(c);
 }
 
+/* RESUME, to resume (RESUMING) or to check a logout (LOGOUT_CHECKING). */
 static void
-send_resume(struct client *c)
+send_resume(struct client *c, enum client_state next)
 {
 	struct login_writer w;
 
@@ -163,7 +217,7 @@ send_resume(struct client *c)
 	login_writer_init(&w, c->request, sizeof(c->request), LOGIN_RESUME);
 	login_put_u32(&w, LOGIN_ATTR_REQUEST_ID, c->request_id);
 	login_put_text(&w, LOGIN_ATTR_USERNAME, c->cfg->user);
-	c->state = CLIENT_RESUMING;
+	set_state(c, next);
 	request_begin(c, login_writer_finish(&w));
 }
 
@@ -186,7 +240,7 @@ send_login(struct client *c)
 		  c->creds.password_len);
 	login_put(&w, LOGIN_ATTR_TOTP, c->creds.code, c->creds.code_len);
 	login_put_text(&w, LOGIN_ATTR_CLIENT_INFO, info);
-	c->state = CLIENT_LOGGING_IN;
+	set_state(c, CLIENT_LOGGING_IN);
 	request_begin(c, login_writer_finish(&w));
 }
 
@@ -239,22 +293,29 @@ server_says(const struct login_msg *m, char *out, size_t cap)
 /* ---- connection ------------------------------------------------------------------ */
 
 static void
-connect_start(struct client *c)
+handshake_start(struct client *c)
 {
-	c->state = CLIENT_CONNECTING;
 	tunnel_peer_reset(&c->server);
 	tunnel_peer_set_endpoint(&c->server, &c->server_ep);
 	tunnel_initiate(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
 }
 
-/* Waits, then starts over: handshake, RESUME. */
+/* A new handshake; `next` is CONNECTING or one of the logout's. */
 static void
-reconnect_later(struct client *c, const char *why)
+connect_start(struct client *c, enum client_state next)
+{
+	set_state(c, next);
+	handshake_start(c);
+}
+
+/* Waits c->backoff_ns in `wait` (BACKOFF or LOGOUT_SENT), doubling it. */
+static void
+backoff(struct client *c, enum client_state wait, const char *why)
 {
 	uint64_t max_ns = (uint64_t)c->cfg->reconnect_max_s * NS_PER_S;
 
 	request_clear(c);
-	c->state = CLIENT_BACKOFF;
+	set_state(c, wait);
 	c->reconnect_ns = c->now_ns + c->backoff_ns;
 	log_notice("%s; reconnecting in %llu s", why,
 		   (unsigned long long)((c->backoff_ns + NS_PER_S - 1) /
@@ -262,6 +323,26 @@ reconnect_later(struct client *c, const char *why)
 	c->backoff_ns *= 2;
 	if (c->backoff_ns > max_ns)
 		c->backoff_ns = max_ns;
+}
+
+/*
+ * No answer, or the server ended the session: start over later, in the
+ * machine the client is in. Before any LOGOUT went out there is nothing
+ * to check yet, so --logout simply tries again at once (its deadline
+ * bounds it).
+ */
+static void
+reconnect_later(struct client *c, const char *why)
+{
+	if (c->state == CLIENT_LOGOUT_CONNECTING) {
+		request_clear(c);
+		log_notice("%s; trying again", why);
+		connect_start(c, CLIENT_LOGOUT_CONNECTING);
+	} else if (is_logout(c->state)) {
+		backoff(c, CLIENT_LOGOUT_SENT, why);
+	} else {
+		backoff(c, CLIENT_BACKOFF, why);
+	}
 }
 
 /*
@@ -275,7 +356,7 @@ logout_send(struct client *c)
 	send_disconnect(c, true);
 	c->logouts_sent++;
 	request_clear(c);
-	c->state = CLIENT_BACKOFF;
+	set_state(c, CLIENT_LOGOUT_SENT);
 	c->reconnect_ns = c->now_ns + LOGOUT_CHECK_DELAY_NS;
 }
 
@@ -317,7 +398,7 @@ ask_and_login(struct client *c)
 
 	device_down(c);
 	request_clear(c);
-	c->state = CLIENT_LOGGING_IN;
+	set_state(c, CLIENT_LOGGING_IN);
 	r = prompt_credentials(&c->creds, c->cfg->user, c->opt.password_file,
 			       c->loop.sigfd);
 	client_clock(c);
@@ -342,25 +423,49 @@ ask_and_login(struct client *c)
 	}
 }
 
+/* The one line that names everything the policy left out. */
+static void
+log_refusals(const struct policy_refusals *refused)
+{
+	char text[REFUSALS_TEXT_LEN];
+
+	if (refused->n || refused->n_more)
+		log_notice("refused from the server: %s",
+			   policy_refusals_format(refused, text, sizeof(text)));
+}
+
 static void
 admitted(struct client *c, const struct login_msg *m)
 {
 	char addr[PREFIX_STR_LEN], text[SERVER_TEXT_LEN];
+	struct policy_refusals refused;
+	enum policy_decision d;
 
 	request_clear(c);
 	prompt_wipe(&c->creds);
 	c->login_attempts = 0;
-	if (!netconf_from_msg(&c->net, m)) {
+	device_down(c);
+	d = policy_decide(&c->cfg->policy, c->server_family, c->server_addr,
+			  m, &c->net, &refused);
+	log_refusals(&refused);
+	if (d == POLICY_UNUSABLE) {
+		log_err("this login cannot be used: the server gave %s; "
+			"nothing was applied (ask its administrator)",
+			c->net.has_addr4 || c->net.has_addr6 ||
+					login_has(m, LOGIN_ATTR_ADDRESS4) ||
+					login_has(m, LOGIN_ATTR_ADDRESS6)
+				? "an address vpnc refuses (above)"
+				: "no tunnel address");
+		send_disconnect(c, false);
 		finish(c, VPNC_EXIT_ERROR);
 		return;
 	}
 	tunnel_set_mtu(&c->tunnel, c->net.mtu);
-	device_down(c);
 	if (device_up(c) < 0) {
 		finish(c, VPNC_EXIT_ERROR);
 		return;
 	}
-	c->state = CLIENT_UP;
+	set_state(c, CLIENT_UP);
 	c->backoff_ns = BACKOFF_FIRST_NS;
 	tunnel_peer_set_keepalive(&c->server, c->now_ns, c->net.keepalive_s);
 	log_notice("connected as %s on %s, address %s, session expires in "
@@ -413,7 +518,7 @@ on_result(struct client *c, const struct login_msg *m)
 
 	if (!c->has_request || m->request_id != c->request_id)
 		return; /* an answer to a request we gave up */
-	if (c->opt.logout) {
+	if (c->state == CLIENT_LOGOUT_CHECKING) {
 		logout_answer(c, m);
 	} else if (m->status == LOGIN_STATUS_OK) {
 		admitted(c, m);
@@ -443,10 +548,11 @@ on_control(struct client *c, const uint8_t *pkt, size_t len)
 		on_result(c, &m);
 		break;
 	case LOGIN_AUTH_REQUIRED:
-		if (c->opt.logout) {
+		if (is_logout(c->state)) {
 			/* Only the answer to our RESUME proves anything. */
-			if (!c->has_request || !login_has(&m,
-				LOGIN_ATTR_REQUEST_ID) ||
+			if (c->state != CLIENT_LOGOUT_CHECKING ||
+			    !c->has_request ||
+			    !login_has(&m, LOGIN_ATTR_REQUEST_ID) ||
 			    m.request_id != c->request_id)
 				break;
 			log_notice("logged out: the server confirmed it; the "
@@ -502,6 +608,29 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
 	return keys_equal(pub, c->cfg->server_public_key) ? &c->server : NULL;
 }
 
+/* Cryptokey routing: a packet whose source the client does not route
+ * into the tunnel never reaches its stack. */
+static void
+drop_bad_source(struct client *c, const uint8_t *pkt, size_t len)
+{
+	char src[PREFIX_STR_LEN], dst[PREFIX_STR_LEN];
+	bool v6 = len >= 40 && pkt[0] >> 4 == 6;
+
+	c->rx_bad_source++;
+	if (!log_enabled(LOG_DEBUG) ||
+	    !log_ratelimit_allow(&c->bad_source_log, c->now_ns))
+		return;
+	if (!v6 && len < 20)
+		return;
+	log_debug("dropped a packet from %s to %s: its source is not routed "
+		  "into the tunnel (%llu so far)",
+		  prefix_format_addr(v6 ? AF_INET6 : AF_INET,
+				     pkt + (v6 ? 8 : 12), src),
+		  prefix_format_addr(v6 ? AF_INET6 : AF_INET,
+				     pkt + (v6 ? 24 : 16), dst),
+		  (unsigned long long)c->rx_bad_source);
+}
+
 static void
 op_deliver(void *arg, struct tunnel_peer *p, enum wire_payload kind,
 	   uint8_t *pkt, size_t len)
@@ -511,7 +640,11 @@ op_deliver(void *arg, struct tunnel_peer *p, enum wire_payload kind,
 	(void)p;
 	if (kind == WIRE_PAYLOAD_CONTROL)
 		on_control(c, pkt, len);
-	else if (c->tun_fd >= 0 && tun_write(c->tun_fd, pkt, len) < 0)
+	else if (c->tun_fd < 0)
+		return;
+	else if (!policy_source_allowed(&c->net, pkt, len))
+		drop_bad_source(c, pkt, len);
+	else if (tun_write(c->tun_fd, pkt, len) < 0)
 		log_debug("TUN write failed");
 }
 
@@ -521,15 +654,20 @@ op_session_started(void *arg, struct tunnel_peer *p)
 	struct client *c = arg;
 
 	(void)p;
-	if (c->opt.logout) {
-		if (c->logouts_sent)
-			send_resume(c);
-		else
-			logout_send(c);
-		return;
+	switch (c->state) {
+	case CLIENT_CONNECTING:
+	case CLIENT_BACKOFF:
+		send_resume(c, CLIENT_RESUMING);
+		break;
+	case CLIENT_LOGOUT_CONNECTING:
+		logout_send(c);
+		break;
+	case CLIENT_LOGOUT_RECONNECTING:
+		send_resume(c, CLIENT_LOGOUT_CHECKING);
+		break;
+	default:
+		break; /* a rekey: the session goes on */
 	}
-	if (c->state == CLIENT_CONNECTING || c->state == CLIENT_BACKOFF)
-		send_resume(c);
 }
 
 static void
@@ -611,9 +749,9 @@ expire_request(struct client *c)
 	if (!c->has_request || c->now_ns < c->request_next_ns)
 		return;
 	if (c->now_ns - c->request_first_ns >= REQUEST_GIVE_UP_NS) {
-		reconnect_later(c, c->state == CLIENT_RESUMING
-					   ? "no answer to RESUME"
-					   : "no answer to the login");
+		reconnect_later(c, c->state == CLIENT_LOGGING_IN
+					   ? "no answer to the login"
+					   : "no answer to RESUME");
 		return;
 	}
 	request_send(c);
@@ -629,14 +767,17 @@ on_timer(void *arg, uint64_t now_ns)
 	tunnel_peer_expire(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
 	expire_request(c);
 	if (c->busy_retry_ns && c->now_ns >= c->busy_retry_ns) {
+		/* The same request again, with a new REQUEST_ID (rule 2). */
 		c->busy_retry_ns = 0;
-		if (c->opt.logout)
-			send_resume(c);
-		else
+		if (c->state == CLIENT_LOGGING_IN)
 			send_login(c);
+		else
+			send_resume(c, c->state);
 	}
 	if (c->state == CLIENT_BACKOFF && c->now_ns >= c->reconnect_ns)
-		connect_start(c);
+		connect_start(c, CLIENT_CONNECTING);
+	if (c->state == CLIENT_LOGOUT_SENT && c->now_ns >= c->reconnect_ns)
+		connect_start(c, CLIENT_LOGOUT_RECONNECTING);
 	if (c->loop.running && c->logout_deadline_ns &&
 	    c->now_ns >= c->logout_deadline_ns) {
 		if (c->logouts_sent)
@@ -727,6 +868,8 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
 	c->opt = *opt;
+	c->state = opt->logout ? CLIENT_LOGOUT_CONNECTING : CLIENT_CONNECTING;
+	c->bad_source_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 1);
 	c->tun_fd = -1;
 	c->udp.fd4 = c->udp.fd6 = -1;
 	c->backoff_ns = BACKOFF_FIRST_NS;
@@ -774,7 +917,7 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	client_clock(c);
 	if (opt->logout)
 		c->logout_deadline_ns = c->now_ns + LOGOUT_WAIT_NS;
-	connect_start(c);
+	handshake_start(c);
 	return 0;
 }
 
@@ -785,6 +928,9 @@ client_run(struct client *c)
 
 	rearm(c);
 	ret = loop_run(&c->loop);
+	if (c->rx_bad_source)
+		log_notice("dropped %llu packet(s) from the tunnel whose source "
+			   "it does not route to", (unsigned long long)c->rx_bad_source);
 	if (ret < 0) {
 		log_err("event loop failed: %s", strerror(-ret));
 		return VPNC_EXIT_ERROR;

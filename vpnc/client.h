@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vpnc's running state: one server, the login conversation of PROTOCOL.md
- * section 6 from the client's side, and the packet path TUN <-> UDP.
+ * section 6 from the client's side as a state machine (below), and the
+ * packet path TUN <-> UDP, where what comes from the tunnel must come from
+ * where vpnc routes to (policy.h).
  */
 #ifndef VPNC_CLIENT_H
 #define VPNC_CLIENT_H
@@ -11,18 +13,61 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "log.h"
 #include "loop.h"
 #include "netconf.h"
 #include "prompt.h"
 #include "tunnel.h"
 #include "udp.h"
 
+/*
+ * Where the client is. Each state names what it waits for; every change
+ * goes through set_state() in client.c, which checks it against this
+ * list. Connecting and logging in:
+ *
+ *   CONNECTING  --session-->        RESUMING    RESUME sent
+ *   RESUMING    --OK-->             UP          the device is configured
+ *   LOGGING_IN  --OK-->             UP
+ *   CONNECTING, RESUMING, UP, BACKOFF --AUTH_REQUIRED--> LOGGING_IN
+ *                                   the person is asked; AUTH_REQUEST sent
+ *   LOGGING_IN  --AUTH_FAILED at a terminal, BUSY--> LOGGING_IN
+ *                                   asked again, or the same login later
+ *   any of the five --no answer, server DISCONNECT--> BACKOFF
+ *   BACKOFF     --reconnect_ns-->   CONNECTING  a new handshake
+ *   BACKOFF     --session-->        RESUMING    the server's handshake
+ *
+ * --logout (rule 8). Nothing acknowledges a DISCONNECT with LOGOUT, so
+ * the client checks it took: a RESUME on a new session answered
+ * AUTH_REQUIRED proves the admission ended.
+ *
+ *   LOGOUT_CONNECTING  --session-->      LOGOUT_SENT  the LOGOUT sent
+ *   LOGOUT_CONNECTING  --gave up-->      LOGOUT_CONNECTING  (handshake again)
+ *   LOGOUT_SENT        --reconnect_ns--> LOGOUT_RECONNECTING  a new
+ *                                        handshake (the DISCONNECT ended
+ *                                        the old session)
+ *   LOGOUT_RECONNECTING --session-->     LOGOUT_CHECKING  RESUME sent
+ *   LOGOUT_CHECKING    --AUTH_REQUIRED-> exit 0: confirmed
+ *   LOGOUT_CHECKING    --OK-->           LOGOUT_SENT  the server still
+ *                                        holds the login: the LOGOUT
+ *                                        again, at most LOGOUT_ROUNDS
+ *   LOGOUT_CHECKING    --BUSY-->         LOGOUT_CHECKING  RESUME again
+ *                                        after RETRY_AFTER
+ *   LOGOUT_RECONNECTING, LOGOUT_CHECKING --no answer, DISCONNECT-->
+ *                                        LOGOUT_SENT  check again later
+ *   LOGOUT_SENT        --DISCONNECT-->   LOGOUT_SENT
+ *   any LOGOUT_*       --deadline, another STATUS--> exit 1
+ */
 enum client_state {
-	CLIENT_CONNECTING, /* handshake under way */
-	CLIENT_RESUMING,   /* RESUME sent */
-	CLIENT_LOGGING_IN, /* AUTH_REQUEST sent */
-	CLIENT_UP,         /* admitted, device configured */
-	CLIENT_BACKOFF,    /* waiting to reconnect */
+	CLIENT_CONNECTING,   /* handshake under way */
+	CLIENT_RESUMING,     /* RESUME sent */
+	CLIENT_LOGGING_IN,   /* asking the person, or AUTH_REQUEST sent */
+	CLIENT_UP,           /* admitted, device configured */
+	CLIENT_BACKOFF,      /* waiting to reconnect */
+	CLIENT_LOGOUT_CONNECTING,   /* handshake, to send the LOGOUT on */
+	CLIENT_LOGOUT_SENT,         /* waiting to check it on a new session */
+	CLIENT_LOGOUT_RECONNECTING, /* that session's handshake */
+	CLIENT_LOGOUT_CHECKING,     /* its RESUME sent (or, BUSY, due again) */
+	CLIENT_N_STATES
 };
 
 /* Exit statuses, documented in vpnc's usage. */
@@ -36,7 +81,7 @@ enum {
 
 struct client_options {
 	const char *password_file;
-	bool logout; /* end the admission and exit */
+	bool logout; /* end the admission and exit: start in LOGOUT_CONNECTING */
 };
 
 struct client {
@@ -73,6 +118,11 @@ struct client {
 	uint64_t reconnect_ns;
 	uint64_t logout_deadline_ns;
 	unsigned int logouts_sent; /* --logout: DISCONNECTs with LOGOUT */
+
+	/* Cryptokey routing: packets from the tunnel whose source the policy
+	 * refuses (policy_source_allowed) are dropped and counted. */
+	uint64_t rx_bad_source;
+	struct log_ratelimit bad_source_log;
 
 	struct udp_batch rx, tx;
 	struct udp_buffers rx_bufs, tx_bufs;

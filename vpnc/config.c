@@ -230,6 +230,16 @@ cb_dns(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_cb_string(cfg, opt, value, result);
 }
 
+/* A yes-or-no option: "yes" or "no", nothing else. */
+static int
+cb_yes_no(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+		return conf_value_error(cfg, opt, result,
+					"%s is not yes or no", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
 static cfg_opt_t schema[] = {
 	CFG_STR_CB("server", NULL, CFGF_NODEFAULT, cb_server),
 	CFG_STR_CB("server-public-key", NULL, CFGF_NODEFAULT, cb_public_key),
@@ -238,6 +248,8 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("user", NULL, CFGF_NODEFAULT, cb_user),
 	CFG_STR_CB("interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
 	CFG_STR_CB("dns", NULL, CFGF_NODEFAULT, cb_dns),
+	CFG_STR_LIST_CB("accept-routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
+	CFG_STR_CB("full-tunnel", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_INT_CB("reconnect-max-backoff", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
@@ -252,6 +264,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	c->server_port = VPNC_DEFAULT_PORT;
 	snprintf(c->interface, sizeof(c->interface), "vpn0");
 	c->dns_mode = VPNC_DNS_AUTO;
+	policy_rules_defaults(&c->policy);
 	c->reconnect_max_s = 60;
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
@@ -269,6 +282,43 @@ copy_key_path(cfg_t *cfg, const struct conf_lines *l, const char *conf_path,
 	if (!conf_path_resolve(conf_path, cfg_getstr(cfg, option), out))
 		return conf_error(l, option, "%s: the path is too long",
 				  cfg_getstr(cfg, option));
+	return true;
+}
+
+/*
+ * accept-routes: the prefixes pushed routes must lie inside. Unset keeps
+ * the default (everything); "{}" is an empty list: no pushed route at
+ * all, which libconfuse tells apart only by the option's MODIFIED flag.
+ */
+static bool
+copy_accept_routes(cfg_t *cfg, const struct conf_lines *l,
+		   struct policy_rules *r)
+{
+	static const char option[] = "accept-routes";
+	unsigned int i, size = cfg_size(cfg, option);
+	char text[PREFIX_STR_LEN], net[PREFIX_STR_LEN];
+	struct prefix p;
+
+	if (!(cfg_getopt(cfg, option)->flags & CFGF_MODIFIED))
+		return true;
+	if (size > POLICY_MAX_ACCEPT)
+		return conf_error_n(l, option, POLICY_MAX_ACCEPT,
+				    "more than %d prefixes", POLICY_MAX_ACCEPT);
+	r->n_accept = 0;
+	for (i = 0; i < size; i++) {
+		/* conf_cb_prefix has checked the form. */
+		if (!prefix_parse(cfg_getnstr(cfg, option, i), &p))
+			return conf_error_n(l, option, i, "%s is not valid",
+					    cfg_getnstr(cfg, option, i));
+		if (!prefix_is_network(&p)) {
+			prefix_format(&p, text);
+			prefix_mask(&p);
+			return conf_error_n(l, option, i, "%s has host bits "
+					    "set (the network is %s)", text,
+					    prefix_format(&p, net));
+		}
+		r->accept[r->n_accept++] = p;
+	}
 	return true;
 }
 
@@ -298,6 +348,10 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	if (cfg_size(cfg, "dns"))
 		c->dns_mode =
 			(enum vpnc_dns_mode)dns_mode(cfg_getstr(cfg, "dns"));
+	ok &= copy_accept_routes(cfg, l, &c->policy);
+	if (cfg_size(cfg, "full-tunnel"))
+		c->policy.full_tunnel =
+			strcmp(cfg_getstr(cfg, "full-tunnel"), "yes") == 0;
 	if (cfg_size(cfg, "log"))
 		c->log_syslog = strcmp(cfg_getstr(cfg, "log"), "syslog") == 0;
 	if (cfg_size(cfg, "log-level"))

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "keys.h"
+#include "policy.h"
 
 #define VPNC_DEFAULT_CONFIG "/etc/vpnc/vpnc.conf"
 #define VPNC_DEFAULT_PORT 51900
@@ -39,6 +40,8 @@ struct vpnc_config {
 	char user[65];                       /* user (required, 1-64 bytes) */
 	char interface[IFNAMSIZ];            /* interface = "vpn0" */
 	enum vpnc_dns_mode dns_mode;         /* dns = "auto" */
+	struct policy_rules policy;          /* accept-routes = {"0.0.0.0/0",
+					      * "::/0"}, full-tunnel = no */
 	uint32_t reconnect_max_s;            /* reconnect-max-backoff = "1m" */
 	bool log_syslog;                     /* log = "stderr" */
 	int log_level;                       /* log-level = "info" */

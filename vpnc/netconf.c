@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Applying the pushed configuration (see netconf.h). Addresses, routes and
- * MTU go through rtnetlink (never `ip`); DNS goes through resolvconf, as
- * wg-quick does, because that is how Debian hands resolver settings to
- * whichever resolver runs.
+ * Applying the configuration policy.c took from the server (see
+ * netconf.h). Addresses, routes and MTU go through rtnetlink (never `ip`);
+ * DNS goes through resolvconf, as wg-quick does, because that is how
+ * Debian hands resolver settings to whichever resolver runs.
  */
 #include "netconf.h"
 
@@ -17,8 +17,7 @@
 
 #include "log.h"
 #include "netlink.h"
-
-#define DEFAULT_MTU 1420
+#include "policy.h"
 
 static const char *const resolvconf_paths[] = {
 	"/sbin/resolvconf", "/usr/sbin/resolvconf", NULL
@@ -33,74 +32,20 @@ set_prefix(struct prefix *p, int family, const uint8_t *addr, uint8_t len)
 	p->len = len;
 }
 
-static void
-read_routes(struct netconf *nc, const struct login_msg *m)
-{
-	struct login_iter it;
-	struct login_prefix4 r4;
-	struct login_prefix6 r6;
-
-	login_iter_init(&it, m);
-	while (nc->n_routes < NETCONF_MAX_ROUTES && login_next_route4(&it, &r4))
-		set_prefix(&nc->routes[nc->n_routes++], AF_INET, r4.addr,
-			   r4.prefix_len);
-	login_iter_init(&it, m);
-	while (nc->n_routes < NETCONF_MAX_ROUTES && login_next_route6(&it, &r6))
-		set_prefix(&nc->routes[nc->n_routes++], AF_INET6, r6.addr,
-			   r6.prefix_len);
-}
-
-static void
-read_dns(struct netconf *nc, const struct login_msg *m)
-{
-	struct login_iter it;
-	struct login_text text;
-	uint8_t a[16];
-
-	login_iter_init(&it, m);
-	while (nc->n_dns < NETCONF_MAX_DNS && login_next_dns4(&it, a))
-		set_prefix(&nc->dns[nc->n_dns++], AF_INET, a, 32);
-	login_iter_init(&it, m);
-	while (nc->n_dns < NETCONF_MAX_DNS && login_next_dns6(&it, a))
-		set_prefix(&nc->dns[nc->n_dns++], AF_INET6, a, 128);
-	login_iter_init(&it, m);
-	while (nc->n_search < NETCONF_MAX_DNS &&
-	       login_next_dns_search(&it, &text)) {
-		/* Only names go to resolvconf: nothing that breaks a line. */
-		if (!memchr(text.ptr, '\n', text.len) &&
-		    !memchr(text.ptr, ' ', text.len) &&
-		    !memchr(text.ptr, '\0', text.len)) {
-			memcpy(nc->search[nc->n_search], text.ptr, text.len);
-			nc->search[nc->n_search++][text.len] = '\0';
-		}
-	}
-}
-
 bool
 netconf_from_msg(struct netconf *nc, const struct login_msg *m)
 {
-	memset(nc, 0, sizeof(*nc));
-	if (login_has(m, LOGIN_ATTR_ADDRESS4)) {
-		nc->has_addr4 = true;
-		set_prefix(&nc->addr4, AF_INET, m->address4.addr,
-			   m->address4.prefix_len);
-	}
-	if (login_has(m, LOGIN_ATTR_ADDRESS6)) {
-		nc->has_addr6 = true;
-		set_prefix(&nc->addr6, AF_INET6, m->address6.addr,
-			   m->address6.prefix_len);
-	}
-	if (!nc->has_addr4 && !nc->has_addr6) {
+	struct policy_rules rules;
+	struct policy_refusals refused;
+
+	policy_rules_defaults(&rules);
+	if (policy_decide(&rules, AF_UNSPEC, NULL, m, nc, &refused) ==
+		    POLICY_UNUSABLE &&
+	    !login_has(m, LOGIN_ATTR_ADDRESS4) &&
+	    !login_has(m, LOGIN_ATTR_ADDRESS6)) {
 		log_err("the server admitted us without a tunnel address");
 		return false;
 	}
-	read_routes(nc, m);
-	read_dns(nc, m);
-	nc->mtu = login_has(m, LOGIN_ATTR_MTU) ? m->mtu : DEFAULT_MTU;
-	if (nc->mtu < 576 || nc->mtu > 9000)
-		nc->mtu = DEFAULT_MTU;
-	nc->keepalive_s = m->keepalive_s;
-	nc->expires_s = m->session_expires_s;
 	return true;
 }
 
@@ -150,6 +95,25 @@ add_route(struct netlink *nl, int ifindex, const struct prefix *r)
 	return ret;
 }
 
+/* A gateway outside the address prefix (its subnet was refused) is still
+ * the server's own tunnel address: a host route reaches it. */
+static int
+add_gateway(struct netlink *nl, int ifindex, const struct prefix *addr,
+	    const struct prefix *gw)
+{
+	char text[PREFIX_STR_LEN];
+	int ret;
+
+	if (prefix_contains(addr, gw->family, gw->addr))
+		return 0;
+	ret = netlink_route_add(nl, ifindex, gw->family, gw->addr, gw->len,
+				NULL, 0);
+	if (ret < 0)
+		log_err("cannot add a route to the gateway %s: %s",
+			prefix_format(gw, text), strerror(-ret));
+	return ret;
+}
+
 static int
 apply_routes(struct netlink *nl, int ifindex, const struct netconf *nc,
 	     int server_family, const uint8_t *server,
@@ -158,6 +122,13 @@ apply_routes(struct netlink *nl, int ifindex, const struct netconf *nc,
 	char text[PREFIX_STR_LEN];
 	unsigned int i;
 	int ret;
+
+	if (nc->has_gw4 && (ret = add_gateway(nl, ifindex, &nc->addr4,
+					      &nc->gw4)) < 0)
+		return ret;
+	if (nc->has_gw6 && (ret = add_gateway(nl, ifindex, &nc->addr6,
+					      &nc->gw6)) < 0)
+		return ret;
 
 	for (i = 0; i < nc->n_routes; i++)
 		if (prefix_contains(&nc->routes[i], server_family, server) &&

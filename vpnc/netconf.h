@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The network configuration a server pushes in AUTH_RESULT (addresses,
- * routes, DNS, MTU, keepalive, session lifetime) and applying it to the
- * client's TUN device through rtnetlink, DNS through resolvconf. Routes that
- * would capture the server's own address (a pushed default route) are
- * split into two halves, with a host route to the server through the path
- * it used before, as OpenVPN's def1 does.
+ * The network configuration taken from a server's AUTH_RESULT (addresses,
+ * gateways, routes, DNS, MTU, keepalive, session lifetime), as policy.c
+ * lets it through, and applying it to the client's TUN device through
+ * rtnetlink, DNS through resolvconf. A default route (only ever taken
+ * with full-tunnel = yes) goes in as two halves, with a host route to
+ * the server through the path it used before, as OpenVPN's def1 does.
  */
 #ifndef VPNC_NETCONF_H
 #define VPNC_NETCONF_H
@@ -22,7 +22,12 @@
 
 struct netconf {
 	bool has_addr4, has_addr6;
-	struct prefix addr4, addr6; /* the client's address/pool prefix */
+	struct prefix addr4, addr6; /* the client's address, with the prefix
+				     * length of its subnet, or /32 and /128
+				     * when the subnet was refused */
+	bool has_gw4, has_gw6;
+	struct prefix gw4, gw6;     /* the server's tunnel addresses (/32,
+				     * /128) */
 	struct prefix routes[NETCONF_MAX_ROUTES];
 	unsigned int n_routes;
 	struct prefix dns[NETCONF_MAX_DNS];
@@ -46,13 +51,20 @@ struct netconf_state {
 
 struct netlink;
 
-/* Reads an OK AUTH_RESULT. False (with a log line) if it has no address. */
+/*
+ * What vpnc would take of an OK AUTH_RESULT under its default policy
+ * (policy_rules_defaults()), with no server address to keep out of the
+ * tunnel. False (with a log line) if the message has no address at all.
+ * For readers without a vpnc.conf (the login codec's fuzz harness); vpnc
+ * itself calls policy_decide() with its configuration.
+ */
 bool netconf_from_msg(struct netconf *nc, const struct login_msg *m);
 
 /*
- * Configures ifindex: MTU, addresses, up, routes (the server's address
- * `server`/`server_family` kept outside the tunnel), then DNS according to
- * `dns_mode`. 0 or -errno after logging what failed.
+ * Configures ifindex: MTU, addresses, up, a host route to each gateway
+ * the address prefix does not cover, routes (the server's address
+ * `server`/`server_family` kept outside the tunnel), then DNS according
+ * to `dns_mode`. 0 or -errno after logging what failed.
  */
 int netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
 		  const struct netconf *nc, int server_family,
