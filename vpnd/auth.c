@@ -2,10 +2,12 @@
 /*
  * The login decision (PROTOCOL.md section 6, rules 1-7; see auth.h). It
  * owns the order of the checks, the equal cost of every failure, the TOTP
- * reuse rule, the lockout arithmetic, the choice of tunnel addresses and
- * the audit line. It must not speak SQL (userdb.c stores), read the clock
- * (`now` comes with the request), log a password, secret or code, or tell
- * the client more than AUTH_FAILED about why a login failed.
+ * reuse rule, the lockout arithmetic (reserve before verifying, give back
+ * on success), the choice of tunnel addresses, and the audit line; and it
+ * hands vpnd the store's events. It must not speak SQL (userdb.c stores),
+ * read the clock (`now` comes with the request), log a password, secret
+ * or code, or tell the client more than AUTH_FAILED about why a login
+ * failed.
  */
 #include "auth.h"
 
@@ -18,6 +20,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "pool.h"
 #include "totp.h"
 #include "userdb.h"
 
@@ -26,7 +29,11 @@
 _Static_assert(AUTH_RECOVERY_SALT_LEN == USERDB_RECOVERY_SALT_LEN &&
 		       AUTH_RECOVERY_HASH_LEN == USERDB_RECOVERY_HASH_LEN,
 	       "auth and userdb must agree on recovery code sizes");
-#define SRC_KEY_LEN (INET6_ADDRSTRLEN + 4)
+_Static_assert(TAI64N_LEN == USERDB_STAMP_LEN,
+	       "auth and userdb must agree on the stamp size");
+_Static_assert(sizeof(((struct auth_event *)0)->reason) >
+		       USERDB_REASON_MAX,
+	       "an event's reason must fit");
 #define SRC_LOG_LEN (INET6_ADDRSTRLEN + 10)
 
 struct auth {
@@ -42,9 +49,13 @@ struct attempt {
 	const struct auth_request *req;
 	char name[LOGIN_USERNAME_MAX + 1];
 	char name_log[LOGIN_USERNAME_MAX + 1];
-	char src_key[SRC_KEY_LEN];
+	char src_key[AUTH_SOURCE_KEY_LEN];
 	char src_log[SRC_LOG_LEN];
 	struct userdb_failure_key keys[2]; /* user name, source */
+	uint64_t lock_set[2];              /* the lock this attempt set on
+					    * each, to lift if given back */
+	uint64_t last_before[2];           /* each one's last failure before
+					    * this attempt, to restore then */
 	struct userdb_user user;
 	bool has_user;
 	bool has_offset;
@@ -106,45 +117,54 @@ auth_close(struct auth *a)
 
 /* ---- the attempt ------------------------------------------------------------ */
 
-/* An IPv4-mapped IPv6 source counts as its IPv4 address. */
+/* An IPv4-mapped IPv6 address counts as its IPv4 address; anything not
+ * IPv4 is taken as IPv6. */
 static int
-source_family(const struct auth_request *req, const uint8_t **addr)
+unmap(int family, const uint8_t *addr, const uint8_t **out)
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0,
 					    0, 0, 0, 0, 0xff, 0xff };
 
-	*addr = req->src_addr;
-	if (req->src_family == AF_INET6 &&
-	    memcmp(req->src_addr, mapped, sizeof(mapped)) == 0) {
-		*addr = req->src_addr + 12;
+	*out = addr;
+	if (family == AF_INET)
+		return AF_INET;
+	if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+		*out = addr + 12;
 		return AF_INET;
 	}
-	return req->src_family;
+	return AF_INET6;
 }
 
-/* Source key (an IPv4 address or an IPv6 /64) and the log form of the
- * source with its port. */
+void
+auth_source_key(int family, const uint8_t *addr,
+		char out[AUTH_SOURCE_KEY_LEN])
+{
+	char text[INET6_ADDRSTRLEN];
+	uint8_t net[16] = { 0 };
+
+	family = unmap(family, addr, &addr);
+	if (family == AF_INET) {
+		inet_ntop(AF_INET, addr, out, AUTH_SOURCE_KEY_LEN);
+		return;
+	}
+	memcpy(net, addr, 8);
+	inet_ntop(AF_INET6, net, text, sizeof(text));
+	snprintf(out, AUTH_SOURCE_KEY_LEN, "%s/64", text);
+}
+
+/* The counter key of the source, and its log form with the port. */
 static void
 describe_source(struct attempt *t)
 {
 	char text[INET6_ADDRSTRLEN];
-	uint8_t net[16] = { 0 };
 	const uint8_t *addr;
-	int family = source_family(t->req, &addr);
+	int family = unmap(t->req->src_family, t->req->src_addr, &addr);
 
-	if (family == AF_INET) {
-		inet_ntop(AF_INET, addr, text, sizeof(text));
-		snprintf(t->src_key, sizeof(t->src_key), "%s", text);
-		snprintf(t->src_log, sizeof(t->src_log), "%s:%u", text,
-			 t->req->src_port);
-		return;
-	}
-	inet_ntop(AF_INET6, addr, text, sizeof(text));
-	snprintf(t->src_log, sizeof(t->src_log), "[%s]:%u", text,
+	auth_source_key(family, addr, t->src_key);
+	inet_ntop(family, addr, text, sizeof(text));
+	snprintf(t->src_log, sizeof(t->src_log),
+		 family == AF_INET ? "%s:%u" : "[%s]:%u", text,
 		 t->req->src_port);
-	memcpy(net, addr, 8);
-	inet_ntop(AF_INET6, net, text, sizeof(text));
-	snprintf(t->src_key, sizeof(t->src_key), "%s/64", text);
 }
 
 void
@@ -207,39 +227,6 @@ audit(const struct attempt *t, const struct auth_result *res)
 
 /* ---- lockout ---------------------------------------------------------------- */
 
-/*
- * Rule 4, decision (a): a locked user name or source is answered LOCKED
- * before anything is verified. True if locked (res filled).
- */
-static bool
-check_locks(struct auth *a, struct attempt *t, struct auth_result *res)
-{
-	static const char *const reasons[] = { "locked-user", "locked-source" };
-	uint64_t now = t->req->now_unix_s, left = 0;
-	struct userdb_failure f;
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		if (userdb_failure_get(a->db, &t->keys[i], &f) < 0) {
-			res->status = LOGIN_STATUS_BUSY;
-			res->retry_after_s = STORE_RETRY_S;
-			t->reason = "store-error";
-			return true;
-		}
-		if (f.locked_until_unix_s > now &&
-		    f.locked_until_unix_s - now > left) {
-			left = f.locked_until_unix_s - now;
-			if (!t->reason || i == 0)
-				t->reason = reasons[i];
-		}
-	}
-	if (left == 0)
-		return false;
-	res->status = LOGIN_STATUS_LOCKED;
-	res->retry_after_s = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
-	return true;
-}
-
 /* The first lock lasts lockout_time_s, doubling for each further failure,
  * up to lockout_max_time_s. */
 static uint64_t
@@ -254,40 +241,173 @@ lock_time(const struct auth_policy *pol, uint32_t extra)
 	return t;
 }
 
-struct failure_ctx {
-	const struct auth_policy *pol;
-	uint64_t now;
-};
-
-/* Runs inside the store's transaction for each of the two counters. */
-static void
-count_failure(void *arg, struct userdb_failure *f)
+static uint64_t
+source_decay_s(const struct auth_policy *pol)
 {
-	const struct failure_ctx *c = arg;
-	const struct auth_policy *pol = c->pol;
-
-	if (f->locked_until_unix_s <= c->now && c->now > f->last_unix_s &&
-	    c->now - f->last_unix_s > pol->lockout_max_time_s) {
-		f->count = 0;
-		f->locked_until_unix_s = 0;
-	}
-	if (f->count < UINT32_MAX)
-		f->count++;
-	f->last_unix_s = c->now;
-	if (pol->lockout_failures && f->count >= pol->lockout_failures)
-		f->locked_until_unix_s =
-			c->now + lock_time(pol, f->count - pol->lockout_failures);
+	return pol->source_decay_s ? pol->source_decay_s
+				   : AUTH_SOURCE_DECAY_DEFAULT_S;
 }
 
-static void
-record_failure(struct auth *a, struct attempt *t)
+/*
+ * A source's count decays, so an address that failed now and then (an
+ * office behind one NAT) is not locked for good, while one that keeps
+ * failing stays near its limit: nobody else's success resets it.
+ */
+uint32_t
+auth_failures_now(const struct auth_policy *pol, bool is_source,
+		  uint32_t count, uint64_t last_unix_s,
+		  uint64_t locked_until_unix_s, uint64_t now_unix_s)
 {
-	struct failure_ctx c = { &a->policy, t->req->now_unix_s };
+	uint64_t idle = now_unix_s > last_unix_s ? now_unix_s - last_unix_s : 0;
+	uint64_t gone;
 
-	/* userdb logs a failure; the answer stays AUTH_FAILED either way. */
-	if (userdb_failures_update(a->db, t->keys, 2, count_failure, &c) < 0)
-		log_warn("login user=%s: the failure was not counted",
-			 t->name_log);
+	if (is_source) {
+		gone = idle / source_decay_s(pol);
+		return gone >= count ? 0 : count - (uint32_t)gone;
+	}
+	if (locked_until_unix_s <= now_unix_s && idle > pol->lockout_max_time_s)
+		return 0;
+	return count;
+}
+
+/*
+ * Brings a counter read from the store to what it holds at `now`. A
+ * source takes off whole decay periods only and moves its last failure on
+ * by as much, so the part of a period already run is not lost.
+ */
+static void
+counter_now(const struct auth_policy *pol, bool is_source, uint64_t now,
+	    struct userdb_failure *f)
+{
+	uint32_t count = auth_failures_now(pol, is_source, f->count,
+					   f->last_unix_s,
+					   f->locked_until_unix_s, now);
+
+	if (is_source && count > 0)
+		f->last_unix_s += (uint64_t)(f->count - count) *
+				  source_decay_s(pol);
+	f->count = count;
+	if (count == 0 && f->locked_until_unix_s <= now)
+		f->locked_until_unix_s = 0;
+}
+
+struct reserve_ctx {
+	const struct auth_policy *pol;
+	struct attempt *t;
+	uint64_t left_s; /* out: > 0 if locked */
+};
+
+/*
+ * Rule 4, inside the store's transaction over the user name's counter
+ * (f[0]) and the source's (f[1]). Locked: note for how long and write
+ * nothing. Otherwise count this attempt as a failure now, before it is
+ * verified, locking what reaches the limit: a concurrent attempt then sees
+ * it, so no more than the limit are ever verified.
+ */
+static bool
+reserve_attempt(void *arg, struct userdb_failure *f, size_t n)
+{
+	static const char *const reasons[] = { "locked-user", "locked-source" };
+	struct reserve_ctx *c = arg;
+	const struct auth_policy *pol = c->pol;
+	uint64_t now = c->t->req->now_unix_s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		counter_now(pol, i == 1, now, &f[i]);
+		if (f[i].locked_until_unix_s <= now ||
+		    f[i].locked_until_unix_s - now <= c->left_s)
+			continue;
+		/* The longer lock says how long; the user's names it. */
+		if (c->left_s == 0 || i == 0)
+			c->t->reason = reasons[i];
+		c->left_s = f[i].locked_until_unix_s - now;
+	}
+	if (c->left_s > 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		c->t->last_before[i] = f[i].last_unix_s;
+		if (f[i].count < UINT32_MAX)
+			f[i].count++;
+		f[i].last_unix_s = now;
+		if (!pol->lockout_failures || f[i].count < pol->lockout_failures)
+			continue;
+		f[i].locked_until_unix_s =
+			now + lock_time(pol, f[i].count - pol->lockout_failures);
+		c->t->lock_set[i] = f[i].locked_until_unix_s;
+	}
+	return true;
+}
+
+/*
+ * Decision (a): LOCKED, or this attempt counted. False with res filled
+ * (LOCKED, or BUSY when the store failed) if the attempt must stop here.
+ */
+static bool
+reserve(struct auth *a, struct attempt *t, struct auth_result *res)
+{
+	struct reserve_ctx c = { &a->policy, t, 0 };
+
+	if (userdb_failures_apply(a->db, t->keys, 2, reserve_attempt, &c) < 0) {
+		res->status = LOGIN_STATUS_BUSY;
+		res->retry_after_s = STORE_RETRY_S;
+		t->reason = "store-error";
+		return false;
+	}
+	if (c.left_s == 0)
+		return true;
+	res->status = LOGIN_STATUS_LOCKED;
+	res->retry_after_s = c.left_s > UINT32_MAX ? UINT32_MAX
+						  : (uint32_t)c.left_s;
+	return false;
+}
+
+struct refund_ctx {
+	const struct auth_policy *pol;
+	const struct attempt *t;
+	size_t first; /* index in t->keys of the first counter given */
+};
+
+/*
+ * Gives back what reserve_attempt() took: one failure, the lock if it was
+ * this attempt's (any later attempt met that lock and counted nothing),
+ * and, unless a failure came since, the time of the last failure, so the
+ * decay runs on as if this attempt had never been made. (A failure in the
+ * same second as this attempt is taken for it: its decay may then start
+ * up to one period early.)
+ */
+static bool
+refund_attempt(void *arg, struct userdb_failure *f, size_t n)
+{
+	const struct refund_ctx *c = arg;
+	uint64_t now = c->t->req->now_unix_s;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		k = c->first + i;
+		counter_now(c->pol, k == 1, now, &f[i]);
+		if (f[i].count > 0)
+			f[i].count--;
+		if (f[i].last_unix_s == now)
+			f[i].last_unix_s = c->t->last_before[k];
+		if (c->t->lock_set[k] &&
+		    f[i].locked_until_unix_s == c->t->lock_set[k])
+			f[i].locked_until_unix_s = 0;
+	}
+	return true;
+}
+
+/* An attempt that was no failure (no free address, a store error) gives
+ * back both counts. */
+static void
+refund(struct auth *a, struct attempt *t)
+{
+	struct refund_ctx c = { &a->policy, t, 0 };
+
+	/* userdb logs a failure; the count then stays, erring safe. */
+	if (userdb_failures_apply(a->db, t->keys, 2, refund_attempt, &c) < 0)
+		log_warn("login user=%s: the attempt's count was not given "
+			 "back", t->name_log);
 }
 
 /* ---- verification ----------------------------------------------------------- */
@@ -433,91 +553,6 @@ verify(struct auth *a, struct attempt *t, bool *store_error)
 
 /* ---- addresses -------------------------------------------------------------- */
 
-/*
- * The addresses a pool hands out: after the network address and the
- * server's own (the first), before the last (broadcast in IPv4; kept free
- * in IPv6 too, for symmetry). False if none is left.
- */
-static bool
-pool_range(const struct prefix *pool, size_t len, uint8_t lo[16],
-	   uint8_t hi[16])
-{
-	unsigned int bit;
-	size_t i;
-
-	memcpy(lo, pool->addr, len);
-	memcpy(hi, pool->addr, len);
-	for (bit = pool->len; bit < len * 8; bit++) {
-		lo[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-		hi[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
-	}
-	for (i = 0; i < 2; i++) { /* lo += 2 */
-		size_t j = len;
-
-		while (j-- > 0 && ++lo[j] == 0)
-			;
-	}
-	for (i = len; i-- > 0;) /* hi -= 1 */
-		if (hi[i]-- != 0)
-			break;
-	return (size_t)pool->len + 2 <= len * 8 && memcmp(lo, hi, len) <= 0;
-}
-
-static bool
-in_range(const uint8_t *addr, const uint8_t *lo, const uint8_t *hi,
-	 size_t len)
-{
-	return memcmp(addr, lo, len) >= 0 && memcmp(addr, hi, len) <= 0;
-}
-
-static bool
-is_taken(const uint8_t *addr, const uint8_t *taken, size_t n, size_t len)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(taken + mid * len, addr, len);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
-/* The lowest address in [lo, hi] not in the sorted `taken`. */
-static bool
-lowest_free(const uint8_t *lo, const uint8_t *hi, const uint8_t *taken,
-	    size_t n, size_t len, uint8_t *out)
-{
-	size_t i = 0, j;
-
-	memcpy(out, lo, len);
-	for (;;) {
-		while (i < n && memcmp(taken + i * len, out, len) < 0)
-			i++;
-		if (i == n || memcmp(taken + i * len, out, len) != 0)
-			return true;
-		for (j = len; j-- > 0 && ++out[j] == 0;)
-			;
-		if (memcmp(out, hi, len) > 0 || memcmp(out, lo, len) < 0)
-			return false;
-	}
-}
-
-bool
-auth_pool_address_usable(const struct prefix *pool, const uint8_t *addr)
-{
-	size_t len = pool->family == AF_INET6 ? 16 : 4;
-	uint8_t lo[16], hi[16];
-
-	return pool_range(pool, len, lo, hi) && in_range(addr, lo, hi, len);
-}
-
 struct pick {
 	const struct prefix *pool;
 	bool has_fixed, has_lease;
@@ -526,32 +561,46 @@ struct pick {
 	const char *who;
 };
 
-/* Decision (d): the fixed address, else the last one for this user and
- * key if free, else the lowest free one. */
+/* Decision (d): the fixed address if in the pool, else the last one for
+ * this user and key if in the pool and free, else the lowest free one. */
 static bool
 pick_address(const struct pick *k, uint8_t *out)
 {
-	size_t len = k->pool->family == AF_INET6 ? 16 : 4;
-	uint8_t lo[16], hi[16];
-	char text[INET6_ADDRSTRLEN];
+	size_t len = prefix_addr_len(k->pool->family);
+	char text[PREFIX_STR_LEN];
 
-	if (!pool_range(k->pool, len, lo, hi))
-		return false;
-	if (k->has_fixed && in_range(k->fixed, lo, hi, len)) {
+	if (k->has_fixed && pool_usable(k->pool, k->fixed)) {
 		memcpy(out, k->fixed, len);
 		return true;
 	}
 	if (k->has_fixed)
 		log_warn("user %s: fixed address %s is not in the pool; "
 			 "assigning one from the pool", k->who,
-			 inet_ntop(k->pool->family, k->fixed, text,
-				   sizeof(text)));
-	if (k->has_lease && in_range(k->lease, lo, hi, len) &&
-	    !is_taken(k->lease, k->taken, k->n_taken, len)) {
+			 prefix_format_addr(k->pool->family, k->fixed, text));
+	if (k->has_lease && pool_usable(k->pool, k->lease) &&
+	    !pool_is_taken(k->lease, k->taken, k->n_taken, len)) {
 		memcpy(out, k->lease, len);
 		return true;
 	}
-	return lowest_free(lo, hi, k->taken, k->n_taken, len, out);
+	return pool_lowest_free(k->pool, k->taken, k->n_taken, out);
+}
+
+/* One family of an admission: its address, kept if it still fits. */
+static bool
+assign_family(const struct pick *k, bool has_pool, bool *has_addr,
+	      uint8_t *addr)
+{
+	size_t len = prefix_addr_len(k->pool->family);
+
+	if (!has_pool) {
+		*has_addr = false;
+		return true;
+	}
+	if (*has_addr && pool_usable(k->pool, addr) &&
+	    !pool_is_taken(addr, k->taken, k->n_taken, len))
+		return true;
+	*has_addr = pick_address(k, addr);
+	return *has_addr;
 }
 
 struct assign_ctx {
@@ -559,7 +608,10 @@ struct assign_ctx {
 	const char *who;
 };
 
-/* Called by the store inside the grant's transaction. */
+/*
+ * Called by the store inside a grant's or a re-addressing's transaction;
+ * the admission comes with the addresses it holds (none for a new one).
+ */
 static bool
 assign_addresses(void *arg, const struct userdb_addr_view *v,
 		 struct userdb_admission *adm)
@@ -571,11 +623,81 @@ assign_addresses(void *arg, const struct userdb_addr_view *v,
 	struct pick k6 = { &c->pol->pool6, v->has_fixed6, v->has_lease6,
 			   v->fixed6, v->lease6, v->taken6, v->n_taken6,
 			   c->who };
+	bool ok4 = assign_family(&k4, c->pol->has_pool4, &adm->has_addr4,
+				 adm->addr4);
+	bool ok6 = assign_family(&k6, c->pol->has_pool6, &adm->has_addr6,
+				 adm->addr6);
 
-	adm->has_addr4 = c->pol->has_pool4 && pick_address(&k4, adm->addr4);
-	adm->has_addr6 = c->pol->has_pool6 && pick_address(&k6, adm->addr6);
-	return adm->has_addr4 == c->pol->has_pool4 &&
-	       adm->has_addr6 == c->pol->has_pool6;
+	return ok4 && ok6;
+}
+
+/* True if each configured pool gave the admission a usable address and no
+ * other family has one. */
+static bool
+addresses_fit(const struct auth_policy *pol, const struct userdb_admission *adm)
+{
+	return (pol->has_pool4 ? adm->has_addr4 &&
+					 pool_usable(&pol->pool4, adm->addr4)
+			       : !adm->has_addr4) &&
+	       (pol->has_pool6 ? adm->has_addr6 &&
+					 pool_usable(&pol->pool6, adm->addr6)
+			       : !adm->has_addr6);
+}
+
+static const char *
+addr_text(int family, bool has, const uint8_t *addr,
+	  char out[PREFIX_STR_LEN])
+{
+	if (!has)
+		return strcpy(out, "none");
+	return prefix_format_addr(family, addr, out);
+}
+
+/* One line per family that changed. */
+static void
+log_readdress(const char *who, const struct userdb_admission *old,
+	      const struct userdb_admission *now)
+{
+	char a[PREFIX_STR_LEN], b[PREFIX_STR_LEN];
+
+	if (old->has_addr4 != now->has_addr4 ||
+	    (old->has_addr4 && memcmp(old->addr4, now->addr4, 4) != 0))
+		log_notice("user %s: address %s is outside the pool; now %s",
+			   who, addr_text(AF_INET, old->has_addr4, old->addr4, a),
+			   addr_text(AF_INET, now->has_addr4, now->addr4, b));
+	if (old->has_addr6 != now->has_addr6 ||
+	    (old->has_addr6 && memcmp(old->addr6, now->addr6, 16) != 0))
+		log_notice("user %s: address %s is outside the pool; now %s",
+			   who,
+			   addr_text(AF_INET6, old->has_addr6, old->addr6, a),
+			   addr_text(AF_INET6, now->has_addr6, now->addr6, b));
+}
+
+/*
+ * Rule 6 with pools that changed, or differ between servers sharing the
+ * store: an admission keeps no address its pool would not give. 0 with
+ * *adm re-addressed (or left as it was, when it fits), -ENOSPC when the
+ * pool has none free, -ENOENT when it ended meanwhile, or -errno.
+ */
+static int
+readdress(struct auth *a, uint64_t now, struct userdb_admission *adm)
+{
+	struct userdb_admission old = *adm;
+	char who[LOGIN_USERNAME_MAX + 1];
+	struct assign_ctx c = { &a->policy, who };
+	int ret;
+
+	if (addresses_fit(&a->policy, adm))
+		return 0;
+	auth_audit_name(who, adm->username, strlen(adm->username));
+	ret = userdb_admission_readdress(a->db, old.client_pub, now,
+					 assign_addresses, &c, adm);
+	if (ret == -ENOSPC)
+		log_warn("user %s: the admission's addresses are outside the "
+			 "pool, and the pool has none free", who);
+	if (ret == 0)
+		log_readdress(who, &old, adm);
+	return ret;
 }
 
 /* ---- login ------------------------------------------------------------------ */
@@ -590,17 +712,21 @@ admission_copy(struct auth_admission *out, const struct userdb_admission *in)
 	out->has_addr6 = in->has_addr6;
 	memcpy(out->addr6, in->addr6, sizeof(out->addr6));
 	out->expires_unix_s = in->expires_unix_s;
+	out->has_stamp = in->has_stamp;
+	memcpy(out->stamp, in->stamp, sizeof(out->stamp));
 }
 
 /*
- * Decision (d): consume the code, clear the counters and admit, in one
- * transaction that re-checks the step against concurrent logins. Nothing
- * is consumed when no address is free.
+ * Decision (d): consume the code, clear the user's counter, give back the
+ * source's count and admit, in one transaction that re-checks the step
+ * against concurrent logins. Nothing is consumed when no address is free,
+ * and that is no failure: both counts are given back.
  */
 static void
 grant(struct auth *a, struct attempt *t, struct auth_result *res)
 {
 	struct assign_ctx c = { &a->policy, t->name_log };
+	struct refund_ctx r = { &a->policy, t, 1 };
 	struct userdb_grant g = {
 		.username = t->name,
 		.now_unix_s = t->req->now_unix_s,
@@ -609,13 +735,19 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 		.step = t->step,
 		.has_recovery = t->is_recovery,
 		.recovery_id = t->recovery_id,
-		.reset = t->keys,
-		.n_reset = 2,
+		.reset = &t->keys[0],
+		.n_reset = 1,
+		.adjust = &t->keys[1],
+		.n_adjust = 1,
+		.adjust_fn = refund_attempt,
+		.adjust_arg = &r,
+		.has_stamp = t->req->has_stamp,
 	};
 	struct userdb_admission adm;
 	int ret;
 
 	memcpy(g.client_pub, t->req->client_pub, sizeof(g.client_pub));
+	memcpy(g.stamp, t->req->stamp, sizeof(g.stamp));
 	ret = userdb_grant(a->db, &g, assign_addresses, &c, &adm);
 	switch (ret) {
 	case 0:
@@ -625,20 +757,21 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 	case -ENOSPC:
 		res->status = LOGIN_STATUS_POOL_EXHAUSTED;
 		t->reason = "no-free-address";
+		refund(a, t);
 		return;
-	case -EALREADY:
+	case -EALREADY: /* counted already, as every failure */
 		t->reason = t->is_recovery ? "bad-recovery-code" : "reused-code";
-		break;
+		return;
 	case -ENOENT:
 		t->reason = "disabled";
-		break;
+		return;
 	default:
 		res->status = LOGIN_STATUS_BUSY;
 		res->retry_after_s = STORE_RETRY_S;
 		t->reason = "store-error";
+		refund(a, t);
 		return;
 	}
-	record_failure(a, t);
 }
 
 void
@@ -651,7 +784,7 @@ auth_login(struct auth *a, const struct auth_request *req,
 	memset(res, 0, sizeof(*res));
 	res->status = LOGIN_STATUS_AUTH_FAILED;
 	attempt_init(&t, req);
-	if (check_locks(a, &t, res))
+	if (!reserve(a, &t, res))
 		goto out;
 	if (verify(a, &t, &store_error)) {
 		grant(a, &t, res);
@@ -659,8 +792,7 @@ auth_login(struct auth *a, const struct auth_request *req,
 		res->status = LOGIN_STATUS_BUSY;
 		res->retry_after_s = STORE_RETRY_S;
 		t.reason = "store-error";
-	} else {
-		record_failure(a, &t);
+		refund(a, &t);
 	}
 out:
 	audit(&t, res);
@@ -679,12 +811,16 @@ auth_admission_lookup(struct auth *a, const uint8_t client_pub[32],
 
 	memset(out, 0, sizeof(*out));
 	ret = userdb_admission_get(a->db, client_pub, now_unix_s, &adm);
-	if (ret == -ENOENT)
+	if (ret == 0 && username && strcmp(username, adm.username) != 0)
+		return 0;
+	if (ret == 0)
+		ret = readdress(a, now_unix_s, &adm);
+	/* Ended meanwhile; or re-addressed for another user meanwhile. */
+	if (ret == -ENOENT || ret == -ENOSPC ||
+	    (ret == 0 && username && strcmp(username, adm.username) != 0))
 		return 0;
 	if (ret < 0)
 		return ret;
-	if (username && strcmp(username, adm.username) != 0)
-		return 0;
 	admission_copy(out, &adm);
 	return 1;
 }
@@ -698,11 +834,61 @@ auth_admission_get(struct auth *a, const uint8_t client_pub[32],
 				     out) == 1;
 }
 
+struct collect {
+	struct userdb_admission *v;
+	size_t n, cap;
+};
+
+static int
+collect_admission(void *arg, const struct userdb_admission *adm)
+{
+	struct collect *c = arg;
+	struct userdb_admission *grown;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		grown = realloc(c->v, c->cap * sizeof(*c->v));
+		if (!grown)
+			return -ENOMEM;
+		c->v = grown;
+	}
+	c->v[c->n++] = *adm;
+	return 0;
+}
+
+int
+auth_admissions_each(struct auth *a, uint64_t now_unix_s,
+		     void (*fn)(void *arg, const uint8_t client_pub[32],
+				const struct auth_admission *adm),
+		     void *arg)
+{
+	struct collect c = { NULL, 0, 0 };
+	struct auth_admission out;
+	size_t i;
+	int ret;
+
+	/* The store's walk may not call the store: re-address after it. */
+	ret = userdb_admissions_list(a->db, now_unix_s, collect_admission, &c);
+	for (i = 0; i < c.n && ret == 0; i++) {
+		ret = readdress(a, now_unix_s, &c.v[i]);
+		if (ret == -ENOSPC || ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (ret < 0)
+			break;
+		admission_copy(&out, &c.v[i]);
+		fn(arg, c.v[i].client_pub, &out);
+	}
+	free(c.v);
+	return ret < 0 ? ret : 0;
+}
+
 void
 auth_admission_end(struct auth *a, const uint8_t client_pub[32])
 {
 	/* userdb logs a failure; the admission then ends at its expiry. */
-	(void)userdb_admission_end(a->db, client_pub);
+	(void)userdb_admission_end(a->db, client_pub, USERDB_REASON_LOGOUT);
 }
 
 int
@@ -710,7 +896,78 @@ auth_admissions_prune(struct auth *a, uint64_t now_unix_s)
 {
 	int n = userdb_admissions_prune(a->db, now_unix_s);
 
-	(void)userdb_failures_prune(a->db, now_unix_s,
-				    a->policy.lockout_max_time_s);
+	(void)userdb_failures_prune(a->db, USERDB_FAILURE_USER, now_unix_s,
+				    a->policy.lockout_max_time_s, 0);
+	(void)userdb_failures_prune(a->db, USERDB_FAILURE_SOURCE, now_unix_s,
+				    0, source_decay_s(&a->policy));
+	(void)userdb_events_prune(a->db, AUTH_EVENTS_KEEP_S);
 	return n;
+}
+
+int
+auth_stamps_save(struct auth *a, const struct auth_stamp *v, size_t n)
+{
+	struct userdb_stamp *s;
+	size_t i;
+	int ret;
+
+	if (n == 0)
+		return 0;
+	s = calloc(n, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		memcpy(s[i].client_pub, v[i].client_pub, USERDB_KEY_LEN);
+		memcpy(s[i].stamp, v[i].stamp, USERDB_STAMP_LEN);
+	}
+	ret = userdb_stamps_raise(a->db, s, n);
+	free(s);
+	return ret;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+int
+auth_events_head(struct auth *a, uint64_t *seq)
+{
+	return userdb_events_head(a->db, seq);
+}
+
+struct poll_ctx {
+	void (*fn)(void *arg, const struct auth_event *e);
+	void *arg;
+	uint64_t seq;
+	int n;
+};
+
+/* Events of kinds this program does not know are passed over. */
+static void
+on_event(void *arg, const struct userdb_event *e)
+{
+	struct poll_ctx *c = arg;
+	struct auth_event out;
+
+	c->seq = e->seq;
+	if (strcmp(e->kind, USERDB_EVENT_ADMISSION_END) != 0)
+		return;
+	memset(&out, 0, sizeof(out));
+	out.seq = e->seq;
+	memcpy(out.client_pub, e->client_pub, sizeof(out.client_pub));
+	snprintf(out.username, sizeof(out.username), "%s", e->username);
+	snprintf(out.reason, sizeof(out.reason), "%s", e->reason);
+	c->fn(c->arg, &out);
+	c->n++;
+}
+
+int
+auth_events_poll(struct auth *a, uint64_t *seq,
+		 void (*fn)(void *arg, const struct auth_event *e), void *arg)
+{
+	struct poll_ctx c = { fn, arg, *seq, 0 };
+	int ret = userdb_events_after(a->db, *seq, on_event, &c);
+
+	if (ret < 0)
+		return ret;
+	*seq = c.seq;
+	return c.n;
 }

@@ -18,6 +18,10 @@
 
 #include "login.h"
 #include "prefix.h"
+#include "tstamp.h"
+
+#define AUTH_SOURCE_DECAY_DEFAULT_S 600
+#define AUTH_SOURCE_KEY_LEN PREFIX_STR_LEN /* "192.0.2.1", "2001:db8::/64" */
 
 struct auth;
 
@@ -29,9 +33,12 @@ struct auth_policy {
 	uint32_t session_lifetime_s;  /* admission lifetime unless the account
 				       * sets its own */
 	bool has_pool4;
-	struct prefix pool4;          /* server = first address of each pool */
+	struct prefix pool4;          /* addresses as pool.h divides them */
 	bool has_pool6;
 	struct prefix pool6;
+	uint32_t source_decay_s;      /* a source's failure count drops by one
+				       * per this many seconds since its last
+				       * failure; 0: AUTH_SOURCE_DECAY_DEFAULT_S */
 };
 
 struct auth_request {
@@ -44,6 +51,9 @@ struct auth_request {
 	uint8_t src_addr[16];
 	uint16_t src_port;
 	uint64_t now_unix_s;           /* wall clock, for TOTP and expiry */
+	uint8_t stamp[TAI64N_LEN];     /* the TAI64N of the handshake of the */
+	bool has_stamp;                /* session logging in: kept with the
+					* admission */
 };
 
 struct auth_admission {
@@ -53,6 +63,8 @@ struct auth_admission {
 	bool has_addr6;
 	uint8_t addr6[16];
 	uint64_t expires_unix_s;
+	bool has_stamp;                /* the greatest handshake timestamp */
+	uint8_t stamp[TAI64N_LEN];     /* saved for this key */
 };
 
 struct auth_result {
@@ -74,11 +86,22 @@ void auth_audit_name(char out[LOGIN_USERNAME_MAX + 1], const void *name,
 		     size_t len);
 
 /*
- * Rules 1-7 for one AUTH_REQUEST. Every kind of failure does the same work
- * (one Argon2id verification, one TOTP computation) and gives AUTH_FAILED;
- * LOCKED once a limit is reached. On OK the admission (key, user, expiry,
- * addresses) is stored, the TOTP step consumed and failures cleared, in one
- * transaction. Logs one audit line. The caller pads failures in time.
+ * Rules 1-7 for one AUTH_REQUEST. The lock check and the failure count are
+ * one store transaction, before anything is verified: if neither the user
+ * name nor the source is locked, the attempt counts as a failure at once
+ * (setting the lock if it reaches the limit), so however many logins run
+ * at once, no more than the limit are ever verified; if either is locked,
+ * the answer is LOCKED and nothing is verified or counted. Failures are
+ * charged to the user name (known or not) and to req's source (an IPv4
+ * address, an IPv6 /64); a source's count decays (source_decay_s), a
+ * user's starts again after lockout_max_time_s without failures. Every
+ * other failure does the same work (one Argon2id verification, one TOTP
+ * computation) and gives AUTH_FAILED, writing nothing more. On OK one
+ * transaction stores the admission (key, user, expiry, addresses, stamp),
+ * consumes the TOTP step or recovery code, clears the user's counter and
+ * gives back this attempt's count on the source (whose counter no success
+ * clears). POOL_EXHAUSTED gives the attempt back too. Logs one audit line.
+ * The caller pads failures in time.
  */
 void auth_login(struct auth *a, const struct auth_request *req,
 		struct auth_result *res);
@@ -89,6 +112,13 @@ void auth_login(struct auth *a, const struct auth_request *req,
  * (rule 6). 1 if admitted, 0 if not, -errno if the store could not tell:
  * then the caller keeps what it knew, since only expiry, a kick or a
  * disabled account end an admission (rule 1), not a store that failed.
+ *
+ * An admission whose addresses do not fit the policy's pools (an address
+ * outside its pool, none for a pool now configured, one for a pool no
+ * longer configured) is given new ones first, in one store transaction,
+ * by the rules of a login (the account's fixed address if in the pool,
+ * else its last one if free and in the pool, else the lowest free), and
+ * one line is logged; 0 if the pool has none free.
  */
 int auth_admission_lookup(struct auth *a, const uint8_t client_pub[32],
 			  const char *username, uint64_t now_unix_s,
@@ -99,20 +129,84 @@ bool auth_admission_get(struct auth *a, const uint8_t client_pub[32],
 			const char *username, uint64_t now_unix_s,
 			struct auth_admission *out);
 
+/*
+ * Calls fn for every valid admission at now_unix_s (for vpnd's start),
+ * each re-addressed first as auth_admission_lookup() does (one whose pool
+ * has no address free is left out). 0 or -errno; fn may not call auth.
+ */
+int auth_admissions_each(struct auth *a, uint64_t now_unix_s,
+			 void (*fn)(void *arg, const uint8_t client_pub[32],
+				    const struct auth_admission *adm),
+			 void *arg);
+
 /* Ends the admission of client_pub (LOGOUT); its addresses return to the
- * pool. */
+ * pool, and an event "logged out" tells every vpnd (auth_events_poll). */
 void auth_admission_end(struct auth *a, const uint8_t client_pub[32]);
 
-/* Removes admissions expired at now_unix_s, and failure counters that
- * would start from zero anyway; returns how many admissions, or -errno. */
+/*
+ * Removes admissions expired at now_unix_s, failure counters that would
+ * start from zero anyway and events older than AUTH_EVENTS_KEEP_S;
+ * returns how many admissions, or -errno.
+ */
+#define AUTH_EVENTS_KEEP_S 3600
 int auth_admissions_prune(struct auth *a, uint64_t now_unix_s);
 
+struct auth_stamp {
+	uint8_t client_pub[32];
+	uint8_t stamp[TAI64N_LEN];
+};
+
+/* Saves handshake timestamps with their keys' admissions, in one
+ * transaction: a stored stamp is only ever raised, and a key without an
+ * admission is skipped. 0 or -errno. */
+int auth_stamps_save(struct auth *a, const struct auth_stamp *v, size_t n);
+
+/* ---- events: what ended elsewhere (PROTOCOL.md section 6, rule 8) ---- */
+
 /*
- * True if `addr` (of the pool's family) may be given to a client: inside
- * the pool, and neither its network address, the server's own (the first)
- * nor its last (broadcast) address. vpnctl checks fixed addresses with it.
+ * An admission ended by vpnctl (password changed, authenticator reset,
+ * account disabled or deleted), by a LOGOUT ("logged out") or by its
+ * address going to the account it is fixed to ("address given to its
+ * owner"): a live session of that key gets DISCONNECT with `reason`.
  */
-bool auth_pool_address_usable(const struct prefix *pool, const uint8_t *addr);
+struct auth_event {
+	uint64_t seq;
+	uint8_t client_pub[32];
+	char username[LOGIN_USERNAME_MAX + 1];
+	char reason[64];
+};
+
+/* The newest event's seq now (0 if none): where a new reader starts. */
+int auth_events_head(struct auth *a, uint64_t *seq);
+
+/*
+ * Calls fn for each event after *seq, in order, and advances *seq past
+ * them; returns how many, or -errno (then *seq is unchanged, and the next
+ * poll gives again what this one may have given). Cheap when
+ * nothing was committed to the store since the last poll on this struct
+ * auth, so it may run every few hundred milliseconds. fn may not call
+ * auth.
+ */
+int auth_events_poll(struct auth *a, uint64_t *seq,
+		     void (*fn)(void *arg, const struct auth_event *e),
+		     void *arg);
+
+/* ---- for vpnctl ---- */
+
+/* The failure counter key of a source: the IPv4 address (also for an
+ * IPv4-mapped IPv6 one), or the IPv6 /64 ("2001:db8:1:2::/64"). */
+void auth_source_key(int family, const uint8_t *addr,
+		     char out[AUTH_SOURCE_KEY_LEN]);
+
+/*
+ * The failures a counter holds at now_unix_s as the next attempt will see
+ * them: a source's count less one per source_decay_s since its last
+ * failure; a user's, zero once unlocked and idle for longer than
+ * lockout_max_time_s.
+ */
+uint32_t auth_failures_now(const struct auth_policy *pol, bool is_source,
+			   uint32_t count, uint64_t last_unix_s,
+			   uint64_t locked_until_unix_s, uint64_t now_unix_s);
 
 #define AUTH_RECOVERY_SALT_LEN 16
 #define AUTH_RECOVERY_HASH_LEN 32

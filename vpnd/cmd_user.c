@@ -23,6 +23,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "login.h"
+#include "pool.h"
 #include "prefix.h"
 #include "totp.h"
 #include "vpnctl.h"
@@ -328,7 +329,7 @@ fixed_address(const char *option, const char *text, int family,
 			     c->path, version);
 		return false;
 	}
-	if (!auth_pool_address_usable(pool, addr)) {
+	if (!pool_usable(pool, addr)) {
 		vpnctl_error("%s %s: not an address the pool %s gives to "
 			     "clients (its first address is the server's; the "
 			     "network and last address are never used)",

@@ -10,6 +10,8 @@
  * not decide whether a login is good, how long a lock lasts or which
  * address to hand out: those come from the caller, through callbacks when
  * they must run inside a transaction. Every operation is one transaction.
+ * The only clock it reads is SQLite's, for the time of an event (its
+ * journal's bookkeeping, as a PostgreSQL backend would use now()).
  */
 #include "userdb.h"
 
@@ -31,6 +33,12 @@
 struct userdb {
 	sqlite3 *db;
 	char path[PATH_MAX];
+	/* What userdb_events_after() last read, so an idle poll only asks
+	 * whether anything was committed since. */
+	bool has_seen;
+	int64_t seen_data_version; /* commits by other connections */
+	int seen_changes;          /* rows changed by this one */
+	uint64_t seen_seq;
 };
 
 /*
@@ -85,6 +93,17 @@ static const char *const migrations[] = {
 	" used INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL);"
 	"CREATE INDEX recovery_codes_user ON recovery_codes(user);",
+	/* 1 -> 2: handshake timestamps with admissions; the event journal
+	 * (AUTOINCREMENT: a seq is never given twice, even once pruned) */
+	"ALTER TABLE admissions ADD COLUMN last_stamp BLOB;"
+	"CREATE TABLE events ("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" user TEXT NOT NULL,"
+	" client_key BLOB NOT NULL,"
+	" reason TEXT NOT NULL);"
+	"CREATE INDEX events_time ON events(time);",
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -540,11 +559,75 @@ run_for_user(struct userdb *db, const char *sql, const char *name,
 	return ret;
 }
 
+/*
+ * Which admissions an account change or a grant ends: `where` is a
+ * condition on admissions whose parameters start at ?2 (?1 is the
+ * reason), and `bind` binds them.
+ */
+struct ending {
+	const char *where;
+	void (*bind)(sqlite3_stmt *st, const void *arg);
+	const void *arg;
+	const char *reason;
+};
+
+static int
+ending_run(struct userdb *db, const struct ending *e, const char *sql_fmt,
+	   const char *what)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	int ret;
+
+	snprintf(sql, sizeof(sql), sql_fmt, e->where);
+	ret = prepare(db, sql, &st);
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, e->reason);
+	e->bind(st, e->arg);
+	return run(db, st, what);
+}
+
+/*
+ * Appends one admission-end event per admission matched, then ends them,
+ * inside the caller's transaction: a vpnd polling the events learns of
+ * exactly the admissions that ended, whatever it is told (rule 8).
+ */
+static int
+end_admissions(struct userdb *db, const struct ending *e)
+{
+	int ret = ending_run(db, e,
+			     "INSERT INTO events (time, kind, user, client_key, "
+			     "reason) SELECT CAST(strftime('%%s', 'now') AS "
+			     "INTEGER), '" USERDB_EVENT_ADMISSION_END "', "
+			     "user, client_key, ?1 FROM admissions WHERE %s "
+			     "ORDER BY client_key",
+			     "record the end of admissions");
+
+	if (ret == 0)
+		ret = ending_run(db, e, "DELETE FROM admissions WHERE %s",
+				 "end admissions");
+	return ret;
+}
+
+static void
+bind_user(sqlite3_stmt *st, const void *name)
+{
+	bind_text(st, 2, name);
+}
+
+static int
+end_user_admissions(struct userdb *db, const char *name, const char *reason)
+{
+	const struct ending e = { "user = ?2", bind_user, name, reason };
+
+	return end_admissions(db, &e);
+}
+
 int
 userdb_user_del(struct userdb *db, const char *name)
 {
 	static const char *const sql[] = {
-		"DELETE FROM admissions WHERE user = ?",
 		"DELETE FROM leases WHERE user = ?",
 		"DELETE FROM recovery_codes WHERE user = ?",
 	};
@@ -553,6 +636,7 @@ userdb_user_del(struct userdb *db, const char *name)
 
 	if (ret < 0)
 		return ret;
+	ret = end_user_admissions(db, name, USERDB_REASON_DELETED);
 	for (i = 0; i < ARRAY_SIZE(sql) && ret == 0; i++)
 		ret = run_for_user(db, sql[i], name, false);
 	if (ret == 0)
@@ -561,41 +645,72 @@ userdb_user_del(struct userdb *db, const char *name)
 	return finish(db, ret);
 }
 
+/*
+ * Sets one column of the account (?1, bound by the caller, is the value;
+ * ?2 the name) and ends its admissions for `reason`, in one transaction.
+ */
+static int
+change_user(struct userdb *db, sqlite3_stmt *st, const char *name,
+	    const char *reason)
+{
+	int ret = begin(db);
+
+	if (ret < 0) {
+		sqlite3_finalize(st);
+		return ret;
+	}
+	bind_text(st, 2, name);
+	ret = run(db, st, "change a user");
+	if (ret == 0 && sqlite3_changes(db->db) == 0)
+		ret = -ENOENT;
+	if (ret == 0 && reason)
+		ret = end_user_admissions(db, name, reason);
+	return finish(db, ret);
+}
+
 int
 userdb_user_set_password(struct userdb *db, const char *name,
 			 const char *pw_hash)
 {
 	sqlite3_stmt *st;
-	int ret = prepare(db, "UPDATE users SET pw_hash = ? WHERE name = ?",
+	int ret = prepare(db, "UPDATE users SET pw_hash = ?1 WHERE name = ?2",
 			  &st);
 
 	if (ret < 0)
 		return ret;
 	bind_text(st, 1, pw_hash);
-	bind_text(st, 2, name);
-	ret = run(db, st, "change a password");
-	if (ret == 0 && sqlite3_changes(db->db) == 0)
-		ret = -ENOENT;
-	return ret;
+	return change_user(db, st, name, USERDB_REASON_PASSWORD);
+}
+
+int
+userdb_user_set_totp(struct userdb *db, const char *name,
+		     const uint8_t *secret, size_t secret_len)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (secret_len == 0 || secret_len > TOTP_SECRET_MAX)
+		return -EINVAL;
+	ret = prepare(db, "UPDATE users SET totp_secret = ?1 WHERE name = ?2",
+		      &st);
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, secret, secret_len);
+	return change_user(db, st, name, USERDB_REASON_TOTP);
 }
 
 int
 userdb_user_set_enabled(struct userdb *db, const char *name, bool is_enabled)
 {
-	int ret = begin(db);
+	sqlite3_stmt *st;
+	int ret = prepare(db, "UPDATE users SET enabled = ?1 WHERE name = ?2",
+			  &st);
 
 	if (ret < 0)
 		return ret;
-	ret = run_for_user(db,
-			   is_enabled ? "UPDATE users SET enabled = 1 "
-					"WHERE name = ?"
-				      : "UPDATE users SET enabled = 0 "
-					"WHERE name = ?",
-			   name, true);
-	if (ret == 0 && !is_enabled)
-		ret = run_for_user(db, "DELETE FROM admissions WHERE user = ?",
-				   name, false);
-	return finish(db, ret);
+	sqlite3_bind_int(st, 1, is_enabled);
+	return change_user(db, st, name,
+			   is_enabled ? NULL : USERDB_REASON_DISABLED);
 }
 
 int
@@ -774,8 +889,9 @@ failure_write(struct userdb *db, const struct userdb_failure_key *key,
 	return run(db, st, "write a failure counter");
 }
 
+/* Runs inside the caller's transaction; -ENOENT if there was none. */
 static int
-failure_clear(struct userdb *db, const struct userdb_failure_key *key)
+failure_delete(struct userdb *db, const struct userdb_failure_key *key)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db, "DELETE FROM failures WHERE kind = ? AND key = ?",
@@ -785,7 +901,23 @@ failure_clear(struct userdb *db, const struct userdb_failure_key *key)
 		return ret;
 	bind_text(st, 1, failure_kind_name(key->kind));
 	bind_text(st, 2, key->key);
-	return run(db, st, "clear a failure counter");
+	ret = run(db, st, "clear a failure counter");
+	if (ret == 0 && sqlite3_changes(db->db) == 0)
+		ret = -ENOENT;
+	return ret;
+}
+
+/* A counter at zero with no lock is not kept. */
+static int
+failure_store(struct userdb *db, const struct userdb_failure_key *key,
+	      const struct userdb_failure *f)
+{
+	int ret;
+
+	if (f->count || f->locked_until_unix_s)
+		return failure_write(db, key, f);
+	ret = failure_delete(db, key);
+	return ret == -ENOENT ? 0 : ret;
 }
 
 int
@@ -795,49 +927,166 @@ userdb_failure_get(struct userdb *db, const struct userdb_failure_key *key,
 	return failure_read(db, key, out);
 }
 
-int
-userdb_failures_update(struct userdb *db,
-		       const struct userdb_failure_key *keys, size_t n,
-		       userdb_failure_fn fn, void *arg)
+/* Reads the n counters, lets fn decide, writes them back if it says so;
+ * inside the caller's transaction. */
+static int
+failures_adjust(struct userdb *db, const struct userdb_failure_key *keys,
+		size_t n, userdb_failures_fn fn, void *arg)
 {
-	struct userdb_failure f;
+	struct userdb_failure *f;
 	size_t i;
+	int ret = 0;
+
+	if (n == 0)
+		return 0;
+	f = calloc(n, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < n && ret == 0; i++)
+		ret = failure_read(db, &keys[i], &f[i]);
+	if (ret == 0 && fn(arg, f, n))
+		for (i = 0; i < n && ret == 0; i++)
+			ret = failure_store(db, &keys[i], &f[i]);
+	free(f);
+	return ret;
+}
+
+int
+userdb_failures_apply(struct userdb *db, const struct userdb_failure_key *keys,
+		      size_t n, userdb_failures_fn fn, void *arg)
+{
 	int ret = begin(db);
 
 	if (ret < 0)
 		return ret;
-	for (i = 0; i < n && ret == 0; i++) {
-		ret = failure_read(db, &keys[i], &f);
-		if (ret < 0)
-			break;
-		fn(arg, &f);
-		ret = failure_write(db, &keys[i], &f);
-	}
-	return finish(db, ret);
+	return finish(db, failures_adjust(db, keys, n, fn, arg));
 }
 
 int
-userdb_failures_prune(struct userdb *db, uint64_t now_unix_s, uint64_t idle_s)
+userdb_failures_list(struct userdb *db, userdb_failure_each_fn fn, void *arg)
+{
+	struct userdb_failure_key key;
+	struct userdb_failure f;
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT kind, key, count, last_failure, locked_until "
+			  "FROM failures ORDER BY kind = 'source', key",
+			  &st);
+	int rc;
+
+	if (ret < 0)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+
+		key.kind = kind && strcmp(kind, "source") == 0
+				   ? USERDB_FAILURE_SOURCE
+				   : USERDB_FAILURE_USER;
+		key.key = (const char *)sqlite3_column_text(st, 1);
+		if (!key.key)
+			key.key = "";
+		f.count = (uint32_t)column_u64(st, 2);
+		f.last_unix_s = column_u64(st, 3);
+		f.locked_until_unix_s = column_u64(st, 4);
+		ret = fn(arg, &key, &f);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, "list failure counters");
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+userdb_failure_clear(struct userdb *db, const struct userdb_failure_key *key)
+{
+	return failure_delete(db, key);
+}
+
+int
+userdb_failures_prune(struct userdb *db, enum userdb_failure_kind kind,
+		      uint64_t now_unix_s, uint64_t idle_s,
+		      uint64_t per_failure_s)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
-			  "DELETE FROM failures WHERE locked_until <= ? "
-			  "AND last_failure < ?",
+			  "DELETE FROM failures WHERE kind = ?1 AND "
+			  "locked_until <= ?2 AND "
+			  "last_failure + ?3 + count * ?4 < ?2",
 			  &st);
 
 	if (ret < 0)
 		return ret;
-	bind_u64(st, 1, now_unix_s);
-	bind_u64(st, 2, now_unix_s > idle_s ? now_unix_s - idle_s : 0);
+	bind_text(st, 1, failure_kind_name(kind));
+	bind_u64(st, 2, now_unix_s);
+	/* An overflowing sum would become a REAL; keep it an integer. */
+	bind_u64(st, 3, idle_s > UINT32_MAX ? UINT32_MAX : idle_s);
+	bind_u64(st, 4, per_failure_s > UINT32_MAX ? UINT32_MAX : per_failure_s);
 	ret = run(db, st, "prune failure counters");
 	return ret < 0 ? ret : sqlite3_changes(db->db);
 }
 
+/* ---- admissions (reading) ------------------------------------------------- */
+
+#define ADMISSION_COLUMNS                                                     \
+	"a.client_key, a.user, a.created, a.expires, a.addr4, a.addr6, "     \
+	"a.last_stamp"
+
+/* Reads the ADMISSION_COLUMNS of the current row. */
+static void
+read_admission(sqlite3_stmt *st, struct userdb_admission *out)
+{
+	memset(out, 0, sizeof(*out));
+	column_blob(st, 0, out->client_pub, USERDB_KEY_LEN);
+	column_text(st, 1, out->username, sizeof(out->username));
+	out->created_unix_s = column_u64(st, 2);
+	out->expires_unix_s = column_u64(st, 3);
+	out->has_addr4 = column_blob(st, 4, out->addr4, 4);
+	out->has_addr6 = column_blob(st, 5, out->addr6, 16);
+	out->has_stamp = column_blob(st, 6, out->stamp, USERDB_STAMP_LEN);
+}
+
+static int
+admission_read(struct userdb *db, const uint8_t client_pub[USERDB_KEY_LEN],
+	       uint64_t now_unix_s, struct userdb_admission *out)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT " ADMISSION_COLUMNS " FROM admissions a "
+			  "JOIN users u ON u.name = a.user WHERE "
+			  "a.client_key = ? AND a.expires > ? AND "
+			  "u.enabled = 1",
+			  &st);
+
+	memset(out, 0, sizeof(*out));
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
+	bind_u64(st, 2, now_unix_s);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		read_admission(st, out);
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		break;
+	default:
+		ret = fail(db, "read an admission");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* ---- grants ----------------------------------------------------------------- */
 
-/* What the grant reads about the account under the write lock. */
+/* What a grant, or a re-addressing, reads under the write lock. */
 struct grant_ctx {
-	const struct userdb_grant *g;
+	const char *username;
+	const uint8_t *client_pub;
+	uint64_t now_unix_s;
 	struct userdb_addr_view view;
 	uint8_t *taken4, *taken6;
 	bool has_lifetime;
@@ -856,7 +1105,7 @@ grant_read_user(struct userdb *db, struct grant_ctx *c)
 
 	if (ret < 0)
 		return ret;
-	bind_text(st, 1, c->g->username);
+	bind_text(st, 1, c->username);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
 		if (!sqlite3_column_int(st, 0)) {
@@ -883,13 +1132,13 @@ grant_read_user(struct userdb *db, struct grant_ctx *c)
 /* The step must still be after the last one: another login of the same
  * user may have consumed it since the caller checked. */
 static int
-grant_consume(struct userdb *db, struct grant_ctx *c)
+grant_consume(struct userdb *db, const struct userdb_grant *g,
+	      int64_t last_step)
 {
-	const struct userdb_grant *g = c->g;
 	sqlite3_stmt *st;
 	int ret;
 
-	if (g->has_step && g->step <= c->last_step)
+	if (g->has_step && g->step <= last_step)
 		return -EALREADY;
 	ret = prepare(db,
 		      g->has_step ? "UPDATE users SET totp_last_step = ?1 "
@@ -920,8 +1169,8 @@ grant_read_lease(struct userdb *db, struct grant_ctx *c)
 
 	if (ret < 0)
 		return ret;
-	bind_text(st, 1, c->g->username);
-	bind_blob(st, 2, true, c->g->client_pub, USERDB_KEY_LEN);
+	bind_text(st, 1, c->username);
+	bind_blob(st, 2, true, c->client_pub, USERDB_KEY_LEN);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
 		c->view.has_lease4 = column_blob(st, 0, c->view.lease4, 4);
@@ -961,9 +1210,9 @@ grant_read_taken(struct userdb *db, struct grant_ctx *c, size_t len,
 
 	if (ret < 0)
 		return ret;
-	bind_blob(st, 1, true, c->g->client_pub, USERDB_KEY_LEN);
-	bind_u64(st, 2, c->g->now_unix_s);
-	bind_text(st, 3, c->g->username);
+	bind_blob(st, 1, true, c->client_pub, USERDB_KEY_LEN);
+	bind_u64(st, 2, c->now_unix_s);
+	bind_text(st, 3, c->username);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -986,36 +1235,46 @@ out:
 	return ret;
 }
 
+static void
+bind_evict(sqlite3_stmt *st, const void *arg)
+{
+	const struct userdb_admission *adm = arg;
+
+	bind_blob(st, 2, true, adm->client_pub, USERDB_KEY_LEN);
+	bind_blob(st, 3, adm->has_addr4, adm->addr4, 4);
+	bind_blob(st, 4, adm->has_addr6, adm->addr6, 16);
+}
+
 /* Other keys' admissions holding an address now given to this key end:
  * a fixed address always goes to its owner. */
 static int
 grant_evict(struct userdb *db, const struct userdb_admission *adm)
 {
-	sqlite3_stmt *st;
-	int ret = prepare(db,
-			  "DELETE FROM admissions WHERE client_key != ?1 AND "
-			  "(addr4 = ?2 OR addr6 = ?3)",
-			  &st);
+	const struct ending e = {
+		"client_key != ?2 AND (addr4 = ?3 OR addr6 = ?4)", bind_evict,
+		adm, USERDB_REASON_ADDRESS,
+	};
 
-	if (ret < 0)
-		return ret;
-	bind_blob(st, 1, true, adm->client_pub, USERDB_KEY_LEN);
-	bind_blob(st, 2, adm->has_addr4, adm->addr4, 4);
-	bind_blob(st, 3, adm->has_addr6, adm->addr6, 16);
-	return run(db, st, "end admissions holding an address");
+	return end_admissions(db, &e);
 }
 
+/* The greater of the stored stamp and the new one stays (a replayed
+ * handshake must never become acceptable again). */
 static int
 grant_store_admission(struct userdb *db, const struct userdb_admission *adm)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
 			  "INSERT INTO admissions (client_key, user, created, "
-			  "expires, addr4, addr6) VALUES (?, ?, ?, ?, ?, ?) "
+			  "expires, addr4, addr6, last_stamp) VALUES "
+			  "(?, ?, ?, ?, ?, ?, ?) "
 			  "ON CONFLICT (client_key) DO UPDATE SET "
 			  "user = excluded.user, created = excluded.created, "
 			  "expires = excluded.expires, addr4 = excluded.addr4, "
-			  "addr6 = excluded.addr6",
+			  "addr6 = excluded.addr6, last_stamp = CASE WHEN "
+			  "last_stamp IS NULL OR excluded.last_stamp > "
+			  "last_stamp THEN excluded.last_stamp ELSE "
+			  "last_stamp END",
 			  &st);
 
 	if (ret < 0)
@@ -1026,12 +1285,14 @@ grant_store_admission(struct userdb *db, const struct userdb_admission *adm)
 	bind_u64(st, 4, adm->expires_unix_s);
 	bind_blob(st, 5, adm->has_addr4, adm->addr4, 4);
 	bind_blob(st, 6, adm->has_addr6, adm->addr6, 16);
+	bind_blob(st, 7, adm->has_stamp, adm->stamp, USERDB_STAMP_LEN);
 	return run(db, st, "store an admission");
 }
 
 /* A family without an address this time keeps its old lease. */
 static int
-grant_store_lease(struct userdb *db, const struct userdb_admission *adm)
+grant_store_lease(struct userdb *db, const struct userdb_admission *adm,
+		  uint64_t now_unix_s)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1049,7 +1310,7 @@ grant_store_lease(struct userdb *db, const struct userdb_admission *adm)
 	bind_blob(st, 2, true, adm->client_pub, USERDB_KEY_LEN);
 	bind_blob(st, 3, adm->has_addr4, adm->addr4, 4);
 	bind_blob(st, 4, adm->has_addr6, adm->addr6, 16);
-	bind_u64(st, 5, adm->created_unix_s);
+	bind_u64(st, 5, now_unix_s);
 	return run(db, st, "store a lease");
 }
 
@@ -1058,11 +1319,8 @@ static int
 grant_assign(struct userdb *db, struct grant_ctx *c, userdb_assign_fn assign,
 	     void *arg, struct userdb_admission *adm)
 {
-	const struct userdb_grant *g = c->g;
-	uint64_t lifetime = c->has_lifetime ? c->lifetime_s : g->lifetime_s;
-	int ret;
+	int ret = grant_read_lease(db, c);
 
-	ret = grant_read_lease(db, c);
 	if (ret == 0)
 		ret = grant_read_taken(db, c, 4, &c->taken4, &c->view.n_taken4);
 	if (ret == 0)
@@ -1072,18 +1330,61 @@ grant_assign(struct userdb *db, struct grant_ctx *c, userdb_assign_fn assign,
 		return ret;
 	c->view.taken4 = c->taken4;
 	c->view.taken6 = c->taken6;
+	return assign(arg, &c->view, adm) ? 0 : -ENOSPC;
+}
+
+static void
+grant_ctx_free(struct grant_ctx *c)
+{
+	free(c->taken4);
+	free(c->taken6);
+}
+
+/* The admission as a new grant makes it, before the addresses. */
+static void
+grant_admission(const struct userdb_grant *g, const struct grant_ctx *c,
+		struct userdb_admission *adm)
+{
+	uint64_t lifetime = c->has_lifetime ? c->lifetime_s : g->lifetime_s;
+
 	memcpy(adm->client_pub, g->client_pub, USERDB_KEY_LEN);
 	snprintf(adm->username, sizeof(adm->username), "%s", g->username);
 	adm->created_unix_s = g->now_unix_s;
 	adm->expires_unix_s = g->now_unix_s + lifetime;
-	return assign(arg, &c->view, adm) ? 0 : -ENOSPC;
+	adm->has_stamp = g->has_stamp;
+	memcpy(adm->stamp, g->stamp, USERDB_STAMP_LEN);
+}
+
+/* The stamp the admission holds after the upsert: maybe an earlier,
+ * greater one. */
+static int
+grant_read_stamp(struct userdb *db, struct userdb_admission *adm)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT last_stamp FROM admissions WHERE "
+			  "client_key = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, adm->client_pub, USERDB_KEY_LEN);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		adm->has_stamp = column_blob(st, 0, adm->stamp,
+					     USERDB_STAMP_LEN);
+	else
+		ret = fail(db, "read a stored admission");
+	sqlite3_finalize(st);
+	return ret;
 }
 
 int
 userdb_grant(struct userdb *db, const struct userdb_grant *g,
 	     userdb_assign_fn assign, void *arg, struct userdb_admission *out)
 {
-	struct grant_ctx c = { .g = g };
+	struct grant_ctx c = { .username = g->username,
+			       .client_pub = g->client_pub,
+			       .now_unix_s = g->now_unix_s };
 	size_t i;
 	int ret;
 
@@ -1095,20 +1396,27 @@ userdb_grant(struct userdb *db, const struct userdb_grant *g,
 		return ret;
 	ret = grant_read_user(db, &c);
 	if (ret == 0)
-		ret = grant_consume(db, &c);
+		ret = grant_consume(db, g, c.last_step);
 	for (i = 0; i < g->n_reset && ret == 0; i++)
-		ret = failure_clear(db, &g->reset[i]);
-	if (ret == 0)
+		if ((ret = failure_delete(db, &g->reset[i])) == -ENOENT)
+			ret = 0;
+	if (ret == 0 && g->n_adjust)
+		ret = failures_adjust(db, g->adjust, g->n_adjust, g->adjust_fn,
+				      g->adjust_arg);
+	if (ret == 0) {
+		grant_admission(g, &c, out);
 		ret = grant_assign(db, &c, assign, arg, out);
+	}
 	if (ret == 0)
 		ret = grant_evict(db, out);
 	if (ret == 0)
 		ret = grant_store_admission(db, out);
 	if (ret == 0)
-		ret = grant_store_lease(db, out);
+		ret = grant_store_lease(db, out, g->now_unix_s);
+	if (ret == 0)
+		ret = grant_read_stamp(db, out);
 	ret = finish(db, ret);
-	free(c.taken4);
-	free(c.taken6);
+	grant_ctx_free(&c);
 	if (ret < 0)
 		memset(out, 0, sizeof(*out));
 	return ret;
@@ -1121,51 +1429,107 @@ userdb_admission_get(struct userdb *db,
 		     const uint8_t client_pub[USERDB_KEY_LEN],
 		     uint64_t now_unix_s, struct userdb_admission *out)
 {
+	return admission_read(db, client_pub, now_unix_s, out);
+}
+
+int
+userdb_admissions_list(struct userdb *db, uint64_t now_unix_s,
+		       userdb_admission_fn fn, void *arg)
+{
+	struct userdb_admission adm;
 	sqlite3_stmt *st;
 	int ret = prepare(db,
-			  "SELECT a.user, a.created, a.expires, a.addr4, "
-			  "a.addr6 FROM admissions a JOIN users u ON "
-			  "u.name = a.user WHERE a.client_key = ? AND "
-			  "a.expires > ? AND u.enabled = 1",
+			  "SELECT " ADMISSION_COLUMNS " FROM admissions a "
+			  "JOIN users u ON u.name = a.user WHERE "
+			  "a.expires > ? AND u.enabled = 1 "
+			  "ORDER BY a.client_key",
 			  &st);
+	int rc;
 
-	memset(out, 0, sizeof(*out));
 	if (ret < 0)
 		return ret;
-	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
-	bind_u64(st, 2, now_unix_s);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		memcpy(out->client_pub, client_pub, USERDB_KEY_LEN);
-		column_text(st, 0, out->username, sizeof(out->username));
-		out->created_unix_s = column_u64(st, 1);
-		out->expires_unix_s = column_u64(st, 2);
-		out->has_addr4 = column_blob(st, 3, out->addr4, 4);
-		out->has_addr6 = column_blob(st, 4, out->addr6, 16);
-		break;
-	case SQLITE_DONE:
-		ret = -ENOENT;
-		break;
-	default:
-		ret = fail(db, "read an admission");
-		break;
+	bind_u64(st, 1, now_unix_s);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_admission(st, &adm);
+		ret = fn(arg, &adm);
+		if (ret != 0)
+			goto out;
 	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, "list admissions");
+out:
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int
-userdb_admission_end(struct userdb *db,
-		     const uint8_t client_pub[USERDB_KEY_LEN])
+static int
+store_addresses(struct userdb *db, const struct userdb_admission *adm)
 {
 	sqlite3_stmt *st;
-	int ret = prepare(db, "DELETE FROM admissions WHERE client_key = ?",
+	int ret = prepare(db,
+			  "UPDATE admissions SET addr4 = ?, addr6 = ? "
+			  "WHERE client_key = ?",
 			  &st);
 
 	if (ret < 0)
 		return ret;
-	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
-	return run(db, st, "end an admission");
+	bind_blob(st, 1, adm->has_addr4, adm->addr4, 4);
+	bind_blob(st, 2, adm->has_addr6, adm->addr6, 16);
+	bind_blob(st, 3, true, adm->client_pub, USERDB_KEY_LEN);
+	return run(db, st, "re-address an admission");
+}
+
+int
+userdb_admission_readdress(struct userdb *db,
+			   const uint8_t client_pub[USERDB_KEY_LEN],
+			   uint64_t now_unix_s, userdb_assign_fn assign,
+			   void *arg, struct userdb_admission *out)
+{
+	struct grant_ctx c = { .client_pub = client_pub,
+			       .now_unix_s = now_unix_s };
+	int ret = begin(db);
+
+	if (ret < 0) {
+		memset(out, 0, sizeof(*out));
+		return ret;
+	}
+	ret = admission_read(db, client_pub, now_unix_s, out);
+	c.username = out->username;
+	if (ret == 0)
+		ret = grant_read_user(db, &c);
+	if (ret == 0)
+		ret = grant_assign(db, &c, assign, arg, out);
+	if (ret == 0)
+		ret = grant_evict(db, out);
+	if (ret == 0)
+		ret = store_addresses(db, out);
+	if (ret == 0)
+		ret = grant_store_lease(db, out, now_unix_s);
+	ret = finish(db, ret);
+	grant_ctx_free(&c);
+	if (ret < 0)
+		memset(out, 0, sizeof(*out));
+	return ret;
+}
+
+static void
+bind_key(sqlite3_stmt *st, const void *client_pub)
+{
+	bind_blob(st, 2, true, client_pub, USERDB_KEY_LEN);
+}
+
+int
+userdb_admission_end(struct userdb *db,
+		     const uint8_t client_pub[USERDB_KEY_LEN],
+		     const char *reason)
+{
+	const struct ending e = { "client_key = ?2", bind_key, client_pub,
+				  reason };
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	return finish(db, end_admissions(db, &e));
 }
 
 int
@@ -1178,5 +1542,158 @@ userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s)
 		return ret;
 	bind_u64(st, 1, now_unix_s);
 	ret = run(db, st, "prune admissions");
+	return ret < 0 ? ret : sqlite3_changes(db->db);
+}
+
+/* TAI64N is big-endian seconds then nanoseconds: bytes compare as times,
+ * and SQLite compares blobs as memcmp does. */
+static int
+stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int ret = prepare(db,
+			  "UPDATE admissions SET last_stamp = ?2 WHERE "
+			  "client_key = ?1 AND (last_stamp IS NULL OR "
+			  "last_stamp < ?2)",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n && ret == 0; i++) {
+		sqlite3_reset(st);
+		bind_blob(st, 1, true, v[i].client_pub, USERDB_KEY_LEN);
+		bind_blob(st, 2, true, v[i].stamp, USERDB_STAMP_LEN);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			ret = fail(db, "save a handshake timestamp");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+userdb_stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
+{
+	int ret;
+
+	if (n == 0)
+		return 0;
+	ret = begin(db);
+	if (ret < 0)
+		return ret;
+	return finish(db, stamps_raise(db, v, n));
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+int
+userdb_events_head(struct userdb *db, uint64_t *seq)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+			  &st);
+
+	*seq = 0;
+	if (ret < 0)
+		return ret;
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*seq = column_u64(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		ret = fail(db, "read the newest event");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Changes whenever another connection (thread or process) commits. */
+static int
+data_version(struct userdb *db, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "PRAGMA data_version", &st);
+
+	if (ret < 0)
+		return ret;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		ret = fail(db, "read the data version");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static void
+read_event(sqlite3_stmt *st, struct userdb_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->seq = column_u64(st, 0);
+	e->time_unix_s = column_u64(st, 1);
+	column_text(st, 2, e->kind, sizeof(e->kind));
+	column_text(st, 3, e->username, sizeof(e->username));
+	column_blob(st, 4, e->client_pub, USERDB_KEY_LEN);
+	column_text(st, 5, e->reason, sizeof(e->reason));
+}
+
+int
+userdb_events_after(struct userdb *db, uint64_t after_seq, userdb_event_fn fn,
+		    void *arg)
+{
+	struct userdb_event e;
+	sqlite3_stmt *st;
+	int64_t version = 0;
+	int changes = sqlite3_total_changes(db->db), n = 0, rc;
+	uint64_t last = after_seq;
+	int ret = data_version(db, &version);
+
+	if (ret < 0)
+		return ret;
+	/* Read before the events: a commit after this is seen next time. */
+	if (db->has_seen && version == db->seen_data_version &&
+	    changes == db->seen_changes && after_seq >= db->seen_seq)
+		return 0;
+	ret = prepare(db,
+		      "SELECT seq, time, kind, user, client_key, reason FROM "
+		      "events WHERE seq > ? ORDER BY seq",
+		      &st);
+	if (ret < 0)
+		return ret;
+	bind_u64(st, 1, after_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_event(st, &e);
+		fn(arg, &e);
+		last = e.seq;
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, "read events");
+	sqlite3_finalize(st);
+	if (ret < 0)
+		return ret;
+	db->has_seen = true;
+	db->seen_data_version = version;
+	db->seen_changes = changes;
+	db->seen_seq = last;
+	return n;
+}
+
+int
+userdb_events_prune(struct userdb *db, uint64_t max_age_s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "DELETE FROM events WHERE time < "
+			  "CAST(strftime('%s', 'now') AS INTEGER) - ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_u64(st, 1, max_age_s);
+	ret = run(db, st, "prune events");
 	return ret < 0 ? ret : sqlite3_changes(db->db);
 }

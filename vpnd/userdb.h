@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The user store, shared by vpnd (one connection per worker thread) and
- * vpnctl: accounts, failure counters, admissions, address leases and
- * recovery codes. The interface is a set of operations, each one
- * transaction, so another backend (PostgreSQL) can implement this header
- * unchanged; nothing outside userdb.c speaks SQL.
+ * vpnctl: accounts, failure counters, admissions, address leases,
+ * recovery codes and a journal of events. The interface is a set of
+ * operations, each one transaction, so another backend (PostgreSQL) can
+ * implement this header unchanged; nothing outside userdb.c speaks SQL.
+ *
+ * Events tell every vpnd sharing the store what another program changed
+ * that its live sessions must follow: an account change that ends a
+ * user's admissions appends, in the same transaction, one event per
+ * admission it ended. Readers poll with userdb_events_after() (SQLite:
+ * PRAGMA data_version makes an idle poll cost one page-cache check;
+ * PostgreSQL would LISTEN for a NOTIFY sent by the same transaction).
  *
  * The store holds and returns what it is given; decisions (is this code
  * good, how long a lock lasts, which address is free enough) are made by
@@ -24,6 +31,7 @@
 
 #include "login.h"
 #include "totp.h"
+#include "tstamp.h"
 
 #define USERDB_DEFAULT_PATH "/var/lib/vpnd/users.db"
 #define USERDB_NAME_MAX LOGIN_USERNAME_MAX
@@ -32,6 +40,17 @@
 #define USERDB_RECOVERY_SALT_LEN 16
 #define USERDB_RECOVERY_HASH_LEN 32
 #define USERDB_RECOVERY_MAX 32 /* unused codes read per user */
+#define USERDB_STAMP_LEN TAI64N_LEN /* a handshake's timestamp */
+#define USERDB_REASON_MAX 63
+
+/* Events, and why an admission ended (the REASON vpnd sends). */
+#define USERDB_EVENT_ADMISSION_END "admission-end"
+#define USERDB_REASON_PASSWORD "password changed"
+#define USERDB_REASON_TOTP "authenticator reset"
+#define USERDB_REASON_DISABLED "account disabled"
+#define USERDB_REASON_DELETED "account deleted"
+#define USERDB_REASON_LOGOUT "logged out"
+#define USERDB_REASON_ADDRESS "address given to its owner"
 
 struct userdb;
 
@@ -85,6 +104,8 @@ struct userdb_admission {
 	uint8_t addr4[4];
 	bool has_addr6;
 	uint8_t addr6[16];
+	bool has_stamp;                    /* greatest handshake timestamp */
+	uint8_t stamp[USERDB_STAMP_LEN];   /* seen from this key (TAI64N) */
 };
 
 struct userdb_recovery {
@@ -117,16 +138,27 @@ int userdb_user_get(struct userdb *db, const char *name,
 		    struct userdb_user *out)
 	__attribute__((warn_unused_result));
 
-/* Deletes the account and, with it, its admissions, leases and recovery
- * codes. */
+/*
+ * Deletes the account and, with it, its admissions (one event each,
+ * USERDB_REASON_DELETED), leases and recovery codes.
+ */
 int userdb_user_del(struct userdb *db, const char *name)
 	__attribute__((warn_unused_result));
 
+/* Sets the password hash; ends the account's admissions (one event each,
+ * USERDB_REASON_PASSWORD). */
 int userdb_user_set_password(struct userdb *db, const char *name,
 			     const char *pw_hash)
 	__attribute__((warn_unused_result));
 
-/* Disabling also ends every admission of the account. */
+/* Sets a new TOTP secret (same algorithm, digits and period); ends the
+ * account's admissions (one event each, USERDB_REASON_TOTP). */
+int userdb_user_set_totp(struct userdb *db, const char *name,
+			 const uint8_t *secret, size_t secret_len)
+	__attribute__((warn_unused_result));
+
+/* Disabling also ends every admission of the account (one event each,
+ * USERDB_REASON_DISABLED). */
 int userdb_user_set_enabled(struct userdb *db, const char *name,
 			    bool is_enabled) __attribute__((warn_unused_result));
 
@@ -159,20 +191,44 @@ int userdb_failure_get(struct userdb *db, const struct userdb_failure_key *key,
 	__attribute__((warn_unused_result));
 
 /*
- * In one transaction, reads each of the n counters (zero if absent), lets
- * fn change it and writes it back: the caller decides, the store makes the
- * read-modify-write atomic across threads and processes.
+ * In one transaction, reads the n counters (all zero if absent) and lets
+ * fn see them together and change them; if fn returns true they are
+ * written back (a counter left at zero count and no lock is removed),
+ * otherwise nothing is written. The caller decides, the store makes the
+ * read-decide-write atomic across threads and processes, so a limit
+ * checked and counted here is exact however many logins run at once.
  */
-typedef void (*userdb_failure_fn)(void *arg, struct userdb_failure *f);
-int userdb_failures_update(struct userdb *db,
-			   const struct userdb_failure_key *keys, size_t n,
-			   userdb_failure_fn fn, void *arg)
+typedef bool (*userdb_failures_fn)(void *arg, struct userdb_failure *f,
+				   size_t n);
+int userdb_failures_apply(struct userdb *db,
+			  const struct userdb_failure_key *keys, size_t n,
+			  userdb_failures_fn fn, void *arg)
 	__attribute__((warn_unused_result));
 
-/* Forgets counters not locked at now whose last failure is more than
- * idle_s old. Returns how many, or -errno. */
-int userdb_failures_prune(struct userdb *db, uint64_t now_unix_s,
-			  uint64_t idle_s);
+/*
+ * Calls fn for every counter, users first, each kind in key order. A
+ * non-zero return from fn stops the walk and is returned.
+ */
+typedef int (*userdb_failure_each_fn)(void *arg,
+				      const struct userdb_failure_key *key,
+				      const struct userdb_failure *f);
+int userdb_failures_list(struct userdb *db, userdb_failure_each_fn fn,
+			 void *arg) __attribute__((warn_unused_result));
+
+/* Removes the counter of `key` (its count and its lock); -ENOENT if it
+ * had none. */
+int userdb_failure_clear(struct userdb *db,
+			 const struct userdb_failure_key *key)
+	__attribute__((warn_unused_result));
+
+/*
+ * Forgets counters of `kind` not locked at now whose last failure is more
+ * than idle_s + count * per_failure_s old (the caller's rule for when a
+ * counter is worth nothing). Returns how many, or -errno.
+ */
+int userdb_failures_prune(struct userdb *db, enum userdb_failure_kind kind,
+			  uint64_t now_unix_s, uint64_t idle_s,
+			  uint64_t per_failure_s);
 
 /* ---- logins, admissions, leases ---- */
 
@@ -192,6 +248,13 @@ struct userdb_grant {
 	int64_t recovery_id;
 	const struct userdb_failure_key *reset; /* counters to clear */
 	size_t n_reset;
+	/* counters to change, as userdb_failures_apply() does */
+	const struct userdb_failure_key *adjust;
+	size_t n_adjust;
+	userdb_failures_fn adjust_fn;
+	void *adjust_arg;
+	bool has_stamp;                   /* the handshake's timestamp: kept */
+	uint8_t stamp[USERDB_STAMP_LEN];  /* if greater than the stored one */
 };
 
 /*
@@ -211,16 +274,19 @@ struct userdb_addr_view {
 	size_t n_taken6;
 };
 
-/* Fills adm->has_addr4/addr4/has_addr6/addr6; false: nothing is free. */
+/* Fills adm->has_addr4/addr4/has_addr6/addr6 (on entry: what the
+ * admission holds now, nothing for a new one); false: nothing is free. */
 typedef bool (*userdb_assign_fn)(void *arg, const struct userdb_addr_view *v,
 				 struct userdb_admission *adm);
 
 /*
  * In one transaction: checks the account is still enabled and the step or
  * recovery code still unconsumed, consumes it, clears the given failure
- * counters, lets assign choose the addresses, ends other admissions
- * holding them, stores the admission (replacing any of this key) and the
- * lease. On any error nothing is written. *out is the admission stored.
+ * counters and adjusts the others, lets assign choose the addresses, ends
+ * other admissions holding them (one event each, USERDB_REASON_ADDRESS),
+ * stores the admission (replacing any of this key, keeping the greater
+ * stamp) and the lease. On any error nothing is written. *out is the
+ * admission stored.
  * -ENOENT: account gone or disabled; -EALREADY; -ENOSPC (assign said no).
  */
 int userdb_grant(struct userdb *db, const struct userdb_grant *g,
@@ -234,12 +300,82 @@ int userdb_admission_get(struct userdb *db,
 			 uint64_t now_unix_s, struct userdb_admission *out)
 	__attribute__((warn_unused_result));
 
-/* Ends the admission of client_pub (0 also when there was none). */
-int userdb_admission_end(struct userdb *db,
-			 const uint8_t client_pub[USERDB_KEY_LEN]);
+/*
+ * Calls fn for every admission that expires after now of an enabled
+ * account, in key order, from one snapshot. fn must not use the store; a
+ * non-zero return stops the walk and is returned.
+ */
+typedef int (*userdb_admission_fn)(void *arg,
+				   const struct userdb_admission *adm);
+int userdb_admissions_list(struct userdb *db, uint64_t now_unix_s,
+			   userdb_admission_fn fn, void *arg)
+	__attribute__((warn_unused_result));
 
-/* Removes admissions expired at now_unix_s; returns how many, or -errno. */
+/*
+ * In one transaction: reads the admission of client_pub (as
+ * userdb_admission_get), lets assign choose its addresses again from the
+ * same view a grant gets, ends other admissions holding them (one event
+ * each, USERDB_REASON_ADDRESS) and stores the addresses with the
+ * admission and the lease. *out is the admission as stored. -ENOENT: no
+ * valid admission; -ENOSPC: assign said no (nothing is written).
+ */
+int userdb_admission_readdress(struct userdb *db,
+			       const uint8_t client_pub[USERDB_KEY_LEN],
+			       uint64_t now_unix_s, userdb_assign_fn assign,
+			       void *arg, struct userdb_admission *out)
+	__attribute__((warn_unused_result));
+
+/* Ends the admission of client_pub (0 also when there was none), with one
+ * event giving `reason` if there was one. */
+int userdb_admission_end(struct userdb *db,
+			 const uint8_t client_pub[USERDB_KEY_LEN],
+			 const char *reason);
+
+/* Removes admissions expired at now_unix_s; returns how many, or -errno.
+ * Expiry is no event: every vpnd sees it by itself. */
 int userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s);
+
+struct userdb_stamp {
+	uint8_t client_pub[USERDB_KEY_LEN];
+	uint8_t stamp[USERDB_STAMP_LEN];
+};
+
+/*
+ * In one transaction, raises the stamp of each key's admission to the one
+ * given: a stored stamp is never lowered (TAI64N compares as bytes), and a
+ * key without an admission is skipped.
+ */
+int userdb_stamps_raise(struct userdb *db, const struct userdb_stamp *v,
+			size_t n) __attribute__((warn_unused_result));
+
+/* ---- events ---- */
+
+struct userdb_event {
+	uint64_t seq;        /* increases in commit order, never reused */
+	uint64_t time_unix_s; /* by the store's clock */
+	char kind[32];       /* USERDB_EVENT_* */
+	char username[USERDB_NAME_MAX + 1];
+	uint8_t client_pub[USERDB_KEY_LEN];
+	char reason[USERDB_REASON_MAX + 1];
+};
+
+/* The greatest seq ever given (0 if none), pruned events included. */
+int userdb_events_head(struct userdb *db, uint64_t *seq)
+	__attribute__((warn_unused_result));
+
+/*
+ * Calls fn for each event after `after_seq`, in order, from one snapshot;
+ * fn must not use the store. Returns how many, or -errno. When nothing
+ * was committed since this connection last asked (and after_seq is not
+ * older than then), answers 0 without reading the events.
+ */
+typedef void (*userdb_event_fn)(void *arg, const struct userdb_event *e);
+int userdb_events_after(struct userdb *db, uint64_t after_seq,
+			userdb_event_fn fn, void *arg);
+
+/* Removes events older than max_age_s by the store's clock; returns how
+ * many, or -errno. */
+int userdb_events_prune(struct userdb *db, uint64_t max_age_s);
 
 /* "user", "admin", "site" and back; false for anything else. */
 const char *userdb_role_name(enum userdb_role role);

@@ -4,10 +4,13 @@
  * directory, with a fake clock): every kind of failure looks the same,
  * TOTP steps are accepted once and never backwards, lockout per user name
  * (known or not) and per source (IPv4 address, IPv6 /64) with doubling
- * capped locks, address assignment (sticky per user and key, fixed
- * addresses, exhaustion that consumes nothing), admissions, recovery codes
- * and the audit line. Test users get cheap Argon2id hashes; the dummy hash
- * for unknown users stays at the production cost.
+ * capped locks, source counts that decay and that no success clears, the
+ * limit exact with real threads logging in at once, address assignment
+ * (sticky per user and key, fixed addresses, exhaustion that consumes
+ * nothing, pools that changed: re-addressed admissions, leases from
+ * another pool), admissions with their handshake stamps, the events vpnd
+ * polls, recovery codes and the audit line. Test users get cheap Argon2id
+ * hashes; the dummy hash for unknown users stays at the production cost.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,8 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +35,7 @@
 #include "../../vpnd/totp.h"
 #include "../../vpnd/userdb.h"
 #include "log.h"
+#include "tstamp.h"
 
 #define NOW 1700000020ULL /* 10 s into a 30 s step */
 #define PW "correct horse"
@@ -37,6 +43,7 @@
 #define LOCK_N 3
 #define LOCK_S 60
 #define LOCK_MAX_S 240
+#define DECAY_S 100
 #define LIFETIME_S 3600
 
 struct fx {
@@ -57,6 +64,7 @@ policy_default(struct auth_policy *p)
 	p->lockout_failures = LOCK_N;
 	p->lockout_time_s = LOCK_S;
 	p->lockout_max_time_s = LOCK_MAX_S;
+	p->source_decay_s = DECAY_S;
 	p->session_lifetime_s = LIFETIME_S;
 	/* .0 network, .1 server, .2-.6 for clients, .7 broadcast */
 	p->has_pool4 = true;
@@ -178,6 +186,26 @@ add_user(struct fx *f, const char *name)
 	add_user_ex(f, name, NULL, 0);
 }
 
+static void
+request_init(struct auth_request *req, const char *name, const char *pw,
+	     const char *code, const char *src, uint8_t key, uint64_t now)
+{
+	memset(req, 0, sizeof(*req));
+	memset(req->client_pub, key, sizeof(req->client_pub));
+	snprintf(req->username, sizeof(req->username), "%s", name);
+	req->password_len = strlen(pw);
+	memcpy(req->password, pw, req->password_len);
+	snprintf(req->code, sizeof(req->code), "%s", code);
+	if (inet_pton(AF_INET, src, req->src_addr) == 1) {
+		req->src_family = AF_INET;
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, src, req->src_addr), 1);
+		req->src_family = AF_INET6;
+	}
+	req->src_port = 40000;
+	req->now_unix_s = now;
+}
+
 static struct auth_result
 login_from(struct fx *f, const char *name, const char *pw, const char *code,
 	   const char *src, uint8_t key, uint64_t now)
@@ -185,20 +213,7 @@ login_from(struct fx *f, const char *name, const char *pw, const char *code,
 	struct auth_request req;
 	struct auth_result res;
 
-	memset(&req, 0, sizeof(req));
-	memset(req.client_pub, key, sizeof(req.client_pub));
-	snprintf(req.username, sizeof(req.username), "%s", name);
-	req.password_len = strlen(pw);
-	memcpy(req.password, pw, req.password_len);
-	snprintf(req.code, sizeof(req.code), "%s", code);
-	if (inet_pton(AF_INET, src, req.src_addr) == 1) {
-		req.src_family = AF_INET;
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, src, req.src_addr), 1);
-		req.src_family = AF_INET6;
-	}
-	req.src_port = 40000;
-	req.now_unix_s = now;
+	request_init(&req, name, pw, code, src, key, now);
 	auth_login(f->a, &req, &res);
 	return res;
 }
@@ -238,6 +253,40 @@ static void
 key_of(uint8_t key, uint8_t out[32])
 {
 	memset(out, key, 32);
+}
+
+/* stderr (where log lines go) into a file, at LOG_NOTICE, until
+ * capture_end, which returns what was written. */
+struct capture {
+	char path[160];
+	int fd, saved;
+};
+
+static void
+capture_start(struct fx *f, struct capture *c)
+{
+	snprintf(c->path, sizeof(c->path), "%s/log", f->dir);
+	c->fd = open(c->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(c->fd >= 0);
+	c->saved = dup(STDERR_FILENO);
+	dup2(c->fd, STDERR_FILENO);
+	log_set_level(LOG_NOTICE);
+}
+
+static char *
+capture_end(struct capture *c)
+{
+	static char buf[4096];
+	ssize_t n;
+
+	log_set_level(LOG_WARNING);
+	dup2(c->saved, STDERR_FILENO);
+	close(c->saved);
+	n = pread(c->fd, buf, sizeof(buf) - 1, 0);
+	close(c->fd);
+	unlink(c->path);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
 }
 
 /* ---- the decision ----------------------------------------------------------- */
@@ -390,10 +439,18 @@ test_lockout(void **state)
 	r = login(f, "alice", PW, code_of("alice", NOW + LOCK_S, 0), 1,
 		  NOW + LOCK_S);
 	assert_int_equal(r.status, LOGIN_STATUS_OK);
-	/* success cleared the counters: one failure does not lock again */
+	/*
+	 * The success cleared the user's counter, not the source's: one
+	 * more failure from there locks it again, for twice as long; from
+	 * elsewhere, alice's one failure is no lock.
+	 */
 	fail_n(f, "alice", SRC, 1, NOW + LOCK_S);
 	r = login(f, "alice", PW, code_of("alice", NOW + LOCK_S, 1), 1,
 		  NOW + LOCK_S);
+	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
+	assert_int_equal(r.retry_after_s, 2 * LOCK_S);
+	r = login_from(f, "alice", PW, code_of("alice", NOW + LOCK_S, 1),
+		       "192.0.2.77", 1, NOW + LOCK_S);
 	assert_int_equal(r.status, LOGIN_STATUS_OK);
 }
 
@@ -432,6 +489,8 @@ test_lockout_growth(void **state)
 	assert_int_equal(r.status, LOGIN_STATUS_OK);
 }
 
+/* A user's count starts again after LOCK_MAX_S without failures; the
+ * source's has decayed by then (one per DECAY_S). */
 static void
 test_counters_reset_after_idle(void **state)
 {
@@ -505,6 +564,175 @@ test_ipv6_source_grouped_by_64(void **state)
 	r = login_from(f, "alice", PW, code_of("alice", NOW, 0),
 		       "2001:db8:1:3::1", 1, NOW);
 	assert_int_equal(r.status, LOGIN_STATUS_OK);
+}
+
+/*
+ * A source's count decays by one per DECAY_S since its last failure; other
+ * accounts' successes never reset it, and give back exactly what they took
+ * (their own count, their own lock, the decay clock). Distinct wrong names
+ * (unknown, so each a fresh user counter) fail from SRC; alice logs in
+ * right.
+ */
+static void
+test_source_decay(void **state)
+{
+	static const struct {
+		uint64_t t;
+		const char *who; /* NULL: alice, right */
+		enum login_status want;
+		uint32_t retry_after_s;
+	} v[] = {
+		{ 0, "u1", LOGIN_STATUS_AUTH_FAILED, 0 },
+		{ 0, "u2", LOGIN_STATUS_AUTH_FAILED, 0 },
+		{ 99, "u3", LOGIN_STATUS_AUTH_FAILED, 0 }, /* 3: locked */
+		{ 100, NULL, LOGIN_STATUS_LOCKED, 59 },
+		/* unlocked, still 3: alice's attempt takes the count to 4
+		 * and sets a lock, verifies, and gives both back */
+		{ 159, NULL, LOGIN_STATUS_OK, 0 },
+		{ 159, "u4", LOGIN_STATUS_AUTH_FAILED, 0 }, /* 4: 120 s */
+		{ 160, NULL, LOGIN_STATUS_LOCKED, 119 },
+		/* 120 s after u4: one decay, 3 again; alice gets in */
+		{ 279, NULL, LOGIN_STATUS_OK, 0 },
+		/* two more decays from where alice left it (259): 1 */
+		{ 459, "u5", LOGIN_STATUS_AUTH_FAILED, 0 },
+		{ 459, NULL, LOGIN_STATUS_OK, 0 },
+		{ 459, "u6", LOGIN_STATUS_AUTH_FAILED, 0 }, /* 3: 60 s */
+		{ 460, NULL, LOGIN_STATUS_LOCKED, 59 },
+	};
+	struct fx *f = *state;
+	struct userdb_failure_key src = { USERDB_FAILURE_SOURCE, SRC };
+	struct userdb_failure fc;
+	struct auth_result r;
+	size_t i;
+
+	add_user(f, "alice");
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		uint64_t t = NOW + v[i].t;
+
+		print_message("step %zu at +%llu\n", i,
+			      (unsigned long long)v[i].t);
+		if (v[i].who)
+			r = login(f, v[i].who, "wrong", "000000", 9, t);
+		else
+			r = login(f, "alice", PW, code_of("alice", t, 0), 1,
+				  t);
+		assert_int_equal(r.status, v[i].want);
+		assert_int_equal(r.retry_after_s, v[i].retry_after_s);
+		if (i == 7) {
+			/* as u4 left it, one decay period on */
+			assert_int_equal(userdb_failure_get(f->db, &src, &fc),
+					 0);
+			assert_int_equal(fc.count, 3);
+			assert_int_equal(fc.last_unix_s, NOW + 259);
+			assert_int_equal(fc.locked_until_unix_s, 0);
+		}
+	}
+}
+
+struct race {
+	const char *path;
+	const struct auth_policy *pol;
+	pthread_barrier_t *start;
+	atomic_int next;
+	int attempts;
+	bool same_user;   /* else one name per attempt */
+	bool same_source; /* else one source per attempt */
+	atomic_int failed, locked, other;
+};
+
+static void *
+race_thread(void *arg)
+{
+	struct race *c = arg;
+	struct auth *a = auth_open(c->path, c->pol);
+	struct auth_request req;
+	struct auth_result res;
+	int i;
+
+	pthread_barrier_wait(c->start);
+	if (!a)
+		return (void *)1;
+	while ((i = atomic_fetch_add(&c->next, 1)) < c->attempts) {
+		memset(&req, 0, sizeof(req));
+		memset(req.client_pub, 9, sizeof(req.client_pub));
+		snprintf(req.username, sizeof(req.username), "%s%d",
+			 c->same_user ? "mallory" : "guess", c->same_user ? 0 : i);
+		req.password_len = 5;
+		memcpy(req.password, "wrong", 5);
+		snprintf(req.code, sizeof(req.code), "000000");
+		req.src_family = AF_INET;
+		memcpy(req.src_addr, "\xc6\x33\x64", 3);
+		req.src_addr[3] = (uint8_t)(c->same_source ? 7 : 100 + i);
+		req.src_port = 40000;
+		req.now_unix_s = NOW;
+		auth_login(a, &req, &res);
+		if (res.status == LOGIN_STATUS_AUTH_FAILED)
+			atomic_fetch_add(&c->failed, 1);
+		else if (res.status == LOGIN_STATUS_LOCKED)
+			atomic_fetch_add(&c->locked, 1);
+		else
+			atomic_fetch_add(&c->other, 1);
+	}
+	auth_close(a);
+	return NULL;
+}
+
+/*
+ * Rule 4 under concurrency, with real threads and a store file each
+ * connects to on its own, as vpnd's auth workers do: with a limit of 5,
+ * 12 wrong attempts at once make exactly 5 verifications (AUTH_FAILED)
+ * and 7 LOCKED answers, whether the user name, the source or both are
+ * shared.
+ */
+static void
+test_lockout_exact_concurrent(void **state)
+{
+	static const struct {
+		bool same_user, same_source;
+	} v[] = { { true, true }, { true, false }, { false, true } };
+	enum { WORKERS = 4, ATTEMPTS = 12, LIMIT = 5 };
+	struct fx *f = *state;
+	pthread_t t[WORKERS];
+	pthread_barrier_t start;
+	void *ret;
+	size_t i;
+	int k;
+
+	/* Unknown names: each verification costs a production Argon2id,
+	 * which leaves a check-then-count design plenty of room to race. */
+	f->pol.lockout_failures = LIMIT;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct race c = { .path = f->path, .pol = &f->pol,
+				  .start = &start, .attempts = ATTEMPTS,
+				  .same_user = v[i].same_user,
+				  .same_source = v[i].same_source };
+
+		print_message("same user %d, same source %d\n",
+			      v[i].same_user, v[i].same_source);
+		assert_int_equal(pthread_barrier_init(&start, NULL, WORKERS),
+				 0);
+		for (k = 0; k < WORKERS; k++)
+			assert_int_equal(pthread_create(&t[k], NULL,
+							race_thread, &c),
+					 0);
+		for (k = 0; k < WORKERS; k++) {
+			assert_int_equal(pthread_join(t[k], &ret), 0);
+			assert_null(ret);
+		}
+		pthread_barrier_destroy(&start);
+		assert_int_equal(atomic_load(&c.failed), LIMIT);
+		assert_int_equal(atomic_load(&c.locked), ATTEMPTS - LIMIT);
+		assert_int_equal(atomic_load(&c.other), 0);
+		/* the next round starts from clean counters */
+		assert_int_equal(userdb_failures_prune(f->db,
+						       USERDB_FAILURE_USER,
+						       UINT32_MAX, 0, 0),
+				 v[i].same_user ? 1 : LIMIT);
+		assert_int_equal(userdb_failures_prune(f->db,
+						       USERDB_FAILURE_SOURCE,
+						       UINT32_MAX, 0, 0),
+				 v[i].same_source ? 1 : LIMIT);
+	}
 }
 
 /* ---- addresses -------------------------------------------------------------- */
@@ -603,6 +831,135 @@ test_pool_expired_frees(void **state)
 	login_expect(f, "bob", 0, 2, later, "10.99.0.2");
 }
 
+/* Reopens auth with these pools (NULL: none of that family). */
+static void
+set_pools(struct fx *f, const char *pool4, const char *pool6)
+{
+	f->pol.has_pool4 = pool4 != NULL;
+	if (pool4)
+		assert_true(prefix_parse(pool4, &f->pol.pool4));
+	f->pol.has_pool6 = pool6 != NULL;
+	if (pool6)
+		assert_true(prefix_parse(pool6, &f->pol.pool6));
+	reopen(f);
+}
+
+static void
+assert_adm(const struct auth_admission *adm, const char *a4,
+	   const char *a6)
+{
+	uint8_t want[16];
+
+	assert_int_equal(adm->has_addr4, a4 != NULL);
+	if (a4) {
+		assert_int_equal(inet_pton(AF_INET, a4, want), 1);
+		assert_memory_equal(adm->addr4, want, 4);
+	}
+	assert_int_equal(adm->has_addr6, a6 != NULL);
+	if (a6) {
+		assert_int_equal(inet_pton(AF_INET6, a6, want), 1);
+		assert_memory_equal(adm->addr6, want, 16);
+	}
+}
+
+/* A lookup of key with the log captured; returns what it logged. */
+static char *
+lookup_logged(struct fx *f, uint8_t key, const char *username, int want,
+	      struct auth_admission *adm)
+{
+	struct capture c;
+	uint8_t pub[32];
+
+	key_of(key, pub);
+	capture_start(f, &c);
+	assert_int_equal(auth_admission_lookup(f->a, pub, username, NOW, adm),
+			 want);
+	return capture_end(&c);
+}
+
+/*
+ * The issue's rule: a resumed admission whose address is outside the
+ * current pool gets a new one (by the login's rules) and a log line; one
+ * family gained or dropped from the configuration likewise; one that the
+ * pool has no room for is not admitted here, and left for other servers.
+ */
+static void
+test_readdress_on_lookup(void **state)
+{
+	struct fx *f = *state;
+	struct auth_admission adm;
+	uint8_t pub[32];
+	char *log;
+
+	add_user(f, "alice");
+	add_user_ex(f, "bob", "10.88.0.5", 0);
+	login_expect(f, "alice", 0, 1, NOW, "10.99.0.2");
+	login_expect(f, "bob", 0, 2, NOW, "10.99.0.3");
+
+	set_pools(f, "10.88.0.0/29", "fd00:99::/64");
+	log = lookup_logged(f, 1, NULL, 1, &adm);
+	assert_adm(&adm, "10.88.0.2", "fd00:99::2");
+	assert_string_equal(log, "test_auth: user alice: address "
+				 "10.99.0.2 is outside the pool; now "
+				 "10.88.0.2\n");
+	/* stored: the next lookup finds it in the pool and says nothing */
+	log = lookup_logged(f, 1, "alice", 1, &adm);
+	assert_adm(&adm, "10.88.0.2", "fd00:99::2");
+	assert_string_equal(log, "");
+	assert_string_equal(adm.username, "alice");
+	assert_int_equal(adm.expires_unix_s, NOW + LIFETIME_S);
+	/* bob's fixed address is in this pool: he gets it */
+	lookup_logged(f, 2, NULL, 1, &adm);
+	assert_adm(&adm, "10.88.0.5", "fd00:99::3");
+	/* rule 6 still: another user's name is no admission */
+	lookup_logged(f, 1, "bob", 0, &adm);
+
+	set_pools(f, "10.88.0.0/29", NULL);
+	log = lookup_logged(f, 1, NULL, 1, &adm);
+	assert_adm(&adm, "10.88.0.2", NULL);
+	assert_non_null(strstr(log, "user alice: address fd00:99::2 is "
+				    "outside the pool; now none\n"));
+	set_pools(f, "10.88.0.0/29", "fd00:99::/64");
+	log = lookup_logged(f, 1, NULL, 1, &adm);
+	assert_adm(&adm, "10.88.0.2", "fd00:99::2"); /* its lease again */
+	assert_non_null(strstr(log, "user alice: address none is outside "
+				    "the pool; now fd00:99::2\n"));
+
+	/* room for one: alice first; bob is not admitted by this server */
+	set_pools(f, "10.77.0.0/30", NULL);
+	lookup_logged(f, 1, NULL, 1, &adm);
+	assert_adm(&adm, "10.77.0.2", NULL);
+	log = lookup_logged(f, 2, NULL, 0, &adm);
+	assert_non_null(strstr(log, "user bob: the admission's addresses are "
+				    "outside the pool, and the pool has none "
+				    "free"));
+	key_of(2, pub);
+	set_pools(f, "10.88.0.0/29", "fd00:99::/64");
+	lookup_logged(f, 2, NULL, 1, &adm);
+	assert_adm(&adm, "10.88.0.5", "fd00:99::3");
+}
+
+/* A grant never hands out an address outside the pool, whatever lease
+ * another server (another pool, the same store) left. */
+static void
+test_grant_ignores_other_pool_lease(void **state)
+{
+	struct fx *f = *state;
+	struct auth_result r;
+	uint8_t pub[32];
+
+	add_user(f, "alice");
+	add_user(f, "bob");
+	login_expect(f, "alice", 0, 1, NOW, "10.99.0.2");
+	key_of(1, pub);
+	auth_admission_end(f->a, pub);
+	set_pools(f, "10.88.0.0/29", "fd00:88::/64");
+	/* bob, admitted here, holds .2: alice's lease is outside anyway */
+	login_expect(f, "bob", 0, 2, NOW, "10.88.0.2");
+	r = login_expect(f, "alice", 1, 1, NOW, "10.88.0.3");
+	assert_adm(&r.adm, "10.88.0.3", "fd00:88::3");
+}
+
 /* ---- admissions ------------------------------------------------------------- */
 
 static void
@@ -687,6 +1044,171 @@ test_admission_store_error(void **state)
 	assert_string_equal(adm.username, "alice");
 }
 
+struct seen_events {
+	struct auth_event e[8];
+	size_t n;
+};
+
+static void
+keep_event(void *arg, const struct auth_event *e)
+{
+	struct seen_events *s = arg;
+
+	assert_true(s->n < 8);
+	s->e[s->n++] = *e;
+}
+
+static void
+assert_event(const struct auth_event *e, const char *name, uint8_t key,
+	     const char *reason)
+{
+	uint8_t pub[32];
+
+	key_of(key, pub);
+	assert_string_equal(e->username, name);
+	assert_memory_equal(e->client_pub, pub, 32);
+	assert_string_equal(e->reason, reason);
+}
+
+/* What vpnd polls: one event per admission an account change or a
+ * LOGOUT ended, each once, in order; *seq moves past them. */
+static void
+test_events(void **state)
+{
+	struct fx *f = *state;
+	struct seen_events ev = { .n = 0 };
+	uint64_t seq = 12345, head = 1;
+	uint8_t pub[32];
+	sqlite3 *raw;
+
+	add_user(f, "alice");
+	add_user(f, "bob");
+	assert_int_equal(auth_events_head(f->a, &head), 0);
+	assert_int_equal(head, 0);
+	seq = head;
+	assert_int_equal(auth_events_poll(f->a, &seq, keep_event, &ev), 0);
+	assert_int_equal(seq, 0);
+	login_expect(f, "alice", 0, 1, NOW, "10.99.0.2");
+	login_expect(f, "alice", 1, 2, NOW, "10.99.0.3");
+	login_expect(f, "bob", 0, 3, NOW, "10.99.0.4");
+	/* vpnctl's connection */
+	assert_int_equal(userdb_user_set_password(f->db, "alice", "$x"), 0);
+	assert_int_equal(auth_events_poll(f->a, &seq, keep_event, &ev), 2);
+	assert_event(&ev.e[0], "alice", 1, "password changed");
+	assert_event(&ev.e[1], "alice", 2, "password changed");
+	assert_int_equal(seq, ev.e[1].seq);
+	assert_int_equal(auth_events_poll(f->a, &seq, keep_event, &ev), 0);
+	/* this connection's own LOGOUT */
+	key_of(3, pub);
+	auth_admission_end(f->a, pub);
+	auth_admission_end(f->a, pub); /* nothing left to end */
+	assert_int_equal(auth_events_poll(f->a, &seq, keep_event, &ev), 1);
+	assert_event(&ev.e[2], "bob", 3, "logged out");
+	assert_int_equal(auth_events_head(f->a, &head), 0);
+	assert_int_equal(head, seq);
+	/* a kind this vpnd does not know is passed over, seq and all */
+	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw,
+				      "INSERT INTO events (time, kind, user, "
+				      "client_key, reason) VALUES (1, "
+				      "'from-the-future', 'x', zeroblob(32), "
+				      "'?')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(auth_events_poll(f->a, &seq, keep_event, &ev), 0);
+	assert_int_equal(seq, head + 1);
+	assert_int_equal(ev.n, 3);
+}
+
+static void
+stamp_of(uint8_t out[TAI64N_LEN], uint64_t unix_s)
+{
+	tai64n_encode(out, unix_s * 1000000000ULL);
+}
+
+struct each_seen {
+	size_t n;
+	uint8_t key;
+	struct auth_admission adm;
+};
+
+static void
+each_one(void *arg, const uint8_t client_pub[32],
+	 const struct auth_admission *adm)
+{
+	struct each_seen *s = arg;
+
+	s->n++;
+	s->key = client_pub[0];
+	s->adm = *adm;
+}
+
+/* The stamp of the handshake that logged in stays with the admission and
+ * only rises; every live admission is listed for vpnd's start, in the
+ * current pool. */
+static void
+test_stamps(void **state)
+{
+	struct fx *f = *state;
+	struct auth_request req;
+	struct auth_result r;
+	struct auth_admission adm;
+	struct auth_stamp v[2];
+	struct each_seen seen = { 0 };
+	uint8_t pub[32], s1[TAI64N_LEN], s2[TAI64N_LEN];
+
+	add_user(f, "alice");
+	stamp_of(s1, NOW - 5);
+	stamp_of(s2, NOW + 5);
+	request_init(&req, "alice", PW, code_of("alice", NOW, 0), SRC, 1, NOW);
+	req.has_stamp = true;
+	memcpy(req.stamp, s1, TAI64N_LEN);
+	auth_login(f->a, &req, &r);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_true(r.adm.has_stamp);
+	assert_memory_equal(r.adm.stamp, s1, TAI64N_LEN);
+	key_of(1, pub);
+	assert_int_equal(auth_admission_lookup(f->a, pub, NULL, NOW, &adm), 1);
+	assert_true(adm.has_stamp);
+	assert_memory_equal(adm.stamp, s1, TAI64N_LEN);
+
+	memset(v, 0, sizeof(v));
+	key_of(1, v[0].client_pub);
+	memcpy(v[0].stamp, s2, TAI64N_LEN);
+	key_of(5, v[1].client_pub); /* no admission: skipped */
+	memcpy(v[1].stamp, s2, TAI64N_LEN);
+	assert_int_equal(auth_stamps_save(f->a, v, 2), 0);
+	memcpy(v[0].stamp, s1, TAI64N_LEN); /* lower: ignored */
+	assert_int_equal(auth_stamps_save(f->a, v, 1), 0);
+	assert_int_equal(auth_stamps_save(f->a, v, 0), 0);
+	assert_int_equal(auth_admission_lookup(f->a, pub, NULL, NOW, &adm), 1);
+	assert_memory_equal(adm.stamp, s2, TAI64N_LEN);
+	key_of(5, pub);
+	assert_int_equal(auth_admission_lookup(f->a, pub, NULL, NOW, &adm), 0);
+
+	/* a new login of the same key with an older stamp keeps the newer */
+	request_init(&req, "alice", PW, code_of("alice", NOW, 1), SRC, 1, NOW);
+	req.has_stamp = true;
+	memcpy(req.stamp, s1, TAI64N_LEN);
+	auth_login(f->a, &req, &r);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_memory_equal(r.adm.stamp, s2, TAI64N_LEN);
+
+	set_pools(f, "10.88.0.0/29", "fd00:99::/64");
+	assert_int_equal(auth_admissions_each(f->a, NOW, each_one, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.key, 1);
+	assert_string_equal(seen.adm.username, "alice");
+	assert_adm(&seen.adm, "10.88.0.2", "fd00:99::2");
+	assert_memory_equal(seen.adm.stamp, s2, TAI64N_LEN);
+	seen.n = 0;
+	assert_int_equal(auth_admissions_each(f->a, NOW + LIFETIME_S,
+					      each_one, &seen),
+			 0);
+	assert_int_equal(seen.n, 0);
+}
+
 /* ---- recovery codes --------------------------------------------------------- */
 
 static void
@@ -745,26 +1267,11 @@ static char *
 logged(struct fx *f, const char *name, const char *pw, const char *code,
        const char *src, uint8_t key, struct auth_result *r)
 {
-	static char buf[4096];
-	char path[160];
-	int fd, saved;
-	ssize_t n;
+	struct capture c;
 
-	snprintf(path, sizeof(path), "%s/log", f->dir);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	log_set_level(LOG_NOTICE);
+	capture_start(f, &c);
 	*r = login_from(f, name, pw, code, src, key, NOW);
-	log_set_level(LOG_WARNING);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	close(fd);
-	unlink(path);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
+	return capture_end(&c);
 }
 
 static void
@@ -886,6 +1393,10 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_source_grouped_by_64,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_decay, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_exact_concurrent,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_sticky, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pool_fixed, setup,
@@ -894,10 +1405,16 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pool_expired_frees, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_readdress_on_lookup, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_grant_ignores_other_pool_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admissions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_admission_store_error,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stamps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_codes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_audit_line, setup,

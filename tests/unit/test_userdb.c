@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * The SQLite user store on its own: creation (modes, WAL, schema version,
- * refusing a newer schema), accounts and their constraints, the grant's
- * all-or-nothing transaction and its re-check of consumed steps, failure
- * counters updated from several connections at once, and several threads
- * opening a new store at the same moment (as vpnd's workers do).
+ * refusing a newer schema, migrating a version 1 store), accounts and
+ * their constraints, the grant's all-or-nothing transaction and its
+ * re-check of consumed steps, failure counters (read-decide-write from
+ * several connections at once, no write when the caller says so, listing,
+ * clearing, pruning), the event journal (one event per admission an
+ * account change ends, in the same transaction; polls across connections;
+ * seqs never reused), handshake stamps that only rise, re-addressing, and
+ * several threads opening a new store at the same moment (as vpnd's
+ * workers do).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,7 +117,7 @@ test_created(void **state)
 	pragma(f->path, "PRAGMA journal_mode", v, sizeof(v));
 	assert_string_equal(v, "wal");
 	pragma(f->path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "1");
+	assert_string_equal(v, "2");
 	/* opening again migrates nothing and works */
 	assert_int_equal(userdb_open(f->path, &again), 0);
 	userdb_close(again);
@@ -257,11 +262,16 @@ test_grant(void **state)
 	assert_int_equal(fc.count, 0);
 }
 
-static void
-bump(void *arg, struct userdb_failure *f)
+static bool
+bump(void *arg, struct userdb_failure *f, size_t n)
 {
-	f->count++;
-	f->last_unix_s = *(const uint64_t *)arg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		f[i].count++;
+		f[i].last_unix_s = *(const uint64_t *)arg;
+	}
+	return true;
 }
 
 static void *
@@ -279,7 +289,7 @@ bump_thread(void *arg)
 	if (userdb_open(path, &db) < 0)
 		return (void *)1;
 	for (i = 0; i < UPDATES; i++)
-		bad |= userdb_failures_update(db, keys, 2, bump, &now) != 0;
+		bad |= userdb_failures_apply(db, keys, 2, bump, &now) != 0;
 	userdb_close(db);
 	return bad ? (void *)1 : NULL;
 }
@@ -306,11 +316,648 @@ test_failures_concurrent(void **state)
 	assert_int_equal(userdb_failure_get(f->db, &key, &fc), 0);
 	assert_int_equal(fc.count, THREADS * UPDATES);
 	assert_int_equal(fc.last_unix_s, NOW);
-	/* pruning keeps recent and locked counters */
-	assert_int_equal(userdb_failures_prune(f->db, NOW + 10, 60), 0);
-	assert_int_equal(userdb_failures_prune(f->db, NOW + 61, 60), 2);
+	/* pruning keeps recent counters, and each kind by its own rule */
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_USER,
+					       NOW + 10, 60, 0),
+			 0);
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_USER,
+					       NOW + 61, 60, 0),
+			 1);
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_SOURCE,
+					       NOW + 61, 60, 0),
+			 1);
 	assert_int_equal(userdb_failure_get(f->db, &key, &fc), 0);
 	assert_int_equal(fc.count, 0);
+}
+
+struct decide {
+	unsigned int calls;
+	size_t n;
+	bool write;
+	uint32_t set_count;
+	uint64_t set_locked;
+};
+
+static bool
+decide(void *arg, struct userdb_failure *f, size_t n)
+{
+	struct decide *d = arg;
+	size_t i;
+
+	d->calls++;
+	d->n = n;
+	for (i = 0; i < n; i++) {
+		f[i].count = d->set_count;
+		f[i].last_unix_s = NOW;
+		f[i].locked_until_unix_s = d->set_locked;
+	}
+	return d->write;
+}
+
+/* fn sees every counter at once and decides whether anything is written;
+ * a counter at zero without a lock is not kept. */
+static void
+test_failures_apply(void **state)
+{
+	struct fx *f = *state;
+	struct userdb_failure_key keys[2] = {
+		{ USERDB_FAILURE_USER, "alice" },
+		{ USERDB_FAILURE_SOURCE, "2001:db8::/64" },
+	};
+	struct decide d = { 0, 0, false, 4, NOW + 60 };
+	struct userdb_failure fc;
+
+	assert_int_equal(userdb_failures_apply(f->db, keys, 2, decide, &d), 0);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(userdb_failure_get(f->db, &keys[0], &fc), 0);
+	assert_int_equal(fc.count, 0);
+	d.write = true;
+	assert_int_equal(userdb_failures_apply(f->db, keys, 2, decide, &d), 0);
+	assert_int_equal(userdb_failure_get(f->db, &keys[1], &fc), 0);
+	assert_int_equal(fc.count, 4);
+	assert_int_equal(fc.locked_until_unix_s, NOW + 60);
+	/* a lock alone is kept; zero and no lock is removed */
+	d.set_count = 0;
+	assert_int_equal(userdb_failures_apply(f->db, keys, 1, decide, &d), 0);
+	assert_int_equal(userdb_failure_clear(f->db, &keys[0]), 0);
+	d.set_locked = 0;
+	assert_int_equal(userdb_failures_apply(f->db, keys, 2, decide, &d), 0);
+	assert_int_equal(userdb_failure_clear(f->db, &keys[0]), -ENOENT);
+	assert_int_equal(userdb_failure_clear(f->db, &keys[1]), -ENOENT);
+}
+
+struct listed {
+	char text[256];
+	size_t n;
+};
+
+static int
+list_one(void *arg, const struct userdb_failure_key *key,
+	 const struct userdb_failure *fc)
+{
+	struct listed *l = arg;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "%s:%s:%u:%llu;",
+		 key->kind == USERDB_FAILURE_USER ? "user" : "source", key->key,
+		 fc->count, (unsigned long long)fc->locked_until_unix_s);
+	return ++l->n == 3 ? 7 : 0; /* stop after three */
+}
+
+static void
+test_failures_list_clear(void **state)
+{
+	struct fx *f = *state;
+	static const struct userdb_failure_key keys[] = {
+		{ USERDB_FAILURE_SOURCE, "192.0.2.1" },
+		{ USERDB_FAILURE_USER, "zoe" },
+		{ USERDB_FAILURE_USER, "alice" },
+		{ USERDB_FAILURE_SOURCE, "2001:db8::/64" },
+	};
+	struct decide d = { 0, 0, true, 2, NOW + 5 };
+	struct listed l = { "", 0 };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		assert_int_equal(userdb_failures_apply(f->db, &keys[i], 1,
+						       decide, &d),
+				 0);
+	/* users first, then sources, each in key order; fn can stop it */
+	assert_int_equal(userdb_failures_list(f->db, list_one, &l), 7);
+	assert_string_equal(l.text, "user:alice:2:1700000005;"
+				    "user:zoe:2:1700000005;"
+				    "source:192.0.2.1:2:1700000005;");
+	/* a user and a source of the same text are different counters */
+	assert_int_equal(userdb_failure_clear(f->db,
+					      &(struct userdb_failure_key){
+						      USERDB_FAILURE_USER,
+						      "192.0.2.1" }),
+			 -ENOENT);
+	assert_int_equal(userdb_failure_clear(f->db, &keys[0]), 0);
+	assert_int_equal(userdb_failure_clear(f->db, &keys[0]), -ENOENT);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(userdb_failures_list(f->db, list_one, &l), 7);
+	assert_string_equal(l.text, "user:alice:2:1700000005;"
+				    "user:zoe:2:1700000005;"
+				    "source:2001:db8::/64:2:1700000005;");
+}
+
+/* A counter goes when idle_s + count * per_failure_s have passed since its
+ * last failure, and never while locked. */
+static void
+test_failures_prune(void **state)
+{
+	struct fx *f = *state;
+	struct userdb_failure_key src = { USERDB_FAILURE_SOURCE, "192.0.2.9" };
+	struct userdb_failure_key locked = { USERDB_FAILURE_SOURCE,
+					     "192.0.2.10" };
+	struct decide d = { 0, 0, true, 3, 0 };
+	struct decide l = { 0, 0, true, 3, NOW + 1000 };
+
+	assert_int_equal(userdb_failures_apply(f->db, &src, 1, decide, &d), 0);
+	assert_int_equal(userdb_failures_apply(f->db, &locked, 1, decide, &l),
+			 0);
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_SOURCE,
+					       NOW + 310, 10, 100),
+			 0);
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_SOURCE,
+					       NOW + 311, 10, 100),
+			 1);
+	assert_int_equal(userdb_failure_clear(f->db, &src), -ENOENT);
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_SOURCE,
+					       NOW + 999, 0, 0),
+			 0);
+	assert_int_equal(userdb_failures_prune(f->db, USERDB_FAILURE_SOURCE,
+					       NOW + 1000, 0, 0),
+			 1);
+}
+
+/* ---- admissions, stamps and events ------------------------------------------ */
+
+/* The grant's assign: the address given by arg, whatever was there. */
+static bool
+assign_to(void *arg, const struct userdb_addr_view *v,
+	  struct userdb_admission *adm)
+{
+	(void)v;
+	adm->has_addr4 = arg != NULL;
+	if (arg)
+		memcpy(adm->addr4, arg, 4);
+	adm->has_addr6 = false;
+	return arg != NULL;
+}
+
+/* Admits key `key` for `name` at 10.0.0.<host> with the given stamp
+ * (NULL: none); the user's step grows each time. */
+static void
+admit(struct fx *f, const char *name, uint8_t key, uint8_t host,
+      const uint8_t *stamp)
+{
+	static int64_t step = 100;
+	struct userdb_grant g = { .username = name, .now_unix_s = NOW,
+				  .lifetime_s = 600, .has_step = true,
+				  .step = step++ };
+	uint8_t addr[4] = { 10, 0, 0, host };
+	struct userdb_admission adm;
+
+	memset(g.client_pub, key, sizeof(g.client_pub));
+	if (stamp) {
+		g.has_stamp = true;
+		memcpy(g.stamp, stamp, USERDB_STAMP_LEN);
+	}
+	assert_int_equal(userdb_grant(f->db, &g, assign_to, addr, &adm), 0);
+}
+
+static void
+add(struct fx *f, const char *name)
+{
+	struct userdb_user u;
+
+	user_init(&u, name);
+	assert_int_equal(userdb_user_add(f->db, &u), 0);
+}
+
+static bool
+has_admission(struct fx *f, uint8_t key)
+{
+	uint8_t pub[USERDB_KEY_LEN];
+	struct userdb_admission adm;
+
+	memset(pub, key, sizeof(pub));
+	return userdb_admission_get(f->db, pub, NOW, &adm) == 0;
+}
+
+#define MAX_EVENTS 16
+
+struct events {
+	struct userdb_event e[MAX_EVENTS];
+	size_t n;
+};
+
+static void
+keep_event(void *arg, const struct userdb_event *e)
+{
+	struct events *ev = arg;
+
+	assert_true(ev->n < MAX_EVENTS);
+	ev->e[ev->n++] = *e;
+}
+
+/* Polls after *seq; returns how many came and moves *seq past them. */
+static size_t
+poll_events(struct userdb *db, uint64_t *seq, struct events *ev)
+{
+	int n;
+
+	memset(ev, 0, sizeof(*ev));
+	n = userdb_events_after(db, *seq, keep_event, ev);
+	assert_true(n >= 0);
+	assert_int_equal((size_t)n, ev->n);
+	if (ev->n)
+		*seq = ev->e[ev->n - 1].seq;
+	return ev->n;
+}
+
+static void
+assert_event(const struct userdb_event *e, const char *name, uint8_t key,
+	     const char *reason)
+{
+	uint8_t pub[USERDB_KEY_LEN];
+
+	memset(pub, key, sizeof(pub));
+	assert_string_equal(e->kind, USERDB_EVENT_ADMISSION_END);
+	assert_string_equal(e->username, name);
+	assert_memory_equal(e->client_pub, pub, sizeof(pub));
+	assert_string_equal(e->reason, reason);
+	assert_true(e->time_unix_s > 0);
+}
+
+/*
+ * Every change that ends admissions writes one event per admission it
+ * ended, in the same transaction, and nothing else does; a reader on
+ * another connection sees them in order, once.
+ */
+static void
+test_events_from_changes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t secret[TOTP_SECRET_LEN] = { 7 };
+	uint8_t pub[USERDB_KEY_LEN];
+	struct userdb *reader;
+	struct events ev;
+	uint64_t seq = 0, head;
+	size_t i;
+
+	add(f, "alice");
+	add(f, "bob");
+	assert_int_equal(userdb_open(f->path, &reader), 0);
+	assert_int_equal(userdb_events_head(reader, &head), 0);
+	assert_int_equal(head, 0);
+	assert_int_equal(poll_events(reader, &seq, &ev), 0);
+
+	admit(f, "alice", 1, 2, NULL);
+	admit(f, "alice", 2, 3, NULL);
+	admit(f, "bob", 3, 4, NULL);
+	/* grants and logins are no events */
+	assert_int_equal(poll_events(reader, &seq, &ev), 0);
+	assert_int_equal(userdb_user_set_password(f->db, "alice", "$new"), 0);
+	assert_int_equal(poll_events(reader, &seq, &ev), 2);
+	assert_event(&ev.e[0], "alice", 1, "password changed");
+	assert_event(&ev.e[1], "alice", 2, "password changed");
+	assert_true(ev.e[0].seq < ev.e[1].seq);
+	assert_false(has_admission(f, 1));
+	assert_false(has_admission(f, 2));
+	assert_true(has_admission(f, 3));
+	/* nothing new: nothing again */
+	assert_int_equal(poll_events(reader, &seq, &ev), 0);
+
+	admit(f, "alice", 1, 2, NULL);
+	assert_int_equal(userdb_user_set_totp(f->db, "alice", secret,
+					      sizeof(secret)),
+			 0);
+	admit(f, "alice", 1, 2, NULL);
+	assert_int_equal(userdb_user_set_enabled(f->db, "alice", false), 0);
+	assert_int_equal(userdb_user_set_enabled(f->db, "alice", true), 0);
+	admit(f, "alice", 1, 2, NULL);
+	assert_int_equal(userdb_user_del(f->db, "alice"), 0);
+	memset(pub, 3, sizeof(pub));
+	assert_int_equal(userdb_admission_end(f->db, pub, "logged out"), 0);
+	/* no admission: no event */
+	assert_int_equal(userdb_admission_end(f->db, pub, "logged out"), 0);
+	assert_int_equal(userdb_user_set_password(f->db, "nobody", "$x"),
+			 -ENOENT);
+	assert_int_equal(userdb_user_set_totp(f->db, "nobody", secret,
+					      sizeof(secret)),
+			 -ENOENT);
+	assert_int_equal(userdb_user_set_totp(f->db, "bob", secret, 0),
+			 -EINVAL);
+	assert_int_equal(poll_events(reader, &seq, &ev), 4);
+	assert_event(&ev.e[0], "alice", 1, "authenticator reset");
+	assert_event(&ev.e[1], "alice", 1, "account disabled");
+	assert_event(&ev.e[2], "alice", 1, "account deleted");
+	assert_event(&ev.e[3], "bob", 3, "logged out");
+	for (i = 1; i < ev.n; i++)
+		assert_true(ev.e[i - 1].seq < ev.e[i].seq);
+	assert_int_equal(userdb_events_head(f->db, &head), 0);
+	assert_int_equal(head, seq);
+	/* from an older seq, the same events come again */
+	seq = ev.e[1].seq;
+	assert_int_equal(poll_events(reader, &seq, &ev), 2);
+	assert_event(&ev.e[0], "alice", 1, "account deleted");
+	userdb_close(reader);
+}
+
+/* The poller's own connection writes too (vpnd's store thread ends
+ * admissions on LOGOUT): those are seen as well. */
+static void
+test_events_own_writes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pub[USERDB_KEY_LEN];
+	struct events ev;
+	uint64_t seq = 0;
+
+	add(f, "alice");
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+	admit(f, "alice", 1, 2, NULL);
+	memset(pub, 1, sizeof(pub));
+	assert_int_equal(userdb_admission_end(f->db, pub, "logged out"), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_event(&ev.e[0], "alice", 1, "logged out");
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+}
+
+/* Events by another program's SQLite connection (a second vpnd, vpnctl)
+ * end a reader's idle polls. */
+static void
+test_events_other_connection(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+	uint64_t seq = 0;
+	sqlite3 *raw;
+
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw,
+				      "INSERT INTO events (time, kind, user, "
+				      "client_key, reason) VALUES (1, "
+				      "'admission-end', 'x', zeroblob(32), "
+				      "'kicked')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_string_equal(ev.e[0].reason, "kicked");
+	assert_int_equal(ev.e[0].time_unix_s, 1);
+}
+
+/* Old events go; their seqs are never given again. */
+static void
+test_events_prune(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+	uint64_t seq = 0, head;
+	sqlite3 *raw;
+
+	add(f, "alice");
+	admit(f, "alice", 1, 2, NULL);
+	admit(f, "alice", 2, 3, NULL);
+	assert_int_equal(userdb_user_set_password(f->db, "alice", "$x"), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 2);
+	assert_int_equal(userdb_events_prune(f->db, 3600), 0);
+	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "UPDATE events SET time = time - "
+					   "3601",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(userdb_events_prune(f->db, 3600), 2);
+	assert_int_equal(userdb_events_head(f->db, &head), 0);
+	assert_int_equal(head, seq);
+	admit(f, "alice", 1, 2, NULL);
+	assert_int_equal(userdb_user_set_enabled(f->db, "alice", false), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_int_equal(ev.e[0].seq, head + 1);
+}
+
+struct stamps_seen {
+	size_t n;
+	uint8_t keys[8];
+	bool has[8];
+	uint8_t last_byte[8];
+};
+
+static int
+see_admission(void *arg, const struct userdb_admission *adm)
+{
+	struct stamps_seen *s = arg;
+
+	assert_true(s->n < 8);
+	s->keys[s->n] = adm->client_pub[0];
+	s->has[s->n] = adm->has_stamp;
+	s->last_byte[s->n] = adm->stamp[USERDB_STAMP_LEN - 1];
+	s->n++;
+	return 0;
+}
+
+static void
+stamp_of(uint8_t out[USERDB_STAMP_LEN], uint8_t sec, uint8_t tail)
+{
+	memset(out, 0, USERDB_STAMP_LEN);
+	out[0] = 0x40;
+	out[7] = sec;
+	out[USERDB_STAMP_LEN - 1] = tail;
+}
+
+/* A stored stamp only ever rises: by a grant, or by a save. */
+static void
+test_stamps(void **state)
+{
+	struct fx *f = *state;
+	uint8_t s5[USERDB_STAMP_LEN], s3[USERDB_STAMP_LEN];
+	struct userdb_stamp v[3];
+	struct userdb_admission adm;
+	struct stamps_seen seen = { 0 };
+	uint8_t pub[USERDB_KEY_LEN];
+
+	add(f, "alice");
+	stamp_of(s5, 5, 0x55);
+	stamp_of(s3, 9, 0x33); /* later second, smaller tail byte */
+	admit(f, "alice", 1, 2, s5);
+	admit(f, "alice", 2, 3, NULL);
+	memset(pub, 1, sizeof(pub));
+	assert_int_equal(userdb_admission_get(f->db, pub, NOW, &adm), 0);
+	assert_true(adm.has_stamp);
+	assert_memory_equal(adm.stamp, s5, USERDB_STAMP_LEN);
+	/* a grant with an older stamp keeps the newer one */
+	stamp_of(s3, 4, 0x99);
+	admit(f, "alice", 1, 2, s3);
+	assert_int_equal(userdb_admission_get(f->db, pub, NOW, &adm), 0);
+	assert_memory_equal(adm.stamp, s5, USERDB_STAMP_LEN);
+	/* saves: lower is ignored, higher raises, no admission is skipped */
+	memset(v, 0, sizeof(v));
+	memset(v[0].client_pub, 1, USERDB_KEY_LEN);
+	stamp_of(v[0].stamp, 5, 0x54);
+	memset(v[1].client_pub, 2, USERDB_KEY_LEN);
+	stamp_of(v[1].stamp, 6, 0x66);
+	memset(v[2].client_pub, 9, USERDB_KEY_LEN);
+	stamp_of(v[2].stamp, 7, 0x77);
+	assert_int_equal(userdb_stamps_raise(f->db, v, 3), 0);
+	assert_int_equal(userdb_admissions_list(f->db, NOW, see_admission,
+						&seen),
+			 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.keys[0], 1);
+	assert_int_equal(seen.last_byte[0], 0x55);
+	assert_int_equal(seen.keys[1], 2);
+	assert_true(seen.has[1]);
+	assert_int_equal(seen.last_byte[1], 0x66);
+	stamp_of(v[0].stamp, 5, 0x56);
+	assert_int_equal(userdb_stamps_raise(f->db, v, 1), 0);
+	assert_int_equal(userdb_admission_get(f->db, pub, NOW, &adm), 0);
+	assert_int_equal(adm.stamp[USERDB_STAMP_LEN - 1], 0x56);
+	/* expired and disabled admissions are not listed */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(userdb_admissions_list(f->db, NOW + 600,
+						see_admission, &seen),
+			 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(userdb_user_set_enabled(f->db, "alice", false), 0);
+	assert_int_equal(userdb_admissions_list(f->db, NOW, see_admission,
+						&seen),
+			 0);
+	assert_int_equal(seen.n, 0);
+}
+
+struct readdress {
+	uint8_t old4[4];
+	bool had4;
+	const uint8_t *to; /* NULL: nothing free */
+	bool saw_fixed, saw_lease;
+	uint8_t fixed4[4], lease4[4];
+};
+
+static bool
+readdress_to(void *arg, const struct userdb_addr_view *v,
+	     struct userdb_admission *adm)
+{
+	struct readdress *r = arg;
+
+	r->had4 = adm->has_addr4;
+	memcpy(r->old4, adm->addr4, 4);
+	r->saw_fixed = v->has_fixed4;
+	memcpy(r->fixed4, v->fixed4, 4);
+	r->saw_lease = v->has_lease4;
+	memcpy(r->lease4, v->lease4, 4);
+	if (!r->to)
+		return false;
+	memcpy(adm->addr4, r->to, 4);
+	return true;
+}
+
+/* In one transaction: the new address with the admission and the lease;
+ * another key holding it loses its admission, with an event. */
+static void
+test_readdress(void **state)
+{
+	struct fx *f = *state;
+	struct readdress r = { .to = NULL };
+	struct userdb_admission adm;
+	struct userdb_user u;
+	uint8_t pub[USERDB_KEY_LEN];
+	struct events ev;
+	uint64_t seq = 0;
+
+	user_init(&u, "alice");
+	u.has_addr4 = true;
+	memcpy(u.addr4, "\x0a\x00\x00\x09", 4);
+	assert_int_equal(userdb_user_add(f->db, &u), 0);
+	add(f, "bob");
+	admit(f, "alice", 1, 2, NULL);
+	admit(f, "bob", 2, 9, NULL);
+	memset(pub, 1, sizeof(pub));
+	/* nothing free: nothing written */
+	assert_int_equal(userdb_admission_readdress(f->db, pub, NOW,
+						    readdress_to, &r, &adm),
+			 -ENOSPC);
+	assert_true(r.had4);
+	assert_memory_equal(r.old4, "\x0a\x00\x00\x02", 4);
+	assert_true(r.saw_fixed);
+	assert_memory_equal(r.fixed4, "\x0a\x00\x00\x09", 4);
+	assert_true(r.saw_lease);
+	assert_memory_equal(r.lease4, "\x0a\x00\x00\x02", 4);
+	assert_int_equal(userdb_admission_get(f->db, pub, NOW, &adm), 0);
+	assert_memory_equal(adm.addr4, "\x0a\x00\x00\x02", 4);
+	/* alice's fixed address, held by bob's key */
+	r.to = (const uint8_t *)"\x0a\x00\x00\x09";
+	assert_int_equal(userdb_admission_readdress(f->db, pub, NOW,
+						    readdress_to, &r, &adm),
+			 0);
+	assert_memory_equal(adm.addr4, "\x0a\x00\x00\x09", 4);
+	assert_string_equal(adm.username, "alice");
+	assert_int_equal(userdb_admission_get(f->db, pub, NOW, &adm), 0);
+	assert_memory_equal(adm.addr4, "\x0a\x00\x00\x09", 4);
+	assert_false(has_admission(f, 2));
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_event(&ev.e[0], "bob", 2, "address given to its owner");
+	/* the lease moved too: the next re-addressing is offered it */
+	r.to = NULL;
+	assert_int_equal(userdb_admission_readdress(f->db, pub, NOW,
+						    readdress_to, &r, &adm),
+			 -ENOSPC);
+	assert_memory_equal(r.old4, "\x0a\x00\x00\x09", 4);
+	assert_memory_equal(r.lease4, "\x0a\x00\x00\x09", 4);
+	memset(pub, 7, sizeof(pub));
+	assert_int_equal(userdb_admission_readdress(f->db, pub, NOW,
+						    readdress_to, &r, &adm),
+			 -ENOENT);
+}
+
+/* A store from before the events and the stamps opens, keeps its rows
+ * and gains both. */
+static void
+test_migrate_from_1(void **state)
+{
+	struct fx *f = *state;
+	static const char *const v1 =
+		"CREATE TABLE users (name TEXT PRIMARY KEY NOT NULL, pw_hash "
+		"TEXT NOT NULL, totp_secret BLOB NOT NULL, totp_algorithm TEXT "
+		"NOT NULL DEFAULT 'SHA1', totp_digits INTEGER NOT NULL DEFAULT "
+		"6, totp_period INTEGER NOT NULL DEFAULT 30, totp_last_step "
+		"INTEGER NOT NULL DEFAULT -1, enabled INTEGER NOT NULL DEFAULT "
+		"1, role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', "
+		"'admin', 'site')), addr4 BLOB UNIQUE, addr6 BLOB UNIQUE, "
+		"lifetime_s INTEGER, created INTEGER NOT NULL);"
+		"CREATE TABLE failures (kind TEXT NOT NULL CHECK (kind IN "
+		"('user', 'source')), key TEXT NOT NULL, count INTEGER NOT "
+		"NULL, last_failure INTEGER NOT NULL, locked_until INTEGER NOT "
+		"NULL DEFAULT 0, PRIMARY KEY (kind, key)) WITHOUT ROWID;"
+		"CREATE TABLE admissions (client_key BLOB PRIMARY KEY NOT "
+		"NULL, user TEXT NOT NULL REFERENCES users(name) ON DELETE "
+		"CASCADE, created INTEGER NOT NULL, expires INTEGER NOT NULL, "
+		"addr4 BLOB, addr6 BLOB);"
+		"CREATE TABLE leases (user TEXT NOT NULL REFERENCES users(name) "
+		"ON DELETE CASCADE, client_key BLOB NOT NULL, addr4 BLOB, addr6 "
+		"BLOB, updated INTEGER NOT NULL, PRIMARY KEY (user, "
+		"client_key));"
+		"CREATE TABLE recovery_codes (id INTEGER PRIMARY KEY, user TEXT "
+		"NOT NULL REFERENCES users(name) ON DELETE CASCADE, salt BLOB "
+		"NOT NULL, hash BLOB NOT NULL, used INTEGER NOT NULL DEFAULT 0, "
+		"created INTEGER NOT NULL);"
+		"INSERT INTO users (name, pw_hash, totp_secret, created) VALUES "
+		"('old', '$h', x'4242424242', 1);"
+		"INSERT INTO admissions VALUES (x'"
+		"0101010101010101010101010101010101010101010101010101010101010101"
+		"', 'old', 1, 1800000000, x'0a000005', NULL);"
+		"PRAGMA user_version = 1;";
+	char path[160], v[32];
+	struct userdb *db;
+	struct userdb_admission adm;
+	uint8_t pub[USERDB_KEY_LEN];
+	struct events ev;
+	uint64_t seq = 0;
+	sqlite3 *raw;
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_int_equal(userdb_open(path, &db), 0);
+	pragma(path, "PRAGMA user_version", v, sizeof(v));
+	assert_string_equal(v, "2");
+	memset(pub, 1, sizeof(pub));
+	assert_int_equal(userdb_admission_get(db, pub, NOW, &adm), 0);
+	assert_string_equal(adm.username, "old");
+	assert_memory_equal(adm.addr4, "\x0a\x00\x00\x05", 4);
+	assert_false(adm.has_stamp);
+	assert_int_equal(userdb_user_del(db, "old"), 0);
+	assert_int_equal(poll_events(db, &seq, &ev), 1);
+	assert_event(&ev.e[0], "old", 1, "account deleted");
+	userdb_close(db);
 }
 
 static void *
@@ -352,6 +999,25 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_concurrent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failures_apply, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failures_list_clear, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failures_prune, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_events_from_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_events_own_writes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_events_other_connection,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_prune, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stamps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readdress, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_create, setup,
 						teardown),
