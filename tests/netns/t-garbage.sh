@@ -11,9 +11,10 @@
 # the rate each, vpnc is flooded at its own port, and vpnd again from a
 # source forged to be vpnc's. Up to FLOOD_COUNT datagrams in 8 s, at most
 # FLOOD_RATE a second (how many depends on the CPU the flooders get at
-# the lowest priority; the summary line says). An admitted client keeps
-# pinging the office host through it all: its loss must stay within
-# LOSS_MAX percent.
+# the lowest priority; the summary line says); should that be fewer than
+# FLOOD_MIN, the flood goes on until it has sent FLOOD_MIN (within
+# FLOOD_MORE_SECONDS). An admitted client keeps pinging the office host
+# through it all: its loss must stay within LOSS_MAX percent.
 # Afterwards vpnd answers a new login, and both daemons exit cleanly on
 # SIGTERM with no sanitizer report.
 source "$(dirname "$0")/lib.sh"
@@ -22,6 +23,8 @@ FLOOD=$bin/tools/udpflood
 FLOOD_COUNT=${FLOOD_COUNT:-200000}
 FLOOD_SECONDS=8
 FLOOD_RATE=${FLOOD_RATE:-25000}
+FLOOD_MIN=$((FLOOD_COUNT / 10))
+FLOOD_MORE_SECONDS=60
 LOSS_MAX=5
 [ -x "$FLOOD" ] || skip "$FLOOD is not built"
 
@@ -47,10 +50,9 @@ cport=$(sed -n "s/.*login user=alice src=$CLI_ADDR:\([0-9]*\) .*/\1/p" \
 client_pub=$("$VPNC" pubkey <"$tmp/alice.key")
 sniff_start "$ns_cli" cli0 60 "$tmp/cli0.pkts" 100000 "len=64 type=3"
 
-# 20 pings a second for the length of the flood, through the tunnel.
-pings=$((FLOOD_SECONDS * 20))
-ip netns exec "$ns_cli" ping -i 0.05 -c $pings -W 2 $LAN_HOST \
-	>"$tmp/ping.log" 2>&1 &
+# 20 pings a second for the length of the flood, through the tunnel,
+# until interrupted (ping then prints its counts).
+ip netns exec "$ns_cli" ping -i 0.05 -W 2 $LAN_HOST >"$tmp/ping.log" 2>&1 &
 ping_pid=$!
 pids+=("$ping_pid")
 # vpnc is flooded too, at its port, with mac1 under its own key.
@@ -67,13 +69,25 @@ ip netns exec "$ns_wan" nice -n 19 "$FLOOD" -n $((FLOOD_COUNT / 10)) \
 	-S $CLI_ADDR "$cport" $SRV_ADDR 51900 >"$tmp/flood-forged.log" 2>&1 &
 flood_forged_pid=$!
 pids+=("$flood_forged_pid")
+# flood_sent LOG: the datagrams a flood's summary line counts.
+flood_sent() { sed -n 's/^udpflood: \([0-9]*\) datagrams.*/\1/p' "$1"; }
 n_wan nice -n 19 "$FLOOD" -n "$FLOOD_COUNT" -t $FLOOD_SECONDS \
 	-r "$FLOOD_RATE" -k "$SERVER_PUB" -i 8 -s 4 $SRV_ADDR 51900 |
 	tee "$tmp/flood.log"
+sent=$(flood_sent "$tmp/flood.log")
+# A loaded machine may have left the flooder too little CPU for FLOOD_MIN
+# in FLOOD_SECONDS: the same flood goes on until it has sent that many.
+if ((sent < FLOOD_MIN)); then
+	n_wan nice -n 19 "$FLOOD" -n $((FLOOD_MIN - sent)) \
+		-t $FLOOD_MORE_SECONDS -r "$FLOOD_RATE" -k "$SERVER_PUB" \
+		-i 8 -s 4 $SRV_ADDR 51900 | tee "$tmp/flood-more.log"
+	sent=$((sent + $(flood_sent "$tmp/flood-more.log")))
+fi
 wait "$flood_client_pid"
 wait "$flood_forged_pid"
 cat "$tmp/flood-client.log" "$tmp/flood-forged.log"
 (( $(count_log "$tmp/cli0.pkts" " > $CLI_ADDR:$cport len=64 type=3") ))
+kill -INT "$ping_pid"
 wait "$ping_pid" || true
 tail -n 3 "$tmp/ping.log"
 # Where a loss would come from: datagrams the kernel dropped because a
@@ -88,15 +102,20 @@ echo "receive buffer drops: vpnd $(udp_drops "$ns_srv")," \
 
 # The flood was sent, and vpnd was answering it: responses to the real
 # initiations, cookie replies once past handshake-rate.
-sent=$(sed -n 's/^udpflood: \([0-9]*\) datagrams.*/\1/p' "$tmp/flood.log")
-(( sent >= FLOOD_COUNT / 10 ))
-grep -q 'type2=[1-9]' "$tmp/flood.log"
+(( sent >= FLOOD_MIN ))
+cat "$tmp"/flood.log "$tmp"/flood-more.log 2>/dev/null >"$tmp/floods.log" ||
+	true
+grep -q 'type2=[1-9]' "$tmp/floods.log"
 # Sessions were made, their garbage reached the login layer, and vpnd
 # answered some of it (AUTH_REQUIRED for packets, answers to RESUMEs).
-grep -q 'sessions started=[1-9][0-9]* messages=[1-9]' "$tmp/flood.log"
+grep -q 'sessions started=[1-9][0-9]* messages=[1-9]' "$tmp/floods.log"
 kill -0 "$VPND_PID"
-received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$tmp/ping.log")
-(( received * 100 >= pings * (100 - LOSS_MAX) ))
+# The interrupt may have caught the last echo request on its way.
+read -r pings received < <(sed -n \
+	's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' \
+	"$tmp/ping.log")
+echo "pings: $received of $pings answered"
+(( received * 100 >= (pings - 1) * (100 - LOSS_MAX) ))
 # Alice's session is the one it was: no reconnection, no new login.
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
