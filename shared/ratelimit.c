@@ -43,12 +43,12 @@ ratelimit_free(struct ratelimit *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* An IPv4 address, or the /64 of an IPv6 one (cookie_src has already
- * turned IPv4-mapped addresses into IPv4). */
-static void
-source_key(const struct cookie_src *src, uint8_t key[9])
+/* cookie_src has already turned IPv4-mapped addresses into IPv4. */
+void
+ratelimit_source_key(const struct cookie_src *src,
+		     uint8_t key[RATELIMIT_KEY_LEN])
 {
-	memset(key, 0, 9);
+	memset(key, 0, RATELIMIT_KEY_LEN);
 	if (src->addr_len == 4) {
 		key[0] = 4;
 		memcpy(key + 1, src->addr, 4);
@@ -63,10 +63,10 @@ ratelimit_allow(struct ratelimit *r, const struct cookie_src *src,
 		uint64_t now_ns)
 {
 	struct ratelimit_entry *set, *e = NULL, *oldest = NULL;
-	uint8_t key[9];
+	uint8_t key[RATELIMIT_KEY_LEN];
 	unsigned int i;
 
-	source_key(src, key);
+	ratelimit_source_key(src, key);
 	set = &r->entries[(size_t)(shorthash32(r->hash_key, key, sizeof(key)) &
 				   r->set_mask) * RATELIMIT_WAYS];
 	for (i = 0; i < RATELIMIT_WAYS; i++) {

@@ -22,9 +22,10 @@
 
 #define RATELIMIT_WAYS 8
 #define RATELIMIT_HASH_KEY_LEN 16
+#define RATELIMIT_KEY_LEN 9
 
 struct ratelimit_entry {
-	uint8_t key[9];    /* family byte, then 4 (IPv4) or 8 (/64) bytes */
+	uint8_t key[RATELIMIT_KEY_LEN]; /* ratelimit_source_key() */
 	bool used;
 	uint64_t last_ns;  /* last time tokens were added */
 	uint64_t tokens;   /* in nanoseconds of credit */
@@ -48,6 +49,12 @@ int ratelimit_init(struct ratelimit *r, uint32_t rate, uint32_t burst,
 		   const uint8_t hash_key[RATELIMIT_HASH_KEY_LEN])
 	__attribute__((warn_unused_result));
 void ratelimit_free(struct ratelimit *r);
+
+/* What a source is to a limit: a family byte, then its IPv4 address or
+ * the /64 of its IPv6 address (IPv4-mapped counts as IPv4), zero-padded.
+ * vpnd's login lanes group sources the same way. */
+void ratelimit_source_key(const struct cookie_src *src,
+			  uint8_t key[RATELIMIT_KEY_LEN]);
 
 /* True if a message from `src` may be processed at now_ns (and charges
  * it); false if that source is over its rate. */

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define PEER_OF(np) ((struct tunnel_peer *)(np)->arg)
+/* Keys without a peer whose greatest timestamps are remembered. */
+#define TUNNEL_STRANGERS 4096u
 
 /* ---- set-up ------------------------------------------------------------- */
 
@@ -72,7 +74,11 @@ tunnel_init(struct tunnel *t, const struct tunnel_ops *ops, void *arg,
 	if (ret < 0)
 		return ret;
 	ops->random(arg, hash_key, sizeof(hash_key));
-	ret = tstamp_table_init(&t->stamps, max_peers * 4, hash_key);
+	/* The bounded tier serves only keys the host keeps no state for. */
+	ret = tstamp_table_init(&t->stamps, max_peers < TUNNEL_STRANGERS / 4
+						    ? max_peers * 4
+						    : TUNNEL_STRANGERS,
+				hash_key);
 	if (ret < 0)
 		goto err_indices;
 	t->scratch = malloc(TUNNEL_BUF_LEN(mtu));

@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
- * The login layer on the server side (PROTOCOL.md section 6): control
- * messages from clients, admission state per peer, answers and their
- * cache, the failure delay, and the source-address rule. Decisions that
- * need the store or Argon2id go to worker threads (worker.c); this file
- * only submits jobs and applies their results, so it never blocks.
+ * The login layer on the server side (see admit.h for the two state
+ * machines): control messages from clients, admissions, the answers kept
+ * per REQUEST_ID, the failure delay, the source-address rule, the store's
+ * change events and the admitted keys' timestamps. Decisions that need
+ * the store or Argon2id go to worker threads (worker.c); this file only
+ * submits jobs and applies their results, so it never blocks, and nothing
+ * here visits every peer but shutdown.
  */
+#include "admit.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "login.h"
 #include "server.h"
 
-#define ANSWER_CACHE_NS (60 * NS_PER_S)   /* rule 2 */
+#define ANSWER_KEEP_NS (60 * NS_PER_S)     /* rule 2 */
 #define AUTH_REQUIRED_INTERVAL_NS NS_PER_S /* rule 9 */
 #define BUSY_RETRY_AFTER_S 2
+#define RETRY_NS NS_PER_S                  /* a job pool that was empty */
+#define ANSWER_MAX 1500
 #define PEER_NAME_LEN (LOGIN_USERNAME_MAX + ENDPOINT_STR_LEN + 8)
 
 static uint64_t
@@ -31,30 +38,32 @@ static const char *
 peer_name(const struct peer *p, char *buf, size_t len)
 {
 	char ep[ENDPOINT_STR_LEN], user[LOGIN_USERNAME_MAX + 1];
+	const struct peer_login *l = &p->login;
 
 	endpoint_format(&p->tp.endpoint, ep);
-	if (p->adm == PEER_ADM_ADMITTED)
+	if (l->state == ADMIT_ADMITTED)
 		snprintf(buf, len, "%s (%s)",
-			 log_sanitize(user, sizeof(user), p->admission.username,
-				      strlen(p->admission.username)),
+			 log_sanitize(user, sizeof(user), l->admission.username,
+				      strlen(l->admission.username)),
 			 ep);
 	else
 		snprintf(buf, len, "%s", ep);
 	return buf;
 }
 
-/* ---- answers --------------------------------------------------------------- */
+/* ---- messages --------------------------------------------------------------- */
 
 static void
 send_auth_required(struct server *s, struct peer *p, bool has_request_id,
 		   uint32_t request_id)
 {
+	struct peer_login *l = &p->login;
 	uint8_t buf[64];
 	struct login_writer w;
 	size_t len;
 
-	if (p->has_sent_auth_required &&
-	    s->now_ns - p->last_auth_required_ns < AUTH_REQUIRED_INTERVAL_NS)
+	if (l->has_sent_auth_required &&
+	    s->now_ns - l->last_auth_required_ns < AUTH_REQUIRED_INTERVAL_NS)
 		return;
 	login_writer_init(&w, buf, sizeof(buf), LOGIN_AUTH_REQUIRED);
 	if (has_request_id)
@@ -63,8 +72,8 @@ send_auth_required(struct server *s, struct peer *p, bool has_request_id,
 	len = login_writer_finish(&w);
 	if (!len)
 		return;
-	p->has_sent_auth_required = true;
-	p->last_auth_required_ns = s->now_ns;
+	l->has_sent_auth_required = true;
+	l->last_auth_required_ns = s->now_ns;
 	server_send_control(s, p, buf, len);
 }
 
@@ -140,16 +149,79 @@ status_message(enum login_status status)
 	}
 }
 
-/* Builds an AUTH_RESULT into p's answer cache. False if it cannot fit. */
-static bool
+/* ---- answers kept for retransmissions (rule 2) ------------------------------- */
+
+static void
+answer_drop_oldest(struct peer_login *l)
+{
+	sodium_memzero(l->answers[0].msg, l->answers[0].len);
+	free(l->answers[0].msg);
+	memmove(&l->answers[0], &l->answers[1],
+		(l->n_answers - 1) * sizeof(l->answers[0]));
+	l->n_answers--;
+	memset(&l->answers[l->n_answers], 0, sizeof(l->answers[0]));
+}
+
+static void
+answers_expire(struct peer_login *l, uint64_t now_ns)
+{
+	while (l->n_answers && now_ns - l->answers[0].at_ns >= ANSWER_KEEP_NS)
+		answer_drop_oldest(l);
+}
+
+static void
+answers_free(struct peer_login *l)
+{
+	while (l->n_answers)
+		answer_drop_oldest(l);
+}
+
+/* The answer kept for request_id, or NULL. */
+static struct admit_answer *
+answer_find(struct peer_login *l, uint32_t request_id, uint64_t now_ns)
+{
+	unsigned int i;
+
+	answers_expire(l, now_ns);
+	for (i = l->n_answers; i-- > 0;)
+		if (l->answers[i].request_id == request_id)
+			return &l->answers[i];
+	return NULL;
+}
+
+/* Keeps a copy of msg as the answer to request_id, the oldest of
+ * ADMIT_ANSWERS making room. NULL if out of memory. */
+static struct admit_answer *
+answer_keep(struct peer_login *l, uint32_t request_id, const uint8_t *msg,
+	    size_t len, uint64_t now_ns)
+{
+	struct admit_answer *a;
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, msg, len);
+	if (l->n_answers == ADMIT_ANSWERS)
+		answer_drop_oldest(l);
+	a = &l->answers[l->n_answers++];
+	a->request_id = request_id;
+	a->at_ns = now_ns;
+	a->len = (uint16_t)len;
+	a->msg = copy;
+	return a;
+}
+
+/* Builds an AUTH_RESULT and keeps it; NULL if it cannot fit or be kept. */
+static struct admit_answer *
 build_result(struct server *s, struct peer *p, uint32_t request_id,
 	     const struct auth_result *res)
 {
-	size_t cap = s->cfg->mtu < PEER_ANSWER_MAX ? s->cfg->mtu
-						   : PEER_ANSWER_MAX;
+	size_t cap = s->cfg->mtu < ANSWER_MAX ? s->cfg->mtu : ANSWER_MAX;
+	uint8_t buf[ANSWER_MAX];
 	struct login_writer w;
+	size_t len;
 
-	login_writer_init(&w, p->answer, cap, LOGIN_AUTH_RESULT);
+	login_writer_init(&w, buf, cap, LOGIN_AUTH_RESULT);
 	login_put_u32(&w, LOGIN_ATTR_REQUEST_ID, request_id);
 	login_put_u8(&w, LOGIN_ATTR_STATUS, (uint8_t)res->status);
 	login_put_text(&w, LOGIN_ATTR_MESSAGE, status_message(res->status));
@@ -157,45 +229,69 @@ build_result(struct server *s, struct peer *p, uint32_t request_id,
 		put_config(s, &w, &res->adm);
 	else if (res->retry_after_s)
 		login_put_u32(&w, LOGIN_ATTR_RETRY_AFTER, res->retry_after_s);
-	p->answer_len = login_writer_finish(&w);
-	p->answer_request_id = request_id;
-	p->has_answer = p->answer_len > 0;
-	if (!p->has_answer)
+	len = login_writer_finish(&w);
+	if (!len) {
 		log_err("the configuration pushed to clients does not fit in "
 			"one message of MTU %u: fewer routes or DNS entries",
 			s->cfg->mtu);
-	return p->has_answer;
+		return NULL;
+	}
+	return answer_keep(&p->login, request_id, buf, len, s->now_ns);
 }
 
 static void
-send_answer(struct server *s, struct peer *p)
+send_kept(struct server *s, struct peer *p, const struct admit_answer *a)
 {
-	p->answer_ns = s->now_ns;
-	p->reply_pending = false;
-	p->login_in_flight = false;
-	if (p->has_answer)
-		server_send_control(s, p, p->answer, p->answer_len);
+	if (a)
+		server_send_control(s, p, a->msg, a->len);
 }
 
-/* ---- admission state ------------------------------------------------------- */
+/* The answer to the request being checked goes out now. */
+static void
+request_answered(struct server *s, struct peer *p)
+{
+	struct peer_login *l = &p->login;
+
+	l->request = ADMIT_REQ_IDLE;
+	send_kept(s, p, answer_find(l, l->request_id, s->now_ns));
+}
+
+/* ---- admission state ---------------------------------------------------------- */
 
 static void
 routes_del(struct server *s, struct peer *p)
 {
-	if (p->admission.has_addr4)
-		route_del(&s->routes, AF_INET, p->admission.addr4, p);
-	if (p->admission.has_addr6)
-		route_del(&s->routes, AF_INET6, p->admission.addr6, p);
+	const struct auth_admission *a = &p->login.admission;
+
+	if (a->has_addr4)
+		route_del(&s->routes, AF_INET, a->addr4, p);
+	if (a->has_addr6)
+		route_del(&s->routes, AF_INET6, a->addr6, p);
 }
 
 static void
-admission_clear(struct server *s, struct peer *p)
+hold_admission(struct server *s, struct peer *p)
 {
-	if (p->adm == PEER_ADM_ADMITTED)
-		routes_del(s, p);
-	p->adm = PEER_ADM_NONE;
-	p->tp.can_initiate = false;
+	if (p->login.holds_admission)
+		return;
+	if (tstamp_hold(&s->tunnel.stamps, p->pub, ADMIT_HOLD_ADMISSION) < 0)
+		log_warn("out of memory keeping a client's timestamp");
+	else
+		p->login.holds_admission = true;
 }
+
+static void
+release_admission(struct server *s, struct peer *p)
+{
+	if (!p->login.holds_admission)
+		return;
+	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_ADMISSION,
+		       s->now_ns);
+	p->login.holds_admission = false;
+}
+
+static void
+admission_end(struct server *s, struct peer *p, const char *reason);
 
 /* An address moved to p: the peer that held it loses its admission. */
 static void
@@ -203,24 +299,40 @@ claim(struct server *s, struct peer *p, int family, const uint8_t *addr)
 {
 	struct peer *old = route_lookup(&s->routes, family, addr);
 
-	if (old && old != p) {
-		send_disconnect(s, old, "address reassigned");
-		admission_clear(s, old);
-	}
+	if (old && old != p)
+		admission_end(s, old, "address reassigned");
 	route_add(&s->routes, family, addr, p);
+}
+
+/* The expiry on the loop's clock, from the UNIX time the store keeps. */
+static uint64_t
+expiry_ns(const struct server *s, uint64_t expires_unix_s)
+{
+	uint64_t left_s = expires_unix_s > wall_s(s) ? expires_unix_s - wall_s(s)
+						      : 0;
+
+	if (left_s > (UINT64_MAX - s->now_ns) / NS_PER_S - 1)
+		return UINT64_MAX - 1;
+	return s->now_ns + left_s * NS_PER_S;
 }
 
 static void
 admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 {
+	struct peer_login *l = &p->login;
 	char who[PEER_NAME_LEN], text[PREFIX_STR_LEN];
-	bool was = p->adm == PEER_ADM_ADMITTED;
+	bool was = l->state == ADMIT_ADMITTED;
 
 	if (was)
 		routes_del(s, p);
-	p->admission = *a;
-	p->adm = PEER_ADM_ADMITTED;
+	l->admission = *a;
+	l->state = ADMIT_ADMITTED;
+	l->expires_ns = expiry_ns(s, a->expires_unix_s);
 	p->tp.can_initiate = true;
+	peer_set_pool(&s->peers, p, PEER_POOL_ADMITTED);
+	hold_admission(s, p);
+	if (a->has_stamp)
+		tstamp_raise(&s->tunnel.stamps, p->pub, a->stamp);
 	if (a->has_addr4)
 		claim(s, p, AF_INET, a->addr4);
 	if (a->has_addr6)
@@ -232,20 +344,54 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 							   text));
 }
 
-/* The admission ended elsewhere (expiry, kick, disabled account). */
+/* The admission is over here: no packet passes, the peer goes. */
+static void
+admission_clear(struct server *s, struct peer *p)
+{
+	struct peer_login *l = &p->login;
+
+	if (l->state == ADMIT_ADMITTED)
+		routes_del(s, p);
+	l->state = ADMIT_NONE;
+	l->epoch++;
+	p->tp.can_initiate = false;
+	release_admission(s, p);
+	peer_doom(&s->peers, p);
+}
+
+/* The admission ended while the session lives (expiry, a change in the
+ * store, its address given to another key): the client is told why. */
 static void
 admission_end(struct server *s, struct peer *p, const char *reason)
 {
 	char who[PEER_NAME_LEN];
 
+	if (p->login.state != ADMIT_ADMITTED)
+		return;
 	log_info("%s: admission ended: %s", peer_name(p, who, sizeof(who)),
 		 reason);
 	send_disconnect(s, p, reason);
 	admission_clear(s, p);
-	p->adm_epoch++;
 }
 
-/* ---- jobs ------------------------------------------------------------------- */
+/* Not admitted after all (a peer that started in the admitted pool). */
+static void
+admission_none(struct server *s, struct peer *p)
+{
+	p->login.state = ADMIT_NONE;
+	release_admission(s, p);
+	if (p->pool != PEER_POOL_ADMITTED)
+		return;
+	if (!peer_pending_has_room(&s->peers)) {
+		peer_doom(&s->peers, p);
+		return;
+	}
+	peer_set_pool(&s->peers, p, tunnel_peer_has_session(&p->tp, s->now_ns)
+					    ? PEER_POOL_LOGIN
+					    : PEER_POOL_UNCONFIRMED);
+}
+
+/* ---- jobs ----------------------------------------------------------------------- */
 
 static struct job *
 job_for(struct server *s, struct peer *p, enum job_kind kind)
@@ -257,7 +403,7 @@ job_for(struct server *s, struct peer *p, enum job_kind kind)
 	j->kind = kind;
 	j->peer_slot = p->slot;
 	j->peer_generation = p->generation;
-	j->adm_epoch = p->adm_epoch;
+	j->adm_epoch = p->login.epoch;
 	j->submitted_ns = s->now_ns;
 	j->now_unix_s = wall_s(s);
 	memcpy(j->pub, p->pub, 32);
@@ -268,91 +414,227 @@ static bool
 submit_lookup(struct server *s, struct peer *p, bool is_resume,
 	      uint32_t request_id, const struct login_text *username)
 {
+	struct peer_login *l = &p->login;
 	struct job *j;
 
-	if (p->lookup_in_flight)
+	if (l->lookup_in_flight)
 		return false;
 	j = job_for(s, p, JOB_LOOKUP);
-	if (!j)
+	if (!j) {
+		/* Asked again from the peer's deadline; a RESUME is sent
+		 * again by the client itself. */
+		if (!is_resume) {
+			l->lookup_retry = true;
+			l->retry_ns = s->now_ns + RETRY_NS;
+		}
 		return false;
+	}
 	j->is_resume = is_resume;
 	j->request_id = request_id;
 	if (username && username->len) {
 		j->has_username = true;
 		memcpy(j->username, username->ptr, username->len);
 	}
-	p->lookup_in_flight = workers_submit(&s->workers, j);
-	return p->lookup_in_flight;
+	l->lookup_in_flight = workers_submit(&s->workers, j) == SUBMIT_OK;
+	return l->lookup_in_flight;
 }
 
 void
 admit_peer_new(struct server *s, struct peer *p)
 {
-	p->adm = PEER_ADM_UNKNOWN;
-	/* Retried by housekeeping if the job pool is empty now. */
+	struct peer_login *l = &p->login;
+
+	memset(l, 0, sizeof(*l));
+	l->state = ADMIT_LOOKUP;
+	l->holds_admission = tstamp_holders(&s->tunnel.stamps, p->pub) &
+			     ADMIT_HOLD_ADMISSION;
+	l->idle_check_ns = p->created_ns + s->pt.reject_after_ns;
 	submit_lookup(s, p, false, 0, NULL);
+}
+
+void
+admit_session_started(struct server *s, struct peer *p)
+{
+	if (p->pool == PEER_POOL_UNCONFIRMED)
+		peer_set_pool(&s->peers, p, PEER_POOL_LOGIN);
+}
+
+static void
+answer_resume(struct server *s, struct peer *p, const struct job *j,
+	      bool current)
+{
+	if (j->admitted && current) {
+		struct auth_result res = { .status = LOGIN_STATUS_OK,
+					   .adm = j->adm };
+
+		send_kept(s, p, build_result(s, p, j->request_id, &res));
+	} else {
+		send_auth_required(s, p, true, j->request_id);
+	}
 }
 
 static void
 lookup_done(struct server *s, struct peer *p, struct job *j)
 {
-	bool current = j->adm_epoch == p->adm_epoch;
+	struct peer_login *l = &p->login;
+	bool current = j->adm_epoch == l->epoch;
 
-	p->lookup_in_flight = false;
+	l->lookup_in_flight = false;
 	/*
 	 * A store that could not answer ends nothing (rule 1 says what
-	 * does): an admission stays, an unknown peer stays unknown for
-	 * housekeeping to ask again, and a RESUME goes unanswered, to be
-	 * sent again.
+	 * does): an admission stays, a peer being looked up is asked about
+	 * again, and a RESUME goes unanswered, to be sent again. An answer
+	 * older than the latest login or end of admission is stale.
 	 */
-	if (current && !j->lookup_failed) {
-		if (j->admitted)
-			admission_set(s, p, &j->adm);
-		else if (p->adm == PEER_ADM_ADMITTED && !j->has_username)
-			admission_end(s, p, "session ended");
-		else if (p->adm == PEER_ADM_UNKNOWN)
-			p->adm = PEER_ADM_NONE;
-	}
-	if (j->is_resume && !j->lookup_failed) {
-		if (j->admitted && current) {
-			struct auth_result res = { .status = LOGIN_STATUS_OK,
-						   .adm = j->adm };
-
-			if (build_result(s, p, j->request_id, &res))
-				server_send_control(s, p, p->answer,
-						    p->answer_len);
-		} else {
-			send_auth_required(s, p, true, j->request_id);
+	if (j->lookup_failed) {
+		if (l->state == ADMIT_LOOKUP) {
+			l->lookup_retry = true;
+			l->retry_ns = s->now_ns + RETRY_NS;
 		}
+	} else if (current && j->admitted) {
+		admission_set(s, p, &j->adm);
+	} else if (current && l->state == ADMIT_LOOKUP) {
+		admission_none(s, p);
 	}
-	if (p->resume_pending) {
-		struct login_text user = { p->resume_username,
-					   p->resume_username_len };
+	if (p->is_doomed)
+		return;
+	if (j->is_resume && !j->lookup_failed)
+		answer_resume(s, p, j, current);
+	if (l->resume_waiting) {
+		struct login_text user = { l->resume_username,
+					   l->resume_username_len };
 
-		p->resume_pending = false;
-		submit_lookup(s, p, true, p->resume_request_id, &user);
+		l->resume_waiting = false;
+		submit_lookup(s, p, true, l->resume_request_id, &user);
+	} else if (!current && l->state == ADMIT_LOOKUP) {
+		submit_lookup(s, p, false, 0, NULL);
 	}
 }
 
 static void
 login_done(struct server *s, struct peer *p, struct job *j)
 {
+	struct peer_login *l = &p->login;
 	uint64_t delay_ns = (uint64_t)s->cfg->failure_delay_ms * NS_PER_MS;
 
 	if (j->res.status == LOGIN_STATUS_OK) {
-		p->adm_epoch++;
+		l->epoch++;
 		admission_set(s, p, &j->res.adm);
 	}
 	build_result(s, p, j->request_id, &j->res);
 	/* Rule 3: every failure answers after the same delay. */
 	if (j->res.status == LOGIN_STATUS_OK ||
 	    s->now_ns >= j->submitted_ns + delay_ns) {
-		send_answer(s, p);
+		request_answered(s, p);
 		return;
 	}
-	p->reply_pending = true;
-	p->reply_at_ns = j->submitted_ns + delay_ns;
-	server_peer_touched(s, p);
+	l->request = ADMIT_REQ_REPLY_WAIT;
+	l->reply_at_ns = j->submitted_ns + delay_ns;
+}
+
+/* ---- what changed in the store ------------------------------------------------ */
+
+static void
+event_apply(struct server *s, const struct auth_event *e)
+{
+	struct peer *p = peer_lookup(&s->peers, e->client_pub);
+	char reason[64];
+
+	if (!p) {
+		/* No peer here: its timestamp need not be pinned. */
+		tstamp_release(&s->tunnel.stamps, e->client_pub,
+			       ADMIT_HOLD_ADMISSION, s->now_ns);
+		return;
+	}
+	if (p->login.state == ADMIT_ADMITTED) {
+		log_sanitize(reason, sizeof(reason), e->reason,
+			     strnlen(e->reason, sizeof(e->reason)));
+		admission_end(s, p, reason);
+		return;
+	}
+	/* A lookup already under way may have read the admission. */
+	p->login.epoch++;
+	release_admission(s, p);
+}
+
+static void
+submit_events(struct server *s)
+{
+	struct job *j;
+
+	if (s->admit.events_in_flight)
+		return;
+	j = workers_job_get(&s->workers);
+	if (!j)
+		return;
+	j->kind = JOB_EVENTS;
+	j->peer_slot = UINT32_MAX;
+	j->seq = s->admit.events_seq;
+	s->admit.events_in_flight = workers_submit(&s->workers, j) == SUBMIT_OK;
+}
+
+static void
+events_done(struct server *s, struct job *j)
+{
+	unsigned int i;
+
+	s->admit.events_in_flight = false;
+	if (j->store_error)
+		return;
+	for (i = 0; i < j->u.events.n; i++)
+		event_apply(s, &j->u.events.ev[i]);
+	s->admit.events_seq = j->seq;
+	if (j->u.events.more)
+		submit_events(s);
+}
+
+/* Saves the admitted keys' timestamps that changed, a job at a time. */
+static void
+submit_stamps(struct server *s)
+{
+	struct tstamp_saved saved[JOB_STAMPS_MAX];
+	struct job *j;
+	size_t n, i;
+
+	if (s->admit.stamps_in_flight || !s->tunnel.stamps.n_dirty)
+		return;
+	j = workers_job_get(&s->workers);
+	if (!j)
+		return;
+	n = tstamp_take_dirty(&s->tunnel.stamps, ADMIT_HOLD_ADMISSION, saved,
+			      JOB_STAMPS_MAX);
+	if (!n) {
+		workers_job_put(&s->workers, j);
+		return;
+	}
+	j->kind = JOB_STAMPS;
+	j->peer_slot = UINT32_MAX;
+	for (i = 0; i < n; i++) {
+		memcpy(j->u.stamps.st[i].client_pub, saved[i].key, 32);
+		memcpy(j->u.stamps.st[i].stamp, saved[i].stamp, TAI64N_LEN);
+	}
+	j->u.stamps.n = (unsigned int)n;
+	s->admit.stamps_in_flight = workers_submit(&s->workers, j) == SUBMIT_OK;
+}
+
+static void
+store_job_done(struct server *s, struct job *j)
+{
+	switch (j->kind) {
+	case JOB_EVENTS:
+		events_done(s, j);
+		break;
+	case JOB_STAMPS:
+		s->admit.stamps_in_flight = false;
+		if (j->store_error)
+			log_warn("could not save the clients' handshake "
+				 "timestamps: %s", strerror(-j->store_error));
+		else
+			submit_stamps(s);
+		break;
+	default:
+		break;
+	}
 }
 
 void
@@ -365,22 +647,19 @@ admit_jobs_done(struct server *s)
 					      j->peer_generation);
 
 		next = j->next;
-		if (p && j->kind == JOB_LOGIN)
+		if (j->peer_slot == UINT32_MAX)
+			store_job_done(s, j);
+		else if (p && j->kind == JOB_LOGIN)
 			login_done(s, p, j);
 		else if (p && j->kind == JOB_LOOKUP)
 			lookup_done(s, p, j);
+		if (p)
+			server_peer_touched(s, p);
 		workers_job_put(&s->workers, j);
 	}
 }
 
-void
-admit_peer_expire(struct server *s, struct peer *p)
-{
-	if (p->reply_pending && p->reply_at_ns <= s->now_ns)
-		send_answer(s, p);
-}
-
-/* ---- control messages -------------------------------------------------------- */
+/* ---- control messages ---------------------------------------------------------- */
 
 /*
  * A BUSY answer costs its sender one datagram and us no check, so its
@@ -391,7 +670,8 @@ static struct log_ratelimit busy_log = LOG_RATELIMIT_INIT(5, 1);
 static uint64_t busy_unlogged;
 
 static void
-audit_busy(struct server *s, struct peer *p, const struct login_msg *m)
+audit_busy(struct server *s, struct peer *p, const struct login_msg *m,
+	   const char *reason)
 {
 	char src[ENDPOINT_STR_LEN], user[LOGIN_USERNAME_MAX + 1];
 	char more[64] = "";
@@ -404,81 +684,106 @@ audit_busy(struct server *s, struct peer *p, const struct login_msg *m)
 					      busy_unlogged));
 	busy_unlogged = busy_log.suppressed;
 	auth_audit_name(user, m->username.ptr, m->username.len);
-	log_notice("login user=%s src=%s result=busy reason=queue-full "
+	log_notice("login user=%s src=%s result=busy reason=%s "
 		   "totp_offset=-%s", user,
-		   endpoint_format(&p->tp.endpoint, src), more);
+		   endpoint_format(&p->tp.verified_endpoint, src), reason,
+		   more);
 }
 
 static void
-answer_busy(struct server *s, struct peer *p, const struct login_msg *m)
+answer_busy(struct server *s, struct peer *p, const struct login_msg *m,
+	    const char *reason)
 {
 	struct auth_result res = { .status = LOGIN_STATUS_BUSY,
 				   .retry_after_s = BUSY_RETRY_AFTER_S };
 
-	audit_busy(s, p, m);
-	if (build_result(s, p, m->request_id, &res))
-		send_answer(s, p);
+	audit_busy(s, p, m, reason);
+	send_kept(s, p, build_result(s, p, m->request_id, &res));
+}
+
+/* Failures are charged to where the handshake was proven to come from,
+ * never to where the latest datagram says it came from. */
+static const struct endpoint *
+login_source(const struct peer *p)
+{
+	return p->tp.has_verified_endpoint ? &p->tp.verified_endpoint
+					   : &p->tp.endpoint;
 }
 
 static void
 fill_request(struct server *s, struct peer *p, const struct login_msg *m,
-	     struct auth_request *req)
+	     struct job *j)
 {
+	struct auth_request *req = &j->u.req;
+	const struct endpoint *src = login_source(p);
+	struct cookie_src csrc;
+
 	memcpy(req->client_pub, p->pub, 32);
 	memcpy(req->username, m->username.ptr, m->username.len);
 	memcpy(req->password, m->password.ptr, m->password.len);
 	req->password_len = m->password.len;
 	memcpy(req->code, m->totp.ptr, m->totp.len);
-	req->src_port = endpoint_port(&p->tp.endpoint);
-	endpoint_addr_bytes(&p->tp.endpoint, &req->src_family, req->src_addr);
+	req->src_port = endpoint_port(src);
+	endpoint_addr_bytes(src, &req->src_family, req->src_addr);
 	req->now_unix_s = wall_s(s);
+	req->has_stamp = tstamp_get(&s->tunnel.stamps, p->pub, req->stamp);
+	endpoint_cookie_src(src, &csrc);
+	ratelimit_source_key(&csrc, j->source_key);
 }
 
 static void
 handle_auth_request(struct server *s, struct peer *p, const struct login_msg *m)
 {
+	struct peer_login *l = &p->login;
+	struct admit_answer *kept;
 	struct job *j;
 
-	/* Rule 2: a retransmission gets the same answer, unchecked. */
-	if (p->has_answer && !p->login_in_flight &&
-	    p->answer_request_id == m->request_id &&
-	    s->now_ns - p->answer_ns < ANSWER_CACHE_NS) {
-		server_send_control(s, p, p->answer, p->answer_len);
+	/* Rule 2: a retransmission gets the same answer, unchecked; one
+	 * that arrives while its check runs (or its answer waits) waits. */
+	if (l->request != ADMIT_REQ_IDLE)
+		return;
+	kept = answer_find(l, m->request_id, s->now_ns);
+	if (kept) {
+		send_kept(s, p, kept);
 		return;
 	}
-	/* One check per session at a time; retransmissions wait for it. */
-	if (p->login_in_flight)
-		return;
 	j = job_for(s, p, JOB_LOGIN);
 	if (!j) {
-		answer_busy(s, p, m);
+		answer_busy(s, p, m, "queue-full");
 		return;
 	}
 	j->request_id = m->request_id;
-	fill_request(s, p, m, &j->req);
-	if (!workers_submit(&s->workers, j)) {
-		answer_busy(s, p, m);
-		return;
+	fill_request(s, p, m, j);
+	switch (workers_submit(&s->workers, j)) {
+	case SUBMIT_OK:
+		l->request = ADMIT_REQ_CHECKING;
+		l->request_id = m->request_id;
+		break;
+	case SUBMIT_SOURCE_BUSY:
+		answer_busy(s, p, m, "source-queue-full");
+		break;
+	default:
+		answer_busy(s, p, m, "queue-full");
+		break;
 	}
-	p->login_in_flight = true;
-	p->login_request_id = m->request_id;
 }
 
 static void
 handle_resume(struct server *s, struct peer *p, const struct login_msg *m)
 {
-	if (p->lookup_in_flight) {
+	struct peer_login *l = &p->login;
+
+	if (l->lookup_in_flight) {
 		/* The USERNAME waits too: rule 6 holds for this RESUME. */
-		p->resume_pending = true;
-		p->resume_request_id = m->request_id;
+		l->resume_waiting = true;
+		l->resume_request_id = m->request_id;
 		if (m->username.len)
-			memcpy(p->resume_username, m->username.ptr,
+			memcpy(l->resume_username, m->username.ptr,
 			       m->username.len);
-		p->resume_username_len = m->username.len;
+		l->resume_username_len = m->username.len;
 		return;
 	}
-	if (!submit_lookup(s, p, true, m->request_id, &m->username))
-		send_auth_required(s, p, true, m->request_id);
+	submit_lookup(s, p, true, m->request_id, &m->username);
 }
 
 static void
@@ -494,13 +799,15 @@ handle_disconnect(struct server *s, struct peer *p, const struct login_msg *m)
 		j = job_for(s, p, JOB_END);
 		if (j)
 			workers_submit(&s->workers, j);
-		admission_clear(s, p);
-		p->adm_epoch++;
+		if (p->login.state == ADMIT_ADMITTED)
+			routes_del(s, p);
+		p->login.state = ADMIT_NONE;
+		release_admission(s, p);
 	}
 	/* The live session ends; the admission, unless logged out, stays in
 	 * the store for the client's next start. */
 	tunnel_peer_reset(&p->tp);
-	p->doomed = true;
+	peer_doom(&s->peers, p);
 }
 
 void
@@ -514,7 +821,7 @@ admit_control(struct server *s, struct peer *p, const uint8_t *msg, size_t len)
 	case LOGIN_DECODE_IGNORED:
 		return;
 	default:
-		p->rx_malformed_ctl++;
+		p->login.rx_malformed_ctl++;
 		return;
 	}
 	switch (m.type) {
@@ -537,21 +844,24 @@ admit_control(struct server *s, struct peer *p, const uint8_t *msg, size_t len)
 bool
 admit_peer_current(struct server *s, struct peer *p)
 {
-	if (p->adm == PEER_ADM_ADMITTED &&
-	    wall_s(s) >= p->admission.expires_unix_s)
+	struct peer_login *l = &p->login;
+
+	if (l->state == ADMIT_ADMITTED &&
+	    wall_s(s) >= l->admission.expires_unix_s)
 		admission_end(s, p, "session expired");
-	return p->adm == PEER_ADM_ADMITTED;
+	return l->state == ADMIT_ADMITTED;
 }
 
 bool
 admit_ip_allowed(struct server *s, struct peer *p, const uint8_t *pkt,
 		 size_t len)
 {
+	struct peer_login *l = &p->login;
 	struct peer *owner;
 
 	if (!admit_peer_current(s, p)) {
-		p->rx_dropped_unadmitted++;
-		if (p->adm == PEER_ADM_NONE)
+		l->rx_dropped_unadmitted++;
+		if (l->state == ADMIT_NONE)
 			send_auth_required(s, p, false, 0);
 		return false;
 	}
@@ -562,59 +872,183 @@ admit_ip_allowed(struct server *s, struct peer *p, const uint8_t *pkt,
 		owner = len >= 40 ? route_lookup(&s->routes, AF_INET6, pkt + 8)
 				  : NULL;
 	if (owner != p) {
-		p->rx_dropped_source++;
+		l->rx_dropped_source++;
 		return false;
 	}
 	return true;
 }
 
-/* ---- housekeeping ----------------------------------------------------------------- */
+/* ---- deadlines ----------------------------------------------------------------- */
 
-static bool
-is_idle(const struct server *s, const struct peer *p)
+static uint64_t
+earlier(uint64_t a, uint64_t b)
 {
-	return p->adm != PEER_ADM_ADMITTED && !p->login_in_flight &&
-	       !p->lookup_in_flight && !p->reply_pending &&
-	       !tunnel_peer_has_session(&p->tp, s->now_ns) &&
-	       s->now_ns - p->created_ns > s->pt.reject_after_ns;
+	return a < b ? a : b;
 }
+
+uint64_t
+admit_peer_deadline(const struct server *s, const struct peer *p)
+{
+	const struct peer_login *l = &p->login;
+	uint64_t d = UINT64_MAX;
+
+	(void)s;
+	if (l->request == ADMIT_REQ_REPLY_WAIT)
+		d = earlier(d, l->reply_at_ns);
+	if (l->state == ADMIT_ADMITTED)
+		d = earlier(d, l->expires_ns);
+	else
+		d = earlier(d, l->idle_check_ns);
+	if (l->n_answers)
+		d = earlier(d, l->answers[0].at_ns + ANSWER_KEEP_NS);
+	if (l->lookup_retry)
+		d = earlier(d, l->retry_ns);
+	return d;
+}
+
+/* A peer that never logged in goes once it has no session and nothing
+ * in flight; with a session, it is looked at again when that ends. */
+static void
+idle_check(struct server *s, struct peer *p)
+{
+	struct peer_login *l = &p->login;
+	uint64_t end;
+
+	if (l->request != ADMIT_REQ_IDLE || l->lookup_in_flight) {
+		l->idle_check_ns = s->now_ns + NS_PER_S;
+		return;
+	}
+	if (!tunnel_peer_has_session(&p->tp, s->now_ns)) {
+		peer_doom(&s->peers, p);
+		return;
+	}
+	end = noise_peer_current_birth(&p->tp.noise) + s->pt.reject_after_ns;
+	l->idle_check_ns = end > s->now_ns ? end : s->now_ns + NS_PER_S;
+}
+
+void
+admit_peer_expire(struct server *s, struct peer *p)
+{
+	struct peer_login *l = &p->login;
+
+	if (l->request == ADMIT_REQ_REPLY_WAIT && l->reply_at_ns <= s->now_ns)
+		request_answered(s, p);
+	answers_expire(l, s->now_ns);
+	if (l->lookup_retry && l->retry_ns <= s->now_ns) {
+		l->lookup_retry = false;
+		if (l->state == ADMIT_LOOKUP)
+			submit_lookup(s, p, false, 0, NULL);
+	}
+	if (l->state == ADMIT_ADMITTED && l->expires_ns <= s->now_ns) {
+		/* The wall clock decides; if it moved back, look again. */
+		if (!admit_peer_current(s, p))
+			return;
+		l->expires_ns = expiry_ns(s, l->admission.expires_unix_s);
+		if (l->expires_ns <= s->now_ns)
+			l->expires_ns = s->now_ns + NS_PER_S;
+	}
+	if (l->state != ADMIT_ADMITTED && l->idle_check_ns <= s->now_ns)
+		idle_check(s, p);
+}
+
+/* ---- periodic ---------------------------------------------------------------------- */
 
 void
 admit_housekeeping(struct server *s)
 {
-	struct job *j;
-	uint32_t i;
+	struct job *j = workers_job_get(&s->workers);
 
-	for (i = 0; i < s->peers.max; i++) {
-		struct peer *p = &s->peers.slots[i];
-
-		if (!p->in_use || p->doomed)
-			continue;
-		if (p->adm == PEER_ADM_ADMITTED &&
-		    wall_s(s) >= p->admission.expires_unix_s)
-			admission_end(s, p, "session expired");
-		if (p->adm != PEER_ADM_NONE)
-			/* Catches kicks and disabled accounts, and retries
-			 * lookups that found no free job. */
-			submit_lookup(s, p, false, 0, NULL);
-		else if (is_idle(s, p))
-			p->doomed = true;
-	}
-	j = workers_job_get(&s->workers);
 	if (j) {
 		j->kind = JOB_PRUNE;
 		j->peer_slot = UINT32_MAX;
 		j->now_unix_s = wall_s(s);
 		workers_submit(&s->workers, j);
 	}
+	submit_stamps(s);
+}
+
+void
+admit_poll_events(struct server *s)
+{
+	submit_events(s);
+}
+
+/* ---- start and end --------------------------------------------------------------- */
+
+/* On the store thread, while the loop waits in admit_start(). */
+static void
+load_admission(void *arg, const uint8_t pub[32],
+	       const struct auth_admission *adm)
+{
+	struct server *s = arg;
+
+	if (tstamp_hold(&s->tunnel.stamps, pub, ADMIT_HOLD_ADMISSION) < 0) {
+		s->admit.start_error = -ENOMEM;
+		return;
+	}
+	if (adm->has_stamp)
+		tstamp_raise(&s->tunnel.stamps, pub, adm->stamp);
+	s->admit.n_loaded++;
+}
+
+int
+admit_start(struct server *s)
+{
+	struct job *j = workers_job_get(&s->workers);
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	j->kind = JOB_START;
+	j->peer_slot = UINT32_MAX;
+	j->now_unix_s = wall_s(s);
+	j->u.start.fn = load_admission;
+	j->u.start.arg = s;
+	workers_run_sync(&s->workers, j);
+	ret = j->store_error ? j->store_error : s->admit.start_error;
+	s->admit.events_seq = j->seq;
+	workers_job_put(&s->workers, j);
+	if (ret < 0)
+		log_err("cannot read the admissions from the store: %s",
+			strerror(-ret));
+	else
+		log_info("%u admissions in the store", s->admit.n_loaded);
+	return ret;
 }
 
 void
 admit_peer_gone(struct server *s, struct peer *p)
 {
-	if (p->adm == PEER_ADM_ADMITTED)
+	if (p->login.state == ADMIT_ADMITTED)
 		routes_del(s, p);
-	p->adm = PEER_ADM_NONE;
+	p->login.state = ADMIT_NONE;
+	answers_free(&p->login);
+}
+
+/* Saves every changed timestamp before the store thread stops. */
+static void
+save_stamps_now(struct server *s)
+{
+	struct tstamp_saved saved[JOB_STAMPS_MAX];
+	size_t n, i;
+
+	while ((n = tstamp_take_dirty(&s->tunnel.stamps, ADMIT_HOLD_ADMISSION,
+				      saved, JOB_STAMPS_MAX)) > 0) {
+		struct job *j = workers_job_get(&s->workers);
+
+		if (!j)
+			return;
+		j->kind = JOB_STAMPS;
+		j->peer_slot = UINT32_MAX;
+		for (i = 0; i < n; i++) {
+			memcpy(j->u.stamps.st[i].client_pub, saved[i].key, 32);
+			memcpy(j->u.stamps.st[i].stamp, saved[i].stamp,
+			       TAI64N_LEN);
+		}
+		j->u.stamps.n = (unsigned int)n;
+		workers_run_sync(&s->workers, j);
+		workers_job_put(&s->workers, j);
+	}
 }
 
 void
@@ -622,10 +1056,11 @@ admit_shutdown(struct server *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < s->peers.max; i++) {
-		struct peer *p = &s->peers.slots[i];
+	for (i = 0; i < s->peers.capacity; i++) {
+		struct peer *p = s->peers.slots[i];
 
-		if (p->in_use && tunnel_peer_has_session(&p->tp, s->now_ns))
+		if (p && tunnel_peer_has_session(&p->tp, s->now_ns))
 			send_disconnect(s, p, "server shutdown");
 	}
+	save_stamps_now(s);
 }

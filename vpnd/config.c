@@ -31,6 +31,7 @@ static const struct conf_number numbers[] = {
 	NUM("listen-port", 1, 65535, 0, listen_port),
 	NUM("mtu", 1280, 9000, 0, mtu),
 	NUM("max-peers", 1, 65536, 0, max_peers),
+	NUM("max-pending", 1, 65536, 0, max_pending),
 	NUM("auth-workers", 1, 64, 0, auth_workers),
 	NUM("keepalive", 0, 3600, 1000, keepalive_s),
 	NUM("session-lifetime", 10, 30 * DAY_S, 1000, session_lifetime_s),
@@ -40,7 +41,10 @@ static const struct conf_number numbers[] = {
 	NUM("lockout-max-time", 1, 30 * DAY_S, 1000, lockout_max_time_s),
 	NUM("failure-delay", 0, 10000, 1, failure_delay_ms),
 	NUM("auth-queue", 1, 4096, 0, auth_queue),
+	NUM("auth-per-source", 1, 4096, 0, auth_per_source),
+	NUM("lockout-source-decay", 1, 30 * DAY_S, 1000, lockout_source_decay_s),
 	NUM("handshake-rate", 1, 1000000, 0, handshake_rate),
+	NUM("source-handshake-rate", 0, 1000000, 0, source_handshake_rate),
 	NUM("test-timer-divisor", 1, 1000, 0, test_timer_divisor),
 	{ NULL, 0, 0, 0, 0, 0 },
 };
@@ -117,6 +121,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("control-socket", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_INT_CB("max-peers", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_LIST_CB("dns", NULL, CFGF_NODEFAULT, conf_cb_address),
@@ -129,8 +134,11 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("lockout-max-time", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("failure-delay", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-queue", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("auth-per-source", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("lockout-source-decay", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("totp-issuer", NULL, CFGF_NODEFAULT, cb_issuer),
 	CFG_INT_CB("handshake-rate", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("source-handshake-rate", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
@@ -148,6 +156,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	snprintf(c->control_socket, sizeof(c->control_socket),
 		 "/run/vpnd.sock");
 	c->max_peers = 1024;
+	c->max_pending = 1024;
 	c->auth_workers = 2;
 	c->keepalive_s = 25;
 	c->session_lifetime_s = 12 * 3600;
@@ -157,8 +166,11 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->lockout_max_time_s = 15 * 60;
 	c->failure_delay_ms = 1000;
 	c->auth_queue = 64;
+	c->auth_per_source = 2;
+	c->lockout_source_decay_s = 600;
 	snprintf(c->totp_issuer, sizeof(c->totp_issuer), "vpnd");
 	c->handshake_rate = 1000;
+	c->source_handshake_rate = 20;
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
 	c->test_timer_divisor = 1;

@@ -45,7 +45,8 @@ struct vpnd_config {
 	struct prefix pool6;              /* address-pool6 = "fd00:99::/64" */
 	char user_db[PATH_MAX];           /* user-db = "/var/lib/vpnd/users.db" */
 	char control_socket[PATH_MAX];    /* control-socket = "/run/vpnd.sock" */
-	unsigned int max_peers;           /* max-peers = 1024 */
+	unsigned int max_peers;           /* max-peers = 1024: logged in */
+	unsigned int max_pending;         /* max-pending = 1024: not yet */
 	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */
 
 	/* Pushed to clients on login. */
@@ -65,11 +66,17 @@ struct vpnd_config {
 	uint32_t lockout_max_time_s;      /* lockout-max-time = "15m" */
 	uint32_t failure_delay_ms;        /* failure-delay = "1s" */
 	unsigned int auth_queue;          /* auth-queue = 64: checks in flight */
+	unsigned int auth_per_source;     /* auth-per-source = 2: of them, from
+					   * one address (IPv6: one /64) */
+	uint32_t lockout_source_decay_s;  /* lockout-source-decay = "10m": a
+					   * source's failures drop by one */
 	char totp_issuer[64];             /* totp-issuer = "vpnd" (vpnctl) */
 
 	/* Load. */
 	unsigned int handshake_rate;      /* handshake-rate = 1000 a second,
 					   * past which cookies are required */
+	unsigned int source_handshake_rate; /* source-handshake-rate = 20 a
+					   * second per address (0: off) */
 
 	/* Logging. */
 	bool log_syslog;                  /* log = "stderr" | "syslog" */

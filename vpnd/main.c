@@ -114,15 +114,15 @@ run(const char *path, bool foreground, bool verbose)
 	}
 	if (server_start(&srv, &cfg) < 0) {
 		tell_parent(&ready_fd, 1);
-		goto stop;
+		goto done;
 	}
 	if (!foreground) {
 		tell_parent(&ready_fd, 0);
 		log_init("vpnd", true, level);
 	}
 	status = server_run(&srv);
-stop:
 	server_stop(&srv);
+done:
 	totp_global_done();
 out:
 	vpnd_config_wipe(&cfg);

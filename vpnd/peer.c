@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Peer pool, key hash and deadline heap (see peer.h). Lookups by key are
- * keyed SipHash buckets, so a client cannot aim keys at one chain.
+ * Peer pools, key hash, slots and deadline heap (see peer.h). Lookups by
+ * key are keyed SipHash buckets, so a client cannot aim keys at one chain.
+ * A configured slot costs a few pointers until a peer takes it: the peer
+ * itself is allocated when a verified handshake needs it.
  */
 #include "peer.h"
 
@@ -15,29 +17,35 @@
 #define HEAP_NONE UINT32_MAX
 
 int
-peer_table_init(struct peer_table *t, uint32_t max, const uint8_t hash_key[16])
+peer_table_init(struct peer_table *t, uint32_t max_admitted,
+		uint32_t max_pending, const uint8_t hash_key[16])
 {
-	uint32_t buckets = 16, i;
+	uint32_t buckets = 16, capacity = max_admitted + max_pending, i;
 
 	memset(t, 0, sizeof(*t));
-	if (max == 0)
+	if (max_admitted == 0 || max_pending == 0 || capacity < max_admitted)
 		return -EINVAL;
-	while (buckets < max)
+	while (buckets < capacity)
 		buckets <<= 1;
-	t->slots = calloc(max, sizeof(*t->slots));
+	t->slots = calloc(capacity, sizeof(*t->slots));
+	t->generations = calloc(capacity, sizeof(*t->generations));
+	t->free_slots = calloc(capacity, sizeof(*t->free_slots));
 	t->buckets = calloc(buckets, sizeof(*t->buckets));
-	t->heap = calloc(max, sizeof(*t->heap));
-	if (!t->slots || !t->buckets || !t->heap) {
+	t->heap = calloc(capacity, sizeof(*t->heap));
+	if (!t->slots || !t->generations || !t->free_slots || !t->buckets ||
+	    !t->heap) {
 		peer_table_free(t);
 		return -ENOMEM;
 	}
-	t->max = max;
+	t->capacity = capacity;
+	t->max_admitted = max_admitted;
+	t->max_pending = max_pending;
 	t->bucket_mask = buckets - 1;
 	memcpy(t->hash_key, hash_key, sizeof(t->hash_key));
-	for (i = 0; i < max; i++) {
-		t->slots[i].slot = i;
-		t->slots[i].heap_pos = HEAP_NONE;
-	}
+	/* Lowest slots first, as a stack. */
+	for (i = 0; i < capacity; i++)
+		t->free_slots[i] = capacity - 1 - i;
+	t->n_free = capacity;
 	return 0;
 }
 
@@ -45,6 +53,8 @@ void
 peer_table_free(struct peer_table *t)
 {
 	free(t->slots);
+	free(t->generations);
+	free(t->free_slots);
 	free(t->buckets);
 	free(t->heap);
 	memset(t, 0, sizeof(*t));
@@ -67,32 +77,124 @@ peer_lookup(const struct peer_table *t, const uint8_t pub[32])
 	return NULL;
 }
 
-struct peer *
-peer_alloc(struct peer_table *t, const uint8_t pub[32], uint64_t now_ns)
-{
-	uint32_t i, b, generation;
-	struct peer *p = NULL;
+/* ---- pools ------------------------------------------------------------------ */
 
-	for (i = 0; i < t->max; i++) {
-		if (!t->slots[i].in_use) {
-			p = &t->slots[i];
-			break;
-		}
+static struct peer_list *
+list_of(struct peer_table *t, enum peer_pool pool)
+{
+	switch (pool) {
+	case PEER_POOL_UNCONFIRMED:
+		return &t->unconfirmed;
+	case PEER_POOL_LOGIN:
+		return &t->in_login;
+	default:
+		return NULL;
 	}
+}
+
+static void
+list_append(struct peer_list *l, struct peer *p)
+{
+	p->pool_next = NULL;
+	p->pool_prev = l->tail;
+	if (l->tail)
+		l->tail->pool_next = p;
+	else
+		l->head = p;
+	l->tail = p;
+	l->len++;
+}
+
+static void
+list_remove(struct peer_list *l, struct peer *p)
+{
+	if (p->pool_prev)
+		p->pool_prev->pool_next = p->pool_next;
+	else
+		l->head = p->pool_next;
+	if (p->pool_next)
+		p->pool_next->pool_prev = p->pool_prev;
+	else
+		l->tail = p->pool_prev;
+	p->pool_prev = p->pool_next = NULL;
+	l->len--;
+}
+
+static void
+pool_enter(struct peer_table *t, struct peer *p, enum peer_pool pool)
+{
+	struct peer_list *l = list_of(t, pool);
+
+	p->pool = pool;
+	if (l)
+		list_append(l, p);
+	else
+		t->n_admitted++;
+}
+
+static void
+pool_leave(struct peer_table *t, struct peer *p)
+{
+	struct peer_list *l = list_of(t, p->pool);
+
+	if (l)
+		list_remove(l, p);
+	else
+		t->n_admitted--;
+}
+
+bool
+peer_pending_has_room(const struct peer_table *t)
+{
+	return t->unconfirmed.len + t->in_login.len < t->max_pending &&
+	       t->n_free > 0;
+}
+
+struct peer *
+peer_oldest_unconfirmed(const struct peer_table *t)
+{
+	return t->unconfirmed.head;
+}
+
+void
+peer_set_pool(struct peer_table *t, struct peer *p, enum peer_pool pool)
+{
+	if (p->pool == pool)
+		return;
+	pool_leave(t, p);
+	/* A peer moving within the pending pool keeps its age. */
+	pool_enter(t, p, pool);
+}
+
+/* ---- slots ------------------------------------------------------------------ */
+
+struct peer *
+peer_alloc(struct peer_table *t, const uint8_t pub[32], enum peer_pool pool,
+	   uint64_t now_ns)
+{
+	struct peer *p;
+	uint32_t slot, b;
+
+	if (!t->n_free)
+		return NULL;
+	if (pool == PEER_POOL_ADMITTED ? t->n_admitted >= t->max_admitted
+				       : !peer_pending_has_room(t))
+		return NULL;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	generation = p->generation;
-	memset(p, 0, sizeof(*p));
-	p->slot = i;
-	p->generation = generation;
+	slot = t->free_slots[--t->n_free];
+	t->slots[slot] = p;
+	p->slot = slot;
+	p->generation = t->generations[slot];
 	p->heap_pos = HEAP_NONE;
 	p->deadline_ns = UINT64_MAX;
-	p->in_use = true;
 	p->created_ns = now_ns;
 	memcpy(p->pub, pub, 32);
 	b = bucket_of(t, pub);
 	p->hash_next = t->buckets[b];
 	t->buckets[b] = p;
+	pool_enter(t, p, pool);
 	t->count++;
 	return p;
 }
@@ -161,12 +263,8 @@ heap_remove(struct peer_table *t, struct peer *p)
 }
 
 void
-peer_deadline_update(struct peer_table *t, struct peer *p)
+peer_deadline_set(struct peer_table *t, struct peer *p, uint64_t d)
 {
-	uint64_t d = tunnel_peer_deadline(&p->tp);
-
-	if (p->reply_pending && p->reply_at_ns < d)
-		d = p->reply_at_ns;
 	if (d == p->deadline_ns && (d == UINT64_MAX) == (p->heap_pos == HEAP_NONE))
 		return;
 	p->deadline_ns = d;
@@ -189,22 +287,55 @@ peer_heap_top(const struct peer_table *t)
 	return t->heap_len ? t->heap[0] : NULL;
 }
 
+/* ---- the end of a peer ---------------------------------------------------- */
+
+void
+peer_doom(struct peer_table *t, struct peer *p)
+{
+	if (p->is_doomed)
+		return;
+	p->is_doomed = true;
+	p->doomed_next = t->doomed;
+	t->doomed = p;
+}
+
+struct peer *
+peer_doomed_pop(struct peer_table *t)
+{
+	struct peer *p = t->doomed;
+
+	if (p) {
+		t->doomed = p->doomed_next;
+		p->is_doomed = false;
+	}
+	return p;
+}
+
 void
 peer_release(struct peer_table *t, struct peer *p)
 {
 	struct peer **pp = &t->buckets[bucket_of(t, p->pub)];
-	uint32_t generation = p->generation + 1, slot = p->slot;
+	struct peer **dp = &t->doomed;
 
 	while (*pp && *pp != p)
 		pp = &(*pp)->hash_next;
 	if (*pp)
 		*pp = p->hash_next;
+	/* Freed before its turn (shutdown): off the doomed list too. */
+	if (p->is_doomed) {
+		while (*dp && *dp != p)
+			dp = &(*dp)->doomed_next;
+		if (*dp)
+			*dp = p->doomed_next;
+	}
 	heap_remove(t, p);
-	sodium_memzero(p, sizeof(*p));
-	p->slot = slot;
-	p->generation = generation;
-	p->heap_pos = HEAP_NONE;
+	pool_leave(t, p);
+	t->slots[p->slot] = NULL;
+	t->generations[p->slot]++;
+	t->free_slots[t->n_free++] = p->slot;
 	t->count--;
+	sodium_memzero(p, sizeof(*p));
+	free(p);
 }
 
 struct peer *
@@ -212,8 +343,8 @@ peer_by_slot(const struct peer_table *t, uint32_t slot, uint32_t generation)
 {
 	struct peer *p;
 
-	if (slot >= t->max)
+	if (slot >= t->capacity)
 		return NULL;
-	p = &t->slots[slot];
-	return p->in_use && p->generation == generation ? p : NULL;
+	p = t->slots[slot];
+	return p && p->generation == generation ? p : NULL;
 }

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vpnd's clients: a fixed pool of peers (allocated at start, never per
- * packet), found by static key through a keyed hash, and a min-heap of
- * their timer deadlines so the loop arms one timer for the earliest.
+ * vpnd's clients: peers allocated when a handshake has been verified and
+ * freed when they go, found by static key through a keyed hash and by a
+ * slot number that jobs carry, with a min-heap of their deadlines so the
+ * loop arms one timer for the earliest, and nothing that scans them all.
+ *
+ * Peers live in pools. Clients logged in (or known to the store to be)
+ * are ADMITTED and are never pushed out by anyone. The others are pending,
+ * bounded by max_pending and kept in two lists, oldest first: those whose
+ * handshake is not yet confirmed (UNCONFIRMED), which a newcomer may push
+ * out when the pending pool is full, and those that finished a handshake
+ * and are in their login exchange (LOGIN), which newcomers never push out.
+ * This file keeps the lists and counts; server.c decides who moves.
  */
 #ifndef VPND_PEER_H
 #define VPND_PEER_H
@@ -10,88 +19,92 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "login.h"
+#include "admit.h"
 #include "tunnel.h"
 
-enum peer_admission {
-	PEER_ADM_UNKNOWN,  /* store lookup under way: drop IP silently */
-	PEER_ADM_NONE,     /* no valid login: drop IP, answer AUTH_REQUIRED */
-	PEER_ADM_ADMITTED,
+enum peer_pool {
+	PEER_POOL_UNCONFIRMED, /* pending; handshake answered, unconfirmed */
+	PEER_POOL_LOGIN,       /* pending; a session, in its login exchange */
+	PEER_POOL_ADMITTED,    /* admitted, or the store is being asked */
 };
-
-#define PEER_ANSWER_MAX 1500
 
 struct peer {
 	struct tunnel_peer tp; /* first: a tunnel_peer * is a peer * */
 	uint8_t pub[32];
 	uint32_t slot;
-	uint32_t generation;  /* bumped on free: stale jobs are ignored */
-	bool in_use;
-	bool doomed;          /* free after the current event */
+	uint32_t generation;   /* of the slot: stale jobs are ignored */
+	enum peer_pool pool;
+	struct peer *pool_prev, *pool_next; /* pending lists, oldest first */
 	struct peer *hash_next;
-	uint32_t heap_pos;    /* UINT32_MAX: not in the heap */
+	bool is_doomed;        /* freed after the current event */
+	struct peer *doomed_next;
+	uint32_t heap_pos;     /* UINT32_MAX: not in the heap */
 	uint64_t deadline_ns;
 	uint64_t created_ns;
+	struct peer_login login; /* admit.h: admission and login exchange */
+};
 
-	/* Admission (PROTOCOL.md section 6, rule 1). */
-	enum peer_admission adm;
-	struct auth_admission admission;
-	uint32_t adm_epoch;   /* bumped by each login: older lookups lose */
-	uint64_t last_auth_required_ns;
-	bool has_sent_auth_required;
-
-	/* The login in flight, and the last answer (rule 2). */
-	bool login_in_flight;
-	uint32_t login_request_id;
-	bool lookup_in_flight;
-	bool resume_pending;
-	uint32_t resume_request_id;
-	uint8_t resume_username[LOGIN_USERNAME_MAX]; /* may be empty */
-	uint8_t resume_username_len;
-	bool has_answer;
-	uint32_t answer_request_id;
-	uint64_t answer_ns;
-	uint8_t answer[PEER_ANSWER_MAX];
-	size_t answer_len;
-	bool reply_pending;   /* failure answers wait for failure-delay */
-	uint64_t reply_at_ns;
-
-	uint64_t rx_dropped_source; /* rule 10: spoofed inner sources */
-	uint64_t rx_dropped_unadmitted;
-	uint64_t rx_malformed_ctl;
+struct peer_list {
+	struct peer *head, *tail;
+	uint32_t len;
 };
 
 struct peer_table {
-	struct peer *slots;
-	uint32_t max;
+	struct peer **slots;     /* by slot; NULL: free */
+	uint32_t *generations;   /* by slot, kept across uses */
+	uint32_t *free_slots;    /* a stack of free slot numbers */
+	uint32_t n_free;
+	uint32_t capacity;       /* max_admitted + max_pending */
 	uint32_t count;
+	uint32_t max_admitted, max_pending;
+	uint32_t n_admitted;
+	struct peer_list unconfirmed, in_login;
 	struct peer **buckets;
 	uint32_t bucket_mask;
 	uint8_t hash_key[16];
 	struct peer **heap;
 	uint32_t heap_len;
+	struct peer *doomed;
 };
 
-/* Allocates max peers; hash_key should be random. 0 or -errno. */
-int peer_table_init(struct peer_table *t, uint32_t max,
-		    const uint8_t hash_key[16])
+/* Room for max_admitted + max_pending peers (only the index arrays are
+ * allocated now); hash_key should be random. 0 or -errno. */
+int peer_table_init(struct peer_table *t, uint32_t max_admitted,
+		    uint32_t max_pending, const uint8_t hash_key[16])
 	__attribute__((warn_unused_result));
+/* Frees the table; the caller has freed every peer. */
 void peer_table_free(struct peer_table *t);
 
 struct peer *peer_lookup(const struct peer_table *t, const uint8_t pub[32]);
-/* A free slot for pub, or NULL when every slot is taken. The caller
- * initialises p->tp. */
+
+/*
+ * A new zeroed peer for pub in `pool`, or NULL (no slot, or the pending
+ * pool is full: the caller may free peer_oldest_unconfirmed() and try
+ * again; or out of memory). The caller initialises p->tp.
+ */
 struct peer *peer_alloc(struct peer_table *t, const uint8_t pub[32],
-			uint64_t now_ns);
-/* Returns p's slot; the caller has freed p->tp. */
+			enum peer_pool pool, uint64_t now_ns);
+/* True if a pending peer can be added now without pushing anyone out. */
+bool peer_pending_has_room(const struct peer_table *t);
+/* The oldest pending peer whose handshake is unconfirmed, or NULL. */
+struct peer *peer_oldest_unconfirmed(const struct peer_table *t);
+/* Moves p to another pool (LOGIN and ADMITTED are never pushed out). */
+void peer_set_pool(struct peer_table *t, struct peer *p, enum peer_pool pool);
+
+/* Frees p; the caller has freed p->tp and its login state. */
 void peer_release(struct peer_table *t, struct peer *p);
 /* The peer in `slot` if it still has `generation`. */
 struct peer *peer_by_slot(const struct peer_table *t, uint32_t slot,
 			  uint32_t generation);
 
-/* Re-reads p's deadline (timers, delayed reply) and re-sorts the heap. */
-void peer_deadline_update(struct peer_table *t, struct peer *p);
+/* Marks p to be freed after the current event (once). */
+void peer_doom(struct peer_table *t, struct peer *p);
+/* Takes one doomed peer off the list, or NULL. */
+struct peer *peer_doomed_pop(struct peer_table *t);
+
+/* Sets p's deadline (UINT64_MAX: none) and re-sorts the heap. */
+void peer_deadline_set(struct peer_table *t, struct peer *p,
+		       uint64_t deadline_ns);
 /* The peer with the earliest deadline, or NULL. */
 struct peer *peer_heap_top(const struct peer_table *t);
 

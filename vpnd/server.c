@@ -18,10 +18,20 @@
 
 #include "log.h"
 #include "netlink.h"
+#include "pool.h"
 #include "tun.h"
 
 /* Packets staged per client while it has no session (server side). */
 #define SERVER_STAGED_PACKETS 8
+/* How often the store is asked what changed: a kick or a disabled
+ * account must end the session within a second. */
+#define EVENTS_INTERVAL_NS (200 * NS_PER_MS)
+/* Sources whose handshake rate is tracked at once, and the burst each
+ * may send (WireGuard's). */
+#define RATE_SOURCES 8192
+#define SOURCE_HANDSHAKE_BURST 5
+/* Store jobs that may wait at once besides the logins. */
+#define STORE_JOBS 256
 
 static void
 server_clock(struct server *s)
@@ -36,29 +46,9 @@ static void
 peer_free(struct server *s, struct peer *p)
 {
 	admit_peer_gone(s, p);
+	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_PEER, s->now_ns);
 	tunnel_peer_free(&p->tp);
 	peer_release(&s->peers, p);
-}
-
-/* When every slot is taken, a client that never logged in gives way. */
-static struct peer *
-evict_unadmitted(struct server *s)
-{
-	struct peer *victim = NULL;
-	uint32_t i;
-
-	for (i = 0; i < s->peers.max; i++) {
-		struct peer *p = &s->peers.slots[i];
-
-		if (!p->in_use || p->adm == PEER_ADM_ADMITTED ||
-		    p->login_in_flight)
-			continue;
-		if (!victim || p->created_ns < victim->created_ns)
-			victim = p;
-	}
-	if (victim)
-		peer_free(s, victim);
-	return victim;
 }
 
 static struct tunnel_peer *
@@ -67,18 +57,55 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
 	struct server *s = arg;
 	struct peer *p = peer_lookup(&s->peers, pub);
 
-	if (p)
-		return &p->tp;
-	p = peer_alloc(&s->peers, pub, s->now_ns);
-	if (!p && evict_unadmitted(s))
-		p = peer_alloc(&s->peers, pub, s->now_ns);
+	return p ? &p->tp : NULL;
+}
+
+/*
+ * A pending peer's place, if the pending pool is full: the oldest peer
+ * whose handshake is still unconfirmed gives way. Peers in their login
+ * exchange, and admitted ones, never do.
+ */
+static struct peer *
+alloc_pending(struct server *s, const uint8_t pub[32])
+{
+	struct peer *p = peer_alloc(&s->peers, pub, PEER_POOL_UNCONFIRMED,
+				    s->now_ns);
+	struct peer *victim;
+
+	if (p || peer_pending_has_room(&s->peers))
+		return p;
+	victim = peer_oldest_unconfirmed(&s->peers);
+	if (!victim)
+		return NULL;
+	s->stats.peers_evicted++;
+	peer_free(s, victim);
+	return peer_alloc(&s->peers, pub, PEER_POOL_UNCONFIRMED, s->now_ns);
+}
+
+/* Only for an initiation verified whole (noise_host.peer_create). */
+static struct tunnel_peer *
+op_peer_create(void *arg, const uint8_t pub[32], const uint8_t ss[32])
+{
+	struct server *s = arg;
+	/* A key the store admitted goes with the admitted, unpushable. */
+	bool is_admitted = tstamp_holders(&s->tunnel.stamps, pub) &
+			   ADMIT_HOLD_ADMISSION;
+	struct peer *p = is_admitted ? peer_alloc(&s->peers, pub,
+						  PEER_POOL_ADMITTED, s->now_ns)
+				     : alloc_pending(s, pub);
+
 	if (!p) {
 		s->stats.peers_full++;
 		return NULL;
 	}
-	if (tunnel_peer_init(&s->tunnel, &p->tp, pub,
-			     s->cfg->has_psk ? s->cfg->psk : NULL,
-			     SERVER_STAGED_PACKETS, p) < 0) {
+	if (tunnel_peer_init_ss(&s->tunnel, &p->tp, pub, ss,
+				s->cfg->has_psk ? s->cfg->psk : NULL,
+				SERVER_STAGED_PACKETS, p) < 0) {
+		peer_release(&s->peers, p);
+		return NULL;
+	}
+	if (tstamp_hold(&s->tunnel.stamps, pub, ADMIT_HOLD_PEER) < 0) {
+		tunnel_peer_free(&p->tp);
 		peer_release(&s->peers, p);
 		return NULL;
 	}
@@ -89,7 +116,9 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
 void
 server_peer_touched(struct server *s, struct peer *p)
 {
-	peer_deadline_update(&s->peers, p);
+	uint64_t d = tunnel_peer_deadline(&p->tp), a = admit_peer_deadline(s, p);
+
+	peer_deadline_set(&s->peers, p, a < d ? a : d);
 }
 
 static void
@@ -98,6 +127,8 @@ rearm(struct server *s)
 	struct peer *top = peer_heap_top(&s->peers);
 	uint64_t d = s->next_housekeeping_ns;
 
+	if (s->next_events_ns < d)
+		d = s->next_events_ns;
 	if (top && top->deadline_ns < d)
 		d = top->deadline_ns;
 	loop_set_deadline(&s->loop, d);
@@ -107,11 +138,10 @@ rearm(struct server *s)
 static void
 reap(struct server *s)
 {
-	uint32_t i;
+	struct peer *p;
 
-	for (i = 0; i < s->peers.max; i++)
-		if (s->peers.slots[i].in_use && s->peers.slots[i].doomed)
-			peer_free(s, &s->peers.slots[i]);
+	while ((p = peer_doomed_pop(&s->peers)))
+		peer_free(s, p);
 }
 
 /* ---- tunnel engine callbacks ---------------------------------------------- */
@@ -150,19 +180,28 @@ op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
 }
 
 static void
+op_session_started(void *arg, struct tunnel_peer *tp)
+{
+	admit_session_started(arg, (struct peer *)tp);
+}
+
+static void
 op_keys_zeroed(void *arg, struct tunnel_peer *tp)
 {
-	(void)arg;
+	struct server *s = arg;
+
 	/* Idle for 3 * REJECT_AFTER_TIME: the admission stays in the store
 	 * and comes back with the next handshake. */
-	((struct peer *)tp)->doomed = true;
+	peer_doom(&s->peers, (struct peer *)tp);
 }
 
 static const struct tunnel_ops server_tunnel_ops = {
 	.random = op_random,
 	.send = op_send,
 	.peer_by_key = op_peer_by_key,
+	.peer_create = op_peer_create,
 	.deliver = op_deliver,
+	.session_started = op_session_started,
 	.keys_zeroed = op_keys_zeroed,
 };
 
@@ -327,6 +366,10 @@ on_timer(void *arg, uint64_t now_ns)
 		admit_housekeeping(s);
 		s->next_housekeeping_ns = s->now_ns + s->housekeeping_interval_ns;
 	}
+	if (s->now_ns >= s->next_events_ns) {
+		admit_poll_events(s);
+		s->next_events_ns = s->now_ns + EVENTS_INTERVAL_NS;
+	}
 	reap(s);
 	rearm(s);
 }
@@ -359,38 +402,20 @@ policy_from_config(struct auth_policy *pol, const struct vpnd_config *c)
 	pol->lockout_time_s = c->lockout_time_s;
 	pol->lockout_max_time_s = c->lockout_max_time_s;
 	pol->session_lifetime_s = c->session_lifetime_s;
+	pol->source_decay_s = c->lockout_source_decay_s;
 	pol->has_pool4 = c->has_pool4;
 	pol->pool4 = c->pool4;
 	pol->has_pool6 = c->has_pool6;
 	pol->pool6 = c->pool6;
 }
 
-/* The first address of a pool is the server's own. */
-static void
-first_address(const struct prefix *pool, uint8_t *out)
-{
-	size_t len = prefix_addr_len(pool->family);
-	size_t i = len;
-
-	memcpy(out, pool->addr, len);
-	while (i-- > 0)
-		if (++out[i] != 0)
-			break;
-}
-
 static int
-setup_device(struct server *s)
+configure_device(struct server *s)
 {
 	const struct vpnd_config *c = s->cfg;
 	char text[PREFIX_STR_LEN];
 	int ret;
 
-	ret = tun_open(c->interface, s->ifname, &s->tun_fd);
-	if (ret < 0) {
-		log_err("cannot open TUN device %s: %s", c->interface,
-			strerror(-ret));
-		return ret;
-	}
 	s->ifindex = (int)if_nametoindex(s->ifname);
 	/* Clients reaching each other through us need no redirect; an
 	 * unwritable /proc (a container) costs only the redirects. */
@@ -398,22 +423,15 @@ setup_device(struct server *s)
 	if (ret < 0)
 		log_debug("%s: cannot turn off ICMP redirects: %s", s->ifname,
 			  strerror(-ret));
-	ret = netlink_open(&s->nl);
-	if (ret < 0) {
-		log_err("cannot open rtnetlink: %s", strerror(-ret));
-		return ret;
-	}
 	ret = netlink_link_set_mtu(s->nl, s->ifindex, c->mtu);
-	if (!ret && c->has_pool4) {
-		first_address(&c->pool4, s->addr4);
+	if (!ret && c->has_pool4 && pool_server_address(&c->pool4, s->addr4)) {
 		ret = netlink_addr_add(s->nl, s->ifindex, AF_INET, s->addr4,
 				       c->pool4.len);
 		log_info("%s: address %s/%u", s->ifname,
 			 prefix_format_addr(AF_INET, s->addr4, text),
 			 c->pool4.len);
 	}
-	if (!ret && c->has_pool6) {
-		first_address(&c->pool6, s->addr6);
+	if (!ret && c->has_pool6 && pool_server_address(&c->pool6, s->addr6)) {
 		ret = netlink_addr_add(s->nl, s->ifindex, AF_INET6, s->addr6,
 				       c->pool6.len);
 		log_info("%s: address %s/%u", s->ifname,
@@ -427,16 +445,67 @@ setup_device(struct server *s)
 	return ret;
 }
 
+/* The TUN device and the netlink socket that configures it. */
 static int
-setup_buffers(struct server *s)
+open_device(struct server *s)
+{
+	int ret;
+
+	ret = tun_open(s->cfg->interface, s->ifname, &s->tun_fd);
+	if (ret < 0) {
+		log_err("cannot open TUN device %s: %s", s->cfg->interface,
+			strerror(-ret));
+		return ret;
+	}
+	ret = netlink_open(&s->nl);
+	if (ret < 0) {
+		log_err("cannot open rtnetlink: %s", strerror(-ret));
+		goto err_tun;
+	}
+	ret = configure_device(s);
+	if (ret < 0)
+		goto err_nl;
+	return 0;
+err_nl:
+	netlink_close(s->nl);
+	s->nl = NULL;
+err_tun:
+	tun_close(s->tun_fd);
+	s->tun_fd = -1;
+	return ret;
+}
+
+/* Closing the TUN fd removes the device with its addresses and routes:
+ * nothing is left behind. */
+static void
+close_device(struct server *s)
+{
+	netlink_close(s->nl);
+	s->nl = NULL;
+	tun_close(s->tun_fd);
+	s->tun_fd = -1;
+}
+
+static int
+alloc_buffers(struct server *s)
 {
 	size_t len = TUNNEL_BUF_LEN(s->cfg->mtu);
 
-	if (udp_buffers_alloc(&s->rx_bufs, len) < 0 ||
-	    udp_buffers_alloc(&s->tx_bufs, len) < 0)
+	if (udp_buffers_alloc(&s->rx_bufs, len) < 0)
 		return -ENOMEM;
+	if (udp_buffers_alloc(&s->tx_bufs, len) < 0) {
+		udp_buffers_free(&s->rx_bufs);
+		return -ENOMEM;
+	}
 	udp_batch_receive_into(&s->rx, &s->rx_bufs);
 	return 0;
+}
+
+static void
+free_buffers(struct server *s)
+{
+	udp_buffers_free(&s->rx_bufs);
+	udp_buffers_free(&s->tx_bufs);
 }
 
 static int
@@ -450,38 +519,80 @@ setup_loop(struct server *s)
 		return ret;
 	if (s->udp.fd4 >= 0 &&
 	    (ret = loop_add_fd(&s->loop, s->udp.fd4, EPOLLIN, on_udp4, s)) < 0)
-		return ret;
+		goto err;
 	if (s->udp.fd6 >= 0 &&
 	    (ret = loop_add_fd(&s->loop, s->udp.fd6, EPOLLIN, on_udp6, s)) < 0)
-		return ret;
+		goto err;
 	ret = loop_add_fd(&s->loop, s->tun_fd, EPOLLIN, on_tun, s);
 	if (!ret)
 		ret = loop_add_fd(&s->loop, s->workers.eventfd, EPOLLIN,
 				  on_workers, s);
 	if (!ret)
 		ret = loop_watch_signals(&s->loop, signals, on_signal, s);
+	if (ret < 0)
+		goto err;
 	loop_set_timer_fn(&s->loop, on_timer, s);
+	return 0;
+err:
+	loop_close(&s->loop);
 	return ret;
 }
 
 static int
-setup_tables(struct server *s)
+init_tables(struct server *s)
 {
 	const struct vpnd_config *c = s->cfg;
+	uint32_t peers = c->max_peers + c->max_pending;
 	uint8_t key[16];
 	int ret;
 
 	randombytes_buf(key, sizeof(key));
-	ret = peer_table_init(&s->peers, c->max_peers, key);
+	ret = peer_table_init(&s->peers, c->max_peers, c->max_pending, key);
 	if (ret < 0)
 		return ret;
 	randombytes_buf(key, sizeof(key));
-	ret = route_table_init(&s->routes, c->max_peers * 2, key);
+	ret = route_table_init(&s->routes, peers * 2, key);
 	if (ret < 0)
-		return ret;
-	return tunnel_init(&s->tunnel, &server_tunnel_ops, s, &s->pt,
-			   c->private_key, c->max_peers, c->mtu,
-			   c->handshake_rate);
+		goto err_peers;
+	ret = tunnel_init(&s->tunnel, &server_tunnel_ops, s, &s->pt,
+			  c->private_key, peers, c->mtu, c->handshake_rate);
+	if (ret < 0)
+		goto err_routes;
+	if (c->source_handshake_rate) {
+		ret = tunnel_set_source_limit(&s->tunnel,
+					      c->source_handshake_rate,
+					      SOURCE_HANDSHAKE_BURST,
+					      RATE_SOURCES);
+		if (ret < 0)
+			goto err_tunnel;
+	}
+	return 0;
+err_tunnel:
+	tunnel_free(&s->tunnel);
+err_routes:
+	route_table_free(&s->routes);
+err_peers:
+	peer_table_free(&s->peers);
+	return ret;
+}
+
+static void
+free_peers(struct server *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->peers.capacity; i++)
+		if (s->peers.slots[i])
+			peer_free(s, s->peers.slots[i]);
+}
+
+static void
+free_tables(struct server *s)
+{
+	free_peers(s);
+	tunnel_free(&s->tunnel);
+	route_table_free(&s->routes);
+	peer_table_free(&s->peers);
 }
 
 int
@@ -499,35 +610,40 @@ server_start(struct server *s, const struct vpnd_config *c)
 	s->housekeeping_interval_ns = 10 * NS_PER_S / c->test_timer_divisor;
 	server_clock(s);
 	s->next_housekeeping_ns = s->now_ns + s->housekeeping_interval_ns;
+	s->next_events_ns = s->now_ns + EVENTS_INTERVAL_NS;
 
-	ret = setup_tables(s);
+	ret = init_tables(s);
 	if (ret < 0) {
 		log_err("cannot set up: %s", strerror(-ret));
 		return ret;
 	}
-	ret = setup_buffers(s);
+	ret = alloc_buffers(s);
 	if (ret < 0)
-		return ret;
+		goto err_tables;
 	ret = workers_start(&s->workers, c->user_db, &s->policy,
-			    c->auth_workers, c->auth_queue,
-			    c->auth_queue + c->max_peers * 2 + 64);
+			    c->auth_workers, c->auth_queue, c->auth_per_source,
+			    c->auth_queue + STORE_JOBS);
 	if (ret < 0) {
 		log_err("cannot open the user store %s", c->user_db);
-		return ret;
+		goto err_buffers;
 	}
-	ret = setup_device(s);
+	/* Admitted keys' timestamps are known before any handshake. */
+	ret = admit_start(s);
 	if (ret < 0)
-		return ret;
+		goto err_workers;
+	ret = open_device(s);
+	if (ret < 0)
+		goto err_workers;
 	ret = udp_open_server(&s->udp, c->listen_port);
 	if (ret < 0) {
 		log_err("cannot listen on UDP port %u: %s", c->listen_port,
 			strerror(-ret));
-		return ret;
+		goto err_device;
 	}
 	ret = setup_loop(s);
 	if (ret < 0) {
 		log_err("cannot start the event loop: %s", strerror(-ret));
-		return ret;
+		goto err_udp;
 	}
 	keys_to_base64(key, c->public_key);
 	log_notice("listening on UDP port %u (%s%s), device %s, public key %s",
@@ -535,6 +651,17 @@ server_start(struct server *s, const struct vpnd_config *c)
 		   s->udp.fd6 >= 0 ? (s->udp.fd4 >= 0 ? "+IPv6" : "IPv6") : "",
 		   s->ifname, key);
 	return 0;
+err_udp:
+	udp_close(&s->udp);
+err_device:
+	close_device(s);
+err_workers:
+	workers_stop(&s->workers);
+err_buffers:
+	free_buffers(s);
+err_tables:
+	free_tables(s);
+	return ret;
 }
 
 int
@@ -551,30 +678,15 @@ server_run(struct server *s)
 	return s->exit_status;
 }
 
+/* The reverse of server_start; the clients were told in on_signal. */
 void
 server_stop(struct server *s)
 {
-	uint32_t i;
-
-	/* Threads first: no result may arrive for a peer being freed. */
-	if (s->workers.pool)
-		workers_stop(&s->workers);
-	for (i = 0; i < s->peers.max; i++)
-		if (s->peers.slots[i].in_use)
-			peer_free(s, &s->peers.slots[i]);
-	if (s->loop.epfd > 0)
-		loop_close(&s->loop);
+	loop_close(&s->loop);
 	udp_close(&s->udp);
-	/* Closing the TUN fd removes the device with its addresses and
-	 * routes: nothing is left behind. */
-	if (s->tun_fd >= 0)
-		tun_close(s->tun_fd);
-	if (s->nl)
-		netlink_close(s->nl);
-	if (s->tunnel.scratch)
-		tunnel_free(&s->tunnel);
-	route_table_free(&s->routes);
-	peer_table_free(&s->peers);
-	udp_buffers_free(&s->rx_bufs);
-	udp_buffers_free(&s->tx_bufs);
+	close_device(s);
+	/* Threads before peers: no result may arrive for a peer freed. */
+	workers_stop(&s->workers);
+	free_buffers(s);
+	free_tables(s);
 }

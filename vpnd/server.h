@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "admit.h"
 #include "auth.h"
 #include "config.h"
 #include "loop.h"
@@ -27,7 +28,8 @@ struct server_stats {
 	uint64_t tun_rx_oversize;
 	uint64_t tun_write_errors;
 	uint64_t udp_tx_dropped;
-	uint64_t peers_full;
+	uint64_t peers_full;         /* verified handshakes refused: full */
+	uint64_t peers_evicted;      /* unconfirmed peers pushed out */
 };
 
 struct server {
@@ -44,6 +46,7 @@ struct server {
 	struct peer_table peers;
 	struct route_table routes;
 	struct workers workers;
+	struct admit_server admit;
 	uint8_t addr4[4];  /* the server's tunnel addresses */
 	uint8_t addr6[16];
 
@@ -56,6 +59,7 @@ struct server {
 	uint64_t wall_ns;
 	uint64_t next_housekeeping_ns;
 	uint64_t housekeeping_interval_ns;
+	uint64_t next_events_ns;   /* the store's change events, polled */
 	bool stopping;
 	int exit_status;
 	struct server_stats stats;
@@ -75,29 +79,5 @@ void server_peer_touched(struct server *s, struct peer *p);
 /* Sends a control message to p (admit.c builds them). */
 void server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 			 size_t len);
-
-/* admit.c: the login layer. */
-void admit_control(struct server *s, struct peer *p, const uint8_t *msg,
-		   size_t len);
-/* True if p is admitted now. An admission past its expiry ends here
- * (DISCONNECT), so that no packet crosses after it in either direction
- * (rule 1), whether or not housekeeping has run. */
-bool admit_peer_current(struct server *s, struct peer *p);
-/* An IP packet from p: true if it may be forwarded (admitted, and its
- * source address is p's). Answers AUTH_REQUIRED when it is not admitted. */
-bool admit_ip_allowed(struct server *s, struct peer *p, const uint8_t *pkt,
-		      size_t len);
-/* A new peer appeared: look up its admission. */
-void admit_peer_new(struct server *s, struct peer *p);
-/* Results from the worker threads. */
-void admit_jobs_done(struct server *s);
-/* Sends delayed answers that are due. */
-void admit_peer_expire(struct server *s, struct peer *p);
-/* Periodic: expiry, refresh from the store, pruning. */
-void admit_housekeeping(struct server *s);
-/* p goes away: its addresses stop routing to it. */
-void admit_peer_gone(struct server *s, struct peer *p);
-/* Shutdown: DISCONNECT to every client with a session. */
-void admit_shutdown(struct server *s);
 
 #endif

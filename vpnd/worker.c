@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Worker threads (see worker.h). One mutex guards the queues; jobs carry
- * everything they need, so a thread never touches the loop's state.
+ * Worker threads (see worker.h). One mutex guards the queues and the
+ * lanes; jobs carry everything they need, so a thread never touches the
+ * loop's state (but for JOB_START, run while the loop waits for it).
  */
 #include "worker.h"
 
@@ -49,6 +50,42 @@ queue_pop(struct job_queue *q)
 	return j;
 }
 
+/* ---- running jobs ----------------------------------------------------------- */
+
+static void
+collect_event(void *arg, const struct auth_event *e)
+{
+	struct job *j = arg;
+
+	/* The rest is read by the next poll, from the last one kept. */
+	if (j->u.events.n == JOB_EVENTS_MAX) {
+		j->u.events.more = true;
+		return;
+	}
+	j->u.events.ev[j->u.events.n++] = *e;
+	j->seq = e->seq;
+}
+
+static void
+run_events(struct auth *a, struct job *j)
+{
+	uint64_t seq = j->seq;
+	int ret = auth_events_poll(a, &seq, collect_event, j);
+
+	j->store_error = ret < 0 ? ret : 0;
+}
+
+static void
+run_start(struct auth *a, struct job *j)
+{
+	int ret = auth_events_head(a, &j->seq);
+
+	if (ret >= 0)
+		ret = auth_admissions_each(a, j->now_unix_s, j->u.start.fn,
+					   j->u.start.arg);
+	j->store_error = ret < 0 ? ret : 0;
+}
+
 static void
 run_job(struct auth *a, struct job *j)
 {
@@ -56,9 +93,8 @@ run_job(struct auth *a, struct job *j)
 
 	switch (j->kind) {
 	case JOB_LOGIN:
-		auth_login(a, &j->req, &j->res);
-		sodium_memzero(&j->req.password, sizeof(j->req.password));
-		sodium_memzero(&j->req.code, sizeof(j->req.code));
+		auth_login(a, &j->u.req, &j->res);
+		sodium_memzero(&j->u.req, sizeof(j->u.req));
 		break;
 	case JOB_LOOKUP:
 		ret = auth_admission_lookup(a, j->pub,
@@ -74,7 +110,82 @@ run_job(struct auth *a, struct job *j)
 	case JOB_PRUNE:
 		auth_admissions_prune(a, j->now_unix_s);
 		break;
+	case JOB_EVENTS:
+		run_events(a, j);
+		break;
+	case JOB_STAMPS:
+		ret = auth_stamps_save(a, j->u.stamps.st, j->u.stamps.n);
+		j->store_error = ret < 0 ? ret : 0;
+		break;
+	case JOB_START:
+		run_start(a, j);
+		break;
 	}
+}
+
+/* ---- login lanes ------------------------------------------------------------ */
+
+/* The lane of `key`, or a free one for it, or NULL. Under the lock. */
+static struct login_lane *
+lane_for(struct workers *w, const uint8_t key[WORKER_SOURCE_KEY_LEN],
+	 bool create)
+{
+	struct login_lane *free_lane = NULL;
+	unsigned int i;
+
+	for (i = 0; i < w->max_logins; i++) {
+		struct login_lane *l = &w->lanes[i];
+
+		if (!l->in_flight) {
+			if (!free_lane)
+				free_lane = l;
+			continue;
+		}
+		if (memcmp(l->key, key, WORKER_SOURCE_KEY_LEN) == 0)
+			return l;
+	}
+	if (!create || !free_lane)
+		return NULL;
+	memcpy(free_lane->key, key, WORKER_SOURCE_KEY_LEN);
+	return free_lane;
+}
+
+/* The next queued login, taking the lanes in turn. Under the lock. */
+static struct job *
+login_pop(struct workers *w)
+{
+	unsigned int i;
+
+	if (!w->logins_queued)
+		return NULL;
+	for (i = 0; i < w->max_logins; i++) {
+		unsigned int k = (w->next_lane + i) % w->max_logins;
+		struct job *j = queue_pop(&w->lanes[k].queue);
+
+		if (j) {
+			w->next_lane = (k + 1) % w->max_logins;
+			w->logins_queued--;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+/* ---- threads ---------------------------------------------------------------- */
+
+static void
+finish(struct workers *w, struct job *j)
+{
+	static const uint64_t one = 1;
+
+	if (j->is_sync) {
+		j->is_done = true;
+		pthread_cond_broadcast(&w->cond);
+		return;
+	}
+	queue_push(&w->done, j);
+	if (write(w->eventfd, &one, sizeof(one)) < 0)
+		log_debug("worker: eventfd write failed");
 }
 
 static void *
@@ -82,18 +193,21 @@ thread_main(void *opaque)
 {
 	struct thread_arg *ta = opaque;
 	struct workers *w = ta->w;
-	struct job_queue *q = ta->is_login ? &w->login : &w->store;
 	struct auth *a = auth_open(w->db_path, w->policy);
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&w->lock);
 	if (!a && !w->start_error)
 		w->start_error = -EIO;
 	w->n_ready++;
 	pthread_cond_broadcast(&w->cond);
-	while (a && !w->stopping) {
-		struct job *j = queue_pop(q);
+	while (a) {
+		struct job *j = ta->is_login ? login_pop(w)
+					     : queue_pop(&w->store);
 
+		/* The store thread finishes what is queued before it stops:
+		 * logouts and timestamps are not lost at shutdown. */
+		if (w->stopping && (ta->is_login || !j))
+			break;
 		if (!j) {
 			pthread_cond_wait(&w->cond, &w->lock);
 			continue;
@@ -101,9 +215,7 @@ thread_main(void *opaque)
 		pthread_mutex_unlock(&w->lock);
 		run_job(a, j);
 		pthread_mutex_lock(&w->lock);
-		queue_push(&w->done, j);
-		if (write(w->eventfd, &one, sizeof(one)) < 0)
-			log_debug("worker: eventfd write failed");
+		finish(w, j);
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (a)
@@ -111,33 +223,55 @@ thread_main(void *opaque)
 	return NULL;
 }
 
-int
-workers_start(struct workers *w, const char *db_path,
-	      const struct auth_policy *policy, unsigned int n_login,
-	      unsigned int max_logins, unsigned int max_jobs)
+static int
+pool_alloc(struct workers *w, unsigned int max_jobs)
 {
-	sigset_t all, old;
 	unsigned int i;
-	int ret = 0;
 
-	memset(w, 0, sizeof(*w));
-	if (n_login == 0 || n_login >= sizeof(w->threads) / sizeof(w->threads[0]))
-		return -EINVAL;
-	w->db_path = db_path;
-	w->policy = policy;
-	w->max_logins = max_logins;
-	w->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->eventfd < 0)
-		return -errno;
 	w->pool = calloc(max_jobs, sizeof(*w->pool));
-	if (!w->pool) {
-		close(w->eventfd);
+	w->lanes = calloc(w->max_logins, sizeof(*w->lanes));
+	if (!w->pool || !w->lanes) {
+		free(w->pool);
+		free(w->lanes);
+		w->pool = NULL;
+		w->lanes = NULL;
 		return -ENOMEM;
 	}
 	w->n_jobs = max_jobs;
 	for (i = 0; i < max_jobs; i++) {
 		w->pool[i].next = w->free_list;
 		w->free_list = &w->pool[i];
+	}
+	return 0;
+}
+
+int
+workers_start(struct workers *w, const char *db_path,
+	      const struct auth_policy *policy, unsigned int n_login,
+	      unsigned int max_logins, unsigned int per_source,
+	      unsigned int max_jobs)
+{
+	sigset_t all, old;
+	unsigned int i;
+	int ret = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->eventfd = -1;
+	if (n_login == 0 ||
+	    n_login >= sizeof(w->threads) / sizeof(w->threads[0]) ||
+	    max_logins == 0 || per_source == 0)
+		return -EINVAL;
+	w->db_path = db_path;
+	w->policy = policy;
+	w->max_logins = max_logins;
+	w->per_source = per_source;
+	w->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->eventfd < 0)
+		return -errno;
+	if (pool_alloc(w, max_jobs) < 0) {
+		close(w->eventfd);
+		w->eventfd = -1;
+		return -ENOMEM;
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
@@ -186,10 +320,15 @@ workers_stop(struct workers *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	close(w->eventfd);
+	w->eventfd = -1;
 	sodium_memzero(w->pool, sizeof(*w->pool) * w->n_jobs);
 	free(w->pool);
+	free(w->lanes);
 	w->pool = NULL;
+	w->lanes = NULL;
 }
+
+/* ---- the loop's side ---------------------------------------------------------- */
 
 struct job *
 workers_job_get(struct workers *w)
@@ -206,37 +345,78 @@ workers_job_get(struct workers *w)
 	return j;
 }
 
+/* Under the lock. */
+static void
+job_free(struct workers *w, struct job *j)
+{
+	sodium_memzero(j, sizeof(*j));
+	j->next = w->free_list;
+	w->free_list = j;
+}
+
 void
 workers_job_put(struct workers *w, struct job *j)
 {
-	if (j->kind == JOB_LOGIN && w->logins_in_flight)
-		w->logins_in_flight--;
-	sodium_memzero(j, sizeof(*j));
 	pthread_mutex_lock(&w->lock);
-	j->next = w->free_list;
-	w->free_list = j;
+	if (j->kind == JOB_LOGIN) {
+		struct login_lane *l = lane_for(w, j->source_key, false);
+
+		if (l && l->in_flight)
+			l->in_flight--;
+		if (w->logins_in_flight)
+			w->logins_in_flight--;
+	}
+	job_free(w, j);
 	pthread_mutex_unlock(&w->lock);
 }
 
-bool
+static enum submit_result
+submit_login(struct workers *w, struct job *j)
+{
+	struct login_lane *l;
+
+	if (w->logins_in_flight >= w->max_logins)
+		return SUBMIT_BUSY;
+	l = lane_for(w, j->source_key, true);
+	if (!l)
+		return SUBMIT_BUSY;
+	if (l->in_flight >= w->per_source)
+		return SUBMIT_SOURCE_BUSY;
+	l->in_flight++;
+	w->logins_in_flight++;
+	w->logins_queued++;
+	queue_push(&l->queue, j);
+	return SUBMIT_OK;
+}
+
+enum submit_result
 workers_submit(struct workers *w, struct job *j)
 {
-	if (j->kind == JOB_LOGIN) {
-		if (w->logins_in_flight >= w->max_logins) {
-			sodium_memzero(j, sizeof(*j));
-			pthread_mutex_lock(&w->lock);
-			j->next = w->free_list;
-			w->free_list = j;
-			pthread_mutex_unlock(&w->lock);
-			return false;
-		}
-		w->logins_in_flight++;
-	}
+	enum submit_result r = SUBMIT_OK;
+
 	pthread_mutex_lock(&w->lock);
-	queue_push(j->kind == JOB_LOGIN ? &w->login : &w->store, j);
-	pthread_cond_broadcast(&w->cond);
+	if (j->kind == JOB_LOGIN)
+		r = submit_login(w, j);
+	else
+		queue_push(&w->store, j);
+	if (r == SUBMIT_OK)
+		pthread_cond_broadcast(&w->cond);
+	else
+		job_free(w, j);
 	pthread_mutex_unlock(&w->lock);
-	return true;
+	return r;
+}
+
+void
+workers_run_sync(struct workers *w, struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	j->is_sync = true;
+	queue_push(&w->store, j);
+	pthread_cond_broadcast(&w->cond);
+	while (!j->is_done)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
 }
 
 struct job *
@@ -253,4 +433,15 @@ workers_collect(struct workers *w)
 	w->done.len = 0;
 	pthread_mutex_unlock(&w->lock);
 	return list;
+}
+
+unsigned int
+workers_logins_queued(struct workers *w)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->logins_queued;
+	pthread_mutex_unlock(&w->lock);
+	return n;
 }

@@ -24,6 +24,7 @@
  * admitted client holding that address, and the deadline heap is a heap.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sodium.h>
 
 #include "../../vpnd/server.h"
@@ -101,7 +102,7 @@ server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 {
 	struct login_msg m;
 
-	FUZZ_CHECK(p->in_use);
+	FUZZ_CHECK(peer_by_slot(&s->peers, p->slot, p->generation) == p);
 	/* tunnel_send_control() drops what exceeds the MTU: never lose an
 	 * answer that way. */
 	FUZZ_CHECK(len >= LOGIN_HEADER_LEN && len <= s->cfg->mtu);
@@ -137,7 +138,9 @@ server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 void
 server_peer_touched(struct server *s, struct peer *p)
 {
-	peer_deadline_update(&s->peers, p);
+	uint64_t d = tunnel_peer_deadline(&p->tp), a = admit_peer_deadline(s, p);
+
+	peer_deadline_set(&s->peers, p, a < d ? a : d);
 }
 
 /* ---- stand-ins for worker.c --------------------------------------------- */
@@ -166,7 +169,7 @@ workers_job_put(struct workers *w, struct job *j)
 	free_jobs = j;
 }
 
-bool
+enum submit_result
 workers_submit(struct workers *w, struct job *j)
 {
 	(void)w;
@@ -176,12 +179,21 @@ workers_submit(struct workers *w, struct job *j)
 			sodium_memzero(j, sizeof(*j));
 			j->next = free_jobs;
 			free_jobs = j;
-			return false;
+			return SUBMIT_BUSY;
 		}
 		logins_in_flight++;
 	}
 	pending[n_pending++] = j;
-	return true;
+	return SUBMIT_OK;
+}
+
+/* Start-up and shutdown jobs: the store has nothing, saves everything. */
+void
+workers_run_sync(struct workers *w, struct job *j)
+{
+	(void)w;
+	j->seq = 0;
+	j->store_error = 0;
 }
 
 struct job *
@@ -293,10 +305,10 @@ setup(uint8_t flags)
 	srv.addr4[3] = 1;
 	memcpy(srv.addr6, cfg.pool6.addr, 16);
 	srv.addr6[15] = 1;
-	if (peer_table_init(&srv.peers, N_PEERS, key) < 0 ||
-	    route_table_init(&srv.routes, N_PEERS * 2, key) < 0 ||
-	    tunnel_init(&srv.tunnel, &ops, &srv, &srv.pt, server_priv, N_PEERS,
-			cfg.mtu, 0) < 0)
+	if (peer_table_init(&srv.peers, N_PEERS, N_PEERS, key) < 0 ||
+	    route_table_init(&srv.routes, N_PEERS * 4, key) < 0 ||
+	    tunnel_init(&srv.tunnel, &ops, &srv, &srv.pt, server_priv,
+			2 * N_PEERS, cfg.mtu, 0) < 0)
 		abort();
 	free_jobs = NULL;
 	for (i = 0; i < N_JOBS; i++) {
@@ -315,6 +327,7 @@ static void
 peer_free(struct peer *p)
 {
 	admit_peer_gone(&srv, p);
+	tstamp_release(&srv.tunnel.stamps, p->pub, ADMIT_HOLD_PEER, srv.now_ns);
 	tunnel_peer_free(&p->tp);
 	peer_release(&srv.peers, p);
 }
@@ -324,9 +337,9 @@ teardown(void)
 {
 	uint32_t i;
 
-	for (i = 0; i < srv.peers.max; i++)
-		if (srv.peers.slots[i].in_use)
-			peer_free(&srv.peers.slots[i]);
+	for (i = 0; i < srv.peers.capacity; i++)
+		if (srv.peers.slots[i])
+			peer_free(srv.peers.slots[i]);
 	tunnel_free(&srv.tunnel);
 	route_table_free(&srv.routes);
 	peer_table_free(&srv.peers);
@@ -342,10 +355,18 @@ peer_get(unsigned int k)
 
 	if (p)
 		return p;
-	p = peer_alloc(&srv.peers, peer_pub[k], srv.now_ns);
+	/* As server.c's op_peer_create. */
+	if (tstamp_holders(&srv.tunnel.stamps, peer_pub[k]) &
+	    ADMIT_HOLD_ADMISSION)
+		p = peer_alloc(&srv.peers, peer_pub[k], PEER_POOL_ADMITTED,
+			       srv.now_ns);
+	else
+		p = peer_alloc(&srv.peers, peer_pub[k], PEER_POOL_UNCONFIRMED,
+			       srv.now_ns);
 	if (!p)
 		return NULL;
-	if (tunnel_peer_init(&srv.tunnel, &p->tp, peer_pub[k], NULL, 8, p) < 0)
+	if (tunnel_peer_init(&srv.tunnel, &p->tp, peer_pub[k], NULL, 8, p) < 0 ||
+	    tstamp_hold(&srv.tunnel.stamps, peer_pub[k], ADMIT_HOLD_PEER) < 0)
 		abort();
 	memset(&ep, 0, sizeof(ep));
 	ep.addr.in4.sin_family = AF_INET;
@@ -376,6 +397,7 @@ static void
 job_finish(struct job *j, struct fuzz_in *in)
 {
 	uint8_t choice = fuzz_u8(in);
+	unsigned int n;
 
 	switch (j->kind) {
 	case JOB_LOGIN:
@@ -384,12 +406,12 @@ job_finish(struct job *j, struct fuzz_in *in)
 		if (j->res.status == LOGIN_STATUS_OK) {
 			snprintf(j->res.adm.username,
 				 sizeof(j->res.adm.username), "%s",
-				 j->req.username);
+				 j->u.req.username);
 			addr_pick(&j->res.adm, choice);
 			j->res.adm.expires_unix_s = j->now_unix_s +
 						    fuzz_u16(in);
 		}
-		sodium_memzero(&j->req.password, sizeof(j->req.password));
+		sodium_memzero(&j->u.req, sizeof(j->u.req));
 		break;
 	case JOB_LOOKUP:
 		j->admitted = choice & 0x80;
@@ -401,6 +423,22 @@ job_finish(struct job *j, struct fuzz_in *in)
 			addr_pick(&j->adm, choice);
 			j->adm.expires_unix_s = j->now_unix_s + fuzz_u16(in);
 		}
+		break;
+	case JOB_EVENTS:
+		/* Accounts changed elsewhere: admissions of these keys end. */
+		j->u.events.n = choice % 3;
+		for (n = 0; n < j->u.events.n; n++) {
+			struct auth_event *e = &j->u.events.ev[n];
+
+			e->seq = ++j->seq;
+			memcpy(e->client_pub, peer_pub[fuzz_u8(in) % N_PEERS],
+			       32);
+			snprintf(e->reason, sizeof(e->reason), "%s",
+				 choice & 4 ? "account disabled"
+					    : "password changed");
+		}
+		j->u.events.more = choice & 8;
+		j->store_error = choice & 16 ? -EIO : 0;
 		break;
 	default:
 		break;
@@ -470,10 +508,10 @@ advance(uint16_t deci)
 
 	srv.now_ns += (uint64_t)deci * 100 * NS_PER_MS;
 	srv.wall_ns += (uint64_t)deci * 100 * NS_PER_MS;
-	for (i = 0; i < srv.peers.max; i++) {
-		struct peer *p = &srv.peers.slots[i];
+	for (i = 0; i < srv.peers.capacity; i++) {
+		struct peer *p = srv.peers.slots[i];
 
-		if (p->in_use && p->deadline_ns <= srv.now_ns) {
+		if (p && p->deadline_ns <= srv.now_ns) {
 			admit_peer_expire(&srv, p);
 			server_peer_touched(&srv, p);
 		}
@@ -484,11 +522,10 @@ advance(uint16_t deci)
 static void
 reap(void)
 {
-	uint32_t i;
+	struct peer *p;
 
-	for (i = 0; i < srv.peers.max; i++)
-		if (srv.peers.slots[i].in_use && srv.peers.slots[i].doomed)
-			peer_free(&srv.peers.slots[i]);
+	while ((p = peer_doomed_pop(&srv.peers)))
+		peer_free(p);
 }
 
 /* ---- invariants ---------------------------------------------------------- */
@@ -500,13 +537,13 @@ check_owner(int family, const uint8_t *addr)
 
 	if (!o)
 		return;
-	FUZZ_CHECK(o->in_use && o->adm == PEER_ADM_ADMITTED);
+	FUZZ_CHECK(o->login.state == ADMIT_ADMITTED);
 	if (family == AF_INET)
-		FUZZ_CHECK(o->admission.has_addr4 &&
-			   memcmp(o->admission.addr4, addr, 4) == 0);
+		FUZZ_CHECK(o->login.admission.has_addr4 &&
+			   memcmp(o->login.admission.addr4, addr, 4) == 0);
 	else
-		FUZZ_CHECK(o->admission.has_addr6 &&
-			   memcmp(o->admission.addr6, addr, 16) == 0);
+		FUZZ_CHECK(o->login.admission.has_addr6 &&
+			   memcmp(o->login.admission.addr6, addr, 16) == 0);
 }
 
 static void
@@ -516,17 +553,17 @@ check_state(void)
 	uint8_t a4[4], a6[16];
 	uint32_t i;
 
-	for (i = 0; i < t->max; i++) {
-		const struct peer *p = &t->slots[i];
+	for (i = 0; i < t->capacity; i++) {
+		const struct peer *p = t->slots[i];
 
-		if (!p->in_use || p->adm != PEER_ADM_ADMITTED)
+		if (!p || p->login.state != ADMIT_ADMITTED)
 			continue;
-		if (p->admission.has_addr4)
+		if (p->login.admission.has_addr4)
 			FUZZ_CHECK(route_lookup(&srv.routes, AF_INET,
-						p->admission.addr4) == p);
-		if (p->admission.has_addr6)
+						p->login.admission.addr4) == p);
+		if (p->login.admission.has_addr6)
 			FUZZ_CHECK(route_lookup(&srv.routes, AF_INET6,
-						p->admission.addr6) == p);
+						p->login.admission.addr6) == p);
 	}
 	memcpy(a4, cfg.pool4.addr, 4);
 	memcpy(a6, cfg.pool6.addr, 16);
@@ -537,7 +574,8 @@ check_state(void)
 		check_owner(AF_INET6, a6);
 	}
 	for (i = 0; i < t->heap_len; i++) {
-		FUZZ_CHECK(t->heap[i]->heap_pos == i && t->heap[i]->in_use);
+		FUZZ_CHECK(t->heap[i]->heap_pos == i &&
+			   t->slots[t->heap[i]->slot] == t->heap[i]);
 		if (i)
 			FUZZ_CHECK(t->heap[(i - 1) / 2]->deadline_ns <=
 				   t->heap[i]->deadline_ns);
@@ -599,6 +637,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			admit_housekeeping(&srv);
+			admit_poll_events(&srv);
 			break;
 		case 5:
 			/* A new handshake from the key: the old session ends,
@@ -606,7 +645,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			tunnel_peer_reset(&p->tp);
 			break;
 		case 6:
-			p->doomed = true;
+			peer_doom(&srv.peers, p);
 			break;
 		default:
 			admit_shutdown(&srv);
