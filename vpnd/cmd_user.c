@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * `vpnctl user ...`: enrolment (password, TOTP secret, QR code), listing,
- * password changes, enabling, disabling, deletion and recovery codes. It
- * owns the prompts and what the administrator sees; userdb stores. The
- * secrets it creates (a TOTP secret, recovery codes) are shown once, here,
- * and wiped; it never shows a stored secret, and never a password.
+ * password changes, new authenticator secrets, enabling, disabling,
+ * deletion and recovery codes. It owns what the administrator sees;
+ * shared/tty reads the passwords, userdb stores (and ends the admissions
+ * a change must end, telling every vpnd). The secrets it creates (a TOTP
+ * secret, recovery codes) are shown once, here, and wiped; it never shows
+ * a stored secret, and never a password.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <qrencode.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +26,7 @@
 #include "pool.h"
 #include "prefix.h"
 #include "totp.h"
+#include "tty.h"
 #include "vpnctl.h"
 
 #define PASSWORD_MAX LOGIN_TEXT_MAX
@@ -44,99 +45,38 @@ _Static_assert(RECOVERY_CODES <= USERDB_RECOVERY_MAX,
 
 /* ---- input ------------------------------------------------------------------ */
 
-static struct termios saved_tty;
-static volatile sig_atomic_t tty_changed;
-
-/* Echo must come back even when the prompt is interrupted. */
-static void
-restore_tty(int signo)
-{
-	if (tty_changed)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-	signal(signo, SIG_DFL);
-	raise(signo);
-}
-
 /*
- * One line from stdin, read byte by byte so no stdio buffer keeps a copy
- * of the password. 0; -ENODATA at end of input; -E2BIG if it does not fit
- * (the rest of the line is consumed).
+ * Reads one password: hidden after a prompt on a terminal, else one line
+ * of stdin without a prompt (for scripts). 0 or, after printing, -1.
  */
-static int
-read_line(char *out, size_t cap, size_t *len)
-{
-	bool too_long = false, is_empty = true;
-	size_t n = 0;
-	ssize_t r;
-	char ch;
-
-	for (;;) {
-		r = read(STDIN_FILENO, &ch, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || ch == '\n')
-			break;
-		is_empty = false;
-		if (n + 1 < cap)
-			out[n++] = ch;
-		else
-			too_long = true;
-	}
-	if (n > 0 && out[n - 1] == '\r')
-		n--;
-	out[n] = '\0';
-	*len = n;
-	if (too_long)
-		return -E2BIG;
-	/* Nothing at all, not even a newline: end of input. */
-	return is_empty && r <= 0 ? -ENODATA : 0;
-}
-
-static int
-prompt_hidden(const char *prompt, char *out, size_t cap, size_t *len)
-{
-	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct termios t;
-	size_t i;
-	int ret;
-
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (tcgetattr(STDIN_FILENO, &saved_tty) == 0) {
-		t = saved_tty;
-		t.c_lflag &= ~(tcflag_t)ECHO;
-		for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-			signal(signals[i], restore_tty);
-		tty_changed = 1;
-		tcsetattr(STDIN_FILENO, TCSANOW, &t);
-	}
-	ret = read_line(out, cap, len);
-	if (tty_changed) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-		tty_changed = 0;
-		for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-			signal(signals[i], SIG_DFL);
-	}
-	fputc('\n', stderr);
-	return ret;
-}
-
-/* Reads one password (hidden on a terminal); 0 or, after printing, -1. */
 static int
 read_password(bool is_tty, const char *prompt, char *pw, size_t *len)
 {
-	int rc = is_tty ? prompt_hidden(prompt, pw, PASSWORD_MAX + 1, len)
-			: read_line(pw, PASSWORD_MAX + 1, len);
+	enum tty_result r =
+		is_tty ? tty_read_hidden(prompt, -1, pw, PASSWORD_MAX + 1, len)
+		       : tty_read_line(STDIN_FILENO, -1, pw, PASSWORD_MAX + 1,
+				       len);
 
-	if (rc == -ENODATA)
+	switch (r) {
+	case TTY_OK:
+		if (*len > 0)
+			return 0;
+		vpnctl_error("the password is empty");
+		break;
+	case TTY_EOF:
 		vpnctl_error("no password given on standard input");
-	else if (rc == -E2BIG)
+		break;
+	case TTY_TOO_LONG:
 		vpnctl_error("the password is longer than %d bytes",
 			     PASSWORD_MAX);
-	else if (*len == 0)
-		vpnctl_error("the password is empty");
-	else
-		return 0;
+		break;
+	case TTY_INTERRUPTED:
+		vpnctl_error("interrupted");
+		break;
+	default:
+		vpnctl_error("cannot read the password: %s", strerror(errno));
+		break;
+	}
 	return -1;
 }
 
@@ -148,7 +88,7 @@ static int
 new_password_hash(const char *name, char hash[USERDB_HASH_MAX])
 {
 	char pw[PASSWORD_MAX + 1], again[PASSWORD_MAX + 1], prompt[128];
-	bool is_tty = isatty(STDIN_FILENO) == 1;
+	bool is_tty = tty_is_interactive();
 	size_t len = 0, again_len = 0;
 	int ret = VPNCTL_EXIT_FAIL;
 
@@ -222,7 +162,8 @@ print_qr(const char *text)
 	QRcode_free(qr);
 }
 
-/* Shows what the person's authenticator app needs, once. */
+/* Shows what the person's authenticator app needs, once: the otpauth://
+ * URI, the secret in base32, and on a terminal the URI as a QR code. */
 static int
 show_enrolment(const struct userdb_user *u)
 {
@@ -236,7 +177,7 @@ show_enrolment(const struct userdb_user *u)
 		vpnctl_error("cannot encode the TOTP secret");
 		goto out;
 	}
-	printf("user '%s' added\n%s\nsecret: %s\n", u->name, uri, b32);
+	printf("%s\nsecret: %s\n", uri, b32);
 	if (isatty(STDOUT_FILENO) == 1)
 		print_qr(uri);
 	if (u->totp.algo != TOTP_SHA1 || u->totp.digits != 6 ||
@@ -491,8 +432,10 @@ user_add(int argc, char *argv[])
 	u.totp_secret_len = TOTP_SECRET_LEN;
 	u.created_unix_s = (uint64_t)time(NULL);
 	ret = add_store(db, &u);
-	if (ret == VPNCTL_EXIT_OK)
+	if (ret == VPNCTL_EXIT_OK) {
+		printf("user '%s' added\n", u.name);
 		ret = show_enrolment(&u);
+	}
 out:
 	sodium_memzero(&u, sizeof(u));
 	return ret;
@@ -657,7 +600,7 @@ user_del(int argc, char *argv[])
 	if (!db)
 		return VPNCTL_EXIT_FAIL;
 	return store_status(userdb_user_del(db, name), name,
-			    "deleted; its admissions have ended");
+			    "deleted; its sessions have ended");
 }
 
 static int
@@ -674,7 +617,7 @@ set_enabled(int argc, char *argv[], bool is_enabled)
 	return store_status(userdb_user_set_enabled(db, name, is_enabled),
 			    name,
 			    is_enabled ? "enabled"
-				       : "disabled; its admissions have ended");
+				       : "disabled; its sessions have ended");
 }
 
 static int
@@ -711,9 +654,50 @@ user_passwd(int argc, char *argv[])
 	ret = new_password_hash(name, hash);
 	if (ret == VPNCTL_EXIT_OK)
 		ret = store_status(userdb_user_set_password(db, name, hash),
-				   name, "has a new password");
+				   name,
+				   "has a new password; its sessions have "
+				   "ended");
 out:
 	sodium_memzero(hash, sizeof(hash));
+	return ret;
+}
+
+/*
+ * A new TOTP secret (same algorithm, digits and period), for a lost or
+ * replaced phone: the old one stops working, the user's sessions end, and
+ * the new one is shown once, as at enrolment.
+ */
+static int
+user_totp_reset(int argc, char *argv[])
+{
+	const char *name = one_name(argc, argv);
+	struct userdb_user u;
+	struct userdb *db;
+	int ret = VPNCTL_EXIT_USAGE, rc;
+
+	memset(&u, 0, sizeof(u));
+	if (!name)
+		goto out;
+	ret = VPNCTL_EXIT_FAIL;
+	db = vpnctl_store();
+	if (!db)
+		goto out;
+	rc = userdb_user_get(db, name, &u);
+	if (rc < 0) {
+		ret = store_status(rc, name, NULL);
+		goto out;
+	}
+	randombytes_buf(u.totp_secret, TOTP_SECRET_LEN);
+	u.totp_secret_len = TOTP_SECRET_LEN;
+	ret = store_status(userdb_user_set_totp(db, name, u.totp_secret,
+						u.totp_secret_len),
+			   name,
+			   "has a new authenticator secret; its sessions "
+			   "have ended");
+	if (ret == VPNCTL_EXIT_OK)
+		ret = show_enrolment(&u);
+out:
+	sodium_memzero(&u, sizeof(u));
 	return ret;
 }
 
@@ -801,13 +785,17 @@ static const struct {
 	  "                  stdin), then the TOTP secret as a URI, in "
 	  "base32 and as a\n"
 	  "                  QR code" },
-	{ "del", user_del, "NAME", "delete a user, ending its admissions" },
+	{ "del", user_del, "NAME", "delete a user, ending its sessions" },
 	{ "list", user_list, "[--script]",
 	  "users and their settings, no secrets (--script: tabs)" },
-	{ "passwd", user_passwd, "NAME", "set a new password" },
+	{ "passwd", user_passwd, "NAME",
+	  "set a new password, ending the user's sessions" },
+	{ "totp-reset", user_totp_reset, "NAME",
+	  "a new TOTP secret, shown once as by add, ending the user's\n"
+	  "                  sessions" },
 	{ "enable", user_enable, "NAME", "allow logins again" },
 	{ "disable", user_disable, "NAME",
-	  "refuse logins, ending the user's admissions" },
+	  "refuse logins, ending the user's sessions" },
 	{ "recovery", user_recovery, "NAME",
 	  "10 new single-use recovery codes, replacing the old ones" },
 };

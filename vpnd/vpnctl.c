@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "login.h"
 #include "totp.h"
 #include "vpnctl.h"
 
@@ -25,6 +26,10 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "user", cmd_user, "Add, list, change and delete users" },
+	{ "locks", cmd_locks,
+	  "User names and source addresses with failures or locked" },
+	{ "unlock", cmd_unlock,
+	  "Clear the failures (and lock) of a user name or address" },
 };
 
 static const char *opt_config;
@@ -43,6 +48,7 @@ usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n");
 	cmd_user_usage(f);
+	cmd_locks_usage(f);
 	fprintf(f,
 		"\n"
 		"  -c FILE   configuration (default " VPND_DEFAULT_CONFIG ")\n"
@@ -62,6 +68,45 @@ vpnctl_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return VPNCTL_EXIT_FAIL;
+}
+
+/* The length of the UTF-8 sequence starting at p (at most `left` bytes),
+ * or 0 if it is not a valid one. */
+static size_t
+utf8_len(const unsigned char *p, size_t left)
+{
+	size_t n = *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+
+	if (*p < 0xc2 || *p > 0xf4 || n > left)
+		return 0;
+	return login_utf8_valid(p, n) ? n : 0;
+}
+
+void
+vpnctl_json_string(FILE *f, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t left = strlen(text), n;
+
+	fputc('"', f);
+	while (left > 0) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else if (*p < 0x80) {
+			fputc(*p, f);
+		} else if ((n = utf8_len(p, left)) > 0) {
+			fwrite(p, 1, n, f);
+			p += n - 1;
+			left -= n - 1;
+		} else {
+			fputs("\\ufffd", f);
+		}
+		p++;
+		left--;
+	}
+	fputc('"', f);
 }
 
 const struct vpnd_config *

@@ -34,8 +34,21 @@ struct userdb *vpnctl_store(void);
 /* Prints "vpnctl: " and the message on stderr; returns VPNCTL_EXIT_FAIL. */
 int vpnctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Writes `text` as a JSON string, quotes included: quotes, backslashes
+ * and control characters escaped, valid UTF-8 kept, and any byte of
+ * invalid UTF-8 written as U+FFFD, so untrusted text (a name an attacker
+ * typed) always makes valid JSON.
+ */
+void vpnctl_json_string(FILE *f, const char *text);
+
 /* `vpnctl user ...` (cmd_user.c). */
 int cmd_user(int argc, char *argv[]);
 void cmd_user_usage(FILE *f);
+
+/* `vpnctl locks` and `vpnctl unlock` (cmd_locks.c). */
+int cmd_locks(int argc, char *argv[]);
+int cmd_unlock(int argc, char *argv[]);
+void cmd_locks_usage(FILE *f);
 
 #endif

@@ -5,8 +5,11 @@
 # usage and exit codes; `user add` (URI and base32 secret, store modes),
 # with the secret it shows checked against what it stored and against
 # oathtool through an independent RFC 6238 in Python; `list` (both forms,
-# no secrets), `passwd`, `disable`/`enable`, `recovery` (hashes only),
-# `del`; and a configuration's issuer and pool checks.
+# no secrets), `passwd`, `totp-reset` (a new secret, shown once),
+# `disable`/`enable`, `recovery` (hashes only), `del`, each change that
+# must end a user's sessions writing one event per admission it ended;
+# `locks` (table and JSON, decayed counts, escaped keys) and `unlock`
+# (names, IPv4, IPv6 /64); and a configuration's issuer and pool checks.
 set -e
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -39,8 +42,23 @@ expect_exit() {
 # SQL against the store, through Python's sqlite3 (not our code).
 sql() {
 	python3 -c 'import sqlite3, sys
-for row in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]):
-	print("|".join(str(v) for v in row))' "$db" "$1"
+c = sqlite3.connect(sys.argv[1])
+for row in c.execute(sys.argv[2]):
+	print("|".join(str(v) for v in row))
+c.commit()' "$db" "$1"
+}
+
+# admit USER BYTE: an admission of USER for the client key of 32 x BYTE
+# (hex), as vpnd's grant stores one.
+admit() {
+	sql "INSERT INTO admissions (client_key, user, created, expires)
+	     VALUES (x'$(printf "$2%.0s" {1..32})', '$1', 1, 4000000000)"
+}
+
+# events: "user|first byte of the key|reason" per event, in order.
+events() {
+	sql "SELECT user, hex(substr(client_key, 1, 1)), reason FROM events
+	     WHERE kind = 'admission-end' ORDER BY seq"
 }
 
 # RFC 6238 straight from the RFC: no code shared with vpnd or oathtool.
@@ -65,6 +83,9 @@ expect_exit 0 --version
 grep -q '^vpnctl ' "$tmp/out" || fail "--version prints no version"
 expect_exit 0 --help
 grep -q 'user add NAME' "$tmp/out" || fail "--help lacks 'user add'"
+grep -q 'user totp-reset NAME' "$tmp/out" || fail "--help lacks 'user totp-reset'"
+grep -q '^  locks \[--json\]$' "$tmp/out" || fail "--help lacks 'locks'"
+grep -q '^  unlock USER|ADDRESS$' "$tmp/out" || fail "--help lacks 'unlock'"
 expect_exit 2
 expect_exit 2 frobnicate
 grep -q "unknown command 'frobnicate'" "$tmp/err" || fail "unknown command"
@@ -149,18 +170,55 @@ grep -qx "$(printf 'bob\tadmin\tyes\tSHA256\t8\t60\t10.99.0.9\tfd00:99::9\t5400'
 
 # ---- passwd, disable, enable -------------------------------------------------
 
-printf 'second password\n' | ctl user passwd alice >/dev/null
+# Each change ends alice's admissions (not bob's), with one event each.
+admit alice 01
+admit alice 02
+admit bob 03
+out=$(printf 'second password\n' | ctl user passwd alice)
+[ "$out" = "user 'alice' has a new password; its sessions have ended" ] ||
+	fail "passwd said: $out"
 [ "$(sql "SELECT pw_hash FROM users WHERE name = 'alice'")" != "$hash" ] ||
 	fail "passwd changed nothing"
+[ "$(events)" = "$(printf 'alice|01|password changed\nalice|02|password changed')" ] ||
+	fail "events after passwd: $(events)"
+[ "$(sql "SELECT user FROM admissions")" = bob ] || fail "admissions after passwd"
 expect_exit 1 -d "$db" user passwd nobody
 grep -qx "vpnctl: user 'nobody' does not exist" "$tmp/err" || fail "passwd nobody"
 
+admit alice 01
 ctl user disable alice >/dev/null
 [ "$(sql "SELECT enabled FROM users WHERE name = 'alice'")" = 0 ] || fail "disable"
 grep -q '^alice	user	no	' <(ctl user list --script) || fail "list after disable"
 ctl user enable alice >/dev/null
 [ "$(sql "SELECT enabled FROM users WHERE name = 'alice'")" = 1 ] || fail "enable"
 expect_exit 1 -d "$db" user disable nobody
+[ "$(events | tail -n 1)" = "alice|01|account disabled" ] ||
+	fail "events after disable: $(events)"
+[ "$(events | wc -l)" -eq 3 ] || fail "enable wrote an event: $(events)"
+
+# ---- totp-reset ----------------------------------------------------------------
+
+admit alice 01
+old=$(sql "SELECT hex(totp_secret) FROM users WHERE name = 'alice'")
+ctl user totp-reset alice >"$tmp/reset"
+[ "$(head -n 1 "$tmp/reset")" = \
+  "user 'alice' has a new authenticator secret; its sessions have ended" ] ||
+	fail "totp-reset said: $(cat "$tmp/reset")"
+re='^otpauth://totp/vpnd:alice\?secret=([A-Z2-7]{32})&issuer=vpnd&algorithm=SHA1&digits=6&period=30$'
+[[ $(grep '^otpauth://' "$tmp/reset") =~ $re ]] || fail "reset URI: $(cat "$tmp/reset")"
+new_secret=${BASH_REMATCH[1]}
+grep -qx "secret: $new_secret" "$tmp/reset" || fail "no base32 secret after reset"
+[ "$new_secret" != "$secret" ] || fail "totp-reset kept the secret"
+stored=$(sql "SELECT hex(totp_secret) FROM users WHERE name = 'alice'")
+[ "$stored" != "$old" ] || fail "totp-reset stored nothing"
+shown=$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1]).hex().upper())' "$new_secret")
+[ "$stored" = "$shown" ] || fail "stored secret differs from the reset URI's"
+[ "$(events | tail -n 1)" = "alice|01|authenticator reset" ] ||
+	fail "events after totp-reset: $(events)"
+! grep -q $'\e\[' "$tmp/reset" || fail "a QR code on a pipe"
+expect_exit 1 -d "$db" user totp-reset nobody
+grep -qx "vpnctl: user 'nobody' does not exist" "$tmp/err" || fail "reset nobody"
+expect_exit 2 -d "$db" user totp-reset
 
 # ---- recovery codes ------------------------------------------------------------
 
@@ -181,12 +239,101 @@ expect_exit 1 -d "$db" user recovery nobody
 
 # ---- del -----------------------------------------------------------------------
 
+admit alice 01
 ctl user del alice >/dev/null
+[ "$(events | tail -n 1)" = "alice|01|account deleted" ] ||
+	fail "events after del: $(events)"
 ! grep -q '^alice' <(ctl user list --script) || fail "alice still listed"
 [ "$(sql "SELECT count(*) FROM recovery_codes WHERE user = 'alice'")" = 0 ] ||
 	fail "alice's recovery codes survived"
 expect_exit 1 -d "$db" user del alice
 grep -qx "vpnctl: user 'alice' does not exist" "$tmp/err" || fail "del twice"
+
+# ---- locks, unlock ---------------------------------------------------------------
+
+ctl locks >"$tmp/locks"
+[ "$(cat "$tmp/locks")" = "KIND    KEY  FAILURES  LOCKED" ] ||
+	fail "locks on no counters: $(cat "$tmp/locks")"
+[ "$(ctl locks --json)" = "[]" ] || fail "locks --json on no counters"
+expect_exit 2 -d "$db" locks --frob
+expect_exit 2 -d "$db" unlock
+expect_exit 2 -d "$db" unlock a b
+
+# Counters as vpnd leaves them, at times relative to now with margins far
+# wider than a run of this script. A source's count drops by one per 600 s
+# (the default decay); a user's is forgotten once unlocked and idle for
+# longer than lockout-max-time (900 s).
+now=$(date +%s)
+python3 - "$db" "$now" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+now = int(sys.argv[2])
+rows = [
+	("user", "alice", 5, now - 10, now + 3000),   # locked
+	("user", "carol", 2, now - 20, 0),
+	("user", "idle", 4, now - 5000, 0),           # forgotten
+	("user", 'x"y\\z\x01\u00e9', 1, now - 30, 0), # what a stranger typed
+	("user", "192.0.2.66", 1, now - 30, 0),       # a name like an address
+	("source", "192.0.2.7", 3, now - 650, 0),     # decayed to 2
+	("source", "192.0.2.8", 1, now - 700, 0),     # decayed to 0
+	("source", "2001:db8:1:2::/64", 5, now - 10, now + 3000),
+]
+c.executemany("INSERT INTO failures VALUES (?, ?, ?, ?, ?)", rows)
+c.commit()
+EOF
+ctl locks >"$tmp/locks"
+[ "$(wc -l <"$tmp/locks")" -eq 7 ] || fail "locks: $(cat "$tmp/locks")"
+head -n 1 "$tmp/locks" | grep -q '^KIND  *KEY  *FAILURES  *LOCKED$' || fail "locks header"
+grep -q '^user  *alice  *5  *until [0-9T:-]*Z ([0-9]* s left)$' "$tmp/locks" ||
+	fail "alice's lock: $(cat "$tmp/locks")"
+grep -q '^user  *carol  *2  *no$' "$tmp/locks" || fail "carol: $(cat "$tmp/locks")"
+grep -qF 'x"y\z???' "$tmp/locks" || fail "a stranger's name not sanitized: $(cat "$tmp/locks")"
+grep -q '^source  *192.0.2.7  *2  *no$' "$tmp/locks" ||
+	fail "a decayed source: $(cat "$tmp/locks")"
+! grep -q -e idle -e 192.0.2.8 "$tmp/locks" || fail "counters worth nothing listed"
+ctl locks --json >"$tmp/locks.json"
+python3 - "$tmp/locks.json" "$now" <<'EOF' || fail "locks --json: $(cat "$tmp/locks.json")"
+import json, sys
+rows = json.load(open(sys.argv[1], encoding="utf-8"))
+now = int(sys.argv[2])
+by = {(r["kind"], r["key"]): r for r in rows}
+assert len(rows) == 6, rows
+assert [r["kind"] for r in rows] == ["user"] * 4 + ["source"] * 2, rows
+assert set(rows[0]) == {"kind", "key", "count", "last_failure",
+			"locked_until", "seconds_left"}, rows[0]
+a = by[("user", "alice")]
+assert a["count"] == 5 and a["last_failure"] == now - 10, a
+assert a["locked_until"] == now + 3000, a
+assert 2900 < a["seconds_left"] <= 3000, a
+assert by[("user", "carol")]["locked_until"] == 0
+assert by[("user", "carol")]["seconds_left"] == 0
+assert by[("user", 'x"y\\z\x01\u00e9')]["count"] == 1
+assert by[("source", "192.0.2.7")]["count"] == 2
+assert by[("source", "2001:db8:1:2::/64")]["locked_until"] == now + 3000
+EOF
+
+# unlock: a name, an IPv6 address (its /64), an IPv4-mapped address, a
+# name that looks like an address; an unknown key says so, changing nothing.
+out=$(ctl unlock alice)
+[ "$out" = "user 'alice' unlocked: its failures are cleared" ] || fail "unlock alice: $out"
+[ -z "$(sql "SELECT 1 FROM failures WHERE key = 'alice'")" ] || fail "alice still counted"
+out=$(ctl unlock 2001:db8:1:2:aaaa::9)
+[ "$out" = "source 2001:db8:1:2::/64 unlocked: its failures are cleared" ] ||
+	fail "unlock an IPv6 address: $out"
+ctl unlock ::ffff:192.0.2.7 >/dev/null
+[ -z "$(sql "SELECT 1 FROM failures WHERE kind = 'source' AND key IN
+	('192.0.2.7', '2001:db8:1:2::/64')")" ] || fail "sources still counted"
+out=$(ctl unlock 192.0.2.66)
+[ "$out" = "user '192.0.2.66' unlocked: its failures are cleared" ] ||
+	fail "unlock a name like an address: $out"
+before=$(sql "SELECT count(*) FROM failures")
+expect_exit 1 -d "$db" unlock 198.51.100.1
+[ "$(cat "$tmp/err")" = "vpnctl: no failures recorded for source '198.51.100.1'" ] ||
+	fail "unlock an unknown source: $(cat "$tmp/err")"
+expect_exit 1 -d "$db" unlock nobody
+[ "$(cat "$tmp/err")" = "vpnctl: no failures recorded for user name 'nobody'" ] ||
+	fail "unlock an unknown name: $(cat "$tmp/err")"
+[ "$(sql "SELECT count(*) FROM failures")" = "$before" ] || fail "unknown keys changed something"
 
 # ---- with a configuration --------------------------------------------------------
 
