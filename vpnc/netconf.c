@@ -191,8 +191,8 @@ run_resolvconf(const char *path, char *const argv[], const char *input)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-static size_t
-dns_text(const struct netconf *nc, char *out, size_t cap)
+size_t
+netconf_resolv_text(const struct netconf *nc, char *out, size_t cap)
 {
 	char addr[PREFIX_STR_LEN];
 	size_t n = 0;
@@ -223,7 +223,7 @@ apply_dns(const char *ifname, const struct netconf *nc,
 
 	if (mode == VPNC_DNS_NONE || (!nc->n_dns && !nc->n_search))
 		return 0;
-	dns_text(nc, text, sizeof(text));
+	netconf_resolv_text(nc, text, sizeof(text));
 	path = resolvconf_path();
 	if (!path) {
 		if (mode == VPNC_DNS_RESOLVCONF) {

@@ -71,6 +71,13 @@ int netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
 		  const uint8_t *server, enum vpnc_dns_mode dns_mode,
 		  struct netconf_state *st);
 
+/*
+ * What resolvconf is given for nc: a "nameserver ADDR" line per DNS
+ * server, then one "search NAME..." line. Pure. Returns the length, at
+ * most cap - 1 (cut if it does not fit; NUL-terminated, cap > 0).
+ */
+size_t netconf_resolv_text(const struct netconf *nc, char *out, size_t cap);
+
 /* Takes out what netconf_apply put outside the device (the host route,
  * DNS); everything on the device goes with the device. */
 void netconf_remove(struct netlink *nl, const char *ifname,
