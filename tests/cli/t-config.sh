@@ -136,7 +136,16 @@ user = ""|user: the user name is empty
 dns = "maybe"|dns: maybe
 servre = "typo"|no such option 'servre'
 private-key-file = "nowhere.key"|private-key-file:
+full-tunnel = maybe|full-tunnel: maybe is not yes or no
+accept-routes = {"10.20.0.1/16"}|accept-routes: 10.20.0.1/16 has host bits set
+accept-routes = {"office"}|accept-routes: office is not an address prefix
 CASES
+
+# The sample's accept-routes and full-tunnel lines are on in the "all" copy.
+for option in accept-routes full-tunnel; do
+	grep -q "^$option = " "$tmp/vpnc-all.conf" ||
+		fail "$option is not in conf/vpnc.conf"
+done
 
 chmod 640 "$tmp/client.key"
 check_bad "$VPNC" "$tmp/vpnc.conf" "chmod 600 $tmp/client.key"

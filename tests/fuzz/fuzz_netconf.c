@@ -138,7 +138,7 @@ naive_unicast(int family, const uint8_t *a)
 	       a[0] != 0xff;
 }
 
-/* ---- reading the input ----------------------------------------------------- */
+/* ---- reading the input --------------------------------------------------- */
 
 struct setup {
 	struct policy_rules rules;
@@ -176,7 +176,7 @@ read_setup(struct fuzz_in *in, struct setup *s)
 	}
 }
 
-/* ---- the checks --------------------------------------------------------------- */
+/* ---- the checks ---------------------------------------------------------- */
 
 static bool
 covers_server(const struct setup *s, const struct prefix *r)

@@ -626,6 +626,120 @@ test_vpnc_required(void **state)
 	assert_non_null(strstr(f->err, "vpnc.conf: private-key-file: not"));
 }
 
+/* ---- vpnc: what it takes of a server's push (accept-routes, full-tunnel) */
+
+static void
+test_vpnc_policy(void **state)
+{
+	static const struct {
+		const char *rest;
+		bool full;
+		const char *accept[3]; /* NULL-ended; {NULL} is "none" */
+		int n;                 /* -1: the default list */
+	} v[] = {
+		{ "", false, { NULL }, -1 },
+		{ "full-tunnel = no\n", false, { NULL }, -1 },
+		{ "full-tunnel = yes\n", true, { NULL }, -1 },
+		{ "full-tunnel = \"yes\"\n", true, { NULL }, -1 },
+		{ "accept-routes = {}\n", false, { NULL }, 0 },
+		{ "accept-routes = {\"10.20.0.0/16\", \"fd00:20::/48\"}\n"
+		  "full-tunnel = yes\n",
+		  true, { "10.20.0.0/16", "fd00:20::/48", NULL }, 2 },
+		{ "accept-routes = {\"0.0.0.0/0\"}\n", false,
+		  { "0.0.0.0/0", NULL }, 1 },
+		{ "accept-routes = {\"192.0.2.7\"}\n", false,
+		  { "192.0.2.7/32", NULL }, 1 },
+		/* libconfuse takes one value for a one-element list. */
+		{ "accept-routes = \"10.20.0.0/16\"\n", false,
+		  { "10.20.0.0/16", NULL }, 1 },
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	char text[2048], got[PREFIX_STR_LEN];
+	size_t i;
+	int j;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		vpnc_text(f, "vpn", v[i].rest, text, sizeof(text));
+		if (!load_vpnc(f, text, &c))
+			fail_msg("refused:\n%s\n%s", text, f->err);
+		assert_true(c.policy.full_tunnel == v[i].full);
+		if (v[i].n < 0) {
+			/* The default: everything but a default route. */
+			assert_int_equal(c.policy.n_accept, 2);
+			assert_string_equal(prefix_format(&c.policy.accept[0],
+							  got), "0.0.0.0/0");
+			assert_string_equal(prefix_format(&c.policy.accept[1],
+							  got), "::/0");
+		} else {
+			assert_int_equal(c.policy.n_accept, v[i].n);
+			for (j = 0; j < v[i].n; j++)
+				assert_string_equal(
+					prefix_format(&c.policy.accept[j], got),
+					v[i].accept[j]);
+		}
+		vpnc_config_wipe(&c);
+	}
+}
+
+static void
+test_vpnc_policy_refused(void **state)
+{
+	static const struct {
+		const char *rest, *detail;
+	} v[] = {
+		{ "full-tunnel = maybe " MARK "\n", "maybe is not yes or no" },
+		{ "full-tunnel = 1 " MARK "\n", "1 is not yes or no" },
+		{ "full-tunnel = YES " MARK "\n", "YES is not yes or no" },
+		{ "accept-routes = {\"10.20.0.1/16\"} " MARK "\n",
+		  "10.20.0.1/16 has host bits set (the network is "
+		  "10.20.0.0/16)" },
+		{ "accept-routes = {\"10.20.0.0/16\",\n"
+		  "  \"fd00:20::1/48\"} " MARK "\n",
+		  "fd00:20::1/48 has host bits set" },
+		{ "accept-routes = {\"10.20.0.0/33\"} " MARK "\n",
+		  "10.20.0.0/33 is not an address prefix" },
+		{ "accept-routes = {\"office\"} " MARK "\n",
+		  "office is not an address prefix" },
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	char text[2048];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		vpnc_text(f, "vpn", v[i].rest, text, sizeof(text));
+		if (load_vpnc(f, text, &c))
+			fail_msg("accepted:\n%s", text);
+		assert_message(f, "vpnc.conf", text, marked_line(text),
+			       strncmp(v[i].rest, "full", 4) ? "accept-routes"
+							     : "full-tunnel",
+			       v[i].detail);
+	}
+}
+
+/* More than POLICY_MAX_ACCEPT prefixes: the first one too many named. */
+static void
+test_vpnc_policy_too_many(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	static char text[8192], list[6144];
+	size_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i <= POLICY_MAX_ACCEPT; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n,
+				      "%s\"10.%u.0.0/16\"%s\n", i ? "  " : "",
+				      i, i == POLICY_MAX_ACCEPT ? "} " MARK
+								: ",");
+	vpnc_text(f, "vpn", "accept-routes = {", text, sizeof(text));
+	strcat(text, list);
+	assert_false(load_vpnc(f, text, &c));
+	assert_message(f, "vpnc.conf", text, marked_line(text),
+		       "accept-routes", "more than 64 prefixes");
+}
+
 /* ---- the shipped samples ----------------------------------------------- */
 
 /*
@@ -727,6 +841,32 @@ test_sample_vpnc(void **state)
 	vpnc_config_wipe(&c);
 }
 
+/* The sample's accept-routes and full-tunnel lines are the defaults. */
+static void
+test_vpnc_policy_sample(void **state)
+{
+	static const char *const subst[] = {
+		"private-key-file", "client.key", "preshared-key-file",
+		"psk.key", NULL,
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c, d;
+	static char text[16384];
+
+	if (!sample(f, "conf/vpnc.conf", subst, text, sizeof(text)))
+		skip();
+	assert_non_null(strstr(text, "\naccept-routes = "));
+	assert_non_null(strstr(text, "\nfull-tunnel = "));
+	if (!load_vpnc(f, text, &c))
+		fail_msg("conf/vpnc.conf refused:\n%s\n%s", f->err, text);
+	vpnc_config_defaults(&d);
+	assert_true(c.policy.full_tunnel == d.policy.full_tunnel);
+	assert_int_equal(c.policy.n_accept, d.policy.n_accept);
+	assert_memory_equal(c.policy.accept, d.policy.accept,
+			    sizeof(c.policy.accept));
+	vpnc_config_wipe(&c);
+}
+
 /* ---- conf.c helpers ---------------------------------------------------- */
 
 static void
@@ -805,9 +945,17 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnc_required, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_policy, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_policy_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_policy_too_many,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sample_vpnd, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sample_vpnc, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_policy_sample, setup,
 						teardown),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_path_resolve),

@@ -194,7 +194,7 @@ test_line_file(void **state)
 	unlink(path);
 }
 
-/* ---- a pseudo-terminal ---------------------------------------------------- */
+/* ---- a pseudo-terminal --------------------------------------------------- */
 
 enum mode {
 	MODE_TWICE,    /* two prompts, each reported */
