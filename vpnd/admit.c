@@ -728,7 +728,7 @@ fill_request(struct server *s, struct peer *p, const struct login_msg *m,
 	req->now_unix_s = wall_s(s);
 	req->has_stamp = tstamp_get(&s->tunnel.stamps, p->pub, req->stamp);
 	endpoint_cookie_src(src, &csrc);
-	ratelimit_source_key(&csrc, j->source_key);
+	ratelimit_source_key(&csrc, j->lane.key);
 }
 
 static void

@@ -7,6 +7,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -123,52 +124,14 @@ run_job(struct auth *a, struct job *j)
 	}
 }
 
-/* ---- login lanes ------------------------------------------------------------ */
-
-/* The lane of `key`, or a free one for it, or NULL. Under the lock. */
-static struct login_lane *
-lane_for(struct workers *w, const uint8_t key[WORKER_SOURCE_KEY_LEN],
-	 bool create)
-{
-	struct login_lane *free_lane = NULL;
-	unsigned int i;
-
-	for (i = 0; i < w->max_logins; i++) {
-		struct login_lane *l = &w->lanes[i];
-
-		if (!l->in_flight) {
-			if (!free_lane)
-				free_lane = l;
-			continue;
-		}
-		if (memcmp(l->key, key, WORKER_SOURCE_KEY_LEN) == 0)
-			return l;
-	}
-	if (!create || !free_lane)
-		return NULL;
-	memcpy(free_lane->key, key, WORKER_SOURCE_KEY_LEN);
-	return free_lane;
-}
-
-/* The next queued login, taking the lanes in turn. Under the lock. */
 static struct job *
 login_pop(struct workers *w)
 {
-	unsigned int i;
+	struct lanes_item *item = lanes_pop(&w->logins);
 
-	if (!w->logins_queued)
-		return NULL;
-	for (i = 0; i < w->max_logins; i++) {
-		unsigned int k = (w->next_lane + i) % w->max_logins;
-		struct job *j = queue_pop(&w->lanes[k].queue);
-
-		if (j) {
-			w->next_lane = (k + 1) % w->max_logins;
-			w->logins_queued--;
-			return j;
-		}
-	}
-	return NULL;
+	return item ? (struct job *)((char *)item -
+				     offsetof(struct job, lane))
+		    : NULL;
 }
 
 /* ---- threads ---------------------------------------------------------------- */
@@ -229,14 +192,8 @@ pool_alloc(struct workers *w, unsigned int max_jobs)
 	unsigned int i;
 
 	w->pool = calloc(max_jobs, sizeof(*w->pool));
-	w->lanes = calloc(w->max_logins, sizeof(*w->lanes));
-	if (!w->pool || !w->lanes) {
-		free(w->pool);
-		free(w->lanes);
-		w->pool = NULL;
-		w->lanes = NULL;
+	if (!w->pool)
 		return -ENOMEM;
-	}
 	w->n_jobs = max_jobs;
 	for (i = 0; i < max_jobs; i++) {
 		w->pool[i].next = w->free_list;
@@ -258,21 +215,21 @@ workers_start(struct workers *w, const char *db_path,
 	memset(w, 0, sizeof(*w));
 	w->eventfd = -1;
 	if (n_login == 0 ||
-	    n_login >= sizeof(w->threads) / sizeof(w->threads[0]) ||
-	    max_logins == 0 || per_source == 0)
+	    n_login >= sizeof(w->threads) / sizeof(w->threads[0]))
 		return -EINVAL;
 	w->db_path = db_path;
 	w->policy = policy;
-	w->max_logins = max_logins;
-	w->per_source = per_source;
+	ret = lanes_init(&w->logins, max_logins, per_source);
+	if (ret < 0)
+		return ret;
 	w->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (w->eventfd < 0)
-		return -errno;
-	if (pool_alloc(w, max_jobs) < 0) {
-		close(w->eventfd);
-		w->eventfd = -1;
-		return -ENOMEM;
+	if (w->eventfd < 0) {
+		ret = -errno;
+		goto err_lanes;
 	}
+	ret = pool_alloc(w, max_jobs);
+	if (ret < 0)
+		goto err_eventfd;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	login_arg = (struct thread_arg){ .w = w, .is_login = true };
@@ -302,6 +259,12 @@ workers_start(struct workers *w, const char *db_path,
 	if (ret)
 		workers_stop(w);
 	return ret;
+err_eventfd:
+	close(w->eventfd);
+	w->eventfd = -1;
+err_lanes:
+	lanes_free(&w->logins);
+	return ret;
 }
 
 void
@@ -323,9 +286,8 @@ workers_stop(struct workers *w)
 	w->eventfd = -1;
 	sodium_memzero(w->pool, sizeof(*w->pool) * w->n_jobs);
 	free(w->pool);
-	free(w->lanes);
 	w->pool = NULL;
-	w->lanes = NULL;
+	lanes_free(&w->logins);
 }
 
 /* ---- the loop's side ---------------------------------------------------------- */
@@ -358,14 +320,8 @@ void
 workers_job_put(struct workers *w, struct job *j)
 {
 	pthread_mutex_lock(&w->lock);
-	if (j->kind == JOB_LOGIN) {
-		struct login_lane *l = lane_for(w, j->source_key, false);
-
-		if (l && l->in_flight)
-			l->in_flight--;
-		if (w->logins_in_flight)
-			w->logins_in_flight--;
-	}
+	if (j->kind == JOB_LOGIN)
+		lanes_done(&w->logins, j->lane.key);
 	job_free(w, j);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -373,20 +329,14 @@ workers_job_put(struct workers *w, struct job *j)
 static enum submit_result
 submit_login(struct workers *w, struct job *j)
 {
-	struct login_lane *l;
-
-	if (w->logins_in_flight >= w->max_logins)
-		return SUBMIT_BUSY;
-	l = lane_for(w, j->source_key, true);
-	if (!l)
-		return SUBMIT_BUSY;
-	if (l->in_flight >= w->per_source)
+	switch (lanes_push(&w->logins, &j->lane)) {
+	case LANES_OK:
+		return SUBMIT_OK;
+	case LANES_SOURCE_FULL:
 		return SUBMIT_SOURCE_BUSY;
-	l->in_flight++;
-	w->logins_in_flight++;
-	w->logins_queued++;
-	queue_push(&l->queue, j);
-	return SUBMIT_OK;
+	default:
+		return SUBMIT_BUSY;
+	}
 }
 
 enum submit_result
@@ -441,7 +391,7 @@ workers_logins_queued(struct workers *w)
 	unsigned int n;
 
 	pthread_mutex_lock(&w->lock);
-	n = w->logins_queued;
+	n = w->logins.queued;
 	pthread_mutex_unlock(&w->lock);
 	return n;
 }

@@ -22,11 +22,10 @@
 #include <stdint.h>
 
 #include "auth.h"
-#include "ratelimit.h"
+#include "lanes.h"
 
 #define JOB_EVENTS_MAX 16
 #define JOB_STAMPS_MAX 32
-#define WORKER_SOURCE_KEY_LEN RATELIMIT_KEY_LEN
 
 enum job_kind {
 	JOB_LOGIN,  /* auth_login */
@@ -47,8 +46,8 @@ struct job {
 	uint64_t submitted_ns;
 	uint64_t now_unix_s;
 	uint8_t pub[32];
-	/* JOB_LOGIN: the source lane (see worker.c). */
-	uint8_t source_key[WORKER_SOURCE_KEY_LEN];
+	/* JOB_LOGIN: its lane (lanes.h); the caller sets lane.key. */
+	struct lanes_item lane;
 	/* JOB_LOGIN, JOB_LOOKUP */
 	uint32_t request_id;
 	bool is_resume;
@@ -87,13 +86,6 @@ struct job_queue {
 	unsigned int len;
 };
 
-/* The login checks of one source, queued or running. */
-struct login_lane {
-	uint8_t key[WORKER_SOURCE_KEY_LEN];
-	unsigned int in_flight;
-	struct job_queue queue;
-};
-
 enum submit_result {
 	SUBMIT_OK,
 	SUBMIT_BUSY,        /* logins: the server's limit is reached */
@@ -104,15 +96,10 @@ struct workers {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job_queue store, done;
-	struct login_lane *lanes; /* max_logins of them; in_flight 0: free */
-	unsigned int next_lane;   /* where the next pick starts (in turn) */
-	unsigned int logins_queued;
+	struct lanes logins;
 	struct job *pool;
 	unsigned int n_jobs;
 	struct job *free_list;
-	unsigned int logins_in_flight;
-	unsigned int max_logins;
-	unsigned int per_source;
 	int eventfd;
 	bool stopping;
 	pthread_t threads[65];
@@ -142,7 +129,7 @@ struct job *workers_job_get(struct workers *w);
 /* Wipes a job and returns it to the pool. */
 void workers_job_put(struct workers *w, struct job *j);
 /* Queues j; anything but SUBMIT_OK returns j to the pool. A login's lane
- * is j->source_key. */
+ * is j->lane.key. */
 enum submit_result workers_submit(struct workers *w, struct job *j);
 /* Runs a store job now and waits for it (start-up only). */
 void workers_run_sync(struct workers *w, struct job *j);
