@@ -244,15 +244,16 @@ send_login(struct client *c)
 	request_begin(c, login_writer_finish(&w));
 }
 
+/* DISCONNECT, with REASON `why` (for the server's log). */
 static void
-send_disconnect(struct client *c, bool logout)
+send_disconnect(struct client *c, const char *why, bool logout)
 {
 	uint8_t buf[64];
 	struct login_writer w;
 	size_t len;
 
 	login_writer_init(&w, buf, sizeof(buf), LOGIN_DISCONNECT);
-	login_put_text(&w, LOGIN_ATTR_REASON, logout ? "logout" : "client exit");
+	login_put_text(&w, LOGIN_ATTR_REASON, why);
 	if (logout)
 		login_put(&w, LOGIN_ATTR_LOGOUT, NULL, 0);
 	len = login_writer_finish(&w);
@@ -353,7 +354,7 @@ reconnect_later(struct client *c, const char *why)
 static void
 logout_send(struct client *c)
 {
-	send_disconnect(c, true);
+	send_disconnect(c, "logout", true);
 	c->logouts_sent++;
 	request_clear(c);
 	set_state(c, CLIENT_LOGOUT_SENT);
@@ -456,7 +457,7 @@ admitted(struct client *c, const struct login_msg *m)
 					login_has(m, LOGIN_ATTR_ADDRESS6)
 				? "an address vpnc refuses (above)"
 				: "no tunnel address");
-		send_disconnect(c, false);
+		send_disconnect(c, "pushed configuration refused", false);
 		finish(c, VPNC_EXIT_ERROR);
 		return;
 	}
@@ -801,7 +802,7 @@ on_signal(void *arg, int signo)
 		return;
 	client_clock(c);
 	if (tunnel_peer_has_session(&c->server, c->now_ns))
-		send_disconnect(c, false);
+		send_disconnect(c, "client exit", false);
 	log_notice("%s: disconnecting", strsignal(signo));
 	finish(c, VPNC_EXIT_OK);
 }

@@ -523,10 +523,13 @@ policy_decide(const struct policy_rules *rules, int server_family,
 					     &nc->addr6, rf);
 		ok &= nc->has_addr6;
 	}
-	if (login_has(m, LOGIN_ATTR_GATEWAY4))
+	/* Behind a refused address, a gateway is not worth a word more. */
+	if (login_has(m, LOGIN_ATTR_GATEWAY4) &&
+	    (nc->has_addr4 || !login_has(m, LOGIN_ATTR_ADDRESS4)))
 		take_gateway(&s, AF_INET, m->gateway4, nc->has_addr4,
 			     &pushed4, &nc->gw4, &nc->has_gw4, rf);
-	if (login_has(m, LOGIN_ATTR_GATEWAY6))
+	if (login_has(m, LOGIN_ATTR_GATEWAY6) &&
+	    (nc->has_addr6 || !login_has(m, LOGIN_ATTR_ADDRESS6)))
 		take_gateway(&s, AF_INET6, m->gateway6, nc->has_addr6,
 			     &pushed6, &nc->gw6, &nc->has_gw6, rf);
 	take_routes(rules, &s, m, nc, rf);

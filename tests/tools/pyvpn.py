@@ -2321,7 +2321,7 @@ def cmd_server(args):
     {"main": server_main, "giveup": server_giveup,
      "status": server_status, "cookie": server_cookie,
      "required": server_required, "logout": server_logout,
-     "timers": server_timers}[args.scenario](
+     "timers": server_timers, "hostile": server_hostile}[args.scenario](
         srv, args)
 
 
@@ -2750,6 +2750,45 @@ def server_logout(srv, args):
     ok("RESUME on a new session again; answered AUTH_REQUIRED")
 
 
+INJECT_IDENT = 0x1DEA
+
+
+def server_hostile(srv, args):
+    """A server that pushes what vpnc must not take (t-hostile-server.sh):
+    the login as usual, answered with the configuration of our command
+    line. With --expect-disconnect, vpnc must refuse that configuration
+    and say goodbye with a DISCONNECT (no LOGOUT). Otherwise, at sync point
+    "up" the script looks at vpnc's routes; then we send an echo request
+    to vpnc's address from each --inject source, in order, through the
+    tunnel, and at "injected" the script looks for them on vpnc's device;
+    each echo reply that comes back through the tunnel is printed as
+    "echo reply through the tunnel to SRC"."""
+    first = serve_handshake(srv)
+    serve_login(srv, args, first)
+    if args.expect_disconnect:
+        ev = srv.wait(is_ctl(CTL_DISCONNECT), 10.0, "DISCONNECT after a "
+                      "configuration vpnc cannot use")
+        check_request(ev, None, CTL_DISCONNECT)
+        expect(ev.c.get(A_LOGOUT) is None, "DISCONNECT with LOGOUT")
+        ok("vpnc refused the configuration and sent DISCONNECT (REASON "
+           "%r)" % ev.c.get(A_REASON))
+        return
+    srv.sync("up")
+    for seq, text in enumerate(args.inject or []):
+        src = ipaddress.ip_address(text)
+        dst = ipaddress.ip_interface(args.addr4 if src.version == 4
+                                     else args.addr6).ip
+        build = icmp4_echo if src.version == 4 else icmp6_echo
+        srv.send_plain(build(src, dst, INJECT_IDENT, seq,
+                             b"pyvpn-injected-%02d" % seq))
+        ok("injected an echo request from %s to %s" % (src, dst))
+    for ev in srv.sync("injected"):
+        r = echo_parse(ev.pkt) if ev.kind == "ip" else None
+        if r is not None and r[2] == INJECT_IDENT:
+            print("echo reply through the tunnel to %s" % r[1], flush=True)
+    wait_bye(srv)
+
+
 def server_timers(srv, args):
     """Section 7 with vpnc's timers divided (--keepalive-timeout,
     --rekey-timeout, --rekey-after and --reject-after are vpnc's): data in
@@ -2898,7 +2937,7 @@ def main():
     p.set_defaults(run=cmd_server)
     p.add_argument("scenario", choices=("main", "giveup", "status",
                                         "cookie", "required", "logout",
-                                        "timers"))
+                                        "timers", "hostile"))
     p.add_argument("--listen", default="0.0.0.0:51900")
     p.add_argument("--key", required=True, help="our private key file")
     p.add_argument("--client-pub", required=True, help="vpnc's, base64")
@@ -2921,6 +2960,10 @@ def main():
     p.add_argument("--search", action="append", help="repeatable")
     p.add_argument("--answer", action="append", help="another address "
                    "whose echo requests we answer (repeatable)")
+    p.add_argument("--inject", action="append", help="hostile: send vpnc "
+                   "an echo request from this inner source (repeatable)")
+    p.add_argument("--expect-disconnect", action="store_true",
+                   help="hostile: vpnc must refuse the configuration")
     p.add_argument("--status", type=int, default=1)
     p.add_argument("--retry-after", type=int)
     p.add_argument("--rekey-timeout", type=float, default=5.0,
