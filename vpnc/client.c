@@ -452,8 +452,7 @@ admitted(struct client *c, const struct login_msg *m)
 	if (d == POLICY_UNUSABLE) {
 		log_err("this login cannot be used: the server gave %s; "
 			"nothing was applied (ask its administrator)",
-			c->net.has_addr4 || c->net.has_addr6 ||
-					login_has(m, LOGIN_ATTR_ADDRESS4) ||
+			login_has(m, LOGIN_ATTR_ADDRESS4) ||
 					login_has(m, LOGIN_ATTR_ADDRESS6)
 				? "an address vpnc refuses (above)"
 				: "no tunnel address");

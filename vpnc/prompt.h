@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Asking the person for the password and the authenticator code: on the
- * terminal without echo, or one line each from a file or standard input
- * for scripts. A signal arriving on `signal_fd` abandons a prompt, so
- * Ctrl-C works while vpnc waits for a code.
+ * terminal without echo (shared/tty.c), or one line each from a file or
+ * standard input for scripts. A signal arriving on `signal_fd` abandons a
+ * prompt, so Ctrl-C works while vpnc waits for a code. A line longer than
+ * PROMPT_MAX - 1 bytes is refused with a message, never cut.
  */
 #ifndef VPNC_PROMPT_H
 #define VPNC_PROMPT_H
