@@ -2,12 +2,12 @@
 /*
  * The login decision (PROTOCOL.md section 6, rules 1-7; see auth.h). It
  * owns the order of the checks, the equal cost of every failure, the TOTP
- * reuse rule, the lockout arithmetic (reserve before verifying, give back
- * on success), the choice of tunnel addresses, and the audit line; and it
- * hands vpnd the store's events. It must not speak SQL (userdb.c stores),
- * read the clock (`now` comes with the request), log a password, secret
- * or code, or tell the client more than AUTH_FAILED about why a login
- * failed.
+ * reuse rule, when the lockout counts (before verifying; given back on
+ * success; lockout.c does the arithmetic), the choice of tunnel addresses
+ * and the audit line; and it hands vpnd the store's events. It must not
+ * speak SQL (userdb.c stores), read the clock (`now` comes with the
+ * request), log a password, secret or code, or tell the client more than
+ * AUTH_FAILED about why a login failed.
  */
 #include "auth.h"
 
@@ -19,8 +19,9 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "address.h"
+#include "lockout.h"
 #include "log.h"
-#include "pool.h"
 #include "totp.h"
 #include "userdb.h"
 
@@ -52,10 +53,8 @@ struct attempt {
 	char src_key[AUTH_SOURCE_KEY_LEN];
 	char src_log[SRC_LOG_LEN];
 	struct userdb_failure_key keys[2]; /* user name, source */
-	uint64_t lock_set[2];              /* the lock this attempt set on
-					    * each, to lift if given back */
-	uint64_t last_before[2];           /* each one's last failure before
-					    * this attempt, to restore then */
+	struct lockout_hold hold[2];       /* what this attempt took from
+					    * each, to give back */
 	struct userdb_user user;
 	bool has_user;
 	bool has_offset;
@@ -227,70 +226,6 @@ audit(const struct attempt *t, const struct auth_result *res)
 
 /* ---- lockout ---------------------------------------------------------------- */
 
-/* The first lock lasts lockout_time_s, doubling for each further failure,
- * up to lockout_max_time_s. */
-static uint64_t
-lock_time(const struct auth_policy *pol, uint32_t extra)
-{
-	uint64_t t = pol->lockout_time_s;
-
-	while (extra-- > 0 && t < pol->lockout_max_time_s)
-		t *= 2;
-	if (pol->lockout_max_time_s && t > pol->lockout_max_time_s)
-		t = pol->lockout_max_time_s;
-	return t;
-}
-
-static uint64_t
-source_decay_s(const struct auth_policy *pol)
-{
-	return pol->source_decay_s ? pol->source_decay_s
-				   : AUTH_SOURCE_DECAY_DEFAULT_S;
-}
-
-/*
- * A source's count decays, so an address that failed now and then (an
- * office behind one NAT) is not locked for good, while one that keeps
- * failing stays near its limit: nobody else's success resets it.
- */
-uint32_t
-auth_failures_now(const struct auth_policy *pol, bool is_source,
-		  uint32_t count, uint64_t last_unix_s,
-		  uint64_t locked_until_unix_s, uint64_t now_unix_s)
-{
-	uint64_t idle = now_unix_s > last_unix_s ? now_unix_s - last_unix_s : 0;
-	uint64_t gone;
-
-	if (is_source) {
-		gone = idle / source_decay_s(pol);
-		return gone >= count ? 0 : count - (uint32_t)gone;
-	}
-	if (locked_until_unix_s <= now_unix_s && idle > pol->lockout_max_time_s)
-		return 0;
-	return count;
-}
-
-/*
- * Brings a counter read from the store to what it holds at `now`. A
- * source takes off whole decay periods only and moves its last failure on
- * by as much, so the part of a period already run is not lost.
- */
-static void
-counter_now(const struct auth_policy *pol, bool is_source, uint64_t now,
-	    struct userdb_failure *f)
-{
-	uint32_t count = auth_failures_now(pol, is_source, f->count,
-					   f->last_unix_s,
-					   f->locked_until_unix_s, now);
-
-	if (is_source && count > 0)
-		f->last_unix_s += (uint64_t)(f->count - count) *
-				  source_decay_s(pol);
-	f->count = count;
-	if (count == 0 && f->locked_until_unix_s <= now)
-		f->locked_until_unix_s = 0;
-}
-
 struct reserve_ctx {
 	const struct auth_policy *pol;
 	struct attempt *t;
@@ -309,33 +244,23 @@ reserve_attempt(void *arg, struct userdb_failure *f, size_t n)
 {
 	static const char *const reasons[] = { "locked-user", "locked-source" };
 	struct reserve_ctx *c = arg;
-	const struct auth_policy *pol = c->pol;
-	uint64_t now = c->t->req->now_unix_s;
+	uint64_t now = c->t->req->now_unix_s, left;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		counter_now(pol, i == 1, now, &f[i]);
-		if (f[i].locked_until_unix_s <= now ||
-		    f[i].locked_until_unix_s - now <= c->left_s)
+		lockout_now(c->pol, i == 1, now, &f[i]);
+		left = lockout_left(&f[i], now);
+		if (left <= c->left_s)
 			continue;
 		/* The longer lock says how long; the user's names it. */
 		if (c->left_s == 0 || i == 0)
 			c->t->reason = reasons[i];
-		c->left_s = f[i].locked_until_unix_s - now;
+		c->left_s = left;
 	}
 	if (c->left_s > 0)
 		return false;
-	for (i = 0; i < n; i++) {
-		c->t->last_before[i] = f[i].last_unix_s;
-		if (f[i].count < UINT32_MAX)
-			f[i].count++;
-		f[i].last_unix_s = now;
-		if (!pol->lockout_failures || f[i].count < pol->lockout_failures)
-			continue;
-		f[i].locked_until_unix_s =
-			now + lock_time(pol, f[i].count - pol->lockout_failures);
-		c->t->lock_set[i] = f[i].locked_until_unix_s;
-	}
+	for (i = 0; i < n; i++)
+		lockout_take(c->pol, now, &f[i], &c->t->hold[i]);
 	return true;
 }
 
@@ -368,31 +293,17 @@ struct refund_ctx {
 	size_t first; /* index in t->keys of the first counter given */
 };
 
-/*
- * Gives back what reserve_attempt() took: one failure, the lock if it was
- * this attempt's (any later attempt met that lock and counted nothing),
- * and, unless a failure came since, the time of the last failure, so the
- * decay runs on as if this attempt had never been made. (A failure in the
- * same second as this attempt is taken for it: its decay may then start
- * up to one period early.)
- */
+/* Gives back what reserve_attempt() took (see lockout_give_back()). */
 static bool
 refund_attempt(void *arg, struct userdb_failure *f, size_t n)
 {
 	const struct refund_ctx *c = arg;
-	uint64_t now = c->t->req->now_unix_s;
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
 		k = c->first + i;
-		counter_now(c->pol, k == 1, now, &f[i]);
-		if (f[i].count > 0)
-			f[i].count--;
-		if (f[i].last_unix_s == now)
-			f[i].last_unix_s = c->t->last_before[k];
-		if (c->t->lock_set[k] &&
-		    f[i].locked_until_unix_s == c->t->lock_set[k])
-			f[i].locked_until_unix_s = 0;
+		lockout_give_back(c->pol, k == 1, c->t->req->now_unix_s, &f[i],
+				  &c->t->hold[k]);
 	}
 	return true;
 }
@@ -553,126 +464,6 @@ verify(struct auth *a, struct attempt *t, bool *store_error)
 
 /* ---- addresses -------------------------------------------------------------- */
 
-struct pick {
-	const struct prefix *pool;
-	bool has_fixed, has_lease;
-	const uint8_t *fixed, *lease, *taken;
-	size_t n_taken;
-	const char *who;
-};
-
-/* Decision (d): the fixed address if in the pool, else the last one for
- * this user and key if in the pool and free, else the lowest free one. */
-static bool
-pick_address(const struct pick *k, uint8_t *out)
-{
-	size_t len = prefix_addr_len(k->pool->family);
-	char text[PREFIX_STR_LEN];
-
-	if (k->has_fixed && pool_usable(k->pool, k->fixed)) {
-		memcpy(out, k->fixed, len);
-		return true;
-	}
-	if (k->has_fixed)
-		log_warn("user %s: fixed address %s is not in the pool; "
-			 "assigning one from the pool", k->who,
-			 prefix_format_addr(k->pool->family, k->fixed, text));
-	if (k->has_lease && pool_usable(k->pool, k->lease) &&
-	    !pool_is_taken(k->lease, k->taken, k->n_taken, len)) {
-		memcpy(out, k->lease, len);
-		return true;
-	}
-	return pool_lowest_free(k->pool, k->taken, k->n_taken, out);
-}
-
-/* One family of an admission: its address, kept if it still fits. */
-static bool
-assign_family(const struct pick *k, bool has_pool, bool *has_addr,
-	      uint8_t *addr)
-{
-	size_t len = prefix_addr_len(k->pool->family);
-
-	if (!has_pool) {
-		*has_addr = false;
-		return true;
-	}
-	if (*has_addr && pool_usable(k->pool, addr) &&
-	    !pool_is_taken(addr, k->taken, k->n_taken, len))
-		return true;
-	*has_addr = pick_address(k, addr);
-	return *has_addr;
-}
-
-struct assign_ctx {
-	const struct auth_policy *pol;
-	const char *who;
-};
-
-/*
- * Called by the store inside a grant's or a re-addressing's transaction;
- * the admission comes with the addresses it holds (none for a new one).
- */
-static bool
-assign_addresses(void *arg, const struct userdb_addr_view *v,
-		 struct userdb_admission *adm)
-{
-	const struct assign_ctx *c = arg;
-	struct pick k4 = { &c->pol->pool4, v->has_fixed4, v->has_lease4,
-			   v->fixed4, v->lease4, v->taken4, v->n_taken4,
-			   c->who };
-	struct pick k6 = { &c->pol->pool6, v->has_fixed6, v->has_lease6,
-			   v->fixed6, v->lease6, v->taken6, v->n_taken6,
-			   c->who };
-	bool ok4 = assign_family(&k4, c->pol->has_pool4, &adm->has_addr4,
-				 adm->addr4);
-	bool ok6 = assign_family(&k6, c->pol->has_pool6, &adm->has_addr6,
-				 adm->addr6);
-
-	return ok4 && ok6;
-}
-
-/* True if each configured pool gave the admission a usable address and no
- * other family has one. */
-static bool
-addresses_fit(const struct auth_policy *pol, const struct userdb_admission *adm)
-{
-	return (pol->has_pool4 ? adm->has_addr4 &&
-					 pool_usable(&pol->pool4, adm->addr4)
-			       : !adm->has_addr4) &&
-	       (pol->has_pool6 ? adm->has_addr6 &&
-					 pool_usable(&pol->pool6, adm->addr6)
-			       : !adm->has_addr6);
-}
-
-static const char *
-addr_text(int family, bool has, const uint8_t *addr,
-	  char out[PREFIX_STR_LEN])
-{
-	if (!has)
-		return strcpy(out, "none");
-	return prefix_format_addr(family, addr, out);
-}
-
-/* One line per family that changed. */
-static void
-log_readdress(const char *who, const struct userdb_admission *old,
-	      const struct userdb_admission *now)
-{
-	char a[PREFIX_STR_LEN], b[PREFIX_STR_LEN];
-
-	if (old->has_addr4 != now->has_addr4 ||
-	    (old->has_addr4 && memcmp(old->addr4, now->addr4, 4) != 0))
-		log_notice("user %s: address %s is outside the pool; now %s",
-			   who, addr_text(AF_INET, old->has_addr4, old->addr4, a),
-			   addr_text(AF_INET, now->has_addr4, now->addr4, b));
-	if (old->has_addr6 != now->has_addr6 ||
-	    (old->has_addr6 && memcmp(old->addr6, now->addr6, 16) != 0))
-		log_notice("user %s: address %s is outside the pool; now %s",
-			   who,
-			   addr_text(AF_INET6, old->has_addr6, old->addr6, a),
-			   addr_text(AF_INET6, now->has_addr6, now->addr6, b));
-}
-
 /*
  * Rule 6 with pools that changed, or differ between servers sharing the
  * store: an admission keeps no address its pool would not give. 0 with
@@ -684,19 +475,19 @@ readdress(struct auth *a, uint64_t now, struct userdb_admission *adm)
 {
 	struct userdb_admission old = *adm;
 	char who[LOGIN_USERNAME_MAX + 1];
-	struct assign_ctx c = { &a->policy, who };
+	struct address_ctx c = { &a->policy, who };
 	int ret;
 
-	if (addresses_fit(&a->policy, adm))
+	if (address_fits(&a->policy, adm))
 		return 0;
 	auth_audit_name(who, adm->username, strlen(adm->username));
 	ret = userdb_admission_readdress(a->db, old.client_pub, now,
-					 assign_addresses, &c, adm);
+					 address_assign, &c, adm);
 	if (ret == -ENOSPC)
 		log_warn("user %s: the admission's addresses are outside the "
 			 "pool, and the pool has none free", who);
 	if (ret == 0)
-		log_readdress(who, &old, adm);
+		address_log_change(who, &old, adm);
 	return ret;
 }
 
@@ -725,7 +516,7 @@ admission_copy(struct auth_admission *out, const struct userdb_admission *in)
 static void
 grant(struct auth *a, struct attempt *t, struct auth_result *res)
 {
-	struct assign_ctx c = { &a->policy, t->name_log };
+	struct address_ctx c = { &a->policy, t->name_log };
 	struct refund_ctx r = { &a->policy, t, 1 };
 	struct userdb_grant g = {
 		.username = t->name,
@@ -748,7 +539,7 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 
 	memcpy(g.client_pub, t->req->client_pub, sizeof(g.client_pub));
 	memcpy(g.stamp, t->req->stamp, sizeof(g.stamp));
-	ret = userdb_grant(a->db, &g, assign_addresses, &c, &adm);
+	ret = userdb_grant(a->db, &g, address_assign, &c, &adm);
 	switch (ret) {
 	case 0:
 		res->status = LOGIN_STATUS_OK;
@@ -899,7 +690,10 @@ auth_admissions_prune(struct auth *a, uint64_t now_unix_s)
 	(void)userdb_failures_prune(a->db, USERDB_FAILURE_USER, now_unix_s,
 				    a->policy.lockout_max_time_s, 0);
 	(void)userdb_failures_prune(a->db, USERDB_FAILURE_SOURCE, now_unix_s,
-				    0, source_decay_s(&a->policy));
+				    0,
+				    a->policy.source_decay_s
+					    ? a->policy.source_decay_s
+					    : AUTH_SOURCE_DECAY_DEFAULT_S);
 	(void)userdb_events_prune(a->db, AUTH_EVENTS_KEEP_S);
 	return n;
 }

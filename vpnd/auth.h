@@ -198,16 +198,6 @@ int auth_events_poll(struct auth *a, uint64_t *seq,
 void auth_source_key(int family, const uint8_t *addr,
 		     char out[AUTH_SOURCE_KEY_LEN]);
 
-/*
- * The failures a counter holds at now_unix_s as the next attempt will see
- * them: a source's count less one per source_decay_s since its last
- * failure; a user's, zero once unlocked and idle for longer than
- * lockout_max_time_s.
- */
-uint32_t auth_failures_now(const struct auth_policy *pol, bool is_source,
-			   uint32_t count, uint64_t last_unix_s,
-			   uint64_t locked_until_unix_s, uint64_t now_unix_s);
-
 #define AUTH_RECOVERY_SALT_LEN 16
 #define AUTH_RECOVERY_HASH_LEN 32
 

@@ -3,8 +3,8 @@
  * `vpnctl locks` and `vpnctl unlock`: the failure counters of user names
  * and source addresses (PROTOCOL.md section 6, rule 4) as the next login
  * would find them, and clearing one. It owns what the administrator sees;
- * auth.c says what a counter holds now (a source's count decays) and how
- * an address names its counter, userdb stores. Keys are whatever a
+ * lockout.c says what a counter holds now (a source's count decays),
+ * auth.c how an address names its counter, userdb stores. Keys are whatever a
  * stranger typed as a user name: they are printed sanitized for people
  * and escaped in JSON, never raw.
  */
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "lockout.h"
 #include "log.h"
 #include "prefix.h"
 #include "vpnctl.h"
@@ -57,9 +58,7 @@ locks_add(void *arg, const struct userdb_failure_key *key,
 {
 	struct locks *l = arg;
 	bool is_source = key->kind == USERDB_FAILURE_SOURCE;
-	uint32_t count = auth_failures_now(&l->pol, is_source, f->count,
-					   f->last_unix_s,
-					   f->locked_until_unix_s, l->now);
+	uint32_t count = lockout_count(&l->pol, is_source, f, l->now);
 	bool is_locked = f->locked_until_unix_s > l->now;
 	struct lock_row *grown, *r;
 

@@ -211,35 +211,67 @@ assign_fixed(void *arg, const struct userdb_addr_view *v,
 	return true;
 }
 
+/* Sets every counter given to arg's count (the caller's decision). */
+static bool
+set_count(void *arg, struct userdb_failure *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		f[i].count = *(const uint32_t *)arg;
+		f[i].last_unix_s = NOW;
+	}
+	return true;
+}
+
 /* All or nothing; a step consumed meanwhile is refused by the store too. */
 static void
 test_grant(void **state)
 {
 	struct fx *f = *state;
 	struct userdb_failure_key key = { USERDB_FAILURE_USER, "alice" };
+	struct userdb_failure_key src = { USERDB_FAILURE_SOURCE, "192.0.2.1" };
+	uint32_t two = 2, four = 4;
 	struct userdb_grant g = { .username = "alice", .now_unix_s = NOW,
 				  .lifetime_s = 100, .has_step = true,
-				  .step = 7, .reset = &key, .n_reset = 1 };
+				  .step = 7, .reset = &key, .n_reset = 1,
+				  .adjust = &src, .n_adjust = 1,
+				  .adjust_fn = set_count, .adjust_arg = &two };
 	struct userdb_admission adm;
 	struct userdb_failure fc;
 	struct userdb_user u;
 
 	user_init(&u, "alice");
 	assert_int_equal(userdb_user_add(f->db, &u), 0);
+	assert_int_equal(userdb_failures_apply(f->db, &key, 1, set_count,
+					       &four),
+			 0);
+	assert_int_equal(userdb_failures_apply(f->db, &src, 1, set_count,
+					       &four),
+			 0);
 	memset(g.client_pub, 1, sizeof(g.client_pub));
-	/* no address: nothing is written */
+	/* no address: nothing is written, counters included */
 	assert_int_equal(userdb_grant(f->db, &g, assign_fixed, NULL, &adm),
 			 -ENOSPC);
 	assert_int_equal(userdb_user_get(f->db, "alice", &u), 0);
 	assert_int_equal(u.last_step, -1);
 	assert_int_equal(userdb_admission_get(f->db, g.client_pub, NOW, &adm),
 			 -ENOENT);
+	assert_int_equal(userdb_failure_get(f->db, &key, &fc), 0);
+	assert_int_equal(fc.count, 4);
+	assert_int_equal(userdb_failure_get(f->db, &src, &fc), 0);
+	assert_int_equal(fc.count, 4);
 	assert_int_equal(userdb_grant(f->db, &g, assign_fixed, "\x0a\0\0\x02",
 				      &adm),
 			 0);
 	assert_int_equal(adm.expires_unix_s, NOW + 100);
 	assert_int_equal(userdb_user_get(f->db, "alice", &u), 0);
 	assert_int_equal(u.last_step, 7);
+	/* reset cleared, adjust decided by the caller */
+	assert_int_equal(userdb_failure_get(f->db, &key, &fc), 0);
+	assert_int_equal(fc.count, 0);
+	assert_int_equal(userdb_failure_get(f->db, &src, &fc), 0);
+	assert_int_equal(fc.count, 2);
 	/* the same step again, e.g. from a concurrent login */
 	assert_int_equal(userdb_grant(f->db, &g, assign_fixed, "\x0a\0\0\x03",
 				      &adm),
