@@ -344,3 +344,23 @@ setup_client2() {
 	ip -n "$ns_cli2" link set cli0 up
 	ip -n "$ns_cli2" route add default via 203.0.113.254
 }
+
+# ---- Counting echo replies (ns-ping) -------------------------------------
+#
+# ping -c N gives up on its last request one interval (or twice the
+# slowest round trip so far) after sending it, whatever -W says, once it
+# has had replies: a reply that a loaded machine delays past that counts
+# as lost in ping's summary. Where every reply matters, count them with
+# the namespace's own ICMP counter instead, which also sees a late one,
+# and wait for it with a bound.
+#
+# echo_replies NS: the echo replies NS's stack has received so far.
+echo_replies() {
+	ip netns exec "$1" awk '$1 == "Icmp:" && !h {
+		for (i = 1; i <= NF; i++) n[$i] = i; h = 1; next }
+		$1 == "Icmp:" { print $n["InEchoReps"] }' /proc/net/snmp
+}
+
+# replies_since NS BEFORE N: NS has received N echo replies since
+# echo_replies read BEFORE.
+replies_since() { (($(echo_replies "$1") - $2 >= $3)); }
