@@ -3,8 +3,11 @@
 # Lockout (PROTOCOL.md section 6, rules 3 and 4). After lockout-failures
 # wrong passwords the next attempt, a correct one included, is answered
 # LOCKED with RETRY_AFTER; once that time has passed a correct login
-# succeeds. Failures under unknown user names from one source address lock
-# that address too, for every name.
+# succeeds. Failures are counted for the source address too, and a
+# success gives back only its own attempt there: the user's three
+# failures stay on the address (they decay, lockout-source-decay), so
+# one more failure from it locks it again. Failures under unknown user
+# names from one source address lock that address too, for every name.
 source "$(dirname "$0")/lib.sh"
 
 # Long enough that the next vpnc run, on a loaded machine, still meets the
@@ -76,9 +79,30 @@ kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
 no_device "$ns_cli"
 
-# Per source address: the success cleared both counters; now three unknown
-# names from the same address lock it, and alice (from a key with no
-# admission, so she must log in) is answered LOCKED too.
+# Per source address: the success cleared alice's counter, not the
+# address's, which still holds her three failures (the lock on it has
+# run out); one more failure, under any name, locks it again (a lock
+# twice as long: lockout-time doubles per failure past the limit), and
+# alice from a key with no admission, so she must log in, is answered
+# LOCKED too.
+sources_failures() {
+	"$VPNCTL" -c "$tmp/vpnd.conf" locks --json | /usr/bin/python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+	print(r["kind"], r["key"], r["count"])'
+}
+[ "$(sources_failures)" = "source $CLI_ADDR 3" ]
+write_vpnc_conf nobody0 nobody0
+try guess0 nobody0 "$PASSWORD" "$(totp "$secret")"
+failed guess0
+try locked-again laptop2 "$PASSWORD" "$(totp "$secret" 1)"
+LOCK_S=$((2 * LOCK_S)) locked locked-again
+grep -q "$audit=locked reason=locked-source " "$tmp/vpnd.log"
+
+# Unknown names alone: with the address unlocked (vpnctl unlock), three
+# of them from it lock it, and alice is answered LOCKED there.
+"$VPNCTL" -c "$tmp/vpnd.conf" unlock "$CLI_ADDR"
+[ -z "$(sources_failures | grep '^source')" ]
 for i in 1 2 3; do
 	write_vpnc_conf "nobody$i" "nobody$i"
 	try "guess$i" "nobody$i" "$PASSWORD" "$(totp "$secret")"
@@ -88,7 +112,7 @@ for i in 1 2 3; do
 done
 try locked-source laptop2 "$PASSWORD" "$(totp "$secret" 1)"
 locked locked-source
-grep -q "$audit=locked reason=locked-source " "$tmp/vpnd.log"
+[ "$(count_log "$tmp/vpnd.log" "$audit=locked reason=locked-source ")" -eq 2 ]
 # An unknown name is refused in the same words as a wrong password.
 cmp "$tmp/wrong1.log" "$tmp/guess1.log"
 
