@@ -419,6 +419,19 @@ term_end(struct term *t)
 				t->seen_len += (size_t)got;
 		}
 	}
+	/* The leader is gone, so all it wrote is there: read it all. */
+	for (;;) {
+		struct pollfd pfd = { .fd = t->master, .events = POLLIN };
+		ssize_t got;
+
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		got = read(t->master, t->seen + t->seen_len,
+			   sizeof(t->seen) - 1 - t->seen_len);
+		if (got <= 0)
+			break;
+		t->seen_len += (size_t)got;
+	}
 	t->seen[t->seen_len] = '\0';
 	/* Both writers are gone: this reads to the end at once. */
 	{
