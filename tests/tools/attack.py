@@ -238,6 +238,8 @@ def cmd_burst(args):
     v.expect(not pending, "%d of %d requests got no answer in %.0f s"
              % (len(pending), len(rids), args.wait))
     first = min(t for t, _ in results.values())
+    # Together means every request was out before anything was decided.
+    v.expect(first > t1, "an answer came before the last request was out")
     out("first answer %.0f ms after the last request was sent"
         % ((first - t1) * 1000))
     for i, rid in enumerate(rids, 1):
