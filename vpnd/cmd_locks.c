@@ -46,9 +46,7 @@ policy_of(const struct vpnd_config *c, struct auth_policy *pol)
 	pol->lockout_failures = c->lockout_failures;
 	pol->lockout_time_s = c->lockout_time_s;
 	pol->lockout_max_time_s = c->lockout_max_time_s;
-	/* TODO: c->lockout_source_decay_s once vpnd.conf has the option;
-	 * until then auth's default, which is vpnd's too. */
-	pol->source_decay_s = 0;
+	pol->source_decay_s = c->lockout_source_decay_s;
 }
 
 /* Keeps the counters with failures left or a lock running now. */

@@ -260,9 +260,9 @@ expect_exit 2 -d "$db" unlock
 expect_exit 2 -d "$db" unlock a b
 
 # Counters as vpnd leaves them, at times relative to now with margins far
-# wider than a run of this script. A source's count drops by one per 600 s
-# (the default decay); a user's is forgotten once unlocked and idle for
-# longer than lockout-max-time (900 s).
+# wider than a run of this script. A source's count drops by one per
+# lockout-source-decay (600 s by default); a user's is forgotten once
+# unlocked and idle for longer than lockout-max-time (900 s).
 now=$(date +%s)
 python3 - "$db" "$now" <<'EOF'
 import sqlite3, sys
@@ -271,7 +271,7 @@ now = int(sys.argv[2])
 rows = [
 	("user", "alice", 5, now - 10, now + 3000),   # locked
 	("user", "carol", 2, now - 20, 0),
-	("user", "idle", 4, now - 5000, 0),           # forgotten
+	("user", "idle", 4, now - 2000, 0),           # forgotten
 	("user", 'x"y\\z\x01\u00e9', 1, now - 30, 0), # what a stranger typed
 	("user", "192.0.2.66", 1, now - 30, 0),       # a name like an address
 	("source", "192.0.2.7", 3, now - 650, 0),     # decayed to 2
@@ -334,6 +334,19 @@ expect_exit 1 -d "$db" unlock nobody
 [ "$(cat "$tmp/err")" = "vpnctl: no failures recorded for user name 'nobody'" ] ||
 	fail "unlock an unknown name: $(cat "$tmp/err")"
 [ "$(sql "SELECT count(*) FROM failures")" = "$before" ] || fail "unknown keys changed something"
+
+# The decay and the cap come from the configuration.
+sql "INSERT INTO failures VALUES ('source', '192.0.2.9', 3, $now - 650, 0)" >/dev/null
+cat >"$tmp/decay.conf" <<EOF
+private-key-file = "$tmp/server.key"
+address-pool4 = "10.77.0.0/24"
+user-db = "$db"
+lockout-source-decay = "5m"
+lockout-max-time = "1h"
+EOF
+"$VPNCTL" -c "$tmp/decay.conf" locks >"$tmp/locks"
+grep -q '^source  *192.0.2.9  *1  *no$' "$tmp/locks" || fail "5m decay: $(cat "$tmp/locks")"
+grep -q '^user  *idle  *4  *no$' "$tmp/locks" || fail "1h cap: $(cat "$tmp/locks")"
 
 # ---- with a configuration --------------------------------------------------------
 
