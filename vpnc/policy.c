@@ -7,6 +7,8 @@
  */
 #include "policy.h"
 
+#include "dnsname.h"
+
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -426,7 +428,7 @@ take_search(struct netconf *nc, const struct login_text *t,
 {
 	char text[QUOTE_MAX_IN * 4 + 8];
 
-	if (!policy_dns_name_valid(t->ptr, t->len)) {
+	if (!dnsname_valid(t->ptr, t->len)) {
 		quote(text, sizeof(text), t->ptr, t->len);
 		refuse(rf, POLICY_ITEM_SEARCH, text, POLICY_NOT_DNS_NAME, NULL);
 		return;
@@ -543,34 +545,6 @@ policy_decide(const struct policy_rules *rules, int server_family,
 }
 
 /* ---- names and sources ------------------------------------------------- */
-
-static bool
-is_ldh(uint8_t ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '-';
-}
-
-bool
-policy_dns_name_valid(const uint8_t *name, size_t len)
-{
-	size_t label = 0, i;
-
-	if (len == 0 || len > POLICY_DNS_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (name[i] == '.') {
-			if (label == 0 || name[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!is_ldh(name[i]) || (label == 0 && name[i] == '-') ||
-		    ++label > 63)
-			return false;
-	}
-	return label > 0 && name[len - 1] != '-';
-}
 
 static bool
 from_prefix(const struct prefix *p, bool has, int family, const uint8_t *src)

@@ -38,13 +38,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsname.h"
 #include "login.h"
 #include "prefix.h"
 
 #define POLICY_MAX_ACCEPT 64
 #define POLICY_MAX_REFUSED 32
 #define POLICY_TEXT_LEN 224 /* one refusal as logged */
-#define POLICY_DNS_NAME_MAX 253
+#define POLICY_DNS_NAME_MAX DNSNAME_MAX
 #define POLICY_ADDR4_MIN_LEN 8
 #define POLICY_ADDR6_MIN_LEN 64
 
@@ -131,10 +132,6 @@ enum policy_decision policy_decide(const struct policy_rules *rules,
  */
 char *policy_refusals_format(const struct policy_refusals *refused,
 			     char *out, size_t cap);
-
-/* True for a host name: dot-separated labels of 1-63 letters, digits and
- * hyphens, no hyphen first or last in a label, at most 253 bytes. */
-bool policy_dns_name_valid(const uint8_t *name, size_t len);
 
 /*
  * Cryptokey routing: true if the IP packet `pkt` (as the tunnel delivers

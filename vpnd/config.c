@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <syslog.h>
 
+#include "dnsname.h"
 #include "login.h"
 
 #define NUM(name, lo, hi, unit_ms, field)                                   \
@@ -56,38 +57,13 @@ cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 				 conf_number_find(numbers, opt->name));
 }
 
-/* A search domain: dot-separated labels of letters, digits, '-', '_'. */
-static bool
-domain_valid(const char *name)
-{
-	size_t len = strlen(name), label = 0, i;
-
-	if (len == 0 || len > VPND_DNS_SEARCH_LEN)
-		return false;
-	for (i = 0; i < len; i++) {
-		char ch = name[i];
-
-		if (ch == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0;
-}
-
 static int
 cb_domain(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	if (!domain_valid(value))
+	if (!dnsname_valid((const uint8_t *)value, strlen(value)))
 		return conf_value_error(cfg, opt, result,
-					"%s is not a domain name", value);
+					"%s is not a domain name (letters, "
+					"digits, '-' and dots)", value);
 	return conf_cb_string(cfg, opt, value, result);
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "dnsname.h"
 #include "keys.h"
 #include "prefix.h"
 
@@ -20,7 +21,7 @@
 #define VPND_MAX_ROUTES 64
 #define VPND_MAX_DNS 8
 #define VPND_MAX_DNS_SEARCH 8
-#define VPND_DNS_SEARCH_LEN 254
+#define VPND_DNS_SEARCH_LEN DNSNAME_MAX
 
 struct vpnd_config {
 	char path[PATH_MAX];              /* the file this came from */

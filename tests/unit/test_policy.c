@@ -476,7 +476,7 @@ test_dns_names(void **state)
 	for (i = 0; i < ARRAY_SIZE(v); i++) {
 		size_t len = v[i].len ? v[i].len : strlen(v[i].name);
 
-		if (policy_dns_name_valid((const uint8_t *)v[i].name, len) !=
+		if (dnsname_valid((const uint8_t *)v[i].name, len) !=
 		    v[i].ok)
 			fail_msg("\"%s\" (%zu bytes): wanted %s", v[i].name,
 				 len, v[i].ok ? "valid" : "refused");
