@@ -359,7 +359,7 @@ def cmd_cache(args):
     v.expect(again_c[1] == first_c[1], "C resent %.1f s later answered "
              "differently:\n  first %s\n  again %s"
              % (1.2, first_c[1].hex(), again_c[1].hex()))
-    out("C resent 1.2 s later: byte for byte its first answer")
+    out("C resent: byte for byte its first answer (1.2 s later)")
     s.peer.handshake()
     s.peer.send_plain(b"")
     out("new handshake, same key")
