@@ -182,10 +182,9 @@ int auth_events_head(struct auth *a, uint64_t *seq);
 /*
  * Calls fn for each event after *seq, in order, and advances *seq past
  * them; returns how many, or -errno (then *seq is unchanged, and the next
- * poll gives again what this one may have given). Cheap when
- * nothing was committed to the store since the last poll on this struct
- * auth, so it may run every few hundred milliseconds. fn may not call
- * auth.
+ * poll gives again what this one may have given). Cheap when nothing was
+ * committed to the store since the last poll on this struct auth, so it
+ * may run every few hundred milliseconds. fn may not call auth.
  */
 int auth_events_poll(struct auth *a, uint64_t *seq,
 		     void (*fn)(void *arg, const struct auth_event *e),
