@@ -17,16 +17,31 @@
  *
  * With -S ADDR PORT it sends from that address and port, not its own (a
  * transparent socket), to play an attacker who forges a client's source:
- * the replies then go to that client.
+ * the replies then go to that client. With -R PREFIX each datagram comes
+ * from a random address of that IPv4 prefix instead: many sources, each
+ * with a newcomer's per-source handshake budget at the server. Where the
+ * prefix routes back to the flooder (a botnet's own addresses) the replies
+ * reach it and are counted; elsewhere they are lost, as for any forger.
+ *
+ * The kind init-fresh, only when named with -K, is a real initiation from
+ * a static key made for it alone: valid whole (both AEADs, a timestamp),
+ * so each one costs the server a peer, and no per-key limit applies, only
+ * the per-source one. With -c the flooder answers cookie replies as a
+ * client would (section 4.5): it keeps the cookie and sends mac2 with the
+ * init-fresh initiations that follow. With -w FILE the first of them that
+ * the server answered with a response (so it recorded their timestamps)
+ * are written to FILE, one hex line each, to be replayed later.
  *
  * It stops at a count (-n) or a time limit (-t), whichever comes first,
- * and never sends faster than -r datagrams a second. Replies (cookie
- * replies, responses) are counted by type. It prints one summary line.
+ * or at SIGTERM or SIGINT, and never sends faster than -r datagrams a
+ * second. Replies (cookie replies, responses) are counted by type. It
+ * prints one summary line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +68,11 @@
 #define FLOOD_MAX_SESSIONS 64
 #define SESSION_MTU 1420
 #define SESSION_RENEW_NS 1000000000ull
+/* init-fresh initiations remembered for the replies they draw: a cookie
+ * reply is opened with the mac1 of the message it answers, and -w writes
+ * those that drew a response. */
+#define FRESH_RING 1024
+#define FRESH_RECORD 64 /* how many -w writes */
 
 enum kind {
 	K_RANDOM,        /* random bytes, 0..1500 */
@@ -72,6 +92,8 @@ enum kind {
 	K_INIT_VALID,    /* a real initiation from one of the identities */
 	/* Only with -s: */
 	K_SESSION,       /* garbage inside an established session */
+	/* Only with -k, and only when named with -K: */
+	K_INIT_FRESH,    /* a real initiation from a key never used before */
 	K_COUNT,
 };
 
@@ -79,7 +101,7 @@ static const char *const kind_names[K_COUNT] = {
 	"random",    "oversize",  "bad-length",  "truncated",
 	"reserved",  "init-garbage", "cookie-reply", "data",
 	"init-mac1", "init-mac2", "init-static", "response-mac1",
-	"init-valid", "session",
+	"init-valid", "session",   "init-fresh",
 };
 
 /* Relative frequencies: the kinds that cost us DHs or big copies are
@@ -89,7 +111,7 @@ static const unsigned int kind_weights[K_COUNT] = {
 	[K_TRUNCATED] = 4,     [K_RESERVED] = 4,   [K_INIT_GARBAGE] = 4,
 	[K_COOKIE_REPLY] = 4,  [K_DATA] = 8,       [K_INIT_MAC1] = 8,
 	[K_INIT_MAC2] = 4,     [K_INIT_STATIC] = 1, [K_RESPONSE_MAC1] = 4,
-	[K_INIT_VALID] = 1,    [K_SESSION] = 8,
+	[K_INIT_VALID] = 1,    [K_SESSION] = 8,   [K_INIT_FRESH] = 2,
 };
 
 /* Random bytes, copied from at a random offset: cheaper than fresh ones
@@ -111,10 +133,28 @@ struct session {
 	uint64_t renewed_ns;
 };
 
+/* A recent init-fresh initiation, by its sender index. */
+struct fresh_sent {
+	uint32_t index;
+	struct wire_initiation msg;
+	bool used;
+};
+
 struct flood {
 	int fd;
 	struct sockaddr_storage dst;
 	socklen_t dst_len;
+	/* -R: sources drawn from base .. base + span - 1 (host order). */
+	bool is_forging_range;
+	uint32_t forge_base, forge_span;
+	/* init-fresh: mac1 (and with -c, mac2) under the server's key. */
+	struct cookie_maker fresh_maker;
+	bool answers_cookies;
+	uint32_t fresh_next_index;
+	struct fresh_sent fresh_ring[FRESH_RING];
+	uint64_t cookies_taken;
+	FILE *record;
+	unsigned int n_recorded;
 	bool has_server_key;
 	uint8_t server_pub[32];
 	struct cookie_maker maker; /* mac1 under the server's key */
@@ -134,6 +174,16 @@ struct flood {
 	uint64_t send_errors;
 	uint64_t received[5]; /* by type; [0]: anything else */
 };
+
+/* Set by SIGTERM and SIGINT: the flood ends and is reported as usual. */
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int signo)
+{
+	(void)signo;
+	stopping = 1;
+}
 
 static uint64_t
 clock_ns(clockid_t id)
@@ -239,6 +289,94 @@ init_valid(struct flood *f, uint8_t *buf)
 		return with_header(buf, WIRE_INITIATION, WIRE_INITIATION_LEN);
 	cookie_maker_add_macs(&id->maker, buf, WIRE_INITIATION_LEN, now);
 	return WIRE_INITIATION_LEN;
+}
+
+/*
+ * A real initiation (section 4.1) from a static key drawn for it alone,
+ * with the time as its TAI64N stamp: it passes every check of the server,
+ * which then spends a peer on it. Its sender index counts up, so a reply
+ * finds the initiation it answers in fresh_ring.
+ */
+static size_t
+init_fresh(struct flood *f, uint8_t *buf)
+{
+	struct wire_initiation *m = (struct wire_initiation *)buf;
+	struct noise_handshake hs;
+	struct fresh_sent *sent;
+	uint8_t e_priv[32], s_priv[32], s_pub[32], stamp[TAI64N_LEN];
+	uint32_t index = f->fresh_next_index++;
+	size_t len = WIRE_INITIATION_LEN;
+
+	crypto_box_keypair(s_pub, s_priv);
+	randombytes_buf(e_priv, sizeof(e_priv));
+	tai64n_encode(stamp, clock_ns(CLOCK_REALTIME));
+	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
+			      NOISE_IDENTIFIER_LEN, f->server_pub);
+	if (!noise_msg1_write(&hs, e_priv, s_priv, s_pub, f->server_pub, NULL,
+			      stamp, sizeof(stamp), m->ephemeral))
+		randombytes_buf(buf, len);
+	wire_header_set(m->header, WIRE_INITIATION);
+	wire_put_le32(m->sender_index, index);
+	cookie_maker_add_macs(&f->fresh_maker, buf, len,
+			      clock_ns(CLOCK_MONOTONIC));
+	sent = &f->fresh_ring[index % FRESH_RING];
+	sent->index = index;
+	memcpy(&sent->msg, m, sizeof(sent->msg));
+	sent->used = true;
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(e_priv, sizeof(e_priv));
+	sodium_memzero(s_priv, sizeof(s_priv));
+	return len;
+}
+
+/* The init-fresh initiation a reply names by its receiver index. */
+static struct fresh_sent *
+fresh_find(struct flood *f, const uint8_t receiver_index[4])
+{
+	uint32_t index = wire_get_le32(receiver_index);
+	struct fresh_sent *sent = &f->fresh_ring[index % FRESH_RING];
+
+	return sent->used && sent->index == index ? sent : NULL;
+}
+
+/* -c: the cookie from a reply to one of our init-fresh initiations. */
+static void
+fresh_take_cookie(struct flood *f, const uint8_t *buf, size_t len)
+{
+	const struct wire_cookie_reply *r;
+	struct fresh_sent *sent;
+
+	r = (const struct wire_cookie_reply *)buf;
+	if (len != WIRE_COOKIE_REPLY_LEN ||
+	    !(sent = fresh_find(f, r->receiver_index)))
+		return;
+	memcpy(f->fresh_maker.last_mac1, sent->msg.mac1, WIRE_MAC_LEN);
+	f->fresh_maker.has_last_mac1 = true;
+	if (cookie_maker_consume_reply(&f->fresh_maker, r,
+				       clock_ns(CLOCK_MONOTONIC)))
+		f->cookies_taken++;
+	sent->used = false;
+}
+
+/* -w: an init-fresh initiation the server answered, as a hex line. */
+static void
+fresh_record_answered(struct flood *f, const uint8_t *buf, size_t len)
+{
+	const struct wire_response *r = (const struct wire_response *)buf;
+	const uint8_t *msg;
+	struct fresh_sent *sent;
+	size_t i;
+
+	if (len != WIRE_RESPONSE_LEN || f->n_recorded >= FRESH_RECORD ||
+	    !(sent = fresh_find(f, r->receiver_index)))
+		return;
+	msg = (const uint8_t *)&sent->msg;
+	for (i = 0; i < sizeof(sent->msg); i++)
+		fprintf(f->record, "%02x", msg[i]);
+	fputc('\n', f->record);
+	fflush(f->record); /* whole lines, however it ends */
+	f->n_recorded++;
+	sent->used = false;
 }
 
 /* ---- garbage inside sessions ------------------------------------------- */
@@ -578,6 +716,8 @@ make(struct flood *f, enum kind k, uint8_t *buf)
 		len = session_garbage(f, buf);
 		/* No session up yet: something else meanwhile. */
 		return len ? len : make(f, K_DATA, buf);
+	case K_INIT_FRESH:
+		return init_fresh(f, buf);
 	default:
 		return 0;
 	}
@@ -600,6 +740,10 @@ drain_replies(struct flood *f, uint8_t *buf)
 			break;
 		type = n >= 4 ? wire_get_le32(buf) : 0;
 		f->received[type >= 1 && type <= 4 ? type : 0]++;
+		if (type == WIRE_COOKIE_REPLY && f->answers_cookies)
+			fresh_take_cookie(f, buf, (size_t)n);
+		if (type == WIRE_RESPONSE && f->record)
+			fresh_record_answered(f, buf, (size_t)n);
 		if (f->n_sessions)
 			sessions_receive(f, buf, (size_t)n, &from, from_len);
 	}
@@ -705,6 +849,52 @@ bind_forged(int fd, const struct sockaddr_storage *src, socklen_t len)
 	return ret < 0 ? -errno : 0;
 }
 
+/* -R: parses an IPv4 prefix, a.b.c.d/len with len 8..32. */
+static int
+parse_range(struct flood *f, const char *text)
+{
+	char addr[INET_ADDRSTRLEN], *end;
+	const char *slash = strchr(text, '/');
+	struct in_addr a;
+	long len;
+
+	if (!slash || (size_t)(slash - text) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	len = strtol(slash + 1, &end, 10);
+	if (*end || slash[1] == '\0' || len < 8 || len > 32 ||
+	    inet_pton(AF_INET, addr, &a) != 1)
+		return -EINVAL;
+	f->forge_span = len == 32 ? 1 : 1u << (32 - len);
+	f->forge_base = ntohl(a.s_addr) & ~(f->forge_span - 1);
+	f->is_forging_range = true;
+	return 0;
+}
+
+/* -R: sends with any source address, chosen per datagram (IP_PKTINFO). */
+static int
+forge_range_setup(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A random address of the -R prefix, not its first or last when it has
+ * more than two (they look like a network and a broadcast address). */
+static void
+forge_source(const struct flood *f, struct in_pktinfo *pi)
+{
+	uint32_t host = f->forge_span > 2 ? 1 + rnd(f->forge_span - 2)
+					  : rnd(f->forge_span);
+
+	memset(pi, 0, sizeof(*pi));
+	pi->ipi_spec_dst.s_addr = htonl(f->forge_base + host);
+}
+
 static bool
 listed(const char *list, const char *name)
 {
@@ -734,6 +924,9 @@ choose_kinds(struct flood *f, const char *list)
 			      (k != K_SESSION || f->n_sessions);
 
 		if (list && !listed(list, kind_names[k]))
+			continue;
+		/* Opt-in, so that the default mix stays what it was. */
+		if (!list && k == K_INIT_FRESH)
 			continue;
 		if (!usable) {
 			if (list)
@@ -767,8 +960,9 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: udpflood [-n COUNT] [-t SECONDS] [-r PER_SECOND] "
 		"[-k SERVER_PUBKEY]\n"
-		"                [-i IDENTITIES] [-s SESSIONS] [-S ADDR PORT]\n"
-		"                [-K KIND,...] ADDRESS PORT\n"
+		"                [-i IDENTITIES] [-s SESSIONS] [-S ADDR PORT | "
+		"-R PREFIX]\n"
+		"                [-c] [-w FILE] [-K KIND,...] ADDRESS PORT\n"
 		"  -n  datagrams to send (default 10000, at most 10^8)\n"
 		"  -t  seconds to run at most (default 10, at most %d)\n"
 		"  -r  datagrams a second at most (default 0: no limit)\n"
@@ -777,8 +971,15 @@ usage(FILE *out)
 		"  -s  garbage inside sessions of this many identities "
 		"(needs -k)\n"
 		"  -S  ADDR PORT: send from there (forged; needs root)\n"
-		"  -K  only these kinds:",
-		FLOOD_MAX_SECONDS);
+		"  -R  an IPv4 prefix: each datagram from a random address "
+		"in it\n"
+		"      (forged; needs root)\n"
+		"  -c  answer cookie replies: init-fresh then carries mac2\n"
+		"  -w  write the first %d init-fresh initiations answered "
+		"with a\n"
+		"      response to FILE (hex lines)\n"
+		"  -K  only these kinds (init-fresh only when named):",
+		FLOOD_MAX_SECONDS, FRESH_RECORD);
 	for (k = 0; k < K_COUNT; k++)
 		fprintf(out, " %s", kind_names[k]);
 	fputc('\n', out);
@@ -807,7 +1008,26 @@ report(const struct flood *f, uint64_t done, uint64_t elapsed_ns)
 		printf("; sessions started=%llu messages=%llu",
 		       (unsigned long long)f->sessions_started,
 		       (unsigned long long)f->session_messages);
+	if (f->answers_cookies)
+		printf("; cookies taken=%llu",
+		       (unsigned long long)f->cookies_taken);
 	putchar('\n');
+}
+
+/* -R: this datagram's source, as an IP_PKTINFO control message. */
+static void
+forge_attach(const struct flood *f, struct msghdr *h, char *buf, size_t len)
+{
+	struct cmsghdr *c;
+
+	memset(buf, 0, len);
+	h->msg_control = buf;
+	h->msg_controllen = len;
+	c = CMSG_FIRSTHDR(h);
+	c->cmsg_level = SOL_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	forge_source(f, (struct in_pktinfo *)CMSG_DATA(c));
 }
 
 /* Sends until the count or the deadline; paces to `rate` if nonzero. */
@@ -817,10 +1037,14 @@ run(struct flood *f, uint8_t *bufs, uint64_t count, uint64_t limit_ns,
 {
 	struct mmsghdr msgs[FLOOD_BATCH];
 	struct iovec iov[FLOOD_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl[FLOOD_BATCH];
 	uint64_t start = clock_ns(CLOCK_MONOTONIC), done = 0, now = start;
 	uint8_t *rx = bufs + (size_t)FLOOD_BATCH * FLOOD_MAX_LEN;
 
-	while (done < count && now - start < limit_ns) {
+	while (done < count && now - start < limit_ns && !stopping) {
 		unsigned int n = FLOOD_BATCH, i;
 		int r;
 
@@ -851,6 +1075,9 @@ run(struct flood *f, uint8_t *bufs, uint64_t count, uint64_t limit_ns,
 			msgs[i].msg_hdr.msg_namelen = f->dst_len;
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			if (f->is_forging_range)
+				forge_attach(f, &msgs[i].msg_hdr, ctl[i].buf,
+					     sizeof(ctl[i].buf));
 			f->sent[k]++;
 		}
 		r = sendmmsg(f->fd, msgs, n, 0);
@@ -876,7 +1103,8 @@ int
 main(int argc, char *argv[])
 {
 	static struct flood f;
-	const char *key = NULL, *kinds = NULL, *forged = NULL;
+	const char *key = NULL, *kinds = NULL, *forged = NULL, *range = NULL;
+	const char *record = NULL;
 	struct sockaddr_storage src;
 	socklen_t src_len = 0;
 	unsigned long long count = 10000, seconds = 10, rate = 0, ids = 0;
@@ -886,7 +1114,7 @@ main(int argc, char *argv[])
 
 	if (sodium_init() < 0)
 		return 1;
-	while ((c = getopt(argc, argv, "n:t:r:k:i:s:S:K:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:r:k:i:s:S:R:cw:K:h")) != -1) {
 		switch (c) {
 		case 'n':
 			count = strtoull(optarg, NULL, 10);
@@ -908,6 +1136,15 @@ main(int argc, char *argv[])
 			break;
 		case 'S':
 			forged = optarg;
+			break;
+		case 'R':
+			range = optarg;
+			break;
+		case 'c':
+			f.answers_cookies = true;
+			break;
+		case 'w':
+			record = optarg;
 			break;
 		case 'K':
 			kinds = optarg;
@@ -931,7 +1168,9 @@ main(int argc, char *argv[])
 	}
 	if (argc - optind != 2 || count > 100000000ull || seconds < 1 ||
 	    seconds > FLOOD_MAX_SECONDS || ids > FLOOD_MAX_IDENTITIES ||
-	    sessions > FLOOD_MAX_SESSIONS || ((ids || sessions) && !key)) {
+	    sessions > FLOOD_MAX_SESSIONS || ((ids || sessions) && !key) ||
+	    (range && (forged || parse_range(&f, range) < 0)) ||
+	    ((f.answers_cookies || record) && !key)) {
 		usage(stderr);
 		return 2;
 	}
@@ -950,6 +1189,11 @@ main(int argc, char *argv[])
 		}
 		f.has_server_key = true;
 		cookie_maker_init(&f.maker, f.server_pub, &f.pt);
+		cookie_maker_init(&f.fresh_maker, f.server_pub, &f.pt);
+	}
+	if (record && !(f.record = fopen(record, "we"))) {
+		fprintf(stderr, "udpflood: %s: %s\n", record, strerror(errno));
+		return 1;
 	}
 	if (ids && identities_init(&f, (unsigned int)ids) < 0) {
 		fprintf(stderr, "udpflood: cannot make identities\n");
@@ -976,8 +1220,15 @@ main(int argc, char *argv[])
 		fprintf(stderr, "udpflood: cannot send from %s\n", forged);
 		goto out;
 	}
+	if (range &&
+	    (f.dst.ss_family != AF_INET || forge_range_setup(f.fd) < 0)) {
+		fprintf(stderr, "udpflood: cannot send from %s\n", range);
+		goto out;
+	}
 	if (f.n_sessions)
 		sessions_renew(&f, clock_ns(CLOCK_MONOTONIC));
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 	run(&f, bufs, count, seconds * 1000000000ull, rate);
 	status = 0;
 out:
@@ -987,5 +1238,10 @@ out:
 	identities_free(&f);
 	sessions_free(&f);
 	cookie_maker_wipe(&f.maker);
+	cookie_maker_wipe(&f.fresh_maker);
+	if (f.record && fclose(f.record) != 0) {
+		fprintf(stderr, "udpflood: %s: %s\n", record, strerror(errno));
+		status = 1;
+	}
 	return status;
 }
