@@ -123,21 +123,30 @@ echo "alice resumed: session expires in $left s; granted in" \
 [ "$(client_addr "$tmp/alice2.log")" = "$alice_addr" ]
 
 # The office host pings alice, who neither answers nor sends anything; a
-# raw socket notes when each echo request reaches her.
+# raw socket notes when each echo request reaches her: the kernel's
+# arrival stamp (SO_TIMESTAMPNS), not when this program, on a loaded
+# machine perhaps much later, got to read it.
 q_cli sysctl -qw net.ipv4.icmp_echo_ignore_all=1
 ip netns exec "$ns_cli" /usr/bin/python3 -c '
-import socket, sys, time
+import socket, struct, sys, time
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 s.settimeout(1)
 out = open(sys.argv[1], "w", buffering=1)
 end = time.time() + 60
 while time.time() < end:
     try:
-        pkt, (src, _) = s.recvfrom(2048)
+        pkt, anc, _, (src, _) = s.recvmsg(2048, 64)
     except socket.timeout:
         continue
+    t = time.time()
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", data[:16])
+            t = sec + nsec / 1e9
     if src == sys.argv[2] and pkt[(pkt[0] & 15) * 4] == 8:
-        print("%.3f" % time.time(), file=out)
+        print("%.3f" % t, file=out)
 ' "$tmp/alice-rx" $LAN_HOST &
 pids+=("$!")
 ip netns exec "$ns_lan" ping -i 0.1 -w 40 "$alice_addr" >/dev/null 2>&1 &
