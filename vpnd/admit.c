@@ -546,6 +546,10 @@ event_apply(struct server *s, const struct auth_event *e)
 			       ADMIT_HOLD_ADMISSION, s->now_ns);
 		return;
 	}
+	/* A newer admission of the same key (a login since) is not it. */
+	if (p->login.state == ADMIT_ADMITTED && e->expires_unix_s &&
+	    e->expires_unix_s != p->login.admission.expires_unix_s)
+		return;
 	if (p->login.state == ADMIT_ADMITTED) {
 		log_sanitize(reason, sizeof(reason), e->reason,
 			     strnlen(e->reason, sizeof(e->reason)));

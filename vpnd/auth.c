@@ -749,6 +749,7 @@ on_event(void *arg, const struct userdb_event *e)
 	memcpy(out.client_pub, e->client_pub, sizeof(out.client_pub));
 	snprintf(out.username, sizeof(out.username), "%s", e->username);
 	snprintf(out.reason, sizeof(out.reason), "%s", e->reason);
+	out.expires_unix_s = e->expires_unix_s;
 	c->fn(c->arg, &out);
 	c->n++;
 }

@@ -174,6 +174,7 @@ struct auth_event {
 	uint8_t client_pub[32];
 	char username[LOGIN_USERNAME_MAX + 1];
 	char reason[64];
+	uint64_t expires_unix_s; /* of the admission it ended; 0: unknown */
 };
 
 /* The newest event's seq now (0 if none): where a new reader starts. */

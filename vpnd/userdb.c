@@ -104,6 +104,9 @@ static const char *const migrations[] = {
 	" client_key BLOB NOT NULL,"
 	" reason TEXT NOT NULL);"
 	"CREATE INDEX events_time ON events(time);",
+	/* 2 -> 3: which admission an event ended, by its expiry, so a newer
+	 * admission of the same key is not taken for it */
+	"ALTER TABLE events ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -598,10 +601,10 @@ end_admissions(struct userdb *db, const struct ending *e)
 {
 	int ret = ending_run(db, e,
 			     "INSERT INTO events (time, kind, user, client_key, "
-			     "reason) SELECT CAST(strftime('%%s', 'now') AS "
-			     "INTEGER), '" USERDB_EVENT_ADMISSION_END "', "
-			     "user, client_key, ?1 FROM admissions WHERE %s "
-			     "ORDER BY client_key",
+			     "reason, expires) SELECT CAST(strftime('%%s', "
+			     "'now') AS INTEGER), '" USERDB_EVENT_ADMISSION_END
+			     "', user, client_key, ?1, expires FROM admissions "
+			     "WHERE %s ORDER BY client_key",
 			     "record the end of admissions");
 
 	if (ret == 0)
@@ -1532,17 +1535,28 @@ userdb_admission_end(struct userdb *db,
 	return finish(db, end_admissions(db, &e));
 }
 
+static void
+bind_now(sqlite3_stmt *st, const void *now_unix_s)
+{
+	bind_u64(st, 2, *(const uint64_t *)now_unix_s);
+}
+
+/* Expired admissions end like any other: every vpnd reading the events
+ * forgets them, and a live session of one (its own expiry missed) ends. */
 int
 userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s)
 {
-	sqlite3_stmt *st;
-	int ret = prepare(db, "DELETE FROM admissions WHERE expires <= ?", &st);
+	const struct ending e = { "expires <= ?2", bind_now, &now_unix_s,
+				  USERDB_REASON_EXPIRED };
+	int n = 0, ret = begin(db);
 
 	if (ret < 0)
 		return ret;
-	bind_u64(st, 1, now_unix_s);
-	ret = run(db, st, "prune admissions");
-	return ret < 0 ? ret : sqlite3_changes(db->db);
+	ret = end_admissions(db, &e);
+	if (ret == 0)
+		n = sqlite3_changes(db->db);
+	ret = finish(db, ret);
+	return ret < 0 ? ret : n;
 }
 
 /* TAI64N is big-endian seconds then nanoseconds: bytes compare as times,
@@ -1638,6 +1652,7 @@ read_event(sqlite3_stmt *st, struct userdb_event *e)
 	column_text(st, 3, e->username, sizeof(e->username));
 	column_blob(st, 4, e->client_pub, USERDB_KEY_LEN);
 	column_text(st, 5, e->reason, sizeof(e->reason));
+	e->expires_unix_s = column_u64(st, 6);
 }
 
 int
@@ -1658,8 +1673,8 @@ userdb_events_after(struct userdb *db, uint64_t after_seq, userdb_event_fn fn,
 	    changes == db->seen_changes && after_seq >= db->seen_seq)
 		return 0;
 	ret = prepare(db,
-		      "SELECT seq, time, kind, user, client_key, reason FROM "
-		      "events WHERE seq > ? ORDER BY seq",
+		      "SELECT seq, time, kind, user, client_key, reason, "
+		      "expires FROM events WHERE seq > ? ORDER BY seq",
 		      &st);
 	if (ret < 0)
 		return ret;

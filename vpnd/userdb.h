@@ -51,6 +51,7 @@
 #define USERDB_REASON_DELETED "account deleted"
 #define USERDB_REASON_LOGOUT "logged out"
 #define USERDB_REASON_ADDRESS "address given to its owner"
+#define USERDB_REASON_EXPIRED "session expired"
 
 struct userdb;
 
@@ -357,6 +358,7 @@ struct userdb_event {
 	char username[USERDB_NAME_MAX + 1];
 	uint8_t client_pub[USERDB_KEY_LEN];
 	char reason[USERDB_REASON_MAX + 1];
+	uint64_t expires_unix_s; /* of the admission it ended; 0: unknown */
 };
 
 /* The greatest seq ever given (0 if none), pruned events included. */

@@ -117,7 +117,7 @@ test_created(void **state)
 	pragma(f->path, "PRAGMA journal_mode", v, sizeof(v));
 	assert_string_equal(v, "wal");
 	pragma(f->path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "2");
+	assert_string_equal(v, "3");
 	/* opening again migrates nothing and works */
 	assert_int_equal(userdb_open(f->path, &again), 0);
 	userdb_close(again);
@@ -592,8 +592,8 @@ poll_events(struct userdb *db, uint64_t *seq, struct events *ev)
 }
 
 static void
-assert_event(const struct userdb_event *e, const char *name, uint8_t key,
-	     const char *reason)
+assert_event_at(const struct userdb_event *e, const char *name, uint8_t key,
+		const char *reason, uint64_t expires_unix_s)
 {
 	uint8_t pub[USERDB_KEY_LEN];
 
@@ -603,6 +603,15 @@ assert_event(const struct userdb_event *e, const char *name, uint8_t key,
 	assert_memory_equal(e->client_pub, pub, sizeof(pub));
 	assert_string_equal(e->reason, reason);
 	assert_true(e->time_unix_s > 0);
+	assert_int_equal(e->expires_unix_s, expires_unix_s);
+}
+
+/* Every admission admit() makes lasts 600 s from NOW. */
+static void
+assert_event(const struct userdb_event *e, const char *name, uint8_t key,
+	     const char *reason)
+{
+	assert_event_at(e, name, key, reason, NOW + 600);
 }
 
 /*
@@ -678,6 +687,30 @@ test_events_from_changes(void **state)
 	assert_int_equal(poll_events(reader, &seq, &ev), 2);
 	assert_event(&ev.e[0], "alice", 1, "account deleted");
 	userdb_close(reader);
+}
+
+/* Pruning ends expired admissions like any change: one event each, so
+ * every vpnd forgets them; live ones stay, and make no event. */
+static void
+test_events_from_prune(void **state)
+{
+	struct fx *f = *state;
+	struct events ev;
+	uint64_t seq = 0;
+
+	add(f, "alice");
+	add(f, "bob");
+	admit(f, "alice", 1, 2, NULL);
+	admit(f, "bob", 2, 3, NULL);
+	assert_int_equal(userdb_admissions_prune(f->db, NOW + 599), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+	assert_int_equal(userdb_admissions_prune(f->db, NOW + 600), 2);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 2);
+	assert_event(&ev.e[0], "alice", 1, "session expired");
+	assert_event(&ev.e[1], "bob", 2, "session expired");
+	assert_false(has_admission(f, 1));
+	assert_int_equal(userdb_admissions_prune(f->db, NOW + 9999), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
 }
 
 /* The poller's own connection writes too (vpnd's store thread ends
@@ -980,7 +1013,7 @@ test_migrate_from_1(void **state)
 	sqlite3_close(raw);
 	assert_int_equal(userdb_open(path, &db), 0);
 	pragma(path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "2");
+	assert_string_equal(v, "3");
 	memset(pub, 1, sizeof(pub));
 	assert_int_equal(userdb_admission_get(db, pub, NOW, &adm), 0);
 	assert_string_equal(adm.username, "old");
@@ -988,7 +1021,8 @@ test_migrate_from_1(void **state)
 	assert_false(adm.has_stamp);
 	assert_int_equal(userdb_user_del(db, "old"), 0);
 	assert_int_equal(poll_events(db, &seq, &ev), 1);
-	assert_event(&ev.e[0], "old", 1, "account deleted");
+	assert_event_at(&ev.e[0], "old", 1, "account deleted",
+			adm.expires_unix_s);
 	userdb_close(db);
 }
 
@@ -1039,6 +1073,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failures_prune, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_from_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_events_from_prune, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_own_writes, setup,
 						teardown),
