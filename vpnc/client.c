@@ -832,15 +832,25 @@ resolve_server(struct client *c)
 }
 
 static int
-setup_buffers(struct client *c)
+alloc_buffers(struct client *c)
 {
 	size_t len = TUNNEL_BUF_LEN(CLIENT_MAX_MTU);
 
-	if (udp_buffers_alloc(&c->rx_bufs, len) < 0 ||
-	    udp_buffers_alloc(&c->tx_bufs, len) < 0)
+	if (udp_buffers_alloc(&c->rx_bufs, len) < 0)
 		return -ENOMEM;
+	if (udp_buffers_alloc(&c->tx_bufs, len) < 0) {
+		udp_buffers_free(&c->rx_bufs);
+		return -ENOMEM;
+	}
 	udp_batch_receive_into(&c->rx, &c->rx_bufs);
 	return 0;
+}
+
+static void
+free_buffers(struct client *c)
+{
+	udp_buffers_free(&c->rx_bufs);
+	udp_buffers_free(&c->tx_bufs);
 }
 
 static int
@@ -851,12 +861,48 @@ setup_loop(struct client *c)
 	int ret;
 
 	ret = loop_init(&c->loop);
-	if (!ret)
-		ret = loop_add_fd(&c->loop, fd, EPOLLIN, on_udp, c);
+	if (ret < 0)
+		return ret;
+	ret = loop_add_fd(&c->loop, fd, EPOLLIN, on_udp, c);
 	if (!ret)
 		ret = loop_watch_signals(&c->loop, signals, on_signal, c);
+	if (ret < 0) {
+		loop_close(&c->loop);
+		return ret;
+	}
 	loop_set_timer_fn(&c->loop, on_timer, c);
-	return ret;
+	return 0;
+}
+
+/* The engine and its one peer, the server. */
+static int
+init_tunnel(struct client *c)
+{
+	const struct vpnc_config *cfg = c->cfg;
+	int ret;
+
+	ret = tunnel_init(&c->tunnel, &client_tunnel_ops, c, &c->pt,
+			  cfg->private_key, 1, CLIENT_MAX_MTU, 0);
+	if (ret < 0)
+		return ret;
+	tunnel_set_mtu(&c->tunnel, 1420);
+	ret = tunnel_peer_init(&c->tunnel, &c->server, cfg->server_public_key,
+			       cfg->has_psk ? cfg->psk : NULL,
+			       CLIENT_STAGED_PACKETS, c);
+	if (ret < 0) {
+		log_err("the server's public key is unusable with ours");
+		tunnel_free(&c->tunnel);
+		return ret;
+	}
+	c->server.can_initiate = true;
+	return 0;
+}
+
+static void
+free_tunnel(struct client *c)
+{
+	tunnel_peer_free(&c->server);
+	tunnel_free(&c->tunnel);
 }
 
 int
@@ -887,27 +933,18 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	ret = netlink_open(&c->nl);
 	if (ret < 0) {
 		log_err("cannot open rtnetlink: %s", strerror(-ret));
-		return ret;
+		goto err_udp;
 	}
-	ret = setup_buffers(c);
-	if (!ret)
-		ret = tunnel_init(&c->tunnel, &client_tunnel_ops, c, &c->pt,
-				  cfg->private_key, 1, CLIENT_MAX_MTU, 0);
+	ret = alloc_buffers(c);
 	if (ret < 0)
-		return ret;
-	tunnel_set_mtu(&c->tunnel, 1420);
-	ret = tunnel_peer_init(&c->tunnel, &c->server, cfg->server_public_key,
-			       cfg->has_psk ? cfg->psk : NULL,
-			       CLIENT_STAGED_PACKETS, c);
-	if (ret < 0) {
-		log_err("the server's public key is unusable with ours");
-		return ret;
-	}
-	c->server.can_initiate = true;
+		goto err_nl;
+	ret = init_tunnel(c);
+	if (ret < 0)
+		goto err_buffers;
 	ret = setup_loop(c);
 	if (ret < 0) {
 		log_err("cannot start the event loop: %s", strerror(-ret));
-		return ret;
+		goto err_tunnel;
 	}
 	/*
 	 * The setup above can take a while on a busy machine: read the clock
@@ -919,6 +956,16 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 		c->logout_deadline_ns = c->now_ns + LOGOUT_WAIT_NS;
 	handshake_start(c);
 	return 0;
+err_tunnel:
+	free_tunnel(c);
+err_buffers:
+	free_buffers(c);
+err_nl:
+	netlink_close(c->nl);
+	c->nl = NULL;
+err_udp:
+	udp_close(&c->udp);
+	return ret;
 }
 
 int
@@ -938,21 +985,17 @@ client_run(struct client *c)
 	return c->exit_status;
 }
 
+/* The reverse of client_start, after client_run. */
 void
 client_stop(struct client *c)
 {
 	device_down(c);
 	request_clear(c);
 	prompt_wipe(&c->creds);
-	if (c->tunnel.scratch) {
-		tunnel_peer_free(&c->server);
-		tunnel_free(&c->tunnel);
-	}
-	if (c->loop.epfd > 0)
-		loop_close(&c->loop);
+	loop_close(&c->loop);
+	free_tunnel(c);
+	free_buffers(c);
+	netlink_close(c->nl);
+	c->nl = NULL;
 	udp_close(&c->udp);
-	if (c->nl)
-		netlink_close(c->nl);
-	udp_buffers_free(&c->rx_bufs);
-	udp_buffers_free(&c->tx_bufs);
 }

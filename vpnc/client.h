@@ -130,11 +130,14 @@ struct client {
 	int exit_status;
 };
 
+/* Opens the socket, netlink, the engine and the loop, and starts the
+ * handshake; on failure, unwinds what it set up. 0 or -errno. */
 int client_start(struct client *c, const struct vpnc_config *cfg,
 		 const struct client_options *opt)
 	__attribute__((warn_unused_result));
 /* Runs until the session ends for good; returns the exit status. */
 int client_run(struct client *c);
+/* The reverse of a successful client_start(). */
 void client_stop(struct client *c);
 
 #endif

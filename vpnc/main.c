@@ -106,9 +106,10 @@ main(int argc, char *argv[])
 	}
 	log_init("vpnc", cfg.log_syslog, verbose ? LOG_DEBUG : cfg.log_level);
 	status = VPNC_EXIT_ERROR;
-	if (client_start(&client, &cfg, &opt) == 0)
+	if (client_start(&client, &cfg, &opt) == 0) {
 		status = client_run(&client);
-	client_stop(&client);
+		client_stop(&client);
+	}
 	vpnc_config_wipe(&cfg);
 	return status;
 }
