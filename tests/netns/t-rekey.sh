@@ -62,7 +62,8 @@ all_replied() {
 wait_for 2 all_replied || true
 out=$(($(echo_replies "$ns_cli") - reps_out0))
 in=$(($(echo_replies "$ns_lan") - reps_in0))
-echo "over ${elapsed} s: $hs handshakes; replies $out/$PINGS out, $in/$PINGS in" \
+echo "over ${elapsed} s: $hs handshakes;" \
+	"replies $out/$PINGS out, $in/$PINGS in" \
 	"($(ping_received "$tmp/ping-out.txt") and" \
 	"$(ping_received "$tmp/ping-in.txt") in time for ping)"
 # 15 s at one rekey per 3 s: about 5. Fewer than 3 means no rekeying; more

@@ -91,7 +91,8 @@ new=$(wire_count wan2 4)
 wait_for 10 count_above wan2 4 $((new + 59))
 old2=$(wire_count wan1 4)
 new2=$(wire_count wan2 4)
-echo "data datagrams meanwhile: $((old2 - old)) to the old path, $((new2 - new)) to the new"
+echo "data datagrams meanwhile: $((old2 - old)) to the old path," \
+	"$((new2 - new)) to the new"
 [ "$old2" -eq "$old" ]
 # The pings outlasted the moves, so the counts above include all of them.
 kill -0 $ping_out $ping_in
