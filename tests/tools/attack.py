@@ -250,58 +250,121 @@ def cmd_burst(args):
 
 # ---- flood: keeping the password checks busy --------------------------------
 
+FORGED_GIVE_UP_S = 0.25  # a forged request's answer may have gone astray
+
+
 class FloodSession(Session):
     def __init__(self, args, bind, n):
         super().__init__(args, bind=bind)
         self.n = n
         self.rid = None
+        self.rids = set()
         self.sent_at = 0.0
         self.next_at = 0.0
         self.count = 0
 
 
+class Flood:
+    """--active addresses at a time out of --bind, --sessions sessions
+    each. An address whose session is answered LOCKED is done with (its
+    failures reached the limit): its sessions close and the next address
+    takes its place, as an attacker with a few addresses would do."""
+
+    def __init__(self, args):
+        self.args = args
+        self.spare = list(args.bind)
+        self.sessions = []
+        self.n = 0
+        self.rng = random.Random()
+        self.forge = ipaddress.ip_network(args.forge) if args.forge \
+            else None
+        for _ in range(min(args.active, len(self.spare))):
+            self.add_address()
+
+    def add_address(self):
+        bind = self.spare.pop(0)
+        for _ in range(self.args.sessions):
+            self.sessions.append(FloodSession(self.args, bind,
+                                              self.n).connect())
+            self.n += 1
+        out("flood: %d sessions from %s" % (self.args.sessions, bind))
+
+    def retire(self, bind):
+        if not self.spare:
+            return
+        for s in [x for x in self.sessions if x.bind == bind]:
+            s.peer.close()
+            self.sessions.remove(s)
+        out("flood: %s is locked out" % bind)
+        self.add_address()
+
+    def send(self, s, t):
+        """A new request when the last is answered (or, forging, when its
+        answer may have gone to the forged source); the same one again
+        after a second, as a client retransmits."""
+        give_up = FORGED_GIVE_UP_S if self.forge else RETRANSMIT_S
+        if s.rid is None and t >= s.next_at or \
+                self.forge and s.rid is not None and t - s.sent_at >= give_up:
+            s.rid = v.new_rid()
+            s.rids.add(s.rid)
+            s.count += 1
+            s.user = "flood%d-%d" % (s.n, s.count)
+        elif s.rid is None or t - s.sent_at < RETRANSMIT_S:
+            return
+        msg = s.seal(auth_request(s.rid, s.user, "guess", "000000"))
+        if self.forge:
+            # From anywhere, to be charged anywhere but here; our
+            # keepalive brings the endpoint back for the answer. (A BUSY,
+            # answered at once, goes to the forged source.)
+            send_forged((random_source(self.rng, self.forge),
+                         self.rng.randrange(1024, 65536)), msg,
+                        s.peer.addr)
+            s.peer.send_plain(b"")
+        else:
+            s.peer.send_raw(msg)
+        s.sent_at = t
+
+    def receive(self, s, totals):
+        r = s.peer.recv_data(now() + 0.01)
+        if r is None or r[0] != "ctl":
+            return
+        c = r[1][0]
+        rid = c.get(v.A_REQUEST_ID)
+        rid = struct.unpack("<I", rid)[0] if rid else None
+        if c.type != v.CTL_AUTH_RESULT or rid not in s.rids:
+            return
+        s.rids.discard(rid)
+        status = v.result_status(c)
+        totals[status] = totals.get(status, 0) + 1
+        out("answer %.3f %s %s" % (now(), s.bind, status))
+        if rid == s.rid:
+            s.rid = None
+            s.next_at = now() + (0.0 if status == "AUTH_FAILED"
+                                 else self.args.busy_pause)
+        if status == "LOCKED":
+            self.retire(s.bind)
+
+
 def cmd_flood(args):
-    """--sessions sessions from each --bind address ask to log in without
-    pause: a new REQUEST_ID as soon as the last one is answered (BUSY
-    after --busy-pause, ignoring RETRY_AFTER), each under a user name of
-    its own so no user is ever locked. Runs until the file --until exists
-    (or --max-seconds). Prints every answer as 'answer T SOURCE STATUS'
-    (T monotonic), then totals."""
-    sessions = []
-    for b in args.bind:
-        for _ in range(args.sessions):
-            sessions.append(FloodSession(args, b, len(sessions)).connect())
-    out("flood: %d sessions established" % len(sessions))
-    sys.stdout.flush()
+    """Sessions that ask to log in without pause, each request under a
+    user name of its own so no user is ever locked: a new REQUEST_ID as
+    soon as the last one is answered (after BUSY or LOCKED, --busy-pause
+    later: RETRY_AFTER is ignored). Runs until the file --until exists (or
+    --max-seconds). Prints every answer as 'answer T SOURCE STATUS' (T
+    monotonic), then totals. With --forge NET every request goes out from
+    a random address of NET, as `forged` sends them, as if to be queued
+    and counted as many sources."""
+    f = Flood(args)
     totals = {}
     t_end = now() + args.max_seconds
     while now() < t_end and not os.path.exists(args.until):
         t = now()
-        for s in sessions:
-            if s.rid is None and t >= s.next_at or \
-                    s.rid is not None and t - s.sent_at >= RETRANSMIT_S:
-                if s.rid is None:
-                    s.rid = v.new_rid()
-                    s.count += 1
-                    s.user = "flood%d-%d" % (s.n, s.count)
-                s.peer.send_plain(auth_request(s.rid, s.user, "guess",
-                                               "000000"))
-                s.sent_at = t
-        ready, _, _ = select.select(sessions, [], [], 0.01)
+        for s in f.sessions:
+            f.send(s, t)
+        ready, _, _ = select.select(f.sessions, [], [], 0.01)
         for s in ready:
-            r = s.peer.recv_data(now() + 0.01)
-            if r is None or r[0] != "ctl":
-                continue
-            c = r[1][0]
-            if c.type != v.CTL_AUTH_RESULT or s.rid is None or \
-                    not v.answers(c, s.rid):
-                continue
-            status = v.result_status(c)
-            totals[status] = totals.get(status, 0) + 1
-            out("answer %.3f %s %s" % (now(), s.bind, status))
-            s.rid = None
-            s.next_at = now() + (args.busy_pause if status == "BUSY"
-                                 else 0.0)
+            if s in f.sessions:
+                f.receive(s, totals)
     out("flood: totals %s" % " ".join("%s=%d" % kv
                                       for kv in sorted(totals.items())))
 
@@ -399,9 +462,13 @@ def main():
         if name == "flood":
             p.add_argument("--sessions", type=int, default=3,
                            help="per --bind address")
+            p.add_argument("--active", type=int, default=1,
+                           help="--bind addresses in use at a time")
             p.add_argument("--until", required=True, help="a file")
             p.add_argument("--max-seconds", type=float, default=60.0)
             p.add_argument("--busy-pause", type=float, default=0.02)
+            p.add_argument("--forge", help="a network to forge sources "
+                           "from")
     args = ap.parse_args()
     if args.cmd in ("burst", "flood") and not args.bind:
         ap.error("--bind is required")
