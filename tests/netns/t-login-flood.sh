@@ -74,9 +74,10 @@ flood flood-forged "${forged[@]}" --forge 100.64.0.0/10
 # answered at once, goes to the forged source: only the plain flood sees
 # them).
 in_swing() {
-	(($(lines "$tmp/flood-plain.log" "^answer .* AUTH_FAILED$") >= 2 &&
-		$(lines "$tmp/flood-plain.log" "^answer .* BUSY$") >= 1 &&
-		$(lines "$tmp/flood-forged.log" "^answer .* AUTH_FAILED$") >= 2))
+	local plain=$tmp/flood-plain.log forged=$tmp/flood-forged.log
+	(($(lines "$plain" "^answer .* AUTH_FAILED$") >= 2 &&
+		$(lines "$plain" "^answer .* BUSY$") >= 1 &&
+		$(lines "$forged" "^answer .* AUTH_FAILED$") >= 2))
 }
 wait_for 30 in_swing
 
