@@ -8,6 +8,7 @@
 # flooder is tests/tools/udpflood, build/asan/tools/udpflood):
 #
 #	contrib/bench/garbage.sh [--quick] [--time SECONDS] [--rounds N]
+#				 [--only "KIND..."]
 #
 #   ┌──── $ns_srv ─────────┐     ┌──── $ns_atk ──────────────────┐
 #   │ srv0 192.0.2.1/24    ├─────┤ atk0 192.0.2.2/24             │
@@ -22,15 +23,19 @@
 # For each kind of garbage below, the same number of datagrams at the same
 # fixed rate goes to vpnd at max-peers 1024 and at 65536 (max-pending stays
 # 1024), ROUNDS times, the two taking turns; vpnd starts afresh each time.
-# Its CPU time (user + system, all threads, from /proc/PID/stat) during
-# the flood is divided by the datagrams its socket took in (the network
-# namespace's Udp InDatagrams; RcvbufErrors are datagrams the kernel
-# dropped for want of room, reported apart). The medians of the rounds and
+# Its CPU time (user + system, all threads, from /proc/PID/stat), from
+# the start of the flood until it has read everything sent, is divided by
+# the datagrams it read (the network namespace's Udp InDatagrams, which
+# counts reads; RcvbufErrors are datagrams the kernel dropped for want of
+# room in its socket buffer, reported apart). The medians of the rounds and
 # their ratio (65536 / 1024) are printed: anything that scanned every
 # configured slot, or grew with the tables, would show in the ratio.
 #   data       transport data (type 4) for random receiver indices
 #   init       initiations with a valid mac1 and bad contents (garbage
 #              inside, or a real static key and a garbage timestamp)
+#   fresh      not garbage: real initiations, each from a new key, which
+#              vpnd answers and gives a pending peer (the oldest
+#              unconfirmed one giving way once max-pending are held)
 # vpnd's handshake-rate is set past the flood and its per-source limit is
 # off, so every initiation goes on to Noise (one or two X25519 each)
 # rather than getting a cookie reply; the sources vary anyway.
@@ -50,12 +55,13 @@ FLOOD=${FLOOD:-$top/$BUILD/asan/tools/udpflood}
 duration=10
 rounds=3
 # Datagrams a second, by kind of garbage.
-declare -A RATE=([data]=50000 [init]=5000)
-declare -A KINDS=([data]=data [init]=init-mac1,init-static)
+declare -A RATE=([data]=50000 [init]=5000 [fresh]=2000)
+declare -A KINDS=([data]=data [init]=init-mac1,init-static [fresh]=init-fresh)
+KIND_NAMES="data init fresh"
 SIZES="1024 65536"
 
 usage() {
-	sed -n '8,10p' "$0" | sed 's/^#\t*//' >&2
+	sed -n '8,11p' "$0" | sed 's/^#\t*//' >&2
 	exit 2
 }
 
@@ -64,12 +70,16 @@ while [ $# -gt 0 ]; do
 	--quick) duration=3; rounds=1 ;;
 	--time) duration=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
+	--only) KIND_NAMES=$2; shift ;;
 	*) usage ;;
 	esac
 	shift
 done
 [[ $duration =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || usage
 ((duration <= 300 && rounds <= 20)) || usage
+for kind in $KIND_NAMES; do
+	[ -n "${KINDS[$kind]:-}" ] || usage
+done
 
 [ "$(id -u)" -eq 0 ] || { echo "garbage: run as root" >&2; exit 1; }
 for b in "$VPND" "$FLOOD"; do
@@ -173,6 +183,12 @@ udp_counter() {
 		$1 == "Udp:" { print $n[k] }' /proc/net/snmp
 }
 
+# drained IN0 DROP0 SENT: vpnd has read or lost SENT datagrams since the
+# counters read IN0 and DROP0.
+drained() {
+	(($(udp_counter InDatagrams) - $1 + $(udp_counter RcvbufErrors) - $2 >= $3))
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -A CPU RSS HWM DATA DROPS
@@ -181,7 +197,7 @@ topology
 echo "garbage: ${duration} s per flood, $rounds round(s), vpnd $VPND" >&2
 for ((round = 1; round <= rounds; round++)); do
 	for size in $SIZES; do
-		for kind in data init; do
+		for kind in $KIND_NAMES; do
 			start_vpnd "$size"
 			sleep 1
 			RSS[$size]+="$(status_kb "$VPND_PID" VmRSS) "
@@ -195,19 +211,20 @@ for ((round = 1; round <= rounds; round++)); do
 				-k "$SERVER_PUB" -R 10.66.0.0/16 -r "${RATE[$kind]}" \
 				-n "$n" -t $((duration * 3)) 192.0.2.1 51900 \
 				>"$tmp/flood.log" 2>&1
-			# What the flooder sent is queued at vpnd: let it drain.
-			sleep 0.5
+			sent=$(sed -n 's/^udpflood: \([0-9]*\) datagrams.*/\1/p' "$tmp/flood.log")
+			# vpnd may be behind: wait until it has read or lost
+			# every datagram sent.
+			wait_for 60 drained "$in0" "$drop0" "$sent" || true
 			t1=$(cpu_ticks "$VPND_PID")
 			got=$(($(udp_counter InDatagrams) - in0))
 			dropped=$(($(udp_counter RcvbufErrors) - drop0))
 			stop_vpnd
-			sent=$(sed -n 's/^udpflood: \([0-9]*\) datagrams.*/\1/p' "$tmp/flood.log")
 			us=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v n="$got" \
 				'BEGIN { printf "%.3f", (n > 0 ? t / hz * 1e6 / n : 0) }')
 			CPU[$kind.$size]+="$us "
 			DROPS[$kind.$size]+="$dropped "
 			echo "garbage: round $round, max-peers $size, $kind: sent $sent," \
-				"vpnd took $got ($dropped dropped, buffer full)," \
+				"vpnd read $got ($dropped dropped, buffer full)," \
 				"$((t1 - t0)) ticks: $us us each" >&2
 		done
 	done
@@ -219,14 +236,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 {
 	printf '%-44s %12s %12s %8s\n' "median of $rounds round(s)" \
 		"1024" "65536" "ratio"
-	for kind in data init; do
+	for kind in $KIND_NAMES; do
 		a=$(med "${CPU[$kind.1024]}")
 		b=$(med "${CPU[$kind.65536]}")
 		printf '%-44s %12s %12s %8s\n' \
 			"CPU us per datagram, $kind (${RATE[$kind]}/s)" "$a" "$b" \
 			"$(ratio "$b" "$a")"
 	done
-	for kind in data init; do
+	for kind in $KIND_NAMES; do
 		printf '%-44s %12s %12s\n' "datagrams dropped (buffer full), $kind" \
 			"$(med "${DROPS[$kind.1024]}")" "$(med "${DROPS[$kind.65536]}")"
 	done
