@@ -304,49 +304,224 @@ def seeds_tunnel():
           b"\x01" + u16(300) + b"\x19" + plain(ipv4(30), True))
 
 
-# fuzz_admit: a configuration byte, then operations (see fuzz_admit.c).
-def control(msg, client=0):
-    return bytes([client << 4]) + u16(len(msg)) + msg
+# fuzz_admit: a configuration byte, the keys admitted at start, then
+# operations (see fuzz_admit.c): the client in the high four bits.
+def a_op(k, op, *rest):
+    return bytes([k << 4 | op]) + b"".join(rest)
 
 
-def ip(pkt, client=0):
-    return bytes([1 | client << 4]) + u16(len(pkt)) + pkt
+def a_hs(k):
+    return a_op(k, 5)
 
 
-def finish(n, results):
-    return b"\x02" + bytes([n]) + results
+def a_ka(k):
+    return a_op(k, 7)
+
+
+def a_req(k, arg=0):
+    return a_op(k, 2, bytes([arg]))
+
+
+def a_resume(k, arg=0):
+    return a_op(k, 3, bytes([arg]))
+
+
+def a_bye(k, logout=False):
+    return a_op(k, 4, bytes([1 if logout else 0]))
+
+
+def a_ctl(k, msg):
+    return a_op(k, 0, u16(len(msg)), msg)
+
+
+def a_ip(k, pkt):
+    return a_op(k, 1, u16(len(pkt)), pkt)
+
+
+def a_deaf(k, deaf=True, mute=False):
+    return a_op(k, 8, bytes([(1 if deaf else 0) | (2 if mute else 0)]))
+
+
+def a_store(n, results=b""):
+    return bytes([10, n]) + results
+
+
+def a_logins(n, results=b""):
+    return bytes([11, n]) + results
+
+
+def a_time(deci):
+    return bytes([12]) + u16(deci)
+
+
+LOOKUP_NO = b"\x00"
+LOGIN_OK = b"\x00" + u16(0) + u16(3600)
+LOGIN_FAILED = b"\x01" + u16(0)
+HOUSEKEEPING = b"\x1e"
+POLL = b"\x0e"
+
+
+def lookup_yes(choice=0x80, expires=3600):
+    return bytes([choice]) + u16(expires)
 
 
 def seeds_admit():
-    login_ok = b"\x01" + b"\x00" + u16(0) + u16(3600)
-    lookup_no = b"\x00"
-    write("admit", "login", b"\x00" + finish(1, lookup_no) +
-          control(REQUEST) + finish(1, login_ok) + ip(ipv4(40)) +
-          ip(ipv4(40, src=(10, 99, 0, 9))) + control(REQUEST) +
-          b"\x03" + u16(36001) + ip(ipv4(40)) + b"\x04" +
-          finish(2, lookup_no * 2))
-    write("admit", "refused", b"\x00" + finish(1, lookup_no) +
-          control(REQUEST) + finish(1, b"\x01\x01" + u16(0)) +
-          b"\x03" + u16(5) + b"\x03" + u16(10) + control(REQUEST))
-    write("admit", "busy", bytes([0x08]) + control(REQUEST) +
-          control(REQUEST))
-    write("admit", "resume", bytes([0x01]) + control(RESUME) +
-          finish(1, b"\x83" + u16(100)) + finish(1, b"\x83" + u16(100)) +
-          ip(ipv6(16)) + control(RESUME, 1) + finish(1, b"\x80" + u16(50)) +
-          finish(1, b"\x00"))
-    four = ipv4(40, src=(10, 99, 0, 4))
-    write("admit", "reassign", bytes([0x05]) +
-          finish(1, b"\x81" + u16(100)) + control(RESUME, 1) +
-          finish(1, b"\x81" + u16(100)) + finish(1, b"\x81" + u16(100)) +
-          ip(four) + ip(four, 1) + b"\x16" + ip(four))
-    write("admit", "logout", b"\x00" + finish(1, b"\x81" + u16(100)) +
-          control(LOGOUT) + finish(4, b"") + control(REQUEST, 2) +
-          b"\x27" + finish(4, b""))
-    write("admit", "huge-answer", bytes([0x13]) + finish(1, lookup_no) +
-          control(REQUEST) + finish(1, login_ok) + control(REQUEST))
-    write("admit", "garbage", b"\x00" + control(BAD[0]) + control(BAD[3]) +
-          control(bytes([9, 0, 0, 0])) + control(RESULT_OK) +
-          ip(b"\x45\x00\x00\x10" + bytes(20)) + b"\x05" + b"\x06")
+    up = a_hs(0) + a_ka(0) + a_store(1, LOOKUP_NO)
+    from_two = ipv4(40, src=(10, 99, 0, 2))
+    write("admit", "login", b"\x04\x00" + up + a_req(0) +
+          a_logins(1, LOGIN_OK) + a_req(0) + a_ip(0, from_two) +
+          a_ip(0, ipv4(40, src=(10, 99, 0, 9))) + a_time(20) +
+          HOUSEKEEPING + a_store(2, b"\x00\x00") + a_time(36001) +
+          a_ip(0, from_two))
+    # Delayed refusals, a retransmission while one waits, and after.
+    write("admit", "retransmit", b"\x00\x00" + up + a_req(0, 1) +
+          a_logins(1, LOGIN_FAILED) + a_req(0, 1) + a_time(11) +
+          a_req(0, 1) + a_req(0, 2) + a_logins(1, LOGIN_FAILED) +
+          a_time(11) + a_time(600) + a_req(0, 1) + a_req(0, 3) +
+          a_req(0, 5) + a_req(0, 6) + a_logins(4, LOGIN_FAILED * 4) +
+          a_time(11))
+    # Three newcomers for two pending places: the oldest unconfirmed
+    # goes; one in its login exchange stays; reconnecting after.
+    deaf = b"".join(a_deaf(k) for k in range(6))
+    write("admit", "evict", b"\x00\x00" + deaf + a_hs(0) + a_hs(1) +
+          a_hs(2) + a_deaf(1, False) + a_time(60) + a_hs(3) + a_hs(4) +
+          a_deaf(0, False) + a_ka(0) + a_ka(2) + a_op(0, 6) +
+          a_store(6, LOOKUP_NO * 6) + a_ka(0) + a_time(1900) + a_hs(5) +
+          a_deaf(5, False) + a_op(5, 6))
+    # Keys the store admitted at start come back unpushable, up to
+    # max-peers; lookups confirm or refuse them.
+    write("admit", "admitted", b"\x01\x0f" + a_deaf(2) + a_hs(0) +
+          a_hs(1) + a_hs(2) + a_hs(3) + a_ka(0) + a_ka(1) +
+          a_store(3, lookup_yes() + lookup_yes(0x83) + b"\x00") +
+          a_hs(4) + a_hs(5) + a_ka(4) + a_resume(0) + a_store(1, b"\x40") +
+          a_resume(4, 4) + a_store(2, lookup_yes(0x81) + LOOKUP_NO))
+    # A change in the store ends an admission: DISCONNECT, peer freed.
+    write("admit", "events", b"\x00\x01" + a_hs(0) + a_ka(0) + a_hs(1) +
+          a_ka(1) + a_store(2, lookup_yes() + LOOKUP_NO) + POLL +
+          a_store(1, b"\x09\x00\x01") + POLL + a_store(1, b"\x01\x01") +
+          POLL + a_store(1, b"\x10"))
+    # One check at a time, two clients behind one address: BUSY, kept.
+    write("admit", "busy", b"\x0c\x00" + a_hs(0) + a_ka(0) + a_hs(3) +
+          a_ka(3) + a_store(2, LOOKUP_NO * 2) + a_req(0) + a_req(3) +
+          a_req(3) + a_logins(1, LOGIN_OK) + a_req(3) + a_time(30) +
+          a_req(3, 1) + a_logins(1, b"\x02" + u16(60)))
+    # RESUME while the peer's first lookup runs, with a user name.
+    write("admit", "resume", b"\x01\x00" + a_hs(0) + a_ka(0) +
+          a_resume(0) + a_store(1, lookup_yes()) + a_resume(0, 4) +
+          a_store(1, lookup_yes(0x82)) + a_ip(0, ipv6(16)) +
+          a_resume(0, 8) + a_store(1, b"\x00"))
+    # Two clients given the same address: the older loses it.
+    write("admit", "reassign", b"\x05\x00" + up + a_hs(1) + a_ka(1) +
+          a_store(1, LOOKUP_NO) + a_req(0) + a_req(1) +
+          a_logins(2, LOGIN_OK * 2) + a_ip(0, from_two) + a_ip(1, from_two))
+    # LOGOUT ends the admission in the store too; a plain DISCONNECT not.
+    write("admit", "logout", b"\x04\x00" + up + a_req(0) +
+          a_logins(1, LOGIN_OK) + a_bye(0, True) + a_store(1) + a_hs(0) +
+          a_ka(0) + a_bye(0) + a_hs(0) + a_ka(0) + a_store(2, b"\x00\x00"))
+    # Timestamps of admitted keys saved: after handshakes, failing once.
+    write("admit", "stamps", b"\x00\x03" + a_hs(0) + a_ka(0) + a_hs(1) +
+          a_ka(1) + a_time(60) + a_op(0, 6) + a_ka(0) + HOUSEKEEPING +
+          a_store(2, b"\x00\x01") + HOUSEKEEPING + a_store(2, b"\x00\x00") +
+          bytes([15]))
+    # The client moves, goes off line, its session dies of idleness.
+    write("admit", "roam", b"\x00\x00" + up + a_op(0, 9, b"\x31") + a_ka(0) +
+          a_deaf(0, True, True) + a_req(0) + a_deaf(0, False) +
+          a_time(2000) + a_ka(0) + a_time(2000) + a_req(0))
+    # The wall clock jumps back and forth around an admission's expiry.
+    write("admit", "wall", b"\x04\x00" + up + a_req(0) +
+          a_logins(1, b"\x00" + u16(0) + u16(100)) + bytes([13, 0x7f]) +
+          a_ip(0, from_two) + bytes([13, 0x80]) + a_time(1100) +
+          a_ip(0, from_two))
+    write("admit", "huge-answer", b"\x13\x00" + up + a_req(0) +
+          a_logins(1, LOGIN_OK) + a_req(0) + a_resume(0) +
+          a_store(1, lookup_yes()))
+    write("admit", "garbage", b"\x00\x00" + up + a_ctl(0, BAD[0]) +
+          a_ctl(0, BAD[3]) + a_ctl(0, bytes([9, 0, 0, 0])) +
+          a_ctl(0, RESULT_OK) + a_ctl(0, REQUEST) + a_ctl(0, RESUME) +
+          a_ctl(0, LOGOUT) + a_ip(0, b"\x45\x00\x00\x10" + bytes(20)) +
+          a_ip(0, b"\xff\x00"))
+    # AUTH_REQUIRED once a second, and again at once in a new session.
+    write("admit", "required", b"\x00\x00" + up + a_ip(0, from_two) +
+          a_ip(0, from_two) + a_time(5) + a_ip(0, from_two) + a_time(6) +
+          a_ip(0, from_two) + a_op(0, 6) + a_ka(0) + a_ip(0, from_two))
+
+
+# fuzz_lanes: max, per_source, sources, then operations (see fuzz_lanes.c).
+def lanes_push(s):
+    return bytes([s << 2])
+
+
+LANES_POP = b"\x01"
+
+
+def lanes_done(k=0):
+    return bytes([k << 2 | 2])
+
+
+def seeds_lanes():
+    # Two busy sources and a newcomer, as test_lanes' test_in_turn.
+    write("lanes", "in-turn", bytes([15, 3, 4]) + lanes_push(1) * 4 +
+          lanes_push(2) * 4 + LANES_POP + lanes_push(3) + LANES_POP * 6)
+    # The limits: per source, then in all, then room again.
+    write("lanes", "limits", bytes([3, 1, 4]) + lanes_push(0) * 2 +
+          lanes_push(1) + lanes_push(2) + lanes_push(3) + LANES_POP +
+          lanes_done() + lanes_push(3) + LANES_POP * 3 + lanes_done() * 3)
+    # Lanes freed and taken again by other sources; stray completions.
+    write("lanes", "churn", bytes([7, 2, 5]) +
+          b"".join(lanes_push(s) + lanes_push(s) + LANES_POP + LANES_POP +
+                   lanes_done() + lanes_done() for s in (0, 1, 2, 3, 4, 0)) +
+          b"\x0f\x1f\x2f")
+
+
+# fuzz_lockout: a policy, then operations (see fuzz_lockout.c).
+def attempt(name, src=0, key=0, wrong=False, code=0x0c):
+    return b"\x00" + bytes([name | src << 3 | (0x40 if wrong else 0), key,
+                            code])
+
+
+def finish_w(w):
+    return bytes([2 | w << 3])
+
+
+def wait_s(s):
+    return b"\x0c" + u16(s)
+
+
+def seeds_lockout():
+    alice, bob, carol, mallory = 0, 1, 2, 3
+    fail = attempt(alice, wrong=True)
+    # The limit exactly, the lock, its end, and a success after it.
+    write("lockout", "limit", b"\x00" + (fail + finish_w(0)) * 4 +
+          wait_s(61) + fail + finish_w(0) + wait_s(300) +
+          attempt(alice) + finish_w(0))
+    # Three counted at once: the third locks, none more is verified.
+    write("lockout", "concurrent", b"\x00" + fail * 3 + finish_w(2) +
+          finish_w(0) + attempt(alice, src=2) + finish_w(1) + fail)
+    # A success while failures of others are in flight on its source.
+    write("lockout", "refund", b"\x00" + attempt(bob, wrong=True) +
+          attempt(alice) + attempt(mallory) + finish_w(1) + finish_w(0) +
+          finish_w(2) + attempt(carol, wrong=True) + finish_w(0))
+    # Decay, one source over IPv6 addresses of one /64 and a mapped one.
+    write("lockout", "decay", b"\x04" +
+          (attempt(mallory, src=3) + finish_w(0) +
+           attempt(mallory, src=4) + finish_w(0) + b"\x04" +
+           attempt(mallory, src=1) + finish_w(0)) * 3 + wait_s(20) +
+          attempt(bob, src=4) + finish_w(0) + b"\x06" + wait_s(3600) +
+          b"\x06")
+    # Addresses run out: the sixth key gets POOL_EXHAUSTED, logouts free.
+    ok = b"".join(attempt(u, src=u, key=u) + finish_w(0)
+                  for u in (alice, bob, carol))
+    more = b"".join(attempt(u, src=u, key=u + 3) + finish_w(0)
+                    for u in (alice, bob, carol))
+    write("lockout", "pool", b"\x01" + ok + wait_s(30) + more +
+          b"\x07" + wait_s(30) + attempt(alice, key=5) + finish_w(0))
+    # An account disabled mid-attempt, counters cleared, pruning.
+    write("lockout", "admin", b"\x02" + attempt(bob, src=5) +
+          bytes([5 | 8 | bob << 4]) + finish_w(0) +
+          bytes([5 | 8 | bob << 4]) + attempt(carol, src=6, wrong=True) +
+          finish_w(0) + bytes([5 | 4 << 4]) + bytes([5 | 9 << 4]) +
+          wait_s(1000) + b"\x06" + attempt(carol, code=0x01) +
+          attempt(alice, code=0x02) + attempt(bob, code=0xc3))
 
 
 def main():
@@ -357,6 +532,8 @@ def main():
     seeds_config()
     seeds_tunnel()
     seeds_admit()
+    seeds_lanes()
+    seeds_lockout()
 
 
 main()
