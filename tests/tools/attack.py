@@ -26,6 +26,7 @@ IP_TRANSPARENT, which needs root.
   flood   sessions that keep vpnd's password checks busy until told to
           stop
   cache   rule 2: a retransmitted request gets the first answer, unchecked
+  race    an account change made while a right login is being checked
 """
 
 import argparse
@@ -35,6 +36,7 @@ import random
 import select
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -433,12 +435,56 @@ def cmd_cache(args):
     out("A after a new handshake: byte for byte its first answer")
 
 
+# ---- race: an account change while a login is checked --------------------
+
+def cmd_race(args):
+    """A right login of --user, and --command (an account change, run by
+    the shell) --delay seconds after its AUTH_REQUEST went out (before it,
+    if negative). Then, whatever the order turned out to be, the change
+    must have ended the login: an OK answer must be followed by a
+    DISCONNECT (within 1.5 s: vpnd reads the store's events every 200 ms)
+    and a RESUME from the same key on a new session must be answered
+    AUTH_REQUIRED. Prints 'race: ...' with what happened and when; the
+    script asserts."""
+    s = Session(args, bind=args.bind).connect()
+    rid = v.new_rid()
+    msg = auth_request(rid, args.user, args.password, args.code)
+    t0 = now()
+    if args.delay < 0:
+        cmd = subprocess.Popen(args.command, shell=True)
+        time.sleep(-args.delay)
+    t_login = now()
+    s.peer.send_plain(msg)
+    if args.delay >= 0:
+        time.sleep(args.delay)
+        cmd = subprocess.Popen(args.command, shell=True)
+    got = s.answer(rid, now() + REQUEST_WAIT_S)
+    t_answer = now()
+    v.expect(cmd.wait(timeout=30) == 0, "the command failed")
+    t_done = now()
+    v.expect(got is not None, "the login got no answer")
+    reason = None
+    deadline = now() + 1.5
+    while got and v.result_status(got[0]) == "OK" and now() < deadline:
+        r = s.peer.recv_data(deadline)
+        if r and r[0] == "ctl" and r[1][0].type == v.CTL_DISCONNECT:
+            reason = (r[1][0].get(v.A_REASON) or b"").decode()
+            break
+    again = Session(args, bind=args.bind, priv=s.peer.s_priv).connect()
+    _, c, _ = v.resume(again.peer)
+    out("race: login sent +%.3f, answered %s at +%.3f; command done by "
+        "+%.3f; disconnect %s; resume %s"
+        % (t_login - t0, describe(got[0]), t_answer - t0, t_done - t0,
+           repr(reason) if reason else "none",
+           describe(c) if c.type == v.CTL_AUTH_RESULT else c.name()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, fn in (("forged", cmd_forged), ("try", cmd_try),
                      ("burst", cmd_burst), ("flood", cmd_flood),
-                     ("cache", cmd_cache)):
+                     ("cache", cmd_cache), ("race", cmd_race)):
         p = sub.add_parser(name, help=fn.__doc__.split("\n")[0])
         p.set_defaults(run=fn)
         p.add_argument("--server", required=True, help="ADDRESS:PORT")
@@ -459,6 +505,9 @@ def main():
                            help="USER:PASSWORD:CODE")
         if name == "burst":
             p.add_argument("--wait", type=float, default=30.0)
+        if name == "race":
+            p.add_argument("--delay", type=float, required=True)
+            p.add_argument("--command", required=True)
         if name == "flood":
             p.add_argument("--sessions", type=int, default=3,
                            help="per --bind address")
