@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LOOP_MAX_FDS 16
+#define LOOP_MAX_FDS 32
 
 typedef void (*loop_fd_fn)(void *arg, uint32_t events);
 typedef void (*loop_timer_fn)(void *arg, uint64_t now_ns);

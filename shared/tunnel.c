@@ -254,8 +254,10 @@ static void
 sent_authenticated(struct tunnel_peer *p, size_t len, bool is_data,
 		   uint64_t now_ns)
 {
-	if (is_data)
+	if (is_data) {
 		timers_data_sent(&p->timers, now_ns);
+		p->tx_packets++;
+	}
 	timers_any_authenticated_packet_sent(&p->timers, now_ns);
 	timers_any_authenticated_packet_traversal(&p->timers, now_ns);
 	p->tx_bytes += len;
@@ -468,6 +470,7 @@ session_started(struct tunnel *t, struct tunnel_peer *p, bool we_initiated,
 {
 	timers_handshake_complete(&p->timers, now_ns);
 	p->last_handshake_wall_ns = wall_ns;
+	t->stats.handshakes++;
 	flush_staged(t, p, we_initiated, now_ns, wall_ns);
 	if (t->ops->session_started)
 		t->ops->session_started(t->arg, p);
@@ -592,6 +595,7 @@ receive_data(struct tunnel *t, uint8_t *buf, size_t len,
 		return p;
 	}
 	timers_data_received(&p->timers, now_ns);
+	p->rx_packets++;
 	t->ops->deliver(t->arg, p, kind, plain, inner_len);
 	return p;
 }

@@ -70,6 +70,7 @@ struct tunnel_stats {
 	uint64_t rx_malformed;    /* plaintext neither IP nor control */
 	uint64_t cookies_sent;
 	uint64_t staged_dropped;
+	uint64_t handshakes;      /* sessions started (either side's) */
 };
 
 struct tunnel {
@@ -117,7 +118,8 @@ struct tunnel_peer {
 	uint16_t *staged_len;
 	size_t staged_slot; /* bytes per staged packet */
 	unsigned int staged_cap, staged_head, staged_count;
-	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_bytes, tx_bytes;     /* authenticated datagrams */
+	uint64_t rx_packets, tx_packets; /* of them, data (not keepalives) */
 	uint64_t last_handshake_wall_ns;
 };
 

@@ -11,6 +11,7 @@
  * checks it took: a RESUME on a new session answered AUTH_REQUIRED proves
  * the admission ended. The states and their transitions are in client.h.
  */
+#include "version.h"
 #include "client.h"
 
 #include <errno.h>
@@ -41,7 +42,6 @@
 #define MAX_INTERACTIVE_ATTEMPTS 3
 #define SERVER_TEXT_LEN 164                  /* a MESSAGE shown, "...", NUL */
 #define REFUSALS_TEXT_LEN 800                /* the refusals, in one line */
-#define VPNC_VERSION "0.1"
 
 #define S(state) (1u << CLIENT_##state)
 
@@ -230,7 +230,7 @@ send_login(struct client *c)
 	if (gethostname(host, sizeof(host)) < 0)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(info, sizeof(info), "vpnc " VPNC_VERSION " (%s)", host);
+	snprintf(info, sizeof(info), "vpnc " VPN_VERSION " (%s)", host);
 	randombytes_buf(&c->request_id, sizeof(c->request_id));
 	login_writer_init(&w, c->request, sizeof(c->request),
 			  LOGIN_AUTH_REQUEST);

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "version.h"
 #include "client.h"
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
 
-#define VPNC_VERSION "0.1"
 
 static void
 usage(FILE *f)
@@ -83,7 +83,7 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("vpnc " VPNC_VERSION "\n");
+			printf("vpnc " VPN_VERSION "\n");
 			return 0;
 		default:
 			usage(stderr);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctlcmd.h"
 #include "log.h"
 #include "login.h"
 #include "server.h"
@@ -577,12 +578,28 @@ submit_events(struct server *s)
 	s->admit.events_in_flight = workers_submit(&s->workers, j) == SUBMIT_OK;
 }
 
+/* The events poll every 200 ms doubles as the store's health check. */
+static void
+store_health(struct server *s, int store_error)
+{
+	int was = s->admit.store_errno;
+
+	s->admit.store_errno = store_error < 0 ? -store_error : 0;
+	if (!was && s->admit.store_errno)
+		log_err("the user store cannot be read: %s; logins are "
+			"answered BUSY until it can",
+			strerror(s->admit.store_errno));
+	else if (was && !s->admit.store_errno)
+		log_notice("the user store answers again");
+}
+
 static void
 events_done(struct server *s, struct job *j)
 {
 	unsigned int i;
 
 	s->admit.events_in_flight = false;
+	store_health(s, j->store_error);
 	if (j->store_error)
 		return;
 	for (i = 0; i < j->u.events.n; i++)
@@ -627,6 +644,9 @@ store_job_done(struct server *s, struct job *j)
 	switch (j->kind) {
 	case JOB_EVENTS:
 		events_done(s, j);
+		break;
+	case JOB_KICK:
+		ctlcmd_kick_done(s, j);
 		break;
 	case JOB_STAMPS:
 		s->admit.stamps_in_flight = false;

@@ -109,6 +109,7 @@ struct admit_server {
 	bool stamps_in_flight;
 	int start_error;
 	unsigned int n_loaded;   /* admissions found at start */
+	int store_errno;         /* the last poll's failure; 0: healthy */
 };
 
 /* Before the loop runs: pins the timestamps of every admission in the

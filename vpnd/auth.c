@@ -502,6 +502,7 @@ admission_copy(struct auth_admission *out, const struct userdb_admission *in)
 	memcpy(out->addr4, in->addr4, sizeof(out->addr4));
 	out->has_addr6 = in->has_addr6;
 	memcpy(out->addr6, in->addr6, sizeof(out->addr6));
+	out->created_unix_s = in->created_unix_s;
 	out->expires_unix_s = in->expires_unix_s;
 	out->has_stamp = in->has_stamp;
 	memcpy(out->stamp, in->stamp, sizeof(out->stamp));
@@ -587,6 +588,7 @@ auth_login(struct auth *a, const struct auth_request *req,
 	}
 out:
 	audit(&t, res);
+	res->reason = t.reason;
 	sodium_memzero(&t, sizeof(t));
 }
 
@@ -717,6 +719,28 @@ auth_stamps_save(struct auth *a, const struct auth_stamp *v, size_t n)
 	ret = userdb_stamps_raise(a->db, s, n);
 	free(s);
 	return ret;
+}
+
+int
+auth_admissions_kick(struct auth *a, const struct auth_target *t)
+{
+	struct userdb_match m = { .user = t->user };
+
+	switch (t->kind) {
+	case AUTH_TARGET_USER:
+		m.kind = USERDB_MATCH_USER;
+		break;
+	case AUTH_TARGET_KEY:
+		m.kind = USERDB_MATCH_KEY;
+		memcpy(m.key, t->key, sizeof(m.key));
+		break;
+	default:
+		m.kind = t->family == AF_INET6 ? USERDB_MATCH_ADDR6
+					       : USERDB_MATCH_ADDR4;
+		memcpy(m.addr, t->addr, sizeof(m.addr));
+		break;
+	}
+	return userdb_admissions_end_matching(a->db, &m, USERDB_REASON_KICKED);
 }
 
 /* ---- events ------------------------------------------------------------------ */

@@ -62,6 +62,7 @@ struct auth_admission {
 	uint8_t addr4[4];
 	bool has_addr6;
 	uint8_t addr6[16];
+	uint64_t created_unix_s;       /* when the login was made */
 	uint64_t expires_unix_s;
 	bool has_stamp;                /* the greatest handshake timestamp */
 	uint8_t stamp[TAI64N_LEN];     /* saved for this key */
@@ -72,6 +73,9 @@ struct auth_result {
 				       * BUSY when the store failed */
 	uint32_t retry_after_s;       /* with LOCKED and BUSY */
 	struct auth_admission adm;    /* with OK */
+	const char *reason;           /* the audit line's reason= (static):
+				       * for the log and metrics only, never
+				       * for the client */
 };
 
 /*
@@ -142,6 +146,19 @@ int auth_admissions_each(struct auth *a, uint64_t now_unix_s,
 /* Ends the admission of client_pub (LOGOUT); its addresses return to the
  * pool, and an event "logged out" tells every vpnd (auth_events_poll). */
 void auth_admission_end(struct auth *a, const uint8_t client_pub[32]);
+
+/* Whose admissions an administrator ends (vpnctl kick). */
+struct auth_target {
+	enum { AUTH_TARGET_USER, AUTH_TARGET_KEY, AUTH_TARGET_ADDR } kind;
+	char user[LOGIN_USERNAME_MAX + 1];
+	uint8_t key[32];
+	int family;            /* AUTH_TARGET_ADDR: AF_INET or AF_INET6 */
+	uint8_t addr[16];
+};
+
+/* Ends the target's admissions (reason "ended by an administrator"), an
+ * event each so every vpnd ends their sessions; how many, or -errno. */
+int auth_admissions_kick(struct auth *a, const struct auth_target *t);
 
 /*
  * Removes admissions expired at now_unix_s, failure counters that would

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <confuse.h>
+#include <grp.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 
 #define DAY_S (24 * 3600)
 #define ISSUER_SIZE sizeof(((struct vpnd_config *)0)->totp_issuer)
+#define GROUP_SIZE sizeof(((struct vpnd_config *)0)->control_group)
 
 /* Every numeric option: its range, in the unit of its field. */
 static const struct conf_number numbers[] = {
@@ -67,6 +69,17 @@ cb_domain(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_cb_string(cfg, opt, value, result);
 }
 
+/* A group that exists here: its members may use vpnctl's live commands. */
+static int
+cb_group(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (!*value || strlen(value) >= GROUP_SIZE || !getgrnam(value))
+		return conf_value_error(cfg, opt, result,
+					"%s is not a group on this system",
+					value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
 /* It becomes the issuer of otpauth:// URIs, where ':' separates fields. */
 static int
 cb_issuer(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -96,6 +109,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("address-pool6", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("control-socket", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_STR_CB("control-group", NULL, CFGF_NODEFAULT, cb_group),
 	CFG_INT_CB("max-peers", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
@@ -131,6 +145,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	snprintf(c->user_db, sizeof(c->user_db), "/var/lib/vpnd/users.db");
 	snprintf(c->control_socket, sizeof(c->control_socket),
 		 "/run/vpnd.sock");
+	c->control_gid = (gid_t)-1;
 	c->max_peers = 1024;
 	c->max_pending = 1024;
 	c->auth_workers = 2;
@@ -165,6 +180,27 @@ copy_key_path(cfg_t *cfg, struct vpnd_config *c, const char *option,
 				  cfg_getstr(cfg, option));
 	if (is_set)
 		*is_set = true;
+	return true;
+}
+
+static bool
+copy_group(cfg_t *cfg, struct vpnd_config *c)
+{
+	struct group *g;
+
+	if (!conf_copy_string(cfg, &c->lines, "control-group", c->control_group,
+			      sizeof(c->control_group)))
+		return false;
+	if (!c->control_group[0])
+		return true;
+	/* The callback found it; it may be gone since, in a race with
+	 * groupdel, so look again. */
+	g = getgrnam(c->control_group);
+	if (!g)
+		return conf_error(&c->lines, "control-group",
+				  "%s is not a group on this system",
+				  c->control_group);
+	c->control_gid = g->gr_gid;
 	return true;
 }
 
@@ -239,6 +275,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 			       sizeof(c->user_db));
 	ok &= conf_copy_string(cfg, l, "control-socket", c->control_socket,
 			       sizeof(c->control_socket));
+	ok &= copy_group(cfg, c);
 	ok &= copy_prefixes(cfg, l, "routes", c->routes, VPND_MAX_ROUTES,
 			    &c->n_routes);
 	ok &= copy_prefixes(cfg, l, "dns", c->dns, VPND_MAX_DNS, &c->n_dns);

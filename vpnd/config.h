@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 #include "dnsname.h"
@@ -46,6 +47,8 @@ struct vpnd_config {
 	struct prefix pool6;              /* address-pool6 = "fd00:99::/64" */
 	char user_db[PATH_MAX];           /* user-db = "/var/lib/vpnd/users.db" */
 	char control_socket[PATH_MAX];    /* control-socket = "/run/vpnd.sock" */
+	char control_group[64];           /* control-group (none: root only) */
+	gid_t control_gid;                /* its gid, or (gid_t)-1 */
 	unsigned int max_peers;           /* max-peers = 1024: logged in */
 	unsigned int max_pending;         /* max-pending = 1024: not yet */
 	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */

@@ -13,13 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "version.h"
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
 #include "server.h"
 #include "totp.h"
 
-#define VPND_VERSION "0.1"
 
 static void
 usage(FILE *f)
@@ -166,7 +166,7 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("vpnd " VPND_VERSION "\n");
+			printf("vpnd " VPN_VERSION "\n");
 			return 0;
 		default:
 			usage(stderr);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "ctlcmd.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
@@ -33,7 +34,7 @@
 /* Store jobs that may wait at once besides the logins. */
 #define STORE_JOBS 256
 
-static void
+void
 server_clock(struct server *s)
 {
 	s->now_ns = loop_now_ns();
@@ -131,6 +132,8 @@ rearm(struct server *s)
 		d = s->next_events_ns;
 	if (top && top->deadline_ns < d)
 		d = top->deadline_ns;
+	if (ctl_deadline(&s->ctl) < d)
+		d = ctl_deadline(&s->ctl);
 	loop_set_deadline(&s->loop, d);
 }
 
@@ -370,6 +373,7 @@ on_timer(void *arg, uint64_t now_ns)
 		admit_poll_events(s);
 		s->next_events_ns = s->now_ns + EVENTS_INTERVAL_NS;
 	}
+	ctl_expire(&s->ctl, s->now_ns);
 	reap(s);
 	rearm(s);
 }
@@ -611,6 +615,8 @@ server_start(struct server *s, const struct vpnd_config *c)
 	server_clock(s);
 	s->next_housekeeping_ns = s->now_ns + s->housekeeping_interval_ns;
 	s->next_events_ns = s->now_ns + EVENTS_INTERVAL_NS;
+	s->started_ns = s->now_ns;
+	s->ctl.listen_fd = -1;
 
 	ret = init_tables(s);
 	if (ret < 0) {
@@ -645,12 +651,18 @@ server_start(struct server *s, const struct vpnd_config *c)
 		log_err("cannot start the event loop: %s", strerror(-ret));
 		goto err_udp;
 	}
+	ret = ctl_open(&s->ctl, c->control_socket, c->control_gid, &s->loop,
+		       ctlcmd_handle, s);
+	if (ret < 0)
+		goto err_loop;
 	keys_to_base64(key, c->public_key);
 	log_notice("listening on UDP port %u (%s%s), device %s, public key %s",
 		   c->listen_port, s->udp.fd4 >= 0 ? "IPv4" : "",
 		   s->udp.fd6 >= 0 ? (s->udp.fd4 >= 0 ? "+IPv6" : "IPv6") : "",
 		   s->ifname, key);
 	return 0;
+err_loop:
+	loop_close(&s->loop);
 err_udp:
 	udp_close(&s->udp);
 err_device:
@@ -682,6 +694,7 @@ server_run(struct server *s)
 void
 server_stop(struct server *s)
 {
+	ctl_close(&s->ctl);
 	loop_close(&s->loop);
 	udp_close(&s->udp);
 	close_device(s);

@@ -14,6 +14,7 @@
 #include "admit.h"
 #include "auth.h"
 #include "config.h"
+#include "ctl.h"
 #include "loop.h"
 #include "peer.h"
 #include "route.h"
@@ -47,6 +48,7 @@ struct server {
 	struct route_table routes;
 	struct workers workers;
 	struct admit_server admit;
+	struct ctl ctl;
 	uint8_t addr4[4];  /* the server's tunnel addresses */
 	uint8_t addr6[16];
 
@@ -55,6 +57,7 @@ struct server {
 	struct udp_batch tx4, tx6;
 	struct udp_buffers rx_bufs, tx_bufs;
 
+	uint64_t started_ns;
 	uint64_t now_ns;   /* time of the event being handled */
 	uint64_t wall_ns;
 	uint64_t next_housekeeping_ns;
@@ -74,6 +77,8 @@ int server_run(struct server *s);
 /* Tells every client, stops the threads, removes the device. */
 void server_stop(struct server *s);
 
+/* Reads the clocks into now_ns and wall_ns. */
+void server_clock(struct server *s);
 /* Re-arms the loop's timer after p's deadlines moved. */
 void server_peer_touched(struct server *s, struct peer *p);
 /* Sends a control message to p (admit.c builds them). */

@@ -1536,6 +1536,50 @@ userdb_admission_end(struct userdb *db,
 }
 
 static void
+bind_match(sqlite3_stmt *st, const void *arg)
+{
+	const struct userdb_match *m = arg;
+
+	switch (m->kind) {
+	case USERDB_MATCH_USER:
+		bind_text(st, 2, m->user);
+		break;
+	case USERDB_MATCH_KEY:
+		bind_blob(st, 2, true, m->key, USERDB_KEY_LEN);
+		break;
+	case USERDB_MATCH_ADDR4:
+		bind_blob(st, 2, true, m->addr, 4);
+		break;
+	default:
+		bind_blob(st, 2, true, m->addr, 16);
+		break;
+	}
+}
+
+int
+userdb_admissions_end_matching(struct userdb *db,
+			       const struct userdb_match *m,
+			       const char *reason)
+{
+	static const char *const where[] = {
+		[USERDB_MATCH_USER] = "user = ?2",
+		[USERDB_MATCH_KEY] = "client_key = ?2",
+		[USERDB_MATCH_ADDR4] = "addr4 = ?2",
+		[USERDB_MATCH_ADDR6] = "addr6 = ?2",
+	};
+	const struct ending e = { where[m->kind], bind_match, m, reason };
+	int n = 0, ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	ret = end_admissions(db, &e);
+	if (ret == 0)
+		n = sqlite3_changes(db->db);
+	ret = finish(db, ret);
+	return ret < 0 ? ret : n;
+}
+
+static void
 bind_now(sqlite3_stmt *st, const void *now_unix_s)
 {
 	bind_u64(st, 2, *(const uint64_t *)now_unix_s);

@@ -52,6 +52,7 @@
 #define USERDB_REASON_LOGOUT "logged out"
 #define USERDB_REASON_ADDRESS "address given to its owner"
 #define USERDB_REASON_EXPIRED "session expired"
+#define USERDB_REASON_KICKED "ended by an administrator"
 
 struct userdb;
 
@@ -332,8 +333,29 @@ int userdb_admission_end(struct userdb *db,
 			 const uint8_t client_pub[USERDB_KEY_LEN],
 			 const char *reason);
 
-/* Removes admissions expired at now_unix_s; returns how many, or -errno.
- * Expiry is no event: every vpnd sees it by itself. */
+/* Which admissions an administrator ends (a kick). */
+enum userdb_match_kind {
+	USERDB_MATCH_USER,  /* every admission of an account */
+	USERDB_MATCH_KEY,   /* the admission of a client key */
+	USERDB_MATCH_ADDR4, /* the admission holding a tunnel address */
+	USERDB_MATCH_ADDR6,
+};
+
+struct userdb_match {
+	enum userdb_match_kind kind;
+	const char *user;
+	uint8_t key[USERDB_KEY_LEN];
+	uint8_t addr[16];
+};
+
+/* Ends the admissions m matches, one event each giving `reason`, in one
+ * transaction; returns how many, or -errno. */
+int userdb_admissions_end_matching(struct userdb *db,
+				   const struct userdb_match *m,
+				   const char *reason);
+
+/* Removes admissions expired at now_unix_s, one event each (reason
+ * USERDB_REASON_EXPIRED); returns how many, or -errno. */
 int userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s);
 
 struct userdb_stamp {

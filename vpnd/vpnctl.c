@@ -13,18 +13,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "version.h"
 #include "log.h"
 #include "login.h"
 #include "totp.h"
 #include "vpnctl.h"
 
-#define VPNCTL_VERSION "0.1"
 
 static const struct {
 	const char *name;
 	int (*run)(int argc, char *argv[]);
 	const char *help;
 } commands[] = {
+	{ "status", cmd_status, "The running vpnd: addresses, sessions, store" },
+	{ "sessions", cmd_sessions, "Every connected client, with its traffic" },
+	{ "kick", cmd_kick, "End a login now: a user, a key or an address" },
 	{ "user", cmd_user, "Add, list, change and delete users" },
 	{ "locks", cmd_locks,
 	  "User names and source addresses with failures or locked" },
@@ -47,6 +50,7 @@ usage(FILE *f)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n");
+	cmd_live_usage(f);
 	cmd_user_usage(f);
 	cmd_locks_usage(f);
 	fprintf(f,
@@ -188,7 +192,7 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return VPNCTL_EXIT_OK;
 		case 'V':
-			printf("vpnctl " VPNCTL_VERSION "\n");
+			printf("vpnctl " VPN_VERSION "\n");
 			return VPNCTL_EXIT_OK;
 		default:
 			usage(stderr);

@@ -46,6 +46,12 @@ void vpnctl_json_string(FILE *f, const char *text);
 int cmd_user(int argc, char *argv[]);
 void cmd_user_usage(FILE *f);
 
+/* `vpnctl status`, `sessions` and `kick`: the running vpnd (cmd_live.c). */
+int cmd_status(int argc, char *argv[]);
+int cmd_sessions(int argc, char *argv[]);
+int cmd_kick(int argc, char *argv[]);
+void cmd_live_usage(FILE *f);
+
 /* `vpnctl locks` and `vpnctl unlock` (cmd_locks.c). */
 int cmd_locks(int argc, char *argv[]);
 int cmd_unlock(int argc, char *argv[]);

@@ -121,6 +121,9 @@ run_job(struct auth *a, struct job *j)
 	case JOB_START:
 		run_start(a, j);
 		break;
+	case JOB_KICK:
+		j->store_error = auth_admissions_kick(a, &j->u.kick.target);
+		break;
 	}
 }
 

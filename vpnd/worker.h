@@ -35,6 +35,7 @@ enum job_kind {
 	JOB_EVENTS, /* auth_events_poll: what changed in the store */
 	JOB_STAMPS, /* auth_stamps_save */
 	JOB_START,  /* at start: every admission (load_fn), the events head */
+	JOB_KICK,   /* auth_admissions_kick, for the control socket */
 };
 
 struct job {
@@ -59,7 +60,8 @@ struct job {
 	struct auth_admission adm;
 	/* JOB_EVENTS, JOB_START: events after `seq` (in), up to (out). */
 	uint64_t seq;
-	int store_error;         /* JOB_EVENTS, JOB_STAMPS, JOB_START */
+	int store_error;         /* JOB_EVENTS, JOB_STAMPS, JOB_START, and
+				  * JOB_KICK (else how many it ended) */
 	bool is_sync, is_done;   /* workers_run_sync */
 	union {
 		struct auth_request req; /* JOB_LOGIN; wiped when it returns */
@@ -72,6 +74,11 @@ struct job {
 			unsigned int n;
 			struct auth_stamp st[JOB_STAMPS_MAX];
 		} stamps;
+		struct {
+			struct auth_target target;
+			unsigned int slot;      /* the control connection */
+			uint32_t generation;
+		} kick;
 		struct {
 			/* Runs on the store thread while the loop waits. */
 			void (*fn)(void *arg, const uint8_t pub[32],

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `vpnctl status`, `vpnctl sessions` and `vpnctl kick`: what the running
+ * vpnd says on its control socket (ctlclient.c), as aligned text for
+ * people and, with --json, as JSON for scripts, in the spirit of `wg show`
+ * and `occtl --json`. Every value came from the network side of vpnd (a
+ * user name is what someone typed): text is sanitized for the terminal
+ * and escaped in JSON.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctlclient.h"
+#include "keys.h"
+#include "log.h"
+#include "vpnctl.h"
+
+/* Fields whose values are numbers: JSON gets them unquoted. */
+static const char *const numeric[] = {
+	"pid", "uptime", "listen-port", "sessions", "logging-in",
+	"handshaking", "max-peers", "max-pending", "logins-queued", "now",
+	"login-time", "expires", "handshake", "rx-bytes", "tx-bytes",
+	"rx-packets", "tx-packets", "drop-source", "drop-unadmitted",
+	"drop-malformed", "ended",
+};
+
+static bool
+is_numeric(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++)
+		if (strcmp(numeric[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Asks vpnd `command` with optional arg=value; *answer on success. */
+static int
+ask(const char *command, const char *arg, const char *value,
+    struct ctlmsg *answer)
+{
+	const struct vpnd_config *c = vpnctl_config();
+	struct ctlmsg_writer w;
+	int ret;
+
+	if (!c)
+		return VPNCTL_EXIT_FAIL;
+	ctlmsg_writer_init(&w, CTLMSG_REQUEST_MAX);
+	ctlmsg_put(&w, "command", command);
+	if (arg)
+		ctlmsg_put(&w, arg, value);
+	if (!ctlmsg_finish_request(&w)) {
+		ctlmsg_writer_free(&w);
+		return vpnctl_error("%s: the request is too long", command);
+	}
+	ret = ctlclient_call(c->control_socket, &w, answer);
+	ctlmsg_writer_free(&w);
+	if (ret < 0)
+		return VPNCTL_EXIT_FAIL;
+	if (ctlclient_failed(answer, command)) {
+		ctlmsg_free(answer);
+		return VPNCTL_EXIT_FAIL;
+	}
+	return VPNCTL_EXIT_OK;
+}
+
+/* A span of seconds for people: "2d 3h", "3h 12m", "5m 3s", "12s". */
+static char *
+span(uint64_t s, char out[32])
+{
+	if (s >= 86400)
+		snprintf(out, 32, "%" PRIu64 "d %" PRIu64 "h", s / 86400,
+			 s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(out, 32, "%" PRIu64 "h %" PRIu64 "m", s / 3600,
+			 s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, 32, "%" PRIu64 "m %" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(out, 32, "%" PRIu64 "s", s);
+	return out;
+}
+
+/* "1.2 MiB" */
+static char *
+bytes(uint64_t n, char out[32])
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	unsigned int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, 32, "%" PRIu64 " B", n);
+	else
+		snprintf(out, 32, "%.1f %s", v, unit[u]);
+	return out;
+}
+
+static uint64_t
+num(const char *v)
+{
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* Sanitized for the terminal; "-" for nothing. */
+static const char *
+shown(const char *v, char *out, size_t cap)
+{
+	if (!v || !*v)
+		return "-";
+	return log_sanitize(out, cap, v, strlen(v));
+}
+
+/* ---- JSON --------------------------------------------------------------------- */
+
+static void
+json_field(const struct ctlmsg_field *f, bool first)
+{
+	const char *p;
+
+	printf("%s\"", first ? "" : ", ");
+	for (p = f->key; *p; p++)
+		putchar(*p == '-' ? '_' : *p);
+	printf("\": ");
+	if (is_numeric(f->key) && f->value[0] &&
+	    strspn(f->value, "0123456789") == strlen(f->value))
+		fputs(f->value, stdout);
+	else
+		vpnctl_json_string(stdout, f->value);
+}
+
+/* Fields from i up to (not including) the next `record` key or errno. */
+static size_t
+json_object(const struct ctlmsg *m, size_t i, const char *record)
+{
+	const struct ctlmsg_field *f;
+	bool first = true;
+
+	putchar('{');
+	for (; (f = ctlmsg_field(m, i)); i++) {
+		if (strcmp(f->key, "errno") == 0 ||
+		    (!first && record && strcmp(f->key, record) == 0))
+			break;
+		json_field(f, first);
+		first = false;
+	}
+	putchar('}');
+	return i;
+}
+
+/* ---- status ------------------------------------------------------------------- */
+
+static void
+status_text(const struct ctlmsg *m)
+{
+	char t[64], u[32], k[64];
+	const char *a6 = ctlmsg_get(m, "address6");
+
+	printf("vpnd %s, pid %s, up %s\n", shown(ctlmsg_get(m, "version"), t,
+						sizeof(t)),
+	       ctlmsg_get(m, "pid"), span(num(ctlmsg_get(m, "uptime")), u));
+	printf("  listening:    UDP port %s (%s)\n",
+	       ctlmsg_get(m, "listen-port"), ctlmsg_get(m, "listen"));
+	printf("  device:       %s", shown(ctlmsg_get(m, "device"), t,
+					   sizeof(t)));
+	if (ctlmsg_get(m, "address4"))
+		printf(", %s", ctlmsg_get(m, "address4"));
+	if (a6)
+		printf(", %s", a6);
+	printf("\n  public key:   %s\n",
+	       shown(ctlmsg_get(m, "public-key"), k, sizeof(k)));
+	printf("  sessions:     %s logged in (of %s), %s logging in, %s "
+	       "handshaking (of %s)\n",
+	       ctlmsg_get(m, "sessions"), ctlmsg_get(m, "max-peers"),
+	       ctlmsg_get(m, "logging-in"), ctlmsg_get(m, "handshaking"),
+	       ctlmsg_get(m, "max-pending"));
+	printf("  login queue:  %s\n", ctlmsg_get(m, "logins-queued"));
+	printf("  user store:   %s%s%s\n", ctlmsg_get(m, "store"),
+	       ctlmsg_get(m, "store-error") ? ": " : "",
+	       ctlmsg_get(m, "store-error") ? shown(ctlmsg_get(m,
+							 "store-error"),
+						  t, sizeof(t))
+					    : "");
+}
+
+static bool
+want_json(int argc, char *argv[], const char *cmd, int *status)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+
+	*status = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'h') {
+			printf("usage: vpnctl %s [--json]\n", cmd);
+			*status = VPNCTL_EXIT_OK;
+		} else {
+			*status = VPNCTL_EXIT_USAGE;
+		}
+	}
+	if (*status < 0 && optind != argc) {
+		vpnctl_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+		*status = VPNCTL_EXIT_USAGE;
+	}
+	return json;
+}
+
+int
+cmd_status(int argc, char *argv[])
+{
+	struct ctlmsg m;
+	int status;
+	bool json = want_json(argc, argv, "status", &status);
+
+	if (status >= 0)
+		return status;
+	status = ask("status", NULL, NULL, &m);
+	if (status)
+		return status;
+	if (json) {
+		json_object(&m, 0, NULL);
+		putchar('\n');
+	} else {
+		status_text(&m);
+	}
+	ctlmsg_free(&m);
+	return VPNCTL_EXIT_OK;
+}
+
+/* ---- sessions ------------------------------------------------------------------ */
+
+struct row {
+	const char *key, *user, *state, *endpoint, *addr4, *addr6;
+	uint64_t login, expires, handshake, rx, tx, drops;
+};
+
+/* The fields of the record starting at i; returns the next record. */
+static size_t
+read_row(const struct ctlmsg *m, size_t i, struct row *r)
+{
+	const struct ctlmsg_field *f = ctlmsg_field(m, i);
+
+	memset(r, 0, sizeof(*r));
+	r->key = f->value;
+	for (i++; (f = ctlmsg_field(m, i)) && strcmp(f->key, "session") &&
+		  strcmp(f->key, "errno");
+	     i++) {
+		const char *k = f->key, *v = f->value;
+
+		if (!strcmp(k, "user"))
+			r->user = v;
+		else if (!strcmp(k, "state"))
+			r->state = v;
+		else if (!strcmp(k, "endpoint"))
+			r->endpoint = v;
+		else if (!strcmp(k, "address4"))
+			r->addr4 = v;
+		else if (!strcmp(k, "address6"))
+			r->addr6 = v;
+		else if (!strcmp(k, "login-time"))
+			r->login = num(v);
+		else if (!strcmp(k, "expires"))
+			r->expires = num(v);
+		else if (!strcmp(k, "handshake"))
+			r->handshake = num(v);
+		else if (!strcmp(k, "rx-bytes"))
+			r->rx = num(v);
+		else if (!strcmp(k, "tx-bytes"))
+			r->tx = num(v);
+		else if (!strncmp(k, "drop-", 5))
+			r->drops += num(v);
+	}
+	return i;
+}
+
+static void
+print_row(const struct row *r, uint64_t now)
+{
+	char user[LOGIN_USERNAME_MAX + 1], ep[64], a[64], login[32], exp[32];
+	char hs[40], rx[32], tx[32], key[64], state[16];
+
+	if (r->login)
+		span(now > r->login ? now - r->login : 0, login);
+	if (r->expires)
+		span(r->expires > now ? r->expires - now : 0, exp);
+	if (r->handshake)
+		snprintf(hs, sizeof(hs), "%s ago",
+			 span(now > r->handshake ? now - r->handshake : 0,
+			      rx));
+	snprintf(a, sizeof(a), "%s%s%s", r->addr4 ? r->addr4 : "",
+		 r->addr4 && r->addr6 ? "," : "", r->addr6 ? r->addr6 : "");
+	printf("%-16s %-9s %-22s %-28s %-9s %-9s %-11s %-10s %-10s %-6" PRIu64
+	       " %s\n",
+	       shown(r->user, user, sizeof(user)),
+	       shown(r->state, state, sizeof(state)),
+	       shown(r->endpoint, ep, sizeof(ep)), a[0] ? a : "-",
+	       r->login ? login : "-", r->expires ? exp : "-",
+	       r->handshake ? hs : "-", bytes(r->rx, rx), bytes(r->tx, tx),
+	       r->drops, shown(r->key, key, sizeof(key)));
+}
+
+static void
+sessions_text(const struct ctlmsg *m)
+{
+	uint64_t now = num(ctlmsg_get(m, "now"));
+	const struct ctlmsg_field *f;
+	struct row r;
+	size_t i = 0;
+
+	printf("%-16s %-9s %-22s %-28s %-9s %-9s %-11s %-10s %-10s %-6s %s\n",
+	       "USER", "STATE", "ENDPOINT", "ADDRESS", "LOGGED IN", "EXPIRES",
+	       "HANDSHAKE", "RX", "TX", "DROPS", "KEY");
+	while ((f = ctlmsg_field(m, i))) {
+		if (strcmp(f->key, "session") != 0) {
+			i++;
+			continue;
+		}
+		i = read_row(m, i, &r);
+		print_row(&r, now);
+	}
+}
+
+static void
+sessions_json(const struct ctlmsg *m)
+{
+	const struct ctlmsg_field *f;
+	bool first = true;
+	size_t i = 0;
+
+	putchar('[');
+	while ((f = ctlmsg_field(m, i))) {
+		if (strcmp(f->key, "session") != 0) {
+			i++;
+			continue;
+		}
+		fputs(first ? "\n  " : ",\n  ", stdout);
+		i = json_object(m, i, "session");
+		first = false;
+	}
+	printf("%s]\n", first ? "" : "\n");
+}
+
+int
+cmd_sessions(int argc, char *argv[])
+{
+	struct ctlmsg m;
+	int status;
+	bool json = want_json(argc, argv, "sessions", &status);
+
+	if (status >= 0)
+		return status;
+	status = ask("sessions", NULL, NULL, &m);
+	if (status)
+		return status;
+	if (json)
+		sessions_json(&m);
+	else
+		sessions_text(&m);
+	ctlmsg_free(&m);
+	return VPNCTL_EXIT_OK;
+}
+
+/* ---- kick ------------------------------------------------------------------------ */
+
+/* An address, a client's public key, or else a user name. */
+static const char *
+target_kind(const char *t)
+{
+	uint8_t buf[32];
+
+	if (inet_pton(AF_INET, t, buf) == 1 || inet_pton(AF_INET6, t, buf) == 1)
+		return "address";
+	if (strlen(t) == KEY_B64_LEN && keys_from_base64(buf, t, strlen(t)))
+		return "key";
+	return "user";
+}
+
+int
+cmd_kick(int argc, char *argv[])
+{
+	char shown_target[LOGIN_USERNAME_MAX * 4 + 1];
+	struct ctlmsg m;
+	const char *kind;
+	uint64_t n;
+	int status;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: vpnctl kick USER|KEY|ADDRESS\n");
+		return VPNCTL_EXIT_USAGE;
+	}
+	kind = target_kind(argv[1]);
+	log_sanitize(shown_target, sizeof(shown_target), argv[1],
+		     strlen(argv[1]));
+	status = ask("kick", kind, argv[1], &m);
+	if (status)
+		return status;
+	n = num(ctlmsg_get(&m, "ended"));
+	ctlmsg_free(&m);
+	if (n == 0)
+		return vpnctl_error("kick: %s %s has no session to end", kind,
+				    shown_target);
+	printf("ended %" PRIu64 " session%s of %s %s\n", n, n == 1 ? "" : "s",
+	       kind, shown_target);
+	return VPNCTL_EXIT_OK;
+}
+
+void
+cmd_live_usage(FILE *f)
+{
+	fprintf(f,
+		"  status [--json]       the running vpnd: addresses, key, "
+		"sessions, store\n"
+		"  sessions [--json]     every client: user, endpoint, "
+		"addresses, times, traffic\n"
+		"  kick USER|KEY|ADDRESS end that login now (the client is "
+		"told why)\n");
+}

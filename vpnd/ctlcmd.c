@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What vpnd answers on its control socket (protocol: ctlmsg.h; socket:
+ * ctl.c): a table of commands, each reading the server's state and
+ * writing an answer, or handing a job to the store thread and answering
+ * when it returns. Read-only commands touch nothing; those that change
+ * something are logged with who asked (SO_PEERCRED). Secrets never leave
+ * here: keys are public keys, the store's hashes are never read.
+ */
+#include "ctlcmd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keys.h"
+#include "log.h"
+#include "server.h"
+#include "version.h"
+
+struct command {
+	const char *name;
+	/* True if answered now; false if ctlcmd answers later. */
+	bool (*run)(struct server *s, const struct ctl_peer *who,
+		    const struct ctlmsg *req, struct ctl_ticket t,
+		    struct ctlmsg_writer *w);
+};
+
+/* Ends an answer made now; an answer that could not be made whole is
+ * failed, and ctl.c says so to the client. */
+static bool
+answered(struct ctlmsg_writer *w, int err, const char *why)
+{
+	if (!ctlmsg_finish(w, err, why))
+		w->failed = true;
+	return true;
+}
+
+static uint64_t
+wall_s(const struct server *s)
+{
+	return s->wall_ns / NS_PER_S;
+}
+
+static void
+put_key(struct ctlmsg_writer *w, const char *name, const uint8_t key[32])
+{
+	char b64[KEY_B64_LEN + 1];
+
+	keys_to_base64(b64, key);
+	ctlmsg_put(w, name, b64);
+}
+
+static void
+put_addr(struct ctlmsg_writer *w, const char *name, int family,
+	 const uint8_t *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	ctlmsg_put(w, name, inet_ntop(family, addr, text, sizeof(text)));
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static bool
+cmd_status(struct server *s, const struct ctl_peer *who,
+	   const struct ctlmsg *req, struct ctl_ticket t,
+	   struct ctlmsg_writer *w)
+{
+	const struct vpnd_config *c = s->cfg;
+	const struct peer_table *pt = &s->peers;
+	char text[PREFIX_STR_LEN];
+
+	(void)who;
+	(void)req;
+	(void)t;
+	ctlmsg_put(w, "version", VPN_VERSION);
+	ctlmsg_put_u64(w, "pid", (uint64_t)getpid());
+	ctlmsg_put_u64(w, "uptime", (s->now_ns - s->started_ns) / NS_PER_S);
+	ctlmsg_put_u64(w, "listen-port", c->listen_port);
+	ctlmsg_putf(w, "listen", "%s%s%s", s->udp.fd4 >= 0 ? "ipv4" : "",
+		    s->udp.fd4 >= 0 && s->udp.fd6 >= 0 ? "," : "",
+		    s->udp.fd6 >= 0 ? "ipv6" : "");
+	ctlmsg_put(w, "device", s->ifname);
+	put_key(w, "public-key", c->public_key);
+	if (c->has_pool4)
+		ctlmsg_putf(w, "address4", "%s/%u",
+			    prefix_format_addr(AF_INET, s->addr4, text),
+			    c->pool4.len);
+	if (c->has_pool6)
+		ctlmsg_putf(w, "address6", "%s/%u",
+			    prefix_format_addr(AF_INET6, s->addr6, text),
+			    c->pool6.len);
+	ctlmsg_put_u64(w, "sessions", pt->n_admitted);
+	ctlmsg_put_u64(w, "logging-in", pt->in_login.len);
+	ctlmsg_put_u64(w, "handshaking", pt->unconfirmed.len);
+	ctlmsg_put_u64(w, "max-peers", pt->max_admitted);
+	ctlmsg_put_u64(w, "max-pending", pt->max_pending);
+	ctlmsg_put_u64(w, "logins-queued", workers_logins_queued(&s->workers));
+	ctlmsg_put(w, "store", s->admit.store_errno ? "error" : "ok");
+	if (s->admit.store_errno)
+		ctlmsg_put(w, "store-error", strerror(s->admit.store_errno));
+	return answered(w, 0, NULL);
+}
+
+/* ---- sessions ---------------------------------------------------------------- */
+
+static const char *
+state_name(const struct peer *p)
+{
+	if (p->login.state == ADMIT_ADMITTED)
+		return "admitted";
+	if (p->login.state == ADMIT_LOOKUP)
+		return "lookup";
+	return p->pool == PEER_POOL_LOGIN ? "login" : "handshake";
+}
+
+static void
+put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
+{
+	const struct auth_admission *a = &p->login.admission;
+	bool admitted = p->login.state == ADMIT_ADMITTED;
+	char ep[ENDPOINT_STR_LEN];
+
+	put_key(w, "session", p->pub);
+	ctlmsg_put(w, "state", state_name(p));
+	if (admitted)
+		ctlmsg_put(w, "user", a->username);
+	ctlmsg_put(w, "endpoint", endpoint_format(&p->tp.endpoint, ep));
+	if (admitted && a->has_addr4)
+		put_addr(w, "address4", AF_INET, a->addr4);
+	if (admitted && a->has_addr6)
+		put_addr(w, "address6", AF_INET6, a->addr6);
+	if (admitted) {
+		ctlmsg_put_u64(w, "login-time", a->created_unix_s);
+		ctlmsg_put_u64(w, "expires", a->expires_unix_s);
+	}
+	if (p->tp.last_handshake_wall_ns)
+		ctlmsg_put_u64(w, "handshake",
+			       p->tp.last_handshake_wall_ns / NS_PER_S);
+	ctlmsg_put_u64(w, "rx-bytes", p->tp.rx_bytes);
+	ctlmsg_put_u64(w, "tx-bytes", p->tp.tx_bytes);
+	ctlmsg_put_u64(w, "rx-packets", p->tp.rx_packets);
+	ctlmsg_put_u64(w, "tx-packets", p->tp.tx_packets);
+	ctlmsg_put_u64(w, "drop-source", p->login.rx_dropped_source);
+	ctlmsg_put_u64(w, "drop-unadmitted", p->login.rx_dropped_unadmitted);
+	ctlmsg_put_u64(w, "drop-malformed", p->login.rx_malformed_ctl);
+	(void)s;
+}
+
+static bool
+cmd_sessions(struct server *s, const struct ctl_peer *who,
+	     const struct ctlmsg *req, struct ctl_ticket t,
+	     struct ctlmsg_writer *w)
+{
+	uint32_t i;
+
+	(void)who;
+	(void)req;
+	(void)t;
+	ctlmsg_put_u64(w, "now", wall_s(s));
+	for (i = 0; i < s->peers.capacity && !w->failed; i++)
+		if (s->peers.slots[i])
+			put_session(s, w, s->peers.slots[i]);
+	return answered(w, 0, NULL);
+}
+
+/* ---- kick -------------------------------------------------------------------- */
+
+/* user=NAME, key=BASE64 or address=ADDR: exactly one. */
+static bool
+parse_target(const struct ctlmsg *req, struct auth_target *t,
+	     const char **why)
+{
+	const char *user = ctlmsg_get(req, "user");
+	const char *key = ctlmsg_get(req, "key");
+	const char *addr = ctlmsg_get(req, "address");
+
+	memset(t, 0, sizeof(*t));
+	*why = "give exactly one of user=, key= and address=";
+	if ((user != NULL) + (key != NULL) + (addr != NULL) != 1)
+		return false;
+	if (user) {
+		*why = "not a user name";
+		t->kind = AUTH_TARGET_USER;
+		if (!*user || strlen(user) > LOGIN_USERNAME_MAX)
+			return false;
+		snprintf(t->user, sizeof(t->user), "%s", user);
+		return true;
+	}
+	if (key) {
+		*why = "not a public key";
+		t->kind = AUTH_TARGET_KEY;
+		return keys_from_base64(t->key, key, strlen(key));
+	}
+	*why = "not an IPv4 or IPv6 address";
+	t->kind = AUTH_TARGET_ADDR;
+	t->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	return inet_pton(t->family, addr, t->addr) == 1;
+}
+
+static bool
+cmd_kick(struct server *s, const struct ctl_peer *who,
+	 const struct ctlmsg *req, struct ctl_ticket t,
+	 struct ctlmsg_writer *w)
+{
+	struct job *j;
+	const char *why;
+
+	j = workers_job_get(&s->workers);
+	if (!j)
+		return answered(w, EBUSY, "vpnd is busy; try again");
+	if (!parse_target(req, &j->u.kick.target, &why)) {
+		workers_job_put(&s->workers, j);
+		return answered(w, EINVAL, why);
+	}
+	log_notice("control: kick %s%s%s%s%s requested by uid %u pid %d",
+		   ctlmsg_get(req, "user") ? "user " : "",
+		   ctlmsg_get(req, "user") ? ctlmsg_get(req, "user") : "",
+		   ctlmsg_get(req, "key") ? "key " : "",
+		   ctlmsg_get(req, "key") ? ctlmsg_get(req, "key") : "",
+		   ctlmsg_get(req, "address") ? ctlmsg_get(req, "address") : "",
+		   (unsigned int)who->uid, (int)who->pid);
+	j->kind = JOB_KICK;
+	j->peer_slot = UINT32_MAX;
+	j->u.kick.slot = t.slot;
+	j->u.kick.generation = t.generation;
+	if (workers_submit(&s->workers, j) != SUBMIT_OK)
+		return answered(w, EBUSY, "vpnd is busy; try again");
+	return false;
+}
+
+void
+ctlcmd_kick_done(struct server *s, const struct job *j)
+{
+	struct ctl_ticket t = { j->u.kick.slot, j->u.kick.generation };
+	struct ctlmsg_writer w;
+
+	ctlmsg_writer_init(&w, CTLMSG_ANSWER_MAX);
+	if (j->store_error < 0) {
+		answered(&w, -j->store_error,
+			 "the store could not end the admissions");
+	} else {
+		/* The sessions end as vpnd reads the store's events. */
+		ctlmsg_put_u64(&w, "ended", (uint64_t)j->store_error);
+		answered(&w, 0, NULL);
+	}
+	ctl_answer(&s->ctl, t, &w);
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+static const struct command commands[] = {
+	{ "status", cmd_status },
+	{ "sessions", cmd_sessions },
+	{ "kick", cmd_kick },
+};
+
+bool
+ctlcmd_handle(void *arg, const struct ctl_peer *who, const struct ctlmsg *req,
+	      struct ctl_ticket t, struct ctlmsg_writer *answer)
+{
+	struct server *s = arg;
+	const char *name = ctlmsg_get(req, "command");
+	size_t i;
+
+	server_clock(s);
+	for (i = 0; name && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].run(s, who, req, t, answer);
+	return answered(answer, EOPNOTSUPP,
+			name ? "unknown command" : "no command");
+}
