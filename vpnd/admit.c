@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctlcmd.h"
 #include "log.h"
 #include "login.h"
 #include "server.h"
@@ -646,7 +645,7 @@ store_job_done(struct server *s, struct job *j)
 		events_done(s, j);
 		break;
 	case JOB_KICK:
-		ctlcmd_kick_done(s, j);
+		server_job_done(s, j);
 		break;
 	case JOB_STAMPS:
 		s->admit.stamps_in_flight = false;

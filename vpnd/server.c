@@ -209,6 +209,13 @@ static const struct tunnel_ops server_tunnel_ops = {
 };
 
 void
+server_job_done(struct server *s, const struct job *j)
+{
+	if (j->kind == JOB_KICK)
+		ctlcmd_kick_done(s, j);
+}
+
+void
 server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 		    size_t len)
 {

@@ -81,6 +81,8 @@ void server_stop(struct server *s);
 void server_clock(struct server *s);
 /* Re-arms the loop's timer after p's deadlines moved. */
 void server_peer_touched(struct server *s, struct peer *p);
+/* A store job admit.c does not own came back (a control command's). */
+void server_job_done(struct server *s, const struct job *j);
 /* Sends a control message to p (admit.c builds them). */
 void server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 			 size_t len);
