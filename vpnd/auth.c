@@ -540,6 +540,9 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 
 	memcpy(g.client_pub, t->req->client_pub, sizeof(g.client_pub));
 	memcpy(g.stamp, t->req->stamp, sizeof(g.stamp));
+	g.pw_hash = t->user.pw_hash;
+	g.totp_secret = t->user.totp_secret;
+	g.totp_secret_len = t->user.totp_secret_len;
 	ret = userdb_grant(a->db, &g, address_assign, &c, &adm);
 	switch (ret) {
 	case 0:
@@ -556,6 +559,13 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 		return;
 	case -ENOENT:
 		t->reason = "disabled";
+		return;
+	case -ESTALE:
+		/* Right when checked, but the administrator changed the
+		 * credentials since: no admission, and not the person's
+		 * failure either. */
+		t->reason = "credentials-changed";
+		refund(a, t);
 		return;
 	default:
 		res->status = LOGIN_STATUS_BUSY;

@@ -1095,7 +1095,24 @@ struct grant_ctx {
 	bool has_lifetime;
 	uint32_t lifetime_s;
 	int64_t last_step;
+	const struct userdb_grant *verified; /* a login's: check credentials */
 };
+
+/* True if the row's password hash and TOTP secret (columns 5, 6) are the
+ * ones the login verified. */
+static bool
+same_credentials(sqlite3_stmt *st, const struct userdb_grant *g)
+{
+	const unsigned char *hash = sqlite3_column_text(st, 5);
+	const void *secret = sqlite3_column_blob(st, 6);
+	size_t secret_len = (size_t)sqlite3_column_bytes(st, 6);
+
+	if (!g->pw_hash)
+		return true;
+	return hash && strcmp((const char *)hash, g->pw_hash) == 0 &&
+	       secret && secret_len == g->totp_secret_len &&
+	       memcmp(secret, g->totp_secret, secret_len) == 0;
+}
 
 static int
 grant_read_user(struct userdb *db, struct grant_ctx *c)
@@ -1103,7 +1120,8 @@ grant_read_user(struct userdb *db, struct grant_ctx *c)
 	sqlite3_stmt *st;
 	int ret = prepare(db,
 			  "SELECT enabled, totp_last_step, addr4, addr6, "
-			  "lifetime_s FROM users WHERE name = ?",
+			  "lifetime_s, pw_hash, totp_secret FROM users "
+			  "WHERE name = ?",
 			  &st);
 
 	if (ret < 0)
@@ -1113,6 +1131,10 @@ grant_read_user(struct userdb *db, struct grant_ctx *c)
 	case SQLITE_ROW:
 		if (!sqlite3_column_int(st, 0)) {
 			ret = -ENOENT;
+			break;
+		}
+		if (c->verified && !same_credentials(st, c->verified)) {
+			ret = -ESTALE;
 			break;
 		}
 		c->last_step = sqlite3_column_int64(st, 1);
@@ -1387,7 +1409,8 @@ userdb_grant(struct userdb *db, const struct userdb_grant *g,
 {
 	struct grant_ctx c = { .username = g->username,
 			       .client_pub = g->client_pub,
-			       .now_unix_s = g->now_unix_s };
+			       .now_unix_s = g->now_unix_s,
+			       .verified = g };
 	size_t i;
 	int ret;
 

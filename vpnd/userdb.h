@@ -257,6 +257,12 @@ struct userdb_grant {
 	void *adjust_arg;
 	bool has_stamp;                   /* the handshake's timestamp: kept */
 	uint8_t stamp[USERDB_STAMP_LEN];  /* if greater than the stored one */
+	/* The credentials the caller verified: the grant is refused
+	 * (-ESTALE) if the account has others now (a password change or a
+	 * TOTP reset since), whose event could not end this admission. */
+	const char *pw_hash;
+	const uint8_t *totp_secret;
+	size_t totp_secret_len;
 };
 
 /*
@@ -289,7 +295,8 @@ typedef bool (*userdb_assign_fn)(void *arg, const struct userdb_addr_view *v,
  * stores the admission (replacing any of this key, keeping the greater
  * stamp) and the lease. On any error nothing is written. *out is the
  * admission stored.
- * -ENOENT: account gone or disabled; -EALREADY; -ENOSPC (assign said no).
+ * -ENOENT: account gone or disabled; -EALREADY; -ENOSPC (assign said no);
+ * -ESTALE: its password or TOTP secret changed since they were verified.
  */
 int userdb_grant(struct userdb *db, const struct userdb_grant *g,
 		 userdb_assign_fn assign, void *arg,

@@ -689,6 +689,46 @@ test_events_from_changes(void **state)
 	userdb_close(reader);
 }
 
+/*
+ * A login verified against credentials that changed before its grant (a
+ * password change or TOTP reset in between) is refused, and writes
+ * nothing: that change's event could not have ended it.
+ */
+static void
+test_grant_stale_credentials(void **state)
+{
+	struct fx *f = *state;
+	uint8_t secret[TOTP_SECRET_LEN], other[TOTP_SECRET_LEN];
+	uint8_t addr[4] = { 10, 0, 0, 9 };
+	struct userdb_grant g = { .username = "alice", .now_unix_s = NOW,
+				  .lifetime_s = 600, .has_step = true,
+				  .step = 500 };
+	struct userdb_admission adm;
+	struct userdb_user u;
+
+	add(f, "alice");
+	assert_int_equal(userdb_user_get(f->db, "alice", &u), 0);
+	memcpy(secret, u.totp_secret, sizeof(secret));
+	memset(g.client_pub, 7, sizeof(g.client_pub));
+	g.pw_hash = "$argon2id$an-older-hash";
+	g.totp_secret = secret;
+	g.totp_secret_len = sizeof(secret);
+	assert_int_equal(userdb_grant(f->db, &g, assign_to, addr, &adm),
+			 -ESTALE);
+	assert_false(has_admission(f, 7));
+	g.pw_hash = u.pw_hash;
+	memcpy(other, secret, sizeof(other));
+	other[0] ^= 1;
+	g.totp_secret = other;
+	assert_int_equal(userdb_grant(f->db, &g, assign_to, addr, &adm),
+			 -ESTALE);
+	assert_false(has_admission(f, 7));
+	/* The step was not consumed by the refusals. */
+	g.totp_secret = secret;
+	assert_int_equal(userdb_grant(f->db, &g, assign_to, addr, &adm), 0);
+	assert_true(has_admission(f, 7));
+}
+
 /* Pruning ends expired admissions like any change: one event each, so
  * every vpnd forgets them; live ones stay, and make no event. */
 static void
@@ -1076,6 +1116,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_from_prune, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_grant_stale_credentials,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_own_writes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_other_connection,
