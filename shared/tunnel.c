@@ -600,9 +600,9 @@ receive_data(struct tunnel *t, uint8_t *buf, size_t len,
 	return p;
 }
 
-struct tunnel_peer *
-tunnel_receive(struct tunnel *t, uint8_t *buf, size_t len,
-	       const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+static struct tunnel_peer *
+dispatch(struct tunnel *t, uint8_t *buf, size_t len,
+	 const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
 {
 	switch (wire_classify(buf, len)) {
 	case WIRE_DATA:
@@ -617,6 +617,18 @@ tunnel_receive(struct tunnel *t, uint8_t *buf, size_t len,
 		t->stats.rx_invalid++;
 		return NULL;
 	}
+}
+
+struct tunnel_peer *
+tunnel_receive(struct tunnel *t, uint8_t *buf, size_t len,
+	       const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct tunnel_peer *p;
+
+	t->rx_src = src;
+	p = dispatch(t, buf, len, src, now_ns, wall_ns);
+	t->rx_src = NULL;
+	return p;
 }
 
 /* ---- timers -------------------------------------------------------------- */

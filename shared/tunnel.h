@@ -92,6 +92,9 @@ struct tunnel {
 	struct ratelimit source_limit;
 	bool has_source_limit;
 	uint8_t *scratch; /* one datagram, for packets the engine sends */
+	/* While tunnel_receive() runs: where the datagram came from, for
+	 * the host's callbacks (peer_create). */
+	const struct endpoint *rx_src;
 	struct tunnel_stats stats;
 };
 

@@ -35,6 +35,7 @@ static const struct conf_number numbers[] = {
 	NUM("mtu", 1280, 9000, 0, mtu),
 	NUM("max-peers", 1, 65536, 0, max_peers),
 	NUM("max-pending", 1, 65536, 0, max_pending),
+	NUM("max-pending-per-source", 1, 65536, 0, max_pending_per_source),
 	NUM("auth-workers", 1, 64, 0, auth_workers),
 	NUM("keepalive", 0, 3600, 1000, keepalive_s),
 	NUM("session-lifetime", 10, 30 * DAY_S, 1000, session_lifetime_s),
@@ -112,6 +113,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("control-group", NULL, CFGF_NODEFAULT, cb_group),
 	CFG_INT_CB("max-peers", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("max-pending-per-source", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_LIST_CB("dns", NULL, CFGF_NODEFAULT, conf_cb_address),
@@ -148,6 +150,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->control_gid = (gid_t)-1;
 	c->max_peers = 1024;
 	c->max_pending = 1024;
+	c->max_pending_per_source = 16;
 	c->auth_workers = 2;
 	c->keepalive_s = 25;
 	c->session_lifetime_s = 12 * 3600;

@@ -51,6 +51,7 @@ struct vpnd_config {
 	gid_t control_gid;                /* its gid, or (gid_t)-1 */
 	unsigned int max_peers;           /* max-peers = 1024: logged in */
 	unsigned int max_pending;         /* max-pending = 1024: not yet */
+	unsigned int max_pending_per_source; /* max-pending-per-source = 16 */
 	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */
 
 	/* Pushed to clients on login. */

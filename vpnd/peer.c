@@ -18,13 +18,17 @@
 
 int
 peer_table_init(struct peer_table *t, uint32_t max_admitted,
-		uint32_t max_pending, const uint8_t hash_key[16])
+		uint32_t max_pending, uint32_t max_per_source,
+		const uint8_t hash_key[16])
 {
 	uint32_t buckets = 16, capacity = max_admitted + max_pending, i;
 
 	memset(t, 0, sizeof(*t));
-	if (max_admitted == 0 || max_pending == 0 || capacity < max_admitted)
+	if (max_admitted == 0 || max_pending == 0 || max_per_source == 0 ||
+	    capacity < max_admitted)
 		return -EINVAL;
+	if (sources_init(&t->sources, max_pending, hash_key) < 0)
+		return -ENOMEM;
 	while (buckets < capacity)
 		buckets <<= 1;
 	t->slots = calloc(capacity, sizeof(*t->slots));
@@ -40,6 +44,7 @@ peer_table_init(struct peer_table *t, uint32_t max_admitted,
 	t->capacity = capacity;
 	t->max_admitted = max_admitted;
 	t->max_pending = max_pending;
+	t->max_per_source = max_per_source;
 	t->bucket_mask = buckets - 1;
 	memcpy(t->hash_key, hash_key, sizeof(t->hash_key));
 	/* Lowest slots first, as a stack. */
@@ -52,6 +57,7 @@ peer_table_init(struct peer_table *t, uint32_t max_admitted,
 void
 peer_table_free(struct peer_table *t)
 {
+	sources_free(&t->sources);
 	free(t->slots);
 	free(t->generations);
 	free(t->free_slots);
@@ -126,10 +132,12 @@ pool_enter(struct peer_table *t, struct peer *p, enum peer_pool pool)
 	struct peer_list *l = list_of(t, pool);
 
 	p->pool = pool;
-	if (l)
+	if (l) {
 		list_append(l, p);
-	else
+		sources_add(&t->sources, p->source_key);
+	} else {
 		t->n_admitted++;
+	}
 }
 
 static void
@@ -137,10 +145,12 @@ pool_leave(struct peer_table *t, struct peer *p)
 {
 	struct peer_list *l = list_of(t, p->pool);
 
-	if (l)
+	if (l) {
 		list_remove(l, p);
-	else
+		sources_remove(&t->sources, p->source_key);
+	} else {
 		t->n_admitted--;
+	}
 }
 
 bool
@@ -148,6 +158,13 @@ peer_pending_has_room(const struct peer_table *t)
 {
 	return t->unconfirmed.len + t->in_login.len < t->max_pending &&
 	       t->n_free > 0;
+}
+
+bool
+peer_source_has_room(const struct peer_table *t,
+		     const uint8_t source_key[RATELIMIT_KEY_LEN])
+{
+	return sources_count(&t->sources, source_key) < t->max_per_source;
 }
 
 struct peer *
@@ -162,14 +179,14 @@ peer_set_pool(struct peer_table *t, struct peer *p, enum peer_pool pool)
 	if (p->pool == pool)
 		return;
 	pool_leave(t, p);
-	/* A peer moving within the pending pool keeps its age. */
 	pool_enter(t, p, pool);
 }
 
 /* ---- slots ------------------------------------------------------------------ */
 
 struct peer *
-peer_alloc(struct peer_table *t, const uint8_t pub[32], enum peer_pool pool,
+peer_alloc(struct peer_table *t, const uint8_t pub[32],
+	   const uint8_t source_key[RATELIMIT_KEY_LEN], enum peer_pool pool,
 	   uint64_t now_ns)
 {
 	struct peer *p;
@@ -178,7 +195,8 @@ peer_alloc(struct peer_table *t, const uint8_t pub[32], enum peer_pool pool,
 	if (!t->n_free)
 		return NULL;
 	if (pool == PEER_POOL_ADMITTED ? t->n_admitted >= t->max_admitted
-				       : !peer_pending_has_room(t))
+				       : !peer_pending_has_room(t) ||
+						 !peer_source_has_room(t, source_key))
 		return NULL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -191,6 +209,7 @@ peer_alloc(struct peer_table *t, const uint8_t pub[32], enum peer_pool pool,
 	p->deadline_ns = UINT64_MAX;
 	p->created_ns = now_ns;
 	memcpy(p->pub, pub, 32);
+	memcpy(p->source_key, source_key, RATELIMIT_KEY_LEN);
 	b = bucket_of(t, pub);
 	p->hash_next = t->buckets[b];
 	t->buckets[b] = p;

@@ -11,7 +11,10 @@
  * handshake is not yet confirmed (UNCONFIRMED), which a newcomer may push
  * out when the pending pool is full, and those that finished a handshake
  * and are in their login exchange (LOGIN), which newcomers never push out.
- * This file keeps the lists and counts; server.c decides who moves.
+ * One source address (an IPv4 address, an IPv6 /64) may hold at most
+ * max_per_source pending peers, so it cannot keep the pool full of
+ * sessions of its own. This file keeps the lists and counts; server.c
+ * decides who moves.
  */
 #ifndef VPND_PEER_H
 #define VPND_PEER_H
@@ -20,6 +23,7 @@
 #include <stdint.h>
 
 #include "admit.h"
+#include "sources.h"
 #include "tunnel.h"
 
 enum peer_pool {
@@ -35,6 +39,9 @@ struct peer {
 	uint32_t generation;   /* of the slot: stale jobs are ignored */
 	enum peer_pool pool;
 	struct peer *pool_prev, *pool_next; /* pending lists, oldest first */
+	uint8_t source_key[RATELIMIT_KEY_LEN]; /* where its first handshake
+						* came from: counted while
+						* pending */
 	struct peer *hash_next;
 	bool is_doomed;        /* freed after the current event */
 	struct peer *doomed_next;
@@ -56,8 +63,9 @@ struct peer_table {
 	uint32_t n_free;
 	uint32_t capacity;       /* max_admitted + max_pending */
 	uint32_t count;
-	uint32_t max_admitted, max_pending;
+	uint32_t max_admitted, max_pending, max_per_source;
 	uint32_t n_admitted;
+	struct sources sources;  /* pending peers per source */
 	struct peer_list unconfirmed, in_login;
 	struct peer **buckets;
 	uint32_t bucket_mask;
@@ -70,7 +78,8 @@ struct peer_table {
 /* Room for max_admitted + max_pending peers (only the index arrays are
  * allocated now); hash_key should be random. 0 or -errno. */
 int peer_table_init(struct peer_table *t, uint32_t max_admitted,
-		    uint32_t max_pending, const uint8_t hash_key[16])
+		    uint32_t max_pending, uint32_t max_per_source,
+		    const uint8_t hash_key[16])
 	__attribute__((warn_unused_result));
 /* Frees the table; the caller has freed every peer. */
 void peer_table_free(struct peer_table *t);
@@ -78,12 +87,17 @@ void peer_table_free(struct peer_table *t);
 struct peer *peer_lookup(const struct peer_table *t, const uint8_t pub[32]);
 
 /*
- * A new zeroed peer for pub in `pool`, or NULL (no slot, or the pending
- * pool is full: the caller may free peer_oldest_unconfirmed() and try
- * again; or out of memory). The caller initialises p->tp.
+ * A new zeroed peer for pub, from `source_key`, in `pool`, or NULL (no
+ * slot, the source holds its share, or the pending pool is full: the
+ * caller may free peer_oldest_unconfirmed() and try again; or out of
+ * memory). The caller initialises p->tp.
  */
 struct peer *peer_alloc(struct peer_table *t, const uint8_t pub[32],
+			const uint8_t source_key[RATELIMIT_KEY_LEN],
 			enum peer_pool pool, uint64_t now_ns);
+/* True if source_key may hold one more pending peer. */
+bool peer_source_has_room(const struct peer_table *t,
+			  const uint8_t source_key[RATELIMIT_KEY_LEN]);
 /* True if a pending peer can be added now without pushing anyone out. */
 bool peer_pending_has_room(const struct peer_table *t);
 /* The oldest pending peer whose handshake is unconfirmed, or NULL. */

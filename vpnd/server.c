@@ -67,12 +67,17 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
  * exchange, and admitted ones, never do.
  */
 static struct peer *
-alloc_pending(struct server *s, const uint8_t pub[32])
+alloc_pending(struct server *s, const uint8_t pub[32],
+	      const uint8_t source[RATELIMIT_KEY_LEN])
 {
-	struct peer *p = peer_alloc(&s->peers, pub, PEER_POOL_UNCONFIRMED,
-				    s->now_ns);
-	struct peer *victim;
+	struct peer *p, *victim;
 
+	if (!peer_source_has_room(&s->peers, source)) {
+		s->stats.peers_source_full++;
+		return NULL;
+	}
+	p = peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
+		       s->now_ns);
 	if (p || peer_pending_has_room(&s->peers))
 		return p;
 	victim = peer_oldest_unconfirmed(&s->peers);
@@ -80,7 +85,21 @@ alloc_pending(struct server *s, const uint8_t pub[32])
 		return NULL;
 	s->stats.peers_evicted++;
 	peer_free(s, victim);
-	return peer_alloc(&s->peers, pub, PEER_POOL_UNCONFIRMED, s->now_ns);
+	return peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
+			  s->now_ns);
+}
+
+/* The source a new peer is counted against: the initiation's. */
+static void
+rx_source(const struct server *s, uint8_t key[RATELIMIT_KEY_LEN])
+{
+	struct cookie_src csrc;
+
+	memset(key, 0, RATELIMIT_KEY_LEN);
+	if (!s->tunnel.rx_src)
+		return;
+	endpoint_cookie_src(s->tunnel.rx_src, &csrc);
+	ratelimit_source_key(&csrc, key);
 }
 
 /* Only for an initiation verified whole (noise_host.peer_create). */
@@ -91,9 +110,13 @@ op_peer_create(void *arg, const uint8_t pub[32], const uint8_t ss[32])
 	/* A key the store admitted goes with the admitted, unpushable. */
 	bool is_admitted = tstamp_holders(&s->tunnel.stamps, pub) &
 			   ADMIT_HOLD_ADMISSION;
-	struct peer *p = is_admitted ? peer_alloc(&s->peers, pub,
-						  PEER_POOL_ADMITTED, s->now_ns)
-				     : alloc_pending(s, pub);
+	uint8_t source[RATELIMIT_KEY_LEN];
+	struct peer *p;
+
+	rx_source(s, source);
+	p = is_admitted ? peer_alloc(&s->peers, pub, source,
+				     PEER_POOL_ADMITTED, s->now_ns)
+			: alloc_pending(s, pub, source);
 
 	if (!p) {
 		s->stats.peers_full++;
@@ -558,7 +581,8 @@ init_tables(struct server *s)
 	int ret;
 
 	randombytes_buf(key, sizeof(key));
-	ret = peer_table_init(&s->peers, c->max_peers, c->max_pending, key);
+	ret = peer_table_init(&s->peers, c->max_peers, c->max_pending,
+			      c->max_pending_per_source, key);
 	if (ret < 0)
 		return ret;
 	randombytes_buf(key, sizeof(key));

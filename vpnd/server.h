@@ -31,6 +31,7 @@ struct server_stats {
 	uint64_t udp_tx_dropped;
 	uint64_t peers_full;         /* verified handshakes refused: full */
 	uint64_t peers_evicted;      /* unconfirmed peers pushed out */
+	uint64_t peers_source_full;  /* refused: the source holds its share */
 };
 
 struct server {

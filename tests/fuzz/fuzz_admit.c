@@ -417,12 +417,17 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
 
 /* As server.c's alloc_pending(). */
 static struct peer *
-alloc_pending(struct server *s, const uint8_t pub[32])
+alloc_pending(struct server *s, const uint8_t pub[32],
+	      const uint8_t source[RATELIMIT_KEY_LEN])
 {
-	struct peer *p = peer_alloc(&s->peers, pub, PEER_POOL_UNCONFIRMED,
-				    s->now_ns);
-	struct peer *victim;
+	struct peer *p, *victim;
 
+	if (!peer_source_has_room(&s->peers, source)) {
+		s->stats.peers_source_full++;
+		return NULL;
+	}
+	p = peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
+		       s->now_ns);
 	if (p || peer_pending_has_room(&s->peers))
 		return p;
 	victim = peer_oldest_unconfirmed(&s->peers);
@@ -430,7 +435,21 @@ alloc_pending(struct server *s, const uint8_t pub[32])
 		return NULL;
 	s->stats.peers_evicted++;
 	peer_free(s, victim);
-	return peer_alloc(&s->peers, pub, PEER_POOL_UNCONFIRMED, s->now_ns);
+	return peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
+			  s->now_ns);
+}
+
+/* As server.c's rx_source(). */
+static void
+rx_source(const struct server *s, uint8_t key[RATELIMIT_KEY_LEN])
+{
+	struct cookie_src csrc;
+
+	memset(key, 0, RATELIMIT_KEY_LEN);
+	if (!s->tunnel.rx_src)
+		return;
+	endpoint_cookie_src(s->tunnel.rx_src, &csrc);
+	ratelimit_source_key(&csrc, key);
 }
 
 /* As server.c's op_peer_create(). */
@@ -439,9 +458,13 @@ create_peer(struct server *s, const uint8_t pub[32], const uint8_t ss[32])
 {
 	bool is_admitted = tstamp_holders(&s->tunnel.stamps, pub) &
 			   ADMIT_HOLD_ADMISSION;
-	struct peer *p = is_admitted ? peer_alloc(&s->peers, pub,
-						  PEER_POOL_ADMITTED, s->now_ns)
-				     : alloc_pending(s, pub);
+	uint8_t source[RATELIMIT_KEY_LEN];
+	struct peer *p;
+
+	rx_source(s, source);
+	p = is_admitted ? peer_alloc(&s->peers, pub, source,
+				     PEER_POOL_ADMITTED, s->now_ns)
+			: alloc_pending(s, pub, source);
 
 	if (!p) {
 		s->stats.peers_full++;
@@ -724,7 +747,8 @@ setup(uint8_t flags, uint8_t admitted)
 	memcpy(srv.addr6, cfg.pool6.addr, 16);
 	srv.addr6[15] = 1;
 	max_logins = flags & CFG_ONE_LOGIN ? 1 : 3;
-	if (peer_table_init(&srv.peers, MAX_ADMITTED, MAX_PENDING, key) < 0 ||
+	if (peer_table_init(&srv.peers, MAX_ADMITTED, MAX_PENDING, MAX_PENDING,
+			    key) < 0 ||
 	    route_table_init(&srv.routes, N_KEYS * 4, key) < 0 ||
 	    tunnel_init(&srv.tunnel, &server_ops, &srv, &srv.pt, server_priv,
 			MAX_ADMITTED + MAX_PENDING, cfg.mtu, 0) < 0 ||
