@@ -511,6 +511,40 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 	}
 }
 
+/* One more login answered with status for reason (metrics). */
+static void
+count_login(struct server *s, enum login_status status, const char *reason)
+{
+	struct admit_server *a = &s->admit;
+	unsigned int i;
+
+	if (!reason)
+		reason = "";
+	for (i = 0; i < a->n_login_kinds; i++)
+		if (a->logins[i].status == status &&
+		    strcmp(a->logins[i].reason, reason) == 0)
+			break;
+	if (i == a->n_login_kinds) {
+		/* Full: the last kind takes what no other does. */
+		if (i == ADMIT_LOGIN_KINDS)
+			i--;
+		else
+			a->n_login_kinds++;
+		a->logins[i].status = status;
+		a->logins[i].reason = reason;
+	}
+	a->logins[i].n++;
+}
+
+static void
+latency_add(struct admit_latency *l, uint64_t ns)
+{
+	l->n++;
+	l->sum_ns += ns;
+	if (ns > l->max_ns)
+		l->max_ns = ns;
+}
+
 static void
 login_done(struct server *s, struct peer *p, struct job *j)
 {
@@ -573,6 +607,7 @@ submit_events(struct server *s)
 		return;
 	j->kind = JOB_EVENTS;
 	j->peer_slot = UINT32_MAX;
+	j->submitted_ns = s->now_ns;
 	j->seq = s->admit.events_seq;
 	s->admit.events_in_flight = workers_submit(&s->workers, j) == SUBMIT_OK;
 }
@@ -629,6 +664,7 @@ submit_stamps(struct server *s)
 	}
 	j->kind = JOB_STAMPS;
 	j->peer_slot = UINT32_MAX;
+	j->submitted_ns = s->now_ns;
 	for (i = 0; i < n; i++) {
 		memcpy(j->u.stamps.st[i].client_pub, saved[i].key, 32);
 		memcpy(j->u.stamps.st[i].stamp, saved[i].stamp, TAI64N_LEN);
@@ -670,6 +706,12 @@ admit_jobs_done(struct server *s)
 					      j->peer_generation);
 
 		next = j->next;
+		if (j->submitted_ns)
+			latency_add(j->kind == JOB_LOGIN ? &s->admit.login_latency
+							 : &s->admit.store_latency,
+				    s->now_ns - j->submitted_ns);
+		if (j->kind == JOB_LOGIN)
+			count_login(s, j->res.status, j->res.reason);
 		if (j->peer_slot == UINT32_MAX)
 			store_job_done(s, j);
 		else if (p && j->kind == JOB_LOGIN)
@@ -721,6 +763,7 @@ answer_busy(struct server *s, struct peer *p, const struct login_msg *m,
 				   .retry_after_s = BUSY_RETRY_AFTER_S };
 
 	audit_busy(s, p, m, reason);
+	count_login(s, LOGIN_STATUS_BUSY, reason);
 	send_kept(s, p, build_result(s, p, m->request_id, &res));
 }
 
@@ -984,6 +1027,7 @@ admit_housekeeping(struct server *s)
 	if (j) {
 		j->kind = JOB_PRUNE;
 		j->peer_slot = UINT32_MAX;
+		j->submitted_ns = s->now_ns;
 		j->now_unix_s = wall_s(s);
 		workers_submit(&s->workers, j);
 	}

@@ -102,6 +102,20 @@ struct peer_login {
 	uint64_t rx_malformed_ctl;
 };
 
+/* Logins answered, by result and the audit's reason (for metrics). */
+#define ADMIT_LOGIN_KINDS 32
+
+struct admit_login_count {
+	enum login_status status;
+	const char *reason;  /* static: auth.c's and admit.c's strings */
+	uint64_t n;
+};
+
+/* How long jobs took, from submission to the loop reading the result. */
+struct admit_latency {
+	uint64_t n, sum_ns, max_ns;
+};
+
 /* The server-wide part of the login layer. */
 struct admit_server {
 	uint64_t events_seq;     /* the store's events read up to here */
@@ -110,6 +124,10 @@ struct admit_server {
 	int start_error;
 	unsigned int n_loaded;   /* admissions found at start */
 	int store_errno;         /* the last poll's failure; 0: healthy */
+	struct admit_login_count logins[ADMIT_LOGIN_KINDS];
+	unsigned int n_login_kinds;
+	struct admit_latency store_latency; /* store thread's jobs */
+	struct admit_latency login_latency; /* password checks */
 };
 
 /* Before the loop runs: pins the timestamps of every admission in the

@@ -225,6 +225,7 @@ cmd_kick(struct server *s, const struct ctl_peer *who,
 		   (unsigned int)who->uid, (int)who->pid);
 	j->kind = JOB_KICK;
 	j->peer_slot = UINT32_MAX;
+	j->submitted_ns = s->now_ns;
 	j->u.kick.slot = t.slot;
 	j->u.kick.generation = t.generation;
 	if (workers_submit(&s->workers, j) != SUBMIT_OK)

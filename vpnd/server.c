@@ -43,9 +43,25 @@ server_clock(struct server *s)
 
 /* ---- peers ------------------------------------------------------------------ */
 
+/* Its counters go into the server's totals. */
+static void
+count_gone(struct server *s, const struct peer *p)
+{
+	struct server_stats *st = &s->stats;
+
+	st->gone_rx_bytes += p->tp.rx_bytes;
+	st->gone_tx_bytes += p->tp.tx_bytes;
+	st->gone_rx_packets += p->tp.rx_packets;
+	st->gone_tx_packets += p->tp.tx_packets;
+	st->gone_dropped_source += p->login.rx_dropped_source;
+	st->gone_dropped_unadmitted += p->login.rx_dropped_unadmitted;
+	st->gone_malformed_ctl += p->login.rx_malformed_ctl;
+}
+
 static void
 peer_free(struct server *s, struct peer *p)
 {
+	count_gone(s, p);
 	admit_peer_gone(s, p);
 	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_PEER, s->now_ns);
 	tunnel_peer_free(&p->tp);

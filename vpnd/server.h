@@ -32,6 +32,11 @@ struct server_stats {
 	uint64_t peers_full;         /* verified handshakes refused: full */
 	uint64_t peers_evicted;      /* unconfirmed peers pushed out */
 	uint64_t peers_source_full;  /* refused: the source holds its share */
+	/* What peers that are gone had counted, so totals never go back. */
+	uint64_t gone_rx_bytes, gone_tx_bytes;
+	uint64_t gone_rx_packets, gone_tx_packets;
+	uint64_t gone_dropped_source, gone_dropped_unadmitted;
+	uint64_t gone_malformed_ctl;
 };
 
 struct server {
