@@ -22,6 +22,9 @@ DEB_PKGS := gcc make pkg-config libsodium-dev liboath-dev libconfuse-dev \
 	libsqlite3-dev libmnl-dev libqrencode-dev libcmocka-dev iproute2 \
 	iputils-ping oathtool python3 python3-nacl curl procps
 
+# vpnctl's password policy; the QR code test reads codes back with zbarimg.
+DEB_PKGS += libzxcvbn-dev zbar-tools
+
 ifeq ($(DEBUG),1)
 OPT := -O0 -g
 else
@@ -35,6 +38,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Ishared -fno-strict-aliasing
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+# libzxcvbn ships no pkg-config file.
+PKG_LIBS += -lzxcvbn
 # Release hardening: full RELRO (the GOT read-only, and no lazy binding
 # that leaves copies of registers on the stack at first calls) and stack
 # protection with fortified libc calls.

@@ -20,6 +20,7 @@
 
 #include "dnsname.h"
 #include "login.h"
+#include "password.h"
 
 #define NUM(name, lo, hi, unit_ms, field)                                   \
 	{ name, lo, hi, unit_ms, offsetof(struct vpnd_config, field),      \
@@ -50,6 +51,8 @@ static const struct conf_number numbers[] = {
 	NUM("handshake-rate", 1, 1000000, 0, handshake_rate),
 	NUM("source-handshake-rate", 0, 1000000, 0, source_handshake_rate),
 	NUM("test-timer-divisor", 1, 1000, 0, test_timer_divisor),
+	NUM("password-min-length", 1, LOGIN_TEXT_MAX, 0, password_min_length),
+	NUM("password-min-score", 0, PASSWORD_SCORE_MAX, 0, password_min_score),
 	{ NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -129,6 +132,8 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("auth-per-source", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("lockout-source-decay", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("totp-issuer", NULL, CFGF_NODEFAULT, cb_issuer),
+	CFG_INT_CB("password-min-length", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("password-min-score", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("handshake-rate", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("source-handshake-rate", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
@@ -163,6 +168,8 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->auth_per_source = 2;
 	c->lockout_source_decay_s = 600;
 	snprintf(c->totp_issuer, sizeof(c->totp_issuer), "vpnd");
+	c->password_min_length = PASSWORD_MIN_LENGTH_DEFAULT;
+	c->password_min_score = PASSWORD_MIN_SCORE_DEFAULT;
 	c->handshake_rate = 1000;
 	c->source_handshake_rate = 20;
 	c->log_syslog = false;

@@ -76,6 +76,9 @@ struct vpnd_config {
 	uint32_t lockout_source_decay_s;  /* lockout-source-decay = "10m": a
 					   * source's failures drop by one */
 	char totp_issuer[64];             /* totp-issuer = "vpnd" (vpnctl) */
+	unsigned int password_min_length; /* password-min-length = 12 and */
+	unsigned int password_min_score;  /* password-min-score = 3 (0-4,
+					   * zxcvbn; 0: off): vpnctl's policy */
 
 	/* Load. */
 	unsigned int handshake_rate;      /* handshake-rate = 1000 a second,

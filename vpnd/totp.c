@@ -11,6 +11,7 @@
 #include <liboath/oath.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -125,28 +126,38 @@ totp_match(const uint8_t *secret, size_t secret_len,
 	return found != 0;
 }
 
+/*
+ * liboath's encoder (gnulib's base32) pads to a multiple of 8 with '=';
+ * otpauth:// URIs and authenticator apps want the secret unpadded. Its
+ * buffer held the secret: wiped before it is freed.
+ */
 bool
 totp_base32(char *out, size_t out_len, const uint8_t *secret,
 	    size_t secret_len)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	size_t need = (secret_len * 8 + 4) / 5, i, o = 0;
-	unsigned int bits = 0, acc = 0;
+	char *enc = NULL;
+	size_t enc_len = 0;
+	bool ok = false;
 
-	if (out_len < need + 1)
+	if (out_len == 0)
 		return false;
-	for (i = 0; i < secret_len; i++) {
-		acc = (acc << 8) | secret[i];
-		bits += 8;
-		while (bits >= 5) {
-			bits -= 5;
-			out[o++] = alphabet[(acc >> bits) & 31];
-		}
+	out[0] = '\0';
+	if (oath_base32_encode((const char *)secret, secret_len, &enc,
+			       &enc_len) != OATH_OK || !enc)
+		goto out;
+	while (enc_len > 0 && enc[enc_len - 1] == '=')
+		enc_len--;
+	if (enc_len + 1 > out_len)
+		goto out;
+	memcpy(out, enc, enc_len);
+	out[enc_len] = '\0';
+	ok = true;
+out:
+	if (enc) {
+		sodium_memzero(enc, strlen(enc));
+		free(enc);
 	}
-	if (bits > 0)
-		out[o++] = alphabet[(acc << (5 - bits)) & 31];
-	out[o] = '\0';
-	return true;
+	return ok;
 }
 
 /* RFC 3986 percent-encoding of everything but the unreserved characters. */

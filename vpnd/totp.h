@@ -58,7 +58,8 @@ bool totp_uri(char *out, size_t out_len, const char *issuer,
 const char *totp_algo_name(enum totp_algo algo);
 bool totp_algo_parse(const char *text, enum totp_algo *out);
 
-/* Base32 (RFC 4648, no padding) of the secret. False if it does not fit. */
+/* Base32 (RFC 4648, no padding) of the secret, through liboath. False if
+ * it does not fit. */
 bool totp_base32(char *out, size_t out_len, const uint8_t *secret,
 		 size_t secret_len);
 

@@ -815,6 +815,52 @@ test_sample_vpnd(void **state)
 	vpnd_config_wipe(&c);
 }
 
+/* ---- vpnctl's password policy ----------------------------------------- */
+
+/* Its two options: set, defaulted (as the sample documents), refused
+ * outside their ranges at their line. */
+static void
+test_vpnd_password_policy(void **state)
+{
+	static const char *const subst[] = { "private-key-file", "priv.key",
+					     "preshared-key-file", "psk.key",
+					     NULL };
+	static const struct {
+		const char *text, *detail;
+	} bad[] = {
+		{ HEAD "password-min-length = 0 " MARK "\n", "1-255" },
+		{ HEAD "password-min-length = 256 " MARK "\n", "1-255" },
+		{ HEAD "password-min-length = twelve " MARK "\n", "twelve" },
+		{ HEAD "password-min-score = 5 " MARK "\n", "0-4" },
+		{ HEAD "password-min-score = -1 " MARK "\n", 0 },
+	};
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	static char text[16384];
+	size_t i;
+
+	assert_true(load_vpnd(f, HEAD "password-min-length = 20\n"
+			      "password-min-score = 0\n", &c));
+	assert_int_equal(c.password_min_length, 20);
+	assert_int_equal(c.password_min_score, 0);
+	assert_true(load_vpnd(f, HEAD, &c));
+	assert_int_equal(c.password_min_length, 12);
+	assert_int_equal(c.password_min_score, 3);
+	if (sample(f, "conf/vpnd.conf", subst, text, sizeof(text))) {
+		assert_non_null(strstr(text, "\npassword-min-length = 12\n"));
+		assert_non_null(strstr(text, "\npassword-min-score = 3\n"));
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (load_vpnd(f, bad[i].text, &c))
+			fail_msg("accepted:\n%s", bad[i].text);
+		assert_message(f, "vpnd.conf", bad[i].text,
+			       marked_line(bad[i].text),
+			       strstr(bad[i].text, "score") ? "password-min-score"
+							   : "password-min-length",
+			       bad[i].detail);
+	}
+}
+
 static void
 test_sample_vpnc(void **state)
 {
@@ -957,6 +1003,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnc_policy_sample, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_password_policy,
+						setup, teardown),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_path_resolve),
 	};
