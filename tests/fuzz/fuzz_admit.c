@@ -19,14 +19,14 @@
  * The first byte sets the configuration (bit 0: an IPv6 pool too; bit 1:
  * so many routes, DNS servers and search domains that an answer cannot
  * fit; bit 2: no failure delay; bit 3: one login check at a time; bit 4:
- * MTU 1280), the second which keys the store admits at start. Then each
- * operation byte names a client (high bits) and an action: a control
- * message or IP packet of fuzzed bytes, an AUTH_REQUEST, RESUME or
- * DISCONNECT built here, a handshake, a restart, a keepalive, the client
- * losing what it sends or what is sent to it, or moving to another
- * address, login checks or store
- * jobs finishing, time passing, the wall clock jumping, housekeeping,
- * polling for events, or shutdown.
+ * MTU 1280; bit 5: one pending peer per source address), the second
+ * which keys the store admits at start. Then each operation byte names a
+ * client (high bits) and an action: a control message or IP packet of
+ * fuzzed bytes, an AUTH_REQUEST, RESUME or DISCONNECT built here, a
+ * handshake, a restart, a keepalive, the client losing what it sends or
+ * what is sent to it, or moving to another address, login checks or
+ * store jobs finishing, time passing, the wall clock jumping,
+ * housekeeping, polling for events, or shutdown.
  *
  * Invariants checked: everything vpnd sends to a client is a message our
  * client accepts (decodes, right direction, fits the MTU); answers echo a
@@ -40,7 +40,8 @@
  * admission. After every event: the table's counts, hash and slots agree;
  * each pool's list is well linked, its length is its count, n_admitted is
  * the number of admitted-pool peers, and the pending pool is within
- * max_pending; an admitted peer is in the admitted pool, and one there is
+ * max_pending, each source's pending peers within max_per_source and
+ * counted exactly; an admitted peer is in the admitted pool, and one there is
  * admitted or being looked up; the deadline heap is a heap, holds exactly
  * the peers with a deadline, and each one's deadline is the earlier of
  * its tunnel's and its login's; the doomed list has no duplicate and is
@@ -85,6 +86,7 @@ enum {
 	CFG_NO_DELAY = 1 << 2,
 	CFG_ONE_LOGIN = 1 << 3,
 	CFG_SMALL_MTU = 1 << 4,
+	CFG_ONE_PER_SOURCE = 1 << 5,
 };
 
 enum {
@@ -747,7 +749,8 @@ setup(uint8_t flags, uint8_t admitted)
 	memcpy(srv.addr6, cfg.pool6.addr, 16);
 	srv.addr6[15] = 1;
 	max_logins = flags & CFG_ONE_LOGIN ? 1 : 3;
-	if (peer_table_init(&srv.peers, MAX_ADMITTED, MAX_PENDING, MAX_PENDING,
+	if (peer_table_init(&srv.peers, MAX_ADMITTED, MAX_PENDING,
+			    flags & CFG_ONE_PER_SOURCE ? 1 : MAX_PENDING,
 			    key) < 0 ||
 	    route_table_init(&srv.routes, N_KEYS * 4, key) < 0 ||
 	    tunnel_init(&srv.tunnel, &server_ops, &srv, &srv.pt, server_priv,
@@ -1050,6 +1053,38 @@ check_keys(void)
 	}
 }
 
+/* The pending peers of a source, counted exactly and within the cap. */
+static unsigned int
+pending_from(const struct peer_list *l, const uint8_t key[RATELIMIT_KEY_LEN])
+{
+	const struct peer *p;
+	unsigned int n = 0;
+
+	for (p = l->head; p; p = p->pool_next)
+		n += memcmp(p->source_key, key, RATELIMIT_KEY_LEN) == 0;
+	return n;
+}
+
+static void
+check_sources(void)
+{
+	const struct peer_table *t = &srv.peers;
+	uint8_t key[RATELIMIT_KEY_LEN];
+	struct cookie_src csrc;
+	struct client c;
+	unsigned int s, n;
+
+	for (s = 0; s < N_SOURCES; s++) {
+		client_endpoint(&c, s, 0);
+		endpoint_cookie_src(&c.self, &csrc);
+		ratelimit_source_key(&csrc, key);
+		n = pending_from(&t->unconfirmed, key) +
+		    pending_from(&t->in_login, key);
+		FUZZ_CHECK(n == sources_count(&t->sources, key));
+		FUZZ_CHECK(n <= t->max_per_source);
+	}
+}
+
 static void
 check_state(void)
 {
@@ -1072,6 +1107,7 @@ check_state(void)
 	check_list(&t->unconfirmed, PEER_POOL_UNCONFIRMED);
 	check_list(&t->in_login, PEER_POOL_LOGIN);
 	FUZZ_CHECK(t->unconfirmed.len + t->in_login.len <= t->max_pending);
+	check_sources();
 	FUZZ_CHECK(!t->doomed);
 	check_heap();
 	check_keys();
