@@ -107,6 +107,10 @@ static const char *const migrations[] = {
 	/* 2 -> 3: which admission an event ended, by its expiry, so a newer
 	 * admission of the same key is not taken for it */
 	"ALTER TABLE events ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;",
+	/* 3 -> 4: when an account, and each of its keys, last logged in
+	 * (NULL: not since this version) */
+	"ALTER TABLE users ADD COLUMN last_login INTEGER;"
+	"ALTER TABLE leases ADD COLUMN last_login INTEGER;",
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -442,7 +446,7 @@ userdb_close(struct userdb *db)
 
 #define USER_COLUMNS                                                          \
 	"name, totp_algorithm, totp_digits, totp_period, totp_last_step, "   \
-	"enabled, role, addr4, addr6, lifetime_s, created"
+	"enabled, role, addr4, addr6, lifetime_s, created, last_login"
 
 /* Reads the USER_COLUMNS of the current row, secrets aside. */
 static void
@@ -466,10 +470,12 @@ read_user(sqlite3_stmt *st, struct userdb_user *u)
 	u->has_lifetime = sqlite3_column_type(st, 9) != SQLITE_NULL;
 	u->lifetime_s = u->has_lifetime ? (uint32_t)column_u64(st, 9) : 0;
 	u->created_unix_s = column_u64(st, 10);
+	u->has_last_login = sqlite3_column_type(st, 11) != SQLITE_NULL;
+	u->last_login_unix_s = column_u64(st, 11);
 }
 
-int
-userdb_user_add(struct userdb *db, const struct userdb_user *u)
+static int
+user_insert(struct userdb *db, const struct userdb_user *u)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -477,7 +483,7 @@ userdb_user_add(struct userdb *db, const struct userdb_user *u)
 			  "totp_algorithm, totp_digits, totp_period, "
 			  "totp_last_step, enabled, role, addr4, addr6, "
 			  "lifetime_s, created) VALUES "
-			  "(?, ?, ?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?)",
+			  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			  &st);
 
 	if (ret < 0)
@@ -488,16 +494,44 @@ userdb_user_add(struct userdb *db, const struct userdb_user *u)
 	bind_text(st, 4, totp_algo_name(u->totp.algo));
 	sqlite3_bind_int(st, 5, (int)u->totp.digits);
 	sqlite3_bind_int(st, 6, (int)u->totp.period_s);
-	sqlite3_bind_int(st, 7, u->is_enabled);
-	bind_text(st, 8, userdb_role_name(u->role));
-	bind_blob(st, 9, u->has_addr4, u->addr4, sizeof(u->addr4));
-	bind_blob(st, 10, u->has_addr6, u->addr6, sizeof(u->addr6));
+	/* A zeroed struct consumed nothing (step 0 was in 1970). */
+	sqlite3_bind_int64(st, 7, u->last_step > 0 ? u->last_step : -1);
+	sqlite3_bind_int(st, 8, u->is_enabled);
+	bind_text(st, 9, userdb_role_name(u->role));
+	bind_blob(st, 10, u->has_addr4, u->addr4, sizeof(u->addr4));
+	bind_blob(st, 11, u->has_addr6, u->addr6, sizeof(u->addr6));
 	if (u->has_lifetime)
-		sqlite3_bind_int64(st, 11, u->lifetime_s);
+		sqlite3_bind_int64(st, 12, u->lifetime_s);
 	else
-		sqlite3_bind_null(st, 11);
-	bind_u64(st, 12, u->created_unix_s);
+		sqlite3_bind_null(st, 12);
+	bind_u64(st, 13, u->created_unix_s);
 	return run(db, st, "add a user");
+}
+
+int
+userdb_user_add(struct userdb *db, const struct userdb_user *u)
+{
+	size_t failed;
+
+	return userdb_users_add(db, u, 1, &failed);
+}
+
+int
+userdb_users_add(struct userdb *db, const struct userdb_user *u, size_t n,
+		 size_t *failed)
+{
+	size_t i;
+	int ret = begin(db);
+
+	*failed = 0;
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < n && ret == 0; i++) {
+		ret = user_insert(db, &u[i]);
+		if (ret < 0)
+			*failed = i;
+	}
+	return finish(db, ret);
 }
 
 int
@@ -526,9 +560,9 @@ userdb_user_get(struct userdb *db, const char *name, struct userdb_user *out)
 		goto out;
 	}
 	read_user(st, out);
-	column_text(st, 11, out->pw_hash, sizeof(out->pw_hash));
-	secret = sqlite3_column_blob(st, 12);
-	secret_len = (size_t)sqlite3_column_bytes(st, 12);
+	column_text(st, 12, out->pw_hash, sizeof(out->pw_hash));
+	secret = sqlite3_column_blob(st, 13);
+	secret_len = (size_t)sqlite3_column_bytes(st, 13);
 	if (!secret || secret_len == 0 || secret_len > sizeof(out->totp_secret)) {
 		log_err("user store %s: user '%s' has no usable TOTP secret",
 			db->path, out->name);
@@ -699,6 +733,27 @@ userdb_user_set_totp(struct userdb *db, const char *name,
 	if (ret < 0)
 		return ret;
 	bind_blob(st, 1, true, secret, secret_len);
+	return change_user(db, st, name, USERDB_REASON_TOTP);
+}
+
+int
+userdb_user_set_totp_step(struct userdb *db, const char *name,
+			  const uint8_t *secret, size_t secret_len,
+			  int64_t step)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (secret_len == 0 || secret_len > TOTP_SECRET_MAX)
+		return -EINVAL;
+	ret = prepare(db,
+		      "UPDATE users SET totp_secret = ?1, totp_last_step = "
+		      "MAX(totp_last_step, ?3) WHERE name = ?2",
+		      &st);
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, secret, secret_len);
+	sqlite3_bind_int64(st, 3, step);
 	return change_user(db, st, name, USERDB_REASON_TOTP);
 }
 
@@ -1339,6 +1394,32 @@ grant_store_lease(struct userdb *db, const struct userdb_admission *adm,
 	return run(db, st, "store a lease");
 }
 
+/* A login, not a re-addressing: the account's and the key's last one. */
+static int
+grant_record_login(struct userdb *db, const struct userdb_grant *g)
+{
+	static const char *const sql[] = {
+		"UPDATE users SET last_login = ?1 WHERE name = ?2",
+		"UPDATE leases SET last_login = ?1 WHERE user = ?2 AND "
+		"client_key = ?3",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(sql) && ret == 0; i++) {
+		ret = prepare(db, sql[i], &st);
+		if (ret < 0)
+			break;
+		bind_u64(st, 1, g->now_unix_s);
+		bind_text(st, 2, g->username);
+		if (i == 1)
+			bind_blob(st, 3, true, g->client_pub, USERDB_KEY_LEN);
+		ret = run(db, st, "record a login");
+	}
+	return ret;
+}
+
 /* Reads what the address choice needs and lets the caller choose. */
 static int
 grant_assign(struct userdb *db, struct grant_ctx *c, userdb_assign_fn assign,
@@ -1439,6 +1520,8 @@ userdb_grant(struct userdb *db, const struct userdb_grant *g,
 		ret = grant_store_admission(db, out);
 	if (ret == 0)
 		ret = grant_store_lease(db, out, g->now_unix_s);
+	if (ret == 0)
+		ret = grant_record_login(db, g);
 	if (ret == 0)
 		ret = grant_read_stamp(db, out);
 	ret = finish(db, ret);
@@ -1663,6 +1746,148 @@ userdb_stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
 	if (ret < 0)
 		return ret;
 	return finish(db, stamps_raise(db, v, n));
+}
+
+/* ---- devices ---------------------------------------------------------------- */
+
+/* A deferred BEGIN: reads see one snapshot without taking the write lock
+ * (which would hold up vpnd's grants). */
+static int
+begin_read(struct userdb *db)
+{
+	return exec(db, "BEGIN", "begin");
+}
+
+/*
+ * Every key with a lease or an admission of the user: the last login is
+ * the lease's (the admission's creation for a key admitted before logins
+ * were recorded), the addresses those of the admission if it is live.
+ */
+#define DEVICES_SQL                                                           \
+	"SELECT k.client_key, COALESCE(l.last_login, a.created), "           \
+	"CASE WHEN a.expires > ?2 THEN a.addr4 ELSE l.addr4 END, "           \
+	"CASE WHEN a.expires > ?2 THEN a.addr6 ELSE l.addr6 END, "           \
+	"CASE WHEN a.expires > ?2 THEN a.expires ELSE 0 END "                \
+	"FROM (SELECT client_key FROM leases WHERE user = ?1 UNION "          \
+	"SELECT client_key FROM admissions WHERE user = ?1) k "              \
+	"LEFT JOIN leases l ON l.user = ?1 AND l.client_key = k.client_key " \
+	"LEFT JOIN admissions a ON a.user = ?1 AND "                         \
+	"a.client_key = k.client_key "                                       \
+	"ORDER BY 2 DESC NULLS LAST, k.client_key"
+
+static void
+read_device(sqlite3_stmt *st, struct userdb_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	column_blob(st, 0, d->client_pub, USERDB_KEY_LEN);
+	d->has_last_login = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	d->last_login_unix_s = column_u64(st, 1);
+	d->has_addr4 = column_blob(st, 2, d->addr4, 4);
+	d->has_addr6 = column_blob(st, 3, d->addr6, 16);
+	d->expires_unix_s = column_u64(st, 4);
+	d->is_admitted = d->expires_unix_s != 0;
+}
+
+static int
+devices_walk(struct userdb *db, const char *name, uint64_t now_unix_s,
+	     userdb_device_fn fn, void *arg)
+{
+	struct userdb_device d;
+	sqlite3_stmt *st;
+	int ret = prepare(db, DEVICES_SQL, &st), rc;
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	bind_u64(st, 2, now_unix_s);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_device(st, &d);
+		ret = fn(arg, &d);
+		if (ret != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		ret = fail(db, "list devices");
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+userdb_devices_list(struct userdb *db, const char *name, uint64_t now_unix_s,
+		    userdb_device_fn fn, void *arg)
+{
+	int ret = begin_read(db);
+
+	if (ret < 0)
+		return ret;
+	ret = user_exists(db, name);
+	if (ret == 0)
+		ret = devices_walk(db, name, now_unix_s, fn, arg);
+	/* Nothing was written: ending it either way only ends the read. */
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* The account a key belongs to: its admission's, else its most recent
+ * lease's. -ENOENT if it has neither. */
+static int
+device_owner(struct userdb *db, const uint8_t *client_pub,
+	     char user_out[USERDB_NAME_MAX + 1])
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "SELECT user FROM (SELECT user, 1 AS o, 0 AS t FROM "
+			  "admissions WHERE client_key = ?1 UNION ALL SELECT "
+			  "user, 2, COALESCE(last_login, updated) FROM leases "
+			  "WHERE client_key = ?1) ORDER BY o, t DESC LIMIT 1",
+			  &st);
+
+	user_out[0] = '\0';
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		column_text(st, 0, user_out, USERDB_NAME_MAX + 1);
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		break;
+	default:
+		ret = fail(db, "find a device");
+		break;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+userdb_device_revoke(struct userdb *db,
+		     const uint8_t client_pub[USERDB_KEY_LEN],
+		     const char *reason, char user_out[USERDB_NAME_MAX + 1])
+{
+	const struct ending e = { "client_key = ?2", bind_key, client_pub,
+				  reason };
+	sqlite3_stmt *st;
+	int n = 0, ret = begin(db);
+
+	user_out[0] = '\0';
+	if (ret < 0)
+		return ret;
+	ret = device_owner(db, client_pub, user_out);
+	if (ret == 0)
+		ret = end_admissions(db, &e);
+	if (ret == 0)
+		n = sqlite3_changes(db->db);
+	if (ret == 0)
+		ret = prepare(db, "DELETE FROM leases WHERE client_key = ?", &st);
+	if (ret == 0) {
+		bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
+		ret = run(db, st, "forget a lease");
+	}
+	ret = finish(db, ret);
+	return ret < 0 ? ret : n;
 }
 
 /* ---- events ----------------------------------------------------------------- */

@@ -53,6 +53,7 @@
 #define USERDB_REASON_ADDRESS "address given to its owner"
 #define USERDB_REASON_EXPIRED "session expired"
 #define USERDB_REASON_KICKED "ended by an administrator"
+#define USERDB_REASON_REVOKED "device revoked"
 
 struct userdb;
 
@@ -78,6 +79,8 @@ struct userdb_user {
 	bool has_lifetime;                    /* own session lifetime */
 	uint32_t lifetime_s;
 	uint64_t created_unix_s;
+	bool has_last_login;                  /* read only: set by grants */
+	uint64_t last_login_unix_s;
 };
 
 /* Failure counters are kept per user name (known or not) and per source. */
@@ -130,9 +133,20 @@ void userdb_close(struct userdb *db);
 
 /* ---- accounts (vpnctl) ---- */
 
-/* Adds `u` (name, hash, TOTP, role, addresses, lifetime, created). -EEXIST
- * if the name, or a fixed address, belongs to another user. */
+/* Adds `u` (name, hash, TOTP, role, addresses, lifetime, created, and
+ * last_step when positive: a step consumed by the code that confirmed the
+ * enrolment; otherwise none). -EEXIST if the name, or a fixed address,
+ * belongs to another user. */
 int userdb_user_add(struct userdb *db, const struct userdb_user *u)
+	__attribute__((warn_unused_result));
+
+/*
+ * Adds the n accounts as userdb_user_add() does, all in one transaction:
+ * all of them, or (on any error) none. On -EEXIST, *failed is the index
+ * of the account whose name or fixed address was taken.
+ */
+int userdb_users_add(struct userdb *db, const struct userdb_user *u,
+		     size_t n, size_t *failed)
 	__attribute__((warn_unused_result));
 
 /* The whole account, secrets included: wipe `out` after use. */
@@ -159,6 +173,13 @@ int userdb_user_set_totp(struct userdb *db, const char *name,
 			 const uint8_t *secret, size_t secret_len)
 	__attribute__((warn_unused_result));
 
+/* As userdb_user_set_totp(), and consumes `step` (the step of the code
+ * that confirmed the new secret: it cannot then log in), in the same
+ * transaction. */
+int userdb_user_set_totp_step(struct userdb *db, const char *name,
+			      const uint8_t *secret, size_t secret_len,
+			      int64_t step) __attribute__((warn_unused_result));
+
 /* Disabling also ends every admission of the account (one event each,
  * USERDB_REASON_DISABLED). */
 int userdb_user_set_enabled(struct userdb *db, const char *name,
@@ -184,6 +205,45 @@ int userdb_recovery_replace(struct userdb *db, const char *name,
 int userdb_recovery_unused(struct userdb *db, const char *name,
 			   struct userdb_recovery *out, size_t max,
 			   size_t *n_out) __attribute__((warn_unused_result));
+
+/* ---- devices (vpnctl) ---- */
+
+/* A client key that logged in as a user: it has a lease (its last
+ * addresses), an admission, or both. */
+struct userdb_device {
+	uint8_t client_pub[USERDB_KEY_LEN];
+	bool has_last_login;            /* when the key last logged in */
+	uint64_t last_login_unix_s;
+	bool has_addr4;                 /* the admission's addresses when */
+	uint8_t addr4[4];               /* admitted, else the lease's */
+	bool has_addr6;
+	uint8_t addr6[16];
+	bool is_admitted;               /* an admission valid at now */
+	uint64_t expires_unix_s;        /* its expiry; 0 when not admitted */
+};
+
+/*
+ * Calls fn for every device of the account `name` (most recent login
+ * first), from one snapshot; fn must not use the store. -ENOENT if there
+ * is no such account. A non-zero return from fn stops the walk and is
+ * returned.
+ */
+typedef int (*userdb_device_fn)(void *arg, const struct userdb_device *d);
+int userdb_devices_list(struct userdb *db, const char *name,
+			uint64_t now_unix_s, userdb_device_fn fn, void *arg)
+	__attribute__((warn_unused_result));
+
+/*
+ * Revokes a device, in one transaction: ends the admission of client_pub
+ * (one event giving `reason`, so a live session of it ends) and forgets
+ * its leases, so it must log in again and gets no address kept for it.
+ * user_out gets the account it belonged to. Returns how many admissions
+ * ended (0 or 1); -ENOENT if the key had neither admission nor lease.
+ */
+int userdb_device_revoke(struct userdb *db,
+			 const uint8_t client_pub[USERDB_KEY_LEN],
+			 const char *reason,
+			 char user_out[USERDB_NAME_MAX + 1]);
 
 /* ---- failure counters ---- */
 
@@ -293,7 +353,8 @@ typedef bool (*userdb_assign_fn)(void *arg, const struct userdb_addr_view *v,
  * counters and adjusts the others, lets assign choose the addresses, ends
  * other admissions holding them (one event each, USERDB_REASON_ADDRESS),
  * stores the admission (replacing any of this key, keeping the greater
- * stamp) and the lease. On any error nothing is written. *out is the
+ * stamp) and the lease, and records the time as the account's and the
+ * key's last login. On any error nothing is written. *out is the
  * admission stored.
  * -ENOENT: account gone or disabled; -EALREADY; -ENOSPC (assign said no);
  * -ESTALE: its password or TOTP secret changed since they were verified.

@@ -7,9 +7,11 @@
  * several connections at once, no write when the caller says so, listing,
  * clearing, pruning), the event journal (one event per admission an
  * account change ends, in the same transaction; polls across connections;
- * seqs never reused), handshake stamps that only rise, re-addressing, and
+ * seqs never reused), handshake stamps that only rise, re-addressing,
  * several threads opening a new store at the same moment (as vpnd's
- * workers do).
+ * workers do), and vpnctl's lifecycle operations: batches stored whole or
+ * not at all, a confirmed TOTP step consumed with its secret, last logins
+ * and the devices (keys) of a user, and revoking one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,7 +119,7 @@ test_created(void **state)
 	pragma(f->path, "PRAGMA journal_mode", v, sizeof(v));
 	assert_string_equal(v, "wal");
 	pragma(f->path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	/* opening again migrates nothing and works */
 	assert_int_equal(userdb_open(f->path, &again), 0);
 	userdb_close(again);
@@ -1042,6 +1044,7 @@ test_migrate_from_1(void **state)
 	char path[160], v[32];
 	struct userdb *db;
 	struct userdb_admission adm;
+	struct userdb_user u;
 	uint8_t pub[USERDB_KEY_LEN];
 	struct events ev;
 	uint64_t seq = 0;
@@ -1053,12 +1056,15 @@ test_migrate_from_1(void **state)
 	sqlite3_close(raw);
 	assert_int_equal(userdb_open(path, &db), 0);
 	pragma(path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "3");
+	assert_string_equal(v, "4");
 	memset(pub, 1, sizeof(pub));
 	assert_int_equal(userdb_admission_get(db, pub, NOW, &adm), 0);
 	assert_string_equal(adm.username, "old");
 	assert_memory_equal(adm.addr4, "\x0a\x00\x00\x05", 4);
 	assert_false(adm.has_stamp);
+	/* no login recorded before version 4 */
+	assert_int_equal(userdb_user_get(db, "old", &u), 0);
+	assert_false(u.has_last_login);
 	assert_int_equal(userdb_user_del(db, "old"), 0);
 	assert_int_equal(poll_events(db, &seq, &ev), 1);
 	assert_event_at(&ev.e[0], "old", 1, "account deleted",
@@ -1097,6 +1103,264 @@ test_concurrent_create(void **state)
 	}
 }
 
+/* ---- the user lifecycle: batches, confirmed steps, logins, devices ---- */
+
+/* A batch is stored whole or not at all, and names the account that
+ * could not be stored; a positive last_step is kept as consumed. */
+static void
+test_users_add_batch(void **state)
+{
+	struct fx *f = *state;
+	struct userdb_user u[3], got;
+	size_t failed = 99;
+
+	user_init(&u[0], "ann");
+	user_init(&u[1], "ben");
+	user_init(&u[2], "cat");
+	u[1].last_step = 56666666;
+	add(f, "cat");
+	assert_int_equal(userdb_users_add(f->db, u, 3, &failed), -EEXIST);
+	assert_int_equal(failed, 2);
+	assert_int_equal(userdb_user_get(f->db, "ann", &got), -ENOENT);
+	assert_int_equal(userdb_user_get(f->db, "ben", &got), -ENOENT);
+	/* the same name twice in one batch */
+	user_init(&u[2], "ann");
+	assert_int_equal(userdb_users_add(f->db, u, 3, &failed), -EEXIST);
+	assert_int_equal(failed, 2);
+	assert_int_equal(userdb_user_get(f->db, "ann", &got), -ENOENT);
+	/* the same fixed address twice */
+	user_init(&u[2], "dan");
+	u[0].has_addr4 = u[2].has_addr4 = true;
+	memcpy(u[0].addr4, "\x0a\0\0\x09", 4);
+	memcpy(u[2].addr4, "\x0a\0\0\x09", 4);
+	assert_int_equal(userdb_users_add(f->db, u, 3, &failed), -EEXIST);
+	assert_int_equal(failed, 2);
+	u[2].has_addr4 = false;
+	assert_int_equal(userdb_users_add(f->db, u, 3, &failed), 0);
+	assert_int_equal(userdb_user_get(f->db, "ann", &got), 0);
+	assert_int_equal(got.last_step, -1);
+	assert_false(got.has_last_login);
+	assert_int_equal(userdb_user_get(f->db, "ben", &got), 0);
+	assert_int_equal(got.last_step, 56666666);
+	assert_int_equal(userdb_user_get(f->db, "dan", &got), 0);
+	assert_int_equal(userdb_users_add(f->db, u, 0, &failed), 0);
+}
+
+/* A new secret confirmed by a code: the code's step is consumed with it
+ * (never lowered), and the change ends admissions as a reset does. */
+static void
+test_set_totp_step(void **state)
+{
+	struct fx *f = *state;
+	uint8_t secret[TOTP_SECRET_LEN];
+	struct userdb_grant g = { .username = "alice", .now_unix_s = NOW,
+				  .lifetime_s = 100, .has_step = true };
+	struct userdb_admission adm;
+	struct userdb_user got;
+	struct events ev;
+	uint64_t seq = 0;
+
+	add(f, "alice");
+	admit(f, "alice", 1, 5, NULL);
+	assert_int_equal(userdb_events_head(f->db, &seq), 0);
+	memset(secret, 0x17, sizeof(secret));
+	assert_int_equal(userdb_user_set_totp_step(f->db, "alice", secret,
+						   sizeof(secret), 5000),
+			 0);
+	assert_int_equal(userdb_user_get(f->db, "alice", &got), 0);
+	assert_int_equal(got.last_step, 5000);
+	assert_memory_equal(got.totp_secret, secret, sizeof(secret));
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_event(&ev.e[0], "alice", 1, USERDB_REASON_TOTP);
+	/* the confirming step cannot log in; the next one can */
+	memset(g.client_pub, 2, sizeof(g.client_pub));
+	g.step = 5000;
+	assert_int_equal(userdb_grant(f->db, &g, assign_fixed, "\x0a\0\0\x06",
+				      &adm),
+			 -EALREADY);
+	g.step = 5001;
+	assert_int_equal(userdb_grant(f->db, &g, assign_fixed, "\x0a\0\0\x06",
+				      &adm),
+			 0);
+	/* an older step does not lower the last one */
+	assert_int_equal(userdb_user_set_totp_step(f->db, "alice", secret,
+						   sizeof(secret), 10),
+			 0);
+	assert_int_equal(userdb_user_get(f->db, "alice", &got), 0);
+	assert_int_equal(got.last_step, 5001);
+	assert_int_equal(userdb_user_set_totp_step(f->db, "nobody", secret,
+						   sizeof(secret), 1),
+			 -ENOENT);
+	assert_int_equal(userdb_user_set_totp_step(f->db, "alice", secret, 0,
+						   1),
+			 -EINVAL);
+}
+
+#define MAX_DEVICES 8
+
+struct devices {
+	struct userdb_device d[MAX_DEVICES];
+	size_t n;
+};
+
+static int
+keep_device(void *arg, const struct userdb_device *d)
+{
+	struct devices *dv = arg;
+
+	assert_true(dv->n < MAX_DEVICES);
+	dv->d[dv->n++] = *d;
+	return 0;
+}
+
+static int
+list_devices(struct fx *f, const char *name, uint64_t now,
+	     struct devices *dv)
+{
+	memset(dv, 0, sizeof(*dv));
+	return userdb_devices_list(f->db, name, now, keep_device, dv);
+}
+
+/* A login of `name` from the key of 32 x `key` at `now`, given
+ * 10.0.0.<host> for `lifetime` seconds. */
+static void
+login_at(struct fx *f, const char *name, uint8_t key, uint8_t host,
+	 uint64_t now, uint32_t lifetime)
+{
+	static int64_t step = 1000;
+	struct userdb_grant g = { .username = name, .now_unix_s = now,
+				  .lifetime_s = lifetime, .has_step = true,
+				  .step = step++ };
+	uint8_t addr[4] = { 10, 0, 0, host };
+	struct userdb_admission adm;
+
+	memset(g.client_pub, key, sizeof(g.client_pub));
+	assert_int_equal(userdb_grant(f->db, &g, assign_to, addr, &adm), 0);
+}
+
+static void
+assert_device(const struct userdb_device *d, uint8_t key, uint64_t login,
+	      uint8_t host, uint64_t expires)
+{
+	uint8_t pub[USERDB_KEY_LEN], addr[4] = { 10, 0, 0, host };
+
+	memset(pub, key, sizeof(pub));
+	assert_memory_equal(d->client_pub, pub, sizeof(pub));
+	assert_true(d->has_last_login);
+	assert_int_equal(d->last_login_unix_s, login);
+	assert_true(d->has_addr4);
+	assert_memory_equal(d->addr4, addr, 4);
+	assert_false(d->has_addr6);
+	assert_int_equal(d->is_admitted, expires != 0);
+	assert_int_equal(d->expires_unix_s, expires);
+}
+
+/* Each login records the account's and the key's time; a re-addressing
+ * is no login. Devices come most recent first, admitted or not. */
+static void
+test_logins_and_devices(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pub[USERDB_KEY_LEN];
+	struct readdress r = { .to = (const uint8_t *)"\x0a\0\0\x09" };
+	struct userdb_admission adm;
+	struct userdb_user got;
+	struct devices dv;
+
+	add(f, "alice");
+	add(f, "bob");
+	assert_int_equal(list_devices(f, "alice", NOW, &dv), 0);
+	assert_int_equal(dv.n, 0);
+	assert_int_equal(list_devices(f, "nobody", NOW, &dv), -ENOENT);
+
+	login_at(f, "alice", 1, 5, NOW, 600);
+	login_at(f, "alice", 2, 6, NOW + 100, 600);
+	login_at(f, "bob", 3, 7, NOW + 50, 600);
+	assert_int_equal(userdb_user_get(f->db, "alice", &got), 0);
+	assert_true(got.has_last_login);
+	assert_int_equal(got.last_login_unix_s, NOW + 100);
+	assert_int_equal(list_devices(f, "alice", NOW + 200, &dv), 0);
+	assert_int_equal(dv.n, 2);
+	assert_device(&dv.d[0], 2, NOW + 100, 6, NOW + 700);
+	assert_device(&dv.d[1], 1, NOW, 5, NOW + 600);
+
+	/* key 1 logs in again later: first now */
+	login_at(f, "alice", 1, 5, NOW + 300, 600);
+	assert_int_equal(list_devices(f, "alice", NOW + 400, &dv), 0);
+	assert_device(&dv.d[0], 1, NOW + 300, 5, NOW + 900);
+	/* a re-addressing moves the address, not the login time */
+	memset(pub, 1, sizeof(pub));
+	assert_int_equal(userdb_admission_readdress(f->db, pub, NOW + 500,
+						    readdress_to, &r, &adm),
+			 0);
+	assert_int_equal(list_devices(f, "alice", NOW + 500, &dv), 0);
+	assert_device(&dv.d[0], 1, NOW + 300, 9, NOW + 900);
+	/* a logout leaves the lease: not admitted, its last address */
+	userdb_admission_end(f->db, pub, USERDB_REASON_LOGOUT);
+	assert_int_equal(list_devices(f, "alice", NOW + 500, &dv), 0);
+	assert_device(&dv.d[0], 1, NOW + 300, 9, 0);
+	/* and an admission past its expiry is not live */
+	assert_int_equal(list_devices(f, "alice", NOW + 800, &dv), 0);
+	assert_device(&dv.d[1], 2, NOW + 100, 6, 0);
+	assert_int_equal(userdb_user_get(f->db, "alice", &got), 0);
+	assert_int_equal(got.last_login_unix_s, NOW + 300);
+}
+
+/* A revoke ends the key's admission with its own event and forgets its
+ * lease; other keys, and other users, keep theirs. */
+static void
+test_device_revoke(void **state)
+{
+	struct fx *f = *state;
+	char owner[USERDB_NAME_MAX + 1];
+	uint8_t pub[USERDB_KEY_LEN];
+	struct devices dv;
+	struct events ev;
+	uint64_t seq = 0;
+
+	add(f, "alice");
+	add(f, "bob");
+	login_at(f, "alice", 1, 5, NOW, 600);
+	login_at(f, "alice", 2, 6, NOW, 600);
+	login_at(f, "bob", 3, 7, NOW, 600);
+	assert_int_equal(userdb_events_head(f->db, &seq), 0);
+	memset(pub, 1, sizeof(pub));
+	assert_int_equal(userdb_device_revoke(f->db, pub, USERDB_REASON_REVOKED,
+					      owner),
+			 1);
+	assert_string_equal(owner, "alice");
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_event(&ev.e[0], "alice", 1, "device revoked");
+	assert_false(has_admission(f, 1));
+	assert_true(has_admission(f, 2));
+	assert_true(has_admission(f, 3));
+	assert_int_equal(list_devices(f, "alice", NOW, &dv), 0);
+	assert_int_equal(dv.n, 1);
+	assert_device(&dv.d[0], 2, NOW, 6, NOW + 600);
+	/* gone: nothing to revoke, no event */
+	assert_int_equal(userdb_device_revoke(f->db, pub, USERDB_REASON_REVOKED,
+					      owner),
+			 -ENOENT);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+	/* a key with a lease and no admission: forgotten, no event */
+	memset(pub, 2, sizeof(pub));
+	userdb_admission_end(f->db, pub, USERDB_REASON_LOGOUT);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_int_equal(userdb_device_revoke(f->db, pub, USERDB_REASON_REVOKED,
+					      owner),
+			 0);
+	assert_string_equal(owner, "alice");
+	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
+	assert_int_equal(list_devices(f, "alice", NOW, &dv), 0);
+	assert_int_equal(dv.n, 0);
+	assert_int_equal(list_devices(f, "bob", NOW, &dv), 0);
+	assert_int_equal(dv.n, 1);
+	/* a new login of a revoked key starts afresh */
+	login_at(f, "alice", 1, 8, NOW + 10, 600);
+	assert_int_equal(list_devices(f, "alice", NOW + 10, &dv), 0);
+	assert_device(&dv.d[0], 1, NOW + 10, 8, NOW + 610);
+}
+
 int
 main(void)
 {
@@ -1128,6 +1392,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_readdress, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_users_add_batch, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_set_totp_step, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_logins_and_devices, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_device_revoke, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_create, setup,
 						teardown),
