@@ -19,7 +19,9 @@
  *   count (and its own lock) on the source, whose counter nothing else
  *   lowers: a source's count drops by one per source_decay_s since its
  *   last failure, a user name's starts again once unlocked and idle for
- *   lockout_max_time_s; POOL_EXHAUSTED gives back both counts;
+ *   lockout_max_time_s; POOL_EXHAUSTED gives back both counts, and so
+ *   does a login whose account's password changed while it was checked
+ *   (refused, as no failure of the person's);
  * - failures are counted per user name, known or not, and per source: an
  *   IPv4 address (an IPv4-mapped IPv6 one too) or an IPv6 /64.
  *
@@ -37,8 +39,8 @@
  * Input: one of eight policies (limit, lock time and its maximum, decay,
  * TOTP window), then operations (low three bits): start an attempt (user
  * name, source, client key, password right or wrong, code), let a waiting
- * attempt finish, time passing, an account disabled or enabled, a counter
- * cleared (vpnctl unlock), pruning, a logout.
+ * attempt finish, time passing, an account disabled or enabled, a
+ * password changed, a counter cleared (vpnctl unlock), pruning, a logout.
  *
  * Checked after every operation that may change a counter: each answer
  * is the model's (status, RETRY_AFTER, the address handed out free and
@@ -121,6 +123,7 @@ struct model {
 	struct counter user[N_NAMES];
 	struct counter source[N_GROUPS];
 	bool is_enabled[N_KNOWN];
+	unsigned int password[N_KNOWN]; /* changes so far */
 	int64_t last_step[N_KNOWN];
 	int admitted[N_KEYS]; /* the user admitted with the key, or -1 */
 	uint8_t addr[N_KEYS]; /* its address's last byte */
@@ -133,6 +136,7 @@ struct expect {
 	bool is_locked;
 	uint64_t left;
 	bool verifies;  /* password, account and code good when checked */
+	unsigned int password; /* the account's, when checked */
 	int64_t step;   /* the step its code matched */
 	struct hold hold[2];
 };
@@ -247,7 +251,8 @@ give_back(struct counter *c, bool is_source, uint64_t now,
 
 static struct userdb *db;   /* the harness's own connection (vpnctl's) */
 static char db_dir[64], db_path[128];
-static char user_hash[crypto_pwhash_STRBYTES];
+/* Two hashes of PW: a password change swaps them. */
+static char user_hash[2][crypto_pwhash_STRBYTES];
 static bool user_changed[N_KNOWN]; /* since it was enrolled */
 
 /* The model's counter for a key the store lists; none for a key the
@@ -340,7 +345,7 @@ crypto_pwhash_str_verify(const char str[crypto_pwhash_STRBYTES],
 		wait_for(&self->go);
 	}
 	/* The dummy hash of a random password: nothing matches it. */
-	if (strcmp(str, user_hash) != 0)
+	if (strcmp(str, user_hash[0]) != 0 && strcmp(str, user_hash[1]) != 0)
 		return -1;
 	return real_verify(str, passwd, passwdlen);
 }
@@ -388,7 +393,7 @@ user_add(unsigned int i)
 
 	memset(&u, 0, sizeof(u));
 	snprintf(u.name, sizeof(u.name), "%s", names[i]);
-	memcpy(u.pw_hash, user_hash, sizeof(u.pw_hash));
+	memcpy(u.pw_hash, user_hash[0], sizeof(u.pw_hash));
 	secret_of(i, u.totp_secret);
 	u.totp_secret_len = TOTP_SECRET_LEN;
 	u.totp = totp_p;
@@ -477,7 +482,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	snprintf(db_path, sizeof(db_path), "%s/users.db", db_dir);
 	atexit(remove_store);
-	if (crypto_pwhash_str(user_hash, PW, strlen(PW), 0, 0) != 0 ||
+	if (crypto_pwhash_str(user_hash[0], PW, strlen(PW), 0, 0) != 0 ||
+	    crypto_pwhash_str(user_hash[1], PW, strlen(PW), 0, 0) != 0 ||
 	    userdb_open(db_path, &db) < 0)
 		abort();
 	for (i = 0; i < N_KNOWN; i++)
@@ -687,6 +693,8 @@ attempt_start(struct fuzz_in *in)
 	expect_start(e);
 	/* What the password check will decide, from what the store holds
 	 * now (auth.c reads the account right after counting). */
+	if (e->name < N_KNOWN)
+		e->password = m.password[e->name];
 	e->verifies = !e->is_locked && e->name < N_KNOWN &&
 		      m.is_enabled[e->name] && pw_right && is_totp(code) &&
 		      code_step(e->name, code, e->now, &e->step) &&
@@ -741,8 +749,15 @@ check_granted(const struct worker *w)
 static enum login_status
 expect_end(const struct expect *e)
 {
-	if (!e->verifies || !m.is_enabled[e->name] ||
-	    e->step <= m.last_step[e->name])
+	if (!e->verifies || !m.is_enabled[e->name])
+		return LOGIN_STATUS_AUTH_FAILED;
+	/* Right when checked, but changed since: not the person's failure. */
+	if (e->password != m.password[e->name]) {
+		give_back(&m.user[e->name], false, e->now, &e->hold[0]);
+		give_back(&m.source[e->group], true, e->now, &e->hold[1]);
+		return LOGIN_STATUS_AUTH_FAILED;
+	}
+	if (e->step <= m.last_step[e->name])
 		return LOGIN_STATUS_AUTH_FAILED;
 	if (others_admitted(e->key) >= POOL_FREE) {
 		give_back(&m.user[e->name], false, e->now, &e->hold[0]);
@@ -796,6 +811,24 @@ toggle_account(unsigned int name)
 	user_changed[name] = true;
 	/* Disabling ends the account's admissions. */
 	for (k = 0; k < N_KEYS && !m.is_enabled[name]; k++)
+		if (m.admitted[k] == (int)name)
+			m.admitted[k] = -1;
+}
+
+/* vpnctl user passwd (to the same password, hashed again): the
+ * account's admissions end, and a check running now will not admit. */
+static void
+password_change(unsigned int name)
+{
+	unsigned int k;
+
+	name %= N_KNOWN;
+	m.password[name]++;
+	if (userdb_user_set_password(db, names[name],
+				     user_hash[m.password[name] % 2]) < 0)
+		abort();
+	user_changed[name] = true;
+	for (k = 0; k < N_KEYS; k++)
 		if (m.admitted[k] == (int)name)
 			m.admitted[k] = -1;
 }
@@ -894,6 +927,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unlock(op >> 4);
 			break;
 		case 6:
+			if (op & 8) {
+				password_change(op >> 4);
+				continue;
+			}
 			prune();
 			break;
 		default:

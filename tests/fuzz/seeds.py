@@ -522,6 +522,12 @@ def seeds_lockout():
           finish_w(0) + bytes([5 | 4 << 4]) + bytes([5 | 9 << 4]) +
           wait_s(1000) + b"\x06" + attempt(carol, code=0x01) +
           attempt(alice, code=0x02) + attempt(bob, code=0xc3))
+    # A password changed while right logins are checked: refused, and
+    # not counted; the next one, checked against it, admits.
+    write("lockout", "password", b"\x00" + attempt(alice, key=1) +
+          attempt(alice, src=2, key=2) + bytes([6 | 8 | alice << 4]) +
+          finish_w(0) + finish_w(1) + wait_s(30) + attempt(alice, key=1) +
+          finish_w(0))
 
 
 def main():
