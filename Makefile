@@ -13,14 +13,14 @@ UNITDIR ?= /lib/systemd/system
 DESTDIR ?=
 
 BUILD ?= build
-PKGS := libsodium libconfuse liboath libmnl libqrencode sqlite3
+PKGS := libsodium libconfuse liboath libmnl libqrencode sqlite3 libsystemd
 TEST_PKGS := cmocka
 
 # Debian packages `make deps` ensures. The build needs the -dev ones; the
 # tests and the demo need the tools.
 DEB_PKGS := gcc make pkg-config libsodium-dev liboath-dev libconfuse-dev \
 	libsqlite3-dev libmnl-dev libqrencode-dev libcmocka-dev iproute2 \
-	iputils-ping oathtool python3 python3-nacl curl procps
+	iputils-ping oathtool python3 python3-nacl curl procps libsystemd-dev
 
 # vpnctl's password policy; the QR code test reads codes back with zbarimg.
 DEB_PKGS += libzxcvbn-dev zbar-tools

@@ -1,25 +1,51 @@
 // SPDX-License-Identifier: MIT
 /*
  * Logging: stderr (one fprintf-free write per line, so lines from worker
- * threads never interleave) or syslog.
+ * threads never interleave) or syslog. When stderr is systemd's journal,
+ * each line starts with its syslog priority ("<3>"), which the journal
+ * takes off and keeps as the line's PRIORITY (sd-daemon(3)).
  */
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *log_ident = "vpn";
 static bool log_to_syslog;
-static int log_max_level = LOG_INFO;
+static bool log_to_journal;
+/* Read by worker threads while a reload may change it. */
+static atomic_int log_max_level = LOG_INFO;
+
+/* True if stderr is the stream systemd connected to the journal: the
+ * JOURNAL_STREAM it exported names stderr's device and inode. */
+static bool
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	char end;
+
+	if (!env || sscanf(env, "%ju:%ju%c", &dev, &ino, &end) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
 
 void
 log_init(const char *ident, bool use_syslog, int max_level)
 {
 	log_ident = ident;
 	log_to_syslog = use_syslog;
-	log_max_level = max_level;
+	log_to_journal = !use_syslog && stderr_is_journal();
+	atomic_store(&log_max_level, max_level);
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -27,13 +53,19 @@ log_init(const char *ident, bool use_syslog, int max_level)
 void
 log_set_level(int max_level)
 {
-	log_max_level = max_level;
+	atomic_store(&log_max_level, max_level);
+}
+
+int
+log_level(void)
+{
+	return atomic_load(&log_max_level);
 }
 
 bool
 log_enabled(int level)
 {
-	return level <= log_max_level;
+	return level <= atomic_load(&log_max_level);
 }
 
 static const char *
@@ -70,8 +102,12 @@ log_msg(int level, const char *fmt, ...)
 		syslog(level, "%s", line);
 		return;
 	}
-	head = snprintf(line, sizeof(line), "%s: %s", log_ident,
-			level_tag(level));
+	if (log_to_journal)
+		head = snprintf(line, sizeof(line), "<%d>%s: %s", level & 7,
+				log_ident, level_tag(level));
+	else
+		head = snprintf(line, sizeof(line), "%s: %s", log_ident,
+				level_tag(level));
 	if (head < 0 || (size_t)head >= sizeof(line))
 		head = 0;
 	n = vsnprintf(line + head, sizeof(line) - (size_t)head, fmt, ap);

@@ -2,6 +2,8 @@
 /*
  * Logging to stderr or syslog. Thread-safe (one write per line), so auth
  * workers may log. The packet path logs only through a log_ratelimit.
+ * Lines to stderr carry their syslog priority ("<3>...") when stderr is
+ * systemd's journal (JOURNAL_STREAM), so the journal keeps it.
  */
 #ifndef VPN_LOG_H
 #define VPN_LOG_H
@@ -14,6 +16,8 @@
 /* Levels are syslog's: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG. */
 void log_init(const char *ident, bool use_syslog, int max_level);
 void log_set_level(int max_level);
+/* The level set now. */
+int log_level(void);
 bool log_enabled(int level);
 void log_msg(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -114,6 +114,12 @@ auth_close(struct auth *a)
 	free(a);
 }
 
+void
+auth_set_policy(struct auth *a, const struct auth_policy *policy)
+{
+	a->policy = *policy;
+}
+
 /* ---- the attempt ------------------------------------------------------------ */
 
 /* An IPv4-mapped IPv6 address counts as its IPv4 address; anything not

@@ -84,6 +84,8 @@ struct auth_result {
  */
 struct auth *auth_open(const char *db_path, const struct auth_policy *policy);
 void auth_close(struct auth *a);
+/* A reloaded policy, for the attempts that start from now on. */
+void auth_set_policy(struct auth *a, const struct auth_policy *policy);
 
 /* A user name as the audit line shows it: sanitized, spaces as '?'. */
 void auth_audit_name(char out[LOGIN_USERNAME_MAX + 1], const void *name,

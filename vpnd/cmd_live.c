@@ -423,6 +423,133 @@ cmd_kick(int argc, char *argv[])
 	return VPNCTL_EXIT_OK;
 }
 
+/* ---- reload ----------------------------------------------------------------------- */
+
+/* The values of every `key` field, as a JSON array. */
+static void
+json_list(const struct ctlmsg *m, const char *key)
+{
+	const struct ctlmsg_field *f;
+	bool first = true;
+	size_t i;
+
+	putchar('[');
+	for (i = 0; (f = ctlmsg_field(m, i)); i++) {
+		if (strcmp(f->key, key) != 0)
+			continue;
+		fputs(first ? "" : ", ", stdout);
+		vpnctl_json_string(stdout, f->value);
+		first = false;
+	}
+	putchar(']');
+}
+
+/* "a, b, c" of every `key` field, sanitized; false if there is none. */
+static bool
+text_list(const struct ctlmsg *m, const char *key, const char *head)
+{
+	const struct ctlmsg_field *f;
+	char shown_value[CTLMSG_VALUE_MAX + 1];
+	bool first = true;
+	size_t i;
+
+	for (i = 0; (f = ctlmsg_field(m, i)); i++) {
+		if (strcmp(f->key, key) != 0)
+			continue;
+		printf("%s%s", first ? head : ", ",
+		       shown(f->value, shown_value, sizeof(shown_value)));
+		first = false;
+	}
+	if (!first)
+		putchar('\n');
+	return !first;
+}
+
+static void
+reload_json(const struct ctlmsg *m, bool ok)
+{
+	printf("{\"reloaded\": %s, ", ok ? "true" : "false");
+	if (ctlmsg_get(m, "file")) {
+		printf("\"file\": ");
+		vpnctl_json_string(stdout, ctlmsg_get(m, "file"));
+		printf(", ");
+	}
+	printf("\"applied\": ");
+	json_list(m, "applied");
+	printf(", \"restart\": ");
+	json_list(m, "restart");
+	printf(", \"problems\": ");
+	json_list(m, "problem");
+	if (!ok) {
+		printf(", \"error\": ");
+		vpnctl_json_string(stdout, ctlmsg_get(m, "error")
+						   ? ctlmsg_get(m, "error")
+						   : "vpnd refused");
+	}
+	printf("}\n");
+}
+
+static void
+reload_text(const struct ctlmsg *m)
+{
+	char file[CTLMSG_VALUE_MAX + 1];
+	bool any;
+
+	printf("vpnd reloaded %s\n", shown(ctlmsg_get(m, "file"), file,
+					   sizeof(file)));
+	any = text_list(m, "applied", "  applied:         ");
+	if (text_list(m, "restart", "  needs a restart: "))
+		printf("  (vpnd runs on with the old values of those)\n");
+	else if (!any)
+		printf("  nothing changed\n");
+}
+
+int
+cmd_reload(int argc, char *argv[])
+{
+	const struct vpnd_config *c = vpnctl_config();
+	char line[CTLMSG_VALUE_MAX + 1];
+	const struct ctlmsg_field *f;
+	struct ctlmsg_writer w;
+	struct ctlmsg m;
+	int status;
+	bool json = want_json(argc, argv, "reload", &status), ok;
+	size_t i;
+
+	if (status >= 0)
+		return status;
+	/* The file names the socket: a file vpnctl cannot read is one vpnd
+	 * would refuse too, and vpnctl has just said why. */
+	if (!c)
+		return vpnctl_error("reload: vpnd was not asked; it keeps its "
+				    "running configuration");
+	ctlmsg_writer_init(&w, CTLMSG_REQUEST_MAX);
+	ctlmsg_put(&w, "command", "reload");
+	if (!ctlmsg_finish_request(&w)) {
+		ctlmsg_writer_free(&w);
+		return vpnctl_error("reload: the request is too long");
+	}
+	status = ctlclient_call(c->control_socket, &w, &m);
+	ctlmsg_writer_free(&w);
+	if (status < 0)
+		return VPNCTL_EXIT_FAIL;
+	ok = ctlmsg_get(&m, "errno") && !strcmp(ctlmsg_get(&m, "errno"), "0");
+	if (json) {
+		reload_json(&m, ok);
+	} else if (ok) {
+		reload_text(&m);
+	} else {
+		/* file:line: what is wrong, as vpnd -t says it. */
+		for (i = 0; (f = ctlmsg_field(&m, i)); i++)
+			if (strcmp(f->key, "problem") == 0)
+				fprintf(stderr, "%s\n",
+					shown(f->value, line, sizeof(line)));
+		ctlclient_failed(&m, "reload");
+	}
+	ctlmsg_free(&m);
+	return ok ? VPNCTL_EXIT_OK : VPNCTL_EXIT_FAIL;
+}
+
 void
 cmd_live_usage(FILE *f)
 {
@@ -432,5 +559,7 @@ cmd_live_usage(FILE *f)
 		"  sessions [--json]     every client: user, endpoint, "
 		"addresses, times, traffic\n"
 		"  kick USER|KEY|ADDRESS end that login now (the client is "
-		"told why)\n");
+		"told why)\n"
+		"  reload [--json]       vpnd re-reads vpnd.conf: what it "
+		"applied, what needs a restart\n");
 }

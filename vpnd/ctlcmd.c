@@ -17,6 +17,7 @@
 
 #include "keys.h"
 #include "log.h"
+#include "reload.h"
 #include "server.h"
 #include "version.h"
 
@@ -251,12 +252,39 @@ ctlcmd_kick_done(struct server *s, const struct job *j)
 	ctl_answer(&s->ctl, t, &w);
 }
 
+/* ---- reload ------------------------------------------------------------------- */
+
+/* Re-reads vpnd.conf now (reload.c says what it applied, or the file's
+ * problems); answered at once, the file being small and local. */
+static bool
+cmd_reload(struct server *s, const struct ctl_peer *who,
+	   const struct ctlmsg *req, struct ctl_ticket t,
+	   struct ctlmsg_writer *w)
+{
+	char by[64];
+	int ret;
+
+	(void)req;
+	(void)t;
+	snprintf(by, sizeof(by), "vpnctl, uid %u pid %d",
+		 (unsigned int)who->uid, (int)who->pid);
+	ret = reload_run(s, by, w);
+	if (ret == -EINVAL)
+		return answered(w, EINVAL, "the file has errors; vpnd keeps "
+				"its running configuration");
+	if (ret < 0)
+		return answered(w, -ret, "vpnd cannot reload now; it keeps "
+				"its running configuration");
+	return answered(w, 0, NULL);
+}
+
 /* ---- dispatch ----------------------------------------------------------------- */
 
 static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "sessions", cmd_sessions },
 	{ "kick", cmd_kick },
+	{ "reload", cmd_reload },
 };
 
 bool

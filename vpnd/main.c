@@ -17,6 +17,7 @@
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
+#include "reload.h"
 #include "server.h"
 #include "totp.h"
 
@@ -120,6 +121,8 @@ run(const char *path, bool foreground, bool verbose)
 		tell_parent(&ready_fd, 0);
 		log_init("vpnd", true, level);
 	}
+	/* SIGHUP and `vpnctl reload` rewrite cfg in place (reload.c). */
+	reload_init(&srv, &cfg, verbose);
 	status = server_run(&srv);
 	server_stop(&srv);
 done:

@@ -173,6 +173,12 @@ rearm(struct server *s)
 		d = top->deadline_ns;
 	if (ctl_deadline(&s->ctl) < d)
 		d = ctl_deadline(&s->ctl);
+	/* After every event: the watchdog pings from here, so a loop that
+	 * stops turning stops them. */
+	notify_update(&s->notify, s->now_ns, s->peers.n_admitted,
+		      s->peers.in_login.len);
+	if (notify_deadline(&s->notify) < d)
+		d = notify_deadline(&s->notify);
 	loop_set_deadline(&s->loop, d);
 }
 
@@ -430,11 +436,14 @@ on_signal(void *arg, int signo)
 	struct server *s = arg;
 
 	if (signo == SIGHUP) {
-		log_notice("SIGHUP: reloading is not supported yet; restart "
-			   "vpnd to apply configuration changes");
+		server_clock(s);
+		if (reload_run(s, "SIGHUP", NULL) < 0)
+			log_notice("SIGHUP: fix the file and send SIGHUP again");
+		rearm(s);
 		return;
 	}
 	log_notice("%s: shutting down", strsignal(signo));
+	notify_stopping(&s->notify);
 	server_clock(s);
 	admit_shutdown(s);
 	s->stopping = true;
@@ -443,8 +452,8 @@ on_signal(void *arg, int signo)
 
 /* ---- start and stop ---------------------------------------------------------- */
 
-static void
-policy_from_config(struct auth_policy *pol, const struct vpnd_config *c)
+void
+server_policy_from_config(struct auth_policy *pol, const struct vpnd_config *c)
 {
 	memset(pol, 0, sizeof(*pol));
 	pol->totp_window = c->totp_window;
@@ -609,14 +618,9 @@ init_tables(struct server *s)
 			  c->private_key, peers, c->mtu, c->handshake_rate);
 	if (ret < 0)
 		goto err_routes;
-	if (c->source_handshake_rate) {
-		ret = tunnel_set_source_limit(&s->tunnel,
-					      c->source_handshake_rate,
-					      SOURCE_HANDSHAKE_BURST,
-					      RATE_SOURCES);
-		if (ret < 0)
-			goto err_tunnel;
-	}
+	ret = server_set_source_limit(s, c->source_handshake_rate);
+	if (ret < 0)
+		goto err_tunnel;
 	return 0;
 err_tunnel:
 	tunnel_free(&s->tunnel);
@@ -625,6 +629,20 @@ err_routes:
 err_peers:
 	peer_table_free(&s->peers);
 	return ret;
+}
+
+int
+server_set_source_limit(struct server *s, unsigned int rate)
+{
+	struct tunnel *t = &s->tunnel;
+
+	if (rate)
+		return tunnel_set_source_limit(t, rate, SOURCE_HANDSHAKE_BURST,
+					       RATE_SOURCES);
+	if (t->has_source_limit)
+		ratelimit_free(&t->source_limit);
+	t->has_source_limit = false;
+	return 0;
 }
 
 static void
@@ -657,13 +675,14 @@ server_start(struct server *s, const struct vpnd_config *c)
 	s->tun_fd = -1;
 	s->udp.fd4 = s->udp.fd6 = -1;
 	protocol_times_scaled(&s->pt, c->test_timer_divisor);
-	policy_from_config(&s->policy, c);
+	server_policy_from_config(&s->policy, c);
 	s->housekeeping_interval_ns = 10 * NS_PER_S / c->test_timer_divisor;
 	server_clock(s);
 	s->next_housekeeping_ns = s->now_ns + s->housekeeping_interval_ns;
 	s->next_events_ns = s->now_ns + EVENTS_INTERVAL_NS;
 	s->started_ns = s->now_ns;
 	s->ctl.listen_fd = -1;
+	notify_init(&s->notify, s->now_ns);
 
 	ret = init_tables(s);
 	if (ret < 0) {
@@ -728,6 +747,10 @@ server_run(struct server *s)
 {
 	int ret;
 
+	/* The device, the sockets and the store are usable: tell systemd. */
+	server_clock(s);
+	notify_ready(&s->notify, s->now_ns, s->peers.n_admitted,
+		     s->peers.in_login.len);
 	rearm(s);
 	ret = loop_run(&s->loop);
 	if (ret < 0) {

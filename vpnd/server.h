@@ -16,7 +16,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "loop.h"
+#include "notify.h"
 #include "peer.h"
+#include "reload.h"
 #include "route.h"
 #include "tunnel.h"
 #include "udp.h"
@@ -72,6 +74,8 @@ struct server {
 	bool stopping;
 	int exit_status;
 	struct server_stats stats;
+	struct notify notify;   /* systemd: readiness, status, watchdog */
+	struct reload reload;   /* what a reload rewrites (reload.h) */
 };
 
 /* Opens the TUN device, the sockets and the store threads. 0 or -errno,
@@ -89,6 +93,13 @@ void server_clock(struct server *s);
 void server_peer_touched(struct server *s, struct peer *p);
 /* A store job admit.c does not own came back (a control command's). */
 void server_job_done(struct server *s, const struct job *j);
+/* The login policy the worker threads apply, from a configuration. */
+void server_policy_from_config(struct auth_policy *pol,
+			       const struct vpnd_config *c);
+/* source-handshake-rate: initiations a second per source (0: no limit).
+ * 0 or -errno (then there is no limit). */
+int server_set_source_limit(struct server *s, unsigned int rate)
+	__attribute__((warn_unused_result));
 /* Sends a control message to p (admit.c builds them). */
 void server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 			 size_t len);

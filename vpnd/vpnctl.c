@@ -28,6 +28,7 @@ static const struct {
 	{ "status", cmd_status, "The running vpnd: addresses, sessions, store" },
 	{ "sessions", cmd_sessions, "Every connected client, with its traffic" },
 	{ "kick", cmd_kick, "End a login now: a user, a key or an address" },
+	{ "reload", cmd_reload, "Make vpnd re-read vpnd.conf, as SIGHUP does" },
 	{ "user", cmd_user, "Add, list, change and delete users" },
 	{ "locks", cmd_locks,
 	  "User names and source addresses with failures or locked" },

@@ -50,6 +50,8 @@ void cmd_user_usage(FILE *f);
 int cmd_status(int argc, char *argv[]);
 int cmd_sessions(int argc, char *argv[]);
 int cmd_kick(int argc, char *argv[]);
+/* `vpnctl reload`: what vpnd applied, needs a restart for, or refused. */
+int cmd_reload(int argc, char *argv[]);
 void cmd_live_usage(FILE *f);
 
 /* `vpnctl locks` and `vpnctl unlock` (cmd_locks.c). */

@@ -160,6 +160,8 @@ thread_main(void *opaque)
 	struct thread_arg *ta = opaque;
 	struct workers *w = ta->w;
 	struct auth *a = auth_open(w->db_path, w->policy);
+	struct auth_policy policy;
+	unsigned int policy_gen = 0;
 
 	pthread_mutex_lock(&w->lock);
 	if (!a && !w->start_error)
@@ -169,6 +171,7 @@ thread_main(void *opaque)
 	while (a) {
 		struct job *j = ta->is_login ? login_pop(w)
 					     : queue_pop(&w->store);
+		bool renew;
 
 		/* The store thread finishes what is queued before it stops:
 		 * logouts and timestamps are not lost at shutdown. */
@@ -178,7 +181,14 @@ thread_main(void *opaque)
 			pthread_cond_wait(&w->cond, &w->lock);
 			continue;
 		}
+		renew = policy_gen != w->policy_gen;
+		if (renew) {
+			policy = w->policy_now;
+			policy_gen = w->policy_gen;
+		}
 		pthread_mutex_unlock(&w->lock);
+		if (renew)
+			auth_set_policy(a, &policy);
 		run_job(a, j);
 		pthread_mutex_lock(&w->lock);
 		finish(w, j);
@@ -386,6 +396,18 @@ workers_collect(struct workers *w)
 	w->done.len = 0;
 	pthread_mutex_unlock(&w->lock);
 	return list;
+}
+
+void
+workers_set_policy(struct workers *w, const struct auth_policy *policy,
+		   unsigned int per_source)
+{
+	pthread_mutex_lock(&w->lock);
+	w->policy_now = *policy;
+	w->policy_gen++;
+	/* Lanes over the new bound take no more until they drain. */
+	w->logins.per_source = per_source;
+	pthread_mutex_unlock(&w->lock);
 }
 
 unsigned int

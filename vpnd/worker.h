@@ -114,6 +114,10 @@ struct workers {
 	unsigned int n_ready; /* threads past auth_open */
 	const char *db_path;
 	const struct auth_policy *policy;
+	/* A reloaded policy (workers_set_policy): each thread copies it
+	 * into its struct auth before its next job once policy_gen moved. */
+	struct auth_policy policy_now;
+	unsigned int policy_gen;
 	int start_error;
 };
 
@@ -142,6 +146,11 @@ enum submit_result workers_submit(struct workers *w, struct job *j);
 void workers_run_sync(struct workers *w, struct job *j);
 /* Detaches every finished job, as a list linked by ->next. */
 struct job *workers_collect(struct workers *w);
+/* A reload: every thread checks logins under `policy` from its next job
+ * on (one running now finishes under the old one), and each source may
+ * have `per_source` checks in flight. */
+void workers_set_policy(struct workers *w, const struct auth_policy *policy,
+			unsigned int per_source);
 /* Logins queued (waiting for a thread), for status and metrics. */
 unsigned int workers_logins_queued(struct workers *w);
 
