@@ -10,10 +10,13 @@
  * --logout sends DISCONNECT with LOGOUT, which nothing acknowledges, then
  * checks it took: a RESUME on a new session answered AUTH_REQUIRED proves
  * the admission ended. The states and their transitions are in client.h.
+ * While the server answers no handshake, vpnc says so a few seconds in and
+ * then at a slower pace (silence.h), naming what to check.
  */
 #include "version.h"
 #include "client.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -123,6 +126,7 @@ rearm(struct client *c)
 		d = min_u64(d, c->busy_retry_ns);
 	if (c->logout_deadline_ns)
 		d = min_u64(d, c->logout_deadline_ns);
+	d = min_u64(d, silence_deadline(&c->silence));
 	loop_set_deadline(&c->loop, d);
 }
 
@@ -299,6 +303,51 @@ handshake_start(struct client *c)
 	tunnel_peer_reset(&c->server);
 	tunnel_peer_set_endpoint(&c->server, &c->server_ep);
 	tunnel_initiate(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
+	silence_handshake_sent(&c->silence, c->now_ns);
+}
+
+/*
+ * The server's silence, in words. Nothing tells a server that is down
+ * from a firewall that drops the datagrams, or from a server whose key is
+ * not the one configured: it ignores a handshake made for another key
+ * (its mac1 does not match), and an answer made with another preshared
+ * key cannot be read. So the notice names every cause, and guesses none.
+ */
+static void
+say_no_answer(struct client *c)
+{
+	const char *keys = c->cfg->has_psk
+		? "server-public-key and preshared-key-file"
+		: "server-public-key";
+
+	if (c->silence.notices == 1)
+		log_notice("no answer from %s yet; still trying. Check the "
+			   "address and port, that vpnd runs there, the "
+			   "firewalls on the way, and %s (%s)", c->server_name,
+			   keys, c->cfg->has_psk
+			   ? "a handshake made with other keys gets no "
+			     "answer, or one vpnc cannot read"
+			   : "a server does not answer a handshake made for "
+			     "another key");
+	else
+		log_notice("still no answer from %s after %llu s; still "
+			   "trying (check the address and port, that vpnd "
+			   "runs there, the firewalls on the way, and %s)",
+			   c->server_name,
+			   (unsigned long long)silence_elapsed_s(&c->silence,
+								 c->now_ns),
+			   keys);
+}
+
+/* The end of a silence that was reported: the server is there after all. */
+static void
+say_answered(struct client *c)
+{
+	uint64_t after_s = silence_elapsed_s(&c->silence, c->now_ns);
+
+	if (silence_answered(&c->silence))
+		log_notice("%s answered after %llu s", c->server_name,
+			   (unsigned long long)after_s);
 }
 
 /* A new handshake; `next` is CONNECTING or one of the logout's. */
@@ -654,6 +703,7 @@ op_session_started(void *arg, struct tunnel_peer *p)
 	struct client *c = arg;
 
 	(void)p;
+	say_answered(c);
 	switch (c->state) {
 	case CLIENT_CONNECTING:
 	case CLIENT_BACKOFF:
@@ -765,6 +815,8 @@ on_timer(void *arg, uint64_t now_ns)
 	(void)now_ns;
 	client_clock(c);
 	tunnel_peer_expire(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
+	if (silence_due(&c->silence, c->now_ns))
+		say_no_answer(c);
 	expire_request(c);
 	if (c->busy_retry_ns && c->now_ns >= c->busy_retry_ns) {
 		/* The same request again, with a new REQUEST_ID (rule 2). */
@@ -808,6 +860,23 @@ on_signal(void *arg, int signo)
 
 /* ---- start and stop ----------------------------------------------------------------- */
 
+/* "192.0.2.1:51900", or "vpn.example.com (192.0.2.1:51900)" for a name. */
+static void
+name_server(struct client *c)
+{
+	const char *host = c->cfg->server_host;
+	char ep[ENDPOINT_STR_LEN];
+	uint8_t addr[16];
+
+	endpoint_format(&c->server_ep, ep);
+	if (inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1)
+		snprintf(c->server_name, sizeof(c->server_name), "%s", ep);
+	else
+		snprintf(c->server_name, sizeof(c->server_name), "%s (%s)",
+			 host, ep);
+}
+
 static int
 resolve_server(struct client *c)
 {
@@ -828,6 +897,7 @@ resolve_server(struct client *c)
 	c->server_family = res->ai_family;
 	endpoint_addr_bytes(&c->server_ep, &c->server_family, c->server_addr);
 	freeaddrinfo(res);
+	name_server(c);
 	return 0;
 }
 
@@ -920,6 +990,7 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	c->udp.fd4 = c->udp.fd6 = -1;
 	c->backoff_ns = BACKOFF_FIRST_NS;
 	protocol_times_scaled(&c->pt, cfg->test_timer_divisor);
+	silence_init(&c->silence, cfg->test_timer_divisor);
 	client_clock(c);
 
 	ret = resolve_server(c);

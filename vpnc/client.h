@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "netconf.h"
 #include "prompt.h"
+#include "silence.h"
 #include "tunnel.h"
 #include "udp.h"
 
@@ -92,6 +93,8 @@ struct client {
 	struct tunnel tunnel;
 	struct tunnel_peer server;
 	struct endpoint server_ep;
+	char server_name[VPNC_HOST_LEN + ENDPOINT_STR_LEN + 4]; /* for logs */
+	struct silence silence;   /* the server not answering handshakes */
 	int server_family;
 	uint8_t server_addr[16];
 	struct udp udp;
