@@ -161,6 +161,23 @@ cb_server(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 /* ---- other values ------------------------------------------------------ */
 
+/*
+ * A key that decodes to printable text is a placeholder, such as the
+ * sample's ("example key, replace it with you"): 32 random bytes are all
+ * printable once in 10^14 keys, while a newcomer who copies the sample
+ * would otherwise get only a server that never answers.
+ */
+static bool
+key_is_text(const uint8_t key[KEY_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < KEY_LEN; i++)
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			return false;
+	return true;
+}
+
 static int
 cb_public_key(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -173,6 +190,13 @@ cb_public_key(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 					"%s is not a public key (44 base64 "
 					"characters, from 'vpnd pubkey')",
 					value);
+	if (key_is_text(key))
+		return conf_value_error(cfg, opt, result,
+					"%s is a placeholder, not a key (it "
+					"decodes to the text \"%.*s\"): put "
+					"here the output of 'vpnd pubkey < "
+					"/etc/vpnd/private.key' on the server",
+					value, KEY_LEN, (const char *)key);
 	return conf_cb_string(cfg, opt, value, result);
 }
 
