@@ -10,6 +10,9 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/vpnd
+LOCALSTATEDIR ?= /var
 DESTDIR ?=
 
 BUILD ?= build
@@ -21,6 +24,8 @@ TEST_PKGS := cmocka
 DEB_PKGS := gcc make pkg-config libsodium-dev liboath-dev libconfuse-dev \
 	libsqlite3-dev libmnl-dev libqrencode-dev libcmocka-dev iproute2 \
 	iputils-ping oathtool python3 python3-nacl curl procps libsystemd-dev
+# The man pages (scdoc), and their tests (man-db) and the fail2ban filter's.
+DEB_PKGS += scdoc man-db fail2ban
 
 # vpnctl's password policy; the QR code test reads codes back with zbarimg.
 DEB_PKGS += libzxcvbn-dev zbar-tools
@@ -216,25 +221,140 @@ deps:
 		{ echo "make deps: could not install:" $$missing >&2; exit 1; }; \
 	fi
 
-install: $(REL_BINS)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BUILD)/vpnd $(DESTDIR)$(SBINDIR)/vpnd
-	install -m 0755 $(BUILD)/vpnctl $(DESTDIR)$(SBINDIR)/vpnctl
-	install -m 0755 $(BUILD)/vpnc $(DESTDIR)$(BINDIR)/vpnc
-	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/vpnd $(DESTDIR)$(SYSCONFDIR)/vpnc
-	for f in vpnd vpnc; do \
-		[ -e $(DESTDIR)$(SYSCONFDIR)/$$f/$$f.conf ] || \
-		install -m 0600 conf/$$f.conf $(DESTDIR)$(SYSCONFDIR)/$$f/$$f.conf; \
+# --- documentation and install ---------------------------------------------
+
+# Man pages from doc/NAME.SECTION.scd; each is dated by its source's last
+# commit, so a rebuild of the same source gives the same page.
+MAN_SRC := $(wildcard doc/*.scd)
+MAN_PAGES := $(patsubst doc/%.scd,$(BUILD)/man/%,$(MAN_SRC))
+
+doc: $(MAN_PAGES)
+
+$(BUILD)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SCDOC   $<")
+	$(Q)command -v scdoc >/dev/null || { echo "make: scdoc is not" \
+		"installed: run 'make deps' (as root) first" >&2; exit 1; }
+	$(Q)t=$$(git log -1 --format=%ct -- $< 2>/dev/null); \
+	SOURCE_DATE_EPOCH=$${t:-$$(date +%s)} scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# systemd units: every contrib/systemd/*.service (or .socket, .timer), or
+# a template of one (*.service.in...). The units name where this install
+# put things: @SBINDIR@, @BINDIR@, @SYSCONFDIR@, @LOCALSTATEDIR@, @DOCDIR@
+# and @MANDIR@ in a template, and the default paths (/usr/local/sbin/,
+# /usr/local/bin/, /usr/local/share/doc/vpnd, /etc/vpnd/, /etc/vpnc/) in
+# a plain unit, are replaced.
+UNIT_SRC := $(wildcard $(foreach t,service socket timer,\
+	contrib/systemd/*.$(t) contrib/systemd/*.$(t).in))
+UNIT_NAMES := $(sort $(notdir $(UNIT_SRC:.in=)))
+unit_path = -e 's!\(^\|[^[:alnum:]_./]\|file://\)$(1)!\1$(2)!g'
+UNIT_SED = $(call unit_path,/usr/local/sbin/,$(SBINDIR)/) \
+	$(call unit_path,/usr/local/bin/,$(BINDIR)/) \
+	$(call unit_path,/usr/local/share/doc/vpnd,$(DOCDIR)) \
+	$(call unit_path,/etc/vpnd/,$(SYSCONFDIR)/vpnd/) \
+	$(call unit_path,/etc/vpnc/,$(SYSCONFDIR)/vpnc/) \
+	-e 's!@SBINDIR@!$(SBINDIR)!g' -e 's!@BINDIR@!$(BINDIR)!g' \
+	-e 's!@SYSCONFDIR@!$(SYSCONFDIR)!g' -e 's!@DOCDIR@!$(DOCDIR)!g' \
+	-e 's!@LOCALSTATEDIR@!$(LOCALSTATEDIR)!g' -e 's!@MANDIR@!$(MANDIR)!g'
+
+# The account vpnd drops to (its `user` option) and its state directory.
+VPND_USER ?= vpnd
+STATEDIR := $(LOCALSTATEDIR)/lib/vpnd
+
+# $(call install_new,SOURCE,TARGET,MODE): a configuration is installed
+# only where there is none; an existing one is kept, whatever it holds.
+install_new = if [ -e "$(2)" ]; then \
+		echo "  KEEP    $(2) (exists; not replaced by $(1))"; \
+	else install -m $(3) "$(1)" "$(2)"; fi
+
+# Programs, man pages, units and README are replaced; configurations (the
+# samples and the fail2ban filter and jail) are never overwritten. Without
+# DESTDIR (not a package build) the user vpnd is created if missing, and
+# owns its state directory.
+install: $(REL_BINS) $(MAN_PAGES)
+	install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(BINDIR)"
+	install -m 0755 $(BUILD)/vpnd "$(DESTDIR)$(SBINDIR)/vpnd"
+	install -m 0755 $(BUILD)/vpnctl "$(DESTDIR)$(SBINDIR)/vpnctl"
+	install -m 0755 $(BUILD)/vpnc "$(DESTDIR)$(BINDIR)/vpnc"
+	for p in $(MAN_PAGES); do \
+		d="$(DESTDIR)$(MANDIR)/man$${p##*.}"; \
+		install -d "$$d" && install -m 0644 "$$p" "$$d/" || exit 1; \
 	done
-	if [ -d contrib/systemd ] && ls contrib/systemd/*.service >/dev/null 2>&1; then \
-		install -d $(DESTDIR)$(UNITDIR); \
-		install -m 0644 contrib/systemd/*.service $(DESTDIR)$(UNITDIR)/; \
-	fi
+	install -d "$(DESTDIR)$(DOCDIR)"
+	install -m 0644 README.md "$(DESTDIR)$(DOCDIR)/README.md"
+	for f in vpnd vpnc; do \
+		d="$(DESTDIR)$(SYSCONFDIR)/$$f"; \
+		[ -d "$$d" ] || install -d -m 0700 "$$d" || exit 1; \
+		$(call install_new,conf/$$f.conf,$$d/$$f.conf,0600); \
+	done
+	install -d "$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d" \
+		"$(DESTDIR)$(SYSCONFDIR)/fail2ban/jail.d"
+	for f in filter.d/vpnd.conf jail.d/vpnd.conf; do \
+		$(call install_new,contrib/fail2ban/$$f,$(DESTDIR)$(SYSCONFDIR)/fail2ban/$$f,0644); \
+	done
+	$(if $(UNIT_SRC),install -d "$(DESTDIR)$(UNITDIR)")
+	for u in $(UNIT_SRC); do \
+		t="$(DESTDIR)$(UNITDIR)/$$(basename $$u .in)"; \
+		sed $(UNIT_SED) $$u > "$$t.tmp" && chmod 0644 "$$t.tmp" && \
+		mv "$$t.tmp" "$$t" || exit 1; \
+	done
+	[ -d "$(DESTDIR)$(STATEDIR)" ] || install -d -m 0700 "$(DESTDIR)$(STATEDIR)"
+ifeq ($(DESTDIR),)
+	getent passwd $(VPND_USER) >/dev/null || \
+		useradd --system --user-group --no-create-home \
+		--home-dir $(STATEDIR) --shell /usr/sbin/nologin $(VPND_USER)
+	chown $(VPND_USER):$(VPND_USER) $(STATEDIR)
+	chmod 0700 $(STATEDIR)
+	[ ! -d /run/systemd/system ] || systemctl daemon-reload
+endif
+
+# Removes what install replaces; configurations, the user vpnd and its
+# state (the user store) stay.
+uninstall:
+	rm -f "$(DESTDIR)$(SBINDIR)/vpnd" "$(DESTDIR)$(SBINDIR)/vpnctl" \
+		"$(DESTDIR)$(BINDIR)/vpnc" "$(DESTDIR)$(DOCDIR)/README.md"
+	for p in $(notdir $(MAN_PAGES)); do \
+		rm -f "$(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; done
+	for u in $(UNIT_NAMES); do rm -f "$(DESTDIR)$(UNITDIR)/$$u"; done
+	-rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null
+	@echo "  KEEP    $(DESTDIR)$(SYSCONFDIR)/vpnd, $(DESTDIR)$(SYSCONFDIR)/vpnc," \
+		"the fail2ban filter and jail, the user $(VPND_USER) and" \
+		"$(DESTDIR)$(STATEDIR)"
+
+.PHONY: doc uninstall
 
 style:
 	clang-format --dry-run --Werror shared/*.[ch] vpnd/*.[ch] vpnc/*.[ch]
 
 clean:
 	rm -rf $(BUILD)
+
+# --- missing build dependencies ----------------------------------------------
+
+# Without the -dev packages a build would stop at a compiler error: say
+# instead, in one line, what is missing and that `make deps` installs it.
+# A pkg-config name maps to its Debian package (libfoo and foo: libfoo-dev);
+# a library without a pkg-config file is found by its header, listed as
+# header:package. Goals that build nothing, or run `make deps` first, pass.
+DEPS_HEADERS := zxcvbn.h:libzxcvbn-dev
+DEPS_FREE_GOALS := deps check demo fuzz clean style doc uninstall
+deps_pkgs = $(PKGS) $(if $(filter test-bins check-run,$(MAKECMDGOALS)),$(TEST_PKGS))
+deps_missing = $(shell \
+	command -v pkg-config >/dev/null 2>&1 || echo pkg-config; \
+	for p in $(deps_pkgs); do \
+		pkg-config --exists $$p 2>/dev/null || \
+		case $$p in (lib*) echo $$p-dev;; (*) echo lib$$p-dev;; esac; \
+	done; \
+	if ! command -v $(CC) >/dev/null 2>&1; then echo gcc; \
+	else for h in $(DEPS_HEADERS); do \
+		$(CC) -E -include $${h%%:*} -x c /dev/null >/dev/null 2>&1 || \
+		echo $$h | cut -d: -f2; \
+	done; fi)
+ifneq ($(filter-out $(DEPS_FREE_GOALS),$(or $(MAKECMDGOALS),$(.DEFAULT_GOAL))),)
+deps_missing_now := $(strip $(deps_missing))
+ifneq ($(deps_missing_now),)
+$(error missing $(deps_missing_now): run 'make deps' (as root) to install what the build needs)
+endif
+endif
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
