@@ -16,6 +16,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "sysctl.h"
+
 #define TUN_CLONE_PATH "/dev/net/tun"
 
 int
@@ -81,22 +83,6 @@ tun_close(int fd)
 		close(fd);
 }
 
-static int
-tun_write_zero(const char *path)
-{
-	int fd, ret = 0;
-	ssize_t n;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, "0\n", 2);
-	if (n != 2)
-		ret = n < 0 ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
-
 /*
  * The kernel sends a redirect if the device's send_redirects OR all's is
  * set (IN_DEV_TX_REDIRECTS is an IN_DEV_ORCONF), and all's is 1 by
@@ -105,20 +91,21 @@ tun_write_zero(const char *path)
  * turned it off): only ours stops.
  */
 int
-tun_no_redirects(const char *ifname)
+tun_no_redirects(const char *ifname, struct sysctl_saved *saved)
 {
-	char path[64 + IFNAMSIZ];
+	char name[SYSCTL_NAME_LEN];
 	int ret;
 
-	/* An interface name cannot hold '/' or be "." or "..". */
+	/* An interface name cannot hold '/' or be "." or ".."
+	 * (sysctl_name_valid refuses the last two). */
 	if (!ifname || !*ifname || strchr(ifname, '/') ||
 	    strnlen(ifname, IFNAMSIZ) >= IFNAMSIZ)
 		return -EINVAL;
-	snprintf(path, sizeof(path),
-		 "/proc/sys/net/ipv4/conf/%s/send_redirects", ifname);
-	ret = tun_write_zero(path);
+	snprintf(name, sizeof(name), "net/ipv4/conf/%s/send_redirects",
+		 ifname);
+	ret = sysctl_set(saved, name, "0");
 	if (!ret)
-		ret = tun_write_zero("/proc/sys/net/ipv4/conf/all/"
-				     "send_redirects");
+		ret = sysctl_change(saved, "net/ipv4/conf/all/send_redirects",
+				    "0");
 	return ret;
 }

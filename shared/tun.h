@@ -27,13 +27,17 @@ ssize_t tun_write(int fd, const uint8_t *buf, size_t len);
 
 void tun_close(int fd);
 
+struct sysctl_saved;
+
 /*
  * Turns off ICMP redirects on ifname: clients that reach each other through
  * the server would otherwise get them from its kernel. Writes 0 to
  * /proc/sys/net/ipv4/conf/<ifname>/send_redirects and, since the kernel
  * ORs that with all's, to conf/all/send_redirects (other devices then
- * follow their own value, 1 by default). 0 or -errno.
+ * follow their own value, 1 by default). All's old value is remembered in
+ * `saved`, for sysctl_restore() once the device is gone; the device's goes
+ * with it. Writes go through saved's hook. 0 or -errno.
  */
-int tun_no_redirects(const char *ifname);
+int tun_no_redirects(const char *ifname, struct sysctl_saved *saved);
 
 #endif

@@ -17,9 +17,11 @@
 #include <sys/epoll.h>
 
 #include "ctlcmd.h"
+#include "forwarding.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
+#include "sysctl.h"
 #include "tun.h"
 
 /* Packets staged per client while it has no session (server side). */
@@ -478,7 +480,7 @@ configure_device(struct server *s)
 	s->ifindex = (int)if_nametoindex(s->ifname);
 	/* Clients reaching each other through us need no redirect; an
 	 * unwritable /proc (a container) costs only the redirects. */
-	ret = tun_no_redirects(s->ifname);
+	ret = tun_no_redirects(s->ifname, &s->sysctls);
 	if (ret < 0)
 		log_debug("%s: cannot turn off ICMP redirects: %s", s->ifname,
 			  strerror(-ret));
@@ -531,6 +533,7 @@ err_nl:
 err_tun:
 	tun_close(s->tun_fd);
 	s->tun_fd = -1;
+	sysctl_restore(&s->sysctls);
 	return ret;
 }
 
@@ -543,6 +546,8 @@ close_device(struct server *s)
 	s->nl = NULL;
 	tun_close(s->tun_fd);
 	s->tun_fd = -1;
+	/* Once the device is gone: all's 1 must not reach it. */
+	sysctl_restore(&s->sysctls);
 }
 
 static int
@@ -706,6 +711,7 @@ server_start(struct server *s, const struct vpnd_config *c)
 	ret = open_device(s);
 	if (ret < 0)
 		goto err_workers;
+	forwarding_check(c->routes, c->n_routes);
 	ret = udp_open_server(&s->udp, c->listen_port);
 	if (ret < 0) {
 		log_err("cannot listen on UDP port %u: %s", c->listen_port,

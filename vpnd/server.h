@@ -20,6 +20,7 @@
 #include "peer.h"
 #include "reload.h"
 #include "route.h"
+#include "sysctl.h"
 #include "tunnel.h"
 #include "udp.h"
 #include "worker.h"
@@ -59,6 +60,7 @@ struct server {
 	struct ctl ctl;
 	uint8_t addr4[4];  /* the server's tunnel addresses */
 	uint8_t addr6[16];
+	struct sysctl_saved sysctls; /* what vpnd changed, put back at stop */
 
 	/* Batches and their buffers, allocated once. */
 	struct udp_batch rx;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vpnd warns at start when it pushes routes its host does not forward:
+#  - forwarding off for both families, routes of both pushed: one warning
+#    for each, naming the sysctl, the routes and the command to run;
+#  - only IPv4 routes pushed, IPv6 forwarding off: no warning;
+#  - forwarding on for both: no warning.
+# vpnd only reads these settings: each is as the test left it after a run.
+source "$(dirname "$0")/lib.sh"
+
+V4=net.ipv4.ip_forward
+V6=net.ipv6.conf.all.forwarding
+
+# run_vpnd NAME V4 V6: vpnd started and stopped with forwarding as given;
+# its log is $tmp/NAME.log.
+run_vpnd() {
+	q_srv sysctl -qw "$V4=$2" "$V6=$3"
+	rm -f "$tmp/vpnd.log"
+	start_vpnd
+	stop_vpnd
+	mv "$tmp/vpnd.log" "$tmp/$1.log"
+	[ "$(q_srv sysctl -n $V4)" = "$2" ]
+	[ "$(q_srv sysctl -n $V6)" = "$3" ]
+}
+
+has() { grep -qF -- "$2" "$1"; }
+
+setup_topology
+write_vpnd_conf
+
+run_vpnd both-off 0 0
+has "$tmp/both-off.log" "$V4 is 0, so what clients send to the routes they are given (10.20.0.0/24) stops at this host: turn it on with 'sysctl -w $V4=1'"
+has "$tmp/both-off.log" "$V6 is 0, so what clients send to the routes they are given (fd00:20::/64) stops at this host: turn it on with 'sysctl -w $V6=1'"
+[ "$(count_log "$tmp/both-off.log" "is 0, so what clients send")" -eq 2 ]
+
+sed -i 's|^routes = .*|routes = {"10.20.0.0/24", "10.30.0.0/16"}|' \
+	"$tmp/vpnd.conf"
+run_vpnd v4-routes 1 0
+refute grep -q "is 0, so what clients send" "$tmp/v4-routes.log"
+
+run_vpnd v4-routes-off 0 0
+has "$tmp/v4-routes-off.log" "(10.20.0.0/24, 10.30.0.0/16)"
+[ "$(count_log "$tmp/v4-routes-off.log" "is 0, so what clients send")" -eq 1 ]
+
+sed -i 's|^routes = .*|routes = {"10.20.0.0/24", "fd00:20::/64"}|' \
+	"$tmp/vpnd.conf"
+run_vpnd both-on 1 1
+refute grep -q "is 0, so what clients send" "$tmp/both-on.log"
+echo "ok"

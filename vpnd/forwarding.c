@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The forwarding check of forwarding.h: a read of one sysctl per family
+ * that has routes, and a warning an admin can act on. Called at start; it
+ * reads the routes it is given, so a reload may call it again.
+ */
+#include "forwarding.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "sysctl.h"
+
+#define ROUTES_SHOWN 3
+#define ROUTES_TEXT_LEN (ROUTES_SHOWN * (PREFIX_STR_LEN + 2) + 32)
+
+/* "10.20.0.0/24, 10.30.0.0/16 and 2 more"; the count of family's routes. */
+static unsigned int
+list_routes(const struct prefix *routes, unsigned int n_routes, int family,
+	    char out[ROUTES_TEXT_LEN])
+{
+	char text[PREFIX_STR_LEN];
+	unsigned int i, n = 0;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n_routes; i++) {
+		if (routes[i].family != family)
+			continue;
+		if (n < ROUTES_SHOWN)
+			len += (size_t)snprintf(out + len, ROUTES_TEXT_LEN - len,
+						"%s%s", n ? ", " : "",
+						prefix_format(&routes[i], text));
+		n++;
+	}
+	if (n > ROUTES_SHOWN)
+		snprintf(out + len, ROUTES_TEXT_LEN - len, " and %u more",
+			 n - ROUTES_SHOWN);
+	return n;
+}
+
+static void
+check_family(const struct prefix *routes, unsigned int n_routes, int family,
+	     const char *name)
+{
+	char list[ROUTES_TEXT_LEN], value[SYSCTL_VALUE_LEN];
+	char shown[SYSCTL_NAME_LEN];
+	int ret;
+
+	if (!list_routes(routes, n_routes, family, list))
+		return;
+	sysctl_display_name(name, shown);
+	ret = sysctl_read(name, value, sizeof(value));
+	if (ret < 0) {
+		log_debug("cannot read %s: %s", shown, strerror(-ret));
+		return;
+	}
+	if (strcmp(value, "0") != 0)
+		return;
+	log_warn("%s is 0, so what clients send to the routes they are given "
+		 "(%s) stops at this host: turn it on with 'sysctl -w %s=1', "
+		 "and in /etc/sysctl.d/ to keep it%s", shown, list, shown,
+		 family == AF_INET6 ? " (a host that forwards IPv6 takes "
+				      "router advertisements only with "
+				      "accept_ra = 2)"
+				    : "");
+}
+
+void
+forwarding_check(const struct prefix *routes, unsigned int n_routes)
+{
+	check_family(routes, n_routes, AF_INET, "net/ipv4/ip_forward");
+	check_family(routes, n_routes, AF_INET6, "net/ipv6/conf/all/forwarding");
+}
