@@ -251,8 +251,10 @@ give_back(struct counter *c, bool is_source, uint64_t now,
 
 static struct userdb *db;   /* the harness's own connection (vpnctl's) */
 static char db_dir[64], db_path[128];
-/* Two hashes of PW: a password change swaps them. */
-static char user_hash[2][crypto_pwhash_STRBYTES];
+/* Hashes of PW, each with its own salt, as vpnctl makes them: the
+ * enrolled users' first, then one for each password change of a run. */
+static char user_hash[MAX_OPS + 1][crypto_pwhash_STRBYTES];
+static unsigned int n_changes; /* in this run */
 static bool user_changed[N_KNOWN]; /* since it was enrolled */
 
 /* The model's counter for a key the store lists; none for a key the
@@ -338,6 +340,8 @@ int
 crypto_pwhash_str_verify(const char str[crypto_pwhash_STRBYTES],
 			 const char *const passwd, unsigned long long passwdlen)
 {
+	unsigned int i;
+
 	if (self) {
 		self->verifies++;
 		self->state = W_WAITING;
@@ -345,9 +349,10 @@ crypto_pwhash_str_verify(const char str[crypto_pwhash_STRBYTES],
 		wait_for(&self->go);
 	}
 	/* The dummy hash of a random password: nothing matches it. */
-	if (strcmp(str, user_hash[0]) != 0 && strcmp(str, user_hash[1]) != 0)
-		return -1;
-	return real_verify(str, passwd, passwdlen);
+	for (i = 0; i <= MAX_OPS; i++)
+		if (strcmp(str, user_hash[i]) == 0)
+			return real_verify(str, passwd, passwdlen);
+	return -1;
 }
 
 /* Every hash made here (auth_open's dummy too) at the lowest cost. */
@@ -482,9 +487,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	snprintf(db_path, sizeof(db_path), "%s/users.db", db_dir);
 	atexit(remove_store);
-	if (crypto_pwhash_str(user_hash[0], PW, strlen(PW), 0, 0) != 0 ||
-	    crypto_pwhash_str(user_hash[1], PW, strlen(PW), 0, 0) != 0 ||
-	    userdb_open(db_path, &db) < 0)
+	for (i = 0; i <= MAX_OPS; i++)
+		if (crypto_pwhash_str(user_hash[i], PW, strlen(PW), 0, 0) != 0)
+			abort();
+	if (userdb_open(db_path, &db) < 0)
 		abort();
 	for (i = 0; i < N_KNOWN; i++)
 		user_add(i);
@@ -825,7 +831,7 @@ password_change(unsigned int name)
 	name %= N_KNOWN;
 	m.password[name]++;
 	if (userdb_user_set_password(db, names[name],
-				     user_hash[m.password[name] % 2]) < 0)
+				     user_hash[++n_changes]) < 0)
 		abort();
 	user_changed[name] = true;
 	for (k = 0; k < N_KEYS; k++)
@@ -904,6 +910,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < N_KEYS; i++)
 		m.admitted[i] = -1;
 	clock_s = START_S;
+	n_changes = 0;
 	for (n = 0; n < MAX_OPS && fuzz_more(&in); n++) {
 		uint8_t op = fuzz_u8(&in);
 
