@@ -14,7 +14,8 @@
 # netns test t-fail2ban.sh passes what its live vpnd wrote). Each is
 # checked in the three forms fail2ban meets: the journal with log =
 # "stderr" (the message keeps "vpnd: "), the journal with log = "syslog",
-# and a syslog file.
+# and a syslog file. Last, fail2ban-client reads the jail, enabled, with
+# its filter: the journal, UDP port 51900.
 set -e
 cd "$(dirname "$0")/../.."
 command -v fail2ban-regex >/dev/null ||
@@ -129,5 +130,28 @@ printf '%s\n' \
 (cd "$tmp" && fail2ban-regex -o ip other.log "$filter") >"$tmp/other.ips"
 [ ! -s "$tmp/other.ips" ] ||
 	fail "lines that are not vpnd's audit matched: $(cat "$tmp/other.ips")"
+
+# The jail, enabled, as fail2ban itself reads it beside its own
+# configuration (without Debian's default jails): the journal, vpnd's
+# filter, its UDP port.
+cp -a /etc/fail2ban "$tmp/conf"
+rm -f "$tmp/conf/jail.d/"*
+cp contrib/fail2ban/filter.d/vpnd.conf "$tmp/conf/filter.d/"
+sed 's/^enabled = false$/enabled = true/' contrib/fail2ban/jail.d/vpnd.conf \
+	>"$tmp/conf/jail.d/vpnd.conf"
+grep -q '^enabled = true$' "$tmp/conf/jail.d/vpnd.conf" ||
+	fail "the jail has no 'enabled = false' line to turn on"
+fail2ban-client -c "$tmp/conf" -d >"$tmp/jail" 2>"$tmp/err" ||
+	fail "fail2ban-client cannot read the jail: $(tail -n 3 "$tmp/err")"
+for want in "['add', 'vpnd', 'systemd']" \
+	"['set', 'vpnd', 'addjournalmatch', 'SYSLOG_IDENTIFIER=vpnd']" \
+	"['port', '51900'], ['protocol', 'udp']" \
+	"['set', 'vpnd', 'maxretry', 10]"; do
+	grep -qF "$want" "$tmp/jail" || fail "the jail lacks $want"
+done
+grep -qF "['set', 'vpnd', 'addfailregex'" "$tmp/jail" ||
+	fail "the jail has no failregex"
+! grep -q "'add', '[^v]" "$tmp/jail" || fail "jails other than vpnd's"
+echo "jail: read by fail2ban-client, the journal, UDP 51900"
 
 echo "fail2ban filter ok"
