@@ -1,216 +1,76 @@
 // SPDX-License-Identifier: MIT
 /*
- * `vpnctl user ...`: enrolment (password, TOTP secret, QR code), listing,
- * password changes, new authenticator secrets, enabling, disabling,
- * deletion and recovery codes. It owns what the administrator sees;
- * shared/tty reads the passwords, userdb stores (and ends the admissions
- * a change must end, telling every vpnd). The secrets it creates (a TOTP
- * secret, recovery codes) are shown once, here, and wiped; it never shows
- * a stored secret, and never a password.
+ * `vpnctl user ...`: enrolment (password, TOTP secret, QR code, and a code
+ * from the app confirming it before anything is stored), password changes,
+ * new authenticator secrets, enabling, disabling, deletion and recovery
+ * codes, and the table of user commands. It owns what the administrator
+ * sees; cmd_enrol.c reads passwords under the policy and shows and
+ * confirms secrets, userdb stores (and ends the admissions a change must
+ * end, telling every vpnd). The secrets it creates (a TOTP secret,
+ * recovery codes) are shown once and wiped; it never shows a stored
+ * secret, and never a password.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <qrencode.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "auth.h"
+#include "cmd_user.h"
 #include "conf.h"
-#include "login.h"
 #include "pool.h"
 #include "prefix.h"
 #include "totp.h"
-#include "tty.h"
 #include "vpnctl.h"
 
-#define PASSWORD_MAX LOGIN_TEXT_MAX
 #define RECOVERY_CODES 10
 #define RECOVERY_GROUPS 3
 #define RECOVERY_GROUP_LEN 4
 #define RECOVERY_CODE_LEN (RECOVERY_GROUPS * (RECOVERY_GROUP_LEN + 1) - 1)
-#define QR_QUIET 4 /* light modules around the code, as the standard asks */
 #define LIFETIME_MAX_S (365 * 24 * 3600)
 #define PERIOD_MAX_S 3600
+#define OUTCOME_MAX 128
 
-_Static_assert(USERDB_HASH_MAX >= crypto_pwhash_STRBYTES,
-	       "a password hash must fit the store's field");
 _Static_assert(RECOVERY_CODES <= USERDB_RECOVERY_MAX,
 	       "the store must return every recovery code");
 
-/* ---- input ------------------------------------------------------------------ */
+/* ---- shared by the user commands ------------------------------------------- */
 
-/*
- * Reads one password: hidden after a prompt on a terminal, else one line
- * of stdin without a prompt (for scripts). 0 or, after printing, -1.
- */
-static int
-read_password(bool is_tty, const char *prompt, char *pw, size_t *len)
+int
+cmd_user_usage_error(const char *cmd, const char *fmt, ...)
 {
-	enum tty_result r =
-		is_tty ? tty_read_hidden(prompt, -1, pw, PASSWORD_MAX + 1, len)
-		       : tty_read_line(STDIN_FILENO, -1, pw, PASSWORD_MAX + 1,
-				       len);
+	va_list ap;
 
-	switch (r) {
-	case TTY_OK:
-		if (*len > 0)
-			return 0;
-		vpnctl_error("the password is empty");
-		break;
-	case TTY_EOF:
-		vpnctl_error("no password given on standard input");
-		break;
-	case TTY_TOO_LONG:
-		vpnctl_error("the password is longer than %d bytes",
-			     PASSWORD_MAX);
-		break;
-	case TTY_INTERRUPTED:
-		vpnctl_error("interrupted");
-		break;
-	default:
-		vpnctl_error("cannot read the password: %s", strerror(errno));
-		break;
-	}
-	return -1;
+	fprintf(stderr, "vpnctl: user %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'vpnctl user --help')\n");
+	return VPNCTL_EXIT_USAGE;
 }
 
-/*
- * The new password of `name`, hashed as vpnd expects (Argon2id at the
- * INTERACTIVE cost): asked twice on a terminal, else one line of stdin.
- */
-static int
-new_password_hash(const char *name, char hash[USERDB_HASH_MAX])
+void
+cmd_user_format_time(uint64_t unix_s, char out[CMD_USER_TIME_LEN])
 {
-	char pw[PASSWORD_MAX + 1], again[PASSWORD_MAX + 1], prompt[128];
-	bool is_tty = tty_is_interactive();
-	size_t len = 0, again_len = 0;
-	int ret = VPNCTL_EXIT_FAIL;
+	time_t t = (time_t)unix_s;
+	struct tm tm;
 
-	snprintf(prompt, sizeof(prompt), "New password for %s: ", name);
-	if (read_password(is_tty, prompt, pw, &len) < 0)
-		goto out;
-	if (is_tty) {
-		if (read_password(is_tty, "Again: ", again, &again_len) < 0)
-			goto out;
-		if (len != again_len || sodium_memcmp(pw, again, len) != 0) {
-			vpnctl_error("the passwords do not match");
-			goto out;
-		}
-	}
-	if (crypto_pwhash_str(hash, pw, len,
-			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		vpnctl_error("cannot hash the password (out of memory?)");
-		goto out;
-	}
-	ret = VPNCTL_EXIT_OK;
-out:
-	sodium_memzero(pw, sizeof(pw));
-	sodium_memzero(again, sizeof(again));
-	return ret;
-}
-
-/* ---- output ----------------------------------------------------------------- */
-
-static bool
-qr_dark(const QRcode *qr, int x, int y)
-{
-	x -= QR_QUIET;
-	y -= QR_QUIET;
-	if (x < 0 || y < 0 || x >= qr->width || y >= qr->width)
-		return false;
-	return qr->data[y * qr->width + x] & 1;
-}
-
-/*
- * Two modules per character cell with Unicode half blocks, light modules
- * drawn in white on black, so the code scans on dark and light terminals
- * alike.
- */
-static void
-print_qr(const char *text)
-{
-	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
-	int size, x, y;
-
-	if (!qr) {
-		vpnctl_error("cannot draw the QR code; use the secret above");
-		return;
-	}
-	size = qr->width + 2 * QR_QUIET;
-	for (y = 0; y < size; y += 2) {
-		fputs("\033[40;97m", stdout);
-		for (x = 0; x < size; x++) {
-			bool top = !qr_dark(qr, x, y);
-			bool bottom = !qr_dark(qr, x, y + 1);
-
-			fputs(top && bottom ? "\u2588"
-			      : top	    ? "\u2580"
-			      : bottom	    ? "\u2584"
-					    : " ",
-			      stdout);
-		}
-		fputs("\033[0m\n", stdout);
-	}
-	sodium_memzero(qr->data, (size_t)qr->width * (size_t)qr->width);
-	QRcode_free(qr);
-}
-
-/* Shows what the person's authenticator app needs, once: the otpauth://
- * URI, the secret in base32, and on a terminal the URI as a QR code. */
-static int
-show_enrolment(const struct userdb_user *u)
-{
-	const struct vpnd_config *c = vpnctl_config();
-	char uri[1024], b32[TOTP_SECRET_MAX * 2];
-	int ret = VPNCTL_EXIT_FAIL;
-
-	if (!totp_uri(uri, sizeof(uri), c->totp_issuer, u->name, u->totp_secret,
-		      u->totp_secret_len, &u->totp) ||
-	    !totp_base32(b32, sizeof(b32), u->totp_secret, u->totp_secret_len)) {
-		vpnctl_error("cannot encode the TOTP secret");
-		goto out;
-	}
-	printf("%s\nsecret: %s\n", uri, b32);
-	if (isatty(STDOUT_FILENO) == 1)
-		print_qr(uri);
-	if (u->totp.algo != TOTP_SHA1 || u->totp.digits != 6 ||
-	    u->totp.period_s != 30)
-		fprintf(stderr, "vpnctl: note: some authenticator apps "
-				"support only SHA1, 6 digits and 30 s\n");
-	fflush(stdout);
-	ret = VPNCTL_EXIT_OK;
-out:
-	sodium_memzero(uri, sizeof(uri));
-	sodium_memzero(b32, sizeof(b32));
-	return ret;
-}
-
-/* "12h", "30m", "90s": the largest unit that divides it. */
-static void
-format_duration(uint32_t s, char *out, size_t cap)
-{
-	if (s % (24 * 3600) == 0)
-		snprintf(out, cap, "%ud", s / (24 * 3600));
-	else if (s % 3600 == 0)
-		snprintf(out, cap, "%uh", s / 3600);
-	else if (s % 60 == 0)
-		snprintf(out, cap, "%um", s / 60);
-	else
-		snprintf(out, cap, "%us", s);
+	if (!gmtime_r(&t, &tm) ||
+	    strftime(out, CMD_USER_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, CMD_USER_TIME_LEN, "%llu",
+			 (unsigned long long)unix_s);
 }
 
 /* ---- checks ----------------------------------------------------------------- */
 
-/* Names go into otpauth:// labels and logs: keep them plain. */
-static bool
-name_valid(const char *name)
+bool
+cmd_user_name_valid(const char *name)
 {
 	size_t len = strlen(name), i;
 
@@ -282,8 +142,11 @@ fixed_address(const char *option, const char *text, int family,
 
 /* ---- user add --------------------------------------------------------------- */
 
+/* How a new secret reaches the app: confirmed by a code (unless
+ * --no-confirm), shown as text or (--json) one JSON object. */
 struct add_args {
 	const char *address4, *address6;
+	bool is_confirmed, is_json;
 };
 
 /* One option of `user add`: 0, or the exit status after printing. */
@@ -320,6 +183,12 @@ add_option(int opt, const char *arg, struct userdb_user *u,
 	case '6':
 		a->address6 = arg;
 		return 0;
+	case 'C':
+		a->is_confirmed = false;
+		return 0;
+	case 'j':
+		a->is_json = true;
+		return 0;
 	case 'l':
 		if (!conf_parse_duration_ms(arg, &ms) || ms < 1000 ||
 		    ms / 1000 > LIFETIME_MAX_S)
@@ -345,6 +214,8 @@ parse_add(int argc, char *argv[], struct userdb_user *u, struct add_args *a)
 		{ "address4", required_argument, NULL, '4' },
 		{ "address6", required_argument, NULL, '6' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "no-confirm", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, ret;
@@ -352,21 +223,18 @@ parse_add(int argc, char *argv[], struct userdb_user *u, struct add_args *a)
 	optind = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == '?') {
-			vpnctl_error("user add: unknown option, or one "
-				     "without its value: '%s'",
-				     argv[optind - 1]);
-			return VPNCTL_EXIT_USAGE;
-		}
+		if (opt == '?')
+			return cmd_user_usage_error("add", "unknown option, or "
+						    "one without its value: "
+						    "'%s'", argv[optind - 1]);
 		ret = add_option(opt, optarg, u, a);
 		if (ret)
 			return ret;
 	}
-	if (argc - optind != 1) {
-		cmd_user_usage(stderr);
-		return VPNCTL_EXIT_USAGE;
-	}
-	if (!name_valid(argv[optind]))
+	if (argc - optind != 1)
+		return cmd_user_usage_error("add", "%s", argc == optind
+				? "expects a NAME" : "expects one NAME");
+	if (!cmd_user_name_valid(argv[optind]))
 		return vpnctl_error("'%s' is not a valid user name: use 1 to "
 				    "%d letters, digits and . _ @ + -",
 				    argv[optind], USERDB_NAME_MAX);
@@ -399,13 +267,42 @@ add_store(struct userdb *db, struct userdb_user *u)
 	return VPNCTL_EXIT_OK;
 }
 
+/*
+ * Confirmed: the secret is shown, the app's code checked, and only then
+ * the user stored, with the code's step consumed so it cannot also log
+ * in. Unconfirmed (scripts): stored, then shown.
+ */
+static int
+add_enrol(struct userdb *db, struct userdb_user *u, const struct add_args *a)
+{
+	char outcome[OUTCOME_MAX];
+	int ret;
+
+	if (!a->is_confirmed) {
+		ret = add_store(db, u);
+		if (ret == VPNCTL_EXIT_OK && !a->is_json)
+			printf("user '%s' added\n", u->name);
+		return ret ? ret : cmd_enrol_show(u, a->is_json, false);
+	}
+	snprintf(outcome, sizeof(outcome), "user '%s' was not added",
+		 u->name);
+	ret = cmd_enrol_show(u, a->is_json, true);
+	if (ret == VPNCTL_EXIT_OK)
+		ret = cmd_enrol_confirm(u, outcome, &u->last_step);
+	if (ret == VPNCTL_EXIT_OK)
+		ret = add_store(db, u);
+	if (ret == VPNCTL_EXIT_OK && !a->is_json)
+		printf("user '%s' added: the app's code matched\n", u->name);
+	return ret;
+}
+
 static int
 user_add(int argc, char *argv[])
 {
 	struct userdb_user u = { .totp = { TOTP_SHA1, 6, 30 },
 				 .is_enabled = true,
 				 .role = USERDB_ROLE_USER };
-	struct add_args a = { NULL, NULL };
+	struct add_args a = { .is_confirmed = true };
 	struct userdb *db;
 	int ret = parse_add(argc, argv, &u, &a);
 
@@ -426,154 +323,33 @@ user_add(int argc, char *argv[])
 		vpnctl_error("user '%s' already exists", u.name);
 		goto out;
 	}
-	if (new_password_hash(u.name, u.pw_hash))
+	if (cmd_enrol_password(u.name, u.pw_hash))
 		goto out;
 	randombytes_buf(u.totp_secret, TOTP_SECRET_LEN);
 	u.totp_secret_len = TOTP_SECRET_LEN;
 	u.created_unix_s = (uint64_t)time(NULL);
-	ret = add_store(db, &u);
-	if (ret == VPNCTL_EXIT_OK) {
-		printf("user '%s' added\n", u.name);
-		ret = show_enrolment(&u);
-	}
+	ret = add_enrol(db, &u, &a);
 out:
 	sodium_memzero(&u, sizeof(u));
 	return ret;
 }
 
-/* ---- user list -------------------------------------------------------------- */
-
-#define LIST_COLUMNS 9
-#define LIST_FIELD_LEN (USERDB_NAME_MAX + 8)
-
-typedef char list_row[LIST_COLUMNS][LIST_FIELD_LEN];
-
-struct list {
-	list_row *rows;
-	size_t n, cap;
-	bool is_script;
-};
-
-static void
-list_fields(const struct userdb_user *u, bool is_script, list_row row)
-{
-	char a4[PREFIX_STR_LEN] = "-", a6[PREFIX_STR_LEN] = "-";
-	char life[16] = "-";
-
-	if (u->has_addr4)
-		prefix_format_addr(AF_INET, u->addr4, a4);
-	if (u->has_addr6)
-		prefix_format_addr(AF_INET6, u->addr6, a6);
-	if (u->has_lifetime && is_script)
-		snprintf(life, sizeof(life), "%u", u->lifetime_s);
-	else if (u->has_lifetime)
-		format_duration(u->lifetime_s, life, sizeof(life));
-	else if (!is_script)
-		snprintf(life, sizeof(life), "default");
-	snprintf(row[0], LIST_FIELD_LEN, "%s", u->name);
-	snprintf(row[1], LIST_FIELD_LEN, "%s", userdb_role_name(u->role));
-	snprintf(row[2], LIST_FIELD_LEN, "%s", u->is_enabled ? "yes" : "no");
-	snprintf(row[3], LIST_FIELD_LEN, "%s", totp_algo_name(u->totp.algo));
-	snprintf(row[4], LIST_FIELD_LEN, "%u", u->totp.digits);
-	snprintf(row[5], LIST_FIELD_LEN, is_script ? "%u" : "%us",
-		 u->totp.period_s);
-	snprintf(row[6], LIST_FIELD_LEN, "%s", a4);
-	snprintf(row[7], LIST_FIELD_LEN, "%s", a6);
-	snprintf(row[8], LIST_FIELD_LEN, "%s", life);
-}
-
-static int
-list_add(void *arg, const struct userdb_user *u)
-{
-	struct list *l = arg;
-	list_row *grown;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		grown = realloc(l->rows, l->cap * sizeof(*l->rows));
-		if (!grown)
-			return -ENOMEM;
-		l->rows = grown;
-	}
-	list_fields(u, l->is_script, l->rows[l->n++]);
-	return 0;
-}
-
-/* Columns padded to their widest entry; tabs for scripts. */
-static void
-list_print(const struct list *l)
-{
-	int width[LIST_COLUMNS] = { 0 };
-	size_t r, c;
-
-	for (r = 0; r < l->n; r++)
-		for (c = 0; c < LIST_COLUMNS; c++)
-			if ((int)strlen(l->rows[r][c]) > width[c])
-				width[c] = (int)strlen(l->rows[r][c]);
-	for (r = 0; r < l->n; r++) {
-		for (c = 0; c < LIST_COLUMNS; c++) {
-			if (l->is_script)
-				printf(c + 1 < LIST_COLUMNS ? "%s\t" : "%s\n",
-				       l->rows[r][c]);
-			else if (c + 1 < LIST_COLUMNS)
-				printf("%-*s  ", width[c], l->rows[r][c]);
-			else
-				printf("%s\n", l->rows[r][c]);
-		}
-	}
-}
-
-static int
-user_list(int argc, char *argv[])
-{
-	static const char *const header[2][LIST_COLUMNS] = {
-		{ "NAME", "ROLE", "ENABLED", "ALGORITHM", "DIGITS", "PERIOD",
-		  "ADDRESS4", "ADDRESS6", "LIFETIME" },
-		{ "name", "role", "enabled", "algorithm", "digits", "period_s",
-		  "address4", "address6", "lifetime_s" },
-	};
-	struct list l = { NULL, 0, 0, false };
-	struct userdb *db;
-	int ret = VPNCTL_EXIT_USAGE, rc;
-	size_t c;
-
-	if (argc == 2 && strcmp(argv[1], "--script") == 0)
-		l.is_script = true;
-	else if (argc != 1)
-		goto out;
-	ret = VPNCTL_EXIT_FAIL;
-	db = vpnctl_store();
-	/* The header is a row like the others, so it sets widths too. */
-	if (!db || list_add(&l, &(struct userdb_user){ 0 }) < 0)
-		goto out;
-	for (c = 0; c < LIST_COLUMNS; c++)
-		snprintf(l.rows[0][c], LIST_FIELD_LEN, "%s",
-			 header[l.is_script][c]);
-	rc = userdb_user_list(db, list_add, &l);
-	if (rc < 0) {
-		vpnctl_error("cannot list the users");
-		goto out;
-	}
-	list_print(&l);
-	ret = VPNCTL_EXIT_OK;
-out:
-	if (ret == VPNCTL_EXIT_USAGE)
-		cmd_user_usage(stderr);
-	free(l.rows);
-	return ret;
-}
-
 /* ---- commands on one user --------------------------------------------------- */
 
-/* `user CMD NAME`: the name, or NULL after printing usage. */
+/* `user CMD NAME`: the name, or NULL after one line of usage error. */
 static const char *
-one_name(int argc, char *argv[])
+one_name(int argc, char *argv[], const char *cmd)
 {
-	if (argc != 2 || argv[1][0] == '-') {
-		cmd_user_usage(stderr);
-		return NULL;
-	}
-	return argv[1];
+	if (argc < 2)
+		cmd_user_usage_error(cmd, "expects a NAME");
+	else if (argv[1][0] == '-')
+		cmd_user_usage_error(cmd, "unknown option '%s'", argv[1]);
+	else if (argc > 2)
+		cmd_user_usage_error(cmd, "expects one NAME, not also '%s'",
+				     argv[2]);
+	else
+		return argv[1];
+	return NULL;
 }
 
 /* The exit status for a store result about user `name`. */
@@ -591,7 +367,7 @@ store_status(int rc, const char *name, const char *done)
 static int
 user_del(int argc, char *argv[])
 {
-	const char *name = one_name(argc, argv);
+	const char *name = one_name(argc, argv, "del");
 	struct userdb *db;
 
 	if (!name)
@@ -606,7 +382,8 @@ user_del(int argc, char *argv[])
 static int
 set_enabled(int argc, char *argv[], bool is_enabled)
 {
-	const char *name = one_name(argc, argv);
+	const char *name =
+		one_name(argc, argv, is_enabled ? "enable" : "disable");
 	struct userdb *db;
 
 	if (!name)
@@ -635,7 +412,7 @@ user_disable(int argc, char *argv[])
 static int
 user_passwd(int argc, char *argv[])
 {
-	const char *name = one_name(argc, argv);
+	const char *name = one_name(argc, argv, "passwd");
 	char hash[USERDB_HASH_MAX];
 	struct userdb *db;
 	int ret = VPNCTL_EXIT_USAGE;
@@ -651,7 +428,7 @@ user_passwd(int argc, char *argv[])
 		ret = vpnctl_error("user '%s' does not exist", name);
 		goto out;
 	}
-	ret = new_password_hash(name, hash);
+	ret = cmd_enrol_password(name, hash);
 	if (ret == VPNCTL_EXIT_OK)
 		ret = store_status(userdb_user_set_password(db, name, hash),
 				   name,
@@ -662,21 +439,87 @@ out:
 	return ret;
 }
 
+/* `user totp-reset NAME [--no-confirm] [--json]`. */
+static int
+parse_reset(int argc, char *argv[], const char **name, struct add_args *a)
+{
+	static const struct option opts[] = {
+		{ "no-confirm", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == '?')
+			return cmd_user_usage_error("totp-reset",
+						    "unknown option '%s'",
+						    argv[optind - 1]);
+		if (opt == 'C')
+			a->is_confirmed = false;
+		else
+			a->is_json = true;
+	}
+	if (argc - optind != 1)
+		return cmd_user_usage_error("totp-reset", "%s", argc == optind
+				? "expects a NAME" : "expects one NAME");
+	*name = argv[optind];
+	return 0;
+}
+
+static const char reset_done[] =
+	"has a new authenticator secret; its sessions have ended";
+
+/* As add_enrol(): confirmed, the new secret replaces the old one only
+ * once the app's code matched (and consumes that code's step). */
+static int
+reset_enrol(struct userdb *db, struct userdb_user *u, const struct add_args *a)
+{
+	char outcome[OUTCOME_MAX];
+	int64_t step = 0;
+	int ret;
+
+	if (!a->is_confirmed) {
+		ret = userdb_user_set_totp(db, u->name, u->totp_secret,
+					   u->totp_secret_len);
+		if (ret == 0 && a->is_json)
+			return cmd_enrol_show(u, true, false);
+		ret = store_status(ret, u->name, reset_done);
+		return ret ? ret : cmd_enrol_show(u, false, false);
+	}
+	snprintf(outcome, sizeof(outcome), "the old secret of '%s' stays",
+		 u->name);
+	ret = cmd_enrol_show(u, a->is_json, true);
+	if (ret == VPNCTL_EXIT_OK)
+		ret = cmd_enrol_confirm(u, outcome, &step);
+	if (ret != VPNCTL_EXIT_OK)
+		return ret;
+	ret = userdb_user_set_totp_step(db, u->name, u->totp_secret,
+					u->totp_secret_len, step);
+	if (ret == 0 && a->is_json)
+		return VPNCTL_EXIT_OK;
+	return store_status(ret, u->name, reset_done);
+}
+
 /*
  * A new TOTP secret (same algorithm, digits and period), for a lost or
- * replaced phone: the old one stops working, the user's sessions end, and
- * the new one is shown once, as at enrolment.
+ * replaced phone: shown once as at enrolment and, once the app's code
+ * confirms it, it replaces the old one and the user's sessions end.
  */
 static int
 user_totp_reset(int argc, char *argv[])
 {
-	const char *name = one_name(argc, argv);
+	struct add_args a = { .is_confirmed = true };
+	const char *name = NULL;
 	struct userdb_user u;
 	struct userdb *db;
-	int ret = VPNCTL_EXIT_USAGE, rc;
+	int ret, rc;
 
 	memset(&u, 0, sizeof(u));
-	if (!name)
+	ret = parse_reset(argc, argv, &name, &a);
+	if (ret)
 		goto out;
 	ret = VPNCTL_EXIT_FAIL;
 	db = vpnctl_store();
@@ -689,13 +532,7 @@ user_totp_reset(int argc, char *argv[])
 	}
 	randombytes_buf(u.totp_secret, TOTP_SECRET_LEN);
 	u.totp_secret_len = TOTP_SECRET_LEN;
-	ret = store_status(userdb_user_set_totp(db, name, u.totp_secret,
-						u.totp_secret_len),
-			   name,
-			   "has a new authenticator secret; its sessions "
-			   "have ended");
-	if (ret == VPNCTL_EXIT_OK)
-		ret = show_enrolment(&u);
+	ret = reset_enrol(db, &u, &a);
 out:
 	sodium_memzero(&u, sizeof(u));
 	return ret;
@@ -736,7 +573,7 @@ recovery_code(char out[RECOVERY_CODE_LEN + 1])
 static int
 user_recovery(int argc, char *argv[])
 {
-	const char *name = one_name(argc, argv);
+	const char *name = one_name(argc, argv, "recovery");
 	char codes[RECOVERY_CODES][RECOVERY_CODE_LEN + 1];
 	struct userdb_recovery stored[RECOVERY_CODES];
 	struct userdb *db;
@@ -770,6 +607,8 @@ out:
 
 /* ---- dispatch --------------------------------------------------------------- */
 
+#define HELP_INDENT "                  "
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char *argv[]);
@@ -778,35 +617,55 @@ static const struct {
 } user_commands[] = {
 	{ "add", user_add,
 	  "NAME [--role user|admin|site] [--algorithm sha1|sha256|sha512]\n"
-	  "                  [--digits 6-8] [--period S] [--address4 A] "
+	  HELP_INDENT "[--digits 6-8] [--period S] [--address4 A] "
 	  "[--address6 A]\n"
-	  "                  [--lifetime DURATION]",
+	  HELP_INDENT "[--lifetime DURATION] [--no-confirm] [--json]",
 	  "new user: password (twice on a terminal, else one line of\n"
-	  "                  stdin), then the TOTP secret as a URI, in "
-	  "base32 and as a\n"
-	  "                  QR code" },
+	  HELP_INDENT "stdin), held to password-min-length and "
+	  "password-min-score;\n"
+	  HELP_INDENT "then the TOTP secret as a URI, in base32 and as a QR "
+	  "code, and\n"
+	  HELP_INDENT "the code the app shows (the next line of stdin in "
+	  "scripts):\n"
+	  HELP_INDENT "the user is stored only if it matches (--no-confirm: "
+	  "at once)" },
 	{ "del", user_del, "NAME", "delete a user, ending its sessions" },
-	{ "list", user_list, "[--script]",
+	{ "list", cmd_user_list, "[--script|--json]",
 	  "users and their settings, no secrets (--script: tabs)" },
+	{ "show", cmd_user_show, "NAME [--json]",
+	  "one user: settings, last login, lock, recovery codes left,\n"
+	  HELP_INDENT "devices" },
+	{ "devices", cmd_user_devices, "NAME [--json]",
+	  "the user's devices (client keys): last login, addresses,\n"
+	  HELP_INDENT "whether logged in now" },
 	{ "passwd", user_passwd, "NAME",
-	  "set a new password, ending the user's sessions" },
-	{ "totp-reset", user_totp_reset, "NAME",
-	  "a new TOTP secret, shown once as by add, ending the user's\n"
-	  "                  sessions" },
+	  "set a new password (the same policy), ending the user's\n"
+	  HELP_INDENT "sessions" },
+	{ "totp-reset", user_totp_reset, "NAME [--no-confirm] [--json]",
+	  "a new TOTP secret, shown once and confirmed as by add; it\n"
+	  HELP_INDENT "replaces the old one and ends the user's sessions" },
 	{ "enable", user_enable, "NAME", "allow logins again" },
 	{ "disable", user_disable, "NAME",
 	  "refuse logins, ending the user's sessions" },
 	{ "recovery", user_recovery, "NAME",
 	  "10 new single-use recovery codes, replacing the old ones" },
+	{ "import-oath", cmd_user_import_oath, "[--ignore-pins] FILE",
+	  "users of a pam_oath / ocserv users.oath file (time-based\n"
+	  HELP_INDENT "lines), all or none: the secret kept, the PIN as the "
+	  "password;\n"
+	  HELP_INDENT "without one the user is disabled until 'user "
+	  "passwd'" },
 };
+
+#define N_USER_COMMANDS (sizeof(user_commands) / sizeof(user_commands[0]))
 
 void
 cmd_user_usage(FILE *f)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(user_commands) / sizeof(user_commands[0]); i++)
-		fprintf(f, "  user %s %s\n                  %s\n",
+	for (i = 0; i < N_USER_COMMANDS; i++)
+		fprintf(f, "  user %s %s\n" HELP_INDENT "%s\n",
 			user_commands[i].name, user_commands[i].args,
 			user_commands[i].help);
 }
@@ -821,13 +680,15 @@ cmd_user(int argc, char *argv[])
 		cmd_user_usage(stdout);
 		return VPNCTL_EXIT_OK;
 	}
-	for (i = 0; argc >= 2 && i < sizeof(user_commands) /
-					     sizeof(user_commands[0]);
-	     i++)
+	if (argc < 2) {
+		vpnctl_error("user: expects a command, such as add, list or "
+			     "show (see 'vpnctl user --help')");
+		return VPNCTL_EXIT_USAGE;
+	}
+	for (i = 0; i < N_USER_COMMANDS; i++)
 		if (strcmp(argv[1], user_commands[i].name) == 0)
 			return user_commands[i].run(argc - 1, argv + 1);
-	if (argc >= 2)
-		vpnctl_error("unknown command 'user %s'", argv[1]);
-	cmd_user_usage(stderr);
+	vpnctl_error("unknown command 'user %s' (see 'vpnctl user --help')",
+		     argv[1]);
 	return VPNCTL_EXIT_USAGE;
 }

@@ -413,6 +413,12 @@ userdb_open(const char *path, struct userdb **out)
 		log_err("user store %s: %s", path, strerror(-ret));
 		goto err;
 	}
+	/* SQLite would only say "unable to open database file". */
+	if (access(path, R_OK | W_OK) < 0) {
+		ret = -errno;
+		log_err("user store %s: %s", path, strerror(-ret));
+		goto err;
+	}
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
 		ret = fail(db, "open");
@@ -1881,7 +1887,8 @@ userdb_device_revoke(struct userdb *db,
 	if (ret == 0)
 		n = sqlite3_changes(db->db);
 	if (ret == 0)
-		ret = prepare(db, "DELETE FROM leases WHERE client_key = ?", &st);
+		ret = prepare(db, "DELETE FROM leases WHERE client_key = ?",
+			      &st);
 	if (ret == 0) {
 		bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
 		ret = run(db, st, "forget a lease");

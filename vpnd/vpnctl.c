@@ -30,6 +30,7 @@ static const struct {
 	{ "kick", cmd_kick, "End a login now: a user, a key or an address" },
 	{ "reload", cmd_reload, "Make vpnd re-read vpnd.conf, as SIGHUP does" },
 	{ "user", cmd_user, "Add, list, change and delete users" },
+	{ "device", cmd_device, "Revoke a device (client key) of a user" },
 	{ "locks", cmd_locks,
 	  "User names and source addresses with failures or locked" },
 	{ "unlock", cmd_unlock,
@@ -53,6 +54,7 @@ usage(FILE *f)
 	fprintf(f, "\n");
 	cmd_live_usage(f);
 	cmd_user_usage(f);
+	cmd_device_usage(f);
 	cmd_locks_usage(f);
 	fprintf(f,
 		"\n"

@@ -46,6 +46,10 @@ void vpnctl_json_string(FILE *f, const char *text);
 int cmd_user(int argc, char *argv[]);
 void cmd_user_usage(FILE *f);
 
+/* `vpnctl device revoke KEY` (cmd_device.c). */
+int cmd_device(int argc, char *argv[]);
+void cmd_device_usage(FILE *f);
+
 /* `vpnctl status`, `sessions` and `kick`: the running vpnd (cmd_live.c). */
 int cmd_status(int argc, char *argv[]);
 int cmd_sessions(int argc, char *argv[]);
