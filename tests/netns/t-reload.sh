@@ -45,21 +45,12 @@ reload_sighup() {
 		"reload: \(applied\|nothing to\|.* refused\)" "$before"
 }
 
-# conf LINES...: vpnd.conf as the test wants it now, the base and LINES
-# (written whole, then renamed, as an editor would; the key stays).
+# conf LINES...: vpnd.conf as the test wants it now: what lib.sh writes,
+# without its pool and routes, and LINES (written whole, then renamed, as
+# an editor would; the key stays).
 conf() {
 	{
-		cat <<-EOF
-		interface = "vpn0"
-		listen-port = 51900
-		private-key-file = "$tmp/server.key"
-		address-pool6 = "fd00:99::/64"
-		dns = {"10.20.0.53"}
-		dns-search = {"office.test"}
-		user-db = "$tmp/users.db"
-		control-socket = "$tmp/vpnd.sock"
-		failure-delay = "200ms"
-		EOF
+		grep -v '^\(address-pool4\|routes\) =' "$tmp/vpnd.conf.base"
 		for line in "$@"; do echo "$line"; done
 	} >"$tmp/vpnd.conf.new"
 	mv "$tmp/vpnd.conf.new" "$tmp/vpnd.conf"
@@ -75,6 +66,7 @@ POOL='address-pool4 = "10.99.0.0/24"'
 ROUTES='routes = {"10.20.0.0/24", "fd00:20::/64"}'
 NEW_ROUTES='routes = {"10.20.0.0/24", "fd00:20::/64", "10.30.0.0/24"}'
 write_vpnd_conf
+cp "$tmp/vpnd.conf" "$tmp/vpnd.conf.base"
 conf "$POOL" "$ROUTES"
 write_vpnc_conf alice alice
 write_vpnc_conf bob bob
