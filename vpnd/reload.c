@@ -306,11 +306,8 @@ capture_end(struct capture *c, struct ctlmsg_writer *w)
 {
 	char *line, *save = NULL, shown[CTLMSG_VALUE_MAX + 1];
 
-	if (!c->mem) {
-		/* Out of memory: the lines went to stderr as they were. */
-		log_err("reload: the messages went to stderr (out of memory)");
-		return;
-	}
+	if (!c->mem)
+		return; /* out of memory: the lines went to stderr as usual */
 	stderr = c->saved;
 	fclose(c->mem);
 	for (line = c->text ? strtok_r(c->text, "\n", &save) : NULL; line;

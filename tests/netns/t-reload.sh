@@ -16,7 +16,10 @@
 #     route, and carol, logging in after them, still gets it;
 #   - a changed listen-port is named as needing a restart and vpnd goes on
 #     on the old port, while the same file's pool growth (10.99.0.0/24 to
-#     /23) is applied: the device's address and carol's are /23.
+#     /23) is applied: the device's address and carol's are /23;
+#   - a lower lockout-failures reaches the threads that check passwords:
+#     dave's second wrong password locks his name, where the first, under
+#     the old policy, did not.
 source "$(dirname "$0")/lib.sh"
 
 ctl() { "$VPNCTL" -c "$tmp/vpnd.conf" "$@"; }
@@ -34,6 +37,26 @@ session_of() {
 for s in json.load(sys.stdin):
     if s.get("user") == sys.argv[1] and s["state"] == "admitted":
         print(s["session"], s["login_time"])' "$1"
+}
+
+# user_lock NAME: "COUNT SECONDS-LEFT" of NAME's failures in the store.
+user_lock() {
+	ctl locks --json | /usr/bin/python3 -c 'import json, sys
+r = [r for r in json.load(sys.stdin)
+     if r["kind"] == "user" and r["key"] == sys.argv[1]]
+print(r[0]["count"], r[0]["seconds_left"]) if r else print("0 0")' "$1"
+}
+
+# fail_login NAME: dave, from the second home, with a wrong password;
+# refused (vpnc exits 3) within 20 s.
+fail_login() {
+	cp "$tmp/dave.conf" "$tmp/$1.conf"
+	VPNC_NS=$ns_cli2 start_vpnc "$1" "wrong password" "$(totp "$secret_d")"
+	wait_gone "$VPNC_PID" 200
+	rc=0
+	wait "$VPNC_PID" || rc=$?
+	[ "$rc" -eq 3 ]
+	grep -q "error: login failed" "$tmp/$1.log"
 }
 
 # reload_sighup: SIGHUP, and waits until vpnd says how it ended.
@@ -71,9 +94,11 @@ conf "$POOL" "$ROUTES"
 write_vpnc_conf alice alice
 write_vpnc_conf bob bob
 write_vpnc_conf carol carol
+write_vpnc_conf dave dave
 secret_a=$(enrol alice)
 secret_b=$(enrol bob)
 secret_c=$(enrol carol)
+secret_d=$(enrol dave)
 start_vpnd
 
 start_vpnc alice "$PASSWORD" "$(totp "$secret_a")"
@@ -198,13 +223,29 @@ grep -q "connected as carol on vpn0, address 10.99.0.[0-9]*/23" "$tmp/carol.log"
 ip -n "$ns_cli2" route show | grep -q "^10.30.0.0/24 .*dev vpn0"
 q_cli2 ping -c 2 -i 0.2 -W 2 10.30.0.2
 
+# ---- the lockout policy reaches the threads that check passwords ----------
+kill -TERM "$pid_c"
+wait "$pid_c"
+# One wrong password under the policy vpnd started with (5 failures).
+fail_login dave1
+[ "$(user_lock dave)" = "1 0" ]
+conf 'address-pool4 = "10.99.0.0/23"' "$NEW_ROUTES" 'listen-port = 51901' \
+	'lockout-failures = 2'
+ctl reload --json >"$tmp/reload.json"
+cat "$tmp/reload.json"
+[ "$(json_get applied <"$tmp/reload.json")" = lockout-failures ]
+# The second one now locks the name.
+fail_login dave2
+read -r count left <<<"$(user_lock dave)"
+echo "dave: $count failures, locked for $left s"
+[ "$count" -eq 2 ] && [ "$left" -gt 0 ]
+
 # alice, all along: one session, never told to go.
 [ "$(session_of alice)" = "$session_a" ]
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
 refute log_has "$tmp/alice.log" "disconnect\|reconnecting"
 
-kill -TERM "$pid_c" "$pid_a"
-wait "$pid_c"
+kill -TERM "$pid_a"
 wait "$pid_a"
 stop_vpnd
 no_device "$ns_srv"
