@@ -138,9 +138,9 @@ password_check(const struct password_policy *p, const char *pw, size_t len,
 		goto out;
 	}
 	if (chars < p->min_length) {
-		snprintf(why, PASSWORD_REASON_MAX, "too short: %zu character%s, "
-			 "at least %u", chars, chars == 1 ? "" : "s",
-			 p->min_length);
+		snprintf(why, PASSWORD_REASON_MAX, "too short: %zu "
+			 "character%s, at least %u", chars,
+			 chars == 1 ? "" : "s", p->min_length);
 		goto out;
 	}
 	if (p->min_score == 0 || len >= sizeof(text)) {
