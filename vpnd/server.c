@@ -17,15 +17,15 @@
 #include <sys/epoll.h>
 
 #include "ctlcmd.h"
+#include "exporter.h"
 #include "forwarding.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
+#include "roster.h"
 #include "sysctl.h"
 #include "tun.h"
 
-/* Packets staged per client while it has no session (server side). */
-#define SERVER_STAGED_PACKETS 8
 /* How often the store is asked what changed: a kick or a disabled
  * account must end the session within a second. */
 #define EVENTS_INTERVAL_NS (200 * NS_PER_MS)
@@ -45,31 +45,6 @@ server_clock(struct server *s)
 
 /* ---- peers ------------------------------------------------------------------ */
 
-/* Its counters go into the server's totals. */
-static void
-count_gone(struct server *s, const struct peer *p)
-{
-	struct server_stats *st = &s->stats;
-
-	st->gone_rx_bytes += p->tp.rx_bytes;
-	st->gone_tx_bytes += p->tp.tx_bytes;
-	st->gone_rx_packets += p->tp.rx_packets;
-	st->gone_tx_packets += p->tp.tx_packets;
-	st->gone_dropped_source += p->login.rx_dropped_source;
-	st->gone_dropped_unadmitted += p->login.rx_dropped_unadmitted;
-	st->gone_malformed_ctl += p->login.rx_malformed_ctl;
-}
-
-static void
-peer_free(struct server *s, struct peer *p)
-{
-	count_gone(s, p);
-	admit_peer_gone(s, p);
-	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_PEER, s->now_ns);
-	tunnel_peer_free(&p->tp);
-	peer_release(&s->peers, p);
-}
-
 static struct tunnel_peer *
 op_peer_by_key(void *arg, const uint8_t pub[32])
 {
@@ -79,80 +54,13 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
 	return p ? &p->tp : NULL;
 }
 
-/*
- * A pending peer's place, if the pending pool is full: the oldest peer
- * whose handshake is still unconfirmed gives way. Peers in their login
- * exchange, and admitted ones, never do.
- */
-static struct peer *
-alloc_pending(struct server *s, const uint8_t pub[32],
-	      const uint8_t source[RATELIMIT_KEY_LEN])
-{
-	struct peer *p, *victim;
-
-	if (!peer_source_has_room(&s->peers, source)) {
-		s->stats.peers_source_full++;
-		return NULL;
-	}
-	p = peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
-		       s->now_ns);
-	if (p || peer_pending_has_room(&s->peers))
-		return p;
-	victim = peer_oldest_unconfirmed(&s->peers);
-	if (!victim)
-		return NULL;
-	s->stats.peers_evicted++;
-	peer_free(s, victim);
-	return peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
-			  s->now_ns);
-}
-
-/* The source a new peer is counted against: the initiation's. */
-static void
-rx_source(const struct server *s, uint8_t key[RATELIMIT_KEY_LEN])
-{
-	struct cookie_src csrc;
-
-	memset(key, 0, RATELIMIT_KEY_LEN);
-	if (!s->tunnel.rx_src)
-		return;
-	endpoint_cookie_src(s->tunnel.rx_src, &csrc);
-	ratelimit_source_key(&csrc, key);
-}
-
 /* Only for an initiation verified whole (noise_host.peer_create). */
 static struct tunnel_peer *
 op_peer_create(void *arg, const uint8_t pub[32], const uint8_t ss[32])
 {
-	struct server *s = arg;
-	/* A key the store admitted goes with the admitted, unpushable. */
-	bool is_admitted = tstamp_holders(&s->tunnel.stamps, pub) &
-			   ADMIT_HOLD_ADMISSION;
-	uint8_t source[RATELIMIT_KEY_LEN];
-	struct peer *p;
+	struct peer *p = roster_peer_create(arg, pub, ss);
 
-	rx_source(s, source);
-	p = is_admitted ? peer_alloc(&s->peers, pub, source,
-				     PEER_POOL_ADMITTED, s->now_ns)
-			: alloc_pending(s, pub, source);
-
-	if (!p) {
-		s->stats.peers_full++;
-		return NULL;
-	}
-	if (tunnel_peer_init_ss(&s->tunnel, &p->tp, pub, ss,
-				s->cfg->has_psk ? s->cfg->psk : NULL,
-				SERVER_STAGED_PACKETS, p) < 0) {
-		peer_release(&s->peers, p);
-		return NULL;
-	}
-	if (tstamp_hold(&s->tunnel.stamps, pub, ADMIT_HOLD_PEER) < 0) {
-		tunnel_peer_free(&p->tp);
-		peer_release(&s->peers, p);
-		return NULL;
-	}
-	admit_peer_new(s, p);
-	return &p->tp;
+	return p ? &p->tp : NULL;
 }
 
 void
@@ -184,14 +92,10 @@ rearm(struct server *s)
 	loop_set_deadline(&s->loop, d);
 }
 
-/* Frees the peers marked for it while an event was being handled. */
 static void
 reap(struct server *s)
 {
-	struct peer *p;
-
-	while ((p = peer_doomed_pop(&s->peers)))
-		peer_free(s, p);
+	roster_reap(s);
 }
 
 /* ---- tunnel engine callbacks ---------------------------------------------- */
@@ -657,7 +561,7 @@ free_peers(struct server *s)
 
 	for (i = 0; i < s->peers.capacity; i++)
 		if (s->peers.slots[i])
-			peer_free(s, s->peers.slots[i]);
+			roster_peer_free(s, s->peers.slots[i]);
 }
 
 static void
@@ -727,12 +631,17 @@ server_start(struct server *s, const struct vpnd_config *c)
 		       ctlcmd_handle, s);
 	if (ret < 0)
 		goto err_loop;
+	ret = exporter_start(s);
+	if (ret < 0)
+		goto err_ctl;
 	keys_to_base64(key, c->public_key);
 	log_notice("listening on UDP port %u (%s%s), device %s, public key %s",
 		   c->listen_port, s->udp.fd4 >= 0 ? "IPv4" : "",
 		   s->udp.fd6 >= 0 ? (s->udp.fd4 >= 0 ? "+IPv6" : "IPv6") : "",
 		   s->ifname, key);
 	return 0;
+err_ctl:
+	ctl_close(&s->ctl);
 err_loop:
 	loop_close(&s->loop);
 err_udp:
@@ -770,6 +679,7 @@ server_run(struct server *s)
 void
 server_stop(struct server *s)
 {
+	exporter_stop(s);
 	ctl_close(&s->ctl);
 	loop_close(&s->loop);
 	udp_close(&s->udp);

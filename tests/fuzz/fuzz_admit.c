@@ -9,8 +9,8 @@
  * This file is server.c without sockets: the real tunnel engine under the
  * peers, driven by eight in-memory clients that make real handshakes and
  * send real transport data, so peers are created only as vpnd creates
- * them (an initiation verified whole, then op_peer_create and
- * alloc_pending, copied below) and a session is confirmed only by the
+ * them (an initiation verified whole, then vpnd's own roster.c) and a
+ * session is confirmed only by the
  * client's first data (admit_session_started). It stands in for the
  * worker threads too (worker.c): login checks queue in the real fair
  * queue (lanes.c), and the input finishes checks and store jobs (lookups,
@@ -57,6 +57,7 @@
 #include <errno.h>
 #include <sodium.h>
 
+#include "../../vpnd/roster.h"
 #include "../../vpnd/server.h"
 #include "fuzz.h"
 #include "keys.h"
@@ -78,7 +79,6 @@
 #define BUF_LEN TUNNEL_BUF_LEN(1500)
 #define WALL_START_S 1700000000ull
 #define ANSWER_KEEP_NS (60 * NS_PER_S)
-#define SERVER_STAGED_PACKETS 8
 
 enum {
 	CFG_POOL6 = 1 << 0,
@@ -170,8 +170,7 @@ static unsigned int n_store;
 static struct job *done_head, *done_tail;
 static unsigned int max_logins, logins_submitted;
 
-/* Set while a newcomer's peer is made, and what one message produced. */
-static bool creating;
+/* What one message produced. */
 static struct {
 	struct peer *p;
 	unsigned int n_sent;
@@ -388,24 +387,17 @@ server_peer_touched(struct server *s, struct peer *p)
 	peer_deadline_set(&s->peers, p, a < d ? a : d);
 }
 
-/* As server.c's peer_free(). */
+/* vpnd's roster_peer_free(), with the harness's bookkeeping. */
 static void
 peer_free(struct server *s, struct peer *p)
 {
 	struct client *c = client_of(p);
 
-	/* A newcomer pushes out only a peer whose handshake is unconfirmed
-	 * (never one in its login exchange, never an admitted one). */
-	FUZZ_CHECK(!creating || p->pool == PEER_POOL_UNCONFIRMED);
 	c->n_answers = 0; /* the answers kept go with the peer */
 	if (trace)
-		fprintf(stderr, "%6.1f key %u: freed from pool %d%s\n",
-			(double)s->now_ns / NS_PER_S - 1000, c->k, p->pool,
-			creating ? " for a newcomer" : "");
-	admit_peer_gone(s, p);
-	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_PEER, s->now_ns);
-	tunnel_peer_free(&p->tp);
-	peer_release(&s->peers, p);
+		fprintf(stderr, "%6.1f key %u: freed from pool %d\n",
+			(double)s->now_ns / NS_PER_S - 1000, c->k, p->pool);
+	roster_peer_free(s, p);
 }
 
 static struct tunnel_peer *
@@ -417,91 +409,49 @@ op_peer_by_key(void *arg, const uint8_t pub[32])
 	return p ? &p->tp : NULL;
 }
 
-/* As server.c's alloc_pending(). */
-static struct peer *
-alloc_pending(struct server *s, const uint8_t pub[32],
-	      const uint8_t source[RATELIMIT_KEY_LEN])
-{
-	struct peer *p, *victim;
-
-	if (!peer_source_has_room(&s->peers, source)) {
-		s->stats.peers_source_full++;
-		return NULL;
-	}
-	p = peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
-		       s->now_ns);
-	if (p || peer_pending_has_room(&s->peers))
-		return p;
-	victim = peer_oldest_unconfirmed(&s->peers);
-	if (!victim)
-		return NULL;
-	s->stats.peers_evicted++;
-	peer_free(s, victim);
-	return peer_alloc(&s->peers, pub, source, PEER_POOL_UNCONFIRMED,
-			  s->now_ns);
-}
-
-/* As server.c's rx_source(). */
-static void
-rx_source(const struct server *s, uint8_t key[RATELIMIT_KEY_LEN])
-{
-	struct cookie_src csrc;
-
-	memset(key, 0, RATELIMIT_KEY_LEN);
-	if (!s->tunnel.rx_src)
-		return;
-	endpoint_cookie_src(s->tunnel.rx_src, &csrc);
-	ratelimit_source_key(&csrc, key);
-}
-
-/* As server.c's op_peer_create(). */
-static struct tunnel_peer *
-create_peer(struct server *s, const uint8_t pub[32], const uint8_t ss[32])
-{
-	bool is_admitted = tstamp_holders(&s->tunnel.stamps, pub) &
-			   ADMIT_HOLD_ADMISSION;
-	uint8_t source[RATELIMIT_KEY_LEN];
-	struct peer *p;
-
-	rx_source(s, source);
-	p = is_admitted ? peer_alloc(&s->peers, pub, source,
-				     PEER_POOL_ADMITTED, s->now_ns)
-			: alloc_pending(s, pub, source);
-
-	if (!p) {
-		s->stats.peers_full++;
-		return NULL;
-	}
-	if (tunnel_peer_init_ss(&s->tunnel, &p->tp, pub, ss,
-				s->cfg->has_psk ? s->cfg->psk : NULL,
-				SERVER_STAGED_PACKETS, p) < 0) {
-		peer_release(&s->peers, p);
-		return NULL;
-	}
-	if (tstamp_hold(&s->tunnel.stamps, pub, ADMIT_HOLD_PEER) < 0) {
-		tunnel_peer_free(&p->tp);
-		peer_release(&s->peers, p);
-		return NULL;
-	}
-	admit_peer_new(s, p);
-	if (trace)
-		fprintf(stderr, "%6.1f key %u: peer in pool %d\n",
-			(double)s->now_ns / NS_PER_S - 1000,
-			client_of(p)->k, p->pool);
-	return &p->tp;
-}
-
+/*
+ * vpnd's own roster_peer_create(), watched: a newcomer pushes out only a
+ * peer whose handshake is unconfirmed (never one in its login exchange,
+ * never an admitted one), and the answers a pushed-out peer kept go.
+ */
 static struct tunnel_peer *
 op_peer_create(void *arg, const uint8_t pub[32], const uint8_t ss[32])
 {
-	struct tunnel_peer *tp;
+	struct {
+		struct peer *p;
+		uint32_t slot, generation;
+		enum peer_pool pool;
+	} before[N_KEYS];
+	struct server *s = arg;
+	struct peer *p;
+	unsigned int k;
 
 	/* Only our clients can finish an initiation. */
-	FUZZ_CHECK(client_of_key(pub) && !peer_lookup(&srv.peers, pub));
-	creating = true;
-	tp = create_peer(arg, pub, ss);
-	creating = false;
-	return tp;
+	FUZZ_CHECK(client_of_key(pub) && !peer_lookup(&s->peers, pub));
+	for (k = 0; k < N_KEYS; k++) {
+		before[k].p = peer_lookup(&s->peers, clients[k].pub);
+		if (before[k].p) {
+			before[k].slot = before[k].p->slot;
+			before[k].generation = before[k].p->generation;
+			before[k].pool = before[k].p->pool;
+		}
+	}
+	p = roster_peer_create(s, pub, ss);
+	for (k = 0; k < N_KEYS; k++) {
+		if (!before[k].p || peer_by_slot(&s->peers, before[k].slot,
+						 before[k].generation))
+			continue;
+		FUZZ_CHECK(before[k].pool == PEER_POOL_UNCONFIRMED);
+		clients[k].n_answers = 0;
+		if (trace)
+			fprintf(stderr, "%6.1f key %u: pushed out\n",
+				(double)s->now_ns / NS_PER_S - 1000, k);
+	}
+	if (p && trace)
+		fprintf(stderr, "%6.1f key %u: peer in pool %d\n",
+			(double)s->now_ns / NS_PER_S - 1000,
+			client_of(p)->k, p->pool);
+	return p ? &p->tp : NULL;
 }
 
 static void
