@@ -48,9 +48,10 @@ for page in $pages; do
 done
 
 # Rendered as a person reads them, with man's warnings on, and through
-# groff with all of its warnings: any warning is an error.
+# groff with all of its warnings: any warning is an error. Without
+# hyphenation, so that the checks below find every word whole.
 for page in $pages; do
-	MANWIDTH=80 man --warnings -l "$tmp/build/man/$page" \
+	MANWIDTH=80 man --nh --warnings -l "$tmp/build/man/$page" \
 		>"$tmp/$page.txt" 2>"$tmp/$page.err" ||
 		fail "man -l $page failed: $(head -n 3 "$tmp/$page.err")"
 	groff -ww -man -Tutf8 -z "$tmp/build/man/$page" 2>>"$tmp/$page.err"
