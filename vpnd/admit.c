@@ -329,7 +329,14 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 	l->state = ADMIT_ADMITTED;
 	l->expires_ns = expiry_ns(s, a->expires_unix_s);
 	p->tp.can_initiate = true;
-	peer_set_pool(&s->peers, p, PEER_POOL_ADMITTED);
+	/* max-peers holds: past it (resumes while logins were checked), an
+	 * admitted peer takes a place in the login pool, which no newcomer
+	 * may take either. */
+	peer_set_pool(&s->peers, p,
+		      p->pool == PEER_POOL_ADMITTED ||
+				      s->peers.n_admitted < s->peers.max_admitted
+			      ? PEER_POOL_ADMITTED
+			      : PEER_POOL_LOGIN);
 	hold_admission(s, p);
 	if (a->has_stamp)
 		tstamp_raise(&s->tunnel.stamps, p->pub, a->stamp);
@@ -382,7 +389,9 @@ admission_none(struct server *s, struct peer *p)
 	release_admission(s, p);
 	if (p->pool != PEER_POOL_ADMITTED)
 		return;
-	if (!peer_pending_has_room(&s->peers)) {
+	/* Back among the pending, within their bounds, or gone. */
+	if (!peer_pending_has_room(&s->peers) ||
+	    !peer_source_has_room(&s->peers, p->source_key)) {
 		peer_doom(&s->peers, p);
 		return;
 	}
@@ -811,6 +820,12 @@ handle_auth_request(struct server *s, struct peer *p, const struct login_msg *m)
 	kept = answer_find(l, m->request_id, s->now_ns);
 	if (kept) {
 		send_kept(s, p, kept);
+		return;
+	}
+	/* Logged-in clients at max-peers: no check can let one more in. */
+	if (l->state != ADMIT_ADMITTED &&
+	    s->peers.n_admitted >= s->peers.max_admitted) {
+		answer_busy(s, p, m, "server-full");
 		return;
 	}
 	j = job_for(s, p, JOB_LOGIN);

@@ -3,7 +3,9 @@
  * Lanes of the fair login queue (see lanes.h). There are as many lanes as
  * checks may be in flight, so a free lane exists whenever a check may be
  * added; lookups are linear over them, which costs less than the
- * Argon2id check each one stands for by many orders of magnitude.
+ * Argon2id check each one stands for by many orders of magnitude. The
+ * order of service is the ring, not the array: a lane reused at a low
+ * index must not jump ahead of lanes already waiting.
  */
 #include "lanes.h"
 
@@ -30,6 +32,42 @@ lanes_free(struct lanes *l)
 {
 	free(l->lane);
 	memset(l, 0, sizeof(*l));
+}
+
+/* A lane coming into use joins the ring just behind the cursor. */
+static void
+ring_join(struct lanes *l, struct lane *ln)
+{
+	unsigned int i = (unsigned int)(ln - l->lane);
+	struct lane *at, *before;
+
+	if (!l->has_ring) {
+		ln->prev = ln->next = i;
+		l->cursor = i;
+		l->has_ring = true;
+		return;
+	}
+	at = &l->lane[l->cursor];
+	before = &l->lane[at->prev];
+	ln->prev = at->prev;
+	ln->next = l->cursor;
+	before->next = i;
+	at->prev = i;
+}
+
+static void
+ring_leave(struct lanes *l, struct lane *ln)
+{
+	unsigned int i = (unsigned int)(ln - l->lane);
+
+	if (ln->next == i) {
+		l->has_ring = false;
+		return;
+	}
+	l->lane[ln->prev].next = ln->next;
+	l->lane[ln->next].prev = ln->prev;
+	if (l->cursor == i)
+		l->cursor = ln->next;
 }
 
 static struct lane *
@@ -65,6 +103,8 @@ lanes_push(struct lanes *l, struct lanes_item *item)
 		return LANES_FULL; /* not while in_flight < max */
 	if (ln->in_flight >= l->per_source)
 		return LANES_SOURCE_FULL;
+	if (!ln->in_flight)
+		ring_join(l, ln);
 	item->next = NULL;
 	if (ln->tail)
 		ln->tail->next = item;
@@ -80,12 +120,11 @@ lanes_push(struct lanes *l, struct lanes_item *item)
 struct lanes_item *
 lanes_pop(struct lanes *l)
 {
-	unsigned int i;
+	unsigned int i, k;
 
-	if (!l->queued)
+	if (!l->queued || !l->has_ring)
 		return NULL;
-	for (i = 0; i < l->max; i++) {
-		unsigned int k = (l->next + i) % l->max;
+	for (i = 0, k = l->cursor; i < l->max; i++, k = l->lane[k].next) {
 		struct lane *ln = &l->lane[k];
 		struct lanes_item *item = ln->head;
 
@@ -95,7 +134,7 @@ lanes_pop(struct lanes *l)
 		if (!ln->head)
 			ln->tail = NULL;
 		item->next = NULL;
-		l->next = (k + 1) % l->max;
+		l->cursor = ln->next;
 		l->queued--;
 		return item;
 	}
@@ -111,4 +150,6 @@ lanes_done(struct lanes *l, const uint8_t key[LANES_KEY_LEN])
 		return;
 	ln->in_flight--;
 	l->in_flight--;
+	if (!ln->in_flight)
+		ring_leave(l, ln);
 }

@@ -29,6 +29,7 @@ struct lane {
 	uint8_t key[LANES_KEY_LEN];
 	unsigned int in_flight; /* queued or running; 0: the lane is free */
 	struct lanes_item *head, *tail;
+	unsigned int prev, next; /* the ring of lanes in use */
 };
 
 struct lanes {
@@ -37,7 +38,11 @@ struct lanes {
 	unsigned int per_source;
 	unsigned int in_flight;
 	unsigned int queued;
-	unsigned int next;  /* where the next pop starts looking */
+	/* The lanes in use form a ring; the next pop starts at `cursor`, and
+	 * a lane that comes into use joins just behind it: it waits for one
+	 * turn of every lane already waiting, never overtaking them. */
+	bool has_ring;
+	unsigned int cursor;
 };
 
 enum lanes_push {
@@ -53,8 +58,9 @@ void lanes_free(struct lanes *l);
 
 /* Queues `item` in the lane of item->key, if there is room. */
 enum lanes_push lanes_push(struct lanes *l, struct lanes_item *item);
-/* The next check to run, from the lane after the last one served that
- * has one queued; NULL if none is queued. It stays in flight. */
+/* The next check to run: from the first lane of the ring, from the
+ * cursor on, with one queued; that lane goes to the back of the turn.
+ * NULL if none is queued. It stays in flight until lanes_done(). */
 struct lanes_item *lanes_pop(struct lanes *l);
 /* A check of `key` is over (it was popped, and ran). */
 void lanes_done(struct lanes *l, const uint8_t key[LANES_KEY_LEN]);

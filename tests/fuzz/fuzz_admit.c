@@ -967,8 +967,13 @@ check_peer(const struct peer *p)
 			   srv.peers.heap[p->heap_pos] == p);
 	FUZZ_CHECK(holders & ADMIT_HOLD_PEER);
 	FUZZ_CHECK(l->holds_admission == !!(holders & ADMIT_HOLD_ADMISSION));
+	/* Admitted peers are in the admitted pool, but for those admitted
+	 * while it was full (max-peers is never passed): they hold a place
+	 * in the login pool, which no newcomer may take. */
 	if (l->state == ADMIT_ADMITTED)
-		FUZZ_CHECK(p->pool == PEER_POOL_ADMITTED && l->holds_admission);
+		FUZZ_CHECK(l->holds_admission &&
+			   (p->pool == PEER_POOL_ADMITTED ||
+			    p->pool == PEER_POOL_LOGIN));
 	if (p->pool == PEER_POOL_ADMITTED)
 		FUZZ_CHECK(l->state != ADMIT_NONE);
 	if (l->state == ADMIT_ADMITTED && l->admission.has_addr4)
@@ -1054,6 +1059,7 @@ check_state(void)
 	}
 	FUZZ_CHECK(live == t->count && t->n_free + t->count == t->capacity);
 	FUZZ_CHECK(admitted == t->n_admitted && in_heap == t->heap_len);
+	FUZZ_CHECK(t->n_admitted <= t->max_admitted);
 	check_list(&t->unconfirmed, PEER_POOL_UNCONFIRMED);
 	check_list(&t->in_login, PEER_POOL_LOGIN);
 	FUZZ_CHECK(t->unconfirmed.len + t->in_login.len <= t->max_pending);

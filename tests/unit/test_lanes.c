@@ -79,7 +79,12 @@ test_limits(void **state)
 	lanes_free(&l);
 }
 
-/* A newcomer is served after at most one check of each other source. */
+/*
+ * A newcomer is served after at most one check of each other source, and
+ * joins the turn behind the sources already waiting. The fuzz harness
+ * found the lowest-free-slot placement letting a source that drained and
+ * came back overtake one that waited: lanes are a ring, not an array.
+ */
 static void
 test_in_turn(void **state)
 {
@@ -103,12 +108,44 @@ test_in_turn(void **state)
 	for (i = 0; i < ARRAY_SIZE(order); i++)
 		order[i] = pop_source(&l);
 	assert_int_equal(order[0], 2);
-	assert_int_equal(order[1], 3);
-	assert_int_equal(order[2], 1);
+	assert_int_equal(order[1], 1);
+	assert_int_equal(order[2], 3);
 	assert_int_equal(order[3], 2);
 	assert_int_equal(order[4], 1);
 	assert_int_equal(order[5], 2);
-	/* Each source's own checks come out in the order they went in. */
+	lanes_free(&l);
+}
+
+/* The fuzzer's case: a lane freed and reused at a lower index than one
+ * that waits must not be served first. */
+static void
+test_reused_lane_waits(void **state)
+{
+	struct check a, b1, b2, c, d, e;
+	struct lanes l;
+
+	(void)state;
+	assert_int_equal(lanes_init(&l, 4, 2), 0);
+	set_source(&a, 1, 0);
+	set_source(&b1, 2, 0);
+	set_source(&b2, 2, 1);
+	assert_int_equal(lanes_push(&l, &a.item), LANES_OK);
+	assert_int_equal(lanes_push(&l, &b1.item), LANES_OK);
+	assert_int_equal(lanes_push(&l, &b2.item), LANES_OK);
+	assert_int_equal(pop_source(&l), 1);
+	lanes_done(&l, a.item.key);           /* lane of 1 freed */
+	assert_int_equal(pop_source(&l), 2); /* b1; b2 still waits */
+	set_source(&c, 3, 0);
+	set_source(&d, 1, 1);
+	set_source(&e, 4, 0);
+	assert_int_equal(lanes_push(&l, &c.item), LANES_OK);
+	assert_int_equal(lanes_push(&l, &d.item), LANES_OK);
+	assert_int_equal(lanes_push(&l, &e.item), LANES_FULL);
+	/* 2 waited before 3 and 1 came (back): 2 first. */
+	assert_int_equal(pop_source(&l), 2);
+	assert_int_equal(pop_source(&l), 3);
+	assert_int_equal(pop_source(&l), 1);
+	assert_null(lanes_pop(&l));
 	lanes_free(&l);
 }
 
@@ -220,6 +257,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_in_turn),
+		cmocka_unit_test(test_reused_lane_waits),
 		cmocka_unit_test(test_fifo_per_source),
 		cmocka_unit_test(test_against_model),
 	};
