@@ -30,6 +30,11 @@ DEB_PKGS += scdoc man-db fail2ban
 # vpnctl's password policy; the QR code test reads codes back with zbarimg.
 DEB_PKGS += libzxcvbn-dev zbar-tools
 
+# Metrics over HTTP (libmicrohttpd); the tests check the text with promtool
+# (prometheus) and fetch it with curl (above).
+PKGS += libmicrohttpd
+DEB_PKGS += libmicrohttpd-dev prometheus
+
 ifeq ($(DEBUG),1)
 OPT := -O0 -g
 else

@@ -5,7 +5,8 @@
  * people and, with --json, as JSON for scripts, in the spirit of `wg show`
  * and `occtl --json`. Every value came from the network side of vpnd (a
  * user name is what someone typed): text is sanitized for the terminal
- * and escaped in JSON.
+ * and escaped in JSON. `vpnctl metrics` prints vpnd's Prometheus text,
+ * which vpnd has escaped already (metrics.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -423,6 +424,36 @@ cmd_kick(int argc, char *argv[])
 	return VPNCTL_EXIT_OK;
 }
 
+/* ---- metrics ---------------------------------------------------------------------- */
+
+int
+cmd_metrics(int argc, char *argv[])
+{
+	const struct ctlmsg_field *f;
+	struct ctlmsg m;
+	size_t i;
+	int status;
+
+	if (argc == 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: vpnctl metrics\n");
+		return VPNCTL_EXIT_OK;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: vpnctl metrics\n");
+		return VPNCTL_EXIT_USAGE;
+	}
+	status = ask("metrics", NULL, NULL, &m);
+	if (status)
+		return status;
+	/* vpnd escaped the text for Prometheus already; print it as it is. */
+	for (i = 0; (f = ctlmsg_field(&m, i)); i++)
+		if (strcmp(f->key, "line") == 0)
+			printf("%s\n", f->value);
+	ctlmsg_free(&m);
+	return VPNCTL_EXIT_OK;
+}
+
 /* ---- reload ----------------------------------------------------------------------- */
 
 /* The values of every `key` field, as a JSON array. */
@@ -561,5 +592,7 @@ cmd_live_usage(FILE *f)
 		"  kick USER|KEY|ADDRESS end that login now (the client is "
 		"told why)\n"
 		"  reload [--json]       vpnd re-reads vpnd.conf: what it "
-		"applied, what needs a restart\n");
+		"applied, what needs a restart\n"
+		"  metrics               counters and gauges, in Prometheus's "
+		"text format\n");
 }

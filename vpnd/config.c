@@ -8,11 +8,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <confuse.h>
 #include <grp.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -50,6 +52,7 @@ static const struct conf_number numbers[] = {
 	NUM("lockout-source-decay", 1, 30 * DAY_S, 1000, lockout_source_decay_s),
 	NUM("handshake-rate", 1, 1000000, 0, handshake_rate),
 	NUM("source-handshake-rate", 0, 1000000, 0, source_handshake_rate),
+	NUM("metrics-interval", 1, 3600, 1000, metrics_interval_s),
 	NUM("test-timer-divisor", 1, 1000, 0, test_timer_divisor),
 	NUM("password-min-length", 1, LOGIN_TEXT_MAX, 0, password_min_length),
 	NUM("password-min-score", 0, PASSWORD_SCORE_MAX, 0, password_min_score),
@@ -103,6 +106,106 @@ cb_issuer(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_cb_string(cfg, opt, value, result);
 }
 
+/* ---- metrics ------------------------------------------------------------- */
+
+/* "9108" (on 127.0.0.1), "127.0.0.1:9108" or "[::1]:9108"; no names. */
+static bool
+parse_listen(const char *text, struct sockaddr_storage *out)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	const char *host = "127.0.0.1", *port = text, *end;
+	char buf[INET6_ADDRSTRLEN];
+	int family = AF_INET;
+	size_t len;
+	unsigned long n;
+
+	memset(out, 0, sizeof(*out));
+	if (text[0] == '[') {
+		end = strchr(text, ']');
+		if (!end || end[1] != ':')
+			return false;
+		family = AF_INET6;
+		host = text + 1;
+		port = end + 2;
+	} else if ((end = strchr(text, ':'))) {
+		/* An IPv6 address needs its brackets to be told from a port. */
+		if (strchr(end + 1, ':'))
+			return false;
+		host = text;
+		port = end + 1;
+	}
+	if (port != text) {
+		len = (size_t)(end - host);
+		if (len >= sizeof(buf))
+			return false;
+		memcpy(buf, host, len);
+		buf[len] = '\0';
+		host = buf;
+	}
+	len = strlen(port);
+	if (len < 1 || len > 5 || strspn(port, "0123456789") != len)
+		return false;
+	n = strtoul(port, NULL, 10);
+	if (n < 1 || n > 65535)
+		return false;
+	out->ss_family = (sa_family_t)family;
+	if (family == AF_INET6) {
+		in6->sin6_port = htons((uint16_t)n);
+		return inet_pton(AF_INET6, host, &in6->sin6_addr) == 1;
+	}
+	in4->sin_port = htons((uint16_t)n);
+	return inet_pton(AF_INET, host, &in4->sin_addr) == 1;
+}
+
+static int
+cb_listen(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct sockaddr_storage ss;
+
+	if (!parse_listen(value, &ss))
+		return conf_value_error(cfg, opt, result,
+					"%s is not an address and port (such "
+					"as 9108, 127.0.0.1:9108 or "
+					"[::1]:9108)", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+/* node_exporter's textfile collector reads only *.prom files; the
+ * temporary file beside it needs a few more bytes of name. */
+static int
+cb_textfile(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	size_t len = strlen(value);
+
+	if (value[0] != '/')
+		return conf_value_error(cfg, opt, result,
+					"%s is not an absolute path", value);
+	if (len < 6 || strcmp(value + len - 5, ".prom") != 0 ||
+	    value[len - 6] == '/')
+		return conf_value_error(cfg, opt, result,
+					"%s does not end in a name.prom "
+					"(node_exporter reads only those)",
+					value);
+	if (len >= PATH_MAX - 16 || strchr(value, '\n'))
+		return conf_value_error(cfg, opt, result,
+					"the file name is too long or holds a "
+					"newline");
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+static bool
+copy_metrics(cfg_t *cfg, struct vpnd_config *c)
+{
+	if (cfg_size(cfg, "metrics-listen"))
+		/* cb_listen has parsed it once already. */
+		c->has_metrics_listen = parse_listen(
+			cfg_getstr(cfg, "metrics-listen"), &c->metrics_listen);
+	return conf_copy_string(cfg, &c->lines, "metrics-textfile",
+				c->metrics_textfile,
+				sizeof(c->metrics_textfile));
+}
+
 static cfg_opt_t schema[] = {
 	CFG_STR_CB("interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
 	CFG_INT_CB("listen-port", 0, CFGF_NODEFAULT, cb_number),
@@ -138,6 +241,9 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("source-handshake-rate", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
+	CFG_STR_CB("metrics-listen", NULL, CFGF_NODEFAULT, cb_listen),
+	CFG_STR_CB("metrics-textfile", NULL, CFGF_NODEFAULT, cb_textfile),
+	CFG_INT_CB("metrics-interval", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
 	CFG_END(),
 };
@@ -174,6 +280,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->source_handshake_rate = 20;
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
+	c->metrics_interval_s = 15;
 	c->test_timer_divisor = 1;
 }
 
@@ -293,6 +400,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 	ok &= conf_copy_string(cfg, l, "totp-issuer", c->totp_issuer,
 			       sizeof(c->totp_issuer));
 	copy_log(cfg, c);
+	ok &= copy_metrics(cfg, c);
 	return ok;
 }
 

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -89,6 +90,14 @@ struct vpnd_config {
 	/* Logging. */
 	bool log_syslog;                  /* log = "stderr" | "syslog" */
 	int log_level;                    /* log-level = "info": syslog level */
+
+	/* Metrics for Prometheus (exporter.c); a restart applies changes. */
+	bool has_metrics_listen;          /* metrics-listen = "127.0.0.1:9108"
+					   * (off by default; a bare port is
+					   * on 127.0.0.1) */
+	struct sockaddr_storage metrics_listen;
+	char metrics_textfile[PATH_MAX];  /* metrics-textfile (none: off) */
+	uint32_t metrics_interval_s;      /* metrics-interval = 15s */
 
 	/* Tests only: every protocol timer divided by this (>= 1). */
 	unsigned int test_timer_divisor;  /* test-timer-divisor = 1 */

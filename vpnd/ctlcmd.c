@@ -12,11 +12,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "exporter.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "reload.h"
 #include "server.h"
 #include "version.h"
@@ -252,6 +255,39 @@ ctlcmd_kick_done(struct server *s, const struct job *j)
 	ctl_answer(&s->ctl, t, &w);
 }
 
+/* ---- metrics ------------------------------------------------------------------ */
+
+/* The exposition text (metrics.h), one line= field per line, in order. */
+static bool
+cmd_metrics(struct server *s, const struct ctl_peer *who,
+	    const struct ctlmsg *req, struct ctl_ticket t,
+	    struct ctlmsg_writer *w)
+{
+	struct metrics_snapshot m;
+	char *text, *line, *end;
+	size_t len;
+
+	(void)who;
+	(void)req;
+	(void)t;
+	exporter_snapshot(s, &m);
+	text = metrics_render(&m, &len);
+	if (!text)
+		return answered(w, ENOMEM, "out of memory");
+	for (line = text; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		if (!end || (size_t)(end - line) > CTLMSG_VALUE_MAX) {
+			free(text);
+			return answered(w, EMSGSIZE,
+					"a metrics line is too long");
+		}
+		*end = '\0';
+		ctlmsg_put(w, "line", line);
+	}
+	free(text);
+	return answered(w, 0, NULL);
+}
+
 /* ---- reload ------------------------------------------------------------------- */
 
 /* Re-reads vpnd.conf now (reload.c says what it applied, or the file's
@@ -285,6 +321,7 @@ static const struct command commands[] = {
 	{ "sessions", cmd_sessions },
 	{ "kick", cmd_kick },
 	{ "reload", cmd_reload },
+	{ "metrics", cmd_metrics },
 };
 
 bool

@@ -28,6 +28,8 @@ static const struct {
 	{ "status", cmd_status, "The running vpnd: addresses, sessions, store" },
 	{ "sessions", cmd_sessions, "Every connected client, with its traffic" },
 	{ "kick", cmd_kick, "End a login now: a user, a key or an address" },
+	{ "metrics", cmd_metrics, "Counters for Prometheus, from the running "
+	  "vpnd" },
 	{ "reload", cmd_reload, "Make vpnd re-read vpnd.conf, as SIGHUP does" },
 	{ "user", cmd_user, "Add, list, change and delete users" },
 	{ "device", cmd_device, "Revoke a device (client key) of a user" },

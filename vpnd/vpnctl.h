@@ -54,6 +54,8 @@ void cmd_device_usage(FILE *f);
 int cmd_status(int argc, char *argv[]);
 int cmd_sessions(int argc, char *argv[]);
 int cmd_kick(int argc, char *argv[]);
+/* `vpnctl metrics`: the Prometheus text, as vpnd renders it. */
+int cmd_metrics(int argc, char *argv[]);
 /* `vpnctl reload`: what vpnd applied, needs a restart for, or refused. */
 int cmd_reload(int argc, char *argv[]);
 void cmd_live_usage(FILE *f);

@@ -461,6 +461,117 @@ test_vpnd_check_struct(void **state)
 	vpnd_config_wipe(&c);
 }
 
+/* ---- vpnd: metrics ----------------------------------------------------- */
+
+/* metrics-listen: a bare port is on loopback; IPv6 in brackets. */
+static void
+test_vpnd_metrics(void **state)
+{
+	static const struct {
+		const char *value, *addr;
+		int family;
+		unsigned int port;
+	} good[] = {
+		{ "9108", "127.0.0.1", AF_INET, 9108 },
+		{ "\"127.0.0.1:9108\"", "127.0.0.1", AF_INET, 9108 },
+		{ "\"0.0.0.0:1\"", "0.0.0.0", AF_INET, 1 },
+		{ "\"[::1]:9108\"", "::1", AF_INET6, 9108 },
+		{ "\"[::]:65535\"", "::", AF_INET6, 65535 },
+		{ "\"10.20.0.1:80\"", "10.20.0.1", AF_INET, 80 },
+	};
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	char text[512], addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	assert_true(load_vpnd(f, KEY POOL, &c));
+	assert_false(c.has_metrics_listen);
+	assert_string_equal(c.metrics_textfile, "");
+	assert_int_equal(c.metrics_interval_s, 15);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		const struct sockaddr_in *in4 = (const void *)&c.metrics_listen;
+		const struct sockaddr_in6 *in6 = (const void *)&c.metrics_listen;
+
+		snprintf(text, sizeof(text), KEY POOL "metrics-listen = %s\n",
+			 good[i].value);
+		if (!load_vpnd(f, text, &c))
+			fail_msg("refused:\n%s\n%s", text, f->err);
+		assert_true(c.has_metrics_listen);
+		assert_int_equal(c.metrics_listen.ss_family, good[i].family);
+		if (good[i].family == AF_INET) {
+			inet_ntop(AF_INET, &in4->sin_addr, addr, sizeof(addr));
+			assert_int_equal(ntohs(in4->sin_port), good[i].port);
+		} else {
+			inet_ntop(AF_INET6, &in6->sin6_addr, addr,
+				  sizeof(addr));
+			assert_int_equal(ntohs(in6->sin6_port), good[i].port);
+		}
+		assert_string_equal(addr, good[i].addr);
+		vpnd_config_wipe(&c);
+	}
+	assert_true(load_vpnd(f, KEY POOL "metrics-textfile = "
+			      "\"/var/lib/node_exporter/vpnd.prom\"\n"
+			      "metrics-interval = 1m\n", &c));
+	assert_string_equal(c.metrics_textfile,
+			    "/var/lib/node_exporter/vpnd.prom");
+	assert_int_equal(c.metrics_interval_s, 60);
+	vpnd_config_wipe(&c);
+}
+
+static const struct {
+	const char *text, *option, *detail;
+} metrics_bad[] = {
+	{ HEAD "metrics-listen = 0 " MARK "\n", "metrics-listen",
+	  "0 is not an address and port" },
+	{ HEAD "metrics-listen = 65536 " MARK "\n", "metrics-listen", 0 },
+	{ HEAD "metrics-listen = \"127.0.0.1\" " MARK "\n", "metrics-listen",
+	  "such as 9108, 127.0.0.1:9108 or [::1]:9108" },
+	{ HEAD "metrics-listen = \"127.0.0.1:\" " MARK "\n", "metrics-listen",
+	  0 },
+	{ HEAD "metrics-listen = \"localhost:9108\" " MARK "\n",
+	  "metrics-listen", "localhost:9108" },
+	{ HEAD "metrics-listen = \"::1:9108\" " MARK "\n", "metrics-listen",
+	  0 },
+	{ HEAD "metrics-listen = \"[::1]9108\" " MARK "\n", "metrics-listen",
+	  0 },
+	{ HEAD "metrics-listen = \"[127.0.0.1]:9108\" " MARK "\n",
+	  "metrics-listen", 0 },
+	{ HEAD "metrics-listen = \"1.2.3.4:+80\" " MARK "\n", "metrics-listen",
+	  0 },
+	{ HEAD "metrics-listen = \"1.2.3.4:080000\" " MARK "\n",
+	  "metrics-listen", 0 },
+	{ HEAD "metrics-textfile = \"vpnd.prom\" " MARK "\n",
+	  "metrics-textfile", "not an absolute path" },
+	{ HEAD "metrics-textfile = \"/var/lib/node_exporter/vpnd.txt\" " MARK
+	  "\n", "metrics-textfile", "node_exporter reads only" },
+	{ HEAD "metrics-textfile = \"/var/lib/node_exporter/\" " MARK "\n",
+	  "metrics-textfile", "name.prom" },
+	{ HEAD "metrics-textfile = \"/var/lib/.prom\" " MARK "\n",
+	  "metrics-textfile", "name.prom" },
+	{ HEAD "metrics-interval = 0 " MARK "\n", "metrics-interval",
+	  "1s-1h" },
+	{ HEAD "metrics-interval = 2h " MARK "\n", "metrics-interval",
+	  "1s-1h" },
+	{ HEAD "metrics-interval = 1500ms " MARK "\n", "metrics-interval",
+	  0 },
+};
+
+static void
+test_vpnd_metrics_refused(void **state)
+{
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(metrics_bad); i++) {
+		if (load_vpnd(f, metrics_bad[i].text, &c))
+			fail_msg("accepted:\n%s", metrics_bad[i].text);
+		assert_message(f, "vpnd.conf", metrics_bad[i].text,
+			       marked_line(metrics_bad[i].text),
+			       metrics_bad[i].option, metrics_bad[i].detail);
+	}
+}
+
 /* ---- vpnc -------------------------------------------------------------- */
 
 static char *
@@ -811,6 +922,7 @@ test_sample_vpnd(void **state)
 	assert_int_equal(c.failure_delay_ms, d.failure_delay_ms);
 	assert_int_equal(c.auth_queue, d.auth_queue);
 	assert_int_equal(c.handshake_rate, d.handshake_rate);
+	assert_int_equal(c.metrics_interval_s, d.metrics_interval_s);
 	assert_int_equal(c.test_timer_divisor, d.test_timer_divisor);
 	vpnd_config_wipe(&c);
 }
@@ -1003,6 +1115,10 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnd_all_problems, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_metrics, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_metrics_refused,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vpnd_check_struct, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnc_full, setup,
