@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 
 #include "ctlcmd.h"
+#include "exporter.h"
 #include "forwarding.h"
 #include "log.h"
 #include "netlink.h"
@@ -630,12 +631,17 @@ server_start(struct server *s, const struct vpnd_config *c)
 		       ctlcmd_handle, s);
 	if (ret < 0)
 		goto err_loop;
+	ret = exporter_start(s);
+	if (ret < 0)
+		goto err_ctl;
 	keys_to_base64(key, c->public_key);
 	log_notice("listening on UDP port %u (%s%s), device %s, public key %s",
 		   c->listen_port, s->udp.fd4 >= 0 ? "IPv4" : "",
 		   s->udp.fd6 >= 0 ? (s->udp.fd4 >= 0 ? "+IPv6" : "IPv6") : "",
 		   s->ifname, key);
 	return 0;
+err_ctl:
+	ctl_close(&s->ctl);
 err_loop:
 	loop_close(&s->loop);
 err_udp:
@@ -673,6 +679,7 @@ server_run(struct server *s)
 void
 server_stop(struct server *s)
 {
+	exporter_stop(s);
 	ctl_close(&s->ctl);
 	loop_close(&s->loop);
 	udp_close(&s->udp);
