@@ -16,6 +16,7 @@ URL=http://127.0.0.1:9108/metrics
 
 setup_topology
 mkdir "$tmp/textfile"
+mkfifo "$tmp/hold.fifo"
 textfile=$tmp/textfile/vpnd.prom
 write_vpnd_conf 'metrics-listen = "9108"' \
 	"metrics-textfile = \"$textfile\"" 'metrics-interval = 1s'
@@ -118,6 +119,25 @@ code() {
 [ "$(code -I "$URL")" = 200 ]
 # Loopback only: not on the server's other addresses.
 refute q_srv curl -s -o /dev/null --max-time 2 "http://$SRV_ADDR:9108/metrics"
+
+# Idle connections beyond the bound (16) hold the HTTP thread's room, never
+# the loop: while they are open the tunnel and vpnctl answer; once they
+# are gone, so does the endpoint.
+q_srv python3 -c '
+import socket, sys, time
+held = [socket.create_connection(("127.0.0.1", 9108)) for _ in range(24)]
+print("held", flush=True)
+sys.stdin.read()
+' <"$tmp/hold.fifo" >"$tmp/hold.log" 2>&1 &
+holder=$!
+pids+=("$holder")
+exec 7>"$tmp/hold.fifo"
+wait_log "$tmp/hold.log" held 10
+n_cli ping -c 2 -i 0.2 -W 2 $TUN_SRV
+checked vpnctl "$tmp/held"
+exec 7>&-
+wait "$holder"
+wait_for 15 admitted_is http 1
 
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
