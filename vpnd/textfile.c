@@ -142,6 +142,8 @@ textfile_start(struct textfile **out, const char *path)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = -pthread_create(&t->thread, NULL, run, t);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret == 0) /* for ps, and the kernel's audit of a system call */
+		pthread_setname_np(t->thread, "vpnd-textfile");
 	if (ret < 0) {
 		pthread_cond_destroy(&t->cond);
 		pthread_mutex_destroy(&t->lock);
