@@ -354,17 +354,6 @@ load_fresh(struct vpnd_config *fresh, const char *path)
 
 /* ---- applying ------------------------------------------------------------------ */
 
-static struct reload_change *
-change_of(struct reload_plan *plan, const char *option)
-{
-	unsigned int i;
-
-	for (i = 0; i < plan->n; i++)
-		if (strcmp(plan->change[i].option, option) == 0)
-			return &plan->change[i];
-	return NULL;
-}
-
 static bool
 applies(const struct reload_plan *plan, const char *option)
 {
@@ -376,54 +365,63 @@ applies(const struct reload_plan *plan, const char *option)
 	return false;
 }
 
-/* The device's address takes the grown pool's prefix: the new one first,
- * so the pool never lacks a route. On failure nothing changed. */
+/* The device's address takes prefix `to` instead of `from`: the new one
+ * first, so the pool never lacks a route. -errno if it could not be
+ * added (then nothing changed), after saying why. */
 static int
-grow_pool(struct server *s, int family, const struct prefix *old,
-	  const struct prefix *new)
+set_prefix(struct server *s, int family, uint8_t from, uint8_t to,
+	   struct ctlmsg_writer *w)
 {
 	const uint8_t *addr = family == AF_INET ? s->addr4 : s->addr6;
-	char text[PREFIX_STR_LEN];
+	char text[PREFIX_STR_LEN], why[128];
 	int ret;
 
-	ret = netlink_addr_add(s->nl, s->ifindex, family, addr, new->len);
+	prefix_format_addr(family, addr, text);
+	ret = netlink_addr_add(s->nl, s->ifindex, family, addr, to);
 	if (ret < 0) {
-		log_err("reload: %s: cannot add %s/%u: %s", s->ifname,
-			prefix_format_addr(family, addr, text), new->len,
-			strerror(-ret));
+		snprintf(why, sizeof(why), "%s: cannot add %s/%u: %s",
+			 s->ifname, text, to, strerror(-ret));
+		log_err("reload: %s", why);
+		if (w)
+			ctlmsg_put(w, "problem", why);
 		return ret;
 	}
-	ret = netlink_addr_del(s->nl, s->ifindex, family, addr, old->len);
+	ret = netlink_addr_del(s->nl, s->ifindex, family, addr, from);
 	if (ret < 0)
-		log_warn("reload: %s: cannot remove %s/%u (harmless: the new "
-			 "prefix covers it): %s", s->ifname,
-			 prefix_format_addr(family, addr, text), old->len,
+		log_warn("reload: %s: cannot remove %s/%u (harmless: the "
+			 "shorter prefix covers it): %s", s->ifname, text, from,
 			 strerror(-ret));
-	log_info("%s: address %s/%u", s->ifname,
-		 prefix_format_addr(family, addr, text), new->len);
+	log_info("%s: address %s/%u", s->ifname, text, to);
 	return 0;
 }
 
-/* The pools first: they are all that can fail. A pool the device cannot
- * take stays as it was, and the reload goes on without it. */
-static void
+/*
+ * The pools first: they are all that can fail. If one cannot be applied,
+ * the other is put back and the reload is refused, so that nothing is
+ * ever half applied. 0 or -errno.
+ */
+static int
 apply_pools(struct server *s, const struct vpnd_config *running,
-	    struct vpnd_config *next, struct reload_plan *plan)
+	    const struct vpnd_config *next, const struct reload_plan *plan,
+	    struct ctlmsg_writer *w)
 {
-	struct reload_change *c;
+	bool grow4 = applies(plan, "address-pool4");
+	bool grow6 = applies(plan, "address-pool6");
+	int ret = 0;
 
-	c = change_of(plan, "address-pool4");
-	if (c && c->verdict == RELOAD_APPLY &&
-	    grow_pool(s, AF_INET, &running->pool4, &next->pool4) < 0) {
-		next->pool4 = running->pool4;
-		c->verdict = RELOAD_RESTART;
+	if (grow4)
+		ret = set_prefix(s, AF_INET, running->pool4.len,
+				 next->pool4.len, w);
+	if (!ret && grow6) {
+		ret = set_prefix(s, AF_INET6, running->pool6.len,
+				 next->pool6.len, w);
+		if (ret < 0 && grow4 &&
+		    set_prefix(s, AF_INET, next->pool4.len,
+			       running->pool4.len, NULL) < 0)
+			log_err("reload: %s keeps the prefix of the new "
+				"address-pool4; restart vpnd", s->ifname);
 	}
-	c = change_of(plan, "address-pool6");
-	if (c && c->verdict == RELOAD_APPLY &&
-	    grow_pool(s, AF_INET6, &running->pool6, &next->pool6) < 0) {
-		next->pool6 = running->pool6;
-		c->verdict = RELOAD_RESTART;
-	}
+	return ret;
 }
 
 /* What the server copied out of its configuration at start. Whatever
@@ -572,10 +570,8 @@ reload_run(struct server *s, const char *who, struct ctlmsg_writer *w)
 			"kept", r->cfg->path);
 		goto out;
 	}
-	apply_pools(s, r->cfg, next, &plan);
-	/* A pool left as it was may not fit values checked against the
-	 * new one: check again (a pool that failed changed nothing). */
-	if (!check(next, w)) {
+	if (apply_pools(s, r->cfg, next, &plan, w) < 0) {
+		ret = -EIO;
 		log_err("reload: %s refused; the running configuration is "
 			"kept", r->cfg->path);
 		goto out;

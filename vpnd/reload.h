@@ -102,8 +102,8 @@ void reload_init(struct server *s, struct vpnd_config *cfg,
  * refused. `who` names who asked, for the log. If `w` is not NULL the
  * outcome's fields are added there for vpnctl (file=, applied=, restart=,
  * or problem= lines; the caller ends the answer). 0 if the file was
- * taken; -EINVAL if it was refused, -ENOMEM, or -EOPNOTSUPP (no
- * reload_init).
+ * taken; -EINVAL if it was refused, -EIO if the device would not take a
+ * grown pool (nothing changed), -ENOMEM, or -EOPNOTSUPP (no reload_init).
  */
 int reload_run(struct server *s, const char *who, struct ctlmsg_writer *w);
 

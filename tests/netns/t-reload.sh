@@ -14,6 +14,8 @@
 #     by `vpnctl reload` (exit 1, the problems on stderr and in --json);
 #     vpnd keeps the configuration it had: the broken files drop the new
 #     route, and carol, logging in after them, still gets it;
+#   - a pool growth the device refuses (IPv6 off on it) is undone and the
+#     file refused, the IPv4 pool's growth in it put back;
 #   - a changed listen-port is named as needing a restart and vpnd goes on
 #     on the old port, while the same file's pool growth (10.99.0.0/24 to
 #     /23) is applied: the device's address and carol's are /23;
@@ -69,11 +71,13 @@ reload_sighup() {
 }
 
 # conf LINES...: vpnd.conf as the test wants it now: what lib.sh writes,
-# without its pool and routes, and LINES (written whole, then renamed, as
-# an editor would; the key stays).
+# without its pool and routes and whatever LINES set, then LINES (written
+# whole, then renamed, as an editor would; the key stays).
 conf() {
+	local line drop='address-pool4|routes'
+	for line in "$@"; do drop="$drop|${line%% =*}"; done
 	{
-		grep -v '^\(address-pool4\|routes\) =' "$tmp/vpnd.conf.base"
+		grep -Ev "^($drop) =" "$tmp/vpnd.conf.base"
 		for line in "$@"; do echo "$line"; done
 	} >"$tmp/vpnd.conf.new"
 	mv "$tmp/vpnd.conf.new" "$tmp/vpnd.conf"
@@ -187,6 +191,25 @@ refute log_has "$tmp/vpnd.log" "address-pool4 changed"
 # Still the last good configuration: alice's traffic, and the route.
 q_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 [ "$(session_of alice)" = "$session_a" ]
+
+# ---- a pool the device will not take changes nothing -----------------------
+# Both pools grow, but IPv6 is off on the device: the IPv4 prefix it took
+# is put back, and the file refused.
+q_srv sysctl -qw net.ipv6.conf.vpn0.disable_ipv6=1
+conf 'address-pool4 = "10.99.0.0/23"' 'address-pool6 = "fd00:99::/63"' \
+	"$NEW_ROUTES" 'keepalive = 10'
+rc=0
+ctl reload 2>"$tmp/reload.err" || rc=$?
+cat "$tmp/reload.err"
+[ "$rc" -eq 1 ]
+grep -q "^vpn0: cannot add fd00:99::1/63: " "$tmp/reload.err"
+ip -n "$ns_srv" -4 addr show dev vpn0 >"$tmp/addr.txt"
+grep -q "inet 10.99.0.1/24 " "$tmp/addr.txt"
+refute grep -q "inet 10.99.0.1/23 " "$tmp/addr.txt"
+[ "$(ctl status --json | json_get address4)" = 10.99.0.1/24 ]
+refute log_has "$tmp/vpnd.log" "applied.*keepalive"
+q_srv sysctl -qw net.ipv6.conf.vpn0.disable_ipv6=0
+q_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
 # ---- a restart-only change beside a live one ------------------------------
 conf 'address-pool4 = "10.99.0.0/23"' "$NEW_ROUTES" 'listen-port = 51901'
