@@ -199,12 +199,13 @@ write_vpnc_conf() {
 	} >"$tmp/$name.conf"
 }
 
-# enrol USER [vpnctl options...]: prints the TOTP secret (base32).
+# enrol USER [vpnctl options...]: prints the TOTP secret (base32). With
+# --no-confirm: no app here to read the code back from.
 enrol() {
 	local user=$1 out
 	shift
 	out=$(printf '%s\n' "$PASSWORD" |
-		"$VPNCTL" -c "$tmp/vpnd.conf" user add "$user" "$@")
+		"$VPNCTL" -c "$tmp/vpnd.conf" user add "$user" --no-confirm "$@")
 	sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' <<<"$out" | head -n 1
 }
 
