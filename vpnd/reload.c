@@ -28,6 +28,8 @@ enum field {
 	F_PREFIXES, /* struct prefix[], `size` bytes; its count at off_n */
 	F_SEARCH,   /* dns_search; its count at off_n */
 	F_POOL,     /* a struct prefix at off; its has_ flag at off_n */
+	F_ADDR,     /* a socket address at off (zeroed whole before it was
+		     * set); its has_ flag at off_n */
 };
 
 struct option {
@@ -50,6 +52,8 @@ struct option {
 #define POOL(name, f, has)                                                  \
 	{ name, F_POOL, CFG_OFF(f), CFG_SIZE(f), CFG_OFF(has),              \
 	  RELOAD_RULE_POOL, 0 }
+#define ADDR(name, f, has, rule)                                            \
+	{ name, F_ADDR, CFG_OFF(f), CFG_SIZE(f), CFG_OFF(has), rule, 0 }
 
 #define LIVE RELOAD_RULE_LIVE
 #define RESTART RELOAD_RULE_RESTART
@@ -95,6 +99,10 @@ static const struct option options[] = {
 	NUM("source-handshake-rate", source_handshake_rate, LIVE),
 	NUM("log", log_syslog, RESTART),
 	NUM("log-level", log_level, LIVE),
+	/* The exporter's socket and thread are set up at start. */
+	ADDR("metrics-listen", metrics_listen, has_metrics_listen, RESTART),
+	STR("metrics-textfile", metrics_textfile, RESTART),
+	NUM("metrics-interval", metrics_interval_s, RESTART),
 	NUM("test-timer-divisor", test_timer_divisor, RESTART),
 };
 
@@ -155,11 +163,16 @@ same(const struct option *o, const struct vpnd_config *a,
 	case F_STR:
 		return strncmp(at(a, o->off), at(b, o->off), o->size) == 0;
 	case F_POOL:
+	case F_ADDR:
 		if (*(const bool *)at(a, o->off_n) !=
 		    *(const bool *)at(b, o->off_n))
 			return false;
-		return !*(const bool *)at(a, o->off_n) ||
-		       prefix_same(at(a, o->off), at(b, o->off));
+		if (!*(const bool *)at(a, o->off_n))
+			return true;
+		return o->field == F_POOL
+			       ? prefix_same(at(a, o->off), at(b, o->off))
+			       : memcmp(at(a, o->off), at(b, o->off),
+					o->size) == 0;
 	case F_PREFIXES:
 	case F_SEARCH:
 		n = *(const unsigned int *)at(a, o->off_n);
@@ -254,7 +267,7 @@ copy_option(const struct option *o, struct vpnd_config *to,
 	    const struct vpnd_config *from)
 {
 	memcpy((char *)to + o->off, at(from, o->off), o->size);
-	if (o->field == F_POOL)
+	if (o->field == F_POOL || o->field == F_ADDR)
 		memcpy((char *)to + o->off_n, at(from, o->off_n), sizeof(bool));
 	if (o->field == F_PREFIXES || o->field == F_SEARCH)
 		memcpy((char *)to + o->off_n, at(from, o->off_n),

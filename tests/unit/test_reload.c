@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <syslog.h>
 
@@ -133,6 +134,26 @@ static void m_workers(struct vpnd_config *c) { c->auth_workers = 4; }
 static void m_queue(struct vpnd_config *c) { c->auth_queue = 8; }
 static void m_log(struct vpnd_config *c) { c->log_syslog = true; }
 static void m_divisor(struct vpnd_config *c) { c->test_timer_divisor = 10; }
+static void m_mtext(struct vpnd_config *c) { strcpy(c->metrics_textfile, "/m"); }
+static void m_mevery(struct vpnd_config *c) { c->metrics_interval_s = 60; }
+
+static void
+m_mlisten(struct vpnd_config *c)
+{
+	struct sockaddr_in *a = (struct sockaddr_in *)&c->metrics_listen;
+
+	c->has_metrics_listen = true;
+	a->sin_family = AF_INET;
+	a->sin_port = htons(9108);
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+static void
+m_mport(struct vpnd_config *c)
+{
+	m_mlisten(c);
+	((struct sockaddr_in *)&c->metrics_listen)->sin_port = htons(9109);
+}
 
 static void
 m_route_added(struct vpnd_config *c)
@@ -201,6 +222,9 @@ test_single_changes(void **state)
 		{ m_queue, "auth-queue", RELOAD_RESTART },
 		{ m_log, "log", RELOAD_RESTART },
 		{ m_divisor, "test-timer-divisor", RELOAD_RESTART },
+		{ m_mlisten, "metrics-listen", RELOAD_RESTART },
+		{ m_mtext, "metrics-textfile", RELOAD_RESTART },
+		{ m_mevery, "metrics-interval", RELOAD_RESTART },
 		{ m_route_added, "routes", RELOAD_APPLY },
 		{ m_route_changed, "routes", RELOAD_APPLY },
 		{ m_routes_none, "routes", RELOAD_APPLY },
@@ -300,6 +324,27 @@ test_pools(void **state)
 	running(&b);
 	plan_of(&a, &b, &plan);
 	assert_int_equal(plan.n, 1);
+	assert_int_equal(plan.change[0].verdict, RELOAD_RESTART);
+}
+
+/* A listening address: the same one is no change, another port is. */
+static void
+test_metrics_listen(void **state)
+{
+	struct vpnd_config a, b;
+	struct reload_plan plan;
+
+	(void)state;
+	running(&a);
+	m_mlisten(&a);
+	running(&b);
+	m_mlisten(&b);
+	plan_of(&a, &b, &plan);
+	assert_int_equal(plan.n, 0);
+	m_mport(&b);
+	plan_of(&a, &b, &plan);
+	assert_int_equal(plan.n, 1);
+	assert_string_equal(plan.change[0].option, "metrics-listen");
 	assert_int_equal(plan.change[0].verdict, RELOAD_RESTART);
 }
 
@@ -422,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_nothing_changed),
 		cmocka_unit_test(test_single_changes),
 		cmocka_unit_test(test_pools),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_room),
 		cmocka_unit_test(test_several_in_file_order),
 		cmocka_unit_test(test_merge),
