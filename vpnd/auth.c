@@ -201,8 +201,8 @@ attempt_init(struct attempt *t, const struct auth_request *req)
 						  t->src_key };
 }
 
-static const char *
-result_name(enum login_status status)
+const char *
+auth_result_name(enum login_status status)
 {
 	switch (status) {
 	case LOGIN_STATUS_OK:
@@ -226,7 +226,7 @@ audit(const struct attempt *t, const struct auth_result *res)
 	if (t->has_offset)
 		snprintf(offset, sizeof(offset), "%+d", t->offset);
 	log_notice("login user=%s src=%s result=%s reason=%s totp_offset=%s",
-		   t->name_log, t->src_log, result_name(res->status),
+		   t->name_log, t->src_log, auth_result_name(res->status),
 		   t->reason, offset);
 }
 

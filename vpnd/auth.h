@@ -87,6 +87,10 @@ void auth_close(struct auth *a);
 /* A reloaded policy, for the attempts that start from now on. */
 void auth_set_policy(struct auth *a, const struct auth_policy *policy);
 
+/* The audit line's result= for a status: ok, failed, locked, busy,
+ * pool-exhausted (metrics label logins with the same words). */
+const char *auth_result_name(enum login_status status);
+
 /* A user name as the audit line shows it: sanitized, spaces as '?'. */
 void auth_audit_name(char out[LOGIN_USERNAME_MAX + 1], const void *name,
 		     size_t len);

@@ -9,6 +9,8 @@
  */
 #include "metrics.h"
 
+#include "auth.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,24 +51,6 @@ const char *
 metrics_drop_name(enum metrics_drop d)
 {
 	return (unsigned int)d < METRICS_DROPS ? drop_names[d] : "unknown";
-}
-
-/* The audit line's result= for a status (auth.c writes the same). */
-static const char *
-result_name(enum login_status status)
-{
-	switch (status) {
-	case LOGIN_STATUS_OK:
-		return "ok";
-	case LOGIN_STATUS_LOCKED:
-		return "locked";
-	case LOGIN_STATUS_POOL_EXHAUSTED:
-		return "pool-exhausted";
-	case LOGIN_STATUS_BUSY:
-		return "busy";
-	default:
-		return "failed";
-	}
 }
 
 /* ---- the format's pieces ------------------------------------------------ */
@@ -217,7 +201,7 @@ render_logins(FILE *f, const struct metrics_snapshot *m)
 			if (same_kind(&m->logins[j], l))
 				sum += m->logins[j].n;
 		fprintf(f, "vpnd_logins_total{result=\"%s\",reason=\"",
-			result_name(l->status));
+			auth_result_name(l->status));
 		label_value(f, l->reason ? l->reason : "");
 		fprintf(f, "\"} %" PRIu64 "\n", sum);
 		if (l->status == LOGIN_STATUS_LOCKED)
