@@ -17,7 +17,8 @@
  * server's address (10.99.0.0/24 -> 10.99.0.0/23). Everything else needs a
  * restart: the device, the port, the keys (read at start only), the mtu,
  * the store, the control socket, the threads, auth-queue, the log target,
- * a pool that shrinks or moves (sessions would hold addresses outside it).
+ * the metrics exporter, a pool that shrinks or moves (sessions would hold
+ * addresses outside it).
  *
  * The pure part (reload_plan, reload_merge) decides; reload_run() does the
  * reading, logging and applying, on the loop thread.
