@@ -8,6 +8,12 @@
  * a reload and STOPPING=1 at the end. Without NOTIFY_SOCKET (not run by
  * systemd) every call does nothing. It owns the deadlines of those
  * messages; the loop folds notify_deadline() into its timer.
+ *
+ * Each message is sent by sd_notify() on a socket of its own, after the
+ * privilege drop too: socket(AF_UNIX, SOCK_DGRAM), getsockopt and
+ * setsockopt (SOL_SOCKET: SO_SNDBUF, SO_SNDBUFFORCE), sendmsg, close. A
+ * system call allow-list must let those through, or the first READY=1
+ * ends vpnd under systemd.
  */
 #ifndef VPND_NOTIFY_H
 #define VPND_NOTIFY_H
