@@ -16,25 +16,25 @@
 #define ROUTES_SHOWN 3
 #define ROUTES_TEXT_LEN (ROUTES_SHOWN * (PREFIX_STR_LEN + 2) + 32)
 
-/* "10.20.0.0/24, 10.30.0.0/16 and 2 more"; the count of family's routes. */
+/* "10.20.0.0/24, 10.30.0.0/16 and 2 more"; the count of family's routes.
+ * ROUTES_TEXT_LEN holds ROUTES_SHOWN prefixes and the rest's count. */
 static unsigned int
 list_routes(const struct prefix *routes, unsigned int n_routes, int family,
 	    char out[ROUTES_TEXT_LEN])
 {
 	char text[PREFIX_STR_LEN];
 	unsigned int i, n = 0;
-	size_t len = 0;
+	size_t len;
 
 	out[0] = '\0';
 	for (i = 0; i < n_routes; i++) {
-		if (routes[i].family != family)
+		if (routes[i].family != family || n++ >= ROUTES_SHOWN)
 			continue;
-		if (n < ROUTES_SHOWN)
-			len += (size_t)snprintf(out + len, ROUTES_TEXT_LEN - len,
-						"%s%s", n ? ", " : "",
-						prefix_format(&routes[i], text));
-		n++;
+		if (out[0])
+			strcat(out, ", ");
+		strcat(out, prefix_format(&routes[i], text));
 	}
+	len = strlen(out);
 	if (n > ROUTES_SHOWN)
 		snprintf(out + len, ROUTES_TEXT_LEN - len, " and %u more",
 			 n - ROUTES_SHOWN);
@@ -72,5 +72,6 @@ void
 forwarding_check(const struct prefix *routes, unsigned int n_routes)
 {
 	check_family(routes, n_routes, AF_INET, "net/ipv4/ip_forward");
-	check_family(routes, n_routes, AF_INET6, "net/ipv6/conf/all/forwarding");
+	check_family(routes, n_routes, AF_INET6,
+		     "net/ipv6/conf/all/forwarding");
 }

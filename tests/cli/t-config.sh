@@ -132,7 +132,6 @@ done <<'CASES'
 server = "vpn.example.com:99999"|server: vpn.example.com:99999
 server = "[2001:db8::1:51900"|server: [2001:db8::1:51900
 server-public-key = "not-a-key"|server-public-key: not-a-key
-server-public-key = "cmVwbGFjZSBtZSB3aXRoIHRoZSBzZXJ2ZXIga2V5ISE="|server-public-key: cmVwbGFjZSBtZSB3aXRoIHRoZSBzZXJ2ZXIga2V5ISE= is a placeholder, not a key (it decodes to the text "replace me with the server key!!")
 user = ""|user: the user name is empty
 dns = "maybe"|dns: maybe
 servre = "typo"|no such option 'servre'
@@ -148,13 +147,21 @@ for option in accept-routes full-tunnel; do
 		fail "$option is not in conf/vpnc.conf"
 done
 
+# A key that decodes to text is a placeholder, named with its text.
+text_key=cmVwbGFjZSBtZSB3aXRoIHRoZSBzZXJ2ZXIga2V5ISE=
+broken "$VPNC" "$tmp/vpnc-all.conf" "server-public-key = \"$text_key\"" \
+	"server-public-key: $text_key is a placeholder, not a key (it decodes \
+to the text \"replace me with the server key!!\")"
+
 # The sample as shipped, but for the key file: its server key is a
 # placeholder, which -t and a real start refuse, naming the line.
 sed -e "s|/etc/vpnc/private.key|$tmp/client.key|" conf/vpnc.conf \
 	>"$tmp/sample.conf"
 n=$(grep -n '^server-public-key = ' "$tmp/sample.conf" | cut -d: -f1)
-placeholder=$(sed -n 's/^server-public-key = "\(.*\)"$/\1/p' "$tmp/sample.conf")
-[ -n "$n" ] && [ -n "$placeholder" ] || fail "no server-public-key in the sample"
+placeholder=$(sed -n 's/^server-public-key = "\(.*\)"$/\1/p' \
+	"$tmp/sample.conf")
+[ -n "$n" ] && [ -n "$placeholder" ] ||
+	fail "no server-public-key in the sample"
 want="sample.conf:$n: server-public-key: $placeholder is a placeholder"
 check_bad "$VPNC" "$tmp/sample.conf" "$want"
 grep -qF "'vpnd pubkey < /etc/vpnd/private.key' on the server" "$tmp/err" ||

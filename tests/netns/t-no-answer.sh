@@ -49,7 +49,10 @@ pids+=("$VPNC_PID")
 
 wait_log "$tmp/plain.log" "no answer from $EP yet; still trying" 20
 wait_log "$tmp/alice.log" "no answer from $EP yet; still trying" 20
-has "$tmp/plain.log" "no answer from $EP yet; still trying. Check the address and port, that vpnd runs there, the firewalls on the way, and server-public-key (a server does not answer a handshake made for another key)"
+checks="the address and port, that vpnd runs there, the firewalls on the"
+checks+=" way, and server-public-key"
+has "$tmp/plain.log" "no answer from $EP yet; still trying. Check $checks (a\
+ server does not answer a handshake made for another key)"
 kill -TERM "$plain_pid"
 wait "$plain_pid"
 
@@ -57,7 +60,7 @@ wait_for 60 notice_after_reconnect
 n1=$(after_s 1) n2=$(after_s 2)
 echo "notices after ${n1} s and ${n2} s"
 ((n1 >= 7 && n2 >= 19 && n2 - n1 >= 12))
-has "$tmp/alice.log" "check the address and port, that vpnd runs there, the firewalls on the way, and server-public-key)"
+has "$tmp/alice.log" "after $n2 s; still trying (check $checks)"
 [ "$(count_log "$tmp/alice.log" "no answer from $EP yet")" -eq 1 ]
 refute has "$tmp/alice.log" "answered after"
 
