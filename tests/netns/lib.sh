@@ -217,17 +217,15 @@ totp() {
 
 # Daemons start with `ip netns exec` directly (not through a function), so
 # that $! is the daemon itself: ip execs it in place.
-# The log is appended to, so a restart waits for a "listening" line of its
-# own, not the previous run's.
+# vpnd is ready once it answers on its control socket as this process
+# (vpnd_ready, ns-ctl), so a restart is never mistaken for the run before.
+# Its log is appended to.
 start_vpnd() {
-	local before
-	before=$(count_log "$tmp/vpnd.log" "listening on UDP port" 2>/dev/null)
 	ip netns exec "$ns_srv" "$VPND" -f -c "$tmp/vpnd.conf" "$@" \
 		>>"$tmp/vpnd.log" 2>&1 &
 	VPND_PID=$!
 	pids+=("$VPND_PID")
-	wait_for 20 log_count_above "$tmp/vpnd.log" "listening on UDP port" \
-		"${before:-0}"
+	wait_for 20 vpnd_ready
 }
 
 # log_count_above FILE PATTERN N: more than N lines of FILE match.
@@ -373,3 +371,125 @@ echo_replies() {
 # replies_since NS BEFORE N: NS has received N echo replies since
 # echo_replies read BEFORE.
 replies_since() { (($(echo_replies "$1") - $2 >= $3)); }
+
+# ---- Asking vpnd (ns-ctl) ---------------------------------------------------
+#
+# What vpnd holds is asserted by asking it, as WireGuard's netns.sh asks
+# `wg show`: its sessions (user, endpoint, addresses, login time, traffic,
+# drops), its status (addresses, counts, the store's health), the store's
+# admissions and failure counters, all through `vpnctl ... --json`, read
+# with /usr/bin/python3's json module (Debian's: a python3 earlier on PATH
+# may lack the tests' modules). vpnd's log is still read for its audit
+# lines (login user=... src=... result=... reason=...), an interface of
+# their own, and vpnc's for what it tells the person.
+
+# vpnctl_json ARGS...: `vpnctl ARGS --json` against this test's vpnd, run
+# in $ns_srv.
+vpnctl_json() {
+	ip netns exec "$ns_srv" "$VPNCTL" -c "$tmp/vpnd.conf" "$@" --json
+}
+
+# json_select FIELD [NAME=VALUE...]: reads a JSON array of objects (or one
+# object) on stdin and prints FIELD of each object whose NAME fields all
+# read VALUE, one a line: a string as it is, anything else as JSON (true,
+# null, 12). Fails if a chosen object lacks FIELD, or on no JSON at all.
+json_select() {
+	/usr/bin/python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+if isinstance(rows, dict):
+    rows = [rows]
+want = [w.split("=", 1) for w in sys.argv[2:]]
+def text(v):
+    return v if isinstance(v, str) else json.dumps(v)
+for r in rows:
+    if all(k in r and text(r[k]) == v for k, v in want):
+        print(text(r[sys.argv[1]]))' "$@"
+}
+
+# single: copies its input, which must be exactly one line.
+single() {
+	local out
+	out=$(cat)
+	[ -n "$out" ] && [ "$(wc -l <<<"$out")" -eq 1 ] || return 1
+	printf '%s\n' "$out"
+}
+
+# status_field FIELD: a field of `vpnctl status --json` (pid, address4,
+# sessions, logging_in, store, ...).
+status_field() { vpnctl_json status | json_select "$1" | single; }
+
+# vpnd_ready: the vpnd started last ($VPND_PID) answers on its control
+# socket, which it serves once its device, sockets and store are usable
+# and it runs with the privileges it keeps.
+vpnd_ready() { [ "$(status_field pid 2>/dev/null)" = "$VPND_PID" ]; }
+
+# client_key NAME: the public key of $tmp/NAME.key (write_vpnc_conf's).
+client_key() { "$VPNC" pubkey <"$tmp/$1.key"; }
+
+# session_field USER FIELD [KEY]: FIELD of USER's admitted session (of
+# client key KEY if given) in `vpnctl sessions --json`: endpoint,
+# address4, address6, login_time, expires, handshake, rx_bytes, tx_bytes,
+# rx_packets, tx_packets, drop_source, drop_unadmitted, drop_malformed,
+# session (the key). Fails unless there is exactly one such session.
+session_field() {
+	local sel=(state=admitted "user=$1")
+	[ $# -lt 3 ] || sel+=("session=$3")
+	vpnctl_json sessions | json_select "$2" "${sel[@]}" | single
+}
+
+# session_count USER: how many admitted sessions USER has now. Prints
+# nothing and fails if vpnd does not answer.
+session_count() {
+	local json
+	json=$(vpnctl_json sessions) || return 1
+	json_select session state=admitted "user=$1" <<<"$json" | wc -l
+}
+
+# has_session USER / no_session USER: USER has an admitted session, or
+# vpnd answers that USER has none.
+has_session() { [ "$(session_count "$1")" -gt 0 ] 2>/dev/null; }
+no_session() { [ "$(session_count "$1")" = 0 ]; }
+
+# wait_session USER [SECONDS] / wait_no_session USER [SECONDS]: polls
+# vpnd until USER has an admitted session, or has none.
+wait_session() { wait_for "${2:-20}" has_session "$1"; }
+wait_no_session() { wait_for "${2:-20}" no_session "$1"; }
+
+# endpoint_host ENDPOINT: the address of "ADDR:PORT" or "[ADDR6]:PORT".
+endpoint_host() {
+	local host=${1%:*}
+	host=${host#[}
+	echo "${host%]}"
+}
+
+# device_field USER KEY FIELD: FIELD of USER's device KEY as the store
+# holds it (`vpnctl user devices USER --json`): admitted (true or false),
+# address4, address6, last_login, expires.
+device_field() {
+	vpnctl_json user devices "$1" | json_select "$3" "key=$2" | single
+}
+
+# device_is USER KEY FIELD VALUE: device_field USER KEY FIELD reads VALUE.
+device_is() { [ "$(device_field "$1" "$2" "$3")" = "$4" ]; }
+
+# admitted_devices USER: how many of USER's devices the store holds an
+# admission for now. Prints nothing and fails if vpnctl cannot tell.
+admitted_devices() {
+	local json
+	json=$(vpnctl_json user devices "$1") || return 1
+	json_select key admitted=true <<<"$json" | wc -l
+}
+
+# lock_count KIND KEY: the failures the counter of KIND (user or source)
+# KEY holds as the next login would count them (`vpnctl locks --json`), 0
+# if it holds none; lock_left KIND KEY: the seconds its lock has left (0:
+# not locked).
+lock_count() { lock_field "$1" "$2" count; }
+lock_left() { lock_field "$1" "$2" seconds_left; }
+lock_field() {
+	local json out
+	json=$(vpnctl_json locks) || return 1
+	out=$(json_select "$3" "kind=$1" "key=$2" <<<"$json") || return 1
+	echo "${out:-0}"
+}
