@@ -335,7 +335,7 @@ step "Enrol user '$USER_NAME': a password, and a TOTP secret for her" \
 	"phone's authenticator app."
 printf '    $ echo "%s" | vpnctl user add %s\n' "$PASSWORD" "$USER_NAME"
 out=$(printf '%s\n' "$PASSWORD" |
-	vpnctl -c vpnd.conf user add "$USER_NAME" 2>&1) ||
+	vpnctl -c vpnd.conf user add --no-confirm "$USER_NAME" 2>&1) ||
 	die "vpnctl user add failed: $out"
 indent <<<"$out"
 say "(on a terminal, vpnctl also draws the URI as a QR code to scan)"

@@ -161,7 +161,7 @@ topology() {
 # tunnel address); down_* stops them.
 
 up_vpnd() {
-	local secret pw='bench password' code
+	local secret pw='correct horse battery staple' code
 	"$bin/vpnd" genkey "$tmp/server.key"
 	"$bin/vpnc" genkey "$tmp/client.key"
 	cat >"$tmp/vpnd.conf" <<-EOF
@@ -184,7 +184,7 @@ up_vpnd() {
 	log-level = "notice"
 	EOF
 	secret=$(printf '%s\n' "$pw" |
-		"$bin/vpnctl" -c "$tmp/vpnd.conf" user add bench |
+		"$bin/vpnctl" -c "$tmp/vpnd.conf" user add --no-confirm bench |
 		sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' | head -n 1)
 	ip netns exec "$ns_srv" "$bin/vpnd" -f -c "$tmp/vpnd.conf" >"$tmp/vpnd.log" 2>&1 &
 	SRV_PID=$!

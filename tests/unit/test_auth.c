@@ -1348,16 +1348,17 @@ test_vpnctl_user_logs_in(void **state)
 	    system("oathtool --version >/dev/null 2>&1") != 0)
 		skip();
 	snprintf(cmd, sizeof(cmd),
-		 "printf 'pass word\\n' | %s -d '%s' user add carl", vpnctl,
-		 f->path);
+		 "printf 'pass word fine enough\\n' | "
+		 "%s -d '%s' user add --no-confirm carl",
+		 vpnctl, f->path);
 	assert_true(command_line(cmd, "secret: ", secret, sizeof(secret)));
 	assert_int_equal(strlen(secret), 32);
 	snprintf(cmd, sizeof(cmd), "oathtool --totp -b %s -N @%llu", secret,
 		 (unsigned long long)NOW);
 	assert_true(command_line(cmd, "", code, sizeof(code)));
-	r = login(f, "carl", "pass word", code, 1, NOW);
+	r = login(f, "carl", "pass word fine enough", code, 1, NOW);
 	assert_addr4(&r, "10.99.0.2");
-	r = login(f, "carl", "pass word", code, 1, NOW);
+	r = login(f, "carl", "pass word fine enough", code, 1, NOW);
 	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
 	/* a recovery code as printed, typed in capitals */
 	snprintf(cmd, sizeof(cmd), "%s -d '%s' user recovery carl | tail -n 1",
@@ -1365,7 +1366,7 @@ test_vpnctl_user_logs_in(void **state)
 	assert_true(command_line(cmd, "", rc, sizeof(rc)));
 	for (char *p = rc; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
-	r = login(f, "carl", "pass word", rc, 1, NOW);
+	r = login(f, "carl", "pass word fine enough", rc, 1, NOW);
 	assert_int_equal(r.status, LOGIN_STATUS_OK);
 }
 
