@@ -2,7 +2,8 @@
 /*
  * vpnd's messages to systemd (see notify.h), through libsystemd's
  * sd_notify(). A message that cannot be sent is not an error: systemd
- * notices a missing READY=1 or watchdog ping itself.
+ * notices a missing READY=1 or watchdog ping itself; the first one is
+ * logged, so that the journal says why.
  */
 #include "notify.h"
 
@@ -39,16 +40,23 @@ notify_init(struct notify *n, uint64_t now_ns)
 	}
 }
 
+/* A message systemd did not get is said once: a missing READY=1 or
+ * watchdog ping is what systemd acts on, and the log says why. */
+static void
+sent(struct notify *n, int ret)
+{
+	if (ret >= 0 || n->has_failed)
+		return;
+	n->has_failed = true;
+	log_warn("cannot tell systemd (NOTIFY_SOCKET): %s", strerror(-ret));
+}
+
 static void
 send_status(struct notify *n, uint64_t now_ns, const char *head)
 {
-	int ret;
-
-	ret = sd_notifyf(0, "%sSTATUS=%" PRIu32 " session%s, %" PRIu32
-			 " logging in", head, n->sessions,
-			 n->sessions == 1 ? "" : "s", n->logging_in);
-	if (ret < 0)
-		log_debug("sd_notify: %s", strerror(-ret));
+	sent(n, sd_notifyf(0, "%sSTATUS=%" PRIu32 " session%s, %" PRIu32
+			   " logging in", head, n->sessions,
+			   n->sessions == 1 ? "" : "s", n->logging_in));
 	n->status_pending = false;
 	n->status_sent_ns = now_ns;
 }
@@ -80,7 +88,7 @@ notify_update(struct notify *n, uint64_t now_ns, uint32_t sessions,
 	    now_ns - n->status_sent_ns >= STATUS_EVERY_NS)
 		send_status(n, now_ns, "");
 	if (n->watchdog_every_ns && now_ns >= n->next_watchdog_ns) {
-		sd_notify(0, "WATCHDOG=1");
+		sent(n, sd_notify(0, "WATCHDOG=1"));
 		n->next_watchdog_ns = now_ns + n->watchdog_every_ns;
 	}
 }
@@ -108,21 +116,21 @@ notify_reloading(struct notify *n)
 		return;
 	/* MONOTONIC_USEC lets systemd 253+ match it to its own request. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
-		   (uint64_t)ts.tv_sec * 1000000 +
-			   (uint64_t)ts.tv_nsec / 1000);
+	sent(n, sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+			   (uint64_t)ts.tv_sec * 1000000 +
+				   (uint64_t)ts.tv_nsec / 1000));
 }
 
 void
 notify_reloaded(struct notify *n)
 {
 	if (n->enabled && n->is_ready)
-		sd_notify(0, "READY=1");
+		sent(n, sd_notify(0, "READY=1"));
 }
 
 void
 notify_stopping(struct notify *n)
 {
 	if (n->enabled)
-		sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+		sent(n, sd_notify(0, "STOPPING=1\nSTATUS=stopping"));
 }

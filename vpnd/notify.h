@@ -30,6 +30,7 @@ struct notify {
 	uint32_t sessions, logging_in;
 	bool status_pending;         /* they changed since */
 	uint64_t status_sent_ns;
+	bool has_failed;             /* a message was refused (logged once) */
 };
 
 /* Reads NOTIFY_SOCKET and WATCHDOG_USEC (sd_watchdog_enabled). */

@@ -12,7 +12,8 @@
 #     SIGTERM sends STOPPING=1;
 #   - with JOURNAL_STREAM naming its stderr, each line starts with its
 #     syslog priority (<5> notice, <6> info, <3> error);
-#   - a vpnd that cannot start (its port taken) never says READY=1.
+#   - a vpnd that cannot start (its port taken) never says READY=1;
+#   - one whose NOTIFY_SOCKET nobody listens on runs, and says so once.
 source "$(dirname "$0")/lib.sh"
 
 # notify_listen NAME [--check-ready PORT CTL]: $tmp/NAME.sock, its lines
@@ -95,7 +96,8 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(("::", 51900))
 print("bound", flush=True)
 time.sleep(60)' >"$tmp/holder.txt" 2>&1 &
-pids+=("$!")
+holder=$!
+pids+=("$holder")
 wait_log "$tmp/holder.txt" "bound" 10
 rc=0
 ip netns exec "$ns_srv" env NOTIFY_SOCKET="$tmp/sd2.sock" \
@@ -104,4 +106,19 @@ cat "$tmp/vpnd2.log"
 [ "$rc" -ne 0 ]
 log_has "$tmp/vpnd2.log" "cannot listen on UDP port 51900"
 refute log_has "$tmp/sd2.txt" "READY=1"
+
+# Nobody listening on NOTIFY_SOCKET: vpnd runs, and says so once however
+# many watchdog pings fail (two seconds of them, by vpnd's own clock).
+kill "$holder"
+wait "$holder" || true
+: >"$tmp/vpnd.log"
+NOTIFY_SOCKET=$tmp/nobody.sock WATCHDOG_USEC=200000 start_vpnd
+up_2s() { (($(ip netns exec "$ns_srv" "$VPNCTL" -c "$tmp/vpnd.conf" \
+	status --json | json_uptime) >= 2)); }
+json_uptime() { /usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin)["uptime"])'; }
+wait_for 20 up_2s
+cat "$tmp/vpnd.log"
+[ "$(count_log "$tmp/vpnd.log" "cannot tell systemd (NOTIFY_SOCKET): ")" -eq 1 ]
+stop_vpnd
 echo "ok"
