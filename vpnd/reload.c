@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ctlmsg.h"
+#include "forwarding.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
@@ -449,6 +450,9 @@ apply(struct server *s, struct vpnd_config *next,
 
 	if (applies(plan, "log-level") && !r->keep_log_level)
 		log_set_level(next->log_level);
+	/* New routes lead through this host, as at start. */
+	if (applies(plan, "routes"))
+		forwarding_check(next->routes, next->n_routes);
 	server_policy_from_config(&s->policy, next);
 	workers_set_policy(&s->workers, &s->policy, next->auth_per_source);
 	s->tunnel.handshake_rate = next->handshake_rate;

@@ -21,7 +21,9 @@
 #     /23) is applied: the device's address and carol's are /23;
 #   - a lower lockout-failures reaches the threads that check passwords:
 #     dave's second wrong password locks his name, where the first, under
-#     the old policy, did not.
+#     the old policy, did not;
+#   - new routes of a family the host does not forward are warned about,
+#     as at start.
 source "$(dirname "$0")/lib.sh"
 
 ctl() { "$VPNCTL" -c "$tmp/vpnd.conf" "$@"; }
@@ -262,6 +264,15 @@ fail_login dave2
 read -r count left <<<"$(user_lock dave)"
 echo "dave: $count failures, locked for $left s"
 [ "$count" -eq 2 ] && [ "$left" -gt 0 ]
+
+# ---- new routes of a family this host does not forward: said, as at start
+q_srv sysctl -qw net.ipv6.conf.all.forwarding=0
+conf 'address-pool4 = "10.99.0.0/23"' 'listen-port = 51901' \
+	'lockout-failures = 2' \
+	'routes = {"10.20.0.0/24", "fd00:20::/64", "10.30.0.0/24", "fd00:30::/64"}'
+ctl reload
+log_has "$tmp/vpnd.log" \
+	"warning: net.ipv6.conf.all.forwarding is 0, so what clients send"
 
 # alice, all along: one session, never told to go.
 [ "$(session_of alice)" = "$session_a" ]
