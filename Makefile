@@ -30,6 +30,10 @@ DEB_PKGS += scdoc man-db fail2ban
 # vpnctl's password policy; the QR code test reads codes back with zbarimg.
 DEB_PKGS += libzxcvbn-dev zbar-tools
 
+# The seccomp allow-lists vpnd and vpnc run under (shared/sandbox.c).
+PKGS += libseccomp
+DEB_PKGS += libseccomp-dev
+
 # Metrics over HTTP (libmicrohttpd); the tests check the text with promtool
 # (prometheus) and fetch it with curl (above).
 PKGS += libmicrohttpd

@@ -87,6 +87,22 @@ cb_group(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_cb_string(cfg, opt, value, result);
 }
 
+/* A user name as useradd takes it. Whether it exists is vpnd's to
+ * check at start: vpnd -t and vpnctl may run where it does not. */
+static int
+cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len > VPND_USER_LEN || value[0] == '-' ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len)
+		return conf_value_error(cfg, opt, result,
+					"%s is not a user name (\"root\" keeps "
+					"vpnd running as root)", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
 /* It becomes the issuer of otpauth:// URIs, where ':' separates fields. */
 static int
 cb_issuer(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -217,6 +233,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("control-socket", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("control-group", NULL, CFGF_NODEFAULT, cb_group),
+	CFG_STR_CB("user", NULL, CFGF_NODEFAULT, cb_user),
 	CFG_INT_CB("max-peers", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending-per-source", 0, CFGF_NODEFAULT, cb_number),
@@ -259,6 +276,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	snprintf(c->control_socket, sizeof(c->control_socket),
 		 "/run/vpnd.sock");
 	c->control_gid = (gid_t)-1;
+	snprintf(c->user, sizeof(c->user), "vpnd");
 	c->max_peers = 1024;
 	c->max_pending = 1024;
 	c->max_pending_per_source = 16;
@@ -393,6 +411,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 	ok &= conf_copy_string(cfg, l, "control-socket", c->control_socket,
 			       sizeof(c->control_socket));
 	ok &= copy_group(cfg, c);
+	ok &= conf_copy_string(cfg, l, "user", c->user, sizeof(c->user));
 	ok &= copy_prefixes(cfg, l, "routes", c->routes, VPND_MAX_ROUTES,
 			    &c->n_routes);
 	ok &= copy_prefixes(cfg, l, "dns", c->dns, VPND_MAX_DNS, &c->n_dns);

@@ -24,6 +24,7 @@
 #define VPND_MAX_DNS 8
 #define VPND_MAX_DNS_SEARCH 8
 #define VPND_DNS_SEARCH_LEN DNSNAME_MAX
+#define VPND_USER_LEN 32
 
 struct vpnd_config {
 	char path[PATH_MAX];              /* the file this came from */
@@ -50,6 +51,9 @@ struct vpnd_config {
 	char control_socket[PATH_MAX];    /* control-socket = "/run/vpnd.sock" */
 	char control_group[64];           /* control-group (none: root only) */
 	gid_t control_gid;                /* its gid, or (gid_t)-1 */
+	char user[VPND_USER_LEN + 1];     /* user = "vpnd": runs as it once
+					   * started; "root": stays root
+					   * (privs.h) */
 	unsigned int max_peers;           /* max-peers = 1024: logged in */
 	unsigned int max_pending;         /* max-pending = 1024: not yet */
 	unsigned int max_pending_per_source; /* max-pending-per-source = 16 */

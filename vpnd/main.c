@@ -17,6 +17,7 @@
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
+#include "privs.h"
 #include "reload.h"
 #include "server.h"
 #include "totp.h"
@@ -98,6 +99,7 @@ run(const char *path, bool foreground, bool verbose)
 {
 	static struct vpnd_config cfg;
 	static struct server srv;
+	static struct privs privs;
 	int ready_fd = -1, status = 1, level;
 
 	if (!vpnd_config_load(&cfg, path))
@@ -113,9 +115,20 @@ run(const char *path, bool foreground, bool verbose)
 		log_err("cannot detach: %s", strerror(errno));
 		goto out;
 	}
-	if (server_start(&srv, &cfg) < 0) {
+	/* Root's part first (privs.h): the monitor and the bounding set
+	 * before any thread, then what server_start opens, then the drop. */
+	if (privs_start(&privs, &cfg, !foreground) < 0) {
 		tell_parent(&ready_fd, 1);
 		goto done;
+	}
+	if (server_start(&srv, &cfg) < 0) {
+		tell_parent(&ready_fd, 1);
+		goto done_privs;
+	}
+	if (privs_drop(&privs, &cfg) < 0) {
+		server_stop(&srv);
+		tell_parent(&ready_fd, 1);
+		goto done_privs;
 	}
 	if (!foreground) {
 		tell_parent(&ready_fd, 0);
@@ -125,6 +138,8 @@ run(const char *path, bool foreground, bool verbose)
 	reload_init(&srv, &cfg, verbose);
 	status = server_run(&srv);
 	server_stop(&srv);
+done_privs:
+	privs_stop(&privs);
 done:
 	totp_global_done();
 out:

@@ -74,6 +74,8 @@ static const struct option options[] = {
 	STR("user-db", user_db, RESTART),
 	STR("control-socket", control_socket, RESTART),
 	STR("control-group", control_group, RESTART),
+	/* Dropped to once, at start (privs.h). */
+	STR("user", user, RESTART),
 	ROOM("max-peers", max_peers),
 	ROOM("max-pending", max_pending),
 	NUM("max-pending-per-source", max_pending_per_source, LIVE),

@@ -163,8 +163,15 @@ setup_topology() {
 write_vpnd_conf() {
 	"$VPND" genkey "$tmp/server.key"
 	SERVER_PUB=$("$VPND" pubkey <"$tmp/server.key")
+	# vpnd runs as an unprivileged user once started (vpnd/privs.h),
+	# which must be able to write beside its store, as vpnd does in
+	# /var/lib/vpnd; its monitor, uid 0 without capabilities, must be
+	# able to pass. A later `user = ...` line overrides this one.
+	chown nobody: "$tmp"
+	chmod 0711 "$tmp"
 	{
 		cat <<-EOF
+		user = "nobody"
 		interface = "vpn0"
 		listen-port = 51900
 		private-key-file = "$tmp/server.key"

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# vpnd runs with least privilege (vpnd/privs.h), laid out as `make install`
+# does: the store in a directory of its own, the control socket in a
+# directory that is root's, the configuration readable by root only.
+#
+#   vpnctl (root) creates the store: root's, mode 0600 in a 0700 directory
+#   vpnd starts as root; once its device, sockets and store are open:
+#     every thread       uid/gid nobody, CapBnd CAP_NET_ADMIN, nothing
+#                        inheritable or ambient, NoNewPrivs 1, Seccomp 2
+#     the loop's thread  CapEff = CapPrm = CAP_NET_ADMIN (0x1000)
+#     the others         no capability at all
+#     the monitor        uid 0, no capability, NoNewPrivs 1, Seccomp 2
+#     the process        not dumpable, no core
+#
+# All of it while a client's pings cross the tunnel. vpnctl status works
+# through the socket (mode 0660, the user's, control-group); vpnctl adding a
+# user while vpnd runs leaves every store file nobody's, and vpnd sees the
+# change (the user logs in). vpnd stops cleanly: the monitor removes the
+# socket from root's directory, SQLite its -wal and -shm files from the
+# store's; vpnctl, as root, leaves nothing of root's behind. That the
+# filter refuses what it should is tests/unit/test_sandbox.c's.
+# user = "root" drops nothing; a user that does not exist is one clear line.
+source "$(dirname "$0")/lib.sh"
+
+RUN_AS=nobody
+ctl() { "$VPNCTL" -c "$tmp/vpnd.conf" "$@"; }
+
+# field FILE NAME: a /proc status field, trailing blanks dropped.
+field() { sed -n "s/^$2:[[:space:]]*//p" "$1" | sed 's/[[:space:]]*$//'; }
+
+# expect FILE NAME VALUE
+expect() {
+	local got
+	got=$(field "$1" "$2")
+	if [ "$got" != "$3" ]; then
+		echo "$1: $2 is '$got', not '$3'" >&2
+		return 1
+	fi
+}
+
+# Nothing in the store's directory belongs to anyone but $RUN_AS.
+store_is_users() {
+	local bad
+	bad=$(find "$tmp/state" ! -user "$RUN_AS" -o ! -group "$(id -gn "$RUN_AS")")
+	if [ -n "$bad" ]; then
+		echo "not $RUN_AS's:" $bad >&2
+		ls -la "$tmp/state" >&2
+		return 1
+	fi
+}
+
+setup_topology
+uid=$(id -u "$RUN_AS")
+gid=$(id -g "$RUN_AS")
+mkdir -m 0755 "$tmp/run"
+write_vpnd_conf "user = \"$RUN_AS\"" \
+	"user-db = \"$tmp/state/users.db\"" \
+	"control-socket = \"$tmp/run/vpnd.sock\"" \
+	'control-group = "nogroup"'
+chmod 0600 "$tmp/vpnd.conf"
+write_vpnc_conf alice alice
+write_vpnc_conf bob bob 'interface = "vpn1"'
+secret=$(enrol alice)
+[ "$(stat -c '%U %a' "$tmp/state")" = "root 700" ]
+[ "$(stat -c '%U %a' "$tmp/state/users.db")" = "root 600" ]
+
+start_vpnd
+grep -q "running as user $RUN_AS (uid $uid, gid $gid) with CAP_NET_ADMIN only" \
+	"$tmp/vpnd.log"
+refute grep -q "user store directory" "$tmp/vpnd.log"
+# The store's directory held nothing else: both are the user's now.
+store_is_users
+[ "$(stat -c '%U %a' "$tmp/state")" = "$RUN_AS 700" ]
+
+start_vpnc alice "$PASSWORD" "$(totp "$secret")"
+wait_log "$tmp/alice.log" "connected as alice"
+before=$(echo_replies "$ns_cli")
+q_cli ping -c 25 -i 0.2 -W 2 $LAN_HOST >"$tmp/ping.log" 2>&1 &
+PING_PID=$!
+pids+=("$PING_PID")
+wait_for 5 replies_since "$ns_cli" "$before" 1
+
+# Every thread, while the pings flow.
+n=0
+for task in /proc/"$VPND_PID"/task/*; do
+	s=$task/status
+	expect "$s" Uid "$uid	$uid	$uid	$uid"
+	expect "$s" Gid "$gid	$gid	$gid	$gid"
+	expect "$s" Groups "$gid"
+	expect "$s" CapBnd 0000000000001000
+	expect "$s" CapInh 0000000000000000
+	expect "$s" CapAmb 0000000000000000
+	expect "$s" NoNewPrivs 1
+	expect "$s" Seccomp 2
+	if [ "${task##*/}" = "$VPND_PID" ]; then
+		expect "$s" CapEff 0000000000001000
+		expect "$s" CapPrm 0000000000001000
+	else
+		expect "$s" CapEff 0000000000000000
+		expect "$s" CapPrm 0000000000000000
+	fi
+	n=$((n + 1))
+done
+# The loop's thread, the store's and the two login workers at least.
+((n >= 4))
+kill -0 "$PING_PID"
+# Not dumpable: the kernel gives its /proc files to root; no core either.
+[ "$(stat -c %U /proc/"$VPND_PID"/environ)" = root ]
+grep -q '^Max core file size *0 *0 ' /proc/"$VPND_PID"/limits
+
+monitor=$(pgrep -P "$VPND_PID")
+[ "$(echo "$monitor" | wc -w)" -eq 1 ]
+m=/proc/$monitor/status
+expect "$m" Uid "0	0	0	0"
+for c in CapEff CapPrm CapBnd CapInh CapAmb; do
+	expect "$m" "$c" 0000000000000000
+done
+expect "$m" NoNewPrivs 1
+expect "$m" Seccomp 2
+
+# The traffic went on all along.
+wait "$PING_PID"
+wait_for 10 replies_since "$ns_cli" "$before" 25
+
+# The control socket, as configured and given to the user; vpnctl talks
+# to vpnd through it.
+[ "$(stat -c '%a %U %G' "$tmp/run/vpnd.sock")" = "660 $RUN_AS nogroup" ]
+[ "$(ctl status --json | /usr/bin/python3 -c \
+	'import json, sys; print(json.load(sys.stdin)["pid"])')" = "$VPND_PID" ]
+
+# vpnctl, as root, writes to the store beside vpnd: the files stay the
+# user's (SQLite gives new ones the store's owner), vpnd sees the change.
+secret_b=$(enrol bob)
+store_is_users
+[ -e "$tmp/state/users.db-wal" ]
+start_vpnc bob "$PASSWORD" "$(totp "$secret_b")"
+wait_log "$tmp/bob.log" "connected as bob"
+n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+
+kill -TERM "$VPNC_PID"
+wait "$VPNC_PID"
+stop_vpnd
+wait_gone "$monitor" 50
+# The monitor removed the socket from root's directory; SQLite, as the
+# user, its companions from the store's.
+[ ! -e "$tmp/run/vpnd.sock" ]
+[ ! -e "$tmp/state/users.db-wal" ] && [ ! -e "$tmp/state/users.db-shm" ]
+# vpnctl without vpnd, as root, leaves nothing of root's.
+ctl user list >/dev/null
+store_is_users
+
+# user = "root": nothing dropped.
+echo 'user = "root"' >>"$tmp/vpnd.conf"
+start_vpnd
+grep -q 'running as root (user = "root"): no privileges dropped' \
+	"$tmp/vpnd.log"
+expect /proc/"$VPND_PID"/status Uid "0	0	0	0"
+expect /proc/"$VPND_PID"/status Seccomp 0
+[ -z "$(pgrep -P "$VPND_PID")" ]
+ctl status >/dev/null
+stop_vpnd
+[ ! -e "$tmp/run/vpnd.sock" ]
+
+# A user that does not exist: one line, and vpnd does not start.
+echo 'user = "no-such-user-here"' >>"$tmp/vpnd.conf"
+rc=0
+ip netns exec "$ns_srv" "$VPND" -f -c "$tmp/vpnd.conf" >"$tmp/nouser.log" 2>&1 ||
+	rc=$?
+[ "$rc" -eq 1 ]
+grep -qx "vpnd: error: user no-such-user-here does not exist: create it (make install does) or set user = ... in $tmp/vpnd.conf" \
+	"$tmp/nouser.log"
+no_device "$ns_srv"
+echo "ok"
