@@ -9,7 +9,9 @@
 # "authenticator reset", "account disabled", "account deleted") and
 # removes its device. The admission is over too: the running vpnc, whose
 # RESUME is now refused, is asked to log in (nothing left on its stdin:
-# exit 4), and so is a restarted vpnc with the same key.
+# exit 4), and so is a restarted vpnc with the same key. vpnd is asked
+# (vpnctl sessions and user devices) for the session and the admission,
+# before and after.
 #
 # Timing: vpnd reads the store's events every 200 ms, so the session
 # should end well within a second of the change. The test does not
@@ -20,6 +22,8 @@
 source "$(dirname "$0")/lib.sh"
 
 END_MAX_MS=3000
+# Strong enough for vpnctl's password policy.
+NEW_PASSWORD='plover quartz gimbal sprocket'
 
 # ms: milliseconds on the wall clock.
 ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -43,7 +47,7 @@ wait_ended() {
 # change USER REASON VPNCTL-ARGS...: USER logs in, pings, and is ended by
 # `vpnctl VPNCTL-ARGS` (stdin: a new password, for passwd).
 change() {
-	local user=$1 reason=$2 secret addr ping_pid before after rc
+	local user=$1 reason=$2 secret addr key ping_pid before after rc
 	shift 2
 	write_vpnc_conf "$user" "$user"
 	secret=$(enrol "$user")
@@ -51,6 +55,12 @@ change() {
 	start_vpnc "$user" "$PASSWORD" "$(totp "$secret")"
 	wait_log "$tmp/$user.log" "connected as $user"
 	addr=$(client_addr "$tmp/$user.log")
+	# vpnd holds the session vpnc reports: this key, from the client's
+	# address, with the address vpnc was given; the store, its admission.
+	key=$(client_key "$user")
+	[ "$(session_field "$user" address4 "$key")" = "$addr" ]
+	[ "$(endpoint_host "$(session_field "$user" endpoint)")" = "$CLI_ADDR" ]
+	[ "$(device_field "$user" "$key" admitted)" = true ]
 	n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 	q_cli ping -i 0.2 -w 20 $LAN_HOST >"$tmp/$user.ping" 2>&1 &
 	ping_pid=$!
@@ -58,13 +68,18 @@ change() {
 	wait_log "$tmp/$user.ping" "bytes from $LAN_HOST" 5
 
 	before=$(ms)
-	printf 'a new password\n' | "$VPNCTL" -c "$tmp/vpnd.conf" "$@"
+	printf '%s\n' "$NEW_PASSWORD" | "$VPNCTL" -c "$tmp/vpnd.conf" "$@"
 	after=$(ms)
 	wait_ended "$tmp/$user.log" "$reason"
 	echo "$user: '$reason' reached vpnc $((ended_ms - after)) ms after" \
 		"vpnctl returned ($((ended_ms - before)) ms after it started)"
-	grep -q "vpnd: $user ($CLI_ADDR:[0-9]*): admission ended: $reason$" \
-		"$tmp/vpnd.log"
+	# vpnd ended it before it told vpnc: the session is gone there, and
+	# the store holds no admission for the key (the account itself is
+	# gone after `user del`).
+	no_session "$user"
+	if [ "$reason" != "account deleted" ]; then
+		[ "$(device_field "$user" "$key" admitted)" = false ]
+	fi
 	wait_for 5 no_device "$ns_cli"
 	# (The ping may have ended by itself, its route gone.)
 	kill "$ping_pid" 2>/dev/null || true
@@ -87,6 +102,7 @@ change() {
 	grep -q "the server asks us to log in" "$tmp/$user-again.log"
 	refute grep -q "connected as" "$tmp/$user-again.log"
 	no_device "$ns_cli"
+	no_session "$user"
 	# Each was checked once, at its first login.
 	[ "$(count_log "$tmp/vpnd.log" "login user=$user ")" -eq 1 ]
 }
@@ -96,7 +112,7 @@ write_vpnd_conf
 start_vpnd
 
 change alice "password changed" user passwd alice
-change bob "authenticator reset" user totp-reset bob
+change bob "authenticator reset" user totp-reset --no-confirm bob
 change carol "account disabled" user disable carol
 change dave "account deleted" user del dave
 
