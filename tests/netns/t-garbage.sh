@@ -43,10 +43,14 @@ n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 # threads (not vpnd's password workers) above the rest of the machine.
 renice -n -10 -p "$VPND_PID" "$alice_pid" >/dev/null
 
-# vpnc's port, and a sniffer on its link for vpnd's cookie replies there.
-cport=$(sed -n "s/.*login user=alice src=$CLI_ADDR:\([0-9]*\) .*/\1/p" \
-	"$tmp/vpnd.log")
+# vpnc's port (alice's endpoint as vpnd holds it), what vpnd knows of her
+# session, and a sniffer on her link for vpnd's cookie replies there.
+endpoint=$(session_field alice endpoint)
+[ "$(endpoint_host "$endpoint")" = "$CLI_ADDR" ]
+cport=${endpoint##*:}
 [ -n "$cport" ]
+session=$(session_field alice session)
+login_time=$(session_field alice login_time)
 client_pub=$("$VPNC" pubkey <"$tmp/alice.key")
 sniff_start "$ns_cli" cli0 60 "$tmp/cli0.pkts" 100000 "len=64 type=3"
 
@@ -119,8 +123,12 @@ received=$(($(echo_replies "$ns_cli") - reps0))
 echo "pings: $received of $pings answered"
 (( received <= pings ))
 (( received * 100 >= pings * (100 - LOSS_MAX) ))
-# Alice's session is the one it was: no reconnection, no new login.
+# Alice's session is the one it was: no reconnection, no new login; for
+# vpnd, the same key logged in at the same time, at the same endpoint.
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
+[ "$(session_field alice session)" = "$session" ]
+[ "$(session_field alice login_time)" = "$login_time" ]
+[ "$(session_field alice endpoint)" = "$endpoint" ]
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
 # A new login after the flood; alice leaves cleanly.
