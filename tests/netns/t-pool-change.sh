@@ -8,7 +8,9 @@
 # resumes by itself, without a new code, and is given an address inside
 # the new pool, since an admission keeps no address its pool would not
 # give; vpnd says so in one line, and traffic flows again both ways. The
-# IPv6 pool did not change, nor does alice's IPv6 address.
+# IPv6 pool did not change, nor does alice's IPv6 address. vpnd is asked
+# (vpnctl status, sessions, user devices) for its own address, the
+# session's, and the store's lease.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -24,6 +26,9 @@ old=$(client_addr "$tmp/alice.log")
 old6=$(ip -n "$ns_cli" -6 -o addr show dev vpn0 scope global |
 	awk '{print $4}')
 [[ $old6 == fd00:99::*/64 ]]
+[ "$(session_field alice address4)" = "$old" ]
+key=$(client_key alice)
+login_time=$(session_field alice login_time)
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
 # vpnd stops; the pool changes; vpnd comes back (its own log from here).
@@ -34,7 +39,7 @@ sed -i 's|^address-pool4 = "10.99.0.0/24"$|address-pool4 = "10.98.0.0/24"|' \
 grep -q '^address-pool4 = "10.98.0.0/24"$' "$tmp/vpnd.conf"
 mv "$tmp/vpnd.log" "$tmp/vpnd-1.log"
 start_vpnd
-grep -q "vpn0: address 10.98.0.1/24" "$tmp/vpnd.log"
+[ "$(status_field address4)" = 10.98.0.1/24 ]
 
 # The running vpnc resumes (its stdin is spent: a login prompt would make
 # it exit 4) and is given an address in the new pool.
@@ -47,7 +52,12 @@ echo "alice: $old before, $new after"
 [ "$new" != 10.98.0.1 ]
 grep -q "user alice: address $old is outside the pool; now $new$" \
 	"$tmp/vpnd.log"
-grep -q "alice ($CLI_ADDR:[0-9]*) admitted, address $new$" "$tmp/vpnd.log"
+# The same admission, resumed (its login time is the first login's), with
+# the new address, in vpnd and in the store.
+[ "$(session_field alice address4 "$key")" = "$new" ]
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
+[ "$(session_field alice login_time)" = "$login_time" ]
+[ "$(device_field alice "$key" address4)" = "$new" ]
 refute grep -q "login user=" "$tmp/vpnd.log"
 [ "$(count_log "$tmp/alice.log" "asks us to log in")" -eq 1 ]
 
