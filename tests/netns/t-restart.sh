@@ -9,7 +9,8 @@
 # 4), the same tunnel address, traffic both ways. Then vpnc itself
 # restarts with nothing at all on stdin and resumes too; and after
 # `vpnc --logout` a start without input is refused a resume, which shows
-# the resumes above were earned by the stored admission.
+# the resumes above were earned by the stored admission. vpnd is asked
+# (vpnctl sessions, user devices) for the session and the admission.
 source "$(dirname "$0")/lib.sh"
 
 # start_vpnc_noinput LOG: vpnc with nothing on stdin; sets VPNC_PID.
@@ -35,6 +36,9 @@ start_vpnc alice "$PASSWORD" "$(totp "$secret")" -v
 wait_log "$tmp/alice.log" "connected as alice"
 addr=$(client_addr "$tmp/alice.log")
 [ -n "$addr" ]
+[ "$(session_field alice address4)" = "$addr" ]
+key=$(client_key alice)
+login_time=$(session_field alice login_time)
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
 # vpnd stops: a clean exit, nothing left behind; the client is told and
@@ -60,7 +64,11 @@ mv "$tmp/vpnd.log" "$tmp/vpnd-1.log"
 start_vpnd
 wait_for 20 bash -c "[ \$(grep -c 'connected as alice' '$tmp/alice.log') -eq 2 ]"
 [ "$(client_addr "$tmp/alice.log")" = "$addr" ]
-grep -q "alice (198.51.100.2:[0-9]*) admitted, address $addr" "$tmp/vpnd.log"
+# The new vpnd holds the admission it found in the store: the same
+# address, the same login time, no new check.
+[ "$(session_field alice address4 "$key")" = "$addr" ]
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
+[ "$(session_field alice login_time)" = "$login_time" ]
 refute grep -q "login user=" "$tmp/vpnd.log"
 [ "$(count_log "$tmp/alice.log" "asks us to log in")" -eq 1 ]
 n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
@@ -73,6 +81,8 @@ no_device "$ns_cli"
 start_vpnc_noinput alice-2
 wait_log "$tmp/alice-2.log" "connected as alice"
 [ "$(client_addr "$tmp/alice-2.log")" = "$addr" ]
+[ "$(session_field alice address4 "$key")" = "$addr" ]
+[ "$(session_field alice login_time)" = "$login_time" ]
 refute log_has "$tmp/alice-2.log" "asks us to log in"
 refute grep -q "login user=" "$tmp/vpnd.log"
 n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
@@ -83,7 +93,9 @@ wait "$VPNC_PID"
 # After a logout the same start is refused a resume: exit 4, no device.
 n_cli "$VPNC" -c "$tmp/alice.conf" --logout </dev/null >>"$tmp/logout.log" 2>&1
 log_has "$tmp/logout.log" "logged out: the server confirmed it"
-wait_log "$tmp/vpnd.log" "disconnected and logged out"
+# The store has ended the admission, and vpnd holds no session.
+wait_for 5 device_is alice "$key" admitted false
+wait_no_session alice 5
 start_vpnc_noinput alice-3
 rc=0
 wait "$VPNC_PID" || rc=$?
