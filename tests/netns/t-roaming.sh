@@ -29,13 +29,19 @@
 # Old addresses are gone or idle after each move, so the replies that
 # keep arriving can only have gone to the new endpoint. The pings lose at
 # most 5 packets of 200 each way (a few in flight at each move), and the
-# client never logs in again.
+# client never logs in again. vpnd's own view of the endpoint (vpnctl
+# sessions) follows each move.
 source "$(dirname "$0")/lib.sh"
 
 PINGS=200
 
 ping_received() {
 	sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"
+}
+
+# endpoint_is ADDRESS: vpnd holds alice's session at ADDRESS.
+endpoint_is() {
+	[ "$(endpoint_host "$(session_field alice endpoint)")" = "$1" ]
 }
 
 # count_above DEV TYPE N: more than N datagrams of TYPE have left DEV.
@@ -60,7 +66,8 @@ start_vpnc alice "$PASSWORD" "$(totp "$secret")" -v
 wait_log "$tmp/alice.log" "connected as alice"
 addr=$(client_addr "$tmp/alice.log")
 [ -n "$addr" ]
-grep -q "alice (198.51.100.2:[0-9]*) admitted" "$tmp/vpnd.log"
+endpoint_is 198.51.100.2
+login_time=$(session_field alice login_time)
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 [ "$(wire_count wan2 4)" -eq 0 ]
 
@@ -74,11 +81,13 @@ sleep 2
 n_cli ip addr del 198.51.100.2/24 dev cli0
 n_cli ip addr add 198.51.100.3/24 dev cli0
 n_cli ip route replace default via 198.51.100.254 dev cli0
+wait_for 5 endpoint_is 198.51.100.3
 sleep 2
 
 # 2. Another network: the server's data soon goes out through wan2.
 n_cli ip link set cli0 down
 wait_for 5 count_above wan2 4 0
+endpoint_is 203.0.113.2
 sleep 2
 
 # 3. The old link is back, reachable, and unused: while the server sends
@@ -94,6 +103,7 @@ new2=$(wire_count wan2 4)
 echo "data datagrams meanwhile: $((old2 - old)) to the old path," \
 	"$((new2 - new)) to the new"
 [ "$old2" -eq "$old" ]
+endpoint_is 203.0.113.2
 # The pings outlasted the moves, so the counts above include all of them.
 kill -0 $ping_out $ping_in
 
@@ -109,6 +119,7 @@ kill -0 "$VPNC_PID"
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
 [ "$(count_log "$tmp/alice.log" "asks us to log in")" -eq 1 ]
 [ "$(count_log "$tmp/vpnd.log" "result=ok")" -eq 1 ]
+[ "$(session_field alice login_time)" = "$login_time" ]
 
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
