@@ -19,7 +19,8 @@
 # as the office set-up requires) routes the pool back into vpn0, where
 # vpnd delivers it to the owner of the destination. Then bob disconnects
 # while alice pings without a loss, and his address is gone from the
-# tunnel. Last, alice logs in from a second device (a second key):
+# tunnel (vpnd holds no session of his). Last, alice logs in from a
+# second device (a second key):
 # admissions are per static key (PROTOCOL.md section 6, rule 1) and
 # addresses per user and key, so both devices work side by side with
 # different addresses, and the first is not disturbed. Her second login
@@ -63,6 +64,11 @@ echo "alice $addr_a, bob $addr_b"
 [ -n "$addr_a" ]
 [ -n "$addr_b" ]
 [ "$addr_a" != "$addr_b" ]
+# vpnd's view: the same addresses, each from its own home.
+[ "$(session_field alice address4)" = "$addr_a" ]
+[ "$(session_field bob address4)" = "$addr_b" ]
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
+[ "$(endpoint_host "$(session_field bob endpoint)")" = "$CLI2_ADDR" ]
 
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
@@ -87,7 +93,7 @@ sleep 1
 kill -TERM "$pid_b"
 wait "$pid_b"
 no_device "$ns_cli2"
-wait_log "$tmp/vpnd.log" "bob (203.0.113.2:[0-9]*) disconnected"
+wait_no_session bob
 wait $ping_a || true
 grep -q '^30 packets transmitted' "$tmp/ping-a.txt"
 wait_for 5 replies_since "$ns_cli" "$reps0" 30
@@ -105,6 +111,10 @@ echo "alice's second device: $addr_a2"
 [ -n "$addr_a2" ]
 [ "$addr_a2" != "$addr_a" ]
 [ "$(count_log "$tmp/vpnd.log" "login user=alice .*result=ok")" -eq 2 ]
+# Two sessions of alice's in vpnd, one a key, each with its address.
+[ "$(session_count alice)" -eq 2 ]
+[ "$(session_field alice address4 "$(client_key alice)")" = "$addr_a" ]
+[ "$(session_field alice address4 "$(client_key alice2)")" = "$addr_a2" ]
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 n_lan ping -c 2 -i 0.2 -W 2 "$addr_a"
