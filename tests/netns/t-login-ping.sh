@@ -15,6 +15,12 @@ start_vpnc alice "$PASSWORD" "$(totp "$secret")"
 wait_log "$tmp/alice.log" "connected as alice"
 addr=$(client_addr "$tmp/alice.log")
 [ -n "$addr" ]
+# vpnd's view: one session, alice's, from the client's address, with the
+# addresses vpnc was given (IPv6 from the IPv6 pool).
+[ "$(status_field sessions)" -eq 1 ]
+[ "$(session_field alice address4)" = "$addr" ]
+[[ $(session_field alice address6) == fd00:99::* ]]
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
 
 # IPv4: client -> server's tunnel address, client -> office host, and
 # office host -> client.
@@ -32,9 +38,17 @@ q_cli ip -6 route show dev vpn0 | grep -q '^fd00:20::/64'
 grep -q 'login user=alice src=198.51.100.2:[0-9]* result=ok' "$tmp/vpnd.log"
 refute grep -q "$PASSWORD" "$tmp/vpnd.log"
 
+# The traffic was counted on alice's session, both ways (15 echo
+# requests and replies each way above; the login alone is 3 and 2).
+(($(session_field alice rx_packets) >= 10 &&
+	$(session_field alice tx_packets) >= 10))
+
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
 no_device "$ns_cli"
+# vpnc said goodbye: vpnd has no session left.
+wait_no_session alice 5
+[ "$(status_field sessions)" -eq 0 ]
 stop_vpnd
 no_device "$ns_srv"
 echo "ok"
