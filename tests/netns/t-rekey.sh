@@ -36,6 +36,9 @@ wait_log "$tmp/alice.log" "connected as alice"
 addr=$(client_addr "$tmp/alice.log")
 [ -n "$addr" ]
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+# vpnd's clock of the session: its login, and its latest handshake.
+login_time=$(session_field alice login_time)
+hs_time=$(session_field alice handshake)
 
 # Responses answer initiations: one per handshake, whoever started it.
 hs_before=$(($(wire_count wan0 2) + $(wire_count wan1 2)))
@@ -70,6 +73,8 @@ echo "over ${elapsed} s: $hs handshakes;" \
 # than 15 means a handshake storm rather than a rekey per REKEY_AFTER_TIME.
 ((hs >= 3 && hs <= 15))
 ((out >= PINGS - 1 && in >= PINGS - 1 && out <= PINGS && in <= PINGS))
+# vpnd saw the rekeys on alice's session: its latest handshake is newer.
+(($(session_field alice handshake) > hs_time))
 
 # Idle for longer than REJECT_AFTER_TIME (4.5 s) but well short of
 # 3 * REJECT_AFTER_TIME, when vpnd forgets the peer: nobody may send with
@@ -88,6 +93,7 @@ kill -0 "$VPNC_PID"
 # The first RESUME was answered AUTH_REQUIRED; nothing asked again.
 [ "$(count_log "$tmp/alice.log" "asks us to log in")" -eq 1 ]
 [ "$(count_log "$tmp/vpnd.log" "result=ok")" -eq 1 ]
+[ "$(session_field alice login_time)" = "$login_time" ]
 
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
