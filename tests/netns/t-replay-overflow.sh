@@ -51,6 +51,9 @@ cp "$tmp/alice.inits" "$tmp/alice.recorded"
 alice_inits=$(wc -l <"$tmp/alice.recorded")
 read -r _ cport _ <"$tmp/alice.recorded"
 echo "recorded $alice_inits initiation(s) of alice (from port $cport)"
+# vpnd holds her session there, logged in at this time.
+[ "$(session_field alice endpoint)" = "$CLI_ADDR:$cport" ]
+login_time=$(session_field alice login_time)
 
 # The overflow, in rounds until vpnd has answered enough fresh keys. The
 # first round writes strangers' initiations that vpnd answered.
@@ -91,6 +94,9 @@ addr=$(client_addr "$tmp/alice.log")
 n_lan ping -c 3 -i 0.2 -W 2 "$addr"
 [ "$(count_log "$tmp/alice.log" "connected as")" -eq 1 ]
 [ "$(wc -l <"$tmp/alice.inits")" -eq "$alice_inits" ]
+[ "$(session_field alice endpoint)" = "$CLI_ADDR:$cport" ]
+[ "$(session_field alice login_time)" = "$login_time" ]
+[ "$(session_field alice address4)" = "$addr" ]
 
 # The control: strangers' answered initiations, each replayed from another
 # bot; vpnd has forgotten some of their timestamps.
