@@ -52,6 +52,8 @@ start_vpnd
 start_vpnc alice "$PASSWORD" "$(totp "$secret")"
 wait_log "$tmp/alice.log" "connected as alice"
 addr=$(client_addr "$tmp/alice.log")
+[ "$(session_field alice address4)" = "$addr" ]
+login_time=$(session_field alice login_time)
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID"
 
@@ -68,6 +70,7 @@ wait_log "$tmp/lock.log" "released" 10
 log_has "$tmp/bob.log" "the server asks us to log in"
 refute log_has "$tmp/bob.log" "connected as"
 no_device "$ns_cli"
+no_session bob
 
 # The same wait, the key's own user: resumed, same address, no login.
 hold_write_lock 4
@@ -78,6 +81,8 @@ VPNC_PID=$!
 pids+=("$VPNC_PID")
 wait_log "$tmp/alice-2.log" "connected as alice" 20
 [ "$(client_addr "$tmp/alice-2.log")" = "$addr" ]
+[ "$(session_field alice address4)" = "$addr" ]
+[ "$(session_field alice login_time)" = "$login_time" ]
 [ "$(count_log "$tmp/vpnd.log" "login user=")" -eq 1 ]
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 kill -TERM "$VPNC_PID"
