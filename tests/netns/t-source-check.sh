@@ -7,8 +7,9 @@
 # her vpn0 and pings the office host from them: an unassigned pool
 # address, bob's address, an office LAN address and an unassigned IPv6
 # pool address. Her packets enter the tunnel (seen on her vpn0) but never
-# reach the office host (nothing from them on lan1), while her own
-# addresses and bob's keep working both ways.
+# reach the office host (nothing from them on lan1), and vpnd counts
+# them as dropped for their source on her session (vpnctl sessions),
+# while her own addresses and bob's keep working both ways.
 source "$(dirname "$0")/lib.sh"
 
 setup_topology
@@ -31,10 +32,13 @@ addr_b=$(client_addr "$tmp/bob.log")
 [ -n "$addr_a" ]
 [ -n "$addr_b" ]
 [ "$addr_a" != "$addr_b" ]
+[ "$(session_field alice address4)" = "$addr_a" ]
+[ "$(session_field bob address4)" = "$addr_b" ]
 
 sniff_start "$ns_lan" lan1 60 "$tmp/lan1.pkts"
 sniff_start "$ns_cli" vpn0 60 "$tmp/vpn0.pkts"
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
+drops_a=$(session_field alice drop_source)
 
 # Each spoofed source in turn: the ping must get no answer.
 spoofs4="10.99.0.200 $addr_b 10.20.0.77"
@@ -57,6 +61,11 @@ fi
 # What reached the office while alice spoofed (bob's own traffic from
 # his address comes later).
 head -n "$(wc -l <"$tmp/lan1.pkts")" "$tmp/lan1.pkts" >"$tmp/lan1-spoof.pkts"
+# vpnd dropped them as alice's, for their source: at least the 8 pings
+# (the kernel may send more from those addresses).
+drops=$(($(session_field alice drop_source) - drops_a))
+echo "vpnd dropped $drops packet(s) of alice's for their source"
+((drops >= 8))
 for a in $spoofs4; do
 	n_cli ip addr del "$a/32" dev vpn0
 done
