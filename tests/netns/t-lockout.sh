@@ -61,6 +61,9 @@ for i in 1 2 3; do
 done
 audit="login user=alice src=$CLI_ADDR:[0-9]* result"
 [ "$(count_log "$tmp/vpnd.log" "$audit=failed reason=bad-password ")" -eq 3 ]
+# The store counted them, and alice's name is locked now.
+[ "$(lock_count user alice)" -eq 3 ]
+(($(lock_left user alice) > 0))
 
 # The fourth attempt is right, and still answered LOCKED (rule 4).
 code=$(totp "$secret")
