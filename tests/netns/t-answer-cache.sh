@@ -37,6 +37,9 @@ audit="user=alice src=$CLI_ADDR:[0-9]* result"
 # In that order.
 [ "$(grep -o 'result=[a-z]*' "$tmp/vpnd.log" | paste -sd' ')" = \
 	"result=failed result=failed result=locked" ]
+# The store counted the two failures, and alice is locked.
+[ "$(lock_count user alice)" -eq 2 ]
+(($(lock_left user alice) > 0))
 
 stop_vpnd
 echo "ok"
