@@ -102,6 +102,9 @@ sed 's/^listen-port = .*/listen-port = 51901/' "$tmp/vpn1.conf" \
 	>"$tmp/port4.conf"
 keep_vpn0=1 refused "$ns_srv" "UDP port 51901" "$VPND" -f -c "$tmp/port4.conf"
 kill "$holder_pid"
+# The control socket, which the ones refused were configured with too, is
+# still the first vpnd's.
+[ "$(status_field pid)" = "$VPND_PID" ]
 
 start_vpnc alice "$PASSWORD" "$(totp "$secret")"
 wait_log "$tmp/alice.log" "connected as alice"
