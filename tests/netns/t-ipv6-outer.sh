@@ -10,7 +10,8 @@
 #
 # The person logs in; IPv4 and IPv6 cross the tunnel both ways, full-size
 # packets included (1420 inside is 1500 outside over IPv6); the datagrams
-# on the client's link are UDP over IPv6; vpnd logs the IPv6 source.
+# on the client's link are UDP over IPv6; vpnd holds the session at the
+# IPv6 endpoint and writes it in the audit line.
 source "$(dirname "$0")/lib.sh"
 
 SRV6=2001:db8:1::1
@@ -40,6 +41,8 @@ wait_log "$tmp/alice.log" "connected as alice"
 addr=$(client_addr "$tmp/alice.log")
 [ -n "$addr" ]
 grep -q "login user=alice src=\[$CLI6\]:[0-9]* result=ok" "$tmp/vpnd.log"
+[[ $(session_field alice endpoint) == "[$CLI6]:"[0-9]* ]]
+[ "$(session_field alice address4)" = "$addr" ]
 
 n_cli ping -c 3 -i 0.2 -W 2 $TUN_SRV
 n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
