@@ -32,6 +32,7 @@ wait_log "$tmp/wan0.pkts" "$cookie_to_wan" 10
 
 start_vpnc alice "$PASSWORD" "$(totp "$secret")"
 wait_log "$tmp/alice.log" "connected as alice" 40
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
 n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
 kill -0 "$flood_pid"
 # vpnd is still under load: the flood is still answered with cookies.
