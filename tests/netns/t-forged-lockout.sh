@@ -88,6 +88,7 @@ reason=locked-source ")" -eq $((TRIES - LIMIT)) ]
 VPNC_NS=$ns_cli2 start_vpnc alice "$PASSWORD" "$(totp "$alice")"
 wait_log "$tmp/alice.log" "connected as alice"
 refute grep -q "locked" "$tmp/alice.log"
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI2_ADDR" ]
 [ "$(audit_count "user=alice src=$CLI2_ADDR:[0-9]* result=ok ")" -eq 1 ]
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 kill -TERM "$VPNC_PID"
