@@ -67,6 +67,9 @@ wait_for 30 fresh_at_least $FRESH_BEFORE_CODE
 
 printf '%s\n%s\n' "$PASSWORD" "$(totp "$secret")" >&7
 wait_log "$tmp/alice.log" "connected as alice" 30
+# Admitted for vpnd too: her key, from her address.
+[ "$(session_field alice session)" = "$(client_key alice)" ]
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
 if kill -0 "$flood_pid" 2>/dev/null; then
 	echo "alice logged in while the flood went on"
 fi
