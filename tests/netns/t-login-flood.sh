@@ -92,6 +92,7 @@ read -r sent answered < <(sed -n \
 # bob, with vpnc, from the same address: connected, never told BUSY.
 VPNC_NS=$ns_cli2 start_vpnc bob "$PASSWORD" "$(totp "$bob")"
 wait_log "$tmp/bob.log" "connected as bob" 10
+[ "$(endpoint_host "$(session_field bob endpoint)")" = "$CLI2_ADDR" ]
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 touch "$tmp/stop"
 for pid in "${flood_pids[@]}"; do
