@@ -36,9 +36,9 @@ grep -q '^holder: 4 of 8 handshakes answered and confirmed$' \
 # The address holds its four; everyone else still gets in.
 VPNC_NS=$ns_cli2 start_vpnc alice "$PASSWORD" "$(totp "$secret")"
 wait_log "$tmp/alice.log" "connected as alice" 30
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI2_ADDR" ]
 q_cli2 ping -c 2 -i 0.2 -W 2 $LAN_HOST
 # And the holder's sessions were not pushed out for her: they are still
 # there, in their login exchange.
-[ "$(ip netns exec "$ns_srv" "$VPNCTL" -c "$tmp/vpnd.conf" status --json |
-	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["logging_in"])')" = 4 ]
+[ "$(status_field logging_in)" = 4 ]
 echo "OK"
