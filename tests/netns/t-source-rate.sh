@@ -43,6 +43,7 @@ wait_for 10 cookie_to_attacker
 
 start_vpnc alice "$PASSWORD" "$(totp "$secret")"
 wait_log "$tmp/alice.log" "connected as alice" 40
+[ "$(endpoint_host "$(session_field alice endpoint)")" = "$CLI_ADDR" ]
 n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
 attack_seconds_min=$((($(now_ms) - t0) / 1000 + AFTER_LOGIN_S))
 sleep $AFTER_LOGIN_S
