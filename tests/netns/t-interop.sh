@@ -94,7 +94,7 @@ write_vpnd_conf_keep 'mtu = 1400' 'keepalive = 15' 'session-lifetime = 1h' \
 	'handshake-rate = 1' "preshared-key-file = \"$tmp/psk.key\""
 common=(--server "$SRV_ADDR:51900" --server-pub "$SERVER_PUB"
 	--psk-file "$tmp/psk.key" --srv-rx-cmd "$srv_rx" --srv-ping "$srv_ping")
-# start_vpnd waits for "listening" in vpnd.log: start a new one.
+# The second run has a log of its own.
 mv "$tmp/vpnd.log" "$tmp/vpnd-1.log"
 start_vpnd
 pyvpn cookie
