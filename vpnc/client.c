@@ -32,6 +32,7 @@
 #include "login.h"
 #include "netlink.h"
 #include "policy.h"
+#include "resolver.h"
 #include "tun.h"
 
 #define CLIENT_MAX_MTU 9000
@@ -146,6 +147,7 @@ device_down(struct client *c)
 {
 	if (c->tun_fd < 0)
 		return;
+	resolver_remove(c->ifname);
 	netconf_remove(c->nl, c->ifname, &c->net_state);
 	loop_del_fd(&c->loop, c->tun_fd);
 	/* The device, its addresses and its routes go with the fd. */
@@ -167,9 +169,13 @@ device_up(struct client *c)
 	}
 	c->ifindex = (int)if_nametoindex(c->ifname);
 	memset(&c->net_state, 0, sizeof(c->net_state));
+	/* DNS goes through resolver.c: resolvconf is a program, which a
+	 * confined vpnc may not run itself (jail.h). */
 	ret = netconf_apply(c->nl, c->ifindex, c->ifname, &c->net,
-			    c->server_family, c->server_addr, c->cfg->dns_mode,
+			    c->server_family, c->server_addr, VPNC_DNS_NONE,
 			    &c->net_state);
+	if (!ret)
+		ret = resolver_apply(c->ifname, &c->net, c->cfg->dns_mode);
 	if (!ret)
 		ret = loop_add_fd(&c->loop, c->tun_fd, EPOLLIN, on_tun, c);
 	if (ret < 0)

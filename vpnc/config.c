@@ -275,6 +275,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_LIST_CB("accept-routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("full-tunnel", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_INT_CB("reconnect-max-backoff", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
@@ -290,6 +291,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	c->dns_mode = VPNC_DNS_AUTO;
 	policy_rules_defaults(&c->policy);
 	c->reconnect_max_s = 60;
+	c->sandbox = true;
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
 	c->test_timer_divisor = 1;
@@ -376,6 +378,8 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	if (cfg_size(cfg, "full-tunnel"))
 		c->policy.full_tunnel =
 			strcmp(cfg_getstr(cfg, "full-tunnel"), "yes") == 0;
+	if (cfg_size(cfg, "sandbox"))
+		c->sandbox = strcmp(cfg_getstr(cfg, "sandbox"), "yes") == 0;
 	if (cfg_size(cfg, "log"))
 		c->log_syslog = strcmp(cfg_getstr(cfg, "log"), "syslog") == 0;
 	if (cfg_size(cfg, "log-level"))

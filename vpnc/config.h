@@ -43,6 +43,7 @@ struct vpnc_config {
 	struct policy_rules policy;          /* accept-routes = {"0.0.0.0/0",
 					      * "::/0"}, full-tunnel = no */
 	uint32_t reconnect_max_s;            /* reconnect-max-backoff = "1m" */
+	bool sandbox;                        /* sandbox = yes (jail.h) */
 	bool log_syslog;                     /* log = "stderr" */
 	int log_level;                       /* log-level = "info" */
 	unsigned int test_timer_divisor;     /* test-timer-divisor = 1 */

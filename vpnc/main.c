@@ -11,6 +11,7 @@
 #include "version.h"
 #include "client.h"
 #include "config.h"
+#include "jail.h"
 #include "keyfile.h"
 #include "log.h"
 
@@ -106,10 +107,14 @@ main(int argc, char *argv[])
 	}
 	log_init("vpnc", cfg.log_syslog, verbose ? LOG_DEBUG : cfg.log_level);
 	status = VPNC_EXIT_ERROR;
-	if (client_start(&client, &cfg, &opt) == 0) {
-		status = client_run(&client);
+	/* The DNS helper before anything is open, the drop once the
+	 * sockets are (jail.h). */
+	if (jail_start(&cfg) == 0 && client_start(&client, &cfg, &opt) == 0) {
+		if (jail_drop(&cfg) == 0)
+			status = client_run(&client);
 		client_stop(&client);
 	}
+	jail_stop();
 	vpnc_config_wipe(&cfg);
 	return status;
 }

@@ -13,7 +13,12 @@
 #     the monitor        uid 0, no capability, NoNewPrivs 1, Seccomp 2
 #     the process        not dumpable, no core
 #
-# All of it while a client's pings cross the tunnel. vpnctl status works
+# All of it while a client's pings cross the tunnel. That client, vpnc,
+# stays uid 0 with CAP_NET_ADMIN alone (bounding set too), NoNewPrivs 1
+# and Seccomp 2, while its DNS helper keeps root for resolvconf: a
+# resolvconf of ours (in a mount namespace of the client's own) is given
+# the pushed servers with root's capabilities, and takes them back when
+# vpnc stops. vpnctl status works
 # through the socket (mode 0660, the user's, control-group); vpnctl adding a
 # user while vpnd runs leaves every store file nobody's, and vpnd sees the
 # change (the user logs in). vpnd stops cleanly: the monitor removes the
@@ -59,7 +64,7 @@ write_vpnd_conf "user = \"$RUN_AS\"" \
 	"control-socket = \"$tmp/run/vpnd.sock\"" \
 	'control-group = "nogroup"'
 chmod 0600 "$tmp/vpnd.conf"
-write_vpnc_conf alice alice
+write_vpnc_conf alice alice 'dns = "resolvconf"'
 write_vpnc_conf bob bob 'interface = "vpn1"'
 secret=$(enrol alice)
 [ "$(stat -c '%U %a' "$tmp/state")" = "root 700" ]
@@ -73,7 +78,23 @@ refute grep -q "user store directory" "$tmp/vpnd.log"
 store_is_users
 [ "$(stat -c '%U %a' "$tmp/state")" = "$RUN_AS 700" ]
 
-start_vpnc alice "$PASSWORD" "$(totp "$secret")"
+# alice's vpnc finds a resolvconf of ours over /usr/sbin (and /sbin, its
+# link), in a mount namespace of its own: it writes down its arguments,
+# who it ran as and its input.
+mkdir -m 0755 "$tmp/sbin"
+cat >"$tmp/sbin/resolvconf" <<EOF
+#!/bin/sh
+{ echo "args: \$*"; grep -E '^(Uid|CapEff):' /proc/self/status; cat
+  echo --; } >>"$tmp/resolvconf.log"
+EOF
+chmod 0755 "$tmp/sbin/resolvconf"
+printf '%s\n%s\n' "$PASSWORD" "$(totp "$secret")" >"$tmp/alice.input"
+ip netns exec "$ns_cli" unshare --mount --propagation private \
+	sh -c 'mount --bind "$1" /usr/sbin && exec "$2" -c "$3"' sh \
+	"$tmp/sbin" "$VPNC" "$tmp/alice.conf" <"$tmp/alice.input" \
+	>>"$tmp/alice.log" 2>&1 &
+VPNC_PID=$!
+pids+=("$VPNC_PID")
 wait_log "$tmp/alice.log" "connected as alice"
 before=$(echo_replies "$ns_cli")
 q_cli ping -c 25 -i 0.2 -W 2 $LAN_HOST >"$tmp/ping.log" 2>&1 &
@@ -119,6 +140,28 @@ done
 expect "$m" NoNewPrivs 1
 expect "$m" Seccomp 2
 
+# vpnc: root's files, CAP_NET_ADMIN alone; its DNS helper keeps root.
+c=/proc/$VPNC_PID/status
+expect "$c" Uid "0	0	0	0"
+for f in CapEff CapPrm CapBnd; do
+	expect "$c" "$f" 0000000000001000
+done
+expect "$c" CapInh 0000000000000000
+expect "$c" CapAmb 0000000000000000
+expect "$c" NoNewPrivs 1
+expect "$c" Seccomp 2
+root_caps=$(field /proc/$$/status CapEff)
+helper=$(pgrep -P "$VPNC_PID")
+[ "$(echo "$helper" | wc -w)" -eq 1 ]
+expect /proc/"$helper"/status Uid "0	0	0	0"
+expect /proc/"$helper"/status CapEff "$root_caps"
+expect /proc/"$helper"/status Seccomp 0
+# resolvconf was given the pushed DNS, and ran with root's capabilities.
+grep -qx 'args: -a vpn0 -m 0 -x' "$tmp/resolvconf.log"
+grep -qx "CapEff:	$root_caps" "$tmp/resolvconf.log"
+grep -qx 'nameserver 10.20.0.53' "$tmp/resolvconf.log"
+grep -qx 'search office.test' "$tmp/resolvconf.log"
+
 # The traffic went on all along.
 wait "$PING_PID"
 wait_for 10 replies_since "$ns_cli" "$before" 25
@@ -134,12 +177,16 @@ wait_for 10 replies_since "$ns_cli" "$before" 25
 secret_b=$(enrol bob)
 store_is_users
 [ -e "$tmp/state/users.db-wal" ]
+ALICE_PID=$VPNC_PID
 start_vpnc bob "$PASSWORD" "$(totp "$secret_b")"
 wait_log "$tmp/bob.log" "connected as bob"
 n_cli ping -c 2 -i 0.2 -W 2 $LAN_HOST
 
-kill -TERM "$VPNC_PID"
+kill -TERM "$VPNC_PID" "$ALICE_PID"
 wait "$VPNC_PID"
+wait "$ALICE_PID"
+# vpnc took its DNS back on its way out.
+grep -qx 'args: -d vpn0 -f' "$tmp/resolvconf.log"
 stop_vpnd
 wait_gone "$monitor" 50
 # The monitor removed the socket from root's directory; SQLite, as the

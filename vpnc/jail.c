@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vpnc's least privilege (see jail.h): the order of the steps.
+ */
+#include "jail.h"
+
+#include <linux/capability.h>
+#include <string.h>
+
+#include "log.h"
+#include "resolver.h"
+#include "sandbox.h"
+#include "syscalls.h"
+
+#define KEEP SANDBOX_CAP(CAP_NET_ADMIN)
+
+static bool has_resolver;
+
+int
+jail_start(struct vpnc_config *cfg)
+{
+	int ret;
+
+	if (!cfg->sandbox || cfg->dns_mode == VPNC_DNS_NONE)
+		return 0;
+	ret = resolver_start(cfg, NULL);
+	if (ret == 0)
+		has_resolver = true;
+	return ret;
+}
+
+/* Memory first: locking what is mapped takes CAP_IPC_LOCK under a limit. */
+static int
+guard_memory(void)
+{
+	bool is_all;
+	int ret = sandbox_lock_memory(&is_all);
+
+	if (ret < 0)
+		log_debug("memory not locked: %s", strerror(-ret));
+	else if (!is_all)
+		log_debug("memory allocated so far locked; not what comes "
+			  "later (RLIMIT_MEMLOCK is limited)");
+	ret = sandbox_no_dumps();
+	if (ret < 0)
+		log_err("cannot turn core dumps off: %s", strerror(-ret));
+	return ret;
+}
+
+int
+jail_drop(const struct vpnc_config *cfg)
+{
+	int ret;
+
+	if (!cfg->sandbox) {
+		log_notice("sandbox = no: vpnc keeps every privilege");
+		return 0;
+	}
+	ret = guard_memory();
+	if (ret < 0)
+		return ret;
+	ret = sandbox_bound_caps(KEEP);
+	if (ret == 0)
+		ret = sandbox_keep_caps(KEEP);
+	if (ret < 0) {
+		log_err("cannot give up capabilities: %s", strerror(-ret));
+		return ret;
+	}
+	ret = sandbox_filter_install(syscalls_vpnc(), false);
+	if (ret < 0) {
+		log_err("cannot install the system call filter: %s",
+			strerror(-ret));
+		return ret;
+	}
+	log_info("running with CAP_NET_ADMIN only, no new privileges, "
+		 "system calls filtered");
+	return 0;
+}
+
+void
+jail_stop(void)
+{
+	if (has_resolver)
+		resolver_stop();
+	has_resolver = false;
+}
