@@ -34,9 +34,11 @@ static const struct sandbox_rule vpnd_rules[] = {
 	SANDBOX_ALLOW("accept4"),
 	SANDBOX_ALLOW_EQ("getsockopt", 1, SOL_SOCKET),
 
-	/* The user store, SQLite in WAL mode, on the worker threads: the
-	 * -wal and -shm files are opened (and the -shm mapped) and removed
-	 * as connections come and go. */
+	/* Files. The user store, SQLite in WAL mode on the worker threads:
+	 * the -wal and -shm files opened (the -shm mapped) and removed as
+	 * connections come and go. The net sysctls put back at stop
+	 * (CAP_NET_ADMIN may write them). The control socket's removal,
+	 * refused in root's /run (the monitor does it). */
 	SANDBOX_ALLOW("openat"),
 	SANDBOX_ALLOW("pread64"),
 	SANDBOX_ALLOW("pwrite64"),
