@@ -71,6 +71,11 @@ static const struct sandbox_rule vpnd_rules[] = {
 	SANDBOX_ALLOW("rename"),
 	SANDBOX_ALLOW("renameat"),
 
+	/* A daemon's stderr becomes /dev/null once its parent is told it
+	 * started (main.c's tell_parent). */
+	SANDBOX_ALLOW("dup2"),
+	SANDBOX_ALLOW("dup3"),
+
 	/* Stopping: the monitor ends when its socket closes; vpnd waits
 	 * for it (recvmsg above takes its answers). */
 	SANDBOX_ALLOW("wait4"),

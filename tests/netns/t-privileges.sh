@@ -25,7 +25,8 @@
 # socket from root's directory, SQLite its -wal and -shm files from the
 # store's; vpnctl, as root, leaves nothing of root's behind. That the
 # filter refuses what it should is tests/unit/test_sandbox.c's.
-# user = "root" drops nothing; a user that does not exist is one clear line.
+# user = "root" drops nothing; as a daemon vpnd runs confined just the
+# same; a user that does not exist is one clear line.
 source "$(dirname "$0")/lib.sh"
 
 RUN_AS=nobody
@@ -207,6 +208,19 @@ expect /proc/"$VPND_PID"/status Seccomp 0
 [ -z "$(pgrep -P "$VPND_PID")" ]
 ctl status >/dev/null
 stop_vpnd
+[ ! -e "$tmp/run/vpnd.sock" ]
+
+# As a daemon: the parent exits 0 once vpnd runs confined, and vpnd goes
+# on after its stderr is closed (before its loop answers vpnctl), until
+# SIGTERM.
+echo "user = \"$RUN_AS\"" >>"$tmp/vpnd.conf"
+ip netns exec "$ns_srv" "$VPND" -c "$tmp/vpnd.conf" >"$tmp/daemon.log" 2>&1
+daemon=$(ctl status --json | /usr/bin/python3 -c \
+	'import json, sys; print(json.load(sys.stdin)["pid"])')
+pids+=("$daemon")
+expect /proc/"$daemon"/status Seccomp 2
+kill -TERM "$daemon"
+wait_gone "$daemon" 50
 [ ! -e "$tmp/run/vpnd.sock" ]
 
 # A user that does not exist: one line, and vpnd does not start.
