@@ -545,6 +545,23 @@ count_login(struct server *s, enum login_status status, const char *reason)
 	a->logins[i].n++;
 }
 
+/* Any store job that failed (a prune, a lookup, saving timestamps...):
+ * the events poll says whether the store answers now; this says whether
+ * anything failed at all, and what last. */
+static void
+count_store_job(struct server *s, const struct job *j)
+{
+	int err = j->kind == JOB_LOOKUP ? (j->lookup_failed ? -EIO : 0)
+					: j->kind == JOB_KICK
+						  ? (j->store_error < 0 ? j->store_error : 0)
+						  : j->store_error;
+
+	if (err >= 0)
+		return;
+	s->admit.store_failures++;
+	s->admit.store_last_errno = -err;
+}
+
 static void
 latency_add(struct admit_latency *l, uint64_t ns)
 {
@@ -721,6 +738,8 @@ admit_jobs_done(struct server *s)
 				    s->now_ns - j->submitted_ns);
 		if (j->kind == JOB_LOGIN)
 			count_login(s, j->res.status, j->res.reason);
+		else
+			count_store_job(s, j);
 		if (j->peer_slot == UINT32_MAX)
 			store_job_done(s, j);
 		else if (p && j->kind == JOB_LOGIN)

@@ -124,6 +124,8 @@ struct admit_server {
 	int start_error;
 	unsigned int n_loaded;   /* admissions found at start */
 	int store_errno;         /* the last poll's failure; 0: healthy */
+	uint64_t store_failures; /* store jobs that failed, of any kind */
+	int store_last_errno;    /* the latest of them */
 	struct admit_login_count logins[ADMIT_LOGIN_KINDS];
 	unsigned int n_login_kinds;
 	struct admit_latency store_latency; /* store thread's jobs */

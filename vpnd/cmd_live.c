@@ -28,7 +28,9 @@ static const char *const numeric[] = {
 	"handshaking", "max-peers", "max-pending", "logins-queued", "now",
 	"login-time", "expires", "handshake", "rx-bytes", "tx-bytes",
 	"rx-packets", "tx-packets", "drop-source", "drop-unadmitted",
-	"drop-malformed", "ended",
+	"drop-malformed", "ended", "store-failures", "logins-ok",
+	"logins-failed", "logins-locked", "logins-busy",
+	"logins-pool-exhausted",
 };
 
 static bool
@@ -187,12 +189,19 @@ status_text(const struct ctlmsg *m)
 	       ctlmsg_get(m, "logging-in"), ctlmsg_get(m, "handshaking"),
 	       ctlmsg_get(m, "max-pending"));
 	printf("  login queue:  %s\n", ctlmsg_get(m, "logins-queued"));
+	printf("  logins:       %s ok, %s failed, %s locked, %s busy\n",
+	       ctlmsg_get(m, "logins-ok"), ctlmsg_get(m, "logins-failed"),
+	       ctlmsg_get(m, "logins-locked"), ctlmsg_get(m, "logins-busy"));
 	printf("  user store:   %s%s%s\n", ctlmsg_get(m, "store"),
 	       ctlmsg_get(m, "store-error") ? ": " : "",
 	       ctlmsg_get(m, "store-error") ? shown(ctlmsg_get(m,
 							 "store-error"),
 						  t, sizeof(t))
 					    : "");
+	if (num(ctlmsg_get(m, "store-failures")))
+		printf("  store errors: %s so far, the last: %s\n",
+		       ctlmsg_get(m, "store-failures"),
+		       shown(ctlmsg_get(m, "store-last-error"), t, sizeof(t)));
 }
 
 static bool

@@ -68,6 +68,29 @@ put_addr(struct ctlmsg_writer *w, const char *name, int family,
 
 /* ---- status ------------------------------------------------------------------ */
 
+/* Logins answered so far, by result (metrics has them by reason too). */
+static void
+put_logins(struct server *s, struct ctlmsg_writer *w)
+{
+	static const enum login_status shown[] = {
+		LOGIN_STATUS_OK, LOGIN_STATUS_AUTH_FAILED, LOGIN_STATUS_LOCKED,
+		LOGIN_STATUS_BUSY, LOGIN_STATUS_POOL_EXHAUSTED,
+	};
+	char key[CTLMSG_KEY_MAX + 1];
+	unsigned int i, k;
+
+	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		uint64_t n = 0;
+
+		for (k = 0; k < s->admit.n_login_kinds; k++)
+			if (s->admit.logins[k].status == shown[i])
+				n += s->admit.logins[k].n;
+		snprintf(key, sizeof(key), "logins-%s",
+			 auth_result_name(shown[i]));
+		ctlmsg_put_u64(w, key, n);
+	}
+}
+
 static bool
 cmd_status(struct server *s, const struct ctl_peer *who,
 	   const struct ctlmsg *req, struct ctl_ticket t,
@@ -106,6 +129,11 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	ctlmsg_put(w, "store", s->admit.store_errno ? "error" : "ok");
 	if (s->admit.store_errno)
 		ctlmsg_put(w, "store-error", strerror(s->admit.store_errno));
+	ctlmsg_put_u64(w, "store-failures", s->admit.store_failures);
+	if (s->admit.store_failures)
+		ctlmsg_put(w, "store-last-error",
+			   strerror(s->admit.store_last_errno));
+	put_logins(s, w);
 	return answered(w, 0, NULL);
 }
 

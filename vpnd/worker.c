@@ -109,7 +109,8 @@ run_job(struct auth *a, struct job *j)
 		auth_admission_end(a, j->pub);
 		break;
 	case JOB_PRUNE:
-		auth_admissions_prune(a, j->now_unix_s);
+		ret = auth_admissions_prune(a, j->now_unix_s);
+		j->store_error = ret < 0 ? ret : 0;
 		break;
 	case JOB_EVENTS:
 		run_events(a, j);
