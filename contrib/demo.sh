@@ -326,6 +326,7 @@ address-pool4 = "10.99.0.0/24"
 routes = {"10.20.0.0/24"}
 user-db = "$tmp/users.db"
 control-socket = "$tmp/vpnd.sock"
+user = "nobody"
 EOF
 printf '    $ cat vpnd.conf\n'
 indent <"$tmp/vpnd.conf"

@@ -367,6 +367,14 @@ new_cfg(const char *path, cfg_opt_t *opts)
 	return cfg;
 }
 
+static conf_reader_fn reader;
+
+void
+conf_set_reader(conf_reader_fn fn)
+{
+	reader = fn;
+}
+
 cfg_t *
 conf_parse(const char *path, cfg_opt_t *opts, struct conf_lines *lines)
 {
@@ -377,7 +385,7 @@ conf_parse(const char *path, cfg_opt_t *opts, struct conf_lines *lines)
 
 	snprintf(lines->file, sizeof(lines->file), "%s", path);
 	lines->n = 0;
-	ret = read_file(path, &buf, &len);
+	ret = reader ? reader(path, &buf, &len) : read_file(path, &buf, &len);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot read: %s\n", path,
 			ret == -EINVAL ? "not a regular file" : strerror(-ret));

@@ -49,6 +49,13 @@ struct conf_lines {
  */
 cfg_t *conf_parse(const char *path, cfg_opt_t *opts, struct conf_lines *lines);
 
+/* Reads a whole configuration file: malloc'd bytes and their count (at
+ * most CONF_MAX_FILE_LEN). 0 or -errno. */
+typedef int (*conf_reader_fn)(const char *path, char **buf, size_t *len);
+/* Makes conf_parse() read files through `fn` (NULL: by itself): for a
+ * program that can no longer read its own configuration once confined. */
+void conf_set_reader(conf_reader_fn fn);
+
 /* The line where `option` (element 0 of a list) was set, or 0. */
 int conf_line(const struct conf_lines *lines, const char *option);
 /* The line of element `index` of a list option, or 0. */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "sandbox.h"
 #include "syscalls.h"
@@ -275,6 +276,8 @@ privs_drop(struct privs *p, const struct vpnd_config *cfg)
 			strerror(-ret));
 		return ret;
 	}
+	/* A reload reads vpnd.conf (root's) through the monitor. */
+	conf_set_reader(privs_read_config);
 	log_info("running as user %s (uid %u, gid %u) with CAP_NET_ADMIN "
 		 "only, no new privileges, system calls filtered", p->user,
 		 (unsigned int)p->uid, (unsigned int)p->gid);

@@ -163,6 +163,11 @@ grep -qx "CapEff:	$root_caps" "$tmp/resolvconf.log"
 grep -qx 'nameserver 10.20.0.53' "$tmp/resolvconf.log"
 grep -qx 'search office.test' "$tmp/resolvconf.log"
 
+# A reload reads vpnd.conf, root's alone, through the monitor.
+kill -HUP "$VPND_PID"
+wait_log "$tmp/vpnd.log" "reload: nothing to apply" 10
+refute grep -q "cannot read" "$tmp/vpnd.log"
+
 # The traffic went on all along.
 wait "$PING_PID"
 wait_for 10 replies_since "$ns_cli" "$before" 25
