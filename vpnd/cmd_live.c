@@ -217,13 +217,16 @@ want_json(int argc, char *argv[], const char *cmd, int *status)
 
 	*status = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
 		} else if (c == 'h') {
 			printf("usage: vpnctl %s [--json]\n", cmd);
 			*status = VPNCTL_EXIT_OK;
 		} else {
+			vpnctl_error("%s: unknown option '%s' (usage: vpnctl %s "
+				     "[--json])", cmd, argv[optind - 1], cmd);
 			*status = VPNCTL_EXIT_USAGE;
 		}
 	}

@@ -167,8 +167,9 @@ run_command(int argc, char *argv[])
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].run(argc, argv);
-	vpnctl_error("unknown command '%s'", argv[0]);
-	usage(stderr);
+	/* One line: the whole usage would bury the mistake. */
+	vpnctl_error("unknown command '%s' (vpnctl --help lists them)",
+		     argv[0]);
 	return VPNCTL_EXIT_USAGE;
 }
 
