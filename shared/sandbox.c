@@ -359,10 +359,10 @@ add_self_signals(scmp_filter_ctx ctx)
 	int ret;
 
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-			       SCMP_A0(SCMP_CMP_EQ, pid));
+			       SCMP_A0(SCMP_CMP_EQ, pid, 0));
 	if (ret == 0)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
-				       SCMP_A0(SCMP_CMP_EQ, pid));
+				       SCMP_A0(SCMP_CMP_EQ, pid, 0));
 	return ret;
 }
 

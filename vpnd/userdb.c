@@ -109,8 +109,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE events ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;",
 	/* 3 -> 4: when an account, and each of its keys, last logged in
 	 * (NULL: not since this version) */
-	"ALTER TABLE users ADD COLUMN last_login INTEGER;"
-	"ALTER TABLE leases ADD COLUMN last_login INTEGER;",
+	("ALTER TABLE users ADD COLUMN last_login INTEGER;"
+	 "ALTER TABLE leases ADD COLUMN last_login INTEGER;"),
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
