@@ -264,9 +264,9 @@ routes_del(struct server *s, struct peer *p)
 	const struct auth_admission *a = &p->login.admission;
 
 	if (a->has_addr4)
-		route_del(&s->routes, AF_INET, a->addr4, p);
+		route_del(&s->routes, AF_INET, a->addr4, 32, p);
 	if (a->has_addr6)
-		route_del(&s->routes, AF_INET6, a->addr6, p);
+		route_del(&s->routes, AF_INET6, a->addr6, 128, p);
 }
 
 static void
@@ -297,11 +297,13 @@ admission_end(struct server *s, struct peer *p, const char *reason);
 static void
 claim(struct server *s, struct peer *p, int family, const uint8_t *addr)
 {
-	struct peer *old = route_lookup(&s->routes, family, addr);
+	unsigned int len = family == AF_INET ? 32 : 128;
+	struct peer *old = route_owner(&s->routes, family, addr, len);
 
 	if (old && old != p)
 		admission_end(s, old, "address reassigned");
-	route_add(&s->routes, family, addr, p);
+	if (route_add(&s->routes, family, addr, len, p) < 0)
+		log_warn("out of memory routing a client's address");
 }
 
 /* The expiry on the loop's clock, from the UNIX time the store keeps. */

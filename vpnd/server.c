@@ -519,10 +519,7 @@ init_tables(struct server *s)
 			      c->max_pending_per_source, key);
 	if (ret < 0)
 		return ret;
-	randombytes_buf(key, sizeof(key));
-	ret = route_table_init(&s->routes, peers * 2, key);
-	if (ret < 0)
-		goto err_peers;
+	route_table_init(&s->routes);
 	ret = tunnel_init(&s->tunnel, &server_tunnel_ops, s, &s->pt,
 			  c->private_key, peers, c->mtu, c->handshake_rate);
 	if (ret < 0)
@@ -535,7 +532,6 @@ err_tunnel:
 	tunnel_free(&s->tunnel);
 err_routes:
 	route_table_free(&s->routes);
-err_peers:
 	peer_table_free(&s->peers);
 	return ret;
 }

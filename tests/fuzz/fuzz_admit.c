@@ -702,7 +702,7 @@ setup(uint8_t flags, uint8_t admitted)
 	if (peer_table_init(&srv.peers, MAX_ADMITTED, MAX_PENDING,
 			    flags & CFG_ONE_PER_SOURCE ? 1 : MAX_PENDING,
 			    key) < 0 ||
-	    route_table_init(&srv.routes, N_KEYS * 4, key) < 0 ||
+	    (route_table_init(&srv.routes), false) ||
 	    tunnel_init(&srv.tunnel, &server_ops, &srv, &srv.pt, server_priv,
 			MAX_ADMITTED + MAX_PENDING, cfg.mtu, 0) < 0 ||
 	    lanes_init(&srv.workers.logins, max_logins,
