@@ -15,7 +15,10 @@
  */
 #include "userdb.h"
 
+#include "prefix.h"
+
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
@@ -111,6 +114,15 @@ static const char *const migrations[] = {
 	 * (NULL: not since this version) */
 	("ALTER TABLE users ADD COLUMN last_login INTEGER;"
 	 "ALTER TABLE leases ADD COLUMN last_login INTEGER;"),
+	/* 4 -> 5: the LAN subnets behind a site account's gateway, routed
+	 * to its session (a prefix belongs to one account at most) */
+	("CREATE TABLE subnets ("
+	 " user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	 " family INTEGER NOT NULL CHECK (family IN (4, 6)),"
+	 " network BLOB NOT NULL,"
+	 " len INTEGER NOT NULL,"
+	 " PRIMARY KEY (family, network, len));"
+	 "CREATE INDEX subnets_user ON subnets(user);"),
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -893,6 +905,101 @@ userdb_recovery_unused(struct userdb *db, const char *name,
 		ret = fail(db, "read recovery codes");
 	sqlite3_finalize(st);
 	*n_out = ret == 0 ? n : 0;
+	return ret;
+}
+
+/* ---- site subnets ----------------------------------------------------------- */
+
+static int
+subnet_insert(struct userdb *db, const char *name, const struct prefix *p)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO subnets (user, family, network, len) "
+			  "VALUES (?, ?, ?, ?)",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	sqlite3_bind_int(st, 2, p->family == AF_INET6 ? 6 : 4);
+	bind_blob(st, 3, true, p->addr, prefix_addr_len(p->family));
+	sqlite3_bind_int(st, 4, p->len);
+	return run(db, st, "add a subnet");
+}
+
+int
+userdb_subnets_set(struct userdb *db, const char *name,
+		   const struct prefix *subnets, size_t n)
+{
+	size_t i;
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	ret = user_exists(db, name);
+	if (ret == 0)
+		ret = run_for_user(db, "DELETE FROM subnets WHERE user = ?",
+				   name, false);
+	for (i = 0; i < n && ret == 0; i++)
+		ret = subnet_insert(db, name, &subnets[i]);
+	return finish(db, ret);
+}
+
+static void
+read_subnet(sqlite3_stmt *st, int first, struct prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = sqlite3_column_int(st, first) == 6 ? AF_INET6 : AF_INET;
+	column_blob(st, first + 1, p->addr, prefix_addr_len(p->family));
+	p->len = (uint8_t)sqlite3_column_int(st, first + 2);
+}
+
+int
+userdb_subnets_get(struct userdb *db, const char *name, struct prefix *out,
+		   size_t max, size_t *n_out)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc = SQLITE_DONE, ret = prepare(db,
+			  "SELECT family, network, len FROM subnets "
+			  "WHERE user = ? ORDER BY family, network, len",
+			  &st);
+
+	*n_out = 0;
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, name);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		read_subnet(st, 0, &out[n++]);
+	if (n < max && rc != SQLITE_DONE)
+		ret = fail(db, "read subnets");
+	sqlite3_finalize(st);
+	*n_out = ret == 0 ? n : 0;
+	return ret;
+}
+
+int
+userdb_subnets_list(struct userdb *db, userdb_subnet_fn fn, void *arg)
+{
+	char name[USERDB_NAME_MAX + 1];
+	struct prefix p;
+	sqlite3_stmt *st;
+	int rc, ret = prepare(db,
+			      "SELECT user, family, network, len FROM subnets "
+			      "ORDER BY user, family, network, len",
+			      &st);
+
+	if (ret < 0)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ret == 0) {
+		column_text(st, 0, name, sizeof(name));
+		read_subnet(st, 1, &p);
+		ret = fn(arg, name, &p);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = fail(db, "read subnets");
+	sqlite3_finalize(st);
 	return ret;
 }
 

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "login.h"
+#include "prefix.h"
 #include "totp.h"
 #include "tstamp.h"
 
@@ -244,6 +245,28 @@ int userdb_device_revoke(struct userdb *db,
 			 const uint8_t client_pub[USERDB_KEY_LEN],
 			 const char *reason,
 			 char user_out[USERDB_NAME_MAX + 1]);
+
+/* ---- site subnets ---- */
+
+/* The most subnets one site account may route. */
+#define USERDB_SUBNETS_MAX 16
+
+/* Replaces the LAN subnets behind the account's gateway with these n
+ * (network addresses with their lengths; no host bits). -ENOENT: no
+ * such user; -EEXIST: a subnet already belongs to another account. */
+int userdb_subnets_set(struct userdb *db, const char *name,
+		       const struct prefix *subnets, size_t n)
+	__attribute__((warn_unused_result));
+/* Up to max subnets of the account; *n_out is how many. */
+int userdb_subnets_get(struct userdb *db, const char *name,
+		       struct prefix *out, size_t max, size_t *n_out)
+	__attribute__((warn_unused_result));
+/* Every account's subnets (to check a new one against); fn returning
+ * non-zero stops the walk and is returned. */
+typedef int (*userdb_subnet_fn)(void *arg, const char *user,
+				const struct prefix *p);
+int userdb_subnets_list(struct userdb *db, userdb_subnet_fn fn, void *arg)
+	__attribute__((warn_unused_result));
 
 /* ---- failure counters ---- */
 

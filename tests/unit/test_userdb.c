@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -119,7 +120,7 @@ test_created(void **state)
 	pragma(f->path, "PRAGMA journal_mode", v, sizeof(v));
 	assert_string_equal(v, "wal");
 	pragma(f->path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 	/* opening again migrates nothing and works */
 	assert_int_equal(userdb_open(f->path, &again), 0);
 	userdb_close(again);
@@ -731,6 +732,51 @@ test_grant_stale_credentials(void **state)
 	assert_true(has_admission(f, 7));
 }
 
+/* A site account's subnets: replaced whole, read back in order, a prefix
+ * belongs to one account, and they go with the account. */
+static void
+test_subnets(void **state)
+{
+	struct fx *f = *state;
+	struct prefix in[3], out[USERDB_SUBNETS_MAX], other;
+	size_t n;
+
+	add(f, "branch");
+	add(f, "depot");
+	assert_true(prefix_parse("192.168.1.0/24", &in[0]));
+	assert_true(prefix_parse("fd00:b::/64", &in[1]));
+	assert_true(prefix_parse("192.168.2.0/25", &in[2]));
+	assert_int_equal(userdb_subnets_set(f->db, "branch", in, 3), 0);
+	assert_int_equal(userdb_subnets_get(f->db, "branch", out,
+					    USERDB_SUBNETS_MAX, &n),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0].family, AF_INET);
+	assert_memory_equal(out[0].addr, in[0].addr, 4);
+	assert_int_equal(out[0].len, 24);
+	assert_int_equal(out[1].len, 25);
+	assert_int_equal(out[2].family, AF_INET6);
+	assert_int_equal(out[2].len, 64);
+	/* Another account cannot take one; nothing of it is written. */
+	assert_true(prefix_parse("10.5.0.0/16", &other));
+	in[0] = other;
+	assert_int_equal(userdb_subnets_set(f->db, "depot", &in[1], 2),
+			 -EEXIST);
+	assert_int_equal(userdb_subnets_get(f->db, "depot", out,
+					    USERDB_SUBNETS_MAX, &n),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(userdb_subnets_set(f->db, "nobody", in, 1), -ENOENT);
+	/* Replaced whole; gone with the account. */
+	assert_int_equal(userdb_subnets_set(f->db, "branch", &other, 1), 0);
+	assert_int_equal(userdb_subnets_get(f->db, "branch", out,
+					    USERDB_SUBNETS_MAX, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(userdb_user_del(f->db, "branch"), 0);
+	assert_int_equal(userdb_subnets_set(f->db, "depot", &other, 1), 0);
+}
+
 /* Pruning ends expired admissions like any change: one event each, so
  * every vpnd forgets them; live ones stay, and make no event. */
 static void
@@ -1056,7 +1102,7 @@ test_migrate_from_1(void **state)
 	sqlite3_close(raw);
 	assert_int_equal(userdb_open(path, &db), 0);
 	pragma(path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "4");
+	assert_string_equal(v, "5");
 	memset(pub, 1, sizeof(pub));
 	assert_int_equal(userdb_admission_get(db, pub, NOW, &adm), 0);
 	assert_string_equal(adm.username, "old");
@@ -1382,6 +1428,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_grant_stale_credentials,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_own_writes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_other_connection,
