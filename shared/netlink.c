@@ -2,7 +2,8 @@
 /*
  * rtnetlink requests through libmnl (see netlink.h): each call builds one
  * message, sends it with NLM_F_ACK and reads until the kernel's answer to
- * that sequence number, so a call's result is the kernel's verdict on it.
+ * that sequence number, so a call's result is the kernel's verdict on it;
+ * a listing reads its dump to the end (NLMSG_DONE).
  * One buffer per handle: a struct netlink serves one thread at a time.
  * Never runs `ip`, never listens to multicast groups, and decides nothing
  * about what to configure; the callers do.
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdalign.h>
@@ -28,6 +30,15 @@ struct netlink {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
+};
+
+/* What a listing collects from its dump. */
+struct listing {
+	struct netlink_addr *out;
+	size_t max, n;
+	int ifindex; /* 0: any */
+	int family;
+	bool is_cut;  /* more than max */
 };
 
 /* What the RTM_GETROUTE answer fills in. */
@@ -392,4 +403,214 @@ netlink_route_get(struct netlink *nl, int family, const uint8_t *dst,
 	if (ret == 0 && !reply.has_oif)
 		ret = -ENETUNREACH;
 	return ret;
+}
+
+/* ---- listings --------------------------------------------------------------- */
+
+/* A dump ends with NLMSG_DONE and the kernel sends no ACK for it even
+ * when asked (af_netlink.c, __netlink_dump_start), so none is asked. */
+static struct nlmsghdr *
+dump_start(struct netlink *nl, uint16_t type)
+{
+	struct nlmsghdr *nlh = msg_start(nl, type, NLM_F_DUMP);
+
+	nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	return nlh;
+}
+
+static int
+listing_start(struct listing *l, struct netlink *nl, int ifindex, int family,
+	      struct netlink_addr *out, size_t max, size_t *n)
+{
+	if (!addr_len(family))
+		return -EAFNOSUPPORT;
+	if (!nl || ifindex < 0 || (!out && max) || !n)
+		return -EINVAL;
+	*n = 0;
+	memset(l, 0, sizeof(*l));
+	l->out = out;
+	l->max = max;
+	l->ifindex = ifindex;
+	l->family = family;
+	return 0;
+}
+
+/* Keeps reading past a full list: the dump must be read to its end. */
+static void
+listing_add(struct listing *l, int ifindex, const struct nlattr *attr,
+	    unsigned int prefix_len)
+{
+	size_t len = addr_len(l->family);
+	struct netlink_addr *a;
+
+	if (!attr || mnl_attr_get_payload_len(attr) != len ||
+	    prefix_len > len * 8)
+		return;
+	if (l->ifindex && ifindex != l->ifindex)
+		return;
+	if (l->n == l->max) {
+		l->is_cut = true;
+		return;
+	}
+	a = &l->out[l->n++];
+	memset(a, 0, sizeof(*a));
+	a->ifindex = ifindex;
+	a->family = l->family;
+	memcpy(a->addr, mnl_attr_get_payload(attr), len);
+	a->prefix_len = (uint8_t)prefix_len;
+}
+
+static int
+listing_end(const struct listing *l, int ret, size_t *n)
+{
+	*n = l->n;
+	if (ret < 0)
+		return ret;
+	return l->is_cut ? -ENOSPC : 0;
+}
+
+/* The attributes of one RTM_NEWADDR or RTM_NEWNEIGH worth reading. */
+struct addr_attrs {
+	uint16_t want_a, want_b; /* types; b is read when a is absent */
+	const struct nlattr *a, *b;
+};
+
+static int
+pick_attr(const struct nlattr *attr, void *data)
+{
+	struct addr_attrs *at = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type == at->want_a)
+		at->a = attr;
+	else if (type == at->want_b)
+		at->b = attr;
+	return MNL_CB_OK;
+}
+
+/* IFA_LOCAL is the address itself; IFA_ADDRESS is the peer's on a
+ * point-to-point link, and the only one an IPv6 address carries. Never
+ * fails, as route_msg. */
+static int
+addr_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_attrs at = { .want_a = IFA_LOCAL, .want_b = IFA_ADDRESS };
+	struct listing *l = data;
+	const struct ifaddrmsg *ifa;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != l->family)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), pick_attr, &at);
+	listing_add(l, (int)ifa->ifa_index, at.a ? at.a : at.b,
+		    ifa->ifa_prefixlen);
+	return MNL_CB_OK;
+}
+
+int
+netlink_addr_list(struct netlink *nl, int ifindex, int family,
+		  struct netlink_addr *out, size_t max, size_t *n)
+{
+	struct listing l;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	ret = listing_start(&l, nl, ifindex, family, out, max, n);
+	if (ret < 0)
+		return ret;
+	nlh = dump_start(nl, RTM_GETADDR);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)family;
+	ret = transact(nl, nlh, addr_msg, &l);
+	return listing_end(&l, ret, n);
+}
+
+/* ---- proxy neighbour entries --------------------------------------------------- */
+
+static int
+neigh_request(struct netlink *nl, uint16_t type, uint16_t flags, int ifindex,
+	      int family, const uint8_t *addr)
+{
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	int ret;
+
+	ret = check_addr(family, addr, 0);
+	if (ret < 0)
+		return ret;
+	if (!nl || ifindex <= 0)
+		return -EINVAL;
+	nlh = msg_start(nl, type, flags);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (uint8_t)family;
+	ndm->ndm_ifindex = ifindex;
+	/* NTF_PROXY sends the request to the proxy table (pneigh), which
+	 * holds no link address and no state of its own. */
+	ndm->ndm_flags = NTF_PROXY;
+	ndm->ndm_state = NUD_PERMANENT;
+	mnl_attr_put(nlh, NDA_DST, addr_len(family), addr);
+	return transact(nl, nlh, NULL, NULL);
+}
+
+int
+netlink_neigh_proxy_add(struct netlink *nl, int ifindex, int family,
+			const uint8_t *addr)
+{
+	/* The kernel creates the entry, or keeps the one there is. */
+	return neigh_request(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
+			     ifindex, family, addr);
+}
+
+int
+netlink_neigh_proxy_del(struct netlink *nl, int ifindex, int family,
+			const uint8_t *addr)
+{
+	int ret = neigh_request(nl, RTM_DELNEIGH, 0, ifindex, family, addr);
+
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int
+neigh_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_attrs at = { .want_a = NDA_DST };
+	struct listing *l = data;
+	const struct ndmsg *ndm;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ndm))
+		return MNL_CB_OK;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	if (ndm->ndm_family != l->family || !(ndm->ndm_flags & NTF_PROXY))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ndm), pick_attr, &at);
+	listing_add(l, ndm->ndm_ifindex, at.a,
+		    (unsigned int)addr_len(l->family) * 8);
+	return MNL_CB_OK;
+}
+
+int
+netlink_neigh_proxy_list(struct netlink *nl, int ifindex, int family,
+			 struct netlink_addr *out, size_t max, size_t *n)
+{
+	struct listing l;
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	int ret;
+
+	ret = listing_start(&l, nl, ifindex, family, out, max, n);
+	if (ret < 0)
+		return ret;
+	nlh = dump_start(nl, RTM_GETNEIGH);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (uint8_t)family;
+	/* Exactly NTF_PROXY: the kernel then dumps the proxy table instead
+	 * of the neighbours (neigh_dump_info). */
+	ndm->ndm_flags = NTF_PROXY;
+	ret = transact(nl, nlh, neigh_msg, &l);
+	return listing_end(&l, ret, n);
 }

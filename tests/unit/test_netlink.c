@@ -6,7 +6,8 @@
  * and no packet can leave. Needs root and /dev/net/tun; without them, or
  * if unshare fails, every test is skipped rather than run on the host.
  * The results are read back through other interfaces than the ones under
- * test: ioctl for MTU and flags, getifaddrs for addresses.
+ * test: ioctl for MTU and flags, getifaddrs for addresses; the listings
+ * are checked against what the calls under test added.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -542,6 +543,138 @@ test_route_bad_args(void **state)
 	assert_unroutable(f->nl, AF_INET, "10.77.0.1");
 }
 
+/* True if the n entries of `list` hold addr/prefix_len on ifindex. */
+static bool
+listed(const struct netlink_addr *list, size_t n, int ifindex, int family,
+       const uint8_t *addr, unsigned int prefix_len)
+{
+	size_t i, len = family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		if (list[i].ifindex == ifindex && list[i].family == family &&
+		    list[i].prefix_len == prefix_len &&
+		    memcmp(list[i].addr, addr, len) == 0)
+			return true;
+	return false;
+}
+
+/* The device's addresses, and no other interface's (lo's are there). */
+static void
+test_addr_list(void **state)
+{
+	struct fixture *f = fixture(state);
+	struct netlink_addr list[8];
+	uint8_t a[16], b[16], lo[16];
+	size_t n;
+
+	set_up(f);
+	parse_addr(AF_INET, "10.78.0.1", a);
+	parse_addr(AF_INET, "10.79.0.1", b);
+	parse_addr(AF_INET, "127.0.0.1", lo);
+	assert_int_equal(netlink_addr_list(f->nl, f->ifindex, AF_INET, list,
+					   ARRAY_SIZE(list), &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(netlink_addr_add(f->nl, f->ifindex, AF_INET, a, 24),
+			 0);
+	assert_int_equal(netlink_addr_add(f->nl, f->ifindex, AF_INET, b, 16),
+			 0);
+	assert_int_equal(netlink_addr_list(f->nl, f->ifindex, AF_INET, list,
+					   ARRAY_SIZE(list), &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(listed(list, n, f->ifindex, AF_INET, a, 24));
+	assert_true(listed(list, n, f->ifindex, AF_INET, b, 16));
+	/* Every interface: lo's too. */
+	assert_int_equal(netlink_addr_list(f->nl, 0, AF_INET, list,
+					   ARRAY_SIZE(list), &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(listed(list, n, (int)if_nametoindex("lo"), AF_INET, lo,
+			   8));
+	/* Too many for the room given: the first ones, and -ENOSPC. */
+	assert_int_equal(netlink_addr_list(f->nl, f->ifindex, AF_INET, list, 1,
+					   &n), -ENOSPC);
+	assert_int_equal(n, 1);
+	parse_addr(AF_INET6, "2001:db8:78::1", a);
+	assert_int_equal(netlink_addr_add(f->nl, f->ifindex, AF_INET6, a, 64),
+			 0);
+	assert_int_equal(netlink_addr_list(f->nl, f->ifindex, AF_INET6, list,
+					   ARRAY_SIZE(list), &n), 0);
+	/* The kernel's own link-local address may be there too. */
+	assert_true(listed(list, n, f->ifindex, AF_INET6, a, 64));
+	assert_int_equal(netlink_addr_list(f->nl, f->ifindex, AF_UNIX, list,
+					   ARRAY_SIZE(list), &n),
+			 -EAFNOSUPPORT);
+	assert_int_equal(netlink_addr_list(NULL, f->ifindex, AF_INET, list,
+					   ARRAY_SIZE(list), &n), -EINVAL);
+}
+
+static void
+test_neigh_proxy(void **state)
+{
+	static const struct {
+		int family;
+		const char *a, *b;
+	} v[] = {
+		{ AF_INET, "10.78.0.130", "10.78.0.131" },
+		{ AF_INET6, "2001:db8:78::130", "2001:db8:78::131" },
+	};
+	struct fixture *f = fixture(state);
+	struct netlink_addr list[8];
+	uint8_t a[16], b[16];
+	unsigned int bits;
+	size_t i, n;
+
+	set_up(f);
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		int fam = v[i].family;
+
+		bits = fam == AF_INET ? 32 : 128;
+		parse_addr(fam, v[i].a, a);
+		parse_addr(fam, v[i].b, b);
+		assert_int_equal(netlink_neigh_proxy_list(f->nl, f->ifindex,
+							  fam, list, 8, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(netlink_neigh_proxy_add(f->nl, f->ifindex,
+							 fam, a), 0);
+		/* Again: still there, once. */
+		assert_int_equal(netlink_neigh_proxy_add(f->nl, f->ifindex,
+							 fam, a), 0);
+		assert_int_equal(netlink_neigh_proxy_add(f->nl, f->ifindex,
+							 fam, b), 0);
+		assert_int_equal(netlink_neigh_proxy_list(f->nl, f->ifindex,
+							  fam, list, 8, &n), 0);
+		assert_int_equal(n, 2);
+		assert_true(listed(list, n, f->ifindex, fam, a, bits));
+		assert_true(listed(list, n, f->ifindex, fam, b, bits));
+		/* Only this device's: lo has none. */
+		assert_int_equal(netlink_neigh_proxy_list(
+					 f->nl, (int)if_nametoindex("lo"), fam,
+					 list, 8, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(netlink_neigh_proxy_del(f->nl, f->ifindex,
+							 fam, a), 0);
+		/* Deleting what is gone succeeds. */
+		assert_int_equal(netlink_neigh_proxy_del(f->nl, f->ifindex,
+							 fam, a), 0);
+		assert_int_equal(netlink_neigh_proxy_list(f->nl, 0, fam, list,
+							  8, &n), 0);
+		assert_int_equal(n, 1);
+		assert_true(listed(list, n, f->ifindex, fam, b, bits));
+		assert_int_equal(netlink_neigh_proxy_del(f->nl, f->ifindex,
+							 fam, b), 0);
+		assert_int_equal(netlink_neigh_proxy_list(f->nl, f->ifindex,
+							  fam, list, 8, &n), 0);
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(netlink_neigh_proxy_add(f->nl, 0, AF_INET, a),
+			 -EINVAL);
+	assert_int_equal(netlink_neigh_proxy_add(f->nl, f->ifindex, AF_UNIX,
+						 a), -EAFNOSUPPORT);
+	assert_int_equal(netlink_neigh_proxy_del(f->nl, f->ifindex, AF_INET,
+						 NULL), -EINVAL);
+	assert_int_equal(netlink_neigh_proxy_add(f->nl, 9999, AF_INET, a),
+			 -ENODEV);
+}
+
 int
 main(void)
 {
@@ -573,6 +706,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_route_get_lookups, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_route_bad_args, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_addr_list, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_neigh_proxy, setup,
 						teardown),
 	};
 
