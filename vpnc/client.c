@@ -7,6 +7,11 @@
  * second for ten seconds. The TUN device exists only while admitted: the
  * pushed addresses, routes and DNS go with it, as policy.c lets them
  * through; packets from the tunnel reach it only from where it routes to.
+ * The routes outside it (fence.h: the way to the server, the excluded
+ * prefixes, a full tunnel's unreachable backstop) stay from the admission
+ * that wants them to the exit, and so does a full tunnel's DNS, so that a
+ * reconnect never sends in the clear what the tunnel carried; the state
+ * file (state.h) records them for the next start after a crash.
  * --logout sends DISCONNECT with LOGOUT, which nothing acknowledges, then
  * checks it took: a RESUME on a new session answered AUTH_REQUIRED proves
  * the admission ended. The states and their transitions are in client.h.
@@ -33,6 +38,8 @@
 #include "netlink.h"
 #include "policy.h"
 #include "resolver.h"
+#include "rtnl.h"
+#include "state.h"
 #include "tun.h"
 
 #define CLIENT_MAX_MTU 9000
@@ -142,18 +149,118 @@ send_control(struct client *c, const uint8_t *msg, size_t len)
 
 static void on_tun(void *arg, uint32_t events);
 
+/* The state file: the fence as installed plus `also` (NULL: none), and
+ * DNS as resolver.c has it, or as about to be applied for `dns_for`. */
 static void
-device_down(struct client *c)
+save_state(struct client *c, const struct fence *also, const char *dns_for)
+{
+	struct state s;
+
+	memset(&s, 0, sizeof(s));
+	if (also)
+		fence_merge(&c->fence, also, &s.fence);
+	else
+		s.fence = c->fence;
+	s.dns_via = resolver_applied(s.dns_ifname);
+	if (dns_for) {
+		s.dns_via = RESOLVER_VIA_UNKNOWN;
+		snprintf(s.dns_ifname, sizeof(s.dns_ifname), "%s", dns_for);
+	}
+	(void)state_save(c->cfg->state_file, &s); /* logs */
+}
+
+/*
+ * Removes the device, and with it its addresses and routes. DNS goes too,
+ * unless `is_reconnect` with a full tunnel: then the fence's backstop
+ * refuses the traffic while vpnc reconnects, and DNS stays on the pushed
+ * servers (which the backstop refuses too) rather than going back to the
+ * local ones in the clear.
+ */
+static void
+device_down(struct client *c, bool is_reconnect)
 {
 	if (c->tun_fd < 0)
 		return;
-	resolver_remove(c->ifname);
-	netconf_remove(c->nl, c->ifname, &c->net_state);
+	if (!is_reconnect || !c->is_full) {
+		resolver_remove(c->ifname);
+		save_state(c, NULL, NULL);
+	}
 	loop_del_fd(&c->loop, c->tun_fd);
 	/* The device, its addresses and its routes go with the fd. */
 	tun_close(c->tun_fd);
 	c->tun_fd = -1;
 	log_info("%s removed", c->ifname);
+}
+
+/*
+ * The fence for the configuration just taken (c->net): plans it with the
+ * local networks as they are now, records it before and after the
+ * change. Before device_up, so that the ways outside are found with no
+ * tunnel route in the way.
+ */
+static int
+fence_update(struct client *c)
+{
+	struct prefix lan[2 * FENCE_MAX_LAN];
+	unsigned int n4 = 0, n6 = 0;
+	struct fence want;
+	int ret;
+
+	c->is_full = fence_is_full(&c->net);
+	if (c->is_full && !c->cfg->policy.allow_lan) {
+		ret = rtnl_connected(c->rt, AF_INET, 0, lan, FENCE_MAX_LAN,
+				     &n4);
+		if (ret == 0)
+			ret = rtnl_connected(c->rt, AF_INET6, 0, lan + n4,
+					     FENCE_MAX_LAN, &n6);
+		if (ret < 0) {
+			log_err("cannot list the local networks: %s",
+				strerror(-ret));
+			return ret;
+		}
+	}
+	if (!fence_plan(&c->cfg->policy, &c->net, c->server_family,
+			c->server_addr, lan, n4 + n6, &want)) {
+		log_err("too many routes outside the tunnel (more than %d)",
+			FENCE_MAX);
+		return -ENOSPC;
+	}
+	save_state(c, &want, NULL);
+	ret = fence_apply(c->rt, c->nl, &c->fence, &want);
+	save_state(c, NULL, NULL);
+	return ret;
+}
+
+static bool
+has_dns(const struct client *c)
+{
+	return c->cfg->dns_mode != VPNC_DNS_NONE &&
+	       (c->net.n_dns || c->net.n_search);
+}
+
+/* DNS for the new device; a full tunnel's kept from before is moved or
+ * taken back if this admission does not want it as it is. */
+static int
+dns_up(struct client *c)
+{
+	char before[IFNAMSIZ];
+	int ret;
+
+	if (resolver_applied(before) != RESOLVER_VIA_NONE &&
+	    (strcmp(before, c->ifname) != 0 || !c->is_full || !has_dns(c))) {
+		resolver_remove(before);
+		save_state(c, NULL, NULL);
+	}
+	if (!has_dns(c))
+		return 0;
+	save_state(c, NULL, c->ifname);
+	/* DNS goes through resolver.c: resolvconf is a program, and
+	 * resolved and resolv.conf need root, which a confined vpnc has
+	 * not (jail.h). */
+	ret = resolver_apply_for(c->ifname, &c->net, c->cfg->dns_mode,
+				 c->is_full);
+	save_state(c, NULL, NULL);
+	return ret;
 }
 
 static int
@@ -168,18 +275,13 @@ device_up(struct client *c)
 		return ret;
 	}
 	c->ifindex = (int)if_nametoindex(c->ifname);
-	memset(&c->net_state, 0, sizeof(c->net_state));
-	/* DNS goes through resolver.c: resolvconf is a program, which a
-	 * confined vpnc may not run itself (jail.h). */
-	ret = netconf_apply(c->nl, c->ifindex, c->ifname, &c->net,
-			    c->server_family, c->server_addr, VPNC_DNS_NONE,
-			    &c->net_state);
+	ret = netconf_apply(c->nl, c->ifindex, c->ifname, &c->net);
 	if (!ret)
-		ret = resolver_apply(c->ifname, &c->net, c->cfg->dns_mode);
+		ret = dns_up(c);
 	if (!ret)
 		ret = loop_add_fd(&c->loop, c->tun_fd, EPOLLIN, on_tun, c);
 	if (ret < 0)
-		device_down(c);
+		device_down(c, false);
 	return ret;
 }
 
@@ -452,7 +554,7 @@ ask_and_login(struct client *c)
 {
 	enum prompt_result r;
 
-	device_down(c);
+	device_down(c, true);
 	request_clear(c);
 	set_state(c, CLIENT_LOGGING_IN);
 	r = prompt_credentials(&c->creds, c->cfg->user, c->opt.password_file,
@@ -500,7 +602,7 @@ admitted(struct client *c, const struct login_msg *m)
 	request_clear(c);
 	prompt_wipe(&c->creds);
 	c->login_attempts = 0;
-	device_down(c);
+	device_down(c, true);
 	d = policy_decide(&c->cfg->policy, c->server_family, c->server_addr,
 			  m, &c->net, &refused);
 	log_refusals(&refused);
@@ -516,7 +618,7 @@ admitted(struct client *c, const struct login_msg *m)
 		return;
 	}
 	tunnel_set_mtu(&c->tunnel, c->net.mtu);
-	if (device_up(c) < 0) {
+	if (fence_update(c) < 0 || device_up(c) < 0) {
 		finish(c, VPNC_EXIT_ERROR);
 		return;
 	}
@@ -626,7 +728,7 @@ on_control(struct client *c, const uint8_t *pkt, size_t len)
 		log_sanitize(reason, sizeof(reason), m.reason.ptr, m.reason.len);
 		snprintf(says, sizeof(says), "the server ended the session%s%s",
 			 m.reason.len ? ": " : "", reason);
-		device_down(c);
+		device_down(c, true);
 		tunnel_peer_reset(&c->server);
 		c->backoff_ns = BACKOFF_FIRST_NS;
 		reconnect_later(c, says);
@@ -1008,9 +1110,11 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 		return ret;
 	}
 	ret = netlink_open(&c->nl);
+	if (ret == 0)
+		ret = rtnl_open(&c->rt);
 	if (ret < 0) {
 		log_err("cannot open rtnetlink: %s", strerror(-ret));
-		goto err_udp;
+		goto err_nl;
 	}
 	ret = alloc_buffers(c);
 	if (ret < 0)
@@ -1038,9 +1142,10 @@ err_tunnel:
 err_buffers:
 	free_buffers(c);
 err_nl:
+	rtnl_close(c->rt);
+	c->rt = NULL;
 	netlink_close(c->nl);
 	c->nl = NULL;
-err_udp:
 	udp_close(&c->udp);
 	return ret;
 }
@@ -1066,12 +1171,17 @@ client_run(struct client *c)
 void
 client_stop(struct client *c)
 {
-	device_down(c);
+	device_down(c, false);
+	if (c->rt)
+		fence_clear(c->rt, &c->fence);
+	save_state(c, NULL, NULL);
 	request_clear(c);
 	prompt_wipe(&c->creds);
 	loop_close(&c->loop);
 	free_tunnel(c);
 	free_buffers(c);
+	rtnl_close(c->rt);
+	c->rt = NULL;
 	netlink_close(c->nl);
 	c->nl = NULL;
 	udp_close(&c->udp);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fence.h"
 #include "log.h"
 #include "loop.h"
 #include "netconf.h"
@@ -102,6 +103,7 @@ struct client {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	struct netlink *nl;
+	struct rtnl *rt;          /* fence.h's routes */
 	enum client_state state;
 
 	/* The request being retransmitted (RESUME or AUTH_REQUEST). */
@@ -116,7 +118,10 @@ struct client {
 	uint64_t busy_retry_ns;   /* BUSY: send again at this time */
 
 	struct netconf net;
-	struct netconf_state net_state;
+	/* The routes outside the device (fence.h): installed at an
+	 * admission, kept across reconnects, taken out at exit. */
+	struct fence fence;
+	bool is_full;             /* the last admission's: a full tunnel */
 	uint64_t backoff_ns;
 	uint64_t reconnect_ns;
 	uint64_t logout_deadline_ns;

@@ -231,6 +231,8 @@ static const struct {
 	{ "auto", VPNC_DNS_AUTO },
 	{ "resolvconf", VPNC_DNS_RESOLVCONF },
 	{ "none", VPNC_DNS_NONE },
+	{ "resolved", VPNC_DNS_RESOLVED },
+	{ "file", VPNC_DNS_FILE },
 };
 
 static int
@@ -249,7 +251,8 @@ cb_dns(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	if (dns_mode(value) < 0)
 		return conf_value_error(cfg, opt, result,
-					"%s is not auto, resolvconf or none",
+					"%s is not auto, resolved, resolvconf, "
+					"file or none",
 					value);
 	return conf_cb_string(cfg, opt, value, result);
 }
@@ -274,6 +277,9 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("dns", NULL, CFGF_NODEFAULT, cb_dns),
 	CFG_STR_LIST_CB("accept-routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("full-tunnel", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_LIST_CB("exclude", NULL, CFGF_NODEFAULT, conf_cb_prefix),
+	CFG_STR_CB("allow-lan", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("state-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_INT_CB("reconnect-max-backoff", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
@@ -290,6 +296,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	snprintf(c->interface, sizeof(c->interface), "vpn0");
 	c->dns_mode = VPNC_DNS_AUTO;
 	policy_rules_defaults(&c->policy);
+	snprintf(c->resolv_conf, sizeof(c->resolv_conf), VPNC_RESOLV_CONF);
 	c->reconnect_max_s = 60;
 	c->sandbox = true;
 	c->log_syslog = false;
@@ -348,6 +355,67 @@ copy_accept_routes(cfg_t *cfg, const struct conf_lines *l,
 	return true;
 }
 
+/*
+ * exclude: prefixes kept off the tunnel. A /0 or /1 would be the tunnel's
+ * own default route (it goes in as two /1 halves): to send nothing
+ * through the tunnel, say full-tunnel = no.
+ */
+static bool
+copy_exclude(cfg_t *cfg, const struct conf_lines *l, struct policy_rules *r)
+{
+	static const char option[] = "exclude";
+	unsigned int i, size = cfg_size(cfg, option);
+	char text[PREFIX_STR_LEN], net[PREFIX_STR_LEN];
+	struct prefix p;
+
+	if (size > POLICY_MAX_EXCLUDE)
+		return conf_error_n(l, option, POLICY_MAX_EXCLUDE,
+				    "more than %d prefixes",
+				    POLICY_MAX_EXCLUDE);
+	for (i = 0; i < size; i++) {
+		if (!prefix_parse(cfg_getnstr(cfg, option, i), &p))
+			return conf_error_n(l, option, i, "%s is not valid",
+					    cfg_getnstr(cfg, option, i));
+		prefix_format(&p, text);
+		if (!prefix_is_network(&p)) {
+			prefix_mask(&p);
+			return conf_error_n(l, option, i, "%s has host bits "
+					    "set (the network is %s)", text,
+					    prefix_format(&p, net));
+		}
+		if (p.len < 2)
+			return conf_error_n(l, option, i, "%s is too wide (at "
+					    "most a /2: to keep everything "
+					    "off the tunnel, say full-tunnel "
+					    "= no)", text);
+		r->exclude[r->n_exclude++] = p;
+	}
+	return true;
+}
+
+/* state-file: the default is /run/vpnc/NAME.state for NAME.conf, so that
+ * each configuration finds what its own last run left. */
+static bool
+copy_state_file(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
+{
+	const char *base = strrchr(c->path, '/');
+	size_t len;
+
+	if (cfg_size(cfg, "state-file"))
+		return copy_key_path(cfg, l, c->path, "state-file",
+				     c->state_file);
+	base = base ? base + 1 : c->path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".conf") == 0)
+		len -= 5;
+	if (snprintf(c->state_file, sizeof(c->state_file), "%s/%.*s.state",
+		     VPNC_STATE_DIR, (int)len, base) >=
+	    (int)sizeof(c->state_file))
+		return conf_error(l, "state-file", "the default path from %s "
+				  "is too long", c->path);
+	return true;
+}
+
 /* The callbacks have validated every value; this only moves them. */
 static bool
 copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
@@ -378,6 +446,11 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	if (cfg_size(cfg, "full-tunnel"))
 		c->policy.full_tunnel =
 			strcmp(cfg_getstr(cfg, "full-tunnel"), "yes") == 0;
+	ok &= copy_exclude(cfg, l, &c->policy);
+	if (cfg_size(cfg, "allow-lan"))
+		c->policy.allow_lan =
+			strcmp(cfg_getstr(cfg, "allow-lan"), "yes") == 0;
+	ok &= copy_state_file(cfg, l, c);
 	if (cfg_size(cfg, "sandbox"))
 		c->sandbox = strcmp(cfg_getstr(cfg, "sandbox"), "yes") == 0;
 	if (cfg_size(cfg, "log"))

@@ -16,11 +16,15 @@
 #define VPNC_DEFAULT_CONFIG "/etc/vpnc/vpnc.conf"
 #define VPNC_DEFAULT_PORT 51900
 #define VPNC_HOST_LEN 255
+#define VPNC_STATE_DIR "/run/vpnc"
+#define VPNC_RESOLV_CONF "/etc/resolv.conf"
 
 enum vpnc_dns_mode {
 	VPNC_DNS_AUTO,       /* resolvconf if installed, else only log */
 	VPNC_DNS_RESOLVCONF, /* resolvconf -a/-d, fail loudly without it */
 	VPNC_DNS_NONE,       /* never touch the resolver */
+	VPNC_DNS_RESOLVED,   /* systemd-resolved, fail without it */
+	VPNC_DNS_FILE,       /* /etc/resolv.conf, kept aside and put back */
 };
 
 struct vpnc_config {
@@ -41,7 +45,15 @@ struct vpnc_config {
 	char interface[IFNAMSIZ];            /* interface = "vpn0" */
 	enum vpnc_dns_mode dns_mode;         /* dns = "auto" */
 	struct policy_rules policy;          /* accept-routes = {"0.0.0.0/0",
-					      * "::/0"}, full-tunnel = no */
+					      * "::/0"}, full-tunnel = no,
+					      * exclude = {}, allow-lan = no */
+	char state_file[PATH_MAX];           /* state-file: what to undo after
+					      * a crash; default
+					      * /run/vpnc/NAME.state for
+					      * NAME.conf */
+	char resolv_conf[PATH_MAX];          /* the file dns = "file" writes
+					      * (/etc/resolv.conf; not an
+					      * option); "": never written */
 	uint32_t reconnect_max_s;            /* reconnect-max-backoff = "1m" */
 	bool sandbox;                        /* sandbox = yes (jail.h) */
 	bool log_syslog;                     /* log = "stderr" */

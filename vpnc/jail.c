@@ -21,8 +21,10 @@ jail_start(struct vpnc_config *cfg)
 {
 	int ret;
 
-	if (!cfg->sandbox || cfg->dns_mode == VPNC_DNS_NONE)
+	if (!cfg->sandbox || cfg->dns_mode == VPNC_DNS_NONE) {
+		resolver_init(cfg); /* the work in this process */
 		return 0;
+	}
 	ret = resolver_start(cfg, NULL);
 	if (ret == 0)
 		has_resolver = true;

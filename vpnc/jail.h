@@ -3,15 +3,19 @@
  * vpnc's least privilege: what it gives up once connected, and in which
  * order (the mechanics are shared/sandbox.c's).
  *
+ * 0. state_recover (state.h), as root: what a vpnc killed earlier left
+ *    (routes outside its device, DNS) is undone.
  * 1. jail_start, before client_start: the DNS helper is forked
- *    (resolver.h), unless vpnc.conf says dns = "none": resolvconf and its
- *    hooks keep root there, away from the network.
+ *    (resolver.h), unless vpnc.conf says dns = "none": resolved's D-Bus
+ *    calls, resolvconf and its hooks, and the writes to resolv.conf keep
+ *    root there, away from the network.
  * 2. client_start, as root: the server's name resolved, the UDP socket,
- *    the rtnetlink socket.
+ *    the rtnetlink sockets (netlink.h's and rtnl.h's).
  * 3. jail_drop: the capability bounding set and the process keep only
  *    CAP_NET_ADMIN, for what vpnc still does each time it is admitted:
  *    create its TUN device, give it addresses and routes through
- *    rtnetlink; securebits are locked so that uid 0 regains nothing;
+ *    rtnetlink, and the routes outside it (fence.h); securebits are
+ *    locked so that uid 0 regains nothing;
  *    memory is locked where RLIMIT_MEMLOCK allows (the key, the password
  *    while it is asked for); core dumps are off; then the allow-list
  *    (syscalls.c), with no_new_privs.

@@ -14,6 +14,7 @@
 #include "jail.h"
 #include "keyfile.h"
 #include "log.h"
+#include "state.h"
 
 
 static void
@@ -22,6 +23,8 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: vpnc [-v] [-c FILE] [--password-file FILE]   connect\n"
 		"       vpnc --logout [-c FILE]     end the login on the server\n"
+		"       vpnc --cleanup [-c FILE]    undo what a vpnc that did not\n"
+		"                                   stop left (routes, DNS)\n"
 		"       vpnc -t [-c FILE]           check a configuration\n"
 		"       vpnc genkey [FILE]          new private key (base64)\n"
 		"       vpnc pubkey < private.key   its public key\n"
@@ -47,13 +50,14 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "logout", no_argument, NULL, 'L' },
+		{ "cleanup", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct vpnc_config cfg;
 	static struct client client;
 	struct client_options opt = { 0 };
 	const char *path = VPNC_DEFAULT_CONFIG;
-	bool check = false, verbose = false;
+	bool check = false, verbose = false, cleanup = false;
 	int c, status;
 
 	if (sodium_init() < 0) {
@@ -79,6 +83,9 @@ main(int argc, char *argv[])
 			break;
 		case 'L':
 			opt.logout = true;
+			break;
+		case 'C':
+			cleanup = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -106,6 +113,13 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init("vpnc", cfg.log_syslog, verbose ? LOG_DEBUG : cfg.log_level);
+	/* What a vpnc killed with this configuration left (state.h), first:
+	 * its routes could block the way to the server. */
+	status = state_recover(&cfg) < 0 ? VPNC_EXIT_ERROR : VPNC_EXIT_OK;
+	if (cleanup) {
+		vpnc_config_wipe(&cfg);
+		return status;
+	}
 	status = VPNC_EXIT_ERROR;
 	/* The DNS helper before anything is open, the drop once the
 	 * sockets are (jail.h). */

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Applying the configuration policy.c took from the server (see
- * netconf.h). Addresses, routes and MTU go through rtnetlink (never `ip`);
- * DNS goes through resolvconf, as wg-quick does, because that is how
- * Debian hands resolver settings to whichever resolver runs.
+ * netconf.h). Addresses, routes and MTU go through rtnetlink (never
+ * `ip`).
  */
 #include "netconf.h"
 
@@ -12,25 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "netlink.h"
 #include "policy.h"
-
-static const char *const resolvconf_paths[] = {
-	"/sbin/resolvconf", "/usr/sbin/resolvconf", NULL
-};
-
-static void
-set_prefix(struct prefix *p, int family, const uint8_t *addr, uint8_t len)
-{
-	memset(p, 0, sizeof(*p));
-	p->family = family;
-	memcpy(p->addr, addr, prefix_addr_len(family));
-	p->len = len;
-}
 
 bool
 netconf_from_msg(struct netconf *nc, const struct login_msg *m)
@@ -47,32 +31,6 @@ netconf_from_msg(struct netconf *nc, const struct login_msg *m)
 		return false;
 	}
 	return true;
-}
-
-/* Keeps the path to the server outside the tunnel (before any route that
- * covers it goes in). */
-static int
-pin_server_route(struct netlink *nl, int family, const uint8_t *server,
-		 struct netconf_state *st)
-{
-	struct netlink_route r;
-	uint8_t len = family == AF_INET ? 32 : 128;
-	int ret;
-
-	if (st->has_host_route)
-		return 0;
-	ret = netlink_route_get(nl, family, server, &r);
-	if (ret < 0)
-		return ret;
-	set_prefix(&st->host_route, family, server, len);
-	st->host_route_oif = r.oif;
-	st->has_host_gateway = r.has_gateway;
-	memcpy(st->host_gateway, r.gateway, sizeof(st->host_gateway));
-	ret = netlink_route_add(nl, r.oif, family, server, len,
-				r.has_gateway ? r.gateway : NULL, 0);
-	if (ret == 0)
-		st->has_host_route = true;
-	return ret;
 }
 
 static int
@@ -114,10 +72,14 @@ add_gateway(struct netlink *nl, int ifindex, const struct prefix *addr,
 	return ret;
 }
 
+static bool
+has_addr(const struct netconf *nc, int family)
+{
+	return family == AF_INET ? nc->has_addr4 : nc->has_addr6;
+}
+
 static int
-apply_routes(struct netlink *nl, int ifindex, const struct netconf *nc,
-	     int server_family, const uint8_t *server,
-	     struct netconf_state *st)
+apply_routes(struct netlink *nl, int ifindex, const struct netconf *nc)
 {
 	char text[PREFIX_STR_LEN];
 	unsigned int i;
@@ -130,14 +92,13 @@ apply_routes(struct netlink *nl, int ifindex, const struct netconf *nc,
 					      &nc->gw6)) < 0)
 		return ret;
 
-	for (i = 0; i < nc->n_routes; i++)
-		if (prefix_contains(&nc->routes[i], server_family, server) &&
-		    (ret = pin_server_route(nl, server_family, server, st)) < 0) {
-			log_err("cannot keep the route to the server outside "
-				"the tunnel: %s", strerror(-ret));
-			return ret;
-		}
 	for (i = 0; i < nc->n_routes; i++) {
+		if (!has_addr(nc, nc->routes[i].family)) {
+			log_info("route %s not added: no IPv%c address in the "
+				 "tunnel", prefix_format(&nc->routes[i], text),
+				 nc->routes[i].family == AF_INET ? '4' : '6');
+			continue;
+		}
 		ret = add_route(nl, ifindex, &nc->routes[i]);
 		if (ret < 0) {
 			log_err("cannot add route %s: %s",
@@ -147,48 +108,6 @@ apply_routes(struct netlink *nl, int ifindex, const struct netconf *nc,
 		}
 	}
 	return 0;
-}
-
-static const char *
-resolvconf_path(void)
-{
-	int i;
-
-	for (i = 0; resolvconf_paths[i]; i++)
-		if (access(resolvconf_paths[i], X_OK) == 0)
-			return resolvconf_paths[i];
-	return NULL;
-}
-
-/* Runs resolvconf with `input` on its standard input. */
-static int
-run_resolvconf(const char *path, char *const argv[], const char *input)
-{
-	int fds[2], status;
-	pid_t pid;
-
-	if (pipe(fds) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		dup2(fds[0], STDIN_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execv(path, argv);
-		_exit(127);
-	}
-	close(fds[0]);
-	if (input && write(fds[1], input, strlen(input)) < 0)
-		log_warn("resolvconf: %s", strerror(errno));
-	close(fds[1]);
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
 size_t
@@ -212,43 +131,9 @@ netconf_resolv_text(const struct netconf *nc, char *out, size_t cap)
 	return n < cap ? n : cap - 1;
 }
 
-static int
-apply_dns(const char *ifname, const struct netconf *nc,
-	  enum vpnc_dns_mode mode, struct netconf_state *st)
-{
-	char text[4096], name[IFNAMSIZ + 1];
-	char *argv[] = { "resolvconf", "-a", name, "-m", "0", "-x", NULL };
-	const char *path;
-	int ret;
-
-	if (mode == VPNC_DNS_NONE || (!nc->n_dns && !nc->n_search))
-		return 0;
-	netconf_resolv_text(nc, text, sizeof(text));
-	path = resolvconf_path();
-	if (!path) {
-		if (mode == VPNC_DNS_RESOLVCONF) {
-			log_err("dns = \"resolvconf\" but resolvconf is not "
-				"installed (apt-get install resolvconf)");
-			return -ENOENT;
-		}
-		log_notice("DNS pushed by the server (resolvconf is not "
-			   "installed, so not applied):\n%s", text);
-		return 0;
-	}
-	snprintf(name, sizeof(name), "%s", ifname);
-	ret = run_resolvconf(path, argv, text);
-	if (ret < 0)
-		log_err("resolvconf -a %s failed", ifname);
-	else
-		st->dns_applied = true;
-	return mode == VPNC_DNS_RESOLVCONF ? ret : 0;
-}
-
 int
 netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
-	      const struct netconf *nc, int server_family,
-	      const uint8_t *server, enum vpnc_dns_mode dns_mode,
-	      struct netconf_state *st)
+	      const struct netconf *nc)
 {
 	int ret;
 
@@ -265,31 +150,5 @@ netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
 		log_err("cannot configure %s: %s", ifname, strerror(-ret));
 		return ret;
 	}
-	ret = apply_routes(nl, ifindex, nc, server_family, server, st);
-	if (ret < 0)
-		return ret;
-	return apply_dns(ifname, nc, dns_mode, st);
-}
-
-void
-netconf_remove(struct netlink *nl, const char *ifname,
-	       struct netconf_state *st)
-{
-	if (st->has_host_route) {
-		netlink_route_del(nl, st->host_route_oif, st->host_route.family,
-				  st->host_route.addr, st->host_route.len,
-				  st->has_host_gateway ? st->host_gateway : NULL,
-				  0);
-		st->has_host_route = false;
-	}
-	if (st->dns_applied) {
-		char name[IFNAMSIZ + 1];
-		char *argv[] = { "resolvconf", "-d", name, "-f", NULL };
-		const char *path = resolvconf_path();
-
-		snprintf(name, sizeof(name), "%s", ifname);
-		if (path)
-			run_resolvconf(path, argv, NULL);
-		st->dns_applied = false;
-	}
+	return apply_routes(nl, ifindex, nc);
 }

@@ -3,9 +3,10 @@
  * The network configuration taken from a server's AUTH_RESULT (addresses,
  * gateways, routes, DNS, MTU, keepalive, session lifetime), as policy.c
  * lets it through, and applying it to the client's TUN device through
- * rtnetlink, DNS through resolvconf. A default route (only ever taken
- * with full-tunnel = yes) goes in as two halves, with a host route to
- * the server through the path it used before, as OpenVPN's def1 does.
+ * rtnetlink. A default route (only ever taken with full-tunnel = yes)
+ * goes in as two halves, as OpenVPN's def1 does; the routes outside the
+ * device that keep the server reachable and stop leaks are fence.h's,
+ * DNS is resolver.h's.
  */
 #ifndef VPNC_NETCONF_H
 #define VPNC_NETCONF_H
@@ -15,6 +16,7 @@
 
 #include "config.h"
 #include "login.h"
+#include "policy.h"
 #include "prefix.h"
 
 #define NETCONF_MAX_ROUTES 64
@@ -30,6 +32,9 @@ struct netconf {
 				     * /128) */
 	struct prefix routes[NETCONF_MAX_ROUTES];
 	unsigned int n_routes;
+	struct prefix exclude[POLICY_MAX_EXCLUDE]; /* vpnc.conf's, kept off
+						    * the tunnel */
+	unsigned int n_exclude;
 	struct prefix dns[NETCONF_MAX_DNS];
 	unsigned int n_dns;
 	char search[NETCONF_MAX_DNS][256];
@@ -37,16 +42,6 @@ struct netconf {
 	uint16_t mtu;
 	uint16_t keepalive_s;
 	uint32_t expires_s;
-};
-
-/* What is installed, so it can be taken out again. */
-struct netconf_state {
-	bool has_host_route;
-	struct prefix host_route; /* to the server, outside the tunnel */
-	int host_route_oif;
-	bool has_host_gateway;
-	uint8_t host_gateway[16];
-	bool dns_applied;
 };
 
 struct netlink;
@@ -62,14 +57,13 @@ bool netconf_from_msg(struct netconf *nc, const struct login_msg *m);
 
 /*
  * Configures ifindex: MTU, addresses, up, a host route to each gateway
- * the address prefix does not cover, routes (the server's address
- * `server`/`server_family` kept outside the tunnel), then DNS according
- * to `dns_mode`. 0 or -errno after logging what failed.
+ * the address prefix does not cover, and the routes of each family the
+ * device has an address of (the others would only carry packets the
+ * server drops: with a full tunnel, fence.h blocks that family instead).
+ * Everything goes with the device. 0 or -errno after logging what failed.
  */
 int netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
-		  const struct netconf *nc, int server_family,
-		  const uint8_t *server, enum vpnc_dns_mode dns_mode,
-		  struct netconf_state *st);
+		  const struct netconf *nc);
 
 /*
  * What resolvconf is given for nc: a "nameserver ADDR" line per DNS
@@ -77,10 +71,5 @@ int netconf_apply(struct netlink *nl, int ifindex, const char *ifname,
  * most cap - 1 (cut if it does not fit; NUL-terminated, cap > 0).
  */
 size_t netconf_resolv_text(const struct netconf *nc, char *out, size_t cap);
-
-/* Takes out what netconf_apply put outside the device (the host route,
- * DNS); everything on the device goes with the device. */
-void netconf_remove(struct netlink *nl, const char *ifname,
-		    struct netconf_state *st);
 
 #endif

@@ -49,6 +49,7 @@ static const char *const reason_names[] = {
 	[POLICY_NOT_DNS_NAME] = "not a DNS name",
 	[POLICY_TOO_MANY] = "too many",
 	[POLICY_OUT_OF_RANGE] = "outside 576-9000",
+	[POLICY_EXCLUDED] = "excluded",
 };
 
 /* The server's outer address, as the rules need it. */
@@ -239,6 +240,19 @@ accepted(const struct policy_rules *rules, const struct prefix *r)
 	return false;
 }
 
+/* True if the whole of r lies inside one of exclude. */
+static bool
+excluded(const struct policy_rules *rules, const struct prefix *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < rules->n_exclude; i++)
+		if (rules->exclude[i].len <= r->len &&
+		    prefix_contains(&rules->exclude[i], r->family, r->addr))
+			return true;
+	return false;
+}
+
 /* /0, or a /1 half of it: pushed alone, a half still takes half the
  * world, so it needs the same consent as the whole. */
 static bool
@@ -360,6 +374,8 @@ take_route(const struct policy_rules *rules, const struct server *s,
 		why = POLICY_NO_FULL_TUNNEL;
 	else if (!is_default_route(r))
 		why = route_problem(rules, s, r);
+	if (why < 0 && excluded(rules, r))
+		why = POLICY_EXCLUDED;
 	if (why >= 0) {
 		refuse(rf, POLICY_ITEM_ROUTE, prefix_format(r, text),
 		       (enum policy_reason)why, "%s",
@@ -535,6 +551,8 @@ policy_decide(const struct policy_rules *rules, int server_family,
 		take_gateway(&s, AF_INET6, m->gateway6, nc->has_addr6,
 			     &pushed6, &nc->gw6, &nc->has_gw6, rf);
 	take_routes(rules, &s, m, nc, rf);
+	memcpy(nc->exclude, rules->exclude, sizeof(nc->exclude));
+	nc->n_exclude = rules->n_exclude;
 	take_resolver(m, nc, rf);
 	take_mtu(m, nc, rf);
 	nc->keepalive_s = m->keepalive_s;
@@ -574,6 +592,9 @@ policy_source_allowed(const struct netconf *nc, const uint8_t *pkt,
 	    from_prefix(&nc->addr4, nc->has_addr4, family, src) ||
 	    from_prefix(&nc->addr6, nc->has_addr6, family, src))
 		return true;
+	for (i = 0; i < nc->n_exclude; i++)
+		if (prefix_contains(&nc->exclude[i], family, src))
+			return false;
 	for (i = 0; i < nc->n_routes; i++)
 		if (prefix_contains(&nc->routes[i], family, src))
 			return true;

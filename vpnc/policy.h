@@ -28,8 +28,12 @@
  *    family and is a unicast address other than ours or the server's.
  *  - DNS servers must not be unspecified, loopback, multicast or
  *    broadcast; search domains must be host names (RFC 1035/1123).
+ *  - A route inside one of vpnc.conf's exclude prefixes is refused:
+ *    what the user keeps off the tunnel stays off it (fence.h routes
+ *    the excluded prefixes outside).
  *  - Packets from the tunnel are taken only from the gateways, the
- *    installed address prefixes and the accepted routes.
+ *    installed address prefixes and the accepted routes, less the
+ *    excluded prefixes.
  */
 #ifndef VPNC_POLICY_H
 #define VPNC_POLICY_H
@@ -43,6 +47,7 @@
 #include "prefix.h"
 
 #define POLICY_MAX_ACCEPT 64
+#define POLICY_MAX_EXCLUDE 32
 #define POLICY_MAX_REFUSED 32
 #define POLICY_TEXT_LEN 224 /* one refusal as logged */
 #define POLICY_DNS_NAME_MAX DNSNAME_MAX
@@ -54,9 +59,12 @@ struct policy_rules {
 	struct prefix accept[POLICY_MAX_ACCEPT]; /* accept-routes */
 	unsigned int n_accept;
 	bool full_tunnel;                        /* full-tunnel */
-	/* Issue 13 adds the full tunnel's exceptions here: exclude (routes
-	 * kept off the tunnel) and allow-lan (the local network stays
-	 * reachable). */
+	struct prefix exclude[POLICY_MAX_EXCLUDE]; /* exclude: kept off the
+						    * tunnel (fence.h) */
+	unsigned int n_exclude;
+	bool allow_lan;                          /* allow-lan: the local
+						  * networks stay reachable
+						  * beside a full tunnel */
 };
 
 /* What was pushed and refused. */
@@ -87,6 +95,7 @@ enum policy_reason {
 	POLICY_NOT_DNS_NAME,
 	POLICY_TOO_MANY,       /* past what vpnc keeps (netconf.h limits) */
 	POLICY_OUT_OF_RANGE,   /* an MTU vpnc will not use */
+	POLICY_EXCLUDED,       /* inside one of vpnc.conf's exclude */
 };
 
 struct policy_refusal {
@@ -137,7 +146,7 @@ char *policy_refusals_format(const struct policy_refusals *refused,
  * Cryptokey routing: true if the IP packet `pkt` (as the tunnel delivers
  * it: its version and length checked) may be written to the device, its
  * source being a gateway, inside an installed address prefix or inside a
- * route of `nc`.
+ * route of `nc` and none of its excluded prefixes.
  */
 bool policy_source_allowed(const struct netconf *nc, const uint8_t *pkt,
 			   size_t len);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * DNS for a confined vpnc (see resolver.h): the requests' codec, the
- * helper's work (finding and running resolvconf), and vpnc's calls, which
- * keep what they applied so they can take it back. vpnc has one device at
- * a time and one thread: the state below is the module's.
+ * DNS for vpnc (see resolver.h): the requests' codec, the helper's work
+ * (choosing the way, running resolvconf; resolved.c and dnsfile.c do the
+ * others), and vpnc's calls, which keep what they applied so they can
+ * take it back. vpnc has one device at a time and one thread: the state
+ * below is the module's (the helper has its own copy).
  */
 #include "resolver.h"
 
@@ -15,9 +16,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dnsfile.h"
 #include "dnsname.h"
 #include "log.h"
 #include "privsep.h"
+#include "resolved.h"
 #include "sandbox.h"
 
 #define RESOLV_TEXT_LEN 4096
@@ -25,12 +28,28 @@
 static const char *const default_paths[] = { "/sbin/resolvconf",
 					     "/usr/sbin/resolvconf", NULL };
 
+static const char *const via_names[RESOLVER_VIA_N] = {
+	[RESOLVER_VIA_NONE] = "none",
+	[RESOLVER_VIA_RESOLVED] = "resolved",
+	[RESOLVER_VIA_RESOLVCONF] = "resolvconf",
+	[RESOLVER_VIA_FILE] = "file",
+	[RESOLVER_VIA_UNKNOWN] = "unknown",
+};
+
 static struct {
 	bool has_helper;
 	struct privsep helper;
 	char iface[IFNAMSIZ];         /* vpnc.conf's interface, in the helper */
 	const char *const *paths;
-	char applied[IFNAMSIZ];       /* the device resolvconf has DNS for */
+	enum vpnc_dns_mode mode;      /* the helper's; vpnc's call's without */
+	char resolv_conf[PATH_MAX];   /* "": dns = "file" has nowhere to go */
+	char backup[PATH_MAX];        /* the state file's, ".resolv.conf" */
+	/* The work's own memory, for CLEAR. */
+	enum resolver_via done_via;
+	int done_ifindex;
+	/* vpnc's: what it applied. */
+	char applied[IFNAMSIZ];       /* the device DNS is applied for */
+	enum resolver_via applied_via;
 } rs = { .paths = default_paths };
 
 /* ---- codec --------------------------------------------------------------------- */
@@ -71,7 +90,7 @@ resolver_request_encode(const struct resolver_request *r, uint8_t *out,
 
 	put_u8(&w, len);
 	put(&w, r->ifname, len);
-	if (r->op == RESOLVER_SET) {
+	if (r->op != RESOLVER_CLEAR) {
 		put_u8(&w, nc->n_dns);
 		for (i = 0; i < nc->n_dns; i++) {
 			put_u8(&w, nc->dns[i].family == AF_INET ? 4 : 6);
@@ -194,7 +213,8 @@ resolver_request_decode(enum resolver_op op, const uint8_t *buf, size_t len,
 	size_t name_len;
 
 	memset(out, 0, sizeof(*out));
-	if (op != RESOLVER_SET && op != RESOLVER_CLEAR)
+	if (op != RESOLVER_SET && op != RESOLVER_CLEAR &&
+	    op != RESOLVER_SET_FULL)
 		return -EPROTO;
 	out->op = op;
 	name_len = take_u8(&r);
@@ -202,7 +222,7 @@ resolver_request_decode(enum resolver_op op, const uint8_t *buf, size_t len,
 	if (!name || !ifname_matches(name, name_len, iface))
 		return -EPROTO;
 	memcpy(out->ifname, name, name_len);
-	if (op == RESOLVER_SET) {
+	if (op != RESOLVER_CLEAR) {
 		take_servers(&r, &out->nc);
 		take_domains(&r, &out->nc);
 	}
@@ -254,9 +274,10 @@ run_resolvconf(const char *path, char *const argv[], const char *input)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-/* 0, -ENOENT when resolvconf is not installed, -EIO when it failed. */
+/* resolvconf -a or -d: 0, -ENOENT when it is not installed, -EIO when
+ * it failed. */
 static int
-run_request(const struct resolver_request *r)
+via_resolvconf(const struct resolver_request *r)
 {
 	char text[RESOLV_TEXT_LEN], name[IFNAMSIZ];
 	char *set[] = { "resolvconf", "-a", name, "-m", "0", "-x", NULL };
@@ -272,17 +293,93 @@ run_request(const struct resolver_request *r)
 	return run_resolvconf(path, set, text);
 }
 
+static bool
+may(enum vpnc_dns_mode want)
+{
+	return rs.mode == VPNC_DNS_AUTO || rs.mode == want;
+}
+
+/* A SET: the first way the mode allows that is there. -ENOENT: none. */
+static int
+set(const struct resolver_request *r, enum resolver_via *via)
+{
+	int ifindex = (int)if_nametoindex(r->ifname);
+	int ret;
+
+	if (may(VPNC_DNS_RESOLVED) && ifindex > 0) {
+		ret = resolved_set_link(ifindex, &r->nc,
+					r->op == RESOLVER_SET_FULL);
+		if (ret != -ENOENT) {
+			*via = RESOLVER_VIA_RESOLVED;
+			rs.done_ifindex = ifindex;
+			if (ret < 0)
+				resolved_revert_link(ifindex);
+			return ret;
+		}
+	}
+	if (may(VPNC_DNS_RESOLVCONF)) {
+		ret = via_resolvconf(r);
+		if (ret != -ENOENT) {
+			*via = RESOLVER_VIA_RESOLVCONF;
+			return ret;
+		}
+	}
+	if (may(VPNC_DNS_FILE) && rs.resolv_conf[0] && rs.backup[0]) {
+		*via = RESOLVER_VIA_FILE;
+		return dnsfile_set(rs.resolv_conf, rs.backup, r->ifname, &r->nc);
+	}
+	return -ENOENT;
+}
+
+/* Undoes DNS applied `via` for `ifname`. */
+static int
+undo(const char *ifname, enum resolver_via via, int ifindex)
+{
+	struct resolver_request r = { .op = RESOLVER_CLEAR };
+	int ret = 0;
+
+	snprintf(r.ifname, sizeof(r.ifname), "%s", ifname);
+	if ((via == RESOLVER_VIA_RESOLVED || via == RESOLVER_VIA_UNKNOWN) &&
+	    ifindex > 0)
+		ret = resolved_revert_link(ifindex);
+	if (via == RESOLVER_VIA_UNKNOWN && ret == -ENOENT)
+		ret = 0;
+	if (via == RESOLVER_VIA_RESOLVCONF ||
+	    (via == RESOLVER_VIA_UNKNOWN && resolvconf_path()))
+		ret = via_resolvconf(&r);
+	if ((via == RESOLVER_VIA_FILE || via == RESOLVER_VIA_UNKNOWN) &&
+	    rs.resolv_conf[0] && rs.backup[0])
+		ret = dnsfile_restore(rs.resolv_conf, rs.backup);
+	return ret;
+}
+
+/* One request's work: 0 or -errno; *via: how a SET was done. */
+static int
+run_request(const struct resolver_request *r, enum resolver_via *via)
+{
+	int ret;
+
+	*via = RESOLVER_VIA_NONE;
+	if (r->op == RESOLVER_CLEAR) {
+		ret = undo(r->ifname, rs.done_via, rs.done_ifindex);
+		rs.done_via = RESOLVER_VIA_NONE;
+		return ret;
+	}
+	ret = set(r, via);
+	rs.done_via = ret == 0 ? *via : RESOLVER_VIA_NONE;
+	return ret;
+}
+
 /* The helper: every request decoded again, whatever vpnc sent. */
 static int
 handle(void *arg, const struct privsep_request *req, uint8_t *out,
        size_t *out_len, int *pass_fd)
 {
 	struct resolver_request r;
+	enum resolver_via via;
 	int ret;
 
 	(void)arg;
-	(void)out;
-	(void)out_len;
 	(void)pass_fd;
 	if (resolver_request_decode(req->op, req->payload, req->len, rs.iface,
 				    &r) < 0) {
@@ -290,10 +387,15 @@ handle(void *arg, const struct privsep_request *req, uint8_t *out,
 			 req->len);
 		return EPROTO;
 	}
-	ret = run_request(&r);
-	log_debug("resolver: resolvconf %s %s: %s",
-		  r.op == RESOLVER_SET ? "-a" : "-d", r.ifname,
+	ret = run_request(&r, &via);
+	log_debug("resolver: %s %s%s%s: %s",
+		  r.op == RESOLVER_CLEAR ? "clear" : "set", r.ifname,
+		  via ? " via " : "", via ? via_names[via] : "",
 		  ret < 0 ? strerror(-ret) : "ok");
+	if (ret == 0 && r.op != RESOLVER_CLEAR) {
+		out[0] = (uint8_t)via;
+		*out_len = 1;
+	}
 	return -ret;
 }
 
@@ -305,12 +407,26 @@ helper_init(void *arg)
 	return sandbox_no_dumps();
 }
 
+void
+resolver_init(const struct vpnc_config *cfg)
+{
+	snprintf(rs.iface, sizeof(rs.iface), "%s", cfg->interface);
+	rs.mode = cfg->dns_mode;
+	snprintf(rs.resolv_conf, sizeof(rs.resolv_conf), "%s",
+		 cfg->resolv_conf);
+	rs.backup[0] = '\0';
+	if (cfg->state_file[0] &&
+	    snprintf(rs.backup, sizeof(rs.backup), "%s.resolv.conf",
+		     cfg->state_file) >= (int)sizeof(rs.backup))
+		rs.backup[0] = '\0';
+}
+
 int
 resolver_start(struct vpnc_config *cfg, const char *const *paths)
 {
 	int ret;
 
-	snprintf(rs.iface, sizeof(rs.iface), "%s", cfg->interface);
+	resolver_init(cfg);
 	rs.paths = paths ? paths : default_paths;
 	ret = privsep_start(&rs.helper, helper_init, handle, cfg, false);
 	if (ret < 0) {
@@ -334,24 +450,66 @@ resolver_stop(void)
 /* ---- vpnc's calls -------------------------------------------------------------------- */
 
 static int
-request(const struct resolver_request *r)
+request(const struct resolver_request *r, enum resolver_via *via)
 {
-	uint8_t buf[PRIVSEP_PAYLOAD_MAX];
-	size_t len = resolver_request_encode(r, buf, sizeof(buf));
+	uint8_t buf[PRIVSEP_PAYLOAD_MAX], answer[1];
+	size_t len = resolver_request_encode(r, buf, sizeof(buf)), n = 0;
+	int ret;
 
+	*via = RESOLVER_VIA_NONE;
 	if (!len)
 		return -EINVAL;
 	if (!rs.has_helper)
-		return run_request(r);
-	return privsep_call(&rs.helper, r->op, buf, len, NULL, 0, NULL, NULL);
+		return run_request(r, via);
+	ret = privsep_call(&rs.helper, r->op, buf, len, answer, sizeof(answer),
+			   &n, NULL);
+	if (ret == 0 && r->op != RESOLVER_CLEAR) {
+		if (n != 1 || answer[0] == RESOLVER_VIA_NONE ||
+		    answer[0] >= RESOLVER_VIA_UNKNOWN)
+			return -EPROTO;
+		*via = (enum resolver_via)answer[0];
+	}
+	return ret;
+}
+
+static const char *
+mode_name(enum vpnc_dns_mode mode)
+{
+	switch (mode) {
+	case VPNC_DNS_RESOLVED:
+		return "resolved";
+	case VPNC_DNS_RESOLVCONF:
+		return "resolvconf";
+	case VPNC_DNS_FILE:
+		return "file";
+	default:
+		return "auto";
+	}
+}
+
+/* Why a mode could not be applied at all (-ENOENT). */
+static void
+say_missing(enum vpnc_dns_mode mode)
+{
+	if (mode == VPNC_DNS_RESOLVED)
+		log_err("dns = \"resolved\" but systemd-resolved does not run "
+			"here");
+	else if (mode == VPNC_DNS_RESOLVCONF)
+		log_err("dns = \"resolvconf\" but resolvconf is not installed "
+			"(apt-get install resolvconf)");
+	else
+		log_err("dns = \"%s\" but there is no file to write it to",
+			mode_name(mode));
 }
 
 int
-resolver_apply(const char *ifname, const struct netconf *nc,
-	       enum vpnc_dns_mode mode)
+resolver_apply_for(const char *ifname, const struct netconf *nc,
+		   enum vpnc_dns_mode mode, bool is_full)
 {
-	struct resolver_request r = { .op = RESOLVER_SET };
+	struct resolver_request r = { .op = is_full ? RESOLVER_SET_FULL
+						    : RESOLVER_SET };
 	char text[RESOLV_TEXT_LEN];
+	enum resolver_via via;
 	int ret;
 
 	if (mode == VPNC_DNS_NONE || (!nc->n_dns && !nc->n_search))
@@ -361,38 +519,93 @@ resolver_apply(const char *ifname, const struct netconf *nc,
 	r.nc.n_dns = nc->n_dns;
 	memcpy(r.nc.search, nc->search, sizeof(r.nc.search));
 	r.nc.n_search = nc->n_search;
-	ret = request(&r);
+	if (!rs.has_helper)
+		rs.mode = mode;
+	/* Until the answer, the state file cannot say how. */
+	rs.applied_via = RESOLVER_VIA_UNKNOWN;
+	snprintf(rs.applied, sizeof(rs.applied), "%s", ifname);
+	ret = request(&r, &via);
 	if (ret == 0) {
-		snprintf(rs.applied, sizeof(rs.applied), "%s", ifname);
+		rs.applied_via = via;
+		log_info("DNS for %s set through %s", ifname,
+			 resolver_via_name(via));
 		return 0;
 	}
-	if (ret == -ENOENT && mode == VPNC_DNS_RESOLVCONF) {
-		log_err("dns = \"resolvconf\" but resolvconf is not installed "
-			"(apt-get install resolvconf)");
-	} else if (ret == -ENOENT) {
+	/* Nothing applied; a half-done attempt was undone by the work. */
+	rs.applied[0] = '\0';
+	rs.applied_via = RESOLVER_VIA_NONE;
+	if (ret == -ENOENT && mode == VPNC_DNS_AUTO) {
 		netconf_resolv_text(nc, text, sizeof(text));
-		log_notice("DNS pushed by the server (resolvconf is not "
-			   "installed, so not applied):\n%s", text);
+		log_notice("DNS pushed by the server (no resolved, resolvconf "
+			   "or file to apply it through):\n%s", text);
 		return 0;
-	} else {
-		log_err("resolvconf -a %s failed%s%s", ifname,
-			ret == -EIO ? "" : ": ", ret == -EIO ? "" :
-			strerror(-ret));
 	}
-	return mode == VPNC_DNS_RESOLVCONF ? ret : 0;
+	if (ret == -ENOENT)
+		say_missing(mode);
+	else
+		log_err("DNS for %s (dns = \"%s\") failed: %s", ifname,
+			mode_name(mode), ret == -EIO ? "it said no"
+						      : strerror(-ret));
+	return mode == VPNC_DNS_AUTO ? 0 : ret;
+}
+
+int
+resolver_apply(const char *ifname, const struct netconf *nc,
+	       enum vpnc_dns_mode mode)
+{
+	return resolver_apply_for(ifname, nc, mode, false);
 }
 
 void
 resolver_remove(const char *ifname)
 {
 	struct resolver_request r = { .op = RESOLVER_CLEAR };
+	enum resolver_via via;
 	int ret;
 
 	if (!rs.applied[0] || strcmp(rs.applied, ifname) != 0)
 		return;
 	snprintf(r.ifname, sizeof(r.ifname), "%s", ifname);
 	rs.applied[0] = '\0';
-	ret = request(&r);
+	rs.applied_via = RESOLVER_VIA_NONE;
+	ret = request(&r, &via);
 	if (ret < 0)
-		log_warn("resolvconf -d %s failed: %s", ifname, strerror(-ret));
+		log_warn("DNS for %s not taken back: %s", ifname,
+			 strerror(-ret));
+}
+
+enum resolver_via
+resolver_applied(char ifname[IFNAMSIZ])
+{
+	snprintf(ifname, IFNAMSIZ, "%s", rs.applied);
+	return rs.applied[0] ? rs.applied_via : RESOLVER_VIA_NONE;
+}
+
+void
+resolver_recover(const char *ifname, enum resolver_via via)
+{
+	int ret = undo(ifname, via, (int)if_nametoindex(ifname));
+
+	if (ret < 0 && ret != -ENOENT)
+		log_warn("DNS for %s left by the last run not taken back: %s",
+			 ifname, strerror(-ret));
+}
+
+const char *
+resolver_via_name(enum resolver_via via)
+{
+	return via < RESOLVER_VIA_N ? via_names[via] : "?";
+}
+
+bool
+resolver_via_parse(const char *name, enum resolver_via *via)
+{
+	unsigned int i;
+
+	for (i = 0; i < RESOLVER_VIA_N; i++)
+		if (strcmp(name, via_names[i]) == 0) {
+			*via = (enum resolver_via)i;
+			return true;
+		}
+	return false;
 }

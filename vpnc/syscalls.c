@@ -43,6 +43,15 @@ static const struct sandbox_rule vpnc_rules[] = {
 	SANDBOX_ALLOW("poll"),
 	SANDBOX_ALLOW("ppoll"),
 
+	/* The state file (state.h), written whole at each change: a
+	 * temporary file renamed over it, removed once nothing is left to
+	 * undo (openat, above). */
+	SANDBOX_ALLOW("rename"),
+	SANDBOX_ALLOW("renameat"),
+	SANDBOX_ALLOW("renameat2"),
+	SANDBOX_ALLOW("unlink"),
+	SANDBOX_ALLOW("unlinkat"),
+
 	/* The login names this host (gethostname, which reads uname). */
 	SANDBOX_ALLOW("uname"),
 

@@ -139,10 +139,15 @@ private-key-file = "nowhere.key"|private-key-file:
 full-tunnel = maybe|full-tunnel: maybe is not yes or no
 accept-routes = {"10.20.0.1/16"}|accept-routes: 10.20.0.1/16 has host bits set
 accept-routes = {"office"}|accept-routes: office is not an address prefix
+exclude = {"192.0.2.1/24"}|exclude: 192.0.2.1/24 has host bits set
+exclude = {"0.0.0.0/1"}|exclude: 0.0.0.0/1 is too wide
+exclude = {"lan"}|exclude: lan is not an address prefix
+allow-lan = maybe|allow-lan: maybe is not yes or no
+dns = "systemd"|dns: systemd is not auto, resolved, resolvconf, file or none
 CASES
 
-# The sample's accept-routes and full-tunnel lines are on in the "all" copy.
-for option in accept-routes full-tunnel; do
+# The sample's policy lines are on in the "all" copy.
+for option in accept-routes full-tunnel exclude allow-lan state-file; do
 	grep -q "^$option = " "$tmp/vpnc-all.conf" ||
 		fail "$option is not in conf/vpnc.conf"
 done

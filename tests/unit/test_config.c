@@ -829,6 +829,88 @@ test_vpnc_policy_refused(void **state)
 	}
 }
 
+/* ---- vpnc: a full tunnel's exceptions, DNS and the state file (issue 13) */
+
+static void
+test_vpnc_leaks(void **state)
+{
+	static const struct {
+		const char *rest;
+		const char *exclude[3]; /* NULL-ended */
+		bool allow_lan;
+		enum vpnc_dns_mode dns;
+		const char *state_file;
+	} v[] = {
+		{ "", { NULL }, false, VPNC_DNS_AUTO, "/run/vpnc/vpnc.state" },
+		{ "exclude = {\"192.0.2.0/24\", \"2001:db8:1::/48\"}\n"
+		  "allow-lan = yes\n",
+		  { "192.0.2.0/24", "2001:db8:1::/48", NULL }, true,
+		  VPNC_DNS_AUTO, "/run/vpnc/vpnc.state" },
+		{ "exclude = \"10.1.2.3\"\nallow-lan = no\n",
+		  { "10.1.2.3/32", NULL }, false, VPNC_DNS_AUTO,
+		  "/run/vpnc/vpnc.state" },
+		{ "dns = \"resolved\"\n", { NULL }, false, VPNC_DNS_RESOLVED,
+		  "/run/vpnc/vpnc.state" },
+		{ "dns = \"file\"\nstate-file = \"/tmp/x/office.state\"\n",
+		  { NULL }, false, VPNC_DNS_FILE, "/tmp/x/office.state" },
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	char text[2048], got[PREFIX_STR_LEN];
+	size_t i;
+	unsigned int j;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		vpnc_text(f, "vpn", v[i].rest, text, sizeof(text));
+		if (!load_vpnc(f, text, &c))
+			fail_msg("refused:\n%s\n%s", text, f->err);
+		for (j = 0; v[i].exclude[j]; j++)
+			assert_string_equal(
+				prefix_format(&c.policy.exclude[j], got),
+				v[i].exclude[j]);
+		assert_int_equal(c.policy.n_exclude, j);
+		assert_true(c.policy.allow_lan == v[i].allow_lan);
+		assert_int_equal(c.dns_mode, v[i].dns);
+		/* vpnc.conf: NAME.conf gives /run/vpnc/NAME.state. */
+		assert_string_equal(c.state_file, v[i].state_file);
+		assert_string_equal(c.resolv_conf, "/etc/resolv.conf");
+		vpnc_config_wipe(&c);
+	}
+}
+
+static void
+test_vpnc_leaks_refused(void **state)
+{
+	static const struct {
+		const char *rest, *option, *detail;
+	} v[] = {
+		{ "exclude = {\"192.0.2.1/24\"} " MARK "\n", "exclude",
+		  "192.0.2.1/24 has host bits set (the network is "
+		  "192.0.2.0/24)" },
+		{ "exclude = {\"128.0.0.0/1\"} " MARK "\n", "exclude",
+		  "128.0.0.0/1 is too wide" },
+		{ "exclude = {\"::/0\"} " MARK "\n", "exclude",
+		  "::/0 is too wide" },
+		{ "exclude = {\"printer\"} " MARK "\n", "exclude",
+		  "printer is not an address prefix" },
+		{ "allow-lan = 1 " MARK "\n", "allow-lan", "1 is not yes or no" },
+		{ "dns = \"systemd\" " MARK "\n", "dns",
+		  "systemd is not auto, resolved, resolvconf, file or none" },
+	};
+	struct fixture *f = *state;
+	static struct vpnc_config c;
+	char text[2048];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		vpnc_text(f, "vpn", v[i].rest, text, sizeof(text));
+		if (load_vpnc(f, text, &c))
+			fail_msg("accepted:\n%s", text);
+		assert_message(f, "vpnc.conf", text, marked_line(text),
+			       v[i].option, v[i].detail);
+	}
+}
+
 /* More than POLICY_MAX_ACCEPT prefixes: the first one too many named. */
 static void
 test_vpnc_policy_too_many(void **state)
@@ -1132,6 +1214,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vpnc_policy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnc_policy_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_leaks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnc_leaks_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnc_policy_too_many,
 						setup, teardown),
