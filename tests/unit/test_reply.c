@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "ipvec.h"
-#include "reply.h"
+#include "../../vpnd/reply.h"
 #include "timers.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
