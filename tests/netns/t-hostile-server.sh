@@ -152,11 +152,12 @@ start_vpnc full "$PASSWORD" "$CODE"
 at up
 [ "$(routes_on_vpn0)" = \
 	"0.0.0.0/1 10.20.0.0/24 128.0.0.0/1 8000::/1 ::/1 fd00:20::/64" ]
-# The way to the server stays where it was; everything else is tunnelled,
+# The way to the server is pinned where it was (vpnc's own route, protocol
+# 86, removed at exit); everything else is tunnelled,
 # the server's neighbours too (the route over them was refused, the
 # default route takes them).
 [ "$(ip -n "$ns_cli" route show 192.0.2.1 | sed 's/ *$//')" = \
-	"192.0.2.1 via 198.51.100.254 dev cli0" ]
+	"192.0.2.1 via 198.51.100.254 dev cli0 proto 86" ]
 [ "$(dev_for 192.0.2.1)" = cli0 ]
 [ "$(dev_for 192.0.2.99)" = vpn0 ]
 [ "$(dev_for 8.8.8.8)" = vpn0 ]
