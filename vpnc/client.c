@@ -33,12 +33,14 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "expiry.h"
 #include "log.h"
 #include "login.h"
 #include "netlink.h"
 #include "policy.h"
 #include "resolver.h"
 #include "rtnl.h"
+#include "site.h"
 #include "state.h"
 #include "tun.h"
 
@@ -91,6 +93,9 @@ set_state(struct client *c, enum client_state next)
 	else if (next != c->state)
 		log_debug("%s -> %s", state_names[c->state],
 			  state_names[next]);
+	/* Its end is warned about only while a session is up. */
+	if (next != CLIENT_UP)
+		expiry_stop(&c->expiry);
 	c->state = next;
 }
 
@@ -135,6 +140,7 @@ rearm(struct client *c)
 	if (c->logout_deadline_ns)
 		d = min_u64(d, c->logout_deadline_ns);
 	d = min_u64(d, silence_deadline(&c->silence));
+	d = min_u64(d, expiry_deadline(&c->expiry));
 	loop_set_deadline(&c->loop, d);
 }
 
@@ -592,12 +598,24 @@ log_refusals(const struct policy_refusals *refused)
 			   policy_refusals_format(refused, text, sizeof(text)));
 }
 
+/* A session ends in a new login, which needs a person: say so in time. */
+static void
+say_expiry(uint64_t left_s)
+{
+	char left[EXPIRY_SPAN_LEN];
+
+	log_warn("the session ends in %s; then the server asks for a login "
+		 "again (password and code)", expiry_span(left_s, left));
+}
+
 static void
 admitted(struct client *c, const struct login_msg *m)
 {
 	char addr[PREFIX_STR_LEN], text[SERVER_TEXT_LEN];
+	bool resumed = c->state == CLIENT_RESUMING;
 	struct policy_refusals refused;
 	enum policy_decision d;
+	uint64_t left;
 
 	request_clear(c);
 	prompt_wipe(&c->creds);
@@ -632,6 +650,11 @@ admitted(struct client *c, const struct login_msg *m)
 		   c->net.expires_s);
 	if (m->message.len)
 		log_notice("the server says: %s", server_text(m, text));
+	if (c->cfg->site)
+		site_check_routes(c->net.routes, c->net.n_routes);
+	if (expiry_start(&c->expiry, c->now_ns, c->net.expires_s, resumed,
+			 &left))
+		say_expiry(left);
 }
 
 static void
@@ -919,12 +942,15 @@ static void
 on_timer(void *arg, uint64_t now_ns)
 {
 	struct client *c = arg;
+	uint64_t left;
 
 	(void)now_ns;
 	client_clock(c);
 	tunnel_peer_expire(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
 	if (silence_due(&c->silence, c->now_ns))
 		say_no_answer(c);
+	if (c->state == CLIENT_UP && expiry_due(&c->expiry, c->now_ns, &left))
+		say_expiry(left);
 	expire_request(c);
 	if (c->busy_retry_ns && c->now_ns >= c->busy_retry_ns) {
 		/* The same request again, with a new REQUEST_ID (rule 2). */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "expiry.h"
 #include "fence.h"
 #include "log.h"
 #include "loop.h"
@@ -96,6 +97,7 @@ struct client {
 	struct endpoint server_ep;
 	char server_name[VPNC_HOST_LEN + ENDPOINT_STR_LEN + 4]; /* for logs */
 	struct silence silence;   /* the server not answering handshakes */
+	struct expiry_warner expiry; /* warnings ahead of the session's end */
 	int server_family;
 	uint8_t server_addr[16];
 	struct udp udp;

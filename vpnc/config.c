@@ -282,6 +282,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("state-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_INT_CB("reconnect-max-backoff", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("site", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
@@ -453,6 +454,8 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	ok &= copy_state_file(cfg, l, c);
 	if (cfg_size(cfg, "sandbox"))
 		c->sandbox = strcmp(cfg_getstr(cfg, "sandbox"), "yes") == 0;
+	if (cfg_size(cfg, "site"))
+		c->site = strcmp(cfg_getstr(cfg, "site"), "yes") == 0;
 	if (cfg_size(cfg, "log"))
 		c->log_syslog = strcmp(cfg_getstr(cfg, "log"), "syslog") == 0;
 	if (cfg_size(cfg, "log-level"))

@@ -56,6 +56,7 @@ struct vpnc_config {
 					      * option); "": never written */
 	uint32_t reconnect_max_s;            /* reconnect-max-backoff = "1m" */
 	bool sandbox;                        /* sandbox = yes (jail.h) */
+	bool site;                           /* site = no (site.h) */
 	bool log_syslog;                     /* log = "stderr" */
 	int log_level;                       /* log-level = "info" */
 	unsigned int test_timer_divisor;     /* test-timer-divisor = 1 */

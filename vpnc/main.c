@@ -12,6 +12,7 @@
 #include "client.h"
 #include "config.h"
 #include "jail.h"
+#include "site.h"
 #include "keyfile.h"
 #include "log.h"
 #include "state.h"
@@ -121,6 +122,10 @@ main(int argc, char *argv[])
 		return status;
 	}
 	status = VPNC_EXIT_ERROR;
+	if (cfg.site && site_check_start() < 0) {
+		vpnc_config_wipe(&cfg);
+		return status;
+	}
 	/* The DNS helper before anything is open, the drop once the
 	 * sockets are (jail.h). */
 	if (jail_start(&cfg) == 0 && client_start(&client, &cfg, &opt) == 0) {

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "netlink.h"
 #include "login.h"
 #include "server.h"
 
@@ -258,15 +259,43 @@ request_answered(struct server *s, struct peer *p)
 
 /* ---- admission state ---------------------------------------------------------- */
 
+/* A site's subnet: the kernel sends it into the tunnel device. */
+static void
+kernel_route(struct server *s, const struct prefix *n, bool add)
+{
+	char text[PREFIX_STR_LEN];
+	int ret;
+
+	if (!s->nl)
+		return;
+	ret = add ? netlink_route_add(s->nl, s->ifindex, n->family, n->addr,
+				      n->len, NULL, 0)
+		  : netlink_route_del(s->nl, s->ifindex, n->family, n->addr,
+				      n->len, NULL, 0);
+	if (ret < 0)
+		log_warn("cannot %s the route to %s on %s: %s",
+			 add ? "add" : "remove", prefix_format(n, text),
+			 s->ifname, strerror(-ret));
+}
+
 static void
 routes_del(struct server *s, struct peer *p)
 {
 	const struct auth_admission *a = &p->login.admission;
+	unsigned int i;
 
 	if (a->has_addr4)
 		route_del(&s->routes, AF_INET, a->addr4, 32, p);
 	if (a->has_addr6)
 		route_del(&s->routes, AF_INET6, a->addr6, 128, p);
+	for (i = 0; i < a->n_subnets; i++) {
+		const struct prefix *n = &a->subnets[i];
+
+		if (route_owner(&s->routes, n->family, n->addr, n->len) != p)
+			continue;
+		route_del(&s->routes, n->family, n->addr, n->len, p);
+		kernel_route(s, n, false);
+	}
 }
 
 static void
@@ -293,11 +322,12 @@ release_admission(struct server *s, struct peer *p)
 static void
 admission_end(struct server *s, struct peer *p, const char *reason);
 
-/* An address moved to p: the peer that held it loses its admission. */
+/* A prefix moved to p (an address, a site's subnet): the peer that held
+ * it loses its admission. */
 static void
-claim(struct server *s, struct peer *p, int family, const uint8_t *addr)
+claim(struct server *s, struct peer *p, int family, const uint8_t *addr,
+      unsigned int len)
 {
-	unsigned int len = family == AF_INET ? 32 : 128;
 	struct peer *old = route_owner(&s->routes, family, addr, len);
 
 	if (old && old != p)
@@ -324,6 +354,7 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 	struct peer_login *l = &p->login;
 	char who[PEER_NAME_LEN], text[PREFIX_STR_LEN];
 	bool was = l->state == ADMIT_ADMITTED;
+	unsigned int i;
 
 	if (was)
 		routes_del(s, p);
@@ -343,9 +374,14 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 	if (a->has_stamp)
 		tstamp_raise(&s->tunnel.stamps, p->pub, a->stamp);
 	if (a->has_addr4)
-		claim(s, p, AF_INET, a->addr4);
+		claim(s, p, AF_INET, a->addr4, 32);
 	if (a->has_addr6)
-		claim(s, p, AF_INET6, a->addr6);
+		claim(s, p, AF_INET6, a->addr6, 128);
+	for (i = 0; i < a->n_subnets; i++) {
+		claim(s, p, a->subnets[i].family, a->subnets[i].addr,
+		      a->subnets[i].len);
+		kernel_route(s, &a->subnets[i], true);
+	}
 	if (!was)
 		log_info("%s admitted, address %s", peer_name(p, who, sizeof(who)),
 			 a->has_addr4 ? prefix_format_addr(AF_INET, a->addr4, text)
@@ -602,6 +638,15 @@ event_apply(struct server *s, const struct auth_event *e)
 	struct peer *p = peer_lookup(&s->peers, e->client_pub);
 	char reason[64];
 
+	if (e->is_change) {
+		/* A lookup under way may have read the admission before. */
+		if (p && p->login.state == ADMIT_ADMITTED &&
+		    !submit_lookup(s, p, false, 0, NULL)) {
+			p->login.lookup_retry = true;
+			p->login.retry_ns = s->now_ns + RETRY_NS;
+		}
+		return;
+	}
 	if (!p) {
 		/* No peer here: its timestamp need not be pinned. */
 		tstamp_release(&s->tunnel.stamps, e->client_pub,
@@ -1038,7 +1083,7 @@ admit_peer_expire(struct server *s, struct peer *p)
 	answers_expire(l, s->now_ns);
 	if (l->lookup_retry && l->retry_ns <= s->now_ns) {
 		l->lookup_retry = false;
-		if (l->state == ADMIT_LOOKUP)
+		if (l->state == ADMIT_LOOKUP || l->state == ADMIT_ADMITTED)
 			submit_lookup(s, p, false, 0, NULL);
 	}
 	if (l->state == ADMIT_ADMITTED && l->expires_ns <= s->now_ns) {

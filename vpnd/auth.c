@@ -27,6 +27,8 @@
 
 #define STORE_RETRY_S 5
 
+_Static_assert(AUTH_SUBNETS_MAX == USERDB_SUBNETS_MAX,
+	       "auth and userdb must agree on subnets per site");
 _Static_assert(AUTH_RECOVERY_SALT_LEN == USERDB_RECOVERY_SALT_LEN &&
 		       AUTH_RECOVERY_HASH_LEN == USERDB_RECOVERY_HASH_LEN,
 	       "auth and userdb must agree on recovery code sizes");
@@ -499,6 +501,18 @@ readdress(struct auth *a, uint64_t now, struct userdb_admission *adm)
 
 /* ---- login ------------------------------------------------------------------ */
 
+/* A site's subnets go with its admission. */
+static int
+add_subnets(struct auth *a, struct auth_admission *adm)
+{
+	size_t n = 0;
+	int ret = userdb_subnets_get(a->db, adm->username, adm->subnets,
+				     AUTH_SUBNETS_MAX, &n);
+
+	adm->n_subnets = (uint8_t)n;
+	return ret;
+}
+
 static void
 admission_copy(struct auth_admission *out, const struct userdb_admission *in)
 {
@@ -554,6 +568,11 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 	case 0:
 		res->status = LOGIN_STATUS_OK;
 		admission_copy(&res->adm, &adm);
+		/* Admitted already: a store that cannot say which subnets
+		 * leaves them unrouted until the session's next lookup. */
+		if (add_subnets(a, &res->adm) < 0)
+			log_warn("user %s: cannot read its subnets",
+				 t->name_log);
 		return;
 	case -ENOSPC:
 		res->status = LOGIN_STATUS_POOL_EXHAUSTED;
@@ -631,7 +650,8 @@ auth_admission_lookup(struct auth *a, const uint8_t client_pub[32],
 	if (ret < 0)
 		return ret;
 	admission_copy(out, &adm);
-	return 1;
+	ret = add_subnets(a, out);
+	return ret < 0 ? ret : 1;
 }
 
 bool
@@ -687,6 +707,9 @@ auth_admissions_each(struct auth *a, uint64_t now_unix_s,
 		if (ret < 0)
 			break;
 		admission_copy(&out, &c.v[i]);
+		ret = add_subnets(a, &out);
+		if (ret < 0)
+			break;
 		fn(arg, c.v[i].client_pub, &out);
 	}
 	free(c.v);
@@ -782,9 +805,10 @@ on_event(void *arg, const struct userdb_event *e)
 	struct auth_event out;
 
 	c->seq = e->seq;
-	if (strcmp(e->kind, USERDB_EVENT_ADMISSION_END) != 0)
-		return;
 	memset(&out, 0, sizeof(out));
+	out.is_change = strcmp(e->kind, USERDB_EVENT_ADMISSION_CHANGED) == 0;
+	if (!out.is_change && strcmp(e->kind, USERDB_EVENT_ADMISSION_END) != 0)
+		return;
 	out.seq = e->seq;
 	memcpy(out.client_pub, e->client_pub, sizeof(out.client_pub));
 	snprintf(out.username, sizeof(out.username), "%s", e->username);

@@ -25,6 +25,8 @@
 
 struct auth;
 
+#define AUTH_SUBNETS_MAX 16 /* as the store's USERDB_SUBNETS_MAX */
+
 struct auth_policy {
 	unsigned int totp_window;     /* steps accepted either side of now */
 	unsigned int lockout_failures;/* failures before LOCKED */
@@ -66,6 +68,10 @@ struct auth_admission {
 	uint64_t expires_unix_s;
 	bool has_stamp;                /* the greatest handshake timestamp */
 	uint8_t stamp[TAI64N_LEN];     /* saved for this key */
+	/* A site account: the LAN subnets behind its gateway, routed to
+	 * its session as its own addresses are. */
+	uint8_t n_subnets;
+	struct prefix subnets[AUTH_SUBNETS_MAX];
 };
 
 struct auth_result {
@@ -191,9 +197,12 @@ int auth_stamps_save(struct auth *a, const struct auth_stamp *v, size_t n);
  * account disabled or deleted), by a LOGOUT ("logged out") or by its
  * address going to the account it is fixed to ("address given to its
  * owner"): a live session of that key gets DISCONNECT with `reason`.
+ * Or (is_change) an admission that stays with new routes (a site's
+ * subnets set by vpnctl): vpnd looks it up again.
  */
 struct auth_event {
 	uint64_t seq;
+	bool is_change;
 	uint8_t client_pub[32];
 	char username[LOGIN_USERNAME_MAX + 1];
 	char reason[64];

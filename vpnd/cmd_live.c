@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "ctlclient.h"
+#include "expiry.h"
 #include "keys.h"
 #include "log.h"
 #include "vpnctl.h"
@@ -33,15 +34,31 @@ static const char *const numeric[] = {
 	"logins-pool-exhausted",
 };
 
+/* Fields that are "true" or "false": JSON booleans. */
+static const char *const boolean[] = { "expires-soon" };
+
 static bool
-is_numeric(const char *key)
+is_in(const char *const *list, size_t n, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(numeric) / sizeof(numeric[0]); i++)
-		if (strcmp(numeric[i], key) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], key) == 0)
 			return true;
 	return false;
+}
+
+static bool
+is_boolean(const char *key, const char *value)
+{
+	return is_in(boolean, sizeof(boolean) / sizeof(boolean[0]), key) &&
+	       (strcmp(value, "true") == 0 || strcmp(value, "false") == 0);
+}
+
+static bool
+is_numeric(const char *key)
+{
+	return is_in(numeric, sizeof(numeric) / sizeof(numeric[0]), key);
 }
 
 /* Asks vpnd `command` with optional arg=value; *answer on success. */
@@ -72,23 +89,6 @@ ask(const char *command, const char *arg, const char *value,
 		return VPNCTL_EXIT_FAIL;
 	}
 	return VPNCTL_EXIT_OK;
-}
-
-/* A span of seconds for people: "2d 3h", "3h 12m", "5m 3s", "12s". */
-static char *
-span(uint64_t s, char out[32])
-{
-	if (s >= 86400)
-		snprintf(out, 32, "%" PRIu64 "d %" PRIu64 "h", s / 86400,
-			 s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(out, 32, "%" PRIu64 "h %" PRIu64 "m", s / 3600,
-			 s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(out, 32, "%" PRIu64 "m %" PRIu64 "s", s / 60, s % 60);
-	else
-		snprintf(out, 32, "%" PRIu64 "s", s);
-	return out;
 }
 
 /* "1.2 MiB" */
@@ -136,8 +136,9 @@ json_field(const struct ctlmsg_field *f, bool first)
 	for (p = f->key; *p; p++)
 		putchar(*p == '-' ? '_' : *p);
 	printf("\": ");
-	if (is_numeric(f->key) && f->value[0] &&
-	    strspn(f->value, "0123456789") == strlen(f->value))
+	if ((is_numeric(f->key) && f->value[0] &&
+	     strspn(f->value, "0123456789") == strlen(f->value)) ||
+	    is_boolean(f->key, f->value))
 		fputs(f->value, stdout);
 	else
 		vpnctl_json_string(stdout, f->value);
@@ -172,7 +173,7 @@ status_text(const struct ctlmsg *m)
 
 	printf("vpnd %s, pid %s, up %s\n", shown(ctlmsg_get(m, "version"), t,
 						sizeof(t)),
-	       ctlmsg_get(m, "pid"), span(num(ctlmsg_get(m, "uptime")), u));
+	       ctlmsg_get(m, "pid"), expiry_span(num(ctlmsg_get(m, "uptime")), u));
 	printf("  listening:    UDP port %s (%s)\n",
 	       ctlmsg_get(m, "listen-port"), ctlmsg_get(m, "listen"));
 	printf("  device:       %s", shown(ctlmsg_get(m, "device"), t,
@@ -262,8 +263,9 @@ cmd_status(int argc, char *argv[])
 /* ---- sessions ------------------------------------------------------------------ */
 
 struct row {
-	const char *key, *user, *state, *endpoint, *addr4, *addr6;
+	const char *key, *user, *state, *endpoint, *addr4, *addr6, *subnets;
 	uint64_t login, expires, handshake, rx, tx, drops;
+	bool expires_soon;
 };
 
 /* The fields of the record starting at i; returns the next record. */
@@ -293,6 +295,10 @@ read_row(const struct ctlmsg *m, size_t i, struct row *r)
 			r->login = num(v);
 		else if (!strcmp(k, "expires"))
 			r->expires = num(v);
+		else if (!strcmp(k, "expires-soon"))
+			r->expires_soon = !strcmp(v, "true");
+		else if (!strcmp(k, "subnets"))
+			r->subnets = v;
 		else if (!strcmp(k, "handshake"))
 			r->handshake = num(v);
 		else if (!strcmp(k, "rx-bytes"))
@@ -308,19 +314,26 @@ read_row(const struct ctlmsg *m, size_t i, struct row *r)
 static void
 print_row(const struct row *r, uint64_t now)
 {
-	char user[LOGIN_USERNAME_MAX + 1], ep[64], a[64], login[32], exp[32];
-	char hs[40], rx[32], tx[32], key[64], state[16];
+	char user[LOGIN_USERNAME_MAX + 1], ep[64], a[1024], login[32], exp[32];
+	char hs[40], rx[32], tx[32], key[64], state[16], nets[900];
 
 	if (r->login)
-		span(now > r->login ? now - r->login : 0, login);
-	if (r->expires)
-		span(r->expires > now ? r->expires - now : 0, exp);
+		expiry_span(now > r->login ? now - r->login : 0, login);
+	if (r->expires) {
+		expiry_span(r->expires > now ? r->expires - now : 0, exp);
+		/* Ends soon: someone must log in again (expiry.h). */
+		if (r->expires_soon)
+			strcat(exp, " !");
+	}
 	if (r->handshake)
 		snprintf(hs, sizeof(hs), "%s ago",
-			 span(now > r->handshake ? now - r->handshake : 0,
+			 expiry_span(now > r->handshake ? now - r->handshake : 0,
 			      rx));
-	snprintf(a, sizeof(a), "%s%s%s", r->addr4 ? r->addr4 : "",
-		 r->addr4 && r->addr6 ? "," : "", r->addr6 ? r->addr6 : "");
+	/* A site's subnets follow its own addresses. */
+	snprintf(a, sizeof(a), "%s%s%s%s%s", r->addr4 ? r->addr4 : "",
+		 r->addr4 && r->addr6 ? "," : "", r->addr6 ? r->addr6 : "",
+		 r->subnets ? "," : "",
+		 r->subnets ? shown(r->subnets, nets, sizeof(nets)) : "");
 	printf("%-16s %-9s %-22s %-28s %-9s %-9s %-11s %-10s %-10s %-6" PRIu64
 	       " %s\n",
 	       shown(r->user, user, sizeof(user)),
@@ -329,6 +342,20 @@ print_row(const struct row *r, uint64_t now)
 	       r->login ? login : "-", r->expires ? exp : "-",
 	       r->handshake ? hs : "-", bytes(r->rx, rx), bytes(r->tx, tx),
 	       r->drops, shown(r->key, key, sizeof(key)));
+}
+
+/* On stderr, so that the table stays one line per session. */
+static void
+warn_expiry(const struct row *r, uint64_t now)
+{
+	char user[LOGIN_USERNAME_MAX + 1], left[32];
+
+	fprintf(stderr,
+		"vpnctl: the session of '%s' ends in %s; then it needs a "
+		"login with password and code again%s\n",
+		shown(r->user, user, sizeof(user)),
+		expiry_span(r->expires > now ? r->expires - now : 0, left),
+		r->subnets ? " (a person at that site's vpnc)" : "");
 }
 
 static void
@@ -349,6 +376,8 @@ sessions_text(const struct ctlmsg *m)
 		}
 		i = read_row(m, i, &r);
 		print_row(&r, now);
+		if (r.expires_soon)
+			warn_expiry(&r, now);
 	}
 }
 

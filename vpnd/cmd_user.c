@@ -638,6 +638,9 @@ static const struct {
 	{ "devices", cmd_user_devices, "NAME [--json]",
 	  "the user's devices (client keys): last login, addresses,\n"
 	  HELP_INDENT "whether logged in now" },
+	{ "subnets", cmd_user_subnets, "NAME [PREFIX...|--clear] [--json]",
+	  "a site account's LAN subnets, routed into its sessions (set\n"
+	  HELP_INDENT "whole, live sessions included; none given: shown)" },
 	{ "passwd", user_passwd, "NAME",
 	  "set a new password (the same policy), ending the user's\n"
 	  HELP_INDENT "sessions" },

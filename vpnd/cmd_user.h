@@ -80,6 +80,10 @@ int cmd_user_show(int argc, char *argv[]);
 
 int cmd_user_import_oath(int argc, char *argv[]);
 
+/* ---- cmd_subnets.c ---- */
+
+int cmd_user_subnets(int argc, char *argv[]);
+
 /* ---- cmd_device.c ---- */
 
 int cmd_user_devices(int argc, char *argv[]);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expiry.h"
 #include "exporter.h"
 #include "keys.h"
 #include "log.h"
@@ -149,6 +150,23 @@ state_name(const struct peer *p)
 	return p->pool == PEER_POOL_LOGIN ? "login" : "handshake";
 }
 
+/* A site's subnets, as "192.168.2.0/24,fd00:2::/64". */
+static void
+put_subnets(struct ctlmsg_writer *w, const struct auth_admission *a)
+{
+	char list[AUTH_SUBNETS_MAX * (PREFIX_STR_LEN + 1)];
+	char text[PREFIX_STR_LEN];
+	size_t len = 0;
+	unsigned int i;
+
+	list[0] = '\0';
+	for (i = 0; i < a->n_subnets; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					i ? "," : "",
+					prefix_format(&a->subnets[i], text));
+	ctlmsg_put(w, "subnets", list);
+}
+
 static void
 put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 {
@@ -165,9 +183,20 @@ put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 		put_addr(w, "address4", AF_INET, a->addr4);
 	if (admitted && a->has_addr6)
 		put_addr(w, "address6", AF_INET6, a->addr6);
+	if (admitted && a->n_subnets)
+		put_subnets(w, a);
 	if (admitted) {
+		uint64_t now = wall_s(s);
+
 		ctlmsg_put_u64(w, "login-time", a->created_unix_s);
 		ctlmsg_put_u64(w, "expires", a->expires_unix_s);
+		ctlmsg_put(w, "expires-soon",
+			   expiry_is_soon(a->expires_unix_s - a->created_unix_s,
+					  a->expires_unix_s > now
+						  ? a->expires_unix_s - now
+						  : 0)
+				   ? "true"
+				   : "false");
 	}
 	if (p->tp.last_handshake_wall_ns)
 		ctlmsg_put_u64(w, "handshake",
@@ -179,7 +208,6 @@ put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 	ctlmsg_put_u64(w, "drop-source", p->login.rx_dropped_source);
 	ctlmsg_put_u64(w, "drop-unadmitted", p->login.rx_dropped_unadmitted);
 	ctlmsg_put_u64(w, "drop-malformed", p->login.rx_malformed_ctl);
-	(void)s;
 }
 
 static bool

@@ -943,6 +943,16 @@ userdb_subnets_set(struct userdb *db, const char *name,
 				   name, false);
 	for (i = 0; i < n && ret == 0; i++)
 		ret = subnet_insert(db, name, &subnets[i]);
+	/* Live sessions take the new subnets without a new login. */
+	if (ret == 0)
+		ret = run_for_user(db,
+				   "INSERT INTO events (time, kind, user, "
+				   "client_key, reason, expires) SELECT "
+				   "CAST(strftime('%s', 'now') AS INTEGER), '"
+				   USERDB_EVENT_ADMISSION_CHANGED "', user, "
+				   "client_key, 'subnets changed', expires "
+				   "FROM admissions WHERE user = ? "
+				   "ORDER BY client_key", name, false);
 	return finish(db, ret);
 }
 

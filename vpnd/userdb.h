@@ -46,6 +46,9 @@
 
 /* Events, and why an admission ended (the REASON vpnd sends). */
 #define USERDB_EVENT_ADMISSION_END "admission-end"
+/* An admission that stays but whose routes changed (a site's subnets):
+ * vpnd reads it again. */
+#define USERDB_EVENT_ADMISSION_CHANGED "admission-changed"
 #define USERDB_REASON_PASSWORD "password changed"
 #define USERDB_REASON_TOTP "authenticator reset"
 #define USERDB_REASON_DISABLED "account disabled"

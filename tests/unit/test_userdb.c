@@ -777,6 +777,44 @@ test_subnets(void **state)
 	assert_int_equal(userdb_subnets_set(f->db, "depot", &other, 1), 0);
 }
 
+/* A site's subnets changed while it is admitted: one "admission-changed"
+ * event per admission of it, which stays; none for other accounts. */
+static void
+test_subnets_change_event(void **state)
+{
+	struct fx *f = *state;
+	struct prefix net;
+	struct events ev;
+	uint64_t seq = 0;
+	uint8_t pub[USERDB_KEY_LEN];
+
+	add(f, "branch");
+	add(f, "alice");
+	admit(f, "branch", 1, 2, NULL);
+	admit(f, "branch", 2, 3, NULL);
+	admit(f, "alice", 3, 4, NULL);
+	assert_true(prefix_parse("192.168.1.0/24", &net));
+	assert_int_equal(userdb_subnets_set(f->db, "branch", &net, 1), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 2);
+	memset(pub, 1, sizeof(pub));
+	assert_string_equal(ev.e[0].kind, USERDB_EVENT_ADMISSION_CHANGED);
+	assert_string_equal(ev.e[0].username, "branch");
+	assert_memory_equal(ev.e[0].client_pub, pub, sizeof(pub));
+	assert_int_equal(ev.e[0].expires_unix_s, NOW + 600);
+	memset(pub, 2, sizeof(pub));
+	assert_string_equal(ev.e[1].kind, USERDB_EVENT_ADMISSION_CHANGED);
+	assert_memory_equal(ev.e[1].client_pub, pub, sizeof(pub));
+	assert_true(has_admission(f, 1));
+	assert_true(has_admission(f, 2));
+	/* Set, even to none: alice's admission is told. */
+	assert_int_equal(userdb_subnets_set(f->db, "alice", NULL, 0), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_string_equal(ev.e[0].username, "alice");
+	assert_int_equal(userdb_user_del(f->db, "alice"), 0);
+	assert_int_equal(poll_events(f->db, &seq, &ev), 1);
+	assert_string_equal(ev.e[0].kind, USERDB_EVENT_ADMISSION_END);
+}
+
 /* Pruning ends expired admissions like any change: one event each, so
  * every vpnd forgets them; live ones stay, and make no event. */
 static void
@@ -1429,6 +1467,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grant_stale_credentials,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subnets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subnets_change_event,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_own_writes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_other_connection,
