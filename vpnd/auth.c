@@ -71,10 +71,72 @@ static const struct totp_params default_totp = {
 	.algo = TOTP_SHA1, .digits = 6, .period_s = 30,
 };
 
+/*
+ * A stand-in hash for unknown users, in the format and with the parameters
+ * vpnctl hashes real passwords with, but from random bytes: checking a
+ * password against it costs a real Argon2id computation, while making it
+ * costs none (each login worker makes one at start; hashing a password for
+ * it would take 64 MiB per worker at once).
+ */
+static int
+dummy_hash_make(char out[crypto_pwhash_STRBYTES])
+{
+	uint8_t salt[crypto_pwhash_SALTBYTES], hash[32];
+	char salt64[sodium_base64_ENCODED_LEN(sizeof(salt),
+		sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+	char hash64[sodium_base64_ENCODED_LEN(sizeof(hash),
+		sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+	int n;
+
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(hash, sizeof(hash));
+	sodium_bin2base64(salt64, sizeof(salt64), salt, sizeof(salt),
+			  sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	sodium_bin2base64(hash64, sizeof(hash64), hash, sizeof(hash),
+			  sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	n = snprintf(out, crypto_pwhash_STRBYTES,
+		     "$argon2id$v=19$m=%zu,t=%llu,p=1$%s$%s",
+		     (size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE / 1024,
+		     (unsigned long long)crypto_pwhash_OPSLIMIT_INTERACTIVE,
+		     salt64, hash64);
+	/* needs_rehash parses the string: 0 means well formed and with
+	 * exactly the parameters real hashes have. */
+	if (n < 0 || (size_t)n >= crypto_pwhash_STRBYTES ||
+	    crypto_pwhash_str_needs_rehash(out,
+					   crypto_pwhash_OPSLIMIT_INTERACTIVE,
+					   crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+int
+auth_self_check(void)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	uint8_t pw[32];
+	int ret = 0;
+
+	if (sodium_init() < 0) {
+		log_err("libsodium failed to initialise");
+		return -EIO;
+	}
+	randombytes_buf(pw, sizeof(pw));
+	if (crypto_pwhash_str(hash, (const char *)pw, sizeof(pw),
+			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0 ||
+	    crypto_pwhash_str_verify(hash, (const char *)pw, sizeof(pw)) != 0) {
+		log_err("auth: cannot check a password: Argon2id needs %zu "
+			"MiB per login worker (a memory limit?)",
+			(size_t)crypto_pwhash_MEMLIMIT_INTERACTIVE >> 20);
+		ret = -ENOMEM;
+	}
+	sodium_memzero(pw, sizeof(pw));
+	return ret;
+}
+
 struct auth *
 auth_open(const char *db_path, const struct auth_policy *policy)
 {
-	uint8_t pw[32];
 	struct auth *a;
 
 	if (sodium_init() < 0) {
@@ -87,21 +149,15 @@ auth_open(const char *db_path, const struct auth_policy *policy)
 		return NULL;
 	}
 	a->policy = *policy;
-	randombytes_buf(pw, sizeof(pw));
 	randombytes_buf(a->dummy_secret, sizeof(a->dummy_secret));
-	/* The same parameters vpnctl hashes real passwords with. */
-	if (crypto_pwhash_str(a->dummy_hash, (const char *)pw, sizeof(pw),
-			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		log_err("auth: cannot hash (out of memory?)");
+	if (dummy_hash_make(a->dummy_hash) < 0) {
+		log_err("auth: cannot make the stand-in password hash");
 		goto err;
 	}
 	if (userdb_open(db_path, &a->db) < 0)
 		goto err;
-	sodium_memzero(pw, sizeof(pw));
 	return a;
 err:
-	sodium_memzero(pw, sizeof(pw));
 	auth_close(a);
 	return NULL;
 }

@@ -88,6 +88,12 @@ struct auth_result {
  * Opens the store at db_path (creating it on first use) for this thread.
  * NULL after logging why.
  */
+/*
+ * One password hashed and checked as logins will be, once at start: a
+ * memory limit too low for Argon2id fails vpnd then, not at the first
+ * login. Takes the hash's memory (64 MiB) while it runs.
+ */
+int auth_self_check(void);
 struct auth *auth_open(const char *db_path, const struct auth_policy *policy);
 void auth_close(struct auth *a);
 /* A reloaded policy, for the attempts that start from now on. */

@@ -233,6 +233,10 @@ workers_start(struct workers *w, const char *db_path,
 		return -EINVAL;
 	w->db_path = db_path;
 	w->policy = policy;
+	/* Once, here: the workers' own stand-ins cost no hashing. */
+	ret = auth_self_check();
+	if (ret < 0)
+		return ret;
 	ret = lanes_init(&w->logins, max_logins, per_source);
 	if (ret < 0)
 		return ret;

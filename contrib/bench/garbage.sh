@@ -140,7 +140,12 @@ topology() {
 start_vpnd() {
 	rm -f "$tmp/server.key"
 	"$VPND" genkey "$tmp/server.key"
+	# vpnd drops to an unprivileged user that must be able to write
+	# beside its store (as in tests/netns/lib.sh).
+	chown nobody: "$tmp"
+	chmod 0711 "$tmp"
 	cat >"$tmp/vpnd.conf" <<-EOF
+	user = "nobody"
 	interface = "vgb0"
 	listen-port = 51900
 	private-key-file = "$tmp/server.key"

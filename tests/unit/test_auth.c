@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../vpnd/auth.h"
@@ -522,6 +523,43 @@ test_unknown_names_counted(void **state)
 	r = login_from(f, "mallory", PW, "123456", "203.0.113.99", 1, NOW);
 	assert_int_equal(r.status, LOGIN_STATUS_LOCKED);
 	assert_int_equal(r.retry_after_s, LOCK_S);
+}
+
+/* CPU time this thread has used, in ns. */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Rule 4: an unknown name fails after a real Argon2id check at the
+ * production cost, though the stand-in hash was made from random bytes.
+ * CPU time, as a ratio against a real check in the same run: the stand-in
+ * must cost at least half of it (a malformed stand-in fails at once).
+ */
+static void
+test_unknown_name_costs_a_hash(void **state)
+{
+	struct fx *f = *state;
+	char hash[crypto_pwhash_STRBYTES];
+	uint64_t t0, real_ns, unknown_ns;
+
+	assert_int_equal(auth_self_check(), 0);
+	assert_int_equal(crypto_pwhash_str(hash, PW, strlen(PW),
+					   crypto_pwhash_OPSLIMIT_INTERACTIVE,
+					   crypto_pwhash_MEMLIMIT_INTERACTIVE),
+			 0);
+	t0 = thread_cpu_ns();
+	assert_int_equal(crypto_pwhash_str_verify(hash, "wrong", 5), -1);
+	real_ns = thread_cpu_ns() - t0;
+	t0 = thread_cpu_ns();
+	fail_n(f, "nobody", SRC, 1, NOW);
+	unknown_ns = thread_cpu_ns() - t0;
+	assert_true(unknown_ns * 2 >= real_ns);
 }
 
 static void
@@ -1389,6 +1427,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_counters_reset_after_idle,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_names_counted,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_name_costs_a_hash,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_lockout, setup,
 						teardown),
