@@ -34,6 +34,9 @@ DEB_PKGS += libzxcvbn-dev zbar-tools
 PKGS += libseccomp
 DEB_PKGS += libseccomp-dev
 
+# t-split-dns: a private system bus, and a stand-in for resolved on it.
+DEB_PKGS += dbus-daemon python3-dbus python3-gi
+
 # Metrics over HTTP (libmicrohttpd); the tests check the text with promtool
 # (prometheus) and fetch it with curl (above).
 PKGS += libmicrohttpd
