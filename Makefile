@@ -42,6 +42,11 @@ DEB_PKGS += dbus-daemon python3-dbus python3-gi
 PKGS += libmicrohttpd
 DEB_PKGS += libmicrohttpd-dev prometheus
 
+# lan-mode nat: vpnd's masquerading table through libnftables; the tests
+# read the ruleset with nft.
+PKGS += libnftables
+DEB_PKGS += libnftables-dev nftables
+
 ifeq ($(DEBUG),1)
 OPT := -O0 -g
 else

@@ -296,6 +296,7 @@ routes_del(struct server *s, struct peer *p)
 		route_del(&s->routes, n->family, n->addr, n->len, p);
 		kernel_route(s, n, false);
 	}
+	lanmode_client_down(s, p);
 }
 
 static void
@@ -382,6 +383,7 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 		      a->subnets[i].len);
 		kernel_route(s, &a->subnets[i], true);
 	}
+	lanmode_client_up(s, p);
 	if (!was)
 		log_info("%s admitted, address %s", peer_name(p, who, sizeof(who)),
 			 a->has_addr4 ? prefix_format_addr(AF_INET, a->addr4, text)

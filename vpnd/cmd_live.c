@@ -184,6 +184,15 @@ status_text(const struct ctlmsg *m)
 		printf(", %s", a6);
 	printf("\n  public key:   %s\n",
 	       shown(ctlmsg_get(m, "public-key"), k, sizeof(k)));
+	/* "routed", or "nat on eth1". */
+	if (ctlmsg_get(m, "lan-mode"))
+		printf("  office LAN:   %s%s%s\n",
+		       shown(ctlmsg_get(m, "lan-mode"), t, sizeof(t)),
+		       ctlmsg_get(m, "lan-interface") ? " on " : "",
+		       ctlmsg_get(m, "lan-interface")
+			       ? shown(ctlmsg_get(m, "lan-interface"), u,
+				       sizeof(u))
+			       : "");
 	printf("  sessions:     %s logged in (of %s), %s logging in, %s "
 	       "handshaking (of %s)\n",
 	       ctlmsg_get(m, "sessions"), ctlmsg_get(m, "max-peers"),

@@ -122,6 +122,56 @@ cb_issuer(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_cb_string(cfg, opt, value, result);
 }
 
+/* ---- the office LAN --------------------------------------------------------- */
+
+static const char *const lan_modes[] = {
+	[VPND_LAN_ROUTED] = "routed",
+	[VPND_LAN_NAT] = "nat",
+	[VPND_LAN_PROXY_ARP] = "proxy-arp",
+};
+#define N_LAN_MODES (sizeof(lan_modes) / sizeof(lan_modes[0]))
+
+const char *
+vpnd_config_lan_mode_name(enum vpnd_lan_mode mode)
+{
+	return (size_t)mode < N_LAN_MODES ? lan_modes[mode] : "?";
+}
+
+static bool
+lan_mode_parse(const char *text, enum vpnd_lan_mode *out)
+{
+	size_t i;
+
+	for (i = 0; i < N_LAN_MODES; i++)
+		if (strcmp(text, lan_modes[i]) == 0) {
+			*out = (enum vpnd_lan_mode)i;
+			return true;
+		}
+	return false;
+}
+
+static int
+cb_lan_mode(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	enum vpnd_lan_mode mode;
+
+	if (!lan_mode_parse(value, &mode))
+		return conf_value_error(cfg, opt, result,
+					"%s is not a LAN mode (routed, nat or "
+					"proxy-arp)", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+static bool
+copy_lan(cfg_t *cfg, struct vpnd_config *c)
+{
+	if (cfg_size(cfg, "lan-mode"))
+		/* cb_lan_mode has parsed it once already. */
+		lan_mode_parse(cfg_getstr(cfg, "lan-mode"), &c->lan_mode);
+	return conf_copy_string(cfg, &c->lines, "lan-interface",
+				c->lan_interface, sizeof(c->lan_interface));
+}
+
 /* ---- metrics ------------------------------------------------------------- */
 
 /* "9108" (on 127.0.0.1), "127.0.0.1:9108" or "[::1]:9108"; no names. */
@@ -238,6 +288,8 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending-per-source", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("lan-mode", NULL, CFGF_NODEFAULT, cb_lan_mode),
+	CFG_STR_CB("lan-interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
 	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_LIST_CB("dns", NULL, CFGF_NODEFAULT, conf_cb_address),
 	CFG_STR_LIST_CB("dns-search", NULL, CFGF_NODEFAULT, cb_domain),
@@ -281,6 +333,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->max_pending = 1024;
 	c->max_pending_per_source = 16;
 	c->auth_workers = 2;
+	c->lan_mode = VPND_LAN_ROUTED;
 	c->keepalive_s = 25;
 	c->session_lifetime_s = 12 * 3600;
 	c->totp_window = 1;
@@ -412,6 +465,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 			       sizeof(c->control_socket));
 	ok &= copy_group(cfg, c);
 	ok &= conf_copy_string(cfg, l, "user", c->user, sizeof(c->user));
+	ok &= copy_lan(cfg, c);
 	ok &= copy_prefixes(cfg, l, "routes", c->routes, VPND_MAX_ROUTES,
 			    &c->n_routes);
 	ok &= copy_prefixes(cfg, l, "dns", c->dns, VPND_MAX_DNS, &c->n_dns);
@@ -530,6 +584,10 @@ check_strings(const struct vpnd_config *c)
 				sizeof(sun.sun_path) - 1);
 	if (!c->totp_issuer[0])
 		ok = conf_error(l, "totp-issuer", "the issuer is empty");
+	if (c->lan_interface[0] && strcmp(c->lan_interface, c->interface) == 0)
+		ok = conf_error(l, "lan-interface", "%s is vpnd's own device "
+				"(interface); name the office LAN's",
+				c->lan_interface);
 	return ok;
 }
 

@@ -26,6 +26,13 @@
 #define VPND_DNS_SEARCH_LEN DNSNAME_MAX
 #define VPND_USER_LEN 32
 
+/* How clients reach the office LAN (lan-mode). */
+enum vpnd_lan_mode {
+	VPND_LAN_ROUTED,    /* the LAN's router routes the pools to us */
+	VPND_LAN_NAT,       /* we masquerade them towards the LAN */
+	VPND_LAN_PROXY_ARP, /* the pools are ranges of the LAN's subnets */
+};
+
 struct vpnd_config {
 	char path[PATH_MAX];              /* the file this came from */
 	struct conf_lines lines;          /* where each option was set, so
@@ -58,6 +65,11 @@ struct vpnd_config {
 	unsigned int max_pending;         /* max-pending = 1024: not yet */
 	unsigned int max_pending_per_source; /* max-pending-per-source = 16 */
 	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */
+
+	/* The office LAN (lanmode.h); a restart applies changes. */
+	enum vpnd_lan_mode lan_mode;      /* lan-mode = "routed" */
+	char lan_interface[IFNAMSIZ];     /* lan-interface (none: found from
+					   * the routes or the pools) */
 
 	/* Pushed to clients on login. */
 	struct prefix routes[VPND_MAX_ROUTES]; /* routes = {"10.20.0.0/24"} */
@@ -125,6 +137,9 @@ bool vpnd_config_load_admin(struct vpnd_config *c, const char *path);
 
 /* Cross-field rules (pool vs routes, ranges); prints as above. */
 bool vpnd_config_check(const struct vpnd_config *c);
+
+/* "routed", "nat" or "proxy-arp", as lan-mode spells them. */
+const char *vpnd_config_lan_mode_name(enum vpnd_lan_mode mode);
 
 /* Wipes the secrets in `c`. */
 void vpnd_config_wipe(struct vpnd_config *c);

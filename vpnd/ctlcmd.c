@@ -116,11 +116,14 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	if (c->has_pool4)
 		ctlmsg_putf(w, "address4", "%s/%u",
 			    prefix_format_addr(AF_INET, s->addr4, text),
-			    c->pool4.len);
+			    lanmode_tunnel_prefix_len(c, AF_INET));
 	if (c->has_pool6)
 		ctlmsg_putf(w, "address6", "%s/%u",
 			    prefix_format_addr(AF_INET6, s->addr6, text),
-			    c->pool6.len);
+			    lanmode_tunnel_prefix_len(c, AF_INET6));
+	ctlmsg_put(w, "lan-mode", vpnd_config_lan_mode_name(c->lan_mode));
+	if (s->lan.ifname[0])
+		ctlmsg_put(w, "lan-interface", s->lan.ifname);
 	ctlmsg_put_u64(w, "sessions", pt->n_admitted);
 	ctlmsg_put_u64(w, "logging-in", pt->in_login.len);
 	ctlmsg_put_u64(w, "handshaking", pt->unconfirmed.len);

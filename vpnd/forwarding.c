@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The forwarding check of forwarding.h: a read of one sysctl per family
- * that has routes, and a warning an admin can act on. Called at start; it
- * reads the routes it is given, so a reload may call it again.
+ * that has routes, and a message an admin can act on: an error that stops
+ * vpnd at start in lan-mode routed, a warning on a reload. It reads the
+ * routes it is given, so a reload may call it again.
  */
 #include "forwarding.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,37 +43,60 @@ list_routes(const struct prefix *routes, unsigned int n_routes, int family,
 	return n;
 }
 
-static void
+/* False if the family has routes and this host does not forward it,
+ * after saying so at `level`; a sysctl that cannot be read (a container)
+ * tells nothing, and passes. */
+static bool
 check_family(const struct prefix *routes, unsigned int n_routes, int family,
-	     const char *name)
+	     const char *name, int level)
 {
 	char list[ROUTES_TEXT_LEN], value[SYSCTL_VALUE_LEN];
 	char shown[SYSCTL_NAME_LEN];
 	int ret;
 
 	if (!list_routes(routes, n_routes, family, list))
-		return;
+		return true;
 	sysctl_display_name(name, shown);
 	ret = sysctl_read(name, value, sizeof(value));
 	if (ret < 0) {
 		log_debug("cannot read %s: %s", shown, strerror(-ret));
-		return;
+		return true;
 	}
 	if (strcmp(value, "0") != 0)
-		return;
-	log_warn("%s is 0, so what clients send to the routes they are given "
-		 "(%s) stops at this host: turn it on with 'sysctl -w %s=1', "
-		 "and in /etc/sysctl.d/ to keep it%s", shown, list, shown,
-		 family == AF_INET6 ? " (a host that forwards IPv6 takes "
-				      "router advertisements only with "
-				      "accept_ra = 2)"
-				    : "");
+		return true;
+	log_msg(level, "%s is 0, so what clients send to the routes they are "
+		"given (%s) stops at this host: turn it on with 'sysctl -w "
+		"%s=1', and in /etc/sysctl.d/ to keep it%s", shown, list,
+		shown, family == AF_INET6 ? " (a host that forwards IPv6 "
+					    "takes router advertisements only "
+					    "with accept_ra = 2)"
+					  : "");
+	return false;
+}
+
+static bool
+check(const struct prefix *routes, unsigned int n_routes, int level)
+{
+	bool ok = check_family(routes, n_routes, AF_INET,
+			       "net/ipv4/ip_forward", level);
+
+	return check_family(routes, n_routes, AF_INET6,
+			    "net/ipv6/conf/all/forwarding", level) && ok;
 }
 
 void
 forwarding_check(const struct prefix *routes, unsigned int n_routes)
 {
-	check_family(routes, n_routes, AF_INET, "net/ipv4/ip_forward");
-	check_family(routes, n_routes, AF_INET6,
-		     "net/ipv6/conf/all/forwarding");
+	check(routes, n_routes, LOG_WARNING);
+}
+
+int
+forwarding_require(const struct prefix *routes, unsigned int n_routes)
+{
+	if (check(routes, n_routes, LOG_ERR))
+		return 0;
+	log_err("lan-mode routed: vpnd does not start on a host that cannot "
+		"forward what it routes (lan-mode nat and proxy-arp turn "
+		"forwarding on themselves)");
+	return -ENETUNREACH;
 }

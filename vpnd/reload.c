@@ -80,6 +80,10 @@ static const struct option options[] = {
 	ROOM("max-pending", max_pending),
 	NUM("max-pending-per-source", max_pending_per_source, LIVE),
 	NUM("auth-workers", auth_workers, RESTART),
+	/* Set up at start (lanmode.h): forwarding, the nftables table, the
+	 * device's address, the proxy entries. */
+	NUM("lan-mode", lan_mode, RESTART),
+	STR("lan-interface", lan_interface, RESTART),
 	LIST("routes", F_PREFIXES, routes, n_routes),
 	LIST("dns", F_PREFIXES, dns, n_dns),
 	LIST("dns-search", F_SEARCH, dns_search, n_dns_search),
@@ -219,7 +223,11 @@ verdict(const struct option *o, const struct vpnd_config *running,
 	case RELOAD_RULE_LIVE:
 		return RELOAD_APPLY;
 	case RELOAD_RULE_POOL:
-		return *(const bool *)at(running, o->off_n) &&
+		/* nat masquerades the pools it started with; proxy-arp
+		 * checked them against the LAN and gave the device a host
+		 * prefix. */
+		return running->lan_mode == VPND_LAN_ROUTED &&
+				       *(const bool *)at(running, o->off_n) &&
 				       *(const bool *)at(fresh, o->off_n) &&
 				       pool_grows(at(running, o->off),
 						  at(fresh, o->off))
@@ -482,7 +490,8 @@ restart_reason(const struct option *o, const struct reload_room *room)
 
 	if (o->rule == RELOAD_RULE_POOL)
 		return " (only a pool that grows around the old one, keeping "
-		       "the server's address, applies live)";
+		       "the server's address, applies live, and only in "
+		       "lan-mode routed)";
 	if (o->rule == RELOAD_RULE_ROOM) {
 		snprintf(text, sizeof(text), " (live only up to the %u vpnd "
 			 "started with)",

@@ -18,7 +18,6 @@
 
 #include "ctlcmd.h"
 #include "exporter.h"
-#include "forwarding.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
@@ -378,6 +377,8 @@ static int
 configure_device(struct server *s)
 {
 	const struct vpnd_config *c = s->cfg;
+	uint8_t len4 = lanmode_tunnel_prefix_len(c, AF_INET);
+	uint8_t len6 = lanmode_tunnel_prefix_len(c, AF_INET6);
 	char text[PREFIX_STR_LEN];
 	int ret;
 
@@ -391,17 +392,15 @@ configure_device(struct server *s)
 	ret = netlink_link_set_mtu(s->nl, s->ifindex, c->mtu);
 	if (!ret && c->has_pool4 && pool_server_address(&c->pool4, s->addr4)) {
 		ret = netlink_addr_add(s->nl, s->ifindex, AF_INET, s->addr4,
-				       c->pool4.len);
+				       len4);
 		log_info("%s: address %s/%u", s->ifname,
-			 prefix_format_addr(AF_INET, s->addr4, text),
-			 c->pool4.len);
+			 prefix_format_addr(AF_INET, s->addr4, text), len4);
 	}
 	if (!ret && c->has_pool6 && pool_server_address(&c->pool6, s->addr6)) {
 		ret = netlink_addr_add(s->nl, s->ifindex, AF_INET6, s->addr6,
-				       c->pool6.len);
+				       len6);
 		log_info("%s: address %s/%u", s->ifname,
-			 prefix_format_addr(AF_INET6, s->addr6, text),
-			 c->pool6.len);
+			 prefix_format_addr(AF_INET6, s->addr6, text), len6);
 	}
 	if (!ret)
 		ret = netlink_link_set_up(s->nl, s->ifindex, true);
@@ -611,12 +610,14 @@ server_start(struct server *s, const struct vpnd_config *c)
 	ret = open_device(s);
 	if (ret < 0)
 		goto err_workers;
-	forwarding_check(c->routes, c->n_routes);
+	ret = lanmode_start(s);
+	if (ret < 0)
+		goto err_device;
 	ret = udp_open_server(&s->udp, c->listen_port);
 	if (ret < 0) {
 		log_err("cannot listen on UDP port %u: %s", c->listen_port,
 			strerror(-ret));
-		goto err_device;
+		goto err_lan;
 	}
 	ret = setup_loop(s);
 	if (ret < 0) {
@@ -642,6 +643,8 @@ err_loop:
 	loop_close(&s->loop);
 err_udp:
 	udp_close(&s->udp);
+err_lan:
+	lanmode_stop(s);
 err_device:
 	close_device(s);
 err_workers:
@@ -679,6 +682,7 @@ server_stop(struct server *s)
 	ctl_close(&s->ctl);
 	loop_close(&s->loop);
 	udp_close(&s->udp);
+	lanmode_stop(s);
 	close_device(s);
 	/* Threads before peers: no result may arrive for a peer freed. */
 	workers_stop(&s->workers);

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "config.h"
 #include "ctl.h"
+#include "lanmode.h"
 #include "loop.h"
 #include "notify.h"
 #include "peer.h"
@@ -61,6 +62,7 @@ struct server {
 	uint8_t addr4[4];  /* the server's tunnel addresses */
 	uint8_t addr6[16];
 	struct sysctl_saved sysctls; /* what vpnd changed, put back at stop */
+	struct lanmode lan;     /* lan-mode: how clients reach the LAN */
 
 	/* Batches and their buffers, allocated once. */
 	struct udp_batch rx;

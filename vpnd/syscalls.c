@@ -79,6 +79,11 @@ static const struct sandbox_rule vpnd_rules[] = {
 	/* Stopping: the monitor ends when its socket closes; vpnd waits
 	 * for it (recvmsg above takes its answers). */
 	SANDBOX_ALLOW("wait4"),
+
+	/* lan-mode nat at stop (masq.c): libnftables removes vpnd's table
+	 * on the netfilter socket it opened at start, and waits for the
+	 * kernel's answers to its batch with select() (mnl_batch_talk). */
+	SANDBOX_ALLOW("pselect6"),
 };
 
 /*

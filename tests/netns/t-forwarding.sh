@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# vpnd warns at start when it pushes routes its host does not forward:
-#  - forwarding off for both families, routes of both pushed: one warning
-#    for each, naming the sysctl, the routes and the command to run;
-#  - only IPv4 routes pushed, IPv6 forwarding off: no warning;
-#  - forwarding on for both: no warning.
+# In lan-mode routed (the default) vpnd refuses to start when it pushes
+# routes its host does not forward:
+#  - forwarding off for both families, routes of both pushed: one error
+#    for each, naming the sysctl, the routes and the command to run, and
+#    vpnd exits non-zero with no device left;
+#  - only IPv4 routes pushed, IPv6 forwarding off: it starts, silent;
+#  - IPv4 routes pushed, IPv4 forwarding off: it refuses again;
+#  - forwarding on for both: it starts, silent.
 # vpnd only reads these settings: each is as the test left it after a run.
 source "$(dirname "$0")/lib.sh"
 
@@ -19,6 +22,22 @@ run_vpnd() {
 	start_vpnd
 	stop_vpnd
 	mv "$tmp/vpnd.log" "$tmp/$1.log"
+	[ "$(q_srv sysctl -n $V4)" = "$2" ]
+	[ "$(q_srv sysctl -n $V6)" = "$3" ]
+}
+
+# refused NAME V4 V6: vpnd, started with forwarding as given, exits with
+# an error by itself, leaving no device; its log is $tmp/NAME.log.
+refused() {
+	local rc=0
+	q_srv sysctl -qw "$V4=$2" "$V6=$3"
+	timeout 20 ip netns exec "$ns_srv" "$VPND" -f -c "$tmp/vpnd.conf" \
+		>"$tmp/$1.log" 2>&1 || rc=$?
+	cat "$tmp/$1.log"
+	# 124: timeout's own, had vpnd kept running.
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+	has "$tmp/$1.log" "lan-mode routed: vpnd does not start on a host"
+	no_device "$ns_srv"
 	[ "$(q_srv sysctl -n $V4)" = "$2" ]
 	[ "$(q_srv sysctl -n $V6)" = "$3" ]
 }
@@ -38,7 +57,7 @@ warned() {
 }
 warnings() { count_log "$tmp/$1.log" "is 0, so what clients send"; }
 
-run_vpnd both-off 0 0
+refused both-off 0 0
 warned both-off $V4 10.20.0.0/24
 warned both-off $V6 fd00:20::/64
 [ "$(warnings both-off)" -eq 2 ]
@@ -48,7 +67,7 @@ sed -i 's|^routes = .*|routes = {"10.20.0.0/24", "10.30.0.0/16", '\
 run_vpnd v4-routes 1 0
 [ "$(warnings v4-routes)" -eq 0 ]
 
-run_vpnd v4-routes-off 0 0
+refused v4-routes-off 0 0
 warned v4-routes-off $V4 \
 	"10.20.0.0/24, 10.30.0.0/16, 10.40.0.0/16 and 1 more"
 [ "$(warnings v4-routes-off)" -eq 1 ]

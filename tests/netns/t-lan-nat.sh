@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# lan-mode nat: lib.sh's topology, but the office host has no route back
+# to the pools (its default routes removed: only its on-link /24 and /64)
+# and the server starts with forwarding off.
+#
+#   cli 10.99.0.2 ── tunnel ── srv vpn0 │ lan0 10.20.0.1 ── lan 10.20.0.2
+#                                       └ masquerade out of lan0
+#
+# vpnd turns forwarding on and masquerades the pools out of lan0 in a
+# table of its own (nft list ruleset: none before, ours while it runs,
+# none after SIGTERM, and an admin's table of another name untouched
+# throughout). The client reaches the office host by ping (IPv4 and
+# IPv6) and TCP, and the office host sees the server's LAN address. After
+# kill -9 the table stays; the next start replaces it (one table, each
+# rule once, no error), and its SIGTERM removes it.
+source "$(dirname "$0")/lib.sh"
+
+V4=net.ipv4.ip_forward
+V6=net.ipv6.conf.all.forwarding
+
+# ours: how many tables named vpnd the server's ruleset holds.
+ours() { q_srv nft list tables | grep -c '^table inet vpnd$' || true; }
+# rule_count TEXT: how many lines of our table read TEXT.
+rule_count() { q_srv nft list table inet vpnd | grep -cF -- "$1" || true; }
+
+setup_topology
+ip -n "$ns_lan" route del default
+ip -n "$ns_lan" -6 route del default
+q_srv sysctl -qw "$V4=0" "$V6=0"
+write_vpnd_conf 'lan-mode = "nat"' 'lan-interface = "lan0"'
+write_vpnc_conf alice alice
+secret=$(enrol alice)
+start_web
+# Nothing routes the pools back from the office host.
+refute q_lan ip route get 10.99.0.2
+refute q_lan ip -6 route get fd00:99::2
+# An admin's table, which vpnd must leave alone.
+q_srv nft add table inet admin
+q_srv nft add chain inet admin input '{ type filter hook input priority 0; }'
+
+# ---- before, and while running -----------------------------------------------
+n_srv nft list ruleset
+[ "$(ours)" -eq 0 ]
+start_vpnd
+n_srv nft list ruleset
+[ "$(ours)" -eq 1 ]
+[ "$(rule_count 'type nat hook postrouting priority srcnat')" -eq 1 ]
+[ "$(rule_count 'oifname "lan0" ip saddr 10.99.0.0/24 masquerade')" -eq 1 ]
+[ "$(rule_count 'oifname "lan0" ip6 saddr fd00:99::/64 masquerade')" -eq 1 ]
+[ "$(q_srv sysctl -n $V4)" = 1 ]
+[ "$(q_srv sysctl -n $V6)" = 1 ]
+[ "$(status_field lan_mode)" = nat ]
+[ "$(status_field lan_interface)" = lan0 ]
+
+start_vpnc alice "$PASSWORD" "$(totp "$secret")"
+wait_log "$tmp/alice.log" "connected as alice"
+n_cli ping -c 3 -i 0.2 -W 2 $LAN_HOST
+n_cli ping -6 -c 3 -i 0.2 -W 2 fd00:20::2
+n_cli curl -s --max-time 10 "http://$LAN_HOST:8080/" >"$tmp/page"
+grep -q "hello from the office" "$tmp/page"
+# The office host saw the server's LAN address, never a client's.
+grep -q '^10\.20\.0\.1 - - .*"GET / HTTP' "$tmp/web.log"
+refute grep -q '^10\.99\.' "$tmp/web.log"
+kill -TERM "$VPNC_PID"
+wait "$VPNC_PID"
+
+# ---- SIGTERM: the table goes, forwarding is put back -----------------------------
+stop_vpnd
+n_srv nft list ruleset
+[ "$(ours)" -eq 0 ]
+[ "$(q_srv sysctl -n $V4)" = 0 ]
+[ "$(q_srv sysctl -n $V6)" = 0 ]
+q_srv nft list table inet admin | grep -q 'hook input'
+
+# ---- kill -9, then a new start replaces the table cleanly ----------------------------
+start_vpnd
+kill -KILL "$VPND_PID"
+wait "$VPND_PID" || true
+n_srv nft list ruleset
+# A crash leaves it: nothing ran to remove it.
+[ "$(ours)" -eq 1 ]
+start_vpnd
+n_srv nft list ruleset
+[ "$(ours)" -eq 1 ]
+[ "$(rule_count ' saddr ')" -eq 2 ]
+[ "$(rule_count 'oifname "lan0" ip saddr 10.99.0.0/24 masquerade')" -eq 1 ]
+[ "$(count_log "$tmp/vpnd.log" 'nftables')" -eq 0 ]
+[ "$(count_log "$tmp/vpnd.log" 'masquerades the pools out of lan0')" -eq 3 ]
+stop_vpnd
+[ "$(ours)" -eq 0 ]
+[ "$(count_log "$tmp/vpnd.log" 'table inet vpnd removed')" -eq 2 ]
+q_srv nft list table inet admin | grep -q 'hook input'
+no_device "$ns_srv"
+echo "ok"
