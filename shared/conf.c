@@ -541,6 +541,23 @@ conf_number_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+int
+conf_number_or_auto_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+			  void *result, const struct conf_number *n)
+{
+	if (strcmp(value, "auto") == 0) {
+		*(long *)result = 0;
+		record(cfg, opt);
+		return 0;
+	}
+	if (n && n->unit_ms == 0 &&
+	    (!*value || strspn(value, "0123456789") != strlen(value)))
+		return conf_value_error(cfg, opt, result,
+					"%s is neither \"auto\" nor a whole "
+					"number", value);
+	return conf_number_parse(cfg, opt, value, result, n);
+}
+
 static void
 field_store(void *base, const struct conf_number *n, uint64_t v)
 {

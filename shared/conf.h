@@ -142,6 +142,10 @@ const struct conf_number *conf_number_find(const struct conf_number *table,
  */
 int conf_number_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 		      void *result, const struct conf_number *n);
+/* The same for a number that may also be "auto", which it gives as 0 (n's
+ * range must not hold 0; check the field against n only if it is not). */
+int conf_number_or_auto_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+			      void *result, const struct conf_number *n);
 /* Copies every number set in `cfg` into the struct at `base`. */
 void conf_numbers_copy(cfg_t *cfg, const struct conf_number *table,
 		       void *base);

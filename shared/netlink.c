@@ -338,6 +338,25 @@ copy_addr(const struct nlattr *attr, size_t len, uint8_t *out, bool *has)
 }
 
 static int
+metric_attr(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == RTAX_MTU &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*(unsigned int *)data = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+/* RTAX_MTU of a route's RTA_METRICS; 0 if it has none. */
+static unsigned int
+metrics_mtu(const struct nlattr *metrics)
+{
+	unsigned int mtu = 0;
+
+	mnl_attr_parse_nested(metrics, metric_attr, &mtu);
+	return mtu;
+}
+
+static int
 route_attr(const struct nlattr *attr, void *data)
 {
 	struct route_reply *r = data;
@@ -355,6 +374,9 @@ route_attr(const struct nlattr *attr, void *data)
 		break;
 	case RTA_PREFSRC:
 		copy_addr(attr, len, r->out->prefsrc, &r->out->has_prefsrc);
+		break;
+	case RTA_METRICS:
+		r->out->mtu = metrics_mtu(attr);
 		break;
 	}
 	return MNL_CB_OK;
@@ -613,4 +635,179 @@ netlink_neigh_proxy_list(struct netlink *nl, int ifindex, int family,
 	ndm->ndm_flags = NTF_PROXY;
 	ret = transact(nl, nlh, neigh_msg, &l);
 	return listing_end(&l, ret, n);
+}
+
+/* ---- MTUs ------------------------------------------------------------------ */
+
+static int
+mtu_attr(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == IFLA_MTU &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*(unsigned int *)data = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int
+mtu_msg(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWLINK &&
+	    mnl_nlmsg_get_payload_len(nlh) >= sizeof(struct ifinfomsg))
+		mnl_attr_parse(nlh, sizeof(struct ifinfomsg), mtu_attr, data);
+	return MNL_CB_OK;
+}
+
+int
+netlink_link_mtu(struct netlink *nl, int ifindex, unsigned int *mtu)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	int ret;
+
+	if (!nl || !mtu || ifindex <= 0)
+		return -EINVAL;
+	*mtu = 0;
+	nlh = msg_start(nl, RTM_GETLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ret = transact(nl, nlh, mtu_msg, mtu);
+	if (ret == 0 && !*mtu)
+		ret = -ENODEV;
+	return ret;
+}
+
+int
+netlink_path_mtu(struct netlink *nl, int family, const uint8_t *dst,
+		 unsigned int *mtu)
+{
+	struct netlink_route r;
+	int ret;
+
+	if (!mtu)
+		return -EINVAL;
+	ret = netlink_route_get(nl, family, dst, &r);
+	if (ret < 0)
+		return ret;
+	*mtu = r.mtu;
+	return r.mtu ? 0 : netlink_link_mtu(nl, r.oif, mtu);
+}
+
+#define DEFAULTS_MAX 16 /* default routes (or their next hops) looked at */
+
+/* What the dump of default routes collects. */
+struct defaults {
+	int family;
+	unsigned int n;
+	int oif[DEFAULTS_MAX];
+	unsigned int mtu[DEFAULTS_MAX]; /* the route's own; 0: oif's */
+};
+
+/* A route of the dump being read: its table, its own MTU, and its
+ * interfaces (its own, or each next hop's). */
+struct default_route {
+	struct defaults *d;
+	bool is_main;
+	unsigned int mtu;
+	int oif[DEFAULTS_MAX];
+	unsigned int n_oif;
+};
+
+static void
+add_oif(struct default_route *r, int oif)
+{
+	if (oif > 0 && r->n_oif < DEFAULTS_MAX)
+		r->oif[r->n_oif++] = oif;
+}
+
+/* RTA_MULTIPATH: a run of struct rtnexthop, each with its interface. */
+static void
+add_nexthops(struct default_route *r, const struct nlattr *attr)
+{
+	const struct rtnexthop *nh = mnl_attr_get_payload(attr);
+	int len = (int)mnl_attr_get_payload_len(attr);
+
+	while (RTNH_OK(nh, len)) {
+		add_oif(r, nh->rtnh_ifindex);
+		len -= (int)RTNH_ALIGN(nh->rtnh_len);
+		nh = RTNH_NEXT(nh);
+	}
+}
+
+static int
+default_attr(const struct nlattr *attr, void *data)
+{
+	struct default_route *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			r->is_main = mnl_attr_get_u32(attr) == RT_TABLE_MAIN;
+		break;
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			add_oif(r, (int)mnl_attr_get_u32(attr));
+		break;
+	case RTA_MULTIPATH:
+		add_nexthops(r, attr);
+		break;
+	case RTA_METRICS:
+		r->mtu = metrics_mtu(attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* Never fails, as route_msg: a route it cannot read is not counted. */
+static int
+default_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct default_route r = { .d = data };
+	const struct rtmsg *rtm;
+	unsigned int i;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != r.d->family || rtm->rtm_dst_len != 0 ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	r.is_main = rtm->rtm_table == RT_TABLE_MAIN;
+	mnl_attr_parse(nlh, sizeof(*rtm), default_attr, &r);
+	for (i = 0; r.is_main && i < r.n_oif && r.d->n < DEFAULTS_MAX; i++) {
+		r.d->oif[r.d->n] = r.oif[i];
+		r.d->mtu[r.d->n++] = r.mtu;
+	}
+	return MNL_CB_OK;
+}
+
+int
+netlink_default_mtu(struct netlink *nl, int family, unsigned int *mtu)
+{
+	struct defaults d = { .family = family };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	unsigned int i, m;
+	int ret;
+
+	if (!nl || !mtu || !addr_len(family))
+		return -EINVAL;
+	*mtu = 0;
+	nlh = msg_start(nl, RTM_GETROUTE, NLM_F_DUMP);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	ret = transact(nl, nlh, default_msg, &d);
+	if (ret < 0)
+		return ret;
+	/* The links are asked once the dump is over: one request at a
+	 * time per handle. */
+	for (i = 0; i < d.n; i++) {
+		m = d.mtu[i];
+		if (!m && netlink_link_mtu(nl, d.oif[i], &m) < 0)
+			continue;
+		if (!*mtu || m < *mtu)
+			*mtu = m;
+	}
+	return *mtu ? 0 : -ENETUNREACH;
 }

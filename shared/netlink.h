@@ -21,6 +21,8 @@ struct netlink_route {
 	uint8_t gateway[16];
 	bool has_prefsrc;
 	uint8_t prefsrc[16];
+	unsigned int mtu;     /* the route's own MTU (an mtu metric, or a path
+			       * MTU the kernel learnt); 0: its interface's */
 };
 
 /* An address as the kernel lists it: an interface's (with its prefix),
@@ -58,6 +60,16 @@ int netlink_route_del(struct netlink *nl, int ifindex, int family,
 /* How the kernel routes to `dst` now (RTM_GETROUTE). */
 int netlink_route_get(struct netlink *nl, int family, const uint8_t *dst,
 		      struct netlink_route *out);
+
+/* The MTU of interface ifindex (RTM_GETLINK), into *mtu. */
+int netlink_link_mtu(struct netlink *nl, int ifindex, unsigned int *mtu);
+/* The MTU of the path to `dst` as the kernel would send now: its route's
+ * own, else its output interface's. */
+int netlink_path_mtu(struct netlink *nl, int family, const uint8_t *dst,
+		     unsigned int *mtu);
+/* The smallest MTU of the main table's default routes for family (each
+ * route's own, else its interfaces'); -ENETUNREACH if there is none. */
+int netlink_default_mtu(struct netlink *nl, int family, unsigned int *mtu);
 
 /* The addresses of `family` on ifindex (0: on every interface), the first
  * `max` into out, their count into *n; -ENOSPC if there were more (out

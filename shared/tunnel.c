@@ -110,6 +110,18 @@ tunnel_set_mtu(struct tunnel *t, size_t mtu)
 	t->mtu = mtu < t->max_mtu ? mtu : t->max_mtu;
 }
 
+size_t
+tunnel_mtu_for_path(unsigned int path_mtu, int family)
+{
+	size_t overhead = TUNNEL_OVERHEAD(family);
+
+	if (path_mtu < TUNNEL_MTU_MIN + overhead)
+		return TUNNEL_MTU_MIN;
+	if (path_mtu > TUNNEL_MTU_MAX + overhead)
+		return TUNNEL_MTU_MAX;
+	return path_mtu - overhead;
+}
+
 int
 tunnel_set_source_limit(struct tunnel *t, uint32_t rate, uint32_t burst,
 			uint32_t sources)
@@ -318,7 +330,8 @@ tunnel_encrypt(struct tunnel *t, struct tunnel_peer *p, uint8_t *msg,
 
 	if (!p->has_endpoint)
 		return TUNNEL_TX_DROPPED;
-	r = noise_encrypt(&p->noise, now_ns, msg, plain_len, t->mtu, msg_len);
+	r = noise_encrypt(&p->noise, now_ns, msg, plain_len,
+			  p->mtu && p->mtu < t->mtu ? p->mtu : t->mtu, msg_len);
 	if (r == NOISE_TX_NO_KEY) {
 		if (!p->can_initiate)
 			return TUNNEL_TX_DROPPED;

@@ -116,6 +116,9 @@ struct tunnel_peer {
 	bool has_verified_endpoint;
 	struct endpoint hs_endpoint; /* of the handshake under way */
 	bool can_initiate; /* vpnd: only towards admitted clients */
+	/* Padding limit if lower than the tunnel's (0: the tunnel's): a
+	 * client whose path carries less than the device (pmtu.h). */
+	size_t mtu;
 	/* Packets waiting for a session: a ring of plaintexts. */
 	uint8_t *staged;
 	uint16_t *staged_len;
@@ -129,6 +132,20 @@ struct tunnel_peer {
 /* Buffer room a transport message needs around a plaintext of up to mtu. */
 #define TUNNEL_BUF_LEN(mtu) (WIRE_DATA_HEADER_LEN + (mtu) + WIRE_PAD_MULTIPLE + \
 			     NOISE_TAG_LEN)
+
+/* What a transport message adds to a packet on the path, outer IP and UDP
+ * headers included: 60 bytes over IPv4, 80 over IPv6 (20 or 40 + 8 + 16 +
+ * 16). A tunnel MTU of the path's MTU less this is never fragmented. */
+#define TUNNEL_OVERHEAD(family)                                              \
+	(((family) == AF_INET6 ? 40 : 20) + 8 + WIRE_DATA_HEADER_LEN +       \
+	 NOISE_TAG_LEN)
+/* The bounds of a tunnel MTU: IPv6's minimum link MTU (RFC 8200 section
+ * 5), so that IPv6 always crosses, and jumbo frames. */
+#define TUNNEL_MTU_MIN 1280
+#define TUNNEL_MTU_MAX 9000
+/* The tunnel MTU for a path of path_mtu bytes over family, within the
+ * bounds above: below the minimum, the outer datagrams are fragmented. */
+size_t tunnel_mtu_for_path(unsigned int path_mtu, int family);
 
 /*
  * Sets up the local side: static key, protocol times (copied), room for
