@@ -24,6 +24,10 @@ TEST_PKGS := cmocka
 DEB_PKGS := gcc make pkg-config libsodium-dev liboath-dev libconfuse-dev \
 	libsqlite3-dev libmnl-dev libqrencode-dev libcmocka-dev iproute2 \
 	iputils-ping oathtool python3 python3-nacl curl procps libsystemd-dev
+# The transport AEAD's faster backend (shared/aead_openssl.c): libcrypto.
+PKGS += libcrypto
+DEB_PKGS += libssl-dev
+
 # The man pages (scdoc), and their tests (man-db) and the fail2ban filter's.
 DEB_PKGS += scdoc man-db fail2ban
 
