@@ -361,6 +361,7 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 		routes_del(s, p);
 	l->admission = *a;
 	l->state = ADMIT_ADMITTED;
+	gate_admitted(s, p);
 	l->expires_ns = expiry_ns(s, a->expires_unix_s);
 	p->tp.can_initiate = true;
 	/* max-peers holds: past it (resumes while logins were checked), an

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "gate.h"
 #include "login.h"
 
 struct server;
@@ -100,6 +101,8 @@ struct peer_login {
 	uint64_t rx_dropped_source;      /* rule 10: spoofed inner sources */
 	uint64_t rx_dropped_unadmitted;
 	uint64_t rx_malformed_ctl;
+
+	struct gate_session gate;        /* ADMITTED: its access rules */
 };
 
 /* Logins answered, by result and the audit's reason (for metrics). */

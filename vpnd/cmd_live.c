@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "ctlclient.h"
 #include "expiry.h"
 #include "keys.h"
@@ -31,7 +32,7 @@ static const char *const numeric[] = {
 	"rx-packets", "tx-packets", "drop-source", "drop-unadmitted",
 	"drop-malformed", "ended", "store-failures", "logins-ok",
 	"logins-failed", "logins-locked", "logins-busy",
-	"logins-pool-exhausted",
+	"logins-pool-exhausted", "refused",
 };
 
 /* Fields that are "true" or "false": JSON booleans. */
@@ -214,6 +215,63 @@ status_text(const struct ctlmsg *m)
 		       shown(ctlmsg_get(m, "store-last-error"), t, sizeof(t)));
 }
 
+/* "  refused:      web 3, client-to-client 1, no-rule 0": the records
+ * rule=, refused= that end the answer (ctlcmd.c). */
+static void
+status_refused(const struct ctlmsg *m)
+{
+	const struct ctlmsg_field *f, *n;
+	char name[ACCESS_NAME_MAX + 1];
+	bool first = true;
+	size_t i;
+
+	printf("  access:       client-to-client %s\n",
+	       shown(ctlmsg_get(m, "client-to-client"), name, sizeof(name)));
+	for (i = 0; (f = ctlmsg_field(m, i)); i++) {
+		if (strcmp(f->key, "rule") != 0)
+			continue;
+		n = ctlmsg_field(m, i + 1);
+		printf("%s%s %s", first ? "  refused:      " : ", ",
+		       shown(f->value, name, sizeof(name)),
+		       n && strcmp(n->key, "refused") == 0 ? n->value : "?");
+		first = false;
+	}
+	if (!first)
+		putchar('\n');
+}
+
+/* The answer as one object, the rule records gathered in a list:
+ * "refused": [{"rule": "web", "refused": 3}, ...]. */
+static void
+status_json(const struct ctlmsg *m)
+{
+	const struct ctlmsg_field *f, *n;
+	bool first = true;
+	size_t i;
+
+	putchar('{');
+	for (i = 0; (f = ctlmsg_field(m, i)) && strcmp(f->key, "errno"); i++) {
+		if (strcmp(f->key, "rule") == 0 || strcmp(f->key, "refused") == 0)
+			continue;
+		json_field(f, first);
+		first = false;
+	}
+	printf("%s\"refused\": [", first ? "" : ", ");
+	first = true;
+	for (i = 0; (f = ctlmsg_field(m, i)); i++) {
+		if (strcmp(f->key, "rule") != 0)
+			continue;
+		printf("%s{", first ? "" : ", ");
+		json_field(f, true);
+		n = ctlmsg_field(m, i + 1);
+		if (n && strcmp(n->key, "refused") == 0)
+			json_field(n, false);
+		putchar('}');
+		first = false;
+	}
+	printf("]}\n");
+}
+
 static bool
 want_json(int argc, char *argv[], const char *cmd, int *status)
 {
@@ -260,10 +318,10 @@ cmd_status(int argc, char *argv[])
 	if (status)
 		return status;
 	if (json) {
-		json_object(&m, 0, NULL);
-		putchar('\n');
+		status_json(&m);
 	} else {
 		status_text(&m);
+		status_refused(&m);
 	}
 	ctlmsg_free(&m);
 	return VPNCTL_EXIT_OK;

@@ -10,8 +10,10 @@
 
 #include <arpa/inet.h>
 #include <confuse.h>
+#include <errno.h>
 #include <grp.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <sys/un.h>
 #include <syslog.h>
 
+#include "access.h"
 #include "dnsname.h"
 #include "login.h"
 #include "password.h"
@@ -172,6 +175,276 @@ copy_lan(cfg_t *cfg, struct vpnd_config *c)
 				c->lan_interface, sizeof(c->lan_interface));
 }
 
+/* ---- who may reach what: client-to-client, groups, access rules ------------ */
+
+/* A yes-or-no option: "yes" or "no", nothing else. */
+static int
+cb_yes_no(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+		return conf_value_error(cfg, opt, result, "%s is not yes or no",
+					value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+/*
+ * Where the lists of the group and access sections were, for the checks
+ * made once the whole file is read (a group a rule names must exist):
+ * libconfuse keeps only a section's last line. Filled while parsing,
+ * emptied by load().
+ */
+struct sec_line {
+	const cfg_t *sec;
+	char option[8];  /* "users", "groups", "allow" */
+	unsigned int index;
+	int line;
+};
+
+static struct {
+	struct sec_line *v;
+	size_t n, cap;
+} sec_lines;
+
+static void
+sec_lines_clear(void)
+{
+	free(sec_lines.v);
+	memset(&sec_lines, 0, sizeof(sec_lines));
+}
+
+/* Out of memory, a message later goes without its line: no harm. */
+static void
+sec_line_record(cfg_t *sec, cfg_opt_t *opt)
+{
+	struct sec_line *v;
+
+	if (sec_lines.n == sec_lines.cap) {
+		size_t cap = sec_lines.cap ? sec_lines.cap * 2 : 64;
+
+		v = realloc(sec_lines.v, cap * sizeof(*v));
+		if (!v)
+			return;
+		sec_lines.v = v;
+		sec_lines.cap = cap;
+	}
+	v = &sec_lines.v[sec_lines.n++];
+	v->sec = sec;
+	snprintf(v->option, sizeof(v->option), "%s", opt->name);
+	v->index = opt->nvalues ? opt->nvalues - 1 : 0;
+	v->line = sec->line;
+}
+
+/* The line of an element of a section's list; option NULL: the section's
+ * first line known; else its last (the closing brace). */
+static int
+sec_line(const cfg_t *sec, const char *option, unsigned int index)
+{
+	int line = 0;
+	size_t i;
+
+	for (i = 0; i < sec_lines.n; i++) {
+		const struct sec_line *l = &sec_lines.v[i];
+
+		if (l->sec != sec)
+			continue;
+		if (option && strcmp(l->option, option) == 0 && l->index == index)
+			return l->line;
+		if (!option && (!line || l->line < line))
+			line = l->line;
+	}
+	return line ? line : sec->line;
+}
+
+/* "file:line: access "name": option: message" on stderr; false. */
+static bool __attribute__((format(printf, 5, 6)))
+sec_error(const struct vpnd_config *c, cfg_t *sec, const char *option,
+	  unsigned int index, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: %s \"%s\": ", c->path,
+		sec_line(sec, option, index), sec->name, cfg_title(sec));
+	if (option)
+		fprintf(stderr, "%s: ", option);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return false;
+}
+
+/* A user's name in a list (vpnctl's names), or a group's. */
+static int
+cb_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (!access_name_valid(value))
+		return conf_value_error(cfg, opt, result,
+					"\"%s\" is not a name (1-%d letters, "
+					"digits and . _ @ + -)", value,
+					ACCESS_NAME_MAX);
+	sec_line_record(cfg, opt);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+static int
+cb_allow(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct access_item items[ACCESS_ITEMS_MAX];
+	struct prefix p;
+	uint32_t n;
+	char why[160];
+
+	if (!access_allow_parse(value, &p, items, &n, why, sizeof(why)))
+		return conf_value_error(cfg, opt, result, "\"%s\": %s", value,
+					why);
+	/* The first is enough to place the section. */
+	if (opt->nvalues == 1)
+		sec_line_record(cfg, opt);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+static cfg_opt_t group_schema[] = {
+	CFG_STR_LIST_CB("users", NULL, CFGF_NODEFAULT, cb_name),
+	CFG_END(),
+};
+
+static cfg_opt_t access_schema[] = {
+	CFG_STR_LIST_CB("users", NULL, CFGF_NODEFAULT, cb_name),
+	CFG_STR_LIST_CB("groups", NULL, CFGF_NODEFAULT, cb_name),
+	CFG_STR_LIST_CB("allow", NULL, CFGF_NODEFAULT, cb_allow),
+	CFG_END(),
+};
+
+/* A list's values, as pointers into the cfg_t; NULL if out of memory. */
+static const char **
+list_of(cfg_t *sec, const char *option, uint32_t *n)
+{
+	const char **v;
+	uint32_t i;
+
+	*n = cfg_size(sec, option);
+	v = calloc(*n ? *n : 1, sizeof(*v));
+	for (i = 0; v && i < *n; i++)
+		v[i] = cfg_getnstr(sec, option, i);
+	return v;
+}
+
+static bool
+title_ok(const struct vpnd_config *c, cfg_t *sec)
+{
+	const char *name = cfg_title(sec);
+
+	if (!access_name_valid(name))
+		return sec_error(c, sec, NULL, 0, "not a name (1-%d letters, "
+				 "digits and . _ @ + -)", ACCESS_NAME_MAX);
+	if (strcmp(sec->name, "access") == 0 &&
+	    (strcmp(name, ACCESS_CLIENT_TO_CLIENT) == 0 ||
+	     strcmp(name, ACCESS_NO_RULE) == 0))
+		return sec_error(c, sec, NULL, 0, "the name is vpnd's own "
+				 "(status and metrics count refusals under "
+				 "it): choose another");
+	return true;
+}
+
+static bool
+limit_error(const struct vpnd_config *c, cfg_t *sec, int err)
+{
+	if (err == -ENOMEM)
+		return sec_error(c, sec, NULL, 0, "out of memory");
+	return sec_error(c, sec, NULL, 0, "too many: at most %d rules, %d "
+			 "groups, %d allow entries and %d names in all",
+			 ACCESS_RULES_MAX, ACCESS_GROUPS_MAX, ACCESS_ALLOWS_MAX,
+			 ACCESS_NAMES_MAX);
+}
+
+static bool
+copy_group_section(struct vpnd_config *c, cfg_t *sec)
+{
+	const char **users;
+	uint32_t n;
+	int ret;
+
+	if (!title_ok(c, sec))
+		return false;
+	users = list_of(sec, "users", &n);
+	ret = users ? access_config_add_group(c->access, cfg_title(sec), users,
+					      n)
+		    : -ENOMEM;
+	free(users);
+	return ret == 0 || limit_error(c, sec, ret);
+}
+
+/* The rule's groups exist; it names someone. */
+static bool
+check_rule_section(struct vpnd_config *c, cfg_t *sec)
+{
+	unsigned int i, n = cfg_size(sec, "groups");
+	bool ok = true;
+
+	for (i = 0; i < n; i++)
+		if (!access_config_group(c->access, cfg_getnstr(sec, "groups", i)))
+			ok = sec_error(c, sec, "groups", i, "\"%s\" is not a "
+				       "group (no group \"%s\" { ... } section)",
+				       cfg_getnstr(sec, "groups", i),
+				       cfg_getnstr(sec, "groups", i));
+	if (!n && !cfg_size(sec, "users"))
+		ok = sec_error(c, sec, NULL, 0, "names no users and no groups: "
+			       "it would apply to nobody");
+	return ok;
+}
+
+static bool
+copy_rule_section(struct vpnd_config *c, cfg_t *sec)
+{
+	struct access_item items[ACCESS_ITEMS_MAX];
+	const char **users = NULL, **groups = NULL;
+	uint32_t n_users, n_groups, n, i;
+	struct prefix p;
+	char why[160];
+	int ret = -ENOMEM;
+
+	if (!title_ok(c, sec) || !check_rule_section(c, sec))
+		return false;
+	users = list_of(sec, "users", &n_users);
+	groups = list_of(sec, "groups", &n_groups);
+	if (users && groups)
+		ret = access_config_add_rule(c->access, cfg_title(sec), users,
+					     n_users, groups, n_groups);
+	free(users);
+	free(groups);
+	for (i = 0; ret == 0 && i < cfg_size(sec, "allow"); i++)
+		/* cb_allow has parsed it once already. */
+		if (access_allow_parse(cfg_getnstr(sec, "allow", i), &p, items,
+				       &n, why, sizeof(why)))
+			ret = access_config_add_allow(c->access, &p, items, n);
+	return ret == 0 || limit_error(c, sec, ret);
+}
+
+static bool
+copy_access(cfg_t *cfg, struct vpnd_config *c)
+{
+	unsigned int n_groups = cfg_size(cfg, "group");
+	unsigned int n_rules = cfg_size(cfg, "access"), i;
+	bool ok = true;
+
+	if (cfg_size(cfg, "client-to-client"))
+		c->client_to_client =
+			strcmp(cfg_getstr(cfg, "client-to-client"), "yes") == 0;
+	if (!n_groups && !n_rules)
+		return true;
+	c->access = access_config_new();
+	if (!c->access) {
+		fprintf(stderr, "%s: access: out of memory\n", c->path);
+		return false;
+	}
+	for (i = 0; i < n_groups; i++)
+		ok &= copy_group_section(c, cfg_getnsec(cfg, "group", i));
+	/* Rules after every group: a rule may name a group defined below. */
+	for (i = 0; i < n_rules; i++)
+		ok &= copy_rule_section(c, cfg_getnsec(cfg, "access", i));
+	return ok;
+}
+
 /* ---- metrics ------------------------------------------------------------- */
 
 /* "9108" (on 127.0.0.1), "127.0.0.1:9108" or "[::1]:9108"; no names. */
@@ -294,6 +567,11 @@ static cfg_opt_t schema[] = {
 	CFG_STR_LIST_CB("dns", NULL, CFGF_NODEFAULT, conf_cb_address),
 	CFG_STR_LIST_CB("dns-search", NULL, CFGF_NODEFAULT, cb_domain),
 	CFG_INT_CB("keepalive", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("client-to-client", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_SEC("group", group_schema,
+		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("access", access_schema,
+		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_INT_CB("session-lifetime", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("totp-window", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("lockout-failures", 0, CFGF_NODEFAULT, cb_number),
@@ -474,6 +752,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 			       sizeof(c->totp_issuer));
 	copy_log(cfg, c);
 	ok &= copy_metrics(cfg, c);
+	ok &= copy_access(cfg, c);
 	return ok;
 }
 
@@ -656,16 +935,23 @@ load(struct vpnd_config *c, const char *path, bool with_keys)
 		return false;
 	}
 	cfg = conf_parse(c->path, schema, &c->lines);
-	if (!cfg)
+	if (!cfg) {
+		sec_lines_clear();
 		return false;
+	}
 	ok = copy_config(cfg, c);
 	cfg_free(cfg);
+	sec_lines_clear();
 	/* Partly copied values would only give confusing follow-ups. */
-	if (!ok)
-		return false;
-	ok = vpnd_config_check(c);
-	if (with_keys)
-		ok = load_keys(c) && ok;
+	if (ok) {
+		ok = vpnd_config_check(c);
+		if (with_keys)
+			ok = load_keys(c) && ok;
+	}
+	if (!ok) {
+		access_config_free(c->access);
+		c->access = NULL;
+	}
 	return ok;
 }
 
@@ -690,4 +976,6 @@ vpnd_config_wipe(struct vpnd_config *c)
 {
 	sodium_memzero(c->private_key, sizeof(c->private_key));
 	sodium_memzero(c->psk, sizeof(c->psk));
+	access_config_free(c->access);
+	c->access = NULL;
 }

@@ -26,6 +26,8 @@
 #define VPND_DNS_SEARCH_LEN DNSNAME_MAX
 #define VPND_USER_LEN 32
 
+struct access_config;
+
 /* How clients reach the office LAN (lan-mode). */
 enum vpnd_lan_mode {
 	VPND_LAN_ROUTED,    /* the LAN's router routes the pools to us */
@@ -79,6 +81,12 @@ struct vpnd_config {
 	char dns_search[VPND_MAX_DNS_SEARCH][VPND_DNS_SEARCH_LEN + 1];
 	unsigned int n_dns_search;        /* dns-search = {"corp.example"} */
 	uint16_t keepalive_s;             /* keepalive = 25 (0: off) */
+
+	/* Who may reach what (access.h); a reload applies them. */
+	bool client_to_client;            /* client-to-client = no */
+	struct access_config *access;     /* the group and access sections
+					   * (NULL: none); owned: freed by
+					   * vpnd_config_wipe() */
 
 	/* Login policy. */
 	uint32_t session_lifetime_s;      /* session-lifetime = "12h" */
@@ -141,7 +149,8 @@ bool vpnd_config_check(const struct vpnd_config *c);
 /* "routed", "nat" or "proxy-arp", as lan-mode spells them. */
 const char *vpnd_config_lan_mode_name(enum vpnd_lan_mode mode);
 
-/* Wipes the secrets in `c`. */
+/* Wipes the secrets in `c` and frees its access rules (c->access is NULL
+ * after): a copy of the struct must not be wiped twice. */
 void vpnd_config_wipe(struct vpnd_config *c);
 
 #endif

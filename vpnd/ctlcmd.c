@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "expiry.h"
 #include "exporter.h"
 #include "keys.h"
@@ -68,6 +69,29 @@ put_addr(struct ctlmsg_writer *w, const char *name, int family,
 }
 
 /* ---- status ------------------------------------------------------------------ */
+
+/* Packets the access rules refused, one record per rule (rule=, refused=)
+ * in the file's order, then those refused before any rule was asked and
+ * those no rule held (access.h names them): always last in the answer. */
+static void
+put_access(struct server *s, struct ctlmsg_writer *w)
+{
+	const struct access_policy *pol = s->access;
+	uint32_t i;
+
+	ctlmsg_put(w, "client-to-client", s->cfg->client_to_client ? "yes"
+								   : "no");
+	if (!pol)
+		return;
+	for (i = 0; i < pol->n_rules; i++) {
+		ctlmsg_put(w, "rule", pol->rules[i].name);
+		ctlmsg_put_u64(w, "refused", pol->rules[i].refused);
+	}
+	ctlmsg_put(w, "rule", ACCESS_CLIENT_TO_CLIENT);
+	ctlmsg_put_u64(w, "refused", pol->refused_client);
+	ctlmsg_put(w, "rule", ACCESS_NO_RULE);
+	ctlmsg_put_u64(w, "refused", pol->refused_no_rule);
+}
 
 /* Logins answered so far, by result (metrics has them by reason too). */
 static void
@@ -138,6 +162,7 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 		ctlmsg_put(w, "store-last-error",
 			   strerror(s->admit.store_last_errno));
 	put_logins(s, w);
+	put_access(s, w);
 	return answered(w, 0, NULL);
 }
 

@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -137,6 +138,30 @@ count_logins(struct server *s, struct metrics_snapshot *m)
 	m->is_store_up = a->store_errno == 0;
 }
 
+_Static_assert(METRICS_ACCESS_RULES >= ACCESS_RULES_MAX + 2,
+	       "every rule's refusals fit in a snapshot");
+
+/* The names point into the running policy: render before it changes. */
+static void
+count_access(const struct server *s, struct metrics_snapshot *m)
+{
+	const struct access_policy *pol = s->access;
+	unsigned int n = 0;
+	uint32_t i;
+
+	if (!pol)
+		return;
+	for (i = 0; i < pol->n_rules && n < METRICS_ACCESS_RULES - 2; i++) {
+		m->refused[n].rule = pol->rules[i].name;
+		m->refused[n++].n = pol->rules[i].refused;
+	}
+	m->refused[n].rule = ACCESS_CLIENT_TO_CLIENT;
+	m->refused[n++].n = pol->refused_client;
+	m->refused[n].rule = ACCESS_NO_RULE;
+	m->refused[n++].n = pol->refused_no_rule;
+	m->n_refused = n;
+}
+
 void
 exporter_snapshot(struct server *s, struct metrics_snapshot *m)
 {
@@ -156,6 +181,7 @@ exporter_snapshot(struct server *s, struct metrics_snapshot *m)
 	count_peers(s, m);
 	count_drops(s, m);
 	count_logins(s, m);
+	count_access(s, m);
 }
 
 /* ---- the loop's side ---------------------------------------------------------- */

@@ -255,6 +255,27 @@ render_traffic(FILE *f, const struct metrics_snapshot *m)
 		       drop_names[i], m->drops[i]);
 }
 
+/* Not a drop reason of their own: vpnd dropped them on purpose, and an
+ * alert on the rules differs from one on vpnd's health. */
+static void
+render_access(FILE *f, const struct metrics_snapshot *m)
+{
+	unsigned int n = m->n_refused < METRICS_ACCESS_RULES
+				 ? m->n_refused
+				 : METRICS_ACCESS_RULES;
+	unsigned int i;
+
+	family(f, "vpnd_access_refused_packets_total", "counter",
+	       "Packets from clients the access rules refused, by rule "
+	       "(client-to-client: to another client while client-to-client "
+	       "is off; no-rule: to a destination none of the user's rules "
+	       "holds).");
+	for (i = 0; i < n; i++)
+		sample(f, "vpnd_access_refused_packets_total", "rule",
+		       m->refused[i].rule ? m->refused[i].rule : "",
+		       m->refused[i].n);
+}
+
 char *
 metrics_render(const struct metrics_snapshot *m, size_t *len)
 {
@@ -273,6 +294,7 @@ metrics_render(const struct metrics_snapshot *m, size_t *len)
 	render_logins(f, m);
 	render_store(f, m);
 	render_traffic(f, m);
+	render_access(f, m);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

@@ -59,6 +59,16 @@ enum metrics_drop {
 	METRICS_DROPS,
 };
 
+/* Rules a snapshot holds refusals of: vpnd.conf's access rules (at most
+ * ACCESS_RULES_MAX, access.h), then client-to-client and no-rule. */
+#define METRICS_ACCESS_RULES 258
+
+/* Packets from clients the access rules refused, under one rule's name. */
+struct metrics_refused {
+	const char *rule;
+	uint64_t n;
+};
+
 struct metrics_login {
 	enum login_status status;
 	const char *reason; /* the audit line's reason; NULL or "" if none */
@@ -83,6 +93,8 @@ struct metrics_snapshot {
 	uint64_t rx_bytes, tx_bytes;    /* authenticated datagrams */
 	uint64_t rx_packets, tx_packets; /* of them, data */
 	uint64_t drops[METRICS_DROPS];
+	struct metrics_refused refused[METRICS_ACCESS_RULES];
+	unsigned int n_refused;
 	struct metrics_latency store_latency, login_latency;
 	uint64_t logins_queued;         /* checks waiting for a thread */
 	bool is_store_up;

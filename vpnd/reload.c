@@ -18,6 +18,7 @@
 
 #include "ctlmsg.h"
 #include "forwarding.h"
+#include "gate.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
@@ -31,6 +32,7 @@ enum field {
 	F_POOL,     /* a struct prefix at off; its has_ flag at off_n */
 	F_ADDR,     /* a socket address at off (zeroed whole before it was
 		     * set); its has_ flag at off_n */
+	F_ACCESS,   /* a struct access_config * at off (NULL: none) */
 };
 
 struct option {
@@ -88,6 +90,9 @@ static const struct option options[] = {
 	LIST("dns", F_PREFIXES, dns, n_dns),
 	LIST("dns-search", F_SEARCH, dns_search, n_dns_search),
 	NUM("keepalive", keepalive_s, LIVE),
+	/* Every session follows new rules at once (gate_reload). */
+	NUM("client-to-client", client_to_client, LIVE),
+	{ "access", F_ACCESS, CFG_OFF(access), CFG_SIZE(access), 0, LIVE, 0 },
 	NUM("session-lifetime", session_lifetime_s, LIVE),
 	NUM("totp-window", totp_window, LIVE),
 	NUM("lockout-failures", lockout_failures, LIVE),
@@ -180,6 +185,10 @@ same(const struct option *o, const struct vpnd_config *a,
 			       ? prefix_same(at(a, o->off), at(b, o->off))
 			       : memcmp(at(a, o->off), at(b, o->off),
 					o->size) == 0;
+	case F_ACCESS:
+		return access_config_equal(
+			*(struct access_config *const *)at(a, o->off),
+			*(struct access_config *const *)at(b, o->off));
 	case F_PREFIXES:
 	case F_SEARCH:
 		n = *(const unsigned int *)at(a, o->off_n);
@@ -482,6 +491,35 @@ apply(struct server *s, struct vpnd_config *next,
 	s->peers.max_per_source = next->max_pending_per_source;
 }
 
+/*
+ * The running configuration becomes `next`. The access rules are the
+ * one thing it does not hold by value: if they are the file's (fresh's),
+ * they now belong to the running configuration, and the old ones go.
+ */
+static void
+take(struct vpnd_config *running, struct vpnd_config *next,
+     struct vpnd_config *fresh)
+{
+	struct access_config *old = running->access;
+
+	*running = *next;
+	if (running->access != old) {
+		fresh->access = NULL;
+		access_config_free(old);
+	}
+}
+
+/* New rules, or a new "everything pushed", for every session now. */
+static void
+apply_access(struct server *s, const struct reload_plan *plan)
+{
+	if ((applies(plan, "access") || applies(plan, "client-to-client") ||
+	     applies(plan, "routes") || applies(plan, "dns")) &&
+	    gate_reload(s) < 0)
+		log_err("reload: the access rules stay as they were until the "
+			"next reload");
+}
+
 /* Why an option needs a restart, for the log line naming it. */
 static const char *
 restart_reason(const struct option *o, const struct reload_room *room)
@@ -605,11 +643,14 @@ reload_run(struct server *s, const char *who, struct ctlmsg_writer *w)
 		goto out;
 	}
 	apply(s, next, &plan);
-	*r->cfg = *next;
+	take(r->cfg, next, fresh);
+	apply_access(s, &plan);
 	report(s, &plan, w);
 	ret = 0;
 out:
 	if (next) {
+		/* Its rules are fresh's or the running ones: never its own. */
+		next->access = NULL;
 		vpnd_config_wipe(next);
 		free(next);
 	}

@@ -18,6 +18,7 @@
 
 #include "ctlcmd.h"
 #include "exporter.h"
+#include "gate.h"
 #include "log.h"
 #include "netlink.h"
 #include "pool.h"
@@ -126,7 +127,7 @@ op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
 		admit_control(s, p, pkt, len);
 		return;
 	}
-	if (!admit_ip_allowed(s, p, pkt, len))
+	if (!admit_ip_allowed(s, p, pkt, len) || !gate_pass(s, p, pkt, len))
 		return;
 	if (tun_write(s->tun_fd, pkt, len) < 0)
 		s->stats.tun_write_errors++;
@@ -563,6 +564,7 @@ static void
 free_tables(struct server *s)
 {
 	free_peers(s);
+	gate_stop(s);
 	tunnel_free(&s->tunnel);
 	route_table_free(&s->routes);
 	peer_table_free(&s->peers);
@@ -610,6 +612,10 @@ server_start(struct server *s, const struct vpnd_config *c)
 	ret = open_device(s);
 	if (ret < 0)
 		goto err_workers;
+	/* Its rules need the device's addresses; free_tables() frees them. */
+	ret = gate_start(s);
+	if (ret < 0)
+		goto err_device;
 	ret = lanmode_start(s);
 	if (ret < 0)
 		goto err_device;

@@ -59,6 +59,7 @@ struct server {
 	struct workers workers;
 	struct admit_server admit;
 	struct ctl ctl;
+	struct access_policy *access; /* gate.c: the access rules */
 	uint8_t addr4[4];  /* the server's tunnel addresses */
 	uint8_t addr6[16];
 	struct sysctl_saved sysctls; /* what vpnd changed, put back at stop */
