@@ -16,6 +16,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "aead.h"
 #include "conf.h"
 #include "login.h"
 
@@ -36,6 +37,19 @@ cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	return conf_number_parse(cfg, opt, value, result,
 				 conf_number_find(numbers, opt->name));
+}
+
+/* aead = "auto" | "openssl" | "libsodium" (aead.h) */
+static int
+cb_aead(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	enum aead_backend b;
+
+	if (!aead_backend_parse(value, &b))
+		return conf_value_error(cfg, opt, result,
+					"%s is not auto, openssl or libsodium",
+					value);
+	return conf_cb_string(cfg, opt, value, result);
 }
 
 /* ---- server = "host", "host:port", "[v6]:port" ------------------------- */
@@ -283,6 +297,7 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("reconnect-max-backoff", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("site", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
@@ -300,6 +315,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	snprintf(c->resolv_conf, sizeof(c->resolv_conf), VPNC_RESOLV_CONF);
 	c->reconnect_max_s = 60;
 	c->sandbox = true;
+	c->aead = AEAD_AUTO;
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
 	c->test_timer_divisor = 1;
@@ -456,6 +472,9 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 		c->sandbox = strcmp(cfg_getstr(cfg, "sandbox"), "yes") == 0;
 	if (cfg_size(cfg, "site"))
 		c->site = strcmp(cfg_getstr(cfg, "site"), "yes") == 0;
+	if (cfg_size(cfg, "aead"))
+		/* cb_aead has parsed it once already. */
+		ok &= aead_backend_parse(cfg_getstr(cfg, "aead"), &c->aead);
 	if (cfg_size(cfg, "log"))
 		c->log_syslog = strcmp(cfg_getstr(cfg, "log"), "syslog") == 0;
 	if (cfg_size(cfg, "log-level"))

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "aead.h"
 #include "keys.h"
 #include "policy.h"
 
@@ -57,6 +58,7 @@ struct vpnc_config {
 	uint32_t reconnect_max_s;            /* reconnect-max-backoff = "1m" */
 	bool sandbox;                        /* sandbox = yes (jail.h) */
 	bool site;                           /* site = no (site.h) */
+	enum aead_backend aead;              /* aead = "auto" (aead_select.h) */
 	bool log_syslog;                     /* log = "stderr" */
 	int log_level;                       /* log-level = "info" */
 	unsigned int test_timer_divisor;     /* test-timer-divisor = 1 */

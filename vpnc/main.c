@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "version.h"
+#include "aead_select.h"
 #include "client.h"
 #include "config.h"
 #include "jail.h"
@@ -123,6 +124,12 @@ main(int argc, char *argv[])
 	}
 	status = VPNC_EXIT_ERROR;
 	if (cfg.site && site_check_start() < 0) {
+		vpnc_config_wipe(&cfg);
+		return status;
+	}
+	/* Before the DNS helper and the sandbox: libcrypto loads what it
+	 * needs while everything is allowed. */
+	if (aead_select(cfg.aead) < 0) {
 		vpnc_config_wipe(&cfg);
 		return status;
 	}

@@ -23,6 +23,7 @@
 #include <syslog.h>
 
 #include "access.h"
+#include "aead.h"
 #include "dnsname.h"
 #include "login.h"
 #include "password.h"
@@ -173,6 +174,29 @@ copy_lan(cfg_t *cfg, struct vpnd_config *c)
 		lan_mode_parse(cfg_getstr(cfg, "lan-mode"), &c->lan_mode);
 	return conf_copy_string(cfg, &c->lines, "lan-interface",
 				c->lan_interface, sizeof(c->lan_interface));
+}
+
+/* ---- the transport AEAD ----------------------------------------------------- */
+
+static int
+cb_aead(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	enum aead_backend b;
+
+	if (!aead_backend_parse(value, &b))
+		return conf_value_error(cfg, opt, result,
+					"%s is not auto, openssl or libsodium",
+					value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+static bool
+copy_aead(cfg_t *cfg, struct vpnd_config *c)
+{
+	if (cfg_size(cfg, "aead") == 0)
+		return true;
+	/* cb_aead has parsed it once already. */
+	return aead_backend_parse(cfg_getstr(cfg, "aead"), &c->aead);
 }
 
 /* ---- who may reach what: client-to-client, groups, access rules ------------ */
@@ -561,6 +585,7 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending-per-source", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
+	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
 	CFG_STR_CB("lan-mode", NULL, CFGF_NODEFAULT, cb_lan_mode),
 	CFG_STR_CB("lan-interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
 	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
@@ -611,6 +636,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->max_pending = 1024;
 	c->max_pending_per_source = 16;
 	c->auth_workers = 2;
+	c->aead = AEAD_AUTO;
 	c->lan_mode = VPND_LAN_ROUTED;
 	c->keepalive_s = 25;
 	c->session_lifetime_s = 12 * 3600;
@@ -744,6 +770,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 	ok &= copy_group(cfg, c);
 	ok &= conf_copy_string(cfg, l, "user", c->user, sizeof(c->user));
 	ok &= copy_lan(cfg, c);
+	ok &= copy_aead(cfg, c);
 	ok &= copy_prefixes(cfg, l, "routes", c->routes, VPND_MAX_ROUTES,
 			    &c->n_routes);
 	ok &= copy_prefixes(cfg, l, "dns", c->dns, VPND_MAX_DNS, &c->n_dns);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "aead.h"
 #include "conf.h"
 #include "dnsname.h"
 #include "keys.h"
@@ -67,6 +68,7 @@ struct vpnd_config {
 	unsigned int max_pending;         /* max-pending = 1024: not yet */
 	unsigned int max_pending_per_source; /* max-pending-per-source = 16 */
 	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */
+	enum aead_backend aead;           /* aead = "auto" (aead_select.h) */
 
 	/* The office LAN (lanmode.h); a restart applies changes. */
 	enum vpnd_lan_mode lan_mode;      /* lan-mode = "routed" */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "version.h"
+#include "aead_select.h"
 #include "config.h"
 #include "keyfile.h"
 #include "log.h"
@@ -111,6 +112,10 @@ run(const char *path, bool foreground, bool verbose)
 		log_err("liboath failed to initialise");
 		goto out;
 	}
+	/* Before the monitor, the threads and the sandbox: libcrypto loads
+	 * what it needs while everything is allowed. */
+	if (aead_select(cfg.aead) < 0)
+		goto done;
 	if (!foreground && daemonize(&ready_fd) < 0) {
 		log_err("cannot detach: %s", strerror(errno));
 		goto out;

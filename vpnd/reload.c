@@ -82,6 +82,7 @@ static const struct option options[] = {
 	ROOM("max-pending", max_pending),
 	NUM("max-pending-per-source", max_pending_per_source, LIVE),
 	NUM("auth-workers", auth_workers, RESTART),
+	NUM("aead", aead, RESTART),
 	/* Set up at start (lanmode.h): forwarding, the nftables table, the
 	 * device's address, the proxy entries. */
 	NUM("lan-mode", lan_mode, RESTART),
