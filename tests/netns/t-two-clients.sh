@@ -13,9 +13,9 @@
 #                                                    └─────────────────────┘
 #
 # alice and bob log in at the same time and get different addresses; both
-# reach the office host, and it reaches both. They also reach each other:
-# vpnd has no client isolation, it hands every admitted packet with a
-# valid source to its TUN device, and the server's kernel (forwarding on,
+# reach the office host, and it reaches both. With client-to-client = yes
+# (off by default: t-access.sh) they also reach each other: vpnd hands
+# their packets to its TUN device, and the server's kernel (forwarding on,
 # as the office set-up requires) routes the pool back into vpn0, where
 # vpnd delivers it to the owner of the destination. Then bob disconnects
 # while alice pings without a loss, and his address is gone from the
@@ -43,7 +43,7 @@ srv_redirects() {
 setup_topology
 setup_client2
 
-write_vpnd_conf
+write_vpnd_conf 'client-to-client = yes'
 write_vpnc_conf alice alice
 write_vpnc_conf bob bob
 write_vpnc_conf alice2 alice
