@@ -36,6 +36,7 @@
 #include "expiry.h"
 #include "log.h"
 #include "login.h"
+#include "mtu.h"
 #include "netlink.h"
 #include "policy.h"
 #include "resolver.h"
@@ -635,6 +636,9 @@ admitted(struct client *c, const struct login_msg *m)
 		finish(c, VPNC_EXIT_ERROR);
 		return;
 	}
+	c->net.mtu = mtu_for_server(c->nl, c->cfg->mtu, c->net.mtu,
+				    c->server_family, c->server_addr,
+				    c->tun_fd >= 0 ? c->ifindex : 0);
 	tunnel_set_mtu(&c->tunnel, c->net.mtu);
 	if (fence_update(c) < 0 || device_up(c) < 0) {
 		finish(c, VPNC_EXIT_ERROR);

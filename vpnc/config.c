@@ -19,6 +19,7 @@
 #include "aead.h"
 #include "conf.h"
 #include "login.h"
+#include "tunnel.h"
 
 #define USER_MAX 64
 
@@ -37,6 +38,19 @@ cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	return conf_number_parse(cfg, opt, value, result,
 				 conf_number_find(numbers, opt->name));
+}
+
+/* mtu: "auto" (0 in the struct: the smaller of the server's and the
+ * path's, mtu.h) or a number in this range, checked apart. */
+static const struct conf_number mtu_number[] = {
+	NUM("mtu", TUNNEL_MTU_MIN, TUNNEL_MTU_MAX, 0, mtu),
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+static int
+cb_mtu(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return conf_number_or_auto_parse(cfg, opt, value, result, mtu_number);
 }
 
 /* aead = "auto" | "openssl" | "libsodium" (aead.h) */
@@ -288,6 +302,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("preshared-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("user", NULL, CFGF_NODEFAULT, cb_user),
 	CFG_STR_CB("interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
+	CFG_INT_CB("mtu", 0, CFGF_NODEFAULT, cb_mtu),
 	CFG_STR_CB("dns", NULL, CFGF_NODEFAULT, cb_dns),
 	CFG_STR_LIST_CB("accept-routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("full-tunnel", NULL, CFGF_NODEFAULT, cb_yes_no),
@@ -441,6 +456,7 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	bool ok = true;
 
 	conf_numbers_copy(cfg, numbers, c);
+	conf_numbers_copy(cfg, mtu_number, c);
 	if (cfg_size(cfg, "server"))
 		server_parse(cfg_getstr(cfg, "server"), c->server_host,
 			     &c->server_port);
@@ -543,6 +559,8 @@ vpnc_config_load(struct vpnc_config *c, const char *path)
 	cfg_free(cfg);
 	if (ok) {
 		ok = conf_numbers_check(&lines, numbers, c);
+		if (c->mtu)
+			ok &= conf_numbers_check(&lines, mtu_number, c);
 		ok &= check_required(&lines, c);
 	}
 	if (ok)

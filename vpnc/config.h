@@ -44,6 +44,8 @@ struct vpnc_config {
 	uint8_t psk[KEY_LEN];
 	char user[65];                       /* user (required, 1-64 bytes) */
 	char interface[IFNAMSIZ];            /* interface = "vpn0" */
+	uint16_t mtu;                        /* mtu = "auto" (0) or 1280-9000
+					      * (mtu.h) */
 	enum vpnc_dns_mode dns_mode;         /* dns = "auto" */
 	struct policy_rules policy;          /* accept-routes = {"0.0.0.0/0",
 					      * "::/0"}, full-tunnel = no,

@@ -92,9 +92,10 @@ send_disconnect(struct server *s, struct peer *p, const char *reason)
 		server_send_control(s, p, buf, len);
 }
 
+/* mtu: the client's tunnel's, by its endpoint's family (pmtu.h). */
 static void
 put_config(struct server *s, struct login_writer *w,
-	   const struct auth_admission *adm)
+	   const struct auth_admission *adm, uint16_t mtu)
 {
 	const struct vpnd_config *c = s->cfg;
 	uint64_t left;
@@ -125,7 +126,7 @@ put_config(struct server *s, struct login_writer *w,
 	}
 	for (i = 0; i < c->n_dns_search; i++)
 		login_put_text(w, LOGIN_ATTR_DNS_SEARCH, c->dns_search[i]);
-	login_put_u16(w, LOGIN_ATTR_MTU, c->mtu);
+	login_put_u16(w, LOGIN_ATTR_MTU, mtu);
 	login_put_u16(w, LOGIN_ATTR_KEEPALIVE, c->keepalive_s);
 	left = adm->expires_unix_s > wall_s(s) ? adm->expires_unix_s - wall_s(s)
 					       : 0;
@@ -217,7 +218,8 @@ static struct admit_answer *
 build_result(struct server *s, struct peer *p, uint32_t request_id,
 	     const struct auth_result *res)
 {
-	size_t cap = s->cfg->mtu < ANSWER_MAX ? s->cfg->mtu : ANSWER_MAX;
+	uint16_t mtu = pmtu_peer(&s->pmtu, p->tp.endpoint.addr.sa.sa_family);
+	size_t cap = mtu < ANSWER_MAX ? mtu : ANSWER_MAX;
 	uint8_t buf[ANSWER_MAX];
 	struct login_writer w;
 	size_t len;
@@ -227,14 +229,14 @@ build_result(struct server *s, struct peer *p, uint32_t request_id,
 	login_put_u8(&w, LOGIN_ATTR_STATUS, (uint8_t)res->status);
 	login_put_text(&w, LOGIN_ATTR_MESSAGE, status_message(res->status));
 	if (res->status == LOGIN_STATUS_OK)
-		put_config(s, &w, &res->adm);
+		put_config(s, &w, &res->adm, mtu);
 	else if (res->retry_after_s)
 		login_put_u32(&w, LOGIN_ATTR_RETRY_AFTER, res->retry_after_s);
 	len = login_writer_finish(&w);
 	if (!len) {
 		log_err("the configuration pushed to clients does not fit in "
 			"one message of MTU %u: fewer routes or DNS entries",
-			s->cfg->mtu);
+			mtu);
 		return NULL;
 	}
 	return answer_keep(&p->login, request_id, buf, len, s->now_ns);

@@ -27,6 +27,7 @@
 #include "dnsname.h"
 #include "login.h"
 #include "password.h"
+#include "tunnel.h"
 
 #define NUM(name, lo, hi, unit_ms, field)                                   \
 	{ name, lo, hi, unit_ms, offsetof(struct vpnd_config, field),      \
@@ -39,7 +40,6 @@
 /* Every numeric option: its range, in the unit of its field. */
 static const struct conf_number numbers[] = {
 	NUM("listen-port", 1, 65535, 0, listen_port),
-	NUM("mtu", 1280, 9000, 0, mtu),
 	NUM("max-peers", 1, 65536, 0, max_peers),
 	NUM("max-pending", 1, 65536, 0, max_pending),
 	NUM("max-pending-per-source", 1, 65536, 0, max_pending_per_source),
@@ -68,6 +68,19 @@ cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	return conf_number_parse(cfg, opt, value, result,
 				 conf_number_find(numbers, opt->name));
+}
+
+/* mtu: "auto" (0 in the struct: vpnd asks its default routes, pmtu.h) or
+ * a number in this range, checked apart from the other numbers. */
+static const struct conf_number mtu_number[] = {
+	NUM("mtu", TUNNEL_MTU_MIN, TUNNEL_MTU_MAX, 0, mtu),
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+static int
+cb_mtu(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return conf_number_or_auto_parse(cfg, opt, value, result, mtu_number);
 }
 
 static int
@@ -574,7 +587,7 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("listen-port", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("private-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("preshared-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
-	CFG_INT_CB("mtu", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("mtu", 0, CFGF_NODEFAULT, cb_mtu),
 	CFG_STR_CB("address-pool4", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("address-pool6", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, conf_cb_path),
@@ -626,7 +639,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->interface, sizeof(c->interface), "vpn0");
 	c->listen_port = VPND_DEFAULT_PORT;
-	c->mtu = 1420;
+	c->mtu = 0; /* "auto" */
 	snprintf(c->user_db, sizeof(c->user_db), "/var/lib/vpnd/users.db");
 	snprintf(c->control_socket, sizeof(c->control_socket),
 		 "/run/vpnd.sock");
@@ -755,6 +768,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 	bool ok = true;
 
 	conf_numbers_copy(cfg, numbers, c);
+	conf_numbers_copy(cfg, mtu_number, c);
 	ok &= conf_copy_string(cfg, l, "interface", c->interface,
 			       sizeof(c->interface));
 	ok &= copy_key_path(cfg, c, "private-key-file", c->private_key_file,
@@ -906,6 +920,8 @@ vpnd_config_check(const struct vpnd_config *c)
 	unsigned int i;
 
 	ok &= check_strings(c);
+	if (c->mtu)
+		ok &= conf_numbers_check(l, mtu_number, c);
 	if (!c->has_pool4 && !c->has_pool6)
 		ok = conf_error(l, "address-pool4", "no address pool: set "
 				"address-pool4, address-pool6 or both");

@@ -51,7 +51,8 @@ struct vpnd_config {
 	bool has_psk;
 	char psk_file[PATH_MAX];          /* preshared-key-file (optional) */
 	uint8_t psk[KEY_LEN];
-	uint16_t mtu;                     /* mtu = 1420 (1280-9000) */
+	uint16_t mtu;                     /* mtu = "auto" (0: from the default
+					   * routes, pmtu.h) or 1280-9000 */
 	/* At least one pool; no default. The server takes the first address. */
 	bool has_pool4;
 	struct prefix pool4;              /* address-pool4 = "10.99.0.0/24" */

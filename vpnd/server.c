@@ -129,6 +129,7 @@ op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
 	}
 	if (!admit_ip_allowed(s, p, pkt, len) || !gate_pass(s, p, pkt, len))
 		return;
+	pmtu_inbound(&s->pmtu, tp, pkt, len);
 	if (tun_write(s->tun_fd, pkt, len) < 0)
 		s->stats.tun_write_errors++;
 }
@@ -259,11 +260,34 @@ queue_datagram(struct server *s, struct peer *p, uint8_t *buf, size_t len)
 		s->stats.udp_tx_dropped++;
 }
 
+/* A packet for p that its tunnel cannot carry is answered as a router
+ * answers it (pmtu.h), and counted; false if it must not be sent. */
+static bool
+fits_tunnel(struct server *s, struct peer *p, uint8_t *pkt, size_t len)
+{
+	uint8_t answer[REPLY_MAX];
+	size_t answer_len = 0;
+
+	switch (pmtu_outbound(&s->pmtu, &p->tp, pkt, len, s->now_ns, answer,
+			      &answer_len)) {
+	case PMTU_SEND:
+		return true;
+	case PMTU_ANSWER:
+		if (tun_write(s->tun_fd, answer, answer_len) < 0)
+			s->stats.tun_write_errors++;
+		break;
+	case PMTU_DROP:
+		break;
+	}
+	s->stats.tun_rx_oversize++;
+	return false;
+}
+
 static void
 on_tun(void *arg, uint32_t events)
 {
 	struct server *s = arg;
-	size_t mtu = s->cfg->mtu;
+	size_t mtu = s->pmtu.device;
 	unsigned int i;
 
 	(void)events;
@@ -277,15 +301,13 @@ on_tun(void *arg, uint32_t events)
 
 		if (n < 0)
 			break;
-		if ((size_t)n > mtu) {
-			s->stats.tun_rx_oversize++;
-			continue;
-		}
 		p = peer_for_packet(s, pkt, (size_t)n);
 		if (!p) {
 			s->stats.tun_rx_no_peer++;
 			continue;
 		}
+		if (!fits_tunnel(s, p, pkt, (size_t)n))
+			continue;
 		if (tunnel_encrypt(&s->tunnel, &p->tp, buf, (size_t)n, s->now_ns,
 				   s->wall_ns, &len) == TUNNEL_TX_SEND)
 			queue_datagram(s, p, buf, len);
@@ -390,7 +412,13 @@ configure_device(struct server *s)
 	if (ret < 0)
 		log_debug("%s: cannot turn off ICMP redirects: %s", s->ifname,
 			  strerror(-ret));
-	ret = netlink_link_set_mtu(s->nl, s->ifindex, c->mtu);
+	/* vpnd's own ICMP errors come from its tunnel address (pmtu.h). */
+	ret = pmtu_device_setup(s->ifname, &s->sysctls);
+	if (ret < 0)
+		log_notice("%s: cannot take packets from its own address: %s; "
+			   "packets too big for a client go unanswered",
+			   s->ifname, strerror(-ret));
+	ret = netlink_link_set_mtu(s->nl, s->ifindex, s->pmtu.device);
 	if (!ret && c->has_pool4 && pool_server_address(&c->pool4, s->addr4)) {
 		ret = netlink_addr_add(s->nl, s->ifindex, AF_INET, s->addr4,
 				       len4);
@@ -403,6 +431,8 @@ configure_device(struct server *s)
 		log_info("%s: address %s/%u", s->ifname,
 			 prefix_format_addr(AF_INET6, s->addr6, text), len6);
 	}
+	pmtu_set_sources(&s->pmtu, c->has_pool4 ? s->addr4 : NULL,
+			 c->has_pool6 ? s->addr6 : NULL);
 	if (!ret)
 		ret = netlink_link_set_up(s->nl, s->ifindex, true);
 	if (ret < 0)
@@ -457,7 +487,7 @@ close_device(struct server *s)
 static int
 alloc_buffers(struct server *s)
 {
-	size_t len = TUNNEL_BUF_LEN(s->cfg->mtu);
+	size_t len = TUNNEL_BUF_LEN(s->pmtu.device);
 
 	if (udp_buffers_alloc(&s->rx_bufs, len) < 0)
 		return -ENOMEM;
@@ -521,7 +551,8 @@ init_tables(struct server *s)
 		return ret;
 	route_table_init(&s->routes);
 	ret = tunnel_init(&s->tunnel, &server_tunnel_ops, s, &s->pt,
-			  c->private_key, peers, c->mtu, c->handshake_rate);
+			  c->private_key, peers, s->pmtu.device,
+			  c->handshake_rate);
 	if (ret < 0)
 		goto err_routes;
 	ret = server_set_source_limit(s, c->source_handshake_rate);
@@ -589,6 +620,8 @@ server_start(struct server *s, const struct vpnd_config *c)
 	s->started_ns = s->now_ns;
 	s->ctl.listen_fd = -1;
 	notify_init(&s->notify, s->now_ns);
+	/* Before anything is sized for it. */
+	pmtu_discover(&s->pmtu, c->mtu);
 
 	ret = init_tables(s);
 	if (ret < 0) {

@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "peer.h"
+#include "pmtu.h"
 #include "reload.h"
 #include "route.h"
 #include "sysctl.h"
@@ -30,7 +31,8 @@ struct netlink;
 
 struct server_stats {
 	uint64_t tun_rx_no_peer;     /* no admitted client owns the address */
-	uint64_t tun_rx_oversize;
+	uint64_t tun_rx_oversize;    /* too big for the client's tunnel
+				      * (answered if allowed: pmtu.h) */
 	uint64_t tun_write_errors;
 	uint64_t udp_tx_dropped;
 	uint64_t peers_full;         /* verified handshakes refused: full */
@@ -63,6 +65,7 @@ struct server {
 	uint8_t addr4[4];  /* the server's tunnel addresses */
 	uint8_t addr6[16];
 	struct sysctl_saved sysctls; /* what vpnd changed, put back at stop */
+	struct pmtu pmtu;       /* the tunnel MTUs, the device's included */
 	struct lanmode lan;     /* lan-mode: how clients reach the LAN */
 
 	/* Batches and their buffers, allocated once. */

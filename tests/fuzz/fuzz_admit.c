@@ -19,7 +19,8 @@
  * The first byte sets the configuration (bit 0: an IPv6 pool too; bit 1:
  * so many routes, DNS servers and search domains that an answer cannot
  * fit; bit 2: no failure delay; bit 3: one login check at a time; bit 4:
- * MTU 1280; bit 5: one pending peer per source address), the second
+ * mtu = 1280, else "auto" as vpnd sets it with no default route to ask,
+ * 1440 over IPv4; bit 5: one pending peer per source address), the second
  * which keys the store admits at start. Then each operation byte names a
  * client (high bits) and an action: a control message or IP packet of
  * fuzzed bytes, an AUTH_REQUEST, RESUME or DISCONNECT built here, a
@@ -295,8 +296,8 @@ client_up(unsigned int k)
 
 	if (c->is_up)
 		return c;
-	if (tunnel_init(&c->t, &client_ops, c, &srv.pt, c->priv, 1, cfg.mtu,
-			0) < 0 ||
+	if (tunnel_init(&c->t, &client_ops, c, &srv.pt, c->priv, 1,
+			srv.pmtu.device, 0) < 0 ||
 	    tunnel_peer_init_ss(&c->t, &c->peer, server_pub, c->ss, NULL, 8,
 				c) < 0)
 		abort();
@@ -331,8 +332,10 @@ server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 
 	FUZZ_CHECK(peer_by_slot(&s->peers, p->slot, p->generation) == p);
 	/* tunnel_send_control() drops what exceeds the MTU: never lose an
-	 * answer that way. */
-	FUZZ_CHECK(len >= LOGIN_HEADER_LEN && len <= s->cfg->mtu);
+	 * answer that way, nor send more than the client's tunnel carries. */
+	FUZZ_CHECK(len >= LOGIN_HEADER_LEN &&
+		   len <= pmtu_peer(&s->pmtu,
+				    p->tp.endpoint.addr.sa.sa_family));
 	FUZZ_CHECK(login_decode(msg, len, LOGIN_FROM_SERVER, &m) ==
 		   LOGIN_DECODE_OK);
 	FUZZ_CHECK(m.type == LOGIN_AUTH_RESULT ||
@@ -691,6 +694,8 @@ setup(uint8_t flags, uint8_t admitted)
 	config_init(flags);
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = &cfg;
+	/* server_start()'s pmtu_discover(), without routes to ask. */
+	pmtu_set(&srv.pmtu, cfg.mtu, 0, 0);
 	protocol_times_default(&srv.pt);
 	srv.now_ns = 1000 * NS_PER_S;
 	srv.wall_ns = WALL_START_S * NS_PER_S;
@@ -704,7 +709,7 @@ setup(uint8_t flags, uint8_t admitted)
 			    key) < 0 ||
 	    (route_table_init(&srv.routes), false) ||
 	    tunnel_init(&srv.tunnel, &server_ops, &srv, &srv.pt, server_priv,
-			MAX_ADMITTED + MAX_PENDING, cfg.mtu, 0) < 0 ||
+			MAX_ADMITTED + MAX_PENDING, srv.pmtu.device, 0) < 0 ||
 	    lanes_init(&srv.workers.logins, max_logins,
 		       flags & CFG_ONE_LOGIN ? 1 : 2) < 0)
 		abort();
@@ -1330,7 +1335,7 @@ send_data(struct client *c, const uint8_t *data, size_t len)
 	static uint8_t buf[BUF_LEN];
 	size_t out_len;
 
-	if (len > cfg.mtu)
+	if (len > srv.pmtu.device)
 		return;
 	if (len)
 		memcpy(buf + WIRE_DATA_HEADER_LEN, data, len);

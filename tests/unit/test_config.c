@@ -304,7 +304,7 @@ test_vpnd_defaults(void **state)
 	vpnd_config_defaults(&d);
 	assert_string_equal(c.interface, "vpn0");
 	assert_int_equal(c.listen_port, VPND_DEFAULT_PORT);
-	assert_int_equal(c.mtu, 1420);
+	assert_int_equal(c.mtu, 0); /* "auto" */
 	assert_false(c.has_psk);
 	assert_false(c.has_pool4);
 	assert_int_equal(c.n_routes + c.n_dns + c.n_dns_search, 0);
@@ -350,6 +350,11 @@ static const struct {
 	{ HEAD "listen-port = 51900x " MARK "\n", "listen-port", "51900x" },
 	{ HEAD "listen-port = -1 " MARK "\n", "listen-port", 0 },
 	{ HEAD "mtu = 1000 " MARK "\n", "mtu", "1280-9000" },
+	{ HEAD "mtu = 0 " MARK "\n", "mtu", "0 is out of range (1280-9000)" },
+	{ HEAD "mtu = automatic " MARK "\n", "mtu",
+	  "automatic is neither \"auto\" nor a whole number" },
+	{ HEAD "mtu = \"\" " MARK "\n", "mtu", "neither" },
+	{ HEAD "mtu = -1400 " MARK "\n", "mtu", "-1400" },
 	{ HEAD "keepalive = 25x " MARK "\n", "keepalive", "not a duration" },
 	{ HEAD "session-lifetime = 1.5h " MARK "\n", "session-lifetime", 0 },
 	{ HEAD "session-lifetime = 31d " MARK "\n", "session-lifetime",
@@ -599,6 +604,7 @@ test_vpnc_full(void **state)
 
 	vpnc_text(f, "vpn.example.com:443", "preshared-key-file = psk.key\n"
 		  "interface = \"vpn7\"\n"
+		  "mtu = 1380\n"
 		  "dns = resolvconf\n"
 		  "reconnect-max-backoff = 5m\n"
 		  "log = syslog\n"
@@ -617,6 +623,7 @@ test_vpnc_full(void **state)
 	assert_memory_equal(c.psk, f->psk, KEY_LEN);
 	assert_string_equal(c.user, "alice");
 	assert_string_equal(c.interface, "vpn7");
+	assert_int_equal(c.mtu, 1380);
 	assert_int_equal(c.dns_mode, VPNC_DNS_RESOLVCONF);
 	assert_int_equal(c.reconnect_max_s, 300);
 	assert_true(c.log_syslog);
@@ -654,6 +661,7 @@ test_vpnc_servers(void **state)
 		assert_int_equal(c.server_port, v[i].port);
 		assert_int_equal(c.dns_mode, VPNC_DNS_AUTO);
 		assert_int_equal(c.reconnect_max_s, 60);
+		assert_int_equal(c.mtu, 0); /* "auto" */
 		vpnc_config_wipe(&c);
 	}
 }
@@ -685,6 +693,9 @@ test_vpnc_refused(void **state)
 			 "abcdefghijabcdefghijabcde\" " MARK "\n", "user", 0 },
 		{ "vpn", "user = \"\\xff\\xfe\" " MARK "\n", "user", 0 },
 		{ "vpn", "dns = sometimes " MARK "\n", "dns", "sometimes" },
+		{ "vpn", "mtu = 576 " MARK "\n", "mtu", "1280-9000" },
+		{ "vpn", "mtu = 9001 " MARK "\n", "mtu", "1280-9000" },
+		{ "vpn", "mtu = auto1 " MARK "\n", "mtu", "neither" },
 		{ "vpn", "reconnect-max-backoff = 2h " MARK "\n",
 		  "reconnect-max-backoff", "1s-1h" },
 		{ "vpn", "private-key-file = gone.key " MARK "\n",
@@ -933,6 +944,40 @@ test_vpnc_policy_too_many(void **state)
 		       "accept-routes", "more than 64 prefixes");
 }
 
+/* mtu, in both programs: "auto" (0) quoted or not, or 1280-9000. */
+static void
+test_mtu_auto(void **state)
+{
+	static const struct {
+		const char *value;
+		uint16_t mtu;
+	} v[] = {
+		{ "auto", 0 }, { "\"auto\"", 0 }, { "1280", 1280 },
+		{ "\"1400\"", 1400 }, { "9000", 9000 },
+	};
+	struct fixture *f = *state;
+	static struct vpnd_config d;
+	static struct vpnc_config c;
+	char text[2048], line[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		snprintf(line, sizeof(line), "mtu = %s\n", v[i].value);
+		snprintf(text, sizeof(text), "private-key-file = priv.key\n"
+			 "address-pool4 = 10.99.0.0/24\nmtu = 1300\n%s", line);
+		if (!load_vpnd(f, text, &d))
+			fail_msg("vpnd refused %s:\n%s", line, f->err);
+		assert_int_equal(d.mtu, v[i].mtu);
+		assert_true(vpnd_config_check(&d));
+		vpnd_config_wipe(&d);
+		vpnc_text(f, "vpn", line, text, sizeof(text));
+		if (!load_vpnc(f, text, &c))
+			fail_msg("vpnc refused %s:\n%s", line, f->err);
+		assert_int_equal(c.mtu, v[i].mtu);
+		vpnc_config_wipe(&c);
+	}
+}
+
 /* ---- the shipped samples ----------------------------------------------- */
 
 /*
@@ -1093,6 +1138,7 @@ test_sample_vpnc(void **state)
 		fail_msg("conf/vpnc.conf refused:\n%s\n%s", f->err, text);
 	vpnc_config_defaults(&d);
 	assert_string_equal(c.interface, d.interface);
+	assert_int_equal(c.mtu, d.mtu);
 	assert_int_equal(c.server_port, d.server_port);
 	assert_int_equal(c.dns_mode, d.dns_mode);
 	assert_int_equal(c.reconnect_max_s, d.reconnect_max_s);
@@ -1189,6 +1235,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_vpnd_full, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_mtu_auto, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vpnd_defaults, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnd_admin, setup,
