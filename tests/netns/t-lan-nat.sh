@@ -16,8 +16,9 @@
 # $ns_cli2) is routed, not masqueraded: the branch host and the office
 # host reach each other and see each other's own addresses (the office
 # routes the site's subnet to the server, as its router would). After
-# kill -9 the table stays; the next start replaces it (one table, each
-# rule once, no error), and its SIGTERM removes it.
+# kill -9 the table stays; the next start (finding lan0 itself, this
+# time) replaces it (one table, each rule once, no error), and its SIGTERM
+# removes it.
 source "$(dirname "$0")/lib.sh"
 
 V4=net.ipv4.ip_forward
@@ -124,7 +125,10 @@ wait "$VPND_PID" || true
 n_srv nft list ruleset
 # A crash leaves it: nothing ran to remove it.
 [ "$(ours)" -eq 1 ]
+# This time vpnd finds lan0 itself: where the pushed routes lead.
+sed -i '/^lan-interface/d' "$tmp/vpnd.conf"
 start_vpnd
+log_has "$tmp/vpnd.log" "lan-mode nat: the office LAN is on lan0 (found at start)"
 n_srv nft list ruleset
 [ "$(ours)" -eq 1 ]
 [ "$(rule_count ' saddr ')" -eq 2 ]

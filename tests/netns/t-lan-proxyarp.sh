@@ -10,6 +10,8 @@
 #                                    proxy entries on lan0 ┘      │
 #                                          lan 10.20.0.2/24 ───────┘
 #
+# A pool holding the LAN's own address, one of no LAN, and a lan-interface
+# the pools are no range of stop vpnd at start, changing nothing. Then
 # vpnd finds lan0 by itself (no lan-interface), turns forwarding and
 # proxy_ndp on, holds its tunnel address as a host prefix. The client
 # reaches the office host by ping (IPv4, IPv6) and TCP, seen at its own
@@ -76,6 +78,29 @@ client_reaches() {
 # connected N: alice's vpnc has said it is connected N times.
 connected() { [ "$(count_log "$tmp/alice.log" "connected as alice")" -eq "$1" ]; }
 
+# refused NAME LINE...: vpnd, started with vpnd.conf and LINEs after it,
+# refuses to start with an error naming the problem ($tmp/NAME.log: last
+# LINE), leaves no device and no sysctl changed, and exits cleanly
+# (sanitizers included).
+refused() {
+	local name=$1 rc=0 want
+	shift
+	cp "$tmp/vpnd.conf" "$tmp/$name.conf"
+	printf '%s\n' "${@:1:$#-1}" >>"$tmp/$name.conf"
+	want=${!#}
+	timeout 20 ip netns exec "$ns_srv" "$VPND" -f -c "$tmp/$name.conf" \
+		>"$tmp/$name.log" 2>&1 || rc=$?
+	cat "$tmp/$name.log"
+	# 124: timeout's own, had vpnd kept running.
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+	grep -qF -- "$want" "$tmp/$name.log"
+	refute grep -q "Sanitizer" "$tmp/$name.log"
+	no_device "$ns_srv"
+	[ "$(q_srv sysctl -n $V4)" = 0 ] && [ "$(q_srv sysctl -n $V6)" = 0 ]
+	[ "$(q_srv sysctl -n $NDP)" = 0 ]
+	none_proxied
+}
+
 # A TCP service on the client that names the peer it sees.
 start_client_service() {
 	ip netns exec "$ns_cli" /usr/bin/python3 -c '
@@ -105,6 +130,14 @@ start_web
 start_client_service
 # The office host has no route to the client but its own subnet.
 q_lan ip route get $C4 | grep -q "^$C4 dev lan1 src $LAN_HOST"
+
+# ---- pools that are no range of the LAN: vpnd refuses to start ------------------
+refused own 'address-pool4 = "10.20.0.0/25"' \
+	"address-pool4 10.20.0.0/25 holds lan0's own address 10.20.0.1"
+refused elsewhere 'address-pool4 = "10.30.0.0/24"' \
+	"address-pool4 10.30.0.0/24 lies in no subnet of this host's interfaces"
+refused wrong-lan 'lan-interface = "srv0"' \
+	"address-pool4 10.20.0.128/25 is not a range of a subnet of srv0"
 
 # ---- start: lan0 found, forwarding on, a host address, no proxy yet ------------
 ruleset_empty
