@@ -76,6 +76,13 @@ static const struct sandbox_rule vpnd_rules[] = {
 	SANDBOX_ALLOW("dup2"),
 	SANDBOX_ALLOW("dup3"),
 
+	/* glibc's qsort (access.c sorts a policy's prefixes when rules
+	 * are built: at start, on a reload, on an admission) asks the
+	 * kernel how much memory there is before it allocates room for a
+	 * large array: an access rule of a few hundred prefixes killed
+	 * vpnd without this. */
+	SANDBOX_ALLOW("sysinfo"),
+
 	/* Stopping: the monitor ends when its socket closes; vpnd waits
 	 * for it (recvmsg above takes its answers). */
 	SANDBOX_ALLOW("wait4"),

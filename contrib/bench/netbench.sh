@@ -9,6 +9,10 @@
 #
 #	contrib/bench/netbench.sh [--quick] [--time SECONDS] [--only NAMES]
 #
+# NAMES: vpnd wg openvpn (the default), and vpnd10k: vpnd with an access
+# rule of 10,000 prefixes for the client, so that every packet from it is
+# looked up in a table of that size (its ratio to vpnd is the cost).
+#
 #   ┌──── $ns_srv ─────────┐     ┌──── $ns_wan ────┐     ┌──── $ns_cli ─────────┐
 #   │ srv0 192.0.2.1/24    ├─────┤ forwards        ├─────┤ cli0 198.51.100.2/24 │
 #   │ iperf3 -s            │     │ between the two │     │ iperf3 -c, ping      │
@@ -160,11 +164,39 @@ topology() {
 # ---- the VPNs: each up_* sets SRV_PID, CLI_PID and PEER (the server's
 # tunnel address); down_* stops them.
 
+# An access rule for the client of 10,000 prefixes: the server's tunnel
+# address (what iperf3 and ping reach) and 9,999 others (a /24 each in
+# 100.64.0.0/10 and beyond, /32s in fd00:77::/64).
+access_10k() {
+	local i
+	echo 'access "bench10k" {'
+	echo '	users = {"bench"}'
+	printf '\tallow = {"10.99.0.1"'
+	for ((i = 0; i < 5000; i++)); do
+		printf ', "100.%u.%u.0/24"' $((64 + i / 256)) $((i % 256))
+	done
+	for ((i = 1; i < 5000; i++)); do
+		printf ', "fd00:77::%x"' "$i"
+	done
+	echo '}'
+	echo '}'
+}
+
+up_vpnd10k() {
+	up_vpnd 10k
+}
+
 up_vpnd() {
 	local secret pw='correct horse battery staple' code
+	rm -f "$tmp/server.key" "$tmp/client.key" "$tmp/users.db"
 	"$bin/vpnd" genkey "$tmp/server.key"
 	"$bin/vpnc" genkey "$tmp/client.key"
+	# vpnd drops to an unprivileged user that must be able to write
+	# beside its store.
+	chown nobody: "$tmp"
+	chmod 0711 "$tmp"
 	cat >"$tmp/vpnd.conf" <<-EOF
+	user = "nobody"
 	interface = "vpnb0"
 	listen-port = 51900
 	private-key-file = "$tmp/server.key"
@@ -174,6 +206,9 @@ up_vpnd() {
 	control-socket = "$tmp/vpnd.sock"
 	log-level = "notice"
 	EOF
+	if [ "${1:-}" = 10k ]; then
+		access_10k >>"$tmp/vpnd.conf"
+	fi
 	cat >"$tmp/vpnc.conf" <<-EOF
 	server = "$SRV:51900"
 	server-public-key = "$("$bin/vpnd" pubkey <"$tmp/server.key")"
@@ -318,6 +353,7 @@ names=()
 for vpn in $only; do
 	case $vpn in
 	vpnd) label="vpnd/vpnc" ;;
+	vpnd10k) label="vpnd/vpnc, 10,000 prefixes" ;;
 	wg) label="wireguard-go" ;;
 	openvpn) label="OpenVPN" ;;
 	*) echo "netbench: unknown VPN $vpn" >&2; exit 2 ;;
@@ -342,6 +378,8 @@ ratio() {
 		printf '%14s' "vpnd/wg"
 	[[ " ${names[*]} " == *" vpnd "* && " ${names[*]} " == *" openvpn "* ]] &&
 		printf '%14s' "vpnd/openvpn"
+	[[ " ${names[*]} " == *" vpnd "* && " ${names[*]} " == *" vpnd10k "* ]] &&
+		printf '%14s' "vpnd10k/vpnd"
 	echo
 	for m in "tcp1:TCP 1 stream, Mbit/s" "tcp4:TCP 4 streams, Mbit/s" \
 		"udp64:UDP 64 B, packets/s" "rtt:ping RTT, ms" \
@@ -353,6 +391,8 @@ ratio() {
 			printf '%14s' "$(ratio vpnd.$key wg.$key)"
 		[[ " ${names[*]} " == *" vpnd "* && " ${names[*]} " == *" openvpn "* ]] &&
 			printf '%14s' "$(ratio vpnd.$key openvpn.$key)"
+		[[ " ${names[*]} " == *" vpnd "* && " ${names[*]} " == *" vpnd10k "* ]] &&
+			printf '%14s' "$(ratio vpnd10k.$key vpnd.$key)"
 		echo
 	done
 }

@@ -82,8 +82,16 @@ reload_sighup() {
 setup_topology
 setup_client2
 
+# alice also has a rule of 400 prefixes nobody reaches: building her
+# policy sorts an array large enough that glibc's qsort asks the kernel
+# for the memory size (sysinfo), which vpnd's sandbox must allow.
+bulk=$(for i in $(seq 0 399); do
+	printf '"100.%u.%u.0/24", ' $((64 + i / 256)) $((i % 256))
+done)
 write_vpnd_conf 'access "web" {' '	users = {"alice"}' \
-	'	allow = {"10.20.0.2 tcp/8080"}' '}'
+	'	allow = {"10.20.0.2 tcp/8080"}' '}' \
+	'access "bulk" {' '	users = {"alice"}' \
+	"	allow = {${bulk%, }}" '}'
 write_vpnc_conf alice alice
 write_vpnc_conf bob bob
 secret_a=$(enrol alice)
