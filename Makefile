@@ -41,6 +41,9 @@ DEB_PKGS += libseccomp-dev
 # t-split-dns: a private system bus, and a stand-in for resolved on it.
 DEB_PKGS += dbus-daemon python3-dbus python3-gi
 
+# t-mtu reads the MSS of forwarded SYNs with tcpdump.
+DEB_PKGS += tcpdump
+
 # Metrics over HTTP (libmicrohttpd); the tests check the text with promtool
 # (prometheus) and fetch it with curl (above).
 PKGS += libmicrohttpd
