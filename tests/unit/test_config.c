@@ -210,6 +210,7 @@ static const char vpnd_full[] =
 	"private-key-file = \"priv.key\"   # relative to this file\n"
 	"preshared-key-file = \"psk.key\"\n"
 	"mtu = 1380\n"
+	"aead = \"openssl\"\n"
 	"address-pool4 = \"10.99.0.0/24\"\n"
 	"address-pool6 = fd00:99::/64\n"
 	"user-db = \"/var/lib/x/users.db\"\n"
@@ -254,6 +255,7 @@ test_vpnd_full(void **state)
 	assert_string_equal(f->err, "");
 	assert_string_equal(c.interface, "tun%d");
 	assert_int_equal(c.listen_port, 51901);
+	assert_int_equal(c.aead, AEAD_OPENSSL);
 	assert_memory_equal(c.private_key, f->priv, KEY_LEN);
 	assert_true(keys_public_from_private(pub, f->priv));
 	assert_memory_equal(c.public_key, pub, KEY_LEN);
@@ -305,6 +307,7 @@ test_vpnd_defaults(void **state)
 	assert_string_equal(c.interface, "vpn0");
 	assert_int_equal(c.listen_port, VPND_DEFAULT_PORT);
 	assert_int_equal(c.mtu, 0); /* "auto" */
+	assert_int_equal(c.aead, AEAD_AUTO);
 	assert_false(c.has_psk);
 	assert_false(c.has_pool4);
 	assert_int_equal(c.n_routes + c.n_dns + c.n_dns_search, 0);
@@ -355,6 +358,9 @@ static const struct {
 	  "automatic is neither \"auto\" nor a whole number" },
 	{ HEAD "mtu = \"\" " MARK "\n", "mtu", "neither" },
 	{ HEAD "mtu = -1400 " MARK "\n", "mtu", "-1400" },
+	{ HEAD "aead = fast " MARK "\n", "aead",
+	  "fast is not auto, openssl or libsodium" },
+	{ HEAD "aead = \"\" " MARK "\n", "aead", "is not auto" },
 	{ HEAD "keepalive = 25x " MARK "\n", "keepalive", "not a duration" },
 	{ HEAD "session-lifetime = 1.5h " MARK "\n", "session-lifetime", 0 },
 	{ HEAD "session-lifetime = 31d " MARK "\n", "session-lifetime",
@@ -696,6 +702,8 @@ test_vpnc_refused(void **state)
 		{ "vpn", "mtu = 576 " MARK "\n", "mtu", "1280-9000" },
 		{ "vpn", "mtu = 9001 " MARK "\n", "mtu", "1280-9000" },
 		{ "vpn", "mtu = auto1 " MARK "\n", "mtu", "neither" },
+		{ "vpn", "aead = sodium " MARK "\n", "aead",
+		  "sodium is not auto, openssl or libsodium" },
 		{ "vpn", "reconnect-max-backoff = 2h " MARK "\n",
 		  "reconnect-max-backoff", "1s-1h" },
 		{ "vpn", "private-key-file = gone.key " MARK "\n",
