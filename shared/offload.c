@@ -40,6 +40,7 @@ static const char *const err_names[OFFLOAD_ERR_COUNT] = {
 	[OFFLOAD_ERR_FAMILY] = "family",
 	[OFFLOAD_ERR_FRAGMENT] = "fragment",
 	[OFFLOAD_ERR_PROTO] = "protocol",
+	[OFFLOAD_ERR_ROUTING] = "ipv6-routing-header",
 	[OFFLOAD_ERR_CSUM_START] = "csum-start",
 	[OFFLOAD_ERR_CSUM_OFFSET] = "csum-offset",
 	[OFFLOAD_ERR_L4_HDR] = "transport-header",
@@ -171,6 +172,29 @@ check_single_csum(struct offload_pkt *out, const struct ippkt *ip)
 	return OFFLOAD_OK;
 }
 
+/*
+ * An IPv6 routing header moves the pseudo-header's destination to the
+ * last address of its list (RFC 8200 section 8.1): segments are summed
+ * here from the addresses in the fixed header, so such a super-packet is
+ * refused. The chain was walked by ippkt_parse: every length is inside.
+ */
+static bool
+has_routing_header(const uint8_t *pkt, size_t l4_off)
+{
+	size_t off = 40, len;
+	uint8_t next = pkt[6];
+
+	while (off < l4_off) {
+		if (next == IPPROTO_ROUTING)
+			return true;
+		len = next == IPPROTO_AH ? ((size_t)pkt[off + 1] + 2) * 4
+					 : ((size_t)pkt[off + 1] + 1) * 8;
+		next = pkt[off];
+		off += len;
+	}
+	return false;
+}
+
 /* A super-packet: the header's type, the packet's headers and the
  * segment size must agree with each other. */
 static enum offload_err
@@ -191,6 +215,8 @@ check_gso(struct offload_pkt *out, const struct ippkt *ip)
 		return OFFLOAD_ERR_FRAGMENT;
 	if (ip->proto != want_proto)
 		return OFFLOAD_ERR_PROTO;
+	if (ip->family == AF_INET6 && has_routing_header(out->pkt, ip->l4_off))
+		return OFFLOAD_ERR_ROUTING;
 	if (out->vnet.csum_start != ip->l4_off)
 		return OFFLOAD_ERR_CSUM_START;
 	if (out->vnet.csum_offset !=
@@ -569,11 +595,24 @@ headers_match(const struct gro_seg *f, const struct gro_seg *s)
 		if (memcmp(a, b, 4) || a[7] != b[7])
 			return false;
 	}
-	/* ECE, data offset, ACK number, window, then every option byte */
+	/* ECE, data offset, ACK number, window, urgent pointer (left
+	 * alone by the kernel, but segmentation would copy the first's),
+	 * then every option byte */
 	return !((f->flags ^ s->flags) & TCP_ECE) &&
 	       f->l4_hdr == s->l4_hdr && ta[12] == tb[12] &&
 	       !memcmp(ta + 8, tb + 8, 4) && !memcmp(ta + 14, tb + 14, 2) &&
+	       !memcmp(ta + 18, tb + 18, 2) &&
 	       !memcmp(ta + 20, tb + 20, f->l4_hdr - 20);
+}
+
+/* Without DF, IPv4 IDs must count up from the first packet's, as
+ * inet_gro_receive wants and segmentation will write them again. */
+static bool
+ids_match(const struct gro_seg *f, const struct gro_seg *s, size_t k)
+{
+	if (f->family != AF_INET || f->p[6] & 0x40)
+		return true;
+	return be16(s->p + 4) == (uint16_t)(be16(f->p + 4) + k);
 }
 
 static bool
@@ -587,7 +626,7 @@ try_append(struct offload_gro *g, struct offload_gro_write *w,
 	    s->payload > w->gso_size ||
 	    w->ip_len + s->payload > g->max_len ||
 	    !gro_candidate(pkts[w->first], lens[w->first], &f) ||
-	    !headers_match(&f, s))
+	    !headers_match(&f, s) || !ids_match(&f, s, w->n_pkts))
 		return false;
 	/* The kernel recomputes a merged packet's checksum: a segment
 	 * that arrived broken must not be mended by merging. */

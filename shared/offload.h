@@ -64,6 +64,8 @@ enum offload_err {
 	OFFLOAD_ERR_FAMILY,     /* TCPV4 on IPv6, TCPV6 on IPv4 */
 	OFFLOAD_ERR_FRAGMENT,   /* a super-packet that is a fragment */
 	OFFLOAD_ERR_PROTO,      /* not TCP under TCPV*, not UDP under UDP_L4 */
+	OFFLOAD_ERR_ROUTING,    /* an IPv6 super-packet with a routing header
+				 * (its pseudo-header is not the header's) */
 	OFFLOAD_ERR_CSUM_START, /* not the transport header, or outside */
 	OFFLOAD_ERR_CSUM_OFFSET,/* not the checksum field, or outside */
 	OFFLOAD_ERR_L4_HDR,     /* transport header cut or of a bad length */

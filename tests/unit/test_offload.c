@@ -422,6 +422,8 @@ struct spec {
 	size_t ext_len;     /* IPv6 destination options: 0, 8, 16 */
 	size_t tcp_opt_len; /* multiple of 4 */
 	uint32_t tsval;     /* in a timestamp option, if tcp_opt_len >= 12 */
+	uint16_t urg;       /* urgent pointer (no URG flag needed) */
+	bool no_df;
 	const uint8_t *payload;
 	size_t payload_len;
 };
@@ -453,7 +455,7 @@ build(const struct spec *s, uint8_t *out)
 		out[1] = s->tos;
 		wr16(out + 2, (uint16_t)len);
 		wr16(out + 4, s->id);
-		out[6] = 0x40; /* DF */
+		out[6] = s->no_df ? 0 : 0x40; /* DF */
 		out[8] = s->ttl;
 		out[9] = s->proto;
 		memcpy(out + 12, s->src, 4);
@@ -484,6 +486,7 @@ build(const struct spec *s, uint8_t *out)
 		l4[12] = (uint8_t)(th / 4 << 4);
 		l4[13] = s->flags;
 		wr16(l4 + 14, s->win);
+		wr16(l4 + 18, s->urg);
 		for (i = 20; i < th; i++)
 			l4[i] = 1;
 		if (th >= 32) {
@@ -853,6 +856,16 @@ test_malformed(void **state)
 	assert_int_equal(offload_parse(buf, len, &p), OFFLOAD_ERR_CSUM_OFFSET);
 	buf[8] = 16; /* the last two bytes: still inside */
 	assert_int_equal(offload_parse(buf, len, &p), OFFLOAD_OK);
+	/* IPv6 extension headers pass, but a routing header moves the
+	 * pseudo-header's destination: refused. */
+	spec_init(&s, AF_INET6, IPPROTO_TCP);
+	s.ext_len = 16;
+	s.payload_len = 3000;
+	len = build_super(&s, 1000, buf);
+	assert_int_equal(offload_parse(buf, len, &p), OFFLOAD_OK);
+	assert_int_equal(p.l4_off, 56);
+	buf[OFFLOAD_VNET_HDR_LEN + 6] = 43;
+	assert_int_equal(offload_parse(buf, len, &p), OFFLOAD_ERR_ROUTING);
 	assert_string_equal(offload_err_name(OFFLOAD_ERR_COUNT), "unknown");
 }
 
@@ -1076,6 +1089,7 @@ test_gro_rules(void **state)
 		{ "cwr", 11, { 2, 2 }, 2 },
 		{ "ece", 15, { 2, 1, 1 }, 3 },
 		{ "urg", 16, { 2, 1, 1 }, 3 },
+		{ "urgent pointer", 17, { 2, 2 }, 2 },
 		{ "bad checksum", 12, { 2, 1, 1 }, 3 },
 		{ "longer", 13, { 2, 2 }, 2 },
 		{ "pure ack", 14, { 2, 1, 1 }, 3 },
@@ -1109,6 +1123,7 @@ test_gro_rules(void **state)
 		case 14: c.payload_len = 0; break;
 		case 15: c.flags = 0x50; break;
 		case 16: c.flags = 0x30; break;
+		case 17: c.urg = 5; break;
 		default: break;
 		}
 		flow_next(&b, &c);
@@ -1119,6 +1134,26 @@ test_gro_rules(void **state)
 		a.payload_len = 1000;
 		flow_next(&b, &a);
 		gro_check(&g, &b, v[i].want, v[i].n_want);
+	}
+
+	/* Without DF, IPv4 IDs must count up; with it, anything goes. */
+	for (int df = 0; df < 2; df++) {
+		b.n = 0;
+		spec_init(&a, AF_INET, IPPROTO_TCP);
+		a.no_df = !df;
+		a.payload_len = 700;
+		a.flags = 0x10;
+		for (i = 0; i < 4; i++) {
+			if (i == 2)
+				a.id += 7;
+			flow_next(&b, &a);
+		}
+		g.max_len = 65535;
+		b.n = 4;
+		offload_gro_batch(&g, (const uint8_t *const *)b.pkt, b.len, 4);
+		assert_int_equal(g.n_writes, df ? 1 : 2);
+		if (!df)
+			gro_check(&g, &b, (const size_t[]){ 2, 2 }, 2);
 	}
 
 	/* A broken first packet stays alone; the rest merge. */
