@@ -32,7 +32,7 @@ static const char *const numeric[] = {
 	"rx-packets", "tx-packets", "drop-source", "drop-unadmitted",
 	"drop-malformed", "ended", "store-failures", "logins-ok",
 	"logins-failed", "logins-locked", "logins-busy",
-	"logins-pool-exhausted", "refused",
+	"logins-pool-exhausted", "refused", "mtu",
 };
 
 /* Fields that are "true" or "false": JSON booleans. */
@@ -183,6 +183,9 @@ status_text(const struct ctlmsg *m)
 		printf(", %s", ctlmsg_get(m, "address4"));
 	if (a6)
 		printf(", %s", a6);
+	if (ctlmsg_get(m, "mtu"))
+		printf("\n  mtu:          %s (the device's)",
+		       ctlmsg_get(m, "mtu"));
 	printf("\n  public key:   %s\n",
 	       shown(ctlmsg_get(m, "public-key"), k, sizeof(k)));
 	/* "routed", or "nat on eth1". */

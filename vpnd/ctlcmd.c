@@ -136,6 +136,7 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 		    s->udp.fd4 >= 0 && s->udp.fd6 >= 0 ? "," : "",
 		    s->udp.fd6 >= 0 ? "ipv6" : "");
 	ctlmsg_put(w, "device", s->ifname);
+	ctlmsg_put_u64(w, "mtu", s->pmtu.device);
 	put_key(w, "public-key", c->public_key);
 	if (c->has_pool4)
 		ctlmsg_putf(w, "address4", "%s/%u",
@@ -213,6 +214,11 @@ put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 		put_addr(w, "address6", AF_INET6, a->addr6);
 	if (admitted && a->n_subnets)
 		put_subnets(w, a);
+	/* Its tunnel's, by the family it comes over (pmtu.h). */
+	if (admitted)
+		ctlmsg_put_u64(w, "mtu",
+			       pmtu_peer(&s->pmtu,
+					 p->tp.endpoint.addr.sa.sa_family));
 	if (admitted) {
 		uint64_t now = wall_s(s);
 

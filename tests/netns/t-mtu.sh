@@ -89,8 +89,7 @@ sed -i "s/^server = .*/server = \"[$SRV6]:51900\"/" "$tmp/bob.conf"
 secret_a=$(enrol alice)
 secret_b=$(enrol bob)
 start_vpnd
-grep -q "mtu auto: default route MTU 1400 (IPv4), 1400 (IPv6): device 1340, clients over IPv4 1340, over IPv6 1320" \
-	"$tmp/vpnd.log"
+[ "$(status_field mtu)" = 1340 ]
 [ "$(dev_mtu "$ns_srv")" = 1340 ]
 
 start_vpnc alice "$PASSWORD" "$(totp "$secret_a")"
@@ -101,6 +100,9 @@ addr_a=$(client_addr "$tmp/alice.log")
 addr_b=$(client_addr "$tmp/bob.log")
 addr6_b=$(session_field bob address6)
 [ -n "$addr_a" ] && [ -n "$addr_b" ] && [ -n "$addr6_b" ]
+# vpnd's tunnel to each, by the family it comes over; their devices.
+[ "$(session_field alice mtu)" = 1340 ]
+[ "$(session_field bob mtu)" = 1320 ]
 [ "$(dev_mtu "$ns_cli")" = 1400 ]
 [ "$(dev_mtu "$ns_cli2")" = 1320 ]
 grep -q "mtu 1320: the server's 1320, the path to it 1500 less 80 bytes over IPv6" \
