@@ -56,6 +56,10 @@ tcp_try() {
 		2>/dev/null || true
 }
 
+# wait_syn FILE: the SYN's line, with its options, is in FILE (tcpdump -l
+# writes each line whole).
+wait_syn() { wait_log "$1" "options \[mss [0-9]" 10; }
+
 # An MSS read back from a syn_watch file: "mss N" (IPv4 or IPv6).
 mss_in() { sed -n 's/.*mss \([0-9]*\).*/\1/p' "$1" | head -n 1; }
 # clamped FILE MSS: the SYN in FILE, received after vpnd lowered its MSS,
@@ -115,8 +119,8 @@ syn_watch "$ns_cli" vpn0 "$tmp/a-out" "$(syn4 "dst port 8080")"
 syn_watch "$ns_lan" lan1 "$tmp/a-lan" "$(syn4 "dst port 8080")"
 q_cli curl -s --max-time 10 http://$LAN_HOST:8080/ |
 	grep -q "hello from the office"
-wait_for 10 test -s "$tmp/a-lan"
-wait_for 10 test -s "$tmp/a-out"
+wait_syn "$tmp/a-lan"
+wait_syn "$tmp/a-out"
 cat "$tmp/a-out" "$tmp/a-lan"
 [ "$(mss_in "$tmp/a-out")" = 1360 ]
 clamped "$tmp/a-lan" 1300
@@ -126,18 +130,19 @@ clamped "$tmp/a-lan" 1300
 syn_watch "$ns_lan" lan1 "$tmp/l-out" "$(syn4 "dst port 9000")"
 syn_watch "$ns_cli" vpn0 "$tmp/l-a" "$(syn4 "dst port 9000")"
 tcp_try "$ns_lan" "$addr_a" 9000
-wait_for 10 test -s "$tmp/l-a"
+wait_syn "$tmp/l-out"
+wait_syn "$tmp/l-a"
 cat "$tmp/l-out" "$tmp/l-a"
 [ "$(mss_in "$tmp/l-out")" = 1460 ]
 clamped "$tmp/l-a" 1300
 syn_watch "$ns_cli2" vpn0 "$tmp/l-b" "$(syn4 "dst port 9001")"
 tcp_try "$ns_lan" "$addr_b" 9001
-wait_for 10 test -s "$tmp/l-b"
+wait_syn "$tmp/l-b"
 cat "$tmp/l-b"
 clamped "$tmp/l-b" 1280
 syn_watch "$ns_cli2" vpn0 "$tmp/l-b6" "$(syn6 "dst port 9002")"
 tcp_try "$ns_lan" "$addr6_b" 9002
-wait_for 10 test -s "$tmp/l-b6"
+wait_syn "$tmp/l-b6"
 cat "$tmp/l-b6"
 clamped "$tmp/l-b6" 1260
 
