@@ -42,6 +42,8 @@ struct udp_room {
 
 static atomic_bool offload_on = true;
 static _Atomic uint8_t fd_offloads[FD_TABLE];
+/* GSO refusals in a row without a run sent (see strike_gso). */
+static _Atomic uint8_t fd_strikes[FD_TABLE];
 
 /* ---- offload state -------------------------------------------------------- */
 
@@ -69,18 +71,40 @@ udp_offloads(int fd)
 static void
 set_offloads(int fd, unsigned int bits)
 {
-	if (fd >= 0 && fd < FD_TABLE)
+	if (fd >= 0 && fd < FD_TABLE) {
 		atomic_store(&fd_offloads[fd], (uint8_t)bits);
+		atomic_store(&fd_strikes[fd], 0);
+	}
+}
+
+/*
+ * A run the kernel refused on fd (its datagrams go one by one). EIO says
+ * the way out cannot checksum (a device without the offload, IPsec): no
+ * run will pass, GSO is given up at once. Anything else may concern one
+ * destination only, a path MTU below the segment size (EINVAL) above all:
+ * GSO is given up after UDP_GSO_STRIKES refusals with no run sent between.
+ */
+static void
+strike_gso(int fd, int err)
+{
+	if (fd < 0 || fd >= FD_TABLE)
+		return;
+	if (err != EIO && atomic_fetch_add(&fd_strikes[fd], 1) + 1 <
+				  UDP_GSO_STRIKES)
+		return;
+	if (atomic_fetch_and(&fd_offloads[fd], (uint8_t)~UDP_OFFLOAD_GSO) &
+	    UDP_OFFLOAD_GSO)
+		log_notice("UDP segmentation offload refused on the way out "
+			   "(socket %d, %s): sending datagrams one by one", fd,
+			   strerror(err));
 }
 
 static void
-drop_gso(int fd)
+runs_passed(int fd)
 {
 	if (fd >= 0 && fd < FD_TABLE &&
-	    atomic_fetch_and(&fd_offloads[fd], (uint8_t)~UDP_OFFLOAD_GSO) &
-		    UDP_OFFLOAD_GSO)
-		log_notice("UDP segmentation offload refused on the way out "
-			   "(socket %d): sending datagrams one by one", fd);
+	    atomic_load_explicit(&fd_strikes[fd], memory_order_relaxed))
+		atomic_store(&fd_strikes[fd], 0);
 }
 
 static bool
@@ -559,15 +583,18 @@ set_message(struct udp_batch *b, unsigned int m, unsigned int first,
 	b->msg_has_src[m] = with_src && ep->has_src;
 }
 
-/* Messages for the datagrams from `from` on; returns how many. Every one
- * fits: a message holds one datagram at least, and both count UDP_BATCH. */
+/* Messages for the datagrams from `from` on, those before `plain_to` one
+ * per message; returns how many. Every one fits: a message holds one
+ * datagram at least, and both count UDP_BATCH. */
 static unsigned int
-set_messages(struct udp_batch *b, unsigned int from, bool gso)
+set_messages(struct udp_batch *b, unsigned int from, unsigned int plain_to,
+	     bool gso)
 {
 	unsigned int m = 0;
 
 	while (from < b->count) {
-		unsigned int segs = gso ? run_length(b, from) : 1;
+		unsigned int segs =
+			gso && from >= plain_to ? run_length(b, from) : 1;
 
 		set_message(b, m++, from, segs, true);
 		from += segs;
@@ -604,33 +631,38 @@ refused(struct udp_batch *b, unsigned int m, int err)
 unsigned int
 udp_send_batch(int fd, struct udp_batch *b)
 {
-	bool gso = udp_offloads(fd) & UDP_OFFLOAD_GSO;
-	unsigned int from = 0, sent = 0;
+	bool gso = udp_offloads(fd) & UDP_OFFLOAD_GSO, run_sent = false;
+	unsigned int from = 0, plain_to = 0, sent = 0;
 
 	while (from < b->count) {
-		unsigned int m = 0, n_msgs = set_messages(b, from, gso);
+		unsigned int m = 0;
+		unsigned int n_msgs = set_messages(b, from, plain_to, gso);
 
 		from = b->count;
 		while (m < n_msgs) {
-			int n = sendmmsg(fd, b->msgs + m, n_msgs - m, 0);
+			int n = sendmmsg(fd, b->msgs + m, n_msgs - m, 0), err;
 
 			if (n > 0) {
-				while (n--)
-					sent += b->msg_segs[m++];
+				for (; n; n--, m++) {
+					run_sent |= b->msg_segs[m] > 1;
+					sent += b->msg_segs[m];
+				}
 				continue;
 			}
-			if (n < 0 && errno == EINTR)
+			err = n < 0 ? errno : 0;
+			if (err == EINTR)
 				continue;
-			switch (refused(b, m, n < 0 ? errno : 0)) {
+			switch (refused(b, m, err)) {
 			case REFUSED_RETRY:
 				continue;
 			case REFUSED_SPLIT:
-				/* The rest of the batch goes again, one
-				 * datagram per message, on this socket from
-				 * now on. */
-				drop_gso(fd);
-				gso = false;
+				/* This run goes again one datagram per
+				 * message, then the rest as the socket's
+				 * GSO now stands. */
+				strike_gso(fd, err);
+				gso = udp_offloads(fd) & UDP_OFFLOAD_GSO;
 				from = first_of(b, m);
+				plain_to = from + b->msg_segs[m];
 				m = n_msgs;
 				break;
 			case REFUSED_DROP:
@@ -639,6 +671,8 @@ udp_send_batch(int fd, struct udp_batch *b)
 			}
 		}
 	}
+	if (run_sent)
+		runs_passed(fd);
 	b->count = 0;
 	return sent;
 }

@@ -8,8 +8,9 @@
  * Where the kernel has them, the UDP offloads: equal datagrams for one
  * endpoint leave as one message the kernel cuts (UDP_SEGMENT), and reads the
  * kernel coalesced (UDP_GRO) are split back here, so callers only ever see
- * datagrams. Each is probed when a socket opens, GSO is given up on a socket
- * whose path refuses it (nothing lost), and udp_set_offload() turns both
+ * datagrams. Each is probed when a socket opens; a run the kernel refuses
+ * goes again datagram by datagram (nothing lost), and GSO is given up on a
+ * socket whose way out keeps refusing it; udp_set_offload() turns both
  * off. Memory is allocated at start (udp_buffers_alloc,
  * udp_batch_receive_into), never per packet.
  */
@@ -26,6 +27,8 @@
 #define UDP_BATCH 64 /* messages per system call */
 /* Datagrams in one UDP_SEGMENT message: every kernel with GSO takes 64. */
 #define UDP_GSO_SEGMENTS 64
+/* Refused runs in a row (EIO: one) after which a socket sends without GSO. */
+#define UDP_GSO_STRIKES 8
 /* A coalesced read: up to 64 KiB, up to 64 datagrams (the kernel's GRO
  * limit); a receive batch exposes up to UDP_RX_MAX datagrams. */
 #define UDP_READ_LEN 65536

@@ -11,8 +11,9 @@
  * them) split back into their datagrams with their sender, more of them
  * than UDP_BATCH. The switch: with offloads off, sockets get none, sends
  * are one datagram each, receives still right. Fallback: a socket whose
- * GSO the kernel refuses (SO_NO_CHECK / UDP_NO_CHECK6_TX: EINVAL, as EIO
- * from a device without checksum offload) loses nothing and stops trying;
+ * GSO the kernel refuses (SO_NO_CHECK / UDP_NO_CHECK6_TX: EINVAL, as for a
+ * segment over the path MTU) loses nothing, and stops trying after
+ * UDP_GSO_STRIKES refusals in a row, not while runs pass between;
  * a stale source address on a run is retried without it and keeps GSO.
  */
 #include <errno.h>
@@ -752,10 +753,39 @@ test_offload_off(void **state)
 
 /* ---- fallback -------------------------------------------------------------- */
 
+static void
+set_no_check(int fd, int family, int on)
+{
+	if (family == AF_INET6)
+		assert_int_equal(setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_TX,
+					    &on, sizeof(on)),
+				 0);
+	else
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &on,
+					    sizeof(on)),
+				 0);
+}
+
+/* Sends the run of 41 `times` times: each time all arrive, one by one. */
+static void
+send_runs_one_by_one(int fd, int rfd, const struct endpoint *to,
+		     unsigned int times)
+{
+	unsigned int tags[UDP_BATCH], n;
+	size_t lens[UDP_BATCH];
+
+	while (times--) {
+		n = queue_run41(to, tags, lens);
+		assert_int_equal(udp_send_batch(fd, &batch), 41);
+		expect_datagrams(rfd, tags, lens, n);
+	}
+}
+
 /*
  * A socket without UDP checksums cannot segment: the kernel says EINVAL to
- * every UDP_SEGMENT message, as it says EIO where the device cannot
- * checksum. The run goes one by one, nothing lost, and GSO is off for it.
+ * every UDP_SEGMENT message (as to a segment over the path's MTU). Each
+ * refused run goes one by one, nothing lost; GSO stays while a run passes
+ * between refusals, and goes after UDP_GSO_STRIKES of them in a row.
  */
 static void
 gso_refused(int family)
@@ -765,8 +795,6 @@ gso_refused(int family)
 		struct cmsghdr align;
 		uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
 	} cmsg;
-	unsigned int tags[UDP_BATCH], n;
-	size_t lens[UDP_BATCH];
 	struct iovec iov = { .iov_base = big, .iov_len = 2 * seg };
 	struct msghdr mh = {
 		.msg_iov = &iov,
@@ -784,18 +812,11 @@ gso_refused(int family)
 	fd = sender(&u, family);
 	need_gso(fd);
 	rfd = receiver(family, false, &to);
-	if (family == AF_INET6) {
-		assert_int_equal(setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_TX,
-					    &one, sizeof(one)),
-				 0);
+	if (family == AF_INET6)
 		assert_int_equal(setsockopt(rfd, IPPROTO_UDP, UDP_NO_CHECK6_RX,
 					    &one, sizeof(one)),
 				 0);
-	} else {
-		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one,
-					    sizeof(one)),
-				 0);
-	}
+	set_no_check(fd, family, 1);
 	/* The premise: the kernel refuses GSO on this socket. */
 	mh.msg_name = &to.addr;
 	mh.msg_namelen = endpoint_socklen(&to);
@@ -808,14 +829,18 @@ gso_refused(int family)
 	assert_int_equal(sendmsg(fd, &mh, 0), -1);
 	assert_int_equal(errno, EINVAL);
 
-	n = queue_run41(&to, tags, lens);
-	assert_int_equal(udp_send_batch(fd, &batch), 41);
-	expect_datagrams(rfd, tags, lens, n);
+	send_runs_one_by_one(fd, rfd, &to, UDP_GSO_STRIKES - 1);
+	assert_true(udp_offloads(fd) & UDP_OFFLOAD_GSO);
+	/* A run that passes wipes the slate. */
+	set_no_check(fd, family, 0);
+	send_runs_one_by_one(fd, rfd, &to, 1);
+	set_no_check(fd, family, 1);
+	send_runs_one_by_one(fd, rfd, &to, UDP_GSO_STRIKES - 1);
+	assert_true(udp_offloads(fd) & UDP_OFFLOAD_GSO);
+	send_runs_one_by_one(fd, rfd, &to, 1);
 	assert_false(udp_offloads(fd) & UDP_OFFLOAD_GSO);
 	/* And from then on without trying. */
-	n = queue_run41(&to, tags, lens);
-	assert_int_equal(udp_send_batch(fd, &batch), 41);
-	expect_datagrams(rfd, tags, lens, n);
+	send_runs_one_by_one(fd, rfd, &to, 2);
 	close(rfd);
 	udp_close(&u);
 }
