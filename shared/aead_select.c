@@ -204,25 +204,27 @@ openssl_prepare(struct sample *s)
 	return 0;
 }
 
+/* Debug: the figures differ on every start, and a client's log must read
+ * the same from one attempt to the next (t-login-refused compares them). */
 static void
 log_auto(size_t from, double ns[N_LENS][2], double ms)
 {
 	const double *big = ns[N_LENS - 1], *small = ns[0];
 
 	if (from == SIZE_MAX)
-		log_info("aead: libsodium %s (auto): OpenSSL would run at "
+		log_debug("aead: libsodium %s (auto): OpenSSL would run at "
 			 "%.2f times its speed on %d-byte packets (measured "
 			 "in %.1f ms)",
 			 sodium_version_string(), big[0] / big[1], PKT_LEN,
 			 ms);
 	else if (from <= lens[0])
-		log_info("aead: openssl (auto): %.2f times libsodium's speed "
+		log_debug("aead: openssl (auto): %.2f times libsodium's speed "
 			 "on %d-byte packets, %.2f on %zu-byte ones (%s; "
 			 "measured in %.1f ms)",
 			 big[0] / big[1], PKT_LEN, small[0] / small[1],
 			 lens[0], aead_openssl_version(), ms);
 	else
-		log_info("aead: openssl (auto) for packets of %zu bytes and "
+		log_debug("aead: openssl (auto) for packets of %zu bytes and "
 			 "more, at %.2f times libsodium's speed on %d-byte "
 			 "ones; libsodium below (OpenSSL: %.2f times on "
 			 "%zu-byte ones; %s; measured in %.1f ms)",
@@ -239,7 +241,7 @@ select_auto(struct sample *s)
 
 	if (openssl_prepare(s) < 0) {
 		use(AEAD_LIBSODIUM);
-		log_info("aead: libsodium %s (auto)", sodium_version_string());
+		log_debug("aead: libsodium %s (auto)", sodium_version_string());
 		return 0;
 	}
 	for (k = 0; k < N_LENS; k++) {
