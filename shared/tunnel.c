@@ -152,25 +152,18 @@ tunnel_free(struct tunnel *t)
 	index_table_free(&t->indices);
 }
 
-/* Everything but the noise peer, which the caller has set up. */
+/* Everything but the noise peer, which the caller has set up. The ring
+ * of staged packets is sized here and allocated only when a packet must
+ * wait (stage()), then freed once sent: a session that has keys, as
+ * almost all have, holds none of it (8 packets of the MTU each). */
 static int
 peer_init_rest(struct tunnel *t, struct tunnel_peer *p, const uint8_t pub[32],
 	       unsigned int staged_cap)
 {
 	timers_init(&p->timers, &t->pt);
 	cookie_maker_init(&p->cookie, pub, &t->pt);
-	if (staged_cap) {
-		p->staged_slot = t->max_mtu;
-		p->staged = malloc((size_t)staged_cap * p->staged_slot);
-		p->staged_len = calloc(staged_cap, sizeof(*p->staged_len));
-		if (!p->staged || !p->staged_len) {
-			free(p->staged);
-			free(p->staged_len);
-			noise_peer_wipe(&p->noise);
-			return -ENOMEM;
-		}
-		p->staged_cap = staged_cap;
-	}
+	p->staged_cap = staged_cap;
+	p->staged_slot = t->max_mtu;
 	return 0;
 }
 
@@ -199,21 +192,39 @@ tunnel_peer_init_ss(struct tunnel *t, struct tunnel_peer *p,
 	return peer_init_rest(t, p, pub, staged_cap);
 }
 
+/* Empties the ring and gives its memory back, wiped. */
 static void
 staged_clear(struct tunnel_peer *p)
 {
-	if (p->staged)
+	if (p->staged) {
 		sodium_memzero(p->staged, (size_t)p->staged_cap *
 						  p->staged_slot);
+		free(p->staged);
+		free(p->staged_len);
+		p->staged = NULL;
+		p->staged_len = NULL;
+	}
 	p->staged_head = p->staged_count = 0;
+}
+
+static bool
+staged_alloc(struct tunnel_peer *p)
+{
+	p->staged = malloc((size_t)p->staged_cap * p->staged_slot);
+	p->staged_len = calloc(p->staged_cap, sizeof(*p->staged_len));
+	if (p->staged && p->staged_len)
+		return true;
+	free(p->staged);
+	free(p->staged_len);
+	p->staged = NULL;
+	p->staged_len = NULL;
+	return false;
 }
 
 void
 tunnel_peer_free(struct tunnel_peer *p)
 {
 	staged_clear(p);
-	free(p->staged);
-	free(p->staged_len);
 	noise_peer_wipe(&p->noise);
 	cookie_maker_wipe(&p->cookie);
 	sodium_memzero(p, sizeof(*p));
@@ -305,7 +316,8 @@ stage(struct tunnel *t, struct tunnel_peer *p, const uint8_t *plain,
 {
 	unsigned int slot;
 
-	if (!p->staged_cap || len > p->staged_slot) {
+	if (!p->staged_cap || len > p->staged_slot ||
+	    (!p->staged && !staged_alloc(p))) {
 		t->stats.staged_dropped++;
 		return;
 	}
@@ -405,6 +417,8 @@ flush_staged(struct tunnel *t, struct tunnel_peer *p, bool confirm,
 		send_plain(t, p, p->staged + (size_t)slot * p->staged_slot, len,
 			   now_ns, wall_ns);
 	}
+	if (!p->staged_count)
+		staged_clear(p);
 }
 
 /* ---- receiving ----------------------------------------------------------- */

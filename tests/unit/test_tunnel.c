@@ -35,8 +35,12 @@ setup(void **state)
 static void
 connect_parties(void)
 {
+	/* The ring of staged packets exists only while one waits. */
+	assert_null(cli.peer.staged);
 	assert_int_equal(send_ip(&cli, 100), TUNNEL_TX_STAGED);
+	assert_non_null(cli.peer.staged);
 	pump();
+	assert_null(cli.peer.staged);
 	assert_int_equal(cli.sessions, 1);
 	assert_int_equal(srv.sessions, 1); /* confirmed by the staged packet */
 	assert_int_equal(srv.delivered_ip, 1);
@@ -245,6 +249,7 @@ test_give_up(void **state)
 	assert_true(now - start < 96 * NS_PER_S);
 	assert_true(initiations >= 17 && initiations <= 19);
 	assert_int_equal(cli.peer.staged_count, 0);
+	assert_null(cli.peer.staged);
 }
 
 /* Keys are wiped 3 * REJECT_AFTER_TIME after the last session. */
