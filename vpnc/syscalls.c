@@ -31,6 +31,11 @@ static const struct sandbox_rule vpnc_rules[] = {
 	 * index looked up (if_nametoindex: SIOCGIFINDEX on a Unix socket). */
 	SANDBOX_ALLOW("openat"),
 	SANDBOX_ALLOW_EQ("ioctl", 1, TUNSETIFF),
+	/* With offloads (tun.h): the virtio_net_hdr's size (and byte order
+	 * on a big-endian host), then the offloads probed. */
+	SANDBOX_ALLOW_EQ("ioctl", 1, TUNSETVNETHDRSZ),
+	SANDBOX_ALLOW_EQ("ioctl", 1, TUNSETVNETLE),
+	SANDBOX_ALLOW_EQ("ioctl", 1, TUNSETOFFLOAD),
 	SANDBOX_ALLOW_EQ("ioctl", 1, SIOCGIFINDEX),
 
 	/* Asking for the password and the code: the terminal's modes (echo
