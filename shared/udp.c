@@ -29,8 +29,8 @@
 #define PAYLOAD_MAX6 (65535 - 8)
 
 /* Offload state per socket, indexed by descriptor: the send path is given
- * a descriptor only, and sockets open before any packet flows, so low
- * descriptors cover them; one past the table gets no offload. */
+ * a descriptor only. Sockets open at start, with low descriptors; one
+ * beyond the table gets no offload. */
 #define FD_TABLE 1024
 
 struct udp_room {
