@@ -65,7 +65,7 @@ lg_checks() {
 	for b in "$bin/vpnd" "$bin/vpnctl" "$LOADGEN"; do
 		[ -x "$b" ] || { echo "$name: $b missing: run make bench" >&2; exit 1; }
 	done
-	command -v python3 >/dev/null || { echo "$name: python3 missing" >&2; exit 1; }
+	[ -x /usr/bin/python3 ] || { echo "$name: /usr/bin/python3 missing" >&2; exit 1; }
 }
 
 # wait_for SECONDS COMMAND...
@@ -145,6 +145,20 @@ kv() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 mem_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$VPND_PID/status"; }
 mem_hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$VPND_PID/status"; }
 mem_pss() { awk '/^Pss:/ { print $2 }' "/proc/$VPND_PID/smaps_rollup"; }
+# Where the resident memory is, from /proc/PID/smaps: "HEAP ANON FILE"
+# in kB (the brk heap, anonymous mappings: the threads' malloc arenas,
+# large allocations and stacks; and mapped files: code, libraries, the
+# store's shared memory).
+mem_split() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / {
+			if ($6 == "[heap]") kind = "heap"
+			else if ($6 == "" || $6 ~ /^\[/) kind = "anon"
+			else kind = "file"
+		}
+		/^Rss:/ { kb[kind] += $2 }
+		END { print kb["heap"] + 0, kb["anon"] + 0, kb["file"] + 0 }' \
+		"/proc/$VPND_PID/smaps"
+}
 
 # stop PID: TERM, then KILL after 5 s; waits for it.
 stop_pid() {
