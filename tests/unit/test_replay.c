@@ -126,7 +126,8 @@ test_first_counter(void **state)
 					{ 1, true } };
 	/* A jump of more than a ring leaves no stale bit in the slot of the
 	 * word that was current before it. */
-	static const struct vec e[] = { { 100, true }, { 100 + 200 * 64, true },
+	static const struct vec e[] = { { 100, true },
+					{ 100 + RING + RING / 2, true },
 					{ 100 + RING, true } };
 
 	(void)state;
@@ -343,7 +344,9 @@ test_differential_near_limit(void **state)
 	struct diff_stats st;
 
 	(void)state;
-	differential(3, REJECT - 100 * 1000 * 1000, 150000, &st);
+	/* Far enough that the run moves towards the limit a while (the
+	 * jumps forward are of up to three rings). */
+	differential(3, REJECT - 12000 * RING, 150000, &st);
 	assert_true(st.greatest >= REJECT - 2 * RING);
 	assert_true(st.past_limit > 1000);
 	assert_true(st.accepted > 150000 / 8);
