@@ -186,16 +186,16 @@ save_state(struct client *c, const struct fence *also, const char *dns_for)
 static void
 device_down(struct client *c, bool is_reconnect)
 {
-	if (c->tun_fd < 0)
+	if (c->tun.fd < 0)
 		return;
 	if (!is_reconnect || !c->is_full) {
 		resolver_remove(c->ifname);
 		save_state(c, NULL, NULL);
 	}
-	loop_del_fd(&c->loop, c->tun_fd);
-	/* The device, its addresses and its routes go with the fd. */
-	tun_close(c->tun_fd);
-	c->tun_fd = -1;
+	loop_del_fd(&c->loop, c->tun.fd);
+	/* The device, its addresses and its routes go with the fd; what
+	 * waited to be written with it. */
+	tunio_close(&c->tun);
 	log_info("%s removed", c->ifname);
 }
 
@@ -275,7 +275,8 @@ device_up(struct client *c)
 {
 	int ret;
 
-	ret = tun_open(c->cfg->interface, c->ifname, &c->tun_fd);
+	ret = tunio_open(&c->tun, c->cfg->interface, c->cfg->offload,
+			 c->ifname);
 	if (ret < 0) {
 		log_err("cannot open TUN device %s: %s", c->cfg->interface,
 			strerror(-ret));
@@ -286,7 +287,7 @@ device_up(struct client *c)
 	if (!ret)
 		ret = dns_up(c);
 	if (!ret)
-		ret = loop_add_fd(&c->loop, c->tun_fd, EPOLLIN, on_tun, c);
+		ret = loop_add_fd(&c->loop, c->tun.fd, EPOLLIN, on_tun, c);
 	if (ret < 0)
 		device_down(c, false);
 	return ret;
@@ -638,7 +639,7 @@ admitted(struct client *c, const struct login_msg *m)
 	}
 	c->net.mtu = mtu_for_server(c->nl, c->cfg->mtu, c->net.mtu,
 				    c->server_family, c->server_addr,
-				    c->tun_fd >= 0 ? c->ifindex : 0);
+				    c->tun.fd >= 0 ? c->ifindex : 0);
 	tunnel_set_mtu(&c->tunnel, c->net.mtu);
 	if (fence_update(c) < 0 || device_up(c) < 0) {
 		finish(c, VPNC_EXIT_ERROR);
@@ -816,20 +817,42 @@ drop_bad_source(struct client *c, const uint8_t *pkt, size_t len)
 }
 
 static void
+count_write_errors(struct client *c, unsigned int failed)
+{
+	if (!failed)
+		return;
+	c->tun_write_errors += failed;
+	log_debug("TUN write failed (%llu so far)",
+		  (unsigned long long)c->tun_write_errors);
+}
+
+static void
+flush_tun(struct client *c)
+{
+	if (c->tun.fd >= 0)
+		count_write_errors(c, tunio_flush(&c->tun));
+}
+
+static void
 op_deliver(void *arg, struct tunnel_peer *p, enum wire_payload kind,
 	   uint8_t *pkt, size_t len)
 {
 	struct client *c = arg;
 
 	(void)p;
-	if (kind == WIRE_PAYLOAD_CONTROL)
+	if (kind == WIRE_PAYLOAD_CONTROL) {
+		/* It may take the device down: what came before goes
+		 * first. */
+		flush_tun(c);
 		on_control(c, pkt, len);
-	else if (c->tun_fd < 0)
+	} else if (c->tun.fd < 0) {
 		return;
-	else if (!policy_source_allowed(&c->net, pkt, len))
+	} else if (!policy_source_allowed(&c->net, pkt, len)) {
 		drop_bad_source(c, pkt, len);
-	else if (tun_write(c->tun_fd, pkt, len) < 0)
-		log_debug("TUN write failed");
+	} else {
+		/* It stays in the receive buffer until on_udp flushes. */
+		count_write_errors(c, tunio_write(&c->tun, pkt, len));
+	}
 }
 
 static void
@@ -895,36 +918,86 @@ on_udp(void *arg, uint32_t events)
 		if (c->rx.len[i])
 			tunnel_receive(&c->tunnel, c->rx.buf[i], c->rx.len[i],
 				       &c->rx.ep[i], c->now_ns, c->wall_ns);
+	/* No packet waits for the next batch. */
+	flush_tun(c);
 	rearm(c);
+}
+
+/* Encrypts the packet at buf + WIRE_DATA_HEADER_LEN (len bytes) for the
+ * server and queues it; true if buf is now the batch's. */
+static bool
+send_packet(struct client *c, uint8_t *buf, size_t len)
+{
+	size_t msg_len;
+
+	if (len > c->tunnel.mtu)
+		return false;
+	return tunnel_encrypt(&c->tunnel, &c->server, buf, len, c->now_ns,
+			      c->wall_ns, &msg_len) == TUNNEL_TX_SEND &&
+	       udp_batch_add(&c->tx, &c->server.endpoint, buf, msg_len);
+}
+
+/* The next free transmit buffer after `used` were taken: the batch goes
+ * out when all are. */
+static unsigned int
+take_buffers(struct client *c, unsigned int used)
+{
+	int fd = c->udp.fd4 >= 0 ? c->udp.fd4 : c->udp.fd6;
+
+	if (used < UDP_BATCH)
+		return used;
+	if (c->tx.count)
+		udp_send_batch(fd, &c->tx);
+	return 0;
+}
+
+/* The super-packet tunio holds, cut to the tunnel's MTU into as many
+ * segments as there are free buffers at a time. Returns the buffers in
+ * use. */
+static unsigned int
+send_super(struct client *c, unsigned int used)
+{
+	uint8_t *bufs[UDP_BATCH];
+	size_t lens[UDP_BATCH], n, i;
+
+	if (!tunio_fit(&c->tun, c->tunnel.mtu))
+		return used;
+	do {
+		used = take_buffers(c, used);
+		for (i = 0; i < UDP_BATCH - used; i++)
+			bufs[i] = udp_buffer(&c->tx_bufs, used + (unsigned)i) +
+				  WIRE_DATA_HEADER_LEN;
+		n = tunio_cut(&c->tun, bufs, CLIENT_MAX_MTU, UDP_BATCH - used,
+			      lens);
+		for (i = 0; i < n; i++)
+			send_packet(c, bufs[i] - WIRE_DATA_HEADER_LEN, lens[i]);
+		used += (unsigned int)n;
+	} while (n);
+	return used;
 }
 
 static void
 on_tun(void *arg, uint32_t events)
 {
 	struct client *c = arg;
-	int fd = c->udp.fd4 >= 0 ? c->udp.fd4 : c->udp.fd6;
-	size_t mtu = c->tunnel.mtu;
-	unsigned int i;
+	size_t cap = c->tunnel.mtu + 1, len;
+	unsigned int reads, used = 0;
+	enum tunio_rx r;
 
 	(void)events;
 	client_clock(c);
-	for (i = 0; i < UDP_BATCH && c->tun_fd >= 0; i++) {
-		uint8_t *buf = udp_buffer(&c->tx_bufs, i);
-		ssize_t n = tun_read(c->tun_fd, buf + WIRE_DATA_HEADER_LEN,
-				     mtu + 1);
-		size_t len;
+	for (reads = 0; reads < UDP_BATCH && c->tun.fd >= 0; reads++) {
+		uint8_t *buf = udp_buffer(&c->tx_bufs, used);
 
-		if (n < 0)
+		r = tunio_read(&c->tun, buf + WIRE_DATA_HEADER_LEN, cap, &len);
+		if (r == TUNIO_RX_EMPTY)
 			break;
-		if ((size_t)n > mtu)
-			continue;
-		if (tunnel_encrypt(&c->tunnel, &c->server, buf, (size_t)n,
-				   c->now_ns, c->wall_ns,
-				   &len) == TUNNEL_TX_SEND)
-			udp_batch_add(&c->tx, &c->server.endpoint, buf, len);
+		if (r == TUNIO_RX_SUPER)
+			used = send_super(c, used);
+		else if (r == TUNIO_RX_PACKET && send_packet(c, buf, len))
+			used = take_buffers(c, used + 1);
 	}
-	if (c->tx.count)
-		udp_send_batch(fd, &c->tx);
+	take_buffers(c, UDP_BATCH);
 	rearm(c);
 }
 
@@ -1050,6 +1123,11 @@ alloc_buffers(struct client *c)
 		udp_buffers_free(&c->rx_bufs);
 		return -ENOMEM;
 	}
+	if (tunio_init(&c->tun) < 0) {
+		udp_buffers_free(&c->rx_bufs);
+		udp_buffers_free(&c->tx_bufs);
+		return -ENOMEM;
+	}
 	udp_batch_receive_into(&c->rx, &c->rx_bufs);
 	return 0;
 }
@@ -1059,6 +1137,7 @@ free_buffers(struct client *c)
 {
 	udp_buffers_free(&c->rx_bufs);
 	udp_buffers_free(&c->tx_bufs);
+	tunio_free(&c->tun);
 }
 
 static int
@@ -1124,7 +1203,7 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	c->opt = *opt;
 	c->state = opt->logout ? CLIENT_LOGOUT_CONNECTING : CLIENT_CONNECTING;
 	c->bad_source_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(5, 1);
-	c->tun_fd = -1;
+	c->tun.fd = -1;
 	c->udp.fd4 = c->udp.fd6 = -1;
 	c->backoff_ns = BACKOFF_FIRST_NS;
 	protocol_times_scaled(&c->pt, cfg->test_timer_divisor);
@@ -1134,6 +1213,8 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	ret = resolve_server(c);
 	if (ret < 0)
 		return ret;
+	/* offload = no: UDP_SEGMENT and UDP_GRO off too (udp.h). */
+	udp_set_offload(c->cfg->offload);
 	ret = udp_open_client(&c->udp, c->server_ep.addr.sa.sa_family);
 	if (ret < 0) {
 		log_err("cannot open a UDP socket: %s", strerror(-ret));
@@ -1180,6 +1261,21 @@ err_nl:
 	return ret;
 }
 
+/* What the offloads did, for the log at exit. */
+static void
+log_offloads(const struct client *c)
+{
+	const struct tunio_stats *st = &c->tun.stats;
+
+	log_info("offloads: %llu super-packets read, cut into %llu packets; "
+		 "%llu coalesced writes of %llu packets; %llu reads refused",
+		 (unsigned long long)st->rx_super,
+		 (unsigned long long)st->rx_segments,
+		 (unsigned long long)st->tx_coalesced,
+		 (unsigned long long)st->tx_coalesced_pkts,
+		 (unsigned long long)st->rx_refused);
+}
+
 int
 client_run(struct client *c)
 {
@@ -1190,6 +1286,7 @@ client_run(struct client *c)
 	if (c->rx_bad_source)
 		log_notice("dropped %llu packet(s) from the tunnel whose source "
 			   "it does not route to", (unsigned long long)c->rx_bad_source);
+	log_offloads(c);
 	if (ret < 0) {
 		log_err("event loop failed: %s", strerror(-ret));
 		return VPNC_EXIT_ERROR;

@@ -20,6 +20,7 @@
 #include "netconf.h"
 #include "prompt.h"
 #include "silence.h"
+#include "tunio.h"
 #include "tunnel.h"
 #include "udp.h"
 
@@ -101,7 +102,7 @@ struct client {
 	int server_family;
 	uint8_t server_addr[16];
 	struct udp udp;
-	int tun_fd;
+	struct tunio tun;         /* the device (fd -1 while down) */
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	struct netlink *nl;
@@ -132,6 +133,7 @@ struct client {
 	/* Cryptokey routing: packets from the tunnel whose source the policy
 	 * refuses (policy_source_allowed) are dropped and counted. */
 	uint64_t rx_bad_source;
+	uint64_t tun_write_errors; /* packets the device refused */
 	struct log_ratelimit bad_source_log;
 
 	struct udp_batch rx, tx;

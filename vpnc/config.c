@@ -313,6 +313,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("site", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
+	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
@@ -331,6 +332,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	c->reconnect_max_s = 60;
 	c->sandbox = true;
 	c->aead = AEAD_AUTO;
+	c->offload = true;
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
 	c->test_timer_divisor = 1;
@@ -488,6 +490,8 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 		c->sandbox = strcmp(cfg_getstr(cfg, "sandbox"), "yes") == 0;
 	if (cfg_size(cfg, "site"))
 		c->site = strcmp(cfg_getstr(cfg, "site"), "yes") == 0;
+	if (cfg_size(cfg, "offload"))
+		c->offload = strcmp(cfg_getstr(cfg, "offload"), "yes") == 0;
 	if (cfg_size(cfg, "aead"))
 		/* cb_aead has parsed it once already. */
 		ok &= aead_backend_parse(cfg_getstr(cfg, "aead"), &c->aead);

@@ -61,6 +61,9 @@ struct vpnc_config {
 	bool sandbox;                        /* sandbox = yes (jail.h) */
 	bool site;                           /* site = no (site.h) */
 	enum aead_backend aead;              /* aead = "auto" (aead_select.h) */
+	bool offload;                        /* offload = yes: the TUN
+					      * device's (tunio.h) and the
+					      * UDP socket's (udp.h) */
 	bool log_syslog;                     /* log = "stderr" */
 	int log_level;                       /* log-level = "info" */
 	unsigned int test_timer_divisor;     /* test-timer-divisor = 1 */

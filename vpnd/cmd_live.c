@@ -33,6 +33,8 @@ static const char *const numeric[] = {
 	"drop-malformed", "ended", "store-failures", "logins-ok",
 	"logins-failed", "logins-locked", "logins-busy",
 	"logins-pool-exhausted", "refused", "mtu",
+	"tun-super-read", "tun-segments", "tun-csum-completed", "tun-refused",
+	"tun-coalesced-writes", "tun-coalesced-packets",
 };
 
 /* Fields that are "true" or "false": JSON booleans. */

@@ -599,6 +599,7 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("max-pending-per-source", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
+	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("lan-mode", NULL, CFGF_NODEFAULT, cb_lan_mode),
 	CFG_STR_CB("lan-interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
 	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
@@ -650,6 +651,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	c->max_pending_per_source = 16;
 	c->auth_workers = 2;
 	c->aead = AEAD_AUTO;
+	c->offload = true;
 	c->lan_mode = VPND_LAN_ROUTED;
 	c->keepalive_s = 25;
 	c->session_lifetime_s = 12 * 3600;
@@ -785,6 +787,8 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 	ok &= conf_copy_string(cfg, l, "user", c->user, sizeof(c->user));
 	ok &= copy_lan(cfg, c);
 	ok &= copy_aead(cfg, c);
+	if (cfg_size(cfg, "offload"))
+		c->offload = strcmp(cfg_getstr(cfg, "offload"), "yes") == 0;
 	ok &= copy_prefixes(cfg, l, "routes", c->routes, VPND_MAX_ROUTES,
 			    &c->n_routes);
 	ok &= copy_prefixes(cfg, l, "dns", c->dns, VPND_MAX_DNS, &c->n_dns);

@@ -70,6 +70,9 @@ struct vpnd_config {
 	unsigned int max_pending_per_source; /* max-pending-per-source = 16 */
 	unsigned int auth_workers;        /* auth-workers = 2 (1-64) */
 	enum aead_backend aead;           /* aead = "auto" (aead_select.h) */
+	bool offload;                     /* offload = yes: the TUN device's
+					   * (tunio.h) and the UDP sockets'
+					   * (udp.h) */
 
 	/* The office LAN (lanmode.h); a restart applies changes. */
 	enum vpnd_lan_mode lan_mode;      /* lan-mode = "routed" */

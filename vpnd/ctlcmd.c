@@ -116,6 +116,33 @@ put_logins(struct server *s, struct ctlmsg_writer *w)
 	}
 }
 
+/* The TUN device's offloads (tunio.h): what the kernel gave, and what
+ * they did. */
+static void
+put_offload(struct server *s, struct ctlmsg_writer *w)
+{
+	const struct tunio_stats *st = &s->tun.stats;
+	char text[TUN_OFFLOAD_STR_LEN];
+	unsigned int u;
+
+	ctlmsg_put(w, "tun-offload",
+		   s->tun.off.has_vnet ? tun_offload_describe(&s->tun.off, text)
+				       : "off");
+	ctlmsg_put(w, "tun-coalescing", s->tun.is_coalescing ? "yes" : "no");
+	ctlmsg_put_u64(w, "tun-super-read", st->rx_super);
+	ctlmsg_put_u64(w, "tun-segments", st->rx_segments);
+	ctlmsg_put_u64(w, "tun-csum-completed", st->rx_csum);
+	ctlmsg_put_u64(w, "tun-refused", st->rx_refused);
+	ctlmsg_put_u64(w, "tun-coalesced-writes", st->tx_coalesced);
+	ctlmsg_put_u64(w, "tun-coalesced-packets", st->tx_coalesced_pkts);
+	/* And the UDP sockets' (udp.h), the same on both. */
+	u = udp_offloads(s->udp.fd4 >= 0 ? s->udp.fd4 : s->udp.fd6);
+	ctlmsg_putf(w, "udp-offload", "%s%s%s",
+		    u & UDP_OFFLOAD_GSO ? "gso" : "",
+		    u == (UDP_OFFLOAD_GSO | UDP_OFFLOAD_GRO) ? " " : "",
+		    u & UDP_OFFLOAD_GRO ? "gro" : u ? "" : "off");
+}
+
 static bool
 cmd_status(struct server *s, const struct ctl_peer *who,
 	   const struct ctlmsg *req, struct ctl_ticket t,
@@ -164,6 +191,7 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 			   strerror(s->admit.store_last_errno));
 	put_logins(s, w);
 	put_access(s, w);
+	put_offload(s, w);
 	return answered(w, 0, NULL);
 }
 

@@ -83,6 +83,8 @@ static const struct option options[] = {
 	NUM("max-pending-per-source", max_pending_per_source, LIVE),
 	NUM("auth-workers", auth_workers, RESTART),
 	NUM("aead", aead, RESTART),
+	/* Asked of the device and the sockets as they open. */
+	NUM("offload", offload, RESTART),
 	/* Set up at start (lanmode.h): forwarding, the nftables table, the
 	 * device's address, the proxy entries. */
 	NUM("lan-mode", lan_mode, RESTART),

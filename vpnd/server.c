@@ -3,7 +3,10 @@
  * vpnd's packet path: datagrams from the UDP sockets go through the tunnel
  * engine to the TUN device, packets from the TUN device go to the client
  * that owns their destination. One thread, batches of UDP_BATCH, buffers
- * allocated at start, encryption in place. Nothing slow happens here: the
+ * allocated at start, encryption in place. With offloads (tunio.h) a
+ * read may be a super-packet, cut here into the client's packets as many
+ * at a time as the batch has room for, and a received batch's packets are
+ * written to the device coalesced, flushed at the end of the batch. Nothing slow happens here: the
  * login layer (admit.c) hands password checks and store access to worker
  * threads and only reads their results.
  */
@@ -130,8 +133,8 @@ op_deliver(void *arg, struct tunnel_peer *tp, enum wire_payload kind,
 	if (!admit_ip_allowed(s, p, pkt, len) || !gate_pass(s, p, pkt, len))
 		return;
 	pmtu_inbound(&s->pmtu, tp, pkt, len);
-	if (tun_write(s->tun_fd, pkt, len) < 0)
-		s->stats.tun_write_errors++;
+	/* It stays in the receive buffer until receive_udp flushes. */
+	s->stats.tun_write_errors += tunio_write(&s->tun, pkt, len);
 }
 
 static void
@@ -197,6 +200,8 @@ receive_udp(struct server *s, int fd)
 		if (tp)
 			server_peer_touched(s, (struct peer *)tp);
 	}
+	/* Before anything else runs: no packet waits for the next batch. */
+	s->stats.tun_write_errors += tunio_flush(&s->tun);
 	reap(s);
 	rearm(s);
 }
@@ -249,15 +254,19 @@ flush_tx(struct server *s)
 	}
 }
 
-static void
+/* True if buf is now the batch's, until flush_tx. */
+static bool
 queue_datagram(struct server *s, struct peer *p, uint8_t *buf, size_t len)
 {
 	const struct endpoint *ep = &p->tp.endpoint;
 	struct udp_batch *b = ep->addr.sa.sa_family == AF_INET6 ? &s->tx6
 								 : &s->tx4;
 
-	if (udp_fd_for(&s->udp, ep) < 0 || !udp_batch_add(b, ep, buf, len))
+	if (udp_fd_for(&s->udp, ep) < 0 || !udp_batch_add(b, ep, buf, len)) {
 		s->stats.udp_tx_dropped++;
+		return false;
+	}
+	return true;
 }
 
 /* A packet for p that its tunnel cannot carry is answered as a router
@@ -273,7 +282,7 @@ fits_tunnel(struct server *s, struct peer *p, uint8_t *pkt, size_t len)
 	case PMTU_SEND:
 		return true;
 	case PMTU_ANSWER:
-		if (tun_write(s->tun_fd, answer, answer_len) < 0)
+		if (tunio_write_now(&s->tun, answer, answer_len) < 0)
 			s->stats.tun_write_errors++;
 		break;
 	case PMTU_DROP:
@@ -283,35 +292,102 @@ fits_tunnel(struct server *s, struct peer *p, uint8_t *pkt, size_t len)
 	return false;
 }
 
+/* Encrypts the packet at buf + WIRE_DATA_HEADER_LEN (len bytes) for p
+ * and queues it; true if buf is now the batch's, until flush_tx. */
+static bool
+send_packet(struct server *s, struct peer *p, uint8_t *buf, size_t len)
+{
+	bool is_queued = false;
+	size_t msg_len;
+
+	if (!fits_tunnel(s, p, buf + WIRE_DATA_HEADER_LEN, len))
+		return false;
+	if (tunnel_encrypt(&s->tunnel, &p->tp, buf, len, s->now_ns,
+			   s->wall_ns, &msg_len) == TUNNEL_TX_SEND)
+		is_queued = queue_datagram(s, p, buf, msg_len);
+	server_peer_touched(s, p);
+	return is_queued;
+}
+
+/* The next free transmit buffer after `used` were taken: the batch goes
+ * out when all are. */
+static unsigned int
+take_buffers(struct server *s, unsigned int used)
+{
+	if (used < UDP_BATCH)
+		return used;
+	flush_tx(s);
+	return 0;
+}
+
+/*
+ * The super-packet tunio holds, cut into as many segments as there are
+ * free buffers at a time, each sent as a packet read alone would be. Its
+ * TCP segments are cut to the client's tunnel MTU (the receiver's MSS,
+ * clamped on its SYN, allows that much). Returns the buffers in use.
+ */
+static unsigned int
+send_super(struct server *s, unsigned int used)
+{
+	struct tunio *t = &s->tun;
+	uint8_t *bufs[UDP_BATCH];
+	size_t lens[UDP_BATCH], segs = t->super.segs, n, i;
+	struct peer *p = peer_for_packet(s, t->super.pkt, t->super.len);
+
+	if (!p) {
+		s->stats.tun_rx_no_peer += segs;
+		tunio_drop(t);
+		return used;
+	}
+	if (!tunio_fit(t, pmtu_peer(&s->pmtu,
+				    p->tp.endpoint.addr.sa.sa_family))) {
+		s->stats.tun_rx_oversize += segs;
+		return used;
+	}
+	do {
+		used = take_buffers(s, used);
+		for (i = 0; i < UDP_BATCH - used; i++)
+			bufs[i] = udp_buffer(&s->tx_bufs, used + (unsigned)i) +
+				  WIRE_DATA_HEADER_LEN;
+		n = tunio_cut(t, bufs, s->pmtu.device, UDP_BATCH - used, lens);
+		for (i = 0; i < n; i++)
+			send_packet(s, p, bufs[i] - WIRE_DATA_HEADER_LEN,
+				    lens[i]);
+		used += (unsigned int)n;
+	} while (n);
+	return used;
+}
+
 static void
 on_tun(void *arg, uint32_t events)
 {
 	struct server *s = arg;
-	size_t mtu = s->pmtu.device;
-	unsigned int i;
+	size_t cap = (size_t)s->pmtu.device + 1, len;
+	unsigned int reads, used = 0;
+	enum tunio_rx r;
 
 	(void)events;
 	server_clock(s);
-	for (i = 0; i < UDP_BATCH; i++) {
-		uint8_t *buf = udp_buffer(&s->tx_bufs, i);
-		uint8_t *pkt = buf + WIRE_DATA_HEADER_LEN;
-		ssize_t n = tun_read(s->tun_fd, pkt, mtu + 1);
+	for (reads = 0; reads < UDP_BATCH; reads++) {
+		uint8_t *buf = udp_buffer(&s->tx_bufs, used);
 		struct peer *p;
-		size_t len;
 
-		if (n < 0)
+		r = tunio_read(&s->tun, buf + WIRE_DATA_HEADER_LEN, cap, &len);
+		if (r == TUNIO_RX_EMPTY)
 			break;
-		p = peer_for_packet(s, pkt, (size_t)n);
+		if (r == TUNIO_RX_SUPER) {
+			used = send_super(s, used);
+			continue;
+		}
+		if (r != TUNIO_RX_PACKET)
+			continue;
+		p = peer_for_packet(s, buf + WIRE_DATA_HEADER_LEN, len);
 		if (!p) {
 			s->stats.tun_rx_no_peer++;
 			continue;
 		}
-		if (!fits_tunnel(s, p, pkt, (size_t)n))
-			continue;
-		if (tunnel_encrypt(&s->tunnel, &p->tp, buf, (size_t)n, s->now_ns,
-				   s->wall_ns, &len) == TUNNEL_TX_SEND)
-			queue_datagram(s, p, buf, len);
-		server_peer_touched(s, p);
+		if (send_packet(s, p, buf, len))
+			used = take_buffers(s, used + 1);
 	}
 	flush_tx(s);
 	rearm(s);
@@ -446,7 +522,8 @@ open_device(struct server *s)
 {
 	int ret;
 
-	ret = tun_open(s->cfg->interface, s->ifname, &s->tun_fd);
+	ret = tunio_open(&s->tun, s->cfg->interface, s->cfg->offload,
+			 s->ifname);
 	if (ret < 0) {
 		log_err("cannot open TUN device %s: %s", s->cfg->interface,
 			strerror(-ret));
@@ -465,8 +542,7 @@ err_nl:
 	netlink_close(s->nl);
 	s->nl = NULL;
 err_tun:
-	tun_close(s->tun_fd);
-	s->tun_fd = -1;
+	tunio_close(&s->tun);
 	sysctl_restore(&s->sysctls);
 	return ret;
 }
@@ -478,8 +554,7 @@ close_device(struct server *s)
 {
 	netlink_close(s->nl);
 	s->nl = NULL;
-	tun_close(s->tun_fd);
-	s->tun_fd = -1;
+	tunio_close(&s->tun);
 	/* Once the device is gone: all's 1 must not reach it. */
 	sysctl_restore(&s->sysctls);
 }
@@ -495,6 +570,11 @@ alloc_buffers(struct server *s)
 		udp_buffers_free(&s->rx_bufs);
 		return -ENOMEM;
 	}
+	if (tunio_init(&s->tun) < 0) {
+		udp_buffers_free(&s->rx_bufs);
+		udp_buffers_free(&s->tx_bufs);
+		return -ENOMEM;
+	}
 	udp_batch_receive_into(&s->rx, &s->rx_bufs);
 	return 0;
 }
@@ -504,6 +584,7 @@ free_buffers(struct server *s)
 {
 	udp_buffers_free(&s->rx_bufs);
 	udp_buffers_free(&s->tx_bufs);
+	tunio_free(&s->tun);
 }
 
 static int
@@ -521,7 +602,7 @@ setup_loop(struct server *s)
 	if (s->udp.fd6 >= 0 &&
 	    (ret = loop_add_fd(&s->loop, s->udp.fd6, EPOLLIN, on_udp6, s)) < 0)
 		goto err;
-	ret = loop_add_fd(&s->loop, s->tun_fd, EPOLLIN, on_tun, s);
+	ret = loop_add_fd(&s->loop, s->tun.fd, EPOLLIN, on_tun, s);
 	if (!ret)
 		ret = loop_add_fd(&s->loop, s->workers.eventfd, EPOLLIN,
 				  on_workers, s);
@@ -609,7 +690,7 @@ server_start(struct server *s, const struct vpnd_config *c)
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = c;
-	s->tun_fd = -1;
+	s->tun.fd = -1;
 	s->udp.fd4 = s->udp.fd6 = -1;
 	protocol_times_scaled(&s->pt, c->test_timer_divisor);
 	server_policy_from_config(&s->policy, c);
@@ -652,6 +733,8 @@ server_start(struct server *s, const struct vpnd_config *c)
 	ret = lanmode_start(s);
 	if (ret < 0)
 		goto err_device;
+	/* offload = no: UDP_SEGMENT and UDP_GRO off too (udp.h). */
+	udp_set_offload(c->offload);
 	ret = udp_open_server(&s->udp, c->listen_port);
 	if (ret < 0) {
 		log_err("cannot listen on UDP port %u: %s", c->listen_port,

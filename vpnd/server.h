@@ -23,6 +23,7 @@
 #include "reload.h"
 #include "route.h"
 #include "sysctl.h"
+#include "tunio.h"
 #include "tunnel.h"
 #include "udp.h"
 #include "worker.h"
@@ -52,7 +53,7 @@ struct server {
 	struct loop loop;
 	struct tunnel tunnel;
 	struct udp udp;
-	int tun_fd;
+	struct tunio tun;       /* the device, its offloads and counts */
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	struct netlink *nl;

@@ -159,6 +159,22 @@ setup_topology() {
 	ip netns exec "$ns_srv" sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
+# VPN_TEST_OFFLOAD=no runs a scenario with every offload forced off: the
+# configurations written here get `offload = no` (offload_line), unless
+# the scenario sets offload itself.
+VPN_TEST_OFFLOAD=${VPN_TEST_OFFLOAD:-yes}
+
+# offload_line [option lines...]: prints "offload = no" if the suite runs
+# without offloads and none of the lines sets offload.
+offload_line() {
+	local line
+	[ "$VPN_TEST_OFFLOAD" = no ] || return 0
+	for line in "$@"; do
+		[[ $line == offload* ]] && return 0
+	done
+	echo "offload = no"
+}
+
 # write_vpnd_conf [extra option lines...]
 write_vpnd_conf() {
 	"$VPND" genkey "$tmp/server.key"
@@ -185,6 +201,7 @@ write_vpnd_conf() {
 		failure-delay = "200ms"
 		EOF
 		for line in "$@"; do echo "$line"; done
+		offload_line "$@"
 	} >"$tmp/vpnd.conf"
 }
 
@@ -203,6 +220,7 @@ write_vpnc_conf() {
 		dns = "none"
 		EOF
 		for line in "$@"; do echo "$line"; done
+		offload_line "$@"
 	} >"$tmp/$name.conf"
 }
 

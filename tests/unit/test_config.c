@@ -211,6 +211,7 @@ static const char vpnd_full[] =
 	"preshared-key-file = \"psk.key\"\n"
 	"mtu = 1380\n"
 	"aead = \"openssl\"\n"
+	"offload = no\n"
 	"address-pool4 = \"10.99.0.0/24\"\n"
 	"address-pool6 = fd00:99::/64\n"
 	"user-db = \"/var/lib/x/users.db\"\n"
@@ -256,6 +257,7 @@ test_vpnd_full(void **state)
 	assert_string_equal(c.interface, "tun%d");
 	assert_int_equal(c.listen_port, 51901);
 	assert_int_equal(c.aead, AEAD_OPENSSL);
+	assert_false(c.offload);
 	assert_memory_equal(c.private_key, f->priv, KEY_LEN);
 	assert_true(keys_public_from_private(pub, f->priv));
 	assert_memory_equal(c.public_key, pub, KEY_LEN);
@@ -308,6 +310,7 @@ test_vpnd_defaults(void **state)
 	assert_int_equal(c.listen_port, VPND_DEFAULT_PORT);
 	assert_int_equal(c.mtu, 0); /* "auto" */
 	assert_int_equal(c.aead, AEAD_AUTO);
+	assert_true(c.offload);
 	assert_false(c.has_psk);
 	assert_false(c.has_pool4);
 	assert_int_equal(c.n_routes + c.n_dns + c.n_dns_search, 0);
@@ -613,6 +616,7 @@ test_vpnc_full(void **state)
 		  "mtu = 1380\n"
 		  "dns = resolvconf\n"
 		  "reconnect-max-backoff = 5m\n"
+		  "offload = no\n"
 		  "log = syslog\n"
 		  "log-level = warning\n"
 		  "test-timer-divisor = 20\n", text, sizeof(text));
@@ -632,6 +636,7 @@ test_vpnc_full(void **state)
 	assert_int_equal(c.mtu, 1380);
 	assert_int_equal(c.dns_mode, VPNC_DNS_RESOLVCONF);
 	assert_int_equal(c.reconnect_max_s, 300);
+	assert_false(c.offload);
 	assert_true(c.log_syslog);
 	assert_int_equal(c.log_level, LOG_WARNING);
 	assert_int_equal(c.test_timer_divisor, 20);
