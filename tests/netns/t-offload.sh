@@ -7,8 +7,9 @@
 # and from the client to the office host (coalesced, then forwarded):
 # every byte arrives, the receiver's SHA-256 is the sender's. vpnd's
 # counters (vpnctl status) and vpnc's (its log at exit) show super-packets
-# read and cut and writes coalesced. Then again with offload = no on both
-# sides: the same bytes arrive, and every counter stays at 0.
+# read and cut and writes coalesced, and vpnd's UDP socket has GSO. Then
+# again with offload = no on both sides: the same bytes arrive, every
+# counter stays at 0, and the UDP offloads are off too.
 source "$(dirname "$0")/lib.sh"
 
 BYTES=$((4 * 1024 * 1024))
@@ -118,6 +119,7 @@ write_bulk
 session yes
 [[ $(status_field tun_offload) == *tso4*tso6* ]]
 [ "$(status_field tun_coalescing)" = yes ]
+[[ $(status_field udp_offload) == gso* ]]
 grep -q 'vpn0: offloads csum tso4 tso6' "$tmp/alice.log"
 run_transfers
 # vpnd cut the server's super-packets into more segments than it read,
@@ -141,6 +143,7 @@ finish
 session no
 [ "$(status_field tun_offload)" = off ]
 [ "$(status_field tun_coalescing)" = no ]
+[ "$(status_field udp_offload)" = off ]
 grep -q 'vpn0: offloads off' "$tmp/alice.log"
 run_transfers
 for f in tun_super_read tun_segments tun_csum_completed \
