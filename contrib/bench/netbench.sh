@@ -12,9 +12,9 @@
 #		[--perf] [--perf-on NAMES] [--perf-keep DIR]
 #		[--vpnd-conf LINE]... [--vpnc-conf LINE]...
 #
-# NAMES: vpnd wg openvpn ocserv (the default; and vpnd-nooffload when
-# vpnd has the `offload` option), vpnd-nooffload: vpnd and vpnc with
-# `offload = no`, vpnd10k: vpnd with an access rule of 10,000 prefixes for
+# NAMES: vpnd wg openvpn ocserv direct (the default; and vpnd-nooffload
+# when vpnd has the `offload` option), vpnd-nooffload: vpnd and vpnc with
+# `offload = no`, direct: no VPN (the rig's ceiling), vpnd10k: vpnd with an access rule of 10,000 prefixes for
 # the client, so that every packet from it is looked up in a table of that
 # size. --vpnd-conf/--vpnc-conf append a line to every vpnd/vpnc
 # configuration of the run. --perf profiles vpnd and vpnc during one more
@@ -46,7 +46,7 @@
 #   tcp1    iperf3 TCP, 1 stream, Mbit/s received
 #   tcp4    iperf3 TCP, 4 streams, Mbit/s received
 #   udp64   iperf3 UDP, 64-byte payloads, unlimited rate: packets/s received
-#   rtt     ping, 40 at 0.05 s apart: average round trip, ms
+#   rtt     ping, 100 at 0.02 s apart: the median round trip, ms
 #   cpu     CPU time of both VPN daemons (with their child processes)
 #           during tcp1, in seconds per gigabit carried (user + system)
 # The table gives the median over the rounds, a second one the spread
@@ -307,7 +307,14 @@ up_vpnd_as() {
 	started "$name" "$spid" $!
 	wait_for 30 grep -q "connected as" "$d/vpnc.log"
 	PEER[$name]=10.$net.0.1
-	DESC[$name]="UDP, ${both:-defaults}"
+	DESC[$name]="$("$bin/vpnd" --version | head -n 1), UDP, ${both:-defaults}$(vpnd_offloads "$d")"
+}
+
+# What vpnd says its offloads are (when its vpnctl status tells).
+vpnd_offloads() {
+	"$bin/vpnctl" -c "$1/vpnd.conf" status --json 2>/dev/null | json '
+", TUN offload " + d["tun_offload"] + ", UDP offload " + d["udp_offload"]
+	if "tun_offload" in d and "udp_offload" in d else ""' 2>/dev/null || true
 }
 
 up_vpnd() { up_vpnd_as vpnd 99 51900 vpnb0; }
@@ -489,6 +496,16 @@ up_ocserv() {
 	DESC[ocserv]="$(dpkg-query -W -f='${Version}' ocserv) + openconnect $(dpkg-query -W -f='${Version}' openconnect), DTLS ${dtls:-?}, tun MTU $(c cat /sys/class/net/ocbc0/mtu)"
 }
 
+# No VPN: the same measurements straight over the two veth hops, what the
+# rig itself (iperf3, the kernel, two cores) can carry: a ceiling for every
+# row, in no ratio.
+up_direct() {
+	SRV_PID[direct]=
+	CLI_PID[direct]=
+	PEER[direct]=$SRV
+	DESC[direct]="no tunnel: iperf3 and ping over the veths (the rig's ceiling)"
+}
+
 # Still DTLS after the measurements: openconnect says so when it falls
 # back to TLS over TCP.
 ocserv_still_dtls() {
@@ -526,7 +543,7 @@ listening() {
 # The VPN's daemons still run and its tunnel carries a ping.
 healthy() {
 	local name=$1 pid
-	for pid in "${SRV_PID[$name]}" "${CLI_PID[$name]}"; do
+	for pid in ${SRV_PID[$name]} ${CLI_PID[$name]}; do
 		kill -0 "$pid" 2>/dev/null ||
 			{ echo "netbench: $name: a daemon (PID $pid) has gone" >&2; exit 1; }
 	done
@@ -542,7 +559,8 @@ m_tcp1() {
 	local name=$1 out t0 t1 bytes hz procs
 	hz=$(getconf CLK_TCK)
 	iperf_server "$name"
-	procs=$(tree "${SRV_PID[$name]}" "${CLI_PID[$name]}")
+	procs=
+	[ -z "${SRV_PID[$name]}" ] || procs=$(tree "${SRV_PID[$name]}" "${CLI_PID[$name]}")
 	# shellcheck disable=SC2086
 	t0=$(cpu_ticks $procs)
 	out=$(c iperf3 -c "${PEER[$name]}" -t "$duration" -J)
@@ -551,6 +569,7 @@ m_tcp1() {
 	wait "$IPERF_PID" || true
 	add "$name.tcp1" "$(json 'round(d["end"]["sum_received"]["bits_per_second"]/1e6)' <<<"$out")"
 	bytes=$(json 'd["end"]["sum_received"]["bytes"]' <<<"$out")
+	[ -n "$procs" ] || { add "$name.cpu" -; return; }
 	add "$name.cpu" "$(awk -v t=$((t1 - t0)) -v hz="$hz" -v b="$bytes" \
 		'BEGIN { printf "%.2f", (b > 0 ? t / hz / (b * 8 / 1e9) : 0) }')"
 }
@@ -571,10 +590,12 @@ m_udp64() {
 	add "$name.udp64" "$(json 'round((d["end"]["sum"]["packets"]-d["end"]["sum"]["lost_packets"])/d["end"]["sum"]["seconds"])' <<<"$out")"
 }
 
+# The median of 100 pings 20 ms apart: one late wake-up of a busy machine
+# moves an average, not a median.
 m_rtt() {
 	local name=$1 out
-	out=$(c ping -q -c 40 -i 0.05 "${PEER[$name]}" |
-		sed -n 's/^rtt[^=]*= [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+	out=$(c ping -n -c 100 -i 0.02 "${PEER[$name]}" |
+		sed -n 's/.* time=\([0-9.]*\) ms$/\1/p' | median)
 	add "$name.rtt" "${out:--}"
 }
 
@@ -719,14 +740,24 @@ median() {
 		awk '{ v[n++] = $1 } END { if (!n) print "-"; else if (n % 2) print v[(n - 1) / 2]; else print (v[n / 2 - 1] + v[n / 2]) / 2 }'
 }
 
+# fmt METRIC: the figure on stdin with the row's precision.
+fmt() {
+	awk -v m="$1" '{
+		if ($1 == "-") print "-"
+		else if (m == "rtt") printf "%.3f\n", $1
+		else if (m == "cpu") printf "%.2f\n", $1
+		else printf "%.0f\n", $1
+	}'
+}
+
 if [ -z "$only" ]; then
-	only="vpnd wg openvpn ocserv"
-	vpnd_has_offload && only="vpnd vpnd-nooffload wg openvpn ocserv"
+	only="vpnd wg openvpn ocserv direct"
+	vpnd_has_offload && only="vpnd vpnd-nooffload wg openvpn ocserv direct"
 fi
 
 declare -A LABEL=([vpnd]="vpnd/vpnc" [vpnd10k]="vpnd/vpnc, 10,000 prefixes"
 	[vpnd-nooffload]="vpnd/vpnc, offload = no" [wg]="wireguard-go"
-	[openvpn]="OpenVPN" [ocserv]="ocserv/openconnect")
+	[openvpn]="OpenVPN" [ocserv]="ocserv/openconnect" [direct]="no VPN")
 names=()
 for vpn in $only; do
 	[ -n "${LABEL[$vpn]:-}" ] || { echo "netbench: unknown VPN $vpn" >&2; exit 2; }
@@ -761,9 +792,9 @@ fi
 declare -A R LO HI
 for vpn in "${names[@]}"; do
 	for m in tcp1 tcp4 udp64 rtt cpu; do
-		R[$vpn.$m]=$(median <<<"${V[$vpn.$m]:-}")
-		LO[$vpn.$m]=$(tr ' ' '\n' <<<"${V[$vpn.$m]:-}" | grep -v '^-\?$' | sort -g | head -n 1)
-		HI[$vpn.$m]=$(tr ' ' '\n' <<<"${V[$vpn.$m]:-}" | grep -v '^-\?$' | sort -g | tail -n 1)
+		R[$vpn.$m]=$(median <<<"${V[$vpn.$m]:-}" | fmt "$m")
+		LO[$vpn.$m]=$(tr ' ' '\n' <<<"${V[$vpn.$m]:-}" | grep -v '^-\?$' | sort -g | head -n 1 | fmt "$m")
+		HI[$vpn.$m]=$(tr ' ' '\n' <<<"${V[$vpn.$m]:-}" | grep -v '^-\?$' | sort -g | tail -n 1 | fmt "$m")
 	done
 done
 
