@@ -160,6 +160,9 @@ mem_split() {
 		"/proc/$VPND_PID/smaps"
 }
 
+# vpnd's CPU time so far, all threads (user + system), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$VPND_PID/stat"; }
+
 # stop PID: TERM, then KILL after 5 s; waits for it.
 stop_pid() {
 	local i

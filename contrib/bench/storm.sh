@@ -89,26 +89,37 @@ sleep "$idle_s"
 # ---- the storm
 timeout_s=$(awk "BEGIN { t = 4 * $clients * $hash_ms / 1000 / $cores + 120; printf \"%d\", t }")
 echo "storm: $clients clients log in at once (giving up after ${timeout_s} s)..."
+load0=$(cut -d' ' -f1 /proc/loadavg)
+ticks0=$(cpu_ticks)
 lg_run_bg "$tmp/storm.out" --count "$clients" --prefix storm \
 	--password "$PASSWORD" --src 198.18.0.1 --hold 0 \
-	--timeout "$timeout_s" --progress 5
+	--timeout "$timeout_s" --progress 10
 STORM_PID=$LG_PID
 storm_rc=0
 wait "$STORM_PID" || storm_rc=$?
+ticks1=$(cpu_ticks)
+load1=$(cut -d' ' -f1 /proc/loadavg)
 # A little more idle after it, then the probe writes its pings.
 sleep 1
 stop_pid "$PROBE_PID"
 [ -s "$tmp/pings.txt" ] || { echo "storm: the probe recorded no pings" >&2; exit 1; }
 
-vpnctl status --json >"$tmp/status.json" 2>/dev/null || true
+vpnctl metrics >"$tmp/metrics.txt" 2>/dev/null || true
+# The same hash again: the machine's other load may have changed meanwhile.
+"$LOADGEN" hashtime --count 5 >"$tmp/hash2.out"
+hash2_ms=$(kv "$tmp/hash2.out" argon2id_median_ms)
 
 # ---- figures
 s_t0=$(kv "$tmp/storm.out" t0_boottime_ns)
 s_end=$(kv "$tmp/storm.out" all_up_boottime_ns)
 admitted=$(kv "$tmp/storm.out" admitted)
 admit_s=$(kv "$tmp/storm.out" admit_all_s)
+admit_note="all $clients admitted"
 if [ "$s_end" = 0 ]; then
-	# Not all admitted: "during" runs to the generator's end.
+	# Not all admitted: the time to the last admission, and "during"
+	# runs to the generator's end.
+	admit_s=$(kv "$tmp/storm.out" last_admitted_s)
+	admit_note="ONLY $admitted of $clients admitted, by then"
 	s_end=$(awk '{ print $1 }' "$tmp/pings.txt" | tail -n 1)
 fi
 probe_up=$(kv "$tmp/probe.out" all_up_boottime_ns)
@@ -142,16 +153,23 @@ echo
 echo "Login storm: $clients clients at once, vpnd with auth-workers = 2 (default), $cores cores"
 printf '  %-44s %10s\n' "enrolment of $((clients + 1)) users (import-oath x$cores)" "$enrol_s s"
 printf '  %-44s %10s ms\n' "one Argon2id hash (INTERACTIVE, median of 5)" "$hash_ms"
+printf '  %-44s %10s ms\n' "  the same, measured after the storm" "$hash2_ms"
+printf '  %-44s %10s\n' "machine load average, before / after" "$load0 / $load1"
 printf '  %-44s %10s s\n' "Argon2id floor ($clients x hash / $cores cores)" "$floor_s"
-printf '  %-44s %10s s   (%s admitted)\n' "time to admit all" "$admit_s" "$admitted"
+printf '  %-44s %10s s   (%s)\n' "time to admit all" "$admit_s" "$admit_note"
 printf '  %-44s %10s     target <= 2.00\n' "admit time / floor" "$(ratio "$admit_s" "$floor_s")"
+printf '  %-44s %10s ms\n' "vpnd CPU time per login (all threads)" \
+	"$(awk "BEGIN { printf \"%.1f\", ($ticks1 - $ticks0) * 1000 / $(getconf CLK_TCK) / $clients }")"
 printf '  %-44s %10s\n' "BUSY answers (retried after RETRY_AFTER)" "$(kv "$tmp/storm.out" busy)"
 printf '  %-44s %10s s\n' "  RETRY_AFTER asked, summed" "$(kv "$tmp/storm.out" retry_after_s_sum)"
 printf '  %-44s %10s\n' "requests sent (retransmissions included)" "$(kv "$tmp/storm.out" requests_sent)"
 printf '  %-44s %10s\n' "requests unanswered for 10 s (sent anew)" "$(kv "$tmp/storm.out" request_timeouts)"
+printf '  %-44s %10s\n' "  OKs to requests given up, taken" "$(kv "$tmp/storm.out" late_ok)"
 printf '  %-44s %10s\n' "refused (failed, locked, pool, other)" \
 	"$(kv "$tmp/storm.out" auth_failed),$(kv "$tmp/storm.out" locked),$(kv "$tmp/storm.out" pool_exhausted),$(kv "$tmp/storm.out" other_refusals)"
 printf '  %-44s %10s\n' "handshakes given up (90 s without answer)" "$(kv "$tmp/storm.out" handshake_gave_up)"
+sed -n 's/^vpnd_logins_total{result="\([a-z_]*\)",reason="\([a-z-]*\)"} \([0-9]*\)$/    vpnd: \1 \2 \3/p;
+	s/^vpnd_cookie_replies_total \([0-9]*\)$/    vpnd: cookie replies \1/p' "$tmp/metrics.txt"
 printf '  ping every %s ms, %-32s %8s %8s %6s %5s\n' "$PING_MS" "through the probe's tunnel:" p50 p99 pings lost
 printf '  %-44s %8s %8s %6s %5s ms\n' "idle (before the storm)" "$idle_p50" "$idle_p99" "$idle_n" "$idle_lost"
 printf '  %-44s %8s %8s %6s %5s ms\n' "during the storm" "$storm_p50" "$storm_p99" "$storm_n" "$storm_lost"
