@@ -7,7 +7,10 @@
 #   netns: tests/netns/t-*.sh (root, network namespaces; exit 77 = skipped)
 # A test's output goes to build/test-logs/; a failure shows its tail.
 # TESTS="pattern" runs only the tests whose name matches; JOBS=N runs N
-# netns scripts at once (default 2).
+# netns scripts at once (default 2). The netns tests that carry traffic
+# through the tunnel (OFFLOAD_OFF below) run a second time with every
+# offload forced off (VPN_TEST_OFFLOAD=no: offload = no in each vpnd.conf
+# and vpnc.conf lib.sh writes), shown as "netns/t-x.sh (offload = no)".
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -52,25 +55,55 @@ run_unit() {
 	[ "$f" -eq 0 ] || report_failure "$name" "$log"
 }
 
+# The second pass: every data path but the default one (vpnd's and
+# vpnc's plain TUN reads and writes, UDP without GSO/GRO), under the tests
+# whose packets cross it: every shape of traffic, both families inside and
+# out, the interoperability runs, rekeys and roaming, MTU and MSS, the LAN
+# modes, access rules, sites and full tunnels. The rest (logins, stores,
+# configuration) take the same path whatever the offloads.
+OFFLOAD_OFF="t-login-ping t-two-clients t-rekey t-roaming t-ipv6-outer
+	t-interop t-interop-client t-mtu t-access t-site t-lan-nat
+	t-lan-proxyarp t-lan-routed t-full-tunnel t-offload t-source-check
+	t-hostile-server t-privileges"
+
+# A script is its path, or "nooffload:" and its path for the second pass.
+script_path() {
+	echo "${1#nooffload:}"
+}
+
 # exec_script SCRIPT LIMIT: runs one script; its exit status and seconds
 # go to LOG.rc beside its log.
 exec_script() {
-	local script=$1 limit=$2 log start rc
+	local script=$1 limit=$2 log start rc offload=
 	log=$(script_log "$script")
+	[[ $script != nooffload:* ]] || offload=no
 	start=$(date +%s)
-	timeout --kill-after=10 "$limit" bash "$script" >"$log" 2>&1
+	VPN_TEST_OFFLOAD=$offload timeout --kill-after=10 "$limit" \
+		bash "$(script_path "$script")" >"$log" 2>&1
 	rc=$?
 	echo "$rc $(($(date +%s) - start))" >"$log.rc"
 }
 
 script_log() {
-	echo "$LOGS/$(echo "${1#tests/}" | tr / _).log"
+	local path
+	path=$(script_path "$1")
+	path=$(echo "${path#tests/}" | tr / _)
+	[[ $1 != nooffload:* ]] || path=${path%.sh}-nooffload.sh
+	echo "$LOGS/$path.log"
+}
+
+script_name() {
+	local path
+	path=$(script_path "$1")
+	path=${path#tests/}
+	[[ $1 != nooffload:* ]] || path="$path (offload = no)"
+	echo "$path"
 }
 
 # report_script SCRIPT: counts and prints the outcome exec_script left.
 report_script() {
 	local script=$1 name log rc secs
-	name=${script#tests/}
+	name=$(script_name "$script")
 	log=$(script_log "$script")
 	read -r rc secs <"$log.rc"
 	case $rc in
@@ -141,6 +174,11 @@ netns=()
 for script in tests/netns/t-*.sh; do
 	[ -f "$script" ] || continue
 	selected "$script" && netns+=("$script")
+done
+for t in $OFFLOAD_OFF; do
+	script=tests/netns/$t.sh
+	[ -f "$script" ] || { echo "run.sh: OFFLOAD_OFF names $t, not a test" >&2; exit 1; }
+	selected "$script (offload = no)" && netns+=("nooffload:$script")
 done
 [ ${#netns[@]} -eq 0 ] || run_parallel 240 "${netns[@]}"
 

@@ -163,6 +163,7 @@ setup_topology() {
 # configurations written here get `offload = no` (offload_line), unless
 # the scenario sets offload itself.
 VPN_TEST_OFFLOAD=${VPN_TEST_OFFLOAD:-yes}
+[ "$VPN_TEST_OFFLOAD" != no ] || echo "lib.sh: every offload forced off (offload = no)"
 
 # offload_line [option lines...]: prints "offload = no" if the suite runs
 # without offloads and none of the lines sets offload.
