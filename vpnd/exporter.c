@@ -84,6 +84,25 @@ count_peers(const struct server *s, struct metrics_snapshot *m)
 }
 
 static void
+count_offload(const struct server *s, struct metrics_snapshot *m)
+{
+	const struct tunio_stats *st = &s->tun.stats;
+	unsigned int u = udp_offloads(s->udp.fd4 >= 0 ? s->udp.fd4
+						       : s->udp.fd6);
+
+	m->offload = (struct metrics_offload){
+		.tun = s->tun.off.has_vnet,
+		.udp_gso = u & UDP_OFFLOAD_GSO,
+		.udp_gro = u & UDP_OFFLOAD_GRO,
+		.super_read = st->rx_super,
+		.segments = st->rx_segments,
+		.refused = st->rx_refused,
+		.coalesced_writes = st->tx_coalesced,
+		.coalesced_packets = st->tx_coalesced_pkts,
+	};
+}
+
+static void
 count_drops(const struct server *s, struct metrics_snapshot *m)
 {
 	const struct tunnel_stats *t = &s->tunnel.stats;
@@ -178,6 +197,7 @@ exporter_snapshot(struct server *s, struct metrics_snapshot *m)
 	m->handshakes = s->tunnel.stats.handshakes;
 	m->cookie_replies = s->tunnel.stats.cookies_sent;
 	m->evicted = s->stats.peers_evicted;
+	count_offload(s, m);
 	count_peers(s, m);
 	count_drops(s, m);
 	count_logins(s, m);

@@ -144,6 +144,34 @@ latency(FILE *f, const char *name, const char *max_name, const char *help,
 /* ---- families ----------------------------------------------------------- */
 
 static void
+render_offload(FILE *f, const struct metrics_snapshot *m)
+{
+	const struct metrics_offload *o = &m->offload;
+
+	family(f, "vpnd_offload_enabled", "gauge",
+	       "Offloads in use (1) or not (0): tun (super-packets through "
+	       "the TUN device), udp-gso and udp-gro.");
+	sample(f, "vpnd_offload_enabled", "offload", "tun", o->tun);
+	sample(f, "vpnd_offload_enabled", "offload", "udp-gso", o->udp_gso);
+	sample(f, "vpnd_offload_enabled", "offload", "udp-gro", o->udp_gro);
+	counter(f, "vpnd_tun_super_packets_total",
+		"TCP and UDP super-packets read from the TUN device.",
+		o->super_read);
+	counter(f, "vpnd_tun_segments_total",
+		"Packets cut from super-packets read from the TUN device.",
+		o->segments);
+	counter(f, "vpnd_tun_offload_refused_total",
+		"TUN reads dropped for a malformed offload header.",
+		o->refused);
+	counter(f, "vpnd_tun_coalesced_writes_total",
+		"Writes to the TUN device that carried several packets.",
+		o->coalesced_writes);
+	counter(f, "vpnd_tun_coalesced_packets_total",
+		"Packets carried by coalesced writes to the TUN device.",
+		o->coalesced_packets);
+}
+
+static void
 render_sessions(FILE *f, const struct metrics_snapshot *m)
 {
 	unsigned int i;
@@ -295,6 +323,7 @@ metrics_render(const struct metrics_snapshot *m, size_t *len)
 	render_store(f, m);
 	render_traffic(f, m);
 	render_access(f, m);
+	render_offload(f, m);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

@@ -80,6 +80,16 @@ struct metrics_latency {
 	uint64_t n, sum_ns, max_ns;
 };
 
+/* The data path's offloads (shared/tunio.h, udp.h) and what they did. */
+struct metrics_offload {
+	bool tun, udp_gso, udp_gro;      /* in use */
+	uint64_t super_read;             /* TUN super-packets read */
+	uint64_t segments;               /* packets cut from them */
+	uint64_t refused;                /* reads refused (bad virtio header) */
+	uint64_t coalesced_writes;       /* TUN writes of several packets */
+	uint64_t coalesced_packets;      /* the packets they carried */
+};
+
 struct metrics_snapshot {
 	const char *version;
 	uint64_t start_time_s;          /* UNIX time */
@@ -97,6 +107,7 @@ struct metrics_snapshot {
 	unsigned int n_refused;
 	struct metrics_latency store_latency, login_latency;
 	uint64_t logins_queued;         /* checks waiting for a thread */
+	struct metrics_offload offload;
 	bool is_store_up;
 };
 

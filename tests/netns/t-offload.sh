@@ -12,6 +12,12 @@
 # counter stays at 0, and the UDP offloads are off too.
 source "$(dirname "$0")/lib.sh"
 
+# metric NAME: a series' value in vpnctl metrics (NAME may carry labels).
+metric() {
+	q_srv "$VPNCTL" -c "$tmp/vpnd.conf" metrics |
+		awk -v n="$1" '$1 == n { print $2 }'
+}
+
 BYTES=$((4 * 1024 * 1024))
 
 # bulk.py recv ADDR PORT READY | send ADDR PORT BYTES: a receiver that
@@ -131,6 +137,11 @@ pkts=$(status_field tun_coalesced_packets)
 echo "vpnd: $super super-packets read, cut into $segs; $writes coalesced writes of $pkts packets"
 ((super > 0 && segs > super && writes > 0 && pkts > writes))
 [ "$(status_field tun_refused)" -eq 0 ]
+# The same counts in vpnctl metrics (Prometheus).
+metric vpnd_tun_super_packets_total >"$tmp/m"
+[ "$(cat "$tmp/m")" -ge "$super" ]
+[ "$(metric 'vpnd_offload_enabled{offload="tun"}')" = 1 ]
+[ "$(metric 'vpnd_offload_enabled{offload="udp-gso"}')" = 1 ]
 finish
 # vpnc likewise, both ways.
 ((vpnc_super = $(vpnc_offloads 1), vpnc_segs = $(vpnc_offloads 2)))
@@ -150,6 +161,8 @@ for f in tun_super_read tun_segments tun_csum_completed \
 	tun_coalesced_writes tun_coalesced_packets tun_refused; do
 	[ "$(status_field "$f")" -eq 0 ]
 done
+[ "$(metric 'vpnd_offload_enabled{offload="tun"}')" = 0 ]
+[ "$(metric vpnd_tun_super_packets_total)" = 0 ]
 finish
 for i in 1 2 3 4 5; do
 	[ "$(vpnc_offloads "$i")" -eq 0 ]

@@ -416,6 +416,8 @@ full_snapshot(struct metrics_snapshot *m)
 	m->store_latency = (struct metrics_latency){ 12, 3000001, 2000000 };
 	m->logins_queued = 5;
 	m->is_store_up = true;
+	m->offload = (struct metrics_offload){ true, true, false, 11, 480, 2,
+					       30, 900 };
 }
 
 static char *
@@ -451,6 +453,14 @@ test_render_full(void **state)
 		"\nvpnd_sessions_evicted_total 9\n",
 		"\nvpnd_handshakes_total 42\n",
 		"\nvpnd_cookie_replies_total 7\n",
+		"\nvpnd_offload_enabled{offload=\"tun\"} 1\n",
+		"\nvpnd_offload_enabled{offload=\"udp-gso\"} 1\n",
+		"\nvpnd_offload_enabled{offload=\"udp-gro\"} 0\n",
+		"\nvpnd_tun_super_packets_total 11\n",
+		"\nvpnd_tun_segments_total 480\n",
+		"\nvpnd_tun_offload_refused_total 2\n",
+		"\nvpnd_tun_coalesced_writes_total 30\n",
+		"\nvpnd_tun_coalesced_packets_total 900\n",
 		"\nvpnd_logins_total{result=\"ok\",reason=\"totp\"} 10\n",
 		"\nvpnd_logins_total{result=\"failed\",reason=\"bad-password\"} "
 		"5\n",
