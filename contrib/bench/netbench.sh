@@ -602,9 +602,9 @@ m_rtt() {
 # ---- the profile (--perf) ------------------------------------------------------
 
 # Where the cycles of NAME's vpnd and vpnc go during one more TCP single
-# stream: perf record (cpu-clock samples with call chains: this machine may
-# have no hardware counters) and perf stat (system calls, context switches)
-# of both, then a short report.
+# stream: perf record (cycles, or cpu-clock samples where the machine has
+# no hardware counters, as a VM may not; with call chains) and perf stat
+# (system calls, context switches) of both, then a short report.
 profile() {
 	local name=$1 d=$tmp/perf-$1 spids cpid ipid bytes out
 	mkdir -p "$d"
@@ -621,7 +621,7 @@ profile() {
 	perf stat -x, -o "$d/stat-vpnc" -e task-clock,context-switches,raw_syscalls:sys_enter \
 		-p "$cpid" -- sleep "$duration" 2>/dev/null &
 	local st2=$!
-	perf record -q -g -e cpu-clock -F 1999 -o "$d/perf.data" -p "$spids,$cpid" \
+	perf record -q -g -F 1999 -o "$d/perf.data" -p "$spids,$cpid" \
 		-- sleep "$duration" >/dev/null 2>&1
 	wait "$st1" "$st2" "$ipid" || true
 	wait "$IPERF_PID" || true
@@ -629,6 +629,8 @@ profile() {
 	bytes=$(json 'd["end"]["sum_received"]["bytes"]' <<<"$out")
 	echo
 	echo "== perf: $name, $(json 'round(d["end"]["sum_received"]["bits_per_second"]/1e6)' <<<"$out") Mbit/s during the profile (TCP, 1 stream, $((duration + 2)) s; ${duration} s recorded)"
+	echo "event: $(perf evlist -i "$d/perf.data" 2>/dev/null | head -n 1)$(perf evlist -i "$d/perf.data" 2>/dev/null |
+		grep -q cpu-clock && echo ' (a timer: time with interrupts off lands where they come back on, e.g. _raw_spin_unlock_irqrestore, finish_task_switch)')"
 	perf_stats "$d" "$bytes" $((duration + 2))
 	perf_report "$d/perf.data"
 	if [ -n "$perf_keep" ]; then
@@ -664,7 +666,9 @@ perf_stats() {
 # matter to a tunnel.
 perf_report() {
 	local data=$1 rows
-	rows=$(perf report -i "$data" --no-children --sort comm,dso,sym -g none -q \
+	# Sample counts (-n), not perf's rounded percentages: hundreds of rows
+	# of 0.01% would add up to a few percent too many.
+	rows=$(perf report -i "$data" --no-children -n --sort comm,dso,sym -g none -q \
 		--stdio -t $'\t' --percent-limit 0 2>/dev/null)
 	awk -F'\t' '
 		function kind(dso, sym) {
@@ -687,17 +691,26 @@ perf_report() {
 				return "vpnd/vpnc own code"
 			return "other user space (libc, ...)"
 		}
+		BEGIN { rows = 0 }
 		{
 			for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)
-			pct = $1; sub(/%/, "", pct); pct += 0
-			comm = $2; dso = $3; sym = $4; sub(/^\[[k.]\] /, "", sym)
-			byproc[comm] += pct
-			bykind[kind(dso, sym)] += pct
-			bycommkind[comm SUBSEP kind(dso, sym)] += pct
-			if (n < 18) { top[n++] = sprintf("%6.2f%%  %-5s %-18s %s", pct, comm, dso, sym) }
-			total += pct
+			row_n[rows] = $2 + 0; row_comm[rows] = $3; row_dso[rows] = $4
+			sym = $5; sub(/^\[[k.]\] /, "", sym); row_sym[rows++] = sym
+			total += $2
 		}
 		END {
+			if (total <= 0) { print "no samples"; exit }
+			for (r = 0; r < rows; r++) {
+				pct = 100 * row_n[r] / total
+				k = kind(row_dso[r], row_sym[r])
+				byproc[row_comm[r]] += pct
+				bykind[k] += pct
+				bycommkind[row_comm[r] SUBSEP k] += pct
+				if (n < 18)
+					top[n++] = sprintf("%6.2f%%  %-5s %-18s %s", pct,
+						row_comm[r], row_dso[r], row_sym[r])
+			}
+			printf "%d samples\n", total
 			printf "samples by process:"
 			for (p in byproc) printf "  %s %.1f%%", p, byproc[p]
 			print ""
