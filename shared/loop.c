@@ -200,6 +200,40 @@ drain_signals(struct loop *l)
 			l->signal_fn(l->signal_arg, (int)si.ssi_signo);
 }
 
+void
+loop_set_busy_poll(struct loop *l, unsigned int us)
+{
+	l->spin_ns = (uint64_t)us * 1000;
+}
+
+static uint64_t
+spin_clock_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC is read in the vDSO: no system call per turn. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* epoll_wait, polling without sleeping for spin_ns first. */
+static int
+wait_events(struct loop *l, struct epoll_event *events, int max)
+{
+	uint64_t until;
+	int n;
+
+	if (!l->spin_ns)
+		return epoll_wait(l->epfd, events, max, -1);
+	until = spin_clock_ns() + l->spin_ns;
+	do {
+		n = epoll_wait(l->epfd, events, max, 0);
+		if (n)
+			return n;
+	} while (spin_clock_ns() < until);
+	return epoll_wait(l->epfd, events, max, -1);
+}
+
 int
 loop_run(struct loop *l)
 {
@@ -208,7 +242,7 @@ loop_run(struct loop *l)
 
 	l->running = true;
 	while (l->running) {
-		n = epoll_wait(l->epfd, events, LOOP_MAX_FDS + 2, -1);
+		n = wait_events(l, events, LOOP_MAX_FDS + 2);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -35,6 +35,7 @@ struct loop {
 	loop_signal_fn signal_fn;
 	void *signal_arg;
 	sigset_t old_mask;
+	uint64_t spin_ns;  /* busy polling before sleeping; 0: none */
 	struct loop_watch watches[LOOP_MAX_FDS];
 };
 
@@ -53,6 +54,13 @@ int loop_mod_fd(struct loop *l, int fd, uint32_t events);
 void loop_del_fd(struct loop *l, int fd);
 
 void loop_set_timer_fn(struct loop *l, loop_timer_fn fn, void *arg);
+/*
+ * Busy polling: with us > 0, loop_run polls for events without sleeping
+ * for up to us microseconds after the last ones before it sleeps, so a
+ * packet that comes soon after another is taken without a wake-up (lower
+ * latency, at the price of a core kept busy that long). 0: off.
+ */
+void loop_set_busy_poll(struct loop *l, unsigned int us);
 /* Arms the one timer for an absolute loop_now_ns() deadline; UINT64_MAX
  * disarms. Cheap when the deadline is unchanged. */
 void loop_set_deadline(struct loop *l, uint64_t deadline_ns);

@@ -250,6 +250,22 @@ udp_close(struct udp *u)
 }
 
 int
+udp_set_busy_poll(const struct udp *u, unsigned int us)
+{
+	int fds[2] = { u->fd4, u->fd6 }, val = (int)us, ret = 0, i;
+
+	for (i = 0; i < 2; i++)
+		if (fds[i] >= 0 &&
+		    setsockopt(fds[i], SOL_SOCKET, SO_BUSY_POLL, &val,
+			       sizeof(val)) < 0 && !ret)
+			ret = -errno;
+	log_info("busy polling for %u us before sleeping%s%s", us,
+		 ret < 0 ? "; SO_BUSY_POLL refused: " : "",
+		 ret < 0 ? strerror(-ret) : "");
+	return ret;
+}
+
+int
 udp_fd_for(const struct udp *u, const struct endpoint *ep)
 {
 	return ep->addr.sa.sa_family == AF_INET6 ? u->fd6 : u->fd4;

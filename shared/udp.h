@@ -65,6 +65,11 @@ int udp_open_client(struct udp *u, int family)
 void udp_close(struct udp *u);
 /* The socket for an endpoint's family, or -1. */
 int udp_fd_for(const struct udp *u, const struct endpoint *ep);
+/* SO_BUSY_POLL of us microseconds on the sockets (busy-poll: the kernel
+ * polls the device's queue that long on a read that would block, where
+ * its driver can), and a log line saying so. A refusal only costs that
+ * part: 0 or the first -errno (the others are still set). */
+int udp_set_busy_poll(const struct udp *u, unsigned int us);
 
 struct udp_room; /* room for coalesced reads (udp.c) */
 

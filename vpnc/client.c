@@ -1158,6 +1158,10 @@ setup_loop(struct client *c)
 		return ret;
 	}
 	loop_set_timer_fn(&c->loop, on_timer, c);
+	if (c->cfg->busy_poll_us) {
+		loop_set_busy_poll(&c->loop, c->cfg->busy_poll_us);
+		(void)udp_set_busy_poll(&c->udp, c->cfg->busy_poll_us);
+	}
 	return 0;
 }
 

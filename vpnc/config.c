@@ -30,6 +30,7 @@
 static const struct conf_number numbers[] = {
 	NUM("reconnect-max-backoff", 1, 3600, 1000, reconnect_max_s),
 	NUM("test-timer-divisor", 1, 1000, 0, test_timer_divisor),
+	NUM("busy-poll", 0, 1000, 0, busy_poll_us),
 	{ NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -314,6 +315,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("site", NULL, CFGF_NODEFAULT, cb_yes_no),
 	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
 	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_INT_CB("busy-poll", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),

@@ -64,6 +64,7 @@ struct vpnc_config {
 	bool offload;                        /* offload = yes: the TUN
 					      * device's (tunio.h) and the
 					      * UDP socket's (udp.h) */
+	unsigned int busy_poll_us;           /* busy-poll = 0 (loop.h, udp.h) */
 	bool log_syslog;                     /* log = "stderr" */
 	int log_level;                       /* log-level = "info" */
 	unsigned int test_timer_divisor;     /* test-timer-divisor = 1 */

@@ -27,14 +27,14 @@
 #define VPND_DNS_SEARCH_LEN DNSNAME_MAX
 #define VPND_USER_LEN 32
 
-struct access_config;
-
 /* How clients reach the office LAN (lan-mode). */
 enum vpnd_lan_mode {
 	VPND_LAN_ROUTED,    /* the LAN's router routes the pools to us */
 	VPND_LAN_NAT,       /* we masquerade them towards the LAN */
 	VPND_LAN_PROXY_ARP, /* the pools are ranges of the LAN's subnets */
 };
+
+struct access_config;
 
 struct vpnd_config {
 	char path[PATH_MAX];              /* the file this came from */
@@ -73,6 +73,7 @@ struct vpnd_config {
 	bool offload;                     /* offload = yes: the TUN device's
 					   * (tunio.h) and the UDP sockets'
 					   * (udp.h) */
+	unsigned int busy_poll_us;        /* busy-poll = 0 (loop.h, udp.h) */
 
 	/* The office LAN (lanmode.h); a restart applies changes. */
 	enum vpnd_lan_mode lan_mode;      /* lan-mode = "routed" */

@@ -85,6 +85,7 @@ static const struct option options[] = {
 	NUM("aead", aead, RESTART),
 	/* Asked of the device and the sockets as they open. */
 	NUM("offload", offload, RESTART),
+	NUM("busy-poll", busy_poll_us, RESTART),
 	/* Set up at start (lanmode.h): forwarding, the nftables table, the
 	 * device's address, the proxy entries. */
 	NUM("lan-mode", lan_mode, RESTART),

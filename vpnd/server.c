@@ -611,6 +611,12 @@ setup_loop(struct server *s)
 	if (ret < 0)
 		goto err;
 	loop_set_timer_fn(&s->loop, on_timer, s);
+	/* busy-poll: the loop spins before it sleeps, the sockets ask the
+	 * kernel to poll the device. */
+	if (s->cfg->busy_poll_us) {
+		loop_set_busy_poll(&s->loop, s->cfg->busy_poll_us);
+		(void)udp_set_busy_poll(&s->udp, s->cfg->busy_poll_us);
+	}
 	return 0;
 err:
 	loop_close(&s->loop);

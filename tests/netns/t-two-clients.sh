@@ -43,7 +43,8 @@ srv_redirects() {
 setup_topology
 setup_client2
 
-write_vpnd_conf 'client-to-client = yes'
+# vpnd busy-polls (busy-poll), which must change nothing but latency.
+write_vpnd_conf 'client-to-client = yes' 'busy-poll = 100'
 write_vpnc_conf alice alice
 write_vpnc_conf bob bob
 write_vpnc_conf alice2 alice
@@ -111,6 +112,7 @@ echo "alice's second device: $addr_a2"
 [ -n "$addr_a2" ]
 [ "$addr_a2" != "$addr_a" ]
 [ "$(count_log "$tmp/vpnd.log" "login user=alice .*result=ok")" -eq 2 ]
+log_has "$tmp/vpnd.log" "busy polling for 100 us before sleeping$"
 # Two sessions of alice's in vpnd, one a key, each with its address.
 [ "$(session_count alice)" -eq 2 ]
 [ "$(session_field alice address4 "$(client_key alice)")" = "$addr_a" ]

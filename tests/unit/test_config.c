@@ -211,6 +211,7 @@ static const char vpnd_full[] =
 	"preshared-key-file = \"psk.key\"\n"
 	"mtu = 1380\n"
 	"aead = \"openssl\"\n"
+	"busy-poll = 50\n"
 	"offload = no\n"
 	"address-pool4 = \"10.99.0.0/24\"\n"
 	"address-pool6 = fd00:99::/64\n"
@@ -257,6 +258,7 @@ test_vpnd_full(void **state)
 	assert_string_equal(c.interface, "tun%d");
 	assert_int_equal(c.listen_port, 51901);
 	assert_int_equal(c.aead, AEAD_OPENSSL);
+	assert_int_equal(c.busy_poll_us, 50);
 	assert_false(c.offload);
 	assert_memory_equal(c.private_key, f->priv, KEY_LEN);
 	assert_true(keys_public_from_private(pub, f->priv));
@@ -310,6 +312,7 @@ test_vpnd_defaults(void **state)
 	assert_int_equal(c.listen_port, VPND_DEFAULT_PORT);
 	assert_int_equal(c.mtu, 0); /* "auto" */
 	assert_int_equal(c.aead, AEAD_AUTO);
+	assert_int_equal(c.busy_poll_us, 0);
 	assert_true(c.offload);
 	assert_false(c.has_psk);
 	assert_false(c.has_pool4);
@@ -361,6 +364,7 @@ static const struct {
 	  "automatic is neither \"auto\" nor a whole number" },
 	{ HEAD "mtu = \"\" " MARK "\n", "mtu", "neither" },
 	{ HEAD "mtu = -1400 " MARK "\n", "mtu", "-1400" },
+	{ HEAD "busy-poll = 1001 " MARK "\n", "busy-poll", "0-1000" },
 	{ HEAD "aead = fast " MARK "\n", "aead",
 	  "fast is not auto, openssl or libsodium" },
 	{ HEAD "aead = \"\" " MARK "\n", "aead", "is not auto" },
@@ -707,6 +711,7 @@ test_vpnc_refused(void **state)
 		{ "vpn", "mtu = 576 " MARK "\n", "mtu", "1280-9000" },
 		{ "vpn", "mtu = 9001 " MARK "\n", "mtu", "1280-9000" },
 		{ "vpn", "mtu = auto1 " MARK "\n", "mtu", "neither" },
+		{ "vpn", "busy-poll = -1 " MARK "\n", "busy-poll", "-1" },
 		{ "vpn", "aead = sodium " MARK "\n", "aead",
 		  "sodium is not auto, openssl or libsodium" },
 		{ "vpn", "reconnect-max-backoff = 2h " MARK "\n",
