@@ -9,6 +9,7 @@
 #include "noise.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aead.h"
@@ -385,13 +386,16 @@ noise_peer_init_ss(struct noise_peer *p, struct noise_local *l,
 	memcpy(p->ss, ss, NOISE_KEY_LEN);
 }
 
+/* Gives kp back, wiped; the caller forgets its pointer to it. */
 static void
 keypair_drop(struct noise_local *l, struct noise_keypair *kp)
 {
-	if (!kp || !kp->is_valid)
+	if (!kp)
 		return;
-	index_table_remove(l->indices, kp->entry.local);
+	if (kp->is_valid)
+		index_table_remove(l->indices, kp->entry.local);
 	sodium_memzero(kp, sizeof(*kp));
+	free(kp);
 }
 
 static void
@@ -405,10 +409,9 @@ handshake_drop(struct noise_peer *p)
 void
 noise_peer_clear_keypairs(struct noise_peer *p)
 {
-	int i;
-
-	for (i = 0; i < 3; i++)
-		keypair_drop(p->local, &p->slots[i]);
+	keypair_drop(p->local, p->current);
+	keypair_drop(p->local, p->previous);
+	keypair_drop(p->local, p->next);
 	p->current = p->previous = p->next = NULL;
 }
 
@@ -458,30 +461,21 @@ index_register(struct noise_local *l, struct noise_index *entry,
 	return false;
 }
 
-static struct noise_keypair *
-free_slot(struct noise_peer *p)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (!p->slots[i].is_valid)
-			return &p->slots[i];
-	return NULL;
-}
-
 /*
  * Rotation as WireGuard's add_new_keypair: an initiator's keypair is usable
  * at once and becomes current; a responder's waits in `next` until the
  * initiator proves it has it. The keypair takes over the handshake's index.
+ * slot was allocated before the handshake was committed to (keypair_new),
+ * so nothing here can fail.
  */
 static void
-keypair_install(struct noise_peer *p, const struct noise_keypair *kp)
+keypair_install(struct noise_peer *p, struct noise_keypair *slot)
 {
 	struct noise_local *l = p->local;
-	struct noise_keypair *slot;
 
-	if (kp->is_initiator) {
+	if (slot->is_initiator) {
 		if (p->next) {
+			keypair_drop(l, p->previous);
 			p->previous = p->next;
 			p->next = NULL;
 			keypair_drop(l, p->current);
@@ -489,15 +483,11 @@ keypair_install(struct noise_peer *p, const struct noise_keypair *kp)
 			keypair_drop(l, p->previous);
 			p->previous = p->current;
 		}
-		slot = free_slot(p);
-		memcpy(slot, kp, sizeof(*slot));
 		p->current = slot;
 	} else {
 		keypair_drop(l, p->next);
 		keypair_drop(l, p->previous);
 		p->previous = NULL;
-		slot = free_slot(p);
-		memcpy(slot, kp, sizeof(*slot));
 		p->next = slot;
 	}
 	slot->entry.peer = p;
@@ -505,25 +495,31 @@ keypair_install(struct noise_peer *p, const struct noise_keypair *kp)
 	index_table_replace(l->indices, slot->entry.local, &slot->entry);
 }
 
-static void
-keypair_derive(struct noise_peer *p, const struct noise_handshake *hs,
-	       bool is_initiator, uint32_t local_index, uint64_t now_ns)
+/* Room for the keypair a handshake will make: NULL if out of memory. */
+static struct noise_keypair *
+keypair_new(void)
 {
-	struct noise_keypair kp;
+	return calloc(1, sizeof(struct noise_keypair));
+}
 
-	memset(&kp, 0, sizeof(kp));
+/* Fills kp (from keypair_new) from the finished handshake, and installs
+ * it. */
+static void
+keypair_derive(struct noise_peer *p, struct noise_keypair *kp,
+	       const struct noise_handshake *hs, bool is_initiator,
+	       uint32_t local_index, uint64_t now_ns)
+{
 	if (is_initiator)
-		noise_split(hs, kp.send_key, kp.recv_key);
+		noise_split(hs, kp->send_key, kp->recv_key);
 	else
-		noise_split(hs, kp.recv_key, kp.send_key);
-	kp.entry.local = local_index;
-	kp.remote_index = hs->remote_index;
-	kp.birth_ns = now_ns;
-	kp.is_initiator = is_initiator;
-	kp.is_valid = true;
-	replay_init(&kp.replay);
-	keypair_install(p, &kp);
-	sodium_memzero(&kp, sizeof(kp));
+		noise_split(hs, kp->recv_key, kp->send_key);
+	kp->entry.local = local_index;
+	kp->remote_index = hs->remote_index;
+	kp->birth_ns = now_ns;
+	kp->is_initiator = is_initiator;
+	kp->is_valid = true;
+	replay_init(&kp->replay);
+	keypair_install(p, kp);
 }
 
 /* ---- the protocol's messages 1 and 2 ------------------------------------- */
@@ -661,12 +657,18 @@ noise_response_create(struct noise_peer *p, uint64_t now_ns,
 	struct noise_local *l = p->local;
 	struct noise_handshake hs;
 	struct noise_index *entry = &p->hs.entry;
+	struct noise_keypair *kp = NULL;
 	struct msg_random rnd;
 	enum noise_hs_result ret = NOISE_HS_INVALID;
 
 	memcpy(&hs, &p->hs, sizeof(hs));
 	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
 		goto out;
+	kp = keypair_new();
+	if (!kp) {
+		ret = NOISE_HS_NO_INDEX;
+		goto out;
+	}
 
 	msg_random_draw(l, &rnd);
 	/* e, ee, se, psk, {} */
@@ -687,10 +689,12 @@ noise_response_create(struct noise_peer *p, uint64_t now_ns,
 	memset(out->mac1, 0, sizeof(out->mac1));
 	memset(out->mac2, 0, sizeof(out->mac2));
 
-	keypair_derive(p, &hs, false, entry->local, now_ns);
+	keypair_derive(p, kp, &hs, false, entry->local, now_ns);
+	kp = NULL;
 	sodium_memzero(&p->hs, sizeof(p->hs));
 	ret = NOISE_HS_OK;
 out:
+	free(kp);
 	sodium_memzero(&hs, sizeof(hs));
 	sodium_memzero(&rnd, sizeof(rnd));
 	return ret;
@@ -720,6 +724,7 @@ noise_response_consume(struct noise_local *l, uint64_t now_ns,
 		       struct noise_peer **peer_out)
 {
 	struct noise_handshake hs;
+	struct noise_keypair *kp = NULL;
 	struct noise_peer *p;
 	uint32_t local_index;
 	enum noise_hs_result ret = NOISE_HS_INVALID;
@@ -738,11 +743,16 @@ noise_response_consume(struct noise_local *l, uint64_t now_ns,
 			     NOISE_MSG2_LEN(0), NULL))
 		goto out;
 
+	/* Out of memory: the response is dropped as if lost, and the
+	 * handshake is retried as after a loss. */
+	kp = keypair_new();
+	if (!kp)
+		goto out;
 	local_index = p->hs.entry.local;
 	hs.remote_index = wire_get_le32(in->sender_index);
 	/* The index moves to the keypair, so the handshake no longer owns it. */
 	sodium_memzero(&p->hs, sizeof(p->hs));
-	keypair_derive(p, &hs, true, local_index, now_ns);
+	keypair_derive(p, kp, &hs, true, local_index, now_ns);
 	*peer_out = p;
 	ret = NOISE_HS_OK;
 out:

@@ -187,7 +187,8 @@ struct noise_peer {
 	uint64_t last_initiation_consumed_ns;
 	bool has_consumed_initiation;
 	struct noise_handshake hs;
-	struct noise_keypair slots[3];
+	/* Allocated when a handshake makes them, freed (wiped) when dropped:
+	 * a session holds only the keypairs it has, mostly one or two. */
 	struct noise_keypair *current, *previous, *next;
 };
 
@@ -230,7 +231,8 @@ enum noise_hs_result {
 	NOISE_HS_REFUSED,      /* verified, but peer_create refused it (full) */
 	NOISE_HS_REPLAY,       /* timestamp not newer than the greatest */
 	NOISE_HS_FLOOD,        /* initiations faster than 50 a second */
-	NOISE_HS_NO_INDEX,     /* index table full */
+	NOISE_HS_NO_INDEX,     /* index table full, or no memory for the
+				* keypair */
 };
 
 /*
