@@ -865,6 +865,17 @@ noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
 		return NOISE_RX_CONFIRMED;
 	}
 	/*
+	 * The other side sends under the current keypair, which is older
+	 * than REKEY_TIMEOUT: whatever it sent under the previous one has
+	 * arrived or is lost. Its memory goes now rather than at the next
+	 * rotation, so an idle session holds one keypair, not two.
+	 */
+	if (kp == p->current && p->previous &&
+	    now_ns - kp->birth_ns >= pt->rekey_timeout_ns) {
+		keypair_drop(l, p->previous);
+		p->previous = NULL;
+	}
+	/*
 	 * keep_key_fresh, receive side, once per keypair. It is about the
 	 * current keypair, as in WireGuard, whichever one this packet came
 	 * through: a late packet under the previous keypair does not call

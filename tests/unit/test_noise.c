@@ -1094,6 +1094,43 @@ test_keypair_rotation(void **state)
 	assert_int_equal(b.indices.count, 2);
 }
 
+/*
+ * The previous keypair goes once the other side sends under the current
+ * one and that is REKEY_TIMEOUT old: before, a packet in flight under the
+ * previous one still arrives; after, an idle session holds one keypair.
+ */
+static void
+test_previous_keypair_released(void **state)
+{
+	static struct dgram b_old;
+	struct noise_keypair *k1b;
+
+	(void)state;
+	handshake(&a, &b);
+	transfer(&a, &b, 0, NOISE_TX_OK, NOISE_RX_CONFIRMED);
+	k1b = b.peer.current;
+	assert_int_equal(seal(&b, &b_old, 30, MTU, 1), NOISE_TX_OK);
+	tick(NS_PER_S);
+	handshake(&a, &b);
+	transfer(&a, &b, 30, NOISE_TX_OK, NOISE_RX_CONFIRMED);
+	transfer(&b, &a, 30, NOISE_TX_OK, NOISE_RX_OK);
+	/* Young current keypair: both sides keep the previous one. */
+	assert_ptr_equal(b.peer.previous, k1b);
+	assert_non_null(a.peer.previous);
+	assert_int_equal(open_dgram(&a, &b_old), NOISE_RX_OK);
+	assert_int_equal(a.indices.count, 2);
+	tick(5 * NS_PER_S);
+	transfer(&b, &a, 30, NOISE_TX_OK, NOISE_RX_OK);
+	assert_null(a.peer.previous);
+	assert_int_equal(a.indices.count, 1);
+	transfer(&a, &b, 30, NOISE_TX_OK, NOISE_RX_OK);
+	assert_null(b.peer.previous);
+	assert_int_equal(b.indices.count, 1);
+	/* Both still talk under the current keypair. */
+	transfer(&a, &b, 30, NOISE_TX_OK, NOISE_RX_OK);
+	transfer(&b, &a, 30, NOISE_TX_OK, NOISE_RX_OK);
+}
+
 /* Different PSKs: the responder cannot tell, the initiator can. */
 static void
 test_wrong_psk(void **state)
@@ -1261,6 +1298,7 @@ main(void)
 		T(test_counter_limits),
 		T(test_padding),
 		T(test_keypair_rotation),
+		T(test_previous_keypair_released),
 		T(test_wrong_psk),
 		T(test_time_limits),
 		T(test_receive_rekey_is_about_current),
