@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 [[ $sessions =~ ^[1-9][0-9]*$ && $hold_s =~ ^[1-9][0-9]*$ && $rate =~ ^[1-9][0-9]*$ ]] || usage
-((sessions <= 60000 && hold_s <= 3600 && rate <= 5000)) || usage
+((sessions <= 60000 && hold_s >= 5 && hold_s <= 3600 && rate <= 5000)) || usage
 
 lg_checks
 lg_topology
@@ -98,13 +98,13 @@ echo "idle: $sessions clients resume, $rate a second..."
 ramp_limit=$((sessions / rate + 120))
 lg_run_bg "$tmp/idle.out" --count "$sessions" --user idle --resume \
 	--src 198.18.0.1 --rate "$rate" --max-pending 256 \
-	--timeout "$ramp_limit" --hold "$hold_s" --progress 10
+	--timeout "$ramp_limit" --hold $((hold_s + 5)) --progress 10
 IDLE_PID=$LG_PID
 wait_for $((ramp_limit + 10)) grep -q '^ready=1' "$tmp/idle.out"
 up_s=$(sed -n 's/^loadgen: all [0-9]* admitted in \([0-9.]*\) s$/\1/p' "$tmp/idle.out.log")
 echo "idle: all $sessions admitted in ${up_s} s; holding them ${hold_s} s..."
 
-# ---- held: readings every 5 s until the generator lets go
+# ---- held: a reading every 5 s; the generator holds 5 s more than that.
 rss_max=0
 pss_max=0
 readings=0

@@ -375,10 +375,11 @@ client_refused(struct lg *g, struct lg_client *c, const struct login_msg *m)
 		g->st.other_refusals++;
 		break;
 	}
-	if (c->state != LG_UP) {
-		c->state = LG_FAILED;
+	/* A client admitted before (then disconnected) is no longer
+	 * counted as pending. */
+	if (!c->ever_up)
 		g->n_pending--;
-	}
+	c->state = LG_FAILED;
 }
 
 /*
@@ -426,6 +427,11 @@ on_control(struct lg *g, struct lg_client *c, const uint8_t *pkt, size_t len)
 		break;
 	case LOGIN_AUTH_REQUIRED:
 		g->st.auth_required++;
+		/* Admitted: one answering a RESUME (it carries its
+		 * REQUEST_ID) is an old one's, overtaken by a late OK. */
+		if (c->state == LG_UP &&
+		    login_has(&m, LOGIN_ATTR_REQUEST_ID))
+			break;
 		if (c->state != LG_UP &&
 		    (c->state != LG_REQUESTING ||
 		     c->request_type != LOGIN_RESUME || !c->request_len ||
@@ -440,7 +446,7 @@ on_control(struct lg *g, struct lg_client *c, const uint8_t *pkt, size_t len)
 			break;
 		}
 		/* No admission: nothing a benchmark can type in. */
-		if (c->state != LG_UP)
+		if (!c->ever_up)
 			g->n_pending--;
 		c->state = LG_FAILED;
 		break;
