@@ -491,6 +491,22 @@ submit_lookup(struct server *s, struct peer *p, bool is_resume,
 	return l->lookup_in_flight;
 }
 
+/* A RESUME that waited (handle_resume) is answered from the store once
+ * nothing of this key is under way: admitted if a check let it in. */
+static void
+resume_waiting_submit(struct server *s, struct peer *p)
+{
+	struct peer_login *l = &p->login;
+	struct login_text user = { l->resume_username,
+				   l->resume_username_len };
+
+	if (!l->resume_waiting || l->lookup_in_flight ||
+	    l->request == ADMIT_REQ_CHECKING)
+		return;
+	l->resume_waiting = false;
+	submit_lookup(s, p, true, l->resume_request_id, &user);
+}
+
 void
 admit_peer_new(struct server *s, struct peer *p)
 {
@@ -552,15 +568,10 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 		return;
 	if (j->is_resume && !j->lookup_failed)
 		answer_resume(s, p, j, current);
-	if (l->resume_waiting) {
-		struct login_text user = { l->resume_username,
-					   l->resume_username_len };
-
-		l->resume_waiting = false;
-		submit_lookup(s, p, true, l->resume_request_id, &user);
-	} else if (!current && l->state == ADMIT_LOOKUP) {
+	if (l->resume_waiting)
+		resume_waiting_submit(s, p);
+	else if (!current && l->state == ADMIT_LOOKUP)
 		submit_lookup(s, p, false, 0, NULL);
-	}
 }
 
 /* One more login answered with status for reason (metrics). */
@@ -627,12 +638,13 @@ login_done(struct server *s, struct peer *p, struct job *j)
 	build_result(s, p, j->request_id, &j->res);
 	/* Rule 3: every failure answers after the same delay. */
 	if (j->res.status == LOGIN_STATUS_OK ||
-	    s->now_ns >= j->submitted_ns + delay_ns) {
+	    s->now_ns >= j->submitted_ns + delay_ns)
 		request_answered(s, p);
-		return;
+	else {
+		l->request = ADMIT_REQ_REPLY_WAIT;
+		l->reply_at_ns = j->submitted_ns + delay_ns;
 	}
-	l->request = ADMIT_REQ_REPLY_WAIT;
-	l->reply_at_ns = j->submitted_ns + delay_ns;
+	resume_waiting_submit(s, p);
 }
 
 /* ---- what changed in the store ------------------------------------------------ */
@@ -925,7 +937,12 @@ handle_resume(struct server *s, struct peer *p, const struct login_msg *m)
 {
 	struct peer_login *l = &p->login;
 
-	if (l->lookup_in_flight) {
+	/* A lookup under way, or a password check of this key: the RESUME
+	 * is answered once it is done. A client that gave up waiting for its
+	 * login's answer and came back must not be told to log in again
+	 * while that login is still being checked: its code would then be
+	 * spent by the first check and refused as reused in the second. */
+	if (l->lookup_in_flight || l->request == ADMIT_REQ_CHECKING) {
 		/* The USERNAME waits too: rule 6 holds for this RESUME. */
 		l->resume_waiting = true;
 		l->resume_request_id = m->request_id;

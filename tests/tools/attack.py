@@ -479,12 +479,47 @@ def cmd_race(args):
            describe(c) if c.type == v.CTL_AUTH_RESULT else c.name()))
 
 
+# ---- comeback: a client that gave up on its login's answer -----------------
+
+def cmd_comeback(args):
+    """A client whose login is slow to be answered (queued behind three of
+    --user2's wrong logins with one check thread) gives up on it and comes back, as
+    vpnc does after 10 s: a new handshake with the same key and a RESUME,
+    sent while its login is still checked. The RESUME must be answered
+    once that check is done, from what it decided: OK (admitted), never
+    AUTH_REQUIRED, which would make the client send its code again and
+    have it refused as reused. Prints 'comeback: ...'."""
+    s = Session(args, bind=args.bind).connect()
+    blockers = [Session(args, bind=args.bind).connect() for _ in range(3)]
+    for b in blockers:
+        b.peer.send_plain(auth_request(v.new_rid(), args.user2,
+                                       "wrong password", "000000"))
+    rid = v.new_rid()
+    t0 = now()
+    s.peer.send_plain(auth_request(rid, args.user, args.password, args.code))
+    # A new initiation's timestamp must be newer than the last one's,
+    # which is rounded down to 2^24 ns (PROTOCOL.md): 50 ms apart.
+    time.sleep(0.05)
+    again = Session(args, bind=args.bind, priv=s.peer.s_priv).connect()
+    t_resume = now()
+    rrid, c, _ = v.resume(again.peer)
+    t_answer = now()
+    v.expect(c is not None, "the RESUME got no answer")
+    out("comeback: login sent, RESUME +%.3f, answered %s at +%.3f"
+        % (t_resume - t0, describe(c) if c.type == v.CTL_AUTH_RESULT
+           else c.name(), t_answer - t0))
+    v.expect(c.type == v.CTL_AUTH_RESULT and v.answers(c, rrid) and
+             v.result_status(c) == "OK",
+             "the RESUME during the check was not admitted")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, fn in (("forged", cmd_forged), ("try", cmd_try),
                      ("burst", cmd_burst), ("flood", cmd_flood),
-                     ("cache", cmd_cache), ("race", cmd_race)):
+                     ("cache", cmd_cache), ("race", cmd_race),
+                     ("comeback", cmd_comeback)):
         p = sub.add_parser(name, help=fn.__doc__.split("\n")[0])
         p.set_defaults(run=fn)
         p.add_argument("--server", required=True, help="ADDRESS:PORT")
@@ -495,6 +530,7 @@ def main():
         p.add_argument("--user", default="alice")
         p.add_argument("--password", default="wrong password")
         p.add_argument("--code", default="000000")
+        p.add_argument("--user2", default="bob")
         if name == "forged":
             p.add_argument("--victim", help="an address to forge")
             p.add_argument("--random-net", default="100.64.0.0/10")
