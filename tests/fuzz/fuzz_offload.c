@@ -32,8 +32,8 @@
  */
 #include <netinet/in.h>
 
-#include "../../shared/ippkt.h"
-#include "../../shared/offload.h"
+#include "ippkt.h"
+#include "offload.h"
 #include "fuzz.h"
 
 #define SEG_BUFS 256
