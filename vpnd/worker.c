@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -155,12 +157,33 @@ finish(struct workers *w, struct job *j)
 		log_debug("worker: eventfd write failed");
 }
 
+/*
+ * Password checks and store jobs run below the packet path: with every core
+ * hashing during a login storm, the event loop (nice 0) must still get a
+ * core at once when a packet comes, or admitted sessions wait behind
+ * Argon2id. Threads have their own nice value on Linux; lowering it needs
+ * no privilege.
+ */
+#define WORKER_NICE 19
+
+static void
+lower_priority(void)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) <
+	    0)
+		log_debug("worker: cannot lower its priority: %s",
+			  strerror(errno));
+}
+
 static void *
 thread_main(void *opaque)
 {
 	struct thread_arg *ta = opaque;
 	struct workers *w = ta->w;
-	struct auth *a = auth_open(w->db_path, w->policy);
+	struct auth *a;
+
+	lower_priority();
+	a = auth_open(w->db_path, w->policy);
 	struct auth_policy policy;
 	unsigned int policy_gen = 0;
 
