@@ -819,7 +819,10 @@ done
 
 ratio() {
 	local a=${R[$1]:-} b=${R[$2]:-}
-	[ -n "$a" ] && [ -n "$b" ] && [ "$a" != - ] && [ "$b" != - ] || { echo "-"; return; }
+	if [ -z "$a" ] || [ -z "$b" ] || [ "$a" = - ] || [ "$b" = - ]; then
+		echo "-"
+		return
+	fi
 	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
 
@@ -875,7 +878,7 @@ best() {
 	for p in wg openvpn ocserv; do
 		has "$p" || continue
 		v=${R[$p.$key]:-}
-		[ -n "$v" ] && [ "$v" != - ] || continue
+		if [ -z "$v" ] || [ "$v" = - ]; then continue; fi
 		if [ -z "$b" ] || awk -v v="$v" -v b="${R[$b.$key]}" -v d="$dir" \
 			'BEGIN { exit !(d == "max" ? v > b : v < b) }'; then
 			b=$p
