@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vpnd's tunnel MTUs (see pmtu.h): choosing them, clamping MSS both ways,
- * answering packets too big for a client's tunnel. Headers are written
- * field by field in network order, as reply.c writes its answers.
+ * answering packets too big for a client's tunnel (written by reply.c).
  */
 #include "pmtu.h"
 
@@ -67,65 +66,16 @@ endpoint_family(const struct tunnel_peer *tp)
 	return tp->endpoint.addr.sa.sa_family;
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* An IP header for `payload` bytes of ICMP; its length (20 or 40). */
-static size_t
-put_ip(uint8_t *out, int family, const uint8_t *src, const uint8_t *dst,
-       size_t payload)
-{
-	if (family == AF_INET) {
-		memset(out, 0, 20);
-		out[0] = 0x45;
-		put16(out + 2, (uint16_t)(20 + payload));
-		out[8] = REPLY_TTL;
-		out[9] = IPPROTO_ICMP;
-		memcpy(out + 12, src, 4);
-		memcpy(out + 16, dst, 4);
-		put16(out + 10, ippkt_fold(ippkt_sum(0, out, 20)));
-		return 20;
-	}
-	memset(out, 0, 40);
-	out[0] = 0x60;
-	put16(out + 4, (uint16_t)payload);
-	out[6] = IPPROTO_ICMPV6;
-	out[7] = REPLY_TTL;
-	memcpy(out + 8, src, 16);
-	memcpy(out + 24, dst, 16);
-	return 40;
-}
-
 size_t
 pmtu_too_big(const struct ippkt *in, const uint8_t *pkt, const uint8_t *from,
 	     uint16_t mtu, uint8_t *out)
 {
 	bool v4 = in->family == AF_INET;
-	size_t max = v4 ? REPLY_MAX4 : REPLY_MAX;
-	size_t hl = v4 ? 20 : 40, quoted = in->len, icmp_len;
-	uint8_t *icmp = out + hl;
-	uint32_t sum = 0;
 
-	if (quoted > max - hl - 8)
-		quoted = max - hl - 8;
-	icmp_len = 8 + quoted;
-	put_ip(out, in->family, from, in->src, icmp_len);
 	/* RFC 1191 section 4: the next-hop MTU in the low half of the
 	 * second word; RFC 4443 section 3.2: the MTU, all of it. */
-	memset(icmp, 0, 8);
-	icmp[0] = v4 ? ICMP_UNREACH : ICMP6_TOO_BIG;
-	icmp[1] = v4 ? ICMP_FRAG_NEEDED : 0;
-	put16(icmp + 6, mtu);
-	memcpy(icmp + 8, pkt, quoted);
-	if (!v4)
-		sum = ippkt_pseudo_sum(AF_INET6, from, in->src, IPPROTO_ICMPV6,
-				       icmp_len);
-	put16(icmp + 2, ippkt_fold(ippkt_sum(sum, icmp, icmp_len)));
-	return hl + icmp_len;
+	return reply_icmp_error(in, pkt, from, v4 ? ICMP_UNREACH : ICMP6_TOO_BIG,
+				v4 ? ICMP_FRAG_NEEDED : 0, mtu, out);
 }
 
 /* An IPv4 packet whose sender lets routers fragment it. */

@@ -152,8 +152,9 @@ reply_tcp_reset(const struct ippkt *in, const uint8_t *pkt, uint8_t *out)
 }
 
 size_t
-reply_prohibited(const struct ippkt *in, const uint8_t *pkt,
-		 const uint8_t *from, uint8_t *out)
+reply_icmp_error(const struct ippkt *in, const uint8_t *pkt,
+		 const uint8_t *from, uint8_t type, uint8_t code,
+		 uint32_t rest, uint8_t *out)
 {
 	bool v4 = in->family == AF_INET;
 	size_t max = v4 ? REPLY_MAX4 : REPLY_MAX;
@@ -166,13 +167,27 @@ reply_prohibited(const struct ippkt *in, const uint8_t *pkt,
 		quoted = max - hl - 8;
 	icmp_len = 8 + quoted;
 	put_ip(out, in->family, from, in->src, proto, icmp_len);
-	memset(icmp, 0, 8);
-	icmp[0] = v4 ? ICMP_UNREACH : ICMP6_UNREACH;
-	icmp[1] = v4 ? ICMP_UNREACH_PROHIBITED : ICMP6_UNREACH_PROHIBITED;
+	icmp[0] = type;
+	icmp[1] = code;
+	put16(icmp + 2, 0);
+	put32(icmp + 4, rest);
 	memcpy(icmp + 8, pkt, quoted);
 	/* ICMPv6 sums a pseudo-header too; ICMP for IPv4 does not. */
 	if (!v4)
 		sum = ippkt_pseudo_sum(AF_INET6, from, in->src, proto, icmp_len);
 	put16(icmp + 2, ippkt_fold(ippkt_sum(sum, icmp, icmp_len)));
 	return hl + icmp_len;
+}
+
+size_t
+reply_prohibited(const struct ippkt *in, const uint8_t *pkt,
+		 const uint8_t *from, uint8_t *out)
+{
+	bool v4 = in->family == AF_INET;
+
+	return reply_icmp_error(in, pkt, from,
+				v4 ? ICMP_UNREACH : ICMP6_UNREACH,
+				v4 ? ICMP_UNREACH_PROHIBITED
+				   : ICMP6_UNREACH_PROHIBITED,
+				0, out);
 }

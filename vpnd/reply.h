@@ -57,6 +57,16 @@ size_t reply_tcp_reset(const struct ippkt *in, const uint8_t *pkt,
 		       uint8_t *out);
 
 /*
+ * The ICMP (ICMPv6, for an IPv6 `in`) error of `type` and `code` about
+ * `in` (parsed from pkt), with `rest` as its header's second word (0, or
+ * an MTU), quoting as much of pkt as fits, from `from` (an address of its
+ * family) to its source, into out (REPLY_MAX bytes): its length.
+ */
+size_t reply_icmp_error(const struct ippkt *in, const uint8_t *pkt,
+			const uint8_t *from, uint8_t type, uint8_t code,
+			uint32_t rest, uint8_t *out);
+
+/*
  * ICMP (ICMPv6) "administratively prohibited" for `in` (parsed from pkt),
  * from `from` (an address of its family) to its source, into out
  * (REPLY_MAX bytes): its length.
