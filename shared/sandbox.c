@@ -23,6 +23,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -310,6 +312,23 @@ sandbox_lock_memory(bool *is_all)
 		return -errno;
 	*is_all = flags & MCL_FUTURE;
 	return 0;
+}
+
+int
+sandbox_guard_memory(void)
+{
+	bool is_all;
+	int ret = sandbox_lock_memory(&is_all);
+
+	if (ret < 0)
+		log_debug("memory not locked: %s", strerror(-ret));
+	else if (!is_all)
+		log_debug("memory allocated so far locked; not what comes "
+			  "later (RLIMIT_MEMLOCK is limited)");
+	ret = sandbox_no_dumps();
+	if (ret < 0)
+		log_err("cannot turn core dumps off: %s", strerror(-ret));
+	return ret;
 }
 
 /* ---- the filter ------------------------------------------------------------ */

@@ -124,6 +124,14 @@ int sandbox_no_dumps(void) __attribute__((warn_unused_result));
 int sandbox_lock_memory(bool *is_all) __attribute__((warn_unused_result));
 
 /*
+ * Both of the above, as vpnd and vpnc take them once set up: memory locked
+ * as far as the kernel allows (what it does not is only logged, at debug:
+ * a daemon is no less usable without), and no core dumps, which must hold.
+ * 0, or -errno after logging why core dumps stay on.
+ */
+int sandbox_guard_memory(void) __attribute__((warn_unused_result));
+
+/*
  * Installs a filter allowing the common rules (memory, time, threads,
  * signals to this process, the loop, logging: see sandbox.c) and `extra`,
  * killing the process on any other call; with all_threads, in every

@@ -31,24 +31,6 @@ jail_start(struct vpnc_config *cfg)
 	return ret;
 }
 
-/* Memory first: locking what is mapped takes CAP_IPC_LOCK under a limit. */
-static int
-guard_memory(void)
-{
-	bool is_all;
-	int ret = sandbox_lock_memory(&is_all);
-
-	if (ret < 0)
-		log_debug("memory not locked: %s", strerror(-ret));
-	else if (!is_all)
-		log_debug("memory allocated so far locked; not what comes "
-			  "later (RLIMIT_MEMLOCK is limited)");
-	ret = sandbox_no_dumps();
-	if (ret < 0)
-		log_err("cannot turn core dumps off: %s", strerror(-ret));
-	return ret;
-}
-
 int
 jail_drop(const struct vpnc_config *cfg)
 {
@@ -58,7 +40,9 @@ jail_drop(const struct vpnc_config *cfg)
 		log_notice("sandbox = no: vpnc keeps every privilege");
 		return 0;
 	}
-	ret = guard_memory();
+	/* Memory first: locking what is mapped takes CAP_IPC_LOCK under a
+	 * limit. */
+	ret = sandbox_guard_memory();
 	if (ret < 0)
 		return ret;
 	ret = sandbox_bound_caps(KEEP);

@@ -228,25 +228,6 @@ privs_start(struct privs *p, struct vpnd_config *cfg, bool detached)
 	return ret;
 }
 
-/* Core dumps off, memory locked: whatever the user. */
-static int
-guard_memory(void)
-{
-	bool is_all;
-	int ret = sandbox_lock_memory(&is_all);
-
-	/* Only what the kernel allows; vpnd is no less usable without. */
-	if (ret < 0)
-		log_debug("memory not locked: %s", strerror(-ret));
-	else if (!is_all)
-		log_debug("memory allocated so far locked; not what comes "
-			  "later (RLIMIT_MEMLOCK is limited)");
-	ret = sandbox_no_dumps();
-	if (ret < 0)
-		log_err("cannot turn core dumps off: %s", strerror(-ret));
-	return ret;
-}
-
 int
 privs_drop(struct privs *p, const struct vpnd_config *cfg)
 {
@@ -255,13 +236,13 @@ privs_drop(struct privs *p, const struct vpnd_config *cfg)
 	if (!p->is_dropping) {
 		log_notice("running as root (user = \"%s\"): no privileges "
 			   "dropped", p->user);
-		return guard_memory();
+		return sandbox_guard_memory();
 	}
 	ret = give_store(cfg->user_db, p->uid, p->gid);
 	if (ret == 0)
 		ret = give_socket(cfg->control_socket, p->uid);
 	if (ret == 0)
-		ret = guard_memory();
+		ret = sandbox_guard_memory();
 	if (ret < 0)
 		return ret;
 	ret = sandbox_set_user(p->uid, p->gid, KEEP);
