@@ -9,12 +9,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static bool
 parse4(const uint8_t *pkt, size_t len, struct ippkt *out)
 {
@@ -23,7 +17,7 @@ parse4(const uint8_t *pkt, size_t len, struct ippkt *out)
 
 	if (len < 20 || ihl < 20 || ihl > len)
 		return false;
-	frag = be16(pkt + 6);
+	frag = ippkt_get16(pkt + 6);
 	out->family = AF_INET;
 	out->src = pkt + 12;
 	out->dst = pkt + 16;
@@ -74,7 +68,8 @@ parse6(const uint8_t *pkt, size_t len, struct ippkt *out)
 			if (len - off < 8)
 				goto cut;
 			out->is_fragment = true;
-			out->is_later_fragment = (be16(pkt + off + 2) & 0xfff8) != 0;
+			out->is_later_fragment =
+				(ippkt_get16(pkt + off + 2) & 0xfff8) != 0;
 			ext = 8;
 			break;
 		default:
@@ -111,8 +106,8 @@ parse_l4(const uint8_t *pkt, struct ippkt *p)
 	case IPPROTO_UDP:
 		p->has_ports = room >= 4;
 		if (p->has_ports) {
-			p->sport = be16(l4);
-			p->dport = be16(l4 + 2);
+			p->sport = ippkt_get16(l4);
+			p->dport = ippkt_get16(l4 + 2);
 		}
 		p->has_tcp_flags = p->proto == IPPROTO_TCP && room >= 14;
 		if (p->has_tcp_flags)

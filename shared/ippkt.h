@@ -72,4 +72,33 @@ uint16_t ippkt_fold(uint32_t sum);
 uint32_t ippkt_pseudo_sum(int family, const uint8_t *src, const uint8_t *dst,
 			  uint8_t proto, size_t len);
 
+/* Header fields in network order, read and written a byte at a time (no
+ * alignment asked of the packet). */
+static inline uint16_t
+ippkt_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+ippkt_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+ippkt_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+ippkt_put32(uint8_t *p, uint32_t v)
+{
+	ippkt_put16(p, (uint16_t)(v >> 16));
+	ippkt_put16(p + 2, (uint16_t)v);
+}
+
 #endif

@@ -56,33 +56,6 @@ offload_err_name(enum offload_err err)
 	return err_names[err];
 }
 
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 void
 offload_vnet_decode(const uint8_t *buf, struct offload_vnet *out)
 {
@@ -153,8 +126,8 @@ static bool
 ip_len_matches(const uint8_t *pkt, size_t len, int family)
 {
 	if (family == AF_INET)
-		return be16(pkt + 2) == len;
-	return (size_t)be16(pkt + 4) + 40 == len;
+		return ippkt_get16(pkt + 2) == len;
+	return (size_t)ippkt_get16(pkt + 4) + 40 == len;
 }
 
 /* The checksum the kernel left partial in a single packet may belong to
@@ -346,7 +319,7 @@ offload_csum_complete(const struct offload_pkt *p, uint8_t *pkt)
 	/* The field holds the pseudo-header sum: it is summed with the
 	 * rest, and a result of 0 goes out as 0xffff (skb_checksum_help). */
 	csum = ippkt_fold(csum_add(0, pkt + start, p->len - start));
-	put16(pkt + at, csum ? csum : 0xffff);
+	ippkt_put16(pkt + at, csum ? csum : 0xffff);
 }
 
 /* What every segment of a super-packet shares, summed once. */
@@ -372,7 +345,7 @@ plan_segments(const struct offload_pkt *p, struct seg_plan *sp)
 	sp->payload = p->len - p->hdr_len;
 	sp->ip_sum = 0;
 	if (p->family == AF_INET) {
-		sp->ip_id = be16(sp->tmpl + 4);
+		sp->ip_id = ippkt_get16(sp->tmpl + 4);
 		memset(sp->tmpl + 2, 0, 4);  /* total length, ID */
 		memset(sp->tmpl + 10, 0, 2); /* header checksum */
 		sp->ip_sum = ippkt_sum(0, sp->tmpl, p->l4_off);
@@ -380,7 +353,7 @@ plan_segments(const struct offload_pkt *p, struct seg_plan *sp)
 		memset(sp->tmpl + 4, 0, 2);  /* payload length */
 	}
 	if (p->proto == IPPROTO_TCP) {
-		sp->seq = be32(l4 + 4);
+		sp->seq = ippkt_get32(l4 + 4);
 		sp->tcp_flags = l4[TCP_FLAGS_OFF];
 		memset(l4 + 4, 0, 4);
 		l4[TCP_FLAGS_OFF] = 0;
@@ -413,11 +386,11 @@ write_segment(const struct offload_pkt *p, const struct seg_plan *sp,
 	memcpy(out + p->hdr_len, p->pkt + p->hdr_len + off, n);
 	if (p->family == AF_INET) {
 		id = (uint16_t)(sp->ip_id + i);
-		put16(out + 2, (uint16_t)seg_len);
-		put16(out + 4, id);
-		put16(out + 10, ippkt_fold(sp->ip_sum + seg_len + id));
+		ippkt_put16(out + 2, (uint16_t)seg_len);
+		ippkt_put16(out + 4, id);
+		ippkt_put16(out + 10, ippkt_fold(sp->ip_sum + seg_len + id));
 	} else {
-		put16(out + 4, (uint16_t)(seg_len - 40));
+		ippkt_put16(out + 4, (uint16_t)(seg_len - 40));
 	}
 	if (p->proto == IPPROTO_TCP) {
 		flags = sp->tcp_flags;
@@ -427,18 +400,18 @@ write_segment(const struct offload_pkt *p, const struct seg_plan *sp,
 			flags &= (uint8_t)~TCP_CWR;
 		if (i + 1 < p->segs)
 			flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
-		put32(l4 + 4, sp->seq + (uint32_t)off);
+		ippkt_put32(l4 + 4, sp->seq + (uint32_t)off);
 		l4[TCP_FLAGS_OFF] = flags;
 		sum = csum_add32(sum, sp->seq + (uint32_t)off) + flags;
 	} else {
-		put16(l4 + 4, (uint16_t)l4_len);
+		ippkt_put16(l4 + 4, (uint16_t)l4_len);
 		sum += (uint32_t)l4_len;
 	}
 	csum = ippkt_fold(csum_add(sum, out + p->hdr_len, n));
 	/* UDP's zero means "no checksum" (__udp_gso_segment). */
 	if (!csum && p->proto == IPPROTO_UDP)
 		csum = 0xffff;
-	put16(l4 + p->vnet.csum_offset, csum);
+	ippkt_put16(l4 + p->vnet.csum_offset, csum);
 	return seg_len;
 }
 
@@ -528,13 +501,14 @@ gro_candidate(const uint8_t *p, size_t len, struct gro_seg *s)
 	if (len < 40 || len > 65535)
 		return false;
 	if (p[0] == 0x45) {
-		if (be16(p + 2) != len || (be16(p + 6) & 0x3fff) ||
-		    p[9] != IPPROTO_TCP || ippkt_fold(ippkt_sum(0, p, 20)))
+		if (ippkt_get16(p + 2) != len ||
+		    (ippkt_get16(p + 6) & 0x3fff) || p[9] != IPPROTO_TCP ||
+		    ippkt_fold(ippkt_sum(0, p, 20)))
 			return false;
 		s->family = AF_INET;
 		s->l4_off = 20;
 	} else if (p[0] >> 4 == 6) {
-		if (len < 60 || (size_t)be16(p + 4) + 40 != len ||
+		if (len < 60 || (size_t)ippkt_get16(p + 4) + 40 != len ||
 		    p[6] != IPPROTO_TCP)
 			return false;
 		s->family = AF_INET6;
@@ -546,7 +520,7 @@ gro_candidate(const uint8_t *p, size_t len, struct gro_seg *s)
 	if (s->l4_hdr < TCP_HDR_MIN || s->l4_off + s->l4_hdr >= len)
 		return false;
 	s->payload = len - s->l4_off - s->l4_hdr;
-	s->seq = be32(p + s->l4_off + 4);
+	s->seq = ippkt_get32(p + s->l4_off + 4);
 	s->flags = p[s->l4_off + TCP_FLAGS_OFF];
 	if ((s->flags & ~(TCP_PSH | TCP_FIN | TCP_CWR | TCP_ECE)) != TCP_ACK)
 		return false;
@@ -612,7 +586,7 @@ ids_match(const struct gro_seg *f, const struct gro_seg *s, size_t k)
 {
 	if (f->family != AF_INET || f->p[6] & 0x40)
 		return true;
-	return be16(s->p + 4) == (uint16_t)(be16(f->p + 4) + k);
+	return ippkt_get16(s->p + 4) == (uint16_t)(ippkt_get16(f->p + 4) + k);
 }
 
 static bool
@@ -733,17 +707,17 @@ finish_write(struct offload_gro_write *w, const uint8_t *first)
 	w->hdr_len = OFFLOAD_VNET_HDR_LEN + w->l4_off + w->l4_hdr;
 	memcpy(ip, first, w->l4_off + w->l4_hdr);
 	if (family == AF_INET) {
-		put16(ip + 2, (uint16_t)w->ip_len);
-		put16(ip + 10, 0);
-		put16(ip + 10, ippkt_fold(ippkt_sum(0, ip, w->l4_off)));
+		ippkt_put16(ip + 2, (uint16_t)w->ip_len);
+		ippkt_put16(ip + 10, 0);
+		ippkt_put16(ip + 10, ippkt_fold(ippkt_sum(0, ip, w->l4_off)));
 	} else {
-		put16(ip + 4, (uint16_t)(w->ip_len - 40));
+		ippkt_put16(ip + 4, (uint16_t)(w->ip_len - 40));
 	}
 	l4[TCP_FLAGS_OFF] |= w->last_flags;
 	sum = ippkt_pseudo_sum(family, ip + (family == AF_INET ? 12 : 8),
 			       ip + (family == AF_INET ? 16 : 24),
 			       IPPROTO_TCP, w->ip_len - w->l4_off);
-	put16(l4 + TCP_CSUM_OFF, (uint16_t)~ippkt_fold(sum));
+	ippkt_put16(l4 + TCP_CSUM_OFF, (uint16_t)~ippkt_fold(sum));
 	v.flags = OFFLOAD_F_NEEDS_CSUM;
 	v.gso_type = family == AF_INET ? OFFLOAD_GSO_TCPV4 : OFFLOAD_GSO_TCPV6;
 	if (l4[TCP_FLAGS_OFF] & TCP_CWR)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ippkt.h"
 #include "log.h"
 
 #define BIG_LEN (OFFLOAD_VNET_HDR_LEN + OFFLOAD_PKT_MAX)
@@ -28,19 +29,6 @@
 
 /* The header of a write that is one whole packet. */
 static const uint8_t plain_hdr[OFFLOAD_VNET_HDR_LEN];
-
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 int
 tunio_init(struct tunio *t)
@@ -229,16 +217,16 @@ advance(struct tunio *t, size_t k)
 
 	memmove(next, ip, p->hdr_len);
 	if (p->family == AF_INET) {
-		put16(next + 2, (uint16_t)left);
-		put16(next + 4, (uint16_t)(be16(next + 4) + k));
+		ippkt_put16(next + 2, (uint16_t)left);
+		ippkt_put16(next + 4, (uint16_t)(ippkt_get16(next + 4) + k));
 	} else {
-		put16(next + 4, (uint16_t)(left - 40));
+		ippkt_put16(next + 4, (uint16_t)(left - 40));
 	}
 	if (p->proto == IPPROTO_TCP) {
-		seq = (uint32_t)be16(l4 + 4) << 16 | be16(l4 + 6);
+		seq = (uint32_t)ippkt_get16(l4 + 4) << 16 | ippkt_get16(l4 + 6);
 		seq += (uint32_t)skip;
-		put16(l4 + 4, (uint16_t)(seq >> 16));
-		put16(l4 + 6, (uint16_t)seq);
+		ippkt_put16(l4 + 4, (uint16_t)(seq >> 16));
+		ippkt_put16(l4 + 6, (uint16_t)seq);
 		l4[TCP_FLAGS_OFF] &= (uint8_t)~TCP_CWR;
 	}
 	reparse(t, next - OFFLOAD_VNET_HDR_LEN, left);

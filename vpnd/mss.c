@@ -30,19 +30,6 @@ mss_for_mtu(size_t mtu, int family)
 					  : (uint16_t)(mtu - headers);
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /*
  * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for the 16 bits at `offset`
  * of the summed data changing from m to m'. At an odd offset the value
@@ -102,10 +89,10 @@ mss_clamp(uint8_t *pkt, size_t len, size_t mtu)
 		return false;
 	at = find_mss(tcp, hlen);
 	max = mss_for_mtu(mtu, in.family);
-	if (!at || !max || (mss = get16(tcp + at)) <= max)
+	if (!at || !max || (mss = ippkt_get16(tcp + at)) <= max)
 		return false;
-	put16(tcp + TCP_CHECK_OFF,
-	      csum_replace16(get16(tcp + TCP_CHECK_OFF), at, mss, max));
-	put16(tcp + at, max);
+	ippkt_put16(tcp + TCP_CHECK_OFF,
+	      csum_replace16(ippkt_get16(tcp + TCP_CHECK_OFF), at, mss, max));
+	ippkt_put16(tcp + at, max);
 	return true;
 }

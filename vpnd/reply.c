@@ -62,27 +62,6 @@ reply_may_answer(const struct ippkt *in)
 	return unicast(in->src) && unicast(in->dst);
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /* An IP header for `payload` bytes of `proto`; its length (20 or 40). */
 static size_t
 put_ip(uint8_t *out, int family, const uint8_t *src, const uint8_t *dst,
@@ -91,17 +70,17 @@ put_ip(uint8_t *out, int family, const uint8_t *src, const uint8_t *dst,
 	if (family == AF_INET) {
 		memset(out, 0, 20);
 		out[0] = 0x45;
-		put16(out + 2, (uint16_t)(20 + payload));
+		ippkt_put16(out + 2, (uint16_t)(20 + payload));
 		out[8] = REPLY_TTL;
 		out[9] = proto;
 		memcpy(out + 12, src, 4);
 		memcpy(out + 16, dst, 4);
-		put16(out + 10, ippkt_fold(ippkt_sum(0, out, 20)));
+		ippkt_put16(out + 10, ippkt_fold(ippkt_sum(0, out, 20)));
 		return 20;
 	}
 	memset(out, 0, 40);
 	out[0] = 0x60;
-	put16(out + 4, (uint16_t)payload);
+	ippkt_put16(out + 4, (uint16_t)payload);
 	out[6] = proto;
 	out[7] = REPLY_TTL;
 	memcpy(out + 8, src, 16);
@@ -140,11 +119,11 @@ reply_tcp_reset(const struct ippkt *in, const uint8_t *pkt, uint8_t *out)
 		memcpy(t + 4, tcp + 8, 4);
 		t[13] = IPPKT_TCP_RST;
 	} else {
-		put32(t + 8, get32(tcp + 4) + (uint32_t)seg_len);
+		ippkt_put32(t + 8, ippkt_get32(tcp + 4) + (uint32_t)seg_len);
 		t[13] = IPPKT_TCP_RST | IPPKT_TCP_ACK;
 	}
 	t[12] = 5 << 4;
-	put16(t + 16, ippkt_fold(ippkt_sum(
+	ippkt_put16(t + 16, ippkt_fold(ippkt_sum(
 			      ippkt_pseudo_sum(in->family, in->dst, in->src,
 					       IPPROTO_TCP, 20),
 			      t, 20)));
@@ -169,13 +148,14 @@ reply_icmp_error(const struct ippkt *in, const uint8_t *pkt,
 	put_ip(out, in->family, from, in->src, proto, icmp_len);
 	icmp[0] = type;
 	icmp[1] = code;
-	put16(icmp + 2, 0);
-	put32(icmp + 4, rest);
+	ippkt_put16(icmp + 2, 0);
+	ippkt_put32(icmp + 4, rest);
 	memcpy(icmp + 8, pkt, quoted);
 	/* ICMPv6 sums a pseudo-header too; ICMP for IPv4 does not. */
 	if (!v4)
-		sum = ippkt_pseudo_sum(AF_INET6, from, in->src, proto, icmp_len);
-	put16(icmp + 2, ippkt_fold(ippkt_sum(sum, icmp, icmp_len)));
+		sum = ippkt_pseudo_sum(AF_INET6, from, in->src, proto,
+				       icmp_len);
+	ippkt_put16(icmp + 2, ippkt_fold(ippkt_sum(sum, icmp, icmp_len)));
 	return hl + icmp_len;
 }
 
