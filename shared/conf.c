@@ -25,6 +25,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "aead.h"
 #include "keyfile.h"
 
 /*
@@ -727,6 +728,27 @@ conf_cb_ifname(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		return conf_value_error(cfg, opt, result,
 					"%s is not an interface name (1-15 "
 					"characters, no '/', ':' or space)",
+					value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+int
+conf_cb_yes_no(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+		return conf_value_error(cfg, opt, result, "%s is not yes or no",
+					value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+int
+conf_cb_aead(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	enum aead_backend b;
+
+	if (!aead_backend_parse(value, &b))
+		return conf_value_error(cfg, opt, result,
+					"%s is not auto, openssl or libsodium",
 					value);
 	return conf_cb_string(cfg, opt, value, result);
 }

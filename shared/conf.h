@@ -103,6 +103,12 @@ int conf_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 /* A network interface name the kernel accepts ("%d" included). */
 int conf_cb_ifname(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 		   void *result);
+/* "yes" or "no", nothing else. */
+int conf_cb_yes_no(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+		   void *result);
+/* A transport AEAD backend: "auto", "openssl" or "libsodium" (aead.h). */
+int conf_cb_aead(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+		 void *result);
 /* "stderr" or "syslog". */
 int conf_cb_log(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result);
 /* A syslog level name: "err", "warning", "notice", "info", "debug". */

@@ -54,19 +54,6 @@ cb_mtu(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_number_or_auto_parse(cfg, opt, value, result, mtu_number);
 }
 
-/* aead = "auto" | "openssl" | "libsodium" (aead.h) */
-static int
-cb_aead(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	enum aead_backend b;
-
-	if (!aead_backend_parse(value, &b))
-		return conf_value_error(cfg, opt, result,
-					"%s is not auto, openssl or libsodium",
-					value);
-	return conf_cb_string(cfg, opt, value, result);
-}
-
 /* ---- server = "host", "host:port", "[v6]:port" ------------------------- */
 
 /* Labels of letters, digits, '-' and '_'; all-numeric means IPv4. */
@@ -286,16 +273,6 @@ cb_dns(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return conf_cb_string(cfg, opt, value, result);
 }
 
-/* A yes-or-no option: "yes" or "no", nothing else. */
-static int
-cb_yes_no(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-		return conf_value_error(cfg, opt, result,
-					"%s is not yes or no", value);
-	return conf_cb_string(cfg, opt, value, result);
-}
-
 static cfg_opt_t schema[] = {
 	CFG_STR_CB("server", NULL, CFGF_NODEFAULT, cb_server),
 	CFG_STR_CB("server-public-key", NULL, CFGF_NODEFAULT, cb_public_key),
@@ -306,15 +283,15 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("mtu", 0, CFGF_NODEFAULT, cb_mtu),
 	CFG_STR_CB("dns", NULL, CFGF_NODEFAULT, cb_dns),
 	CFG_STR_LIST_CB("accept-routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
-	CFG_STR_CB("full-tunnel", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("full-tunnel", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_STR_LIST_CB("exclude", NULL, CFGF_NODEFAULT, conf_cb_prefix),
-	CFG_STR_CB("allow-lan", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("allow-lan", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_STR_CB("state-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_INT_CB("reconnect-max-backoff", 0, CFGF_NODEFAULT, cb_number),
-	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, cb_yes_no),
-	CFG_STR_CB("site", NULL, CFGF_NODEFAULT, cb_yes_no),
-	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
-	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("sandbox", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
+	CFG_STR_CB("site", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
+	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, conf_cb_aead),
+	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_INT_CB("busy-poll", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
@@ -495,7 +472,7 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	if (cfg_size(cfg, "offload"))
 		c->offload = strcmp(cfg_getstr(cfg, "offload"), "yes") == 0;
 	if (cfg_size(cfg, "aead"))
-		/* cb_aead has parsed it once already. */
+		/* conf_cb_aead has parsed it once already. */
 		ok &= aead_backend_parse(cfg_getstr(cfg, "aead"), &c->aead);
 	if (cfg_size(cfg, "log"))
 		c->log_syslog = strcmp(cfg_getstr(cfg, "log"), "syslog") == 0;

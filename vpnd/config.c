@@ -192,38 +192,16 @@ copy_lan(cfg_t *cfg, struct vpnd_config *c)
 
 /* ---- the transport AEAD ----------------------------------------------------- */
 
-static int
-cb_aead(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	enum aead_backend b;
-
-	if (!aead_backend_parse(value, &b))
-		return conf_value_error(cfg, opt, result,
-					"%s is not auto, openssl or libsodium",
-					value);
-	return conf_cb_string(cfg, opt, value, result);
-}
-
 static bool
 copy_aead(cfg_t *cfg, struct vpnd_config *c)
 {
 	if (cfg_size(cfg, "aead") == 0)
 		return true;
-	/* cb_aead has parsed it once already. */
+	/* conf_cb_aead has parsed it once already. */
 	return aead_backend_parse(cfg_getstr(cfg, "aead"), &c->aead);
 }
 
 /* ---- who may reach what: client-to-client, groups, access rules ------------ */
-
-/* A yes-or-no option: "yes" or "no", nothing else. */
-static int
-cb_yes_no(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
-		return conf_value_error(cfg, opt, result, "%s is not yes or no",
-					value);
-	return conf_cb_string(cfg, opt, value, result);
-}
 
 /*
  * Where the lists of the group and access sections were, for the checks
@@ -599,8 +577,8 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("max-pending", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("max-pending-per-source", 0, CFGF_NODEFAULT, cb_number),
 	CFG_INT_CB("auth-workers", 0, CFGF_NODEFAULT, cb_number),
-	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, cb_aead),
-	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, conf_cb_aead),
+	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_INT_CB("busy-poll", 0, CFGF_NODEFAULT, cb_number),
 	CFG_STR_CB("lan-mode", NULL, CFGF_NODEFAULT, cb_lan_mode),
 	CFG_STR_CB("lan-interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
@@ -608,7 +586,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_LIST_CB("dns", NULL, CFGF_NODEFAULT, conf_cb_address),
 	CFG_STR_LIST_CB("dns-search", NULL, CFGF_NODEFAULT, cb_domain),
 	CFG_INT_CB("keepalive", 0, CFGF_NODEFAULT, cb_number),
-	CFG_STR_CB("client-to-client", NULL, CFGF_NODEFAULT, cb_yes_no),
+	CFG_STR_CB("client-to-client", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_SEC("group", group_schema,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("access", access_schema,
