@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 /* A key file is 44 characters and a newline; allow some blank space. */
 #define KEYFILE_MAX_LEN 128
 
@@ -104,23 +106,6 @@ out:
 	return ret;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 keyfile_write(const char *path, const uint8_t key[KEY_LEN])
 {
@@ -139,7 +124,7 @@ keyfile_write(const char *path, const uint8_t key[KEY_LEN])
 	/* The umask may only have taken bits away; make the mode exact. */
 	ret = fchmod(fd, 0600) < 0 ? -errno : 0;
 	if (!ret)
-		ret = write_all(fd, line, KEY_B64_LEN + 1);
+		ret = fdio_write_all(fd, line, KEY_B64_LEN + 1);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)

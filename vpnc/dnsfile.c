@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 /* resolv.conf is a few lines; anything longer is cut at this size in the
@@ -44,23 +45,12 @@ read_file(const char *path, char *buf, size_t cap)
 static int
 write_in_place(const char *path, const char *text, size_t len, int flags)
 {
-	size_t done = 0;
-	ssize_t n;
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | flags, 0644);
-	int ret = 0;
+	int ret;
 
 	if (fd < 0)
 		return -errno;
-	while (done < len) {
-		n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		done += (size_t)n;
-	}
+	ret = fdio_write_all(fd, text, len);
 	if (close(fd) < 0 && ret == 0)
 		ret = -errno;
 	return ret;

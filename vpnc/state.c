@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "rtnl.h"
 
@@ -165,23 +166,6 @@ state_parse(const char *text, size_t len, struct state *out,
 
 /* ---- the file -------------------------------------------------------------- */
 
-static int
-write_all(int fd, const char *text, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 state_save(const char *path, const struct state *s)
 {
@@ -207,7 +191,7 @@ state_save(const char *path, const struct state *s)
 	if (fd < 0) {
 		ret = -errno;
 	} else {
-		ret = write_all(fd, text, len);
+		ret = fdio_write_all(fd, text, len);
 		if (close(fd) < 0 && ret == 0)
 			ret = -errno;
 		if (ret == 0 && rename(tmp, path) < 0)

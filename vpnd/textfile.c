@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 struct textfile {
@@ -43,23 +44,6 @@ temp_name(const char *path, char out[PATH_MAX])
 	return n > 0 && n < PATH_MAX;
 }
 
-static int
-write_all(int fd, const char *text, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 textfile_write(const char *path, const char *text, size_t len)
 {
@@ -71,7 +55,7 @@ textfile_write(const char *path, const char *text, size_t len)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, text, len);
+	ret = fdio_write_all(fd, text, len);
 	/* mkostemp made it 0600; node_exporter runs as another user. */
 	if (ret == 0 && fchmod(fd, 0644) < 0)
 		ret = -errno;
