@@ -19,7 +19,9 @@
  * transaction. Functions returning int give 0 or a negative errno:
  * -ENOENT no such user or row, -EEXIST a name or address already taken,
  * -EALREADY a TOTP step or recovery code already consumed, -ENOSPC the
- * caller's address choice failed, -EIO anything the store itself refused
+ * caller's address choice failed, -ENOTCONN the store cannot be reached
+ * now (a database server down: the caller answers BUSY and retries; the
+ * backend reconnects by itself), -EIO anything the store itself refused
  * (logged).
  */
 #ifndef VPND_USERDB_H
