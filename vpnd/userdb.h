@@ -3,8 +3,9 @@
  * The user store, shared by vpnd (one connection per worker thread) and
  * vpnctl: accounts, failure counters, admissions, address leases,
  * recovery codes and a journal of events. The interface is a set of
- * operations, each one transaction, so another backend (PostgreSQL) can
- * implement this header unchanged; nothing outside userdb.c speaks SQL.
+ * operations, each one transaction, implemented by a backend (SQLite in
+ * userdb_sqlite.c, PostgreSQL in userdb_pg.c) that userdb.c picks from
+ * the store's name; nothing outside the backends speaks SQL.
  *
  * Events tell every vpnd sharing the store what another program changed
  * that its live sessions must follow: an account change that ends a
@@ -128,14 +129,42 @@ struct userdb_recovery {
 /* ---- opening ---- */
 
 /*
- * Opens (creating the file 0600, its parent directory 0700 and the schema
- * on first use; migrating an older schema) the store at `path`, or
- * USERDB_DEFAULT_PATH when NULL. Safe to call from several threads and
- * processes at once. 0 or -errno, after logging why.
+ * Opens (creating the schema on first use, migrating an older one) the
+ * store `name` names (see userdb_spec_parse), or the SQLite file
+ * USERDB_DEFAULT_PATH when NULL. A SQLite file is created 0600, its
+ * parent directory 0700. Safe to call from several threads and processes
+ * at once. 0 or -errno, after logging why.
  */
-int userdb_open(const char *path, struct userdb **out)
+int userdb_open(const char *name, struct userdb **out)
 	__attribute__((warn_unused_result));
 void userdb_close(struct userdb *db);
+
+enum userdb_engine {
+	USERDB_ENGINE_SQLITE,
+	USERDB_ENGINE_POSTGRESQL,
+};
+
+/* What a store's name says: `target` points into the name. */
+struct userdb_spec {
+	enum userdb_engine engine;
+	const char *target;  /* SQLite: the file name; else libpq's conninfo */
+	bool has_password;   /* the conninfo carries a password */
+};
+
+/*
+ * Reads a store's name: "sqlite:FILE", or a file name (starting with '/'
+ * or '.', or holding neither '=' nor "://"), is SQLite; a URI
+ * "postgresql://..." or "postgres://...", or libpq's "key=value ..."
+ * string, is PostgreSQL. No I/O. 0, or -EINVAL with *why saying what is
+ * wrong (a static string).
+ */
+int userdb_spec_parse(const char *name, struct userdb_spec *out,
+		      const char **why) __attribute__((warn_unused_result));
+
+/* As userdb_spec_parse, and refuses (-EPERM) a name that carries a
+ * password: vpnd.conf and command lines are readable by others. */
+int userdb_spec_check(const char *name, const char **why)
+	__attribute__((warn_unused_result));
 
 /* ---- accounts (vpnctl) ---- */
 

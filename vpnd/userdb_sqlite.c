@@ -6,14 +6,16 @@
  * user_version and is brought up to date, one numbered migration at a
  * time, when the store is opened.
  *
- * This is the only file that speaks SQL. It stores and returns; it must
- * not decide whether a login is good, how long a lock lasts or which
+ * One of the store's backends (userdb_backend.h): its operations are
+ * static and reached through sqlite_ops, which userdb.c calls. With
+ * userdb_pg.c, the only files that speak SQL. It stores and returns; it
+ * must not decide whether a login is good, how long a lock lasts or which
  * address to hand out: those come from the caller, through callbacks when
  * they must run inside a transaction. Every operation is one transaction.
  * The only clock it reads is SQLite's, for the time of an event (its
- * journal's bookkeeping, as a PostgreSQL backend would use now()).
+ * journal's bookkeeping, as the PostgreSQL backend uses now()).
  */
-#include "userdb.h"
+#include "userdb_backend.h"
 
 #include "prefix.h"
 
@@ -33,7 +35,8 @@
 #define BUSY_TIMEOUT_MS 5000
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-struct userdb {
+struct store {
+	struct userdb base; /* first: userdb.c holds a pointer to it */
 	sqlite3 *db;
 	char path[PATH_MAX];
 	/* What userdb_events_after() last read, so an idle poll only asks
@@ -43,6 +46,8 @@ struct userdb {
 	int seen_changes;          /* rows changed by this one */
 	uint64_t seen_seq;
 };
+
+static const struct userdb_ops sqlite_ops;
 
 /*
  * migrations[i] takes the schema from version i to i + 1. Append only:
@@ -129,7 +134,7 @@ static const char *const migrations[] = {
 
 /* Logs what failed and maps SQLite's code to an errno. */
 static int
-fail(struct userdb *db, const char *what)
+fail(struct store *db, const char *what)
 {
 	int code = sqlite3_extended_errcode(db->db);
 
@@ -149,7 +154,7 @@ fail(struct userdb *db, const char *what)
 }
 
 static int
-prepare(struct userdb *db, const char *sql, sqlite3_stmt **st)
+prepare(struct store *db, const char *sql, sqlite3_stmt **st)
 {
 	if (sqlite3_prepare_v2(db->db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
@@ -160,7 +165,7 @@ prepare(struct userdb *db, const char *sql, sqlite3_stmt **st)
 
 /* Runs a statement that returns no rows, and finalizes it. */
 static int
-run(struct userdb *db, sqlite3_stmt *st, const char *what)
+run(struct store *db, sqlite3_stmt *st, const char *what)
 {
 	int ret = 0;
 
@@ -171,7 +176,7 @@ run(struct userdb *db, sqlite3_stmt *st, const char *what)
 }
 
 static int
-exec(struct userdb *db, const char *sql, const char *what)
+exec(struct store *db, const char *sql, const char *what)
 {
 	if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return fail(db, what);
@@ -181,14 +186,14 @@ exec(struct userdb *db, const char *sql, const char *what)
 /* IMMEDIATE takes the write lock now, so two writers wait for each other
  * (busy timeout) instead of one failing at its first write. */
 static int
-begin(struct userdb *db)
+begin(struct store *db)
 {
 	return exec(db, "BEGIN IMMEDIATE", "begin");
 }
 
 /* Commits on ret == 0, rolls back otherwise; returns the outcome. */
 static int
-finish(struct userdb *db, int ret)
+finish(struct store *db, int ret)
 {
 	if (ret == 0)
 		return exec(db, "COMMIT", "commit");
@@ -256,36 +261,6 @@ failure_kind_name(enum userdb_failure_kind kind)
 	return kind == USERDB_FAILURE_USER ? "user" : "source";
 }
 
-const char *
-userdb_role_name(enum userdb_role role)
-{
-	switch (role) {
-	case USERDB_ROLE_ADMIN:
-		return "admin";
-	case USERDB_ROLE_SITE:
-		return "site";
-	default:
-		return "user";
-	}
-}
-
-bool
-userdb_role_parse(const char *text, enum userdb_role *out)
-{
-	static const enum userdb_role all[] = { USERDB_ROLE_USER,
-						USERDB_ROLE_ADMIN,
-						USERDB_ROLE_SITE };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(all); i++) {
-		if (strcmp(text, userdb_role_name(all[i])) == 0) {
-			*out = all[i];
-			return true;
-		}
-	}
-	return false;
-}
-
 /* ---- opening ---------------------------------------------------------------- */
 
 /* mkdir -p of the directory holding `path`, each new level 0700. */
@@ -342,7 +317,7 @@ create_file(const char *path)
 }
 
 static int
-user_version(struct userdb *db, int *out)
+user_version(struct store *db, int *out)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db, "PRAGMA user_version", &st);
@@ -360,7 +335,7 @@ user_version(struct userdb *db, int *out)
 /* Brings the schema up to date; the version is re-read under the write
  * lock, so concurrent openers migrate once. */
 static int
-migrate(struct userdb *db)
+migrate(struct store *db)
 {
 	char sql[64];
 	int ret, version = 0, latest = (int)ARRAY_SIZE(migrations);
@@ -393,7 +368,7 @@ out:
  * always wait for when several threads open a new store at once: retry.
  */
 static int
-set_wal(struct userdb *db)
+set_wal(struct store *db)
 {
 	int tries, rc = SQLITE_BUSY;
 
@@ -407,18 +382,19 @@ set_wal(struct userdb *db)
 	return rc == SQLITE_OK ? 0 : fail(db, "switch to WAL");
 }
 
+static void op_close(struct userdb *base);
+
 int
-userdb_open(const char *path, struct userdb **out)
+userdb_sqlite_open(const char *path, struct userdb **out)
 {
-	struct userdb *db;
+	struct store *db;
 	int ret;
 
 	*out = NULL;
-	if (!path)
-		path = USERDB_DEFAULT_PATH;
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		return -ENOMEM;
+	db->base.ops = &sqlite_ops;
 	snprintf(db->path, sizeof(db->path), "%s", path);
 	ret = create_file(path);
 	if (ret < 0) {
@@ -444,16 +420,18 @@ userdb_open(const char *path, struct userdb **out)
 		ret = migrate(db);
 	if (ret < 0)
 		goto err;
-	*out = db;
+	*out = &db->base;
 	return 0;
 err:
-	userdb_close(db);
+	op_close(&db->base);
 	return ret;
 }
 
-void
-userdb_close(struct userdb *db)
+static void
+op_close(struct userdb *base)
 {
+	struct store *db = (struct store *)base;
+
 	if (!db)
 		return;
 	sqlite3_close(db->db);
@@ -493,7 +471,7 @@ read_user(sqlite3_stmt *st, struct userdb_user *u)
 }
 
 static int
-user_insert(struct userdb *db, const struct userdb_user *u)
+user_insert(struct store *db, const struct userdb_user *u)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -526,18 +504,11 @@ user_insert(struct userdb *db, const struct userdb_user *u)
 	return run(db, st, "add a user");
 }
 
-int
-userdb_user_add(struct userdb *db, const struct userdb_user *u)
+static int
+op_users_add(struct userdb *base, const struct userdb_user *u, size_t n,
+	     size_t *failed)
 {
-	size_t failed;
-
-	return userdb_users_add(db, u, 1, &failed);
-}
-
-int
-userdb_users_add(struct userdb *db, const struct userdb_user *u, size_t n,
-		 size_t *failed)
-{
+	struct store *db = (struct store *)base;
 	size_t i;
 	int ret = begin(db);
 
@@ -552,9 +523,18 @@ userdb_users_add(struct userdb *db, const struct userdb_user *u, size_t n,
 	return finish(db, ret);
 }
 
-int
-userdb_user_get(struct userdb *db, const char *name, struct userdb_user *out)
+static int
+op_user_add(struct userdb *base, const struct userdb_user *u)
 {
+	size_t failed;
+
+	return op_users_add(base, u, 1, &failed);
+}
+
+static int
+op_user_get(struct userdb *base, const char *name, struct userdb_user *out)
+{
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	const void *secret;
 	size_t secret_len;
@@ -599,7 +579,7 @@ out:
 /* One statement with the user name as its only parameter; -ENOENT if it
  * changed no row. Runs inside the caller's transaction. */
 static int
-run_for_user(struct userdb *db, const char *sql, const char *name,
+run_for_user(struct store *db, const char *sql, const char *name,
 	     bool must_change)
 {
 	sqlite3_stmt *st;
@@ -627,7 +607,7 @@ struct ending {
 };
 
 static int
-ending_run(struct userdb *db, const struct ending *e, const char *sql_fmt,
+ending_run(struct store *db, const struct ending *e, const char *sql_fmt,
 	   const char *what)
 {
 	char sql[512];
@@ -649,7 +629,7 @@ ending_run(struct userdb *db, const struct ending *e, const char *sql_fmt,
  * exactly the admissions that ended, whatever it is told (rule 8).
  */
 static int
-end_admissions(struct userdb *db, const struct ending *e)
+end_admissions(struct store *db, const struct ending *e)
 {
 	int ret = ending_run(db, e,
 			     "INSERT INTO events (time, kind, user, client_key, "
@@ -672,16 +652,17 @@ bind_user(sqlite3_stmt *st, const void *name)
 }
 
 static int
-end_user_admissions(struct userdb *db, const char *name, const char *reason)
+end_user_admissions(struct store *db, const char *name, const char *reason)
 {
 	const struct ending e = { "user = ?2", bind_user, name, reason };
 
 	return end_admissions(db, &e);
 }
 
-int
-userdb_user_del(struct userdb *db, const char *name)
+static int
+op_user_del(struct userdb *base, const char *name)
 {
+	struct store *db = (struct store *)base;
 	static const char *const sql[] = {
 		"DELETE FROM leases WHERE user = ?",
 		"DELETE FROM recovery_codes WHERE user = ?",
@@ -705,7 +686,7 @@ userdb_user_del(struct userdb *db, const char *name)
  * ?2 the name) and ends its admissions for `reason`, in one transaction.
  */
 static int
-change_user(struct userdb *db, sqlite3_stmt *st, const char *name,
+change_user(struct store *db, sqlite3_stmt *st, const char *name,
 	    const char *reason)
 {
 	int ret = begin(db);
@@ -723,10 +704,11 @@ change_user(struct userdb *db, sqlite3_stmt *st, const char *name,
 	return finish(db, ret);
 }
 
-int
-userdb_user_set_password(struct userdb *db, const char *name,
-			 const char *pw_hash)
+static int
+op_user_set_password(struct userdb *base, const char *name,
+		     const char *pw_hash)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret = prepare(db, "UPDATE users SET pw_hash = ?1 WHERE name = ?2",
 			  &st);
@@ -737,10 +719,11 @@ userdb_user_set_password(struct userdb *db, const char *name,
 	return change_user(db, st, name, USERDB_REASON_PASSWORD);
 }
 
-int
-userdb_user_set_totp(struct userdb *db, const char *name,
-		     const uint8_t *secret, size_t secret_len)
+static int
+op_user_set_totp(struct userdb *base, const char *name,
+		 const uint8_t *secret, size_t secret_len)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret;
 
@@ -754,11 +737,12 @@ userdb_user_set_totp(struct userdb *db, const char *name,
 	return change_user(db, st, name, USERDB_REASON_TOTP);
 }
 
-int
-userdb_user_set_totp_step(struct userdb *db, const char *name,
-			  const uint8_t *secret, size_t secret_len,
-			  int64_t step)
+static int
+op_user_set_totp_step(struct userdb *base, const char *name,
+		      const uint8_t *secret, size_t secret_len,
+		      int64_t step)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret;
 
@@ -775,9 +759,10 @@ userdb_user_set_totp_step(struct userdb *db, const char *name,
 	return change_user(db, st, name, USERDB_REASON_TOTP);
 }
 
-int
-userdb_user_set_enabled(struct userdb *db, const char *name, bool is_enabled)
+static int
+op_user_set_enabled(struct userdb *base, const char *name, bool is_enabled)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret = prepare(db, "UPDATE users SET enabled = ?1 WHERE name = ?2",
 			  &st);
@@ -789,9 +774,10 @@ userdb_user_set_enabled(struct userdb *db, const char *name, bool is_enabled)
 			   is_enabled ? NULL : USERDB_REASON_DISABLED);
 }
 
-int
-userdb_user_list(struct userdb *db, userdb_user_fn fn, void *arg)
+static int
+op_user_list(struct userdb *base, userdb_user_fn fn, void *arg)
 {
+	struct store *db = (struct store *)base;
 	struct userdb_user u;
 	sqlite3_stmt *st;
 	int ret = prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY name",
@@ -818,7 +804,7 @@ out:
 
 /* 0 if the account exists, -ENOENT if not. */
 static int
-user_exists(struct userdb *db, const char *name)
+user_exists(struct store *db, const char *name)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db, "SELECT 1 FROM users WHERE name = ?", &st);
@@ -841,7 +827,7 @@ user_exists(struct userdb *db, const char *name)
 }
 
 static int
-recovery_insert(struct userdb *db, const char *name,
+recovery_insert(struct store *db, const char *name,
 		const struct userdb_recovery *c, uint64_t now_unix_s)
 {
 	sqlite3_stmt *st;
@@ -859,11 +845,12 @@ recovery_insert(struct userdb *db, const char *name,
 	return run(db, st, "store a recovery code");
 }
 
-int
-userdb_recovery_replace(struct userdb *db, const char *name,
-			const struct userdb_recovery *codes, size_t n,
-			uint64_t now_unix_s)
+static int
+op_recovery_replace(struct userdb *base, const char *name,
+		    const struct userdb_recovery *codes, size_t n,
+		    uint64_t now_unix_s)
 {
+	struct store *db = (struct store *)base;
 	size_t i;
 	int ret = begin(db);
 
@@ -879,10 +866,11 @@ userdb_recovery_replace(struct userdb *db, const char *name,
 	return finish(db, ret);
 }
 
-int
-userdb_recovery_unused(struct userdb *db, const char *name,
-		       struct userdb_recovery *out, size_t max, size_t *n_out)
+static int
+op_recovery_unused(struct userdb *base, const char *name,
+		   struct userdb_recovery *out, size_t max, size_t *n_out)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	size_t n = 0;
 	int ret = prepare(db,
@@ -911,7 +899,7 @@ userdb_recovery_unused(struct userdb *db, const char *name,
 /* ---- site subnets ----------------------------------------------------------- */
 
 static int
-subnet_insert(struct userdb *db, const char *name, const struct prefix *p)
+subnet_insert(struct store *db, const char *name, const struct prefix *p)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -928,10 +916,11 @@ subnet_insert(struct userdb *db, const char *name, const struct prefix *p)
 	return run(db, st, "add a subnet");
 }
 
-int
-userdb_subnets_set(struct userdb *db, const char *name,
-		   const struct prefix *subnets, size_t n)
+static int
+op_subnets_set(struct userdb *base, const char *name,
+	       const struct prefix *subnets, size_t n)
 {
+	struct store *db = (struct store *)base;
 	size_t i;
 	int ret = begin(db);
 
@@ -965,10 +954,11 @@ read_subnet(sqlite3_stmt *st, int first, struct prefix *p)
 	p->len = (uint8_t)sqlite3_column_int(st, first + 2);
 }
 
-int
-userdb_subnets_get(struct userdb *db, const char *name, struct prefix *out,
-		   size_t max, size_t *n_out)
+static int
+op_subnets_get(struct userdb *base, const char *name, struct prefix *out,
+	       size_t max, size_t *n_out)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	size_t n = 0;
 	int rc = SQLITE_DONE, ret = prepare(db,
@@ -989,9 +979,10 @@ userdb_subnets_get(struct userdb *db, const char *name, struct prefix *out,
 	return ret;
 }
 
-int
-userdb_subnets_list(struct userdb *db, userdb_subnet_fn fn, void *arg)
+static int
+op_subnets_list(struct userdb *base, userdb_subnet_fn fn, void *arg)
 {
+	struct store *db = (struct store *)base;
 	char name[USERDB_NAME_MAX + 1];
 	struct prefix p;
 	sqlite3_stmt *st;
@@ -1016,7 +1007,7 @@ userdb_subnets_list(struct userdb *db, userdb_subnet_fn fn, void *arg)
 /* ---- failure counters ------------------------------------------------------- */
 
 static int
-failure_read(struct userdb *db, const struct userdb_failure_key *key,
+failure_read(struct store *db, const struct userdb_failure_key *key,
 	     struct userdb_failure *out)
 {
 	sqlite3_stmt *st;
@@ -1047,7 +1038,7 @@ failure_read(struct userdb *db, const struct userdb_failure_key *key,
 }
 
 static int
-failure_write(struct userdb *db, const struct userdb_failure_key *key,
+failure_write(struct store *db, const struct userdb_failure_key *key,
 	      const struct userdb_failure *f)
 {
 	sqlite3_stmt *st;
@@ -1072,7 +1063,7 @@ failure_write(struct userdb *db, const struct userdb_failure_key *key,
 
 /* Runs inside the caller's transaction; -ENOENT if there was none. */
 static int
-failure_delete(struct userdb *db, const struct userdb_failure_key *key)
+failure_delete(struct store *db, const struct userdb_failure_key *key)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db, "DELETE FROM failures WHERE kind = ? AND key = ?",
@@ -1090,7 +1081,7 @@ failure_delete(struct userdb *db, const struct userdb_failure_key *key)
 
 /* A counter at zero with no lock is not kept. */
 static int
-failure_store(struct userdb *db, const struct userdb_failure_key *key,
+failure_store(struct store *db, const struct userdb_failure_key *key,
 	      const struct userdb_failure *f)
 {
 	int ret;
@@ -1101,17 +1092,19 @@ failure_store(struct userdb *db, const struct userdb_failure_key *key,
 	return ret == -ENOENT ? 0 : ret;
 }
 
-int
-userdb_failure_get(struct userdb *db, const struct userdb_failure_key *key,
-		   struct userdb_failure *out)
+static int
+op_failure_get(struct userdb *base, const struct userdb_failure_key *key,
+	       struct userdb_failure *out)
 {
+	struct store *db = (struct store *)base;
+
 	return failure_read(db, key, out);
 }
 
 /* Reads the n counters, lets fn decide, writes them back if it says so;
  * inside the caller's transaction. */
 static int
-failures_adjust(struct userdb *db, const struct userdb_failure_key *keys,
+failures_adjust(struct store *db, const struct userdb_failure_key *keys,
 		size_t n, userdb_failures_fn fn, void *arg)
 {
 	struct userdb_failure *f;
@@ -1132,10 +1125,11 @@ failures_adjust(struct userdb *db, const struct userdb_failure_key *keys,
 	return ret;
 }
 
-int
-userdb_failures_apply(struct userdb *db, const struct userdb_failure_key *keys,
-		      size_t n, userdb_failures_fn fn, void *arg)
+static int
+op_failures_apply(struct userdb *base, const struct userdb_failure_key *keys,
+		  size_t n, userdb_failures_fn fn, void *arg)
 {
+	struct store *db = (struct store *)base;
 	int ret = begin(db);
 
 	if (ret < 0)
@@ -1143,9 +1137,10 @@ userdb_failures_apply(struct userdb *db, const struct userdb_failure_key *keys,
 	return finish(db, failures_adjust(db, keys, n, fn, arg));
 }
 
-int
-userdb_failures_list(struct userdb *db, userdb_failure_each_fn fn, void *arg)
+static int
+op_failures_list(struct userdb *base, userdb_failure_each_fn fn, void *arg)
 {
+	struct store *db = (struct store *)base;
 	struct userdb_failure_key key;
 	struct userdb_failure f;
 	sqlite3_stmt *st;
@@ -1180,17 +1175,20 @@ out:
 	return ret;
 }
 
-int
-userdb_failure_clear(struct userdb *db, const struct userdb_failure_key *key)
+static int
+op_failure_clear(struct userdb *base, const struct userdb_failure_key *key)
 {
+	struct store *db = (struct store *)base;
+
 	return failure_delete(db, key);
 }
 
-int
-userdb_failures_prune(struct userdb *db, enum userdb_failure_kind kind,
-		      uint64_t now_unix_s, uint64_t idle_s,
-		      uint64_t per_failure_s)
+static int
+op_failures_prune(struct userdb *base, enum userdb_failure_kind kind,
+		  uint64_t now_unix_s, uint64_t idle_s,
+		  uint64_t per_failure_s)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret = prepare(db,
 			  "DELETE FROM failures WHERE kind = ?1 AND "
@@ -1230,7 +1228,7 @@ read_admission(sqlite3_stmt *st, struct userdb_admission *out)
 }
 
 static int
-admission_read(struct userdb *db, const uint8_t client_pub[USERDB_KEY_LEN],
+admission_read(struct store *db, const uint8_t client_pub[USERDB_KEY_LEN],
 	       uint64_t now_unix_s, struct userdb_admission *out)
 {
 	sqlite3_stmt *st;
@@ -1293,7 +1291,7 @@ same_credentials(sqlite3_stmt *st, const struct userdb_grant *g)
 }
 
 static int
-grant_read_user(struct userdb *db, struct grant_ctx *c)
+grant_read_user(struct store *db, struct grant_ctx *c)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1335,7 +1333,7 @@ grant_read_user(struct userdb *db, struct grant_ctx *c)
 /* The step must still be after the last one: another login of the same
  * user may have consumed it since the caller checked. */
 static int
-grant_consume(struct userdb *db, const struct userdb_grant *g,
+grant_consume(struct store *db, const struct userdb_grant *g,
 	      int64_t last_step)
 {
 	sqlite3_stmt *st;
@@ -1362,7 +1360,7 @@ grant_consume(struct userdb *db, const struct userdb_grant *g,
 }
 
 static int
-grant_read_lease(struct userdb *db, struct grant_ctx *c)
+grant_read_lease(struct store *db, struct grant_ctx *c)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1391,7 +1389,7 @@ grant_read_lease(struct userdb *db, struct grant_ctx *c)
 
 /* Addresses of one family held by others, sorted (blobs sort as memcmp). */
 static int
-grant_read_taken(struct userdb *db, struct grant_ctx *c, size_t len,
+grant_read_taken(struct store *db, struct grant_ctx *c, size_t len,
 		 uint8_t **out, size_t *n_out)
 {
 	sqlite3_stmt *st;
@@ -1451,7 +1449,7 @@ bind_evict(sqlite3_stmt *st, const void *arg)
 /* Other keys' admissions holding an address now given to this key end:
  * a fixed address always goes to its owner. */
 static int
-grant_evict(struct userdb *db, const struct userdb_admission *adm)
+grant_evict(struct store *db, const struct userdb_admission *adm)
 {
 	const struct ending e = {
 		"client_key != ?2 AND (addr4 = ?3 OR addr6 = ?4)", bind_evict,
@@ -1464,7 +1462,7 @@ grant_evict(struct userdb *db, const struct userdb_admission *adm)
 /* The greater of the stored stamp and the new one stays (a replayed
  * handshake must never become acceptable again). */
 static int
-grant_store_admission(struct userdb *db, const struct userdb_admission *adm)
+grant_store_admission(struct store *db, const struct userdb_admission *adm)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1494,7 +1492,7 @@ grant_store_admission(struct userdb *db, const struct userdb_admission *adm)
 
 /* A family without an address this time keeps its old lease. */
 static int
-grant_store_lease(struct userdb *db, const struct userdb_admission *adm,
+grant_store_lease(struct store *db, const struct userdb_admission *adm,
 		  uint64_t now_unix_s)
 {
 	sqlite3_stmt *st;
@@ -1519,7 +1517,7 @@ grant_store_lease(struct userdb *db, const struct userdb_admission *adm,
 
 /* A login, not a re-addressing: the account's and the key's last one. */
 static int
-grant_record_login(struct userdb *db, const struct userdb_grant *g)
+grant_record_login(struct store *db, const struct userdb_grant *g)
 {
 	static const char *const sql[] = {
 		"UPDATE users SET last_login = ?1 WHERE name = ?2",
@@ -1545,7 +1543,7 @@ grant_record_login(struct userdb *db, const struct userdb_grant *g)
 
 /* Reads what the address choice needs and lets the caller choose. */
 static int
-grant_assign(struct userdb *db, struct grant_ctx *c, userdb_assign_fn assign,
+grant_assign(struct store *db, struct grant_ctx *c, userdb_assign_fn assign,
 	     void *arg, struct userdb_admission *adm)
 {
 	int ret = grant_read_lease(db, c);
@@ -1587,7 +1585,7 @@ grant_admission(const struct userdb_grant *g, const struct grant_ctx *c,
 /* The stamp the admission holds after the upsert: maybe an earlier,
  * greater one. */
 static int
-grant_read_stamp(struct userdb *db, struct userdb_admission *adm)
+grant_read_stamp(struct store *db, struct userdb_admission *adm)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1607,10 +1605,11 @@ grant_read_stamp(struct userdb *db, struct userdb_admission *adm)
 	return ret;
 }
 
-int
-userdb_grant(struct userdb *db, const struct userdb_grant *g,
-	     userdb_assign_fn assign, void *arg, struct userdb_admission *out)
+static int
+op_grant(struct userdb *base, const struct userdb_grant *g,
+	 userdb_assign_fn assign, void *arg, struct userdb_admission *out)
 {
+	struct store *db = (struct store *)base;
 	struct grant_ctx c = { .username = g->username,
 			       .client_pub = g->client_pub,
 			       .now_unix_s = g->now_unix_s,
@@ -1656,18 +1655,21 @@ userdb_grant(struct userdb *db, const struct userdb_grant *g,
 
 /* ---- admissions ------------------------------------------------------------- */
 
-int
-userdb_admission_get(struct userdb *db,
-		     const uint8_t client_pub[USERDB_KEY_LEN],
-		     uint64_t now_unix_s, struct userdb_admission *out)
+static int
+op_admission_get(struct userdb *base,
+		 const uint8_t client_pub[USERDB_KEY_LEN],
+		 uint64_t now_unix_s, struct userdb_admission *out)
 {
+	struct store *db = (struct store *)base;
+
 	return admission_read(db, client_pub, now_unix_s, out);
 }
 
-int
-userdb_admissions_list(struct userdb *db, uint64_t now_unix_s,
-		       userdb_admission_fn fn, void *arg)
+static int
+op_admissions_list(struct userdb *base, uint64_t now_unix_s,
+		   userdb_admission_fn fn, void *arg)
 {
+	struct store *db = (struct store *)base;
 	struct userdb_admission adm;
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1695,7 +1697,7 @@ out:
 }
 
 static int
-store_addresses(struct userdb *db, const struct userdb_admission *adm)
+store_addresses(struct store *db, const struct userdb_admission *adm)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
@@ -1711,12 +1713,13 @@ store_addresses(struct userdb *db, const struct userdb_admission *adm)
 	return run(db, st, "re-address an admission");
 }
 
-int
-userdb_admission_readdress(struct userdb *db,
-			   const uint8_t client_pub[USERDB_KEY_LEN],
-			   uint64_t now_unix_s, userdb_assign_fn assign,
-			   void *arg, struct userdb_admission *out)
+static int
+op_admission_readdress(struct userdb *base,
+		       const uint8_t client_pub[USERDB_KEY_LEN],
+		       uint64_t now_unix_s, userdb_assign_fn assign,
+		       void *arg, struct userdb_admission *out)
 {
+	struct store *db = (struct store *)base;
 	struct grant_ctx c = { .client_pub = client_pub,
 			       .now_unix_s = now_unix_s };
 	int ret = begin(db);
@@ -1750,11 +1753,12 @@ bind_key(sqlite3_stmt *st, const void *client_pub)
 	bind_blob(st, 2, true, client_pub, USERDB_KEY_LEN);
 }
 
-int
-userdb_admission_end(struct userdb *db,
-		     const uint8_t client_pub[USERDB_KEY_LEN],
-		     const char *reason)
+static int
+op_admission_end(struct userdb *base,
+		 const uint8_t client_pub[USERDB_KEY_LEN],
+		 const char *reason)
 {
+	struct store *db = (struct store *)base;
 	const struct ending e = { "client_key = ?2", bind_key, client_pub,
 				  reason };
 	int ret = begin(db);
@@ -1785,11 +1789,12 @@ bind_match(sqlite3_stmt *st, const void *arg)
 	}
 }
 
-int
-userdb_admissions_end_matching(struct userdb *db,
-			       const struct userdb_match *m,
-			       const char *reason)
+static int
+op_admissions_end_matching(struct userdb *base,
+			   const struct userdb_match *m,
+			   const char *reason)
 {
+	struct store *db = (struct store *)base;
 	static const char *const where[] = {
 		[USERDB_MATCH_USER] = "user = ?2",
 		[USERDB_MATCH_KEY] = "client_key = ?2",
@@ -1816,9 +1821,10 @@ bind_now(sqlite3_stmt *st, const void *now_unix_s)
 
 /* Expired admissions end like any other: every vpnd reading the events
  * forgets them, and a live session of one (its own expiry missed) ends. */
-int
-userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s)
+static int
+op_admissions_prune(struct userdb *base, uint64_t now_unix_s)
 {
+	struct store *db = (struct store *)base;
 	const struct ending e = { "expires <= ?2", bind_now, &now_unix_s,
 				  USERDB_REASON_EXPIRED };
 	int n = 0, ret = begin(db);
@@ -1835,7 +1841,7 @@ userdb_admissions_prune(struct userdb *db, uint64_t now_unix_s)
 /* TAI64N is big-endian seconds then nanoseconds: bytes compare as times,
  * and SQLite compares blobs as memcmp does. */
 static int
-stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
+stamps_raise(struct store *db, const struct userdb_stamp *v, size_t n)
 {
 	sqlite3_stmt *st;
 	size_t i;
@@ -1858,9 +1864,10 @@ stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
 	return ret;
 }
 
-int
-userdb_stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
+static int
+op_stamps_raise(struct userdb *base, const struct userdb_stamp *v, size_t n)
 {
+	struct store *db = (struct store *)base;
 	int ret;
 
 	if (n == 0)
@@ -1876,7 +1883,7 @@ userdb_stamps_raise(struct userdb *db, const struct userdb_stamp *v, size_t n)
 /* A deferred BEGIN: reads see one snapshot without taking the write lock
  * (which would hold up vpnd's grants). */
 static int
-begin_read(struct userdb *db)
+begin_read(struct store *db)
 {
 	return exec(db, "BEGIN", "begin");
 }
@@ -1912,7 +1919,7 @@ read_device(sqlite3_stmt *st, struct userdb_device *d)
 }
 
 static int
-devices_walk(struct userdb *db, const char *name, uint64_t now_unix_s,
+devices_walk(struct store *db, const char *name, uint64_t now_unix_s,
 	     userdb_device_fn fn, void *arg)
 {
 	struct userdb_device d;
@@ -1936,10 +1943,11 @@ out:
 	return ret;
 }
 
-int
-userdb_devices_list(struct userdb *db, const char *name, uint64_t now_unix_s,
-		    userdb_device_fn fn, void *arg)
+static int
+op_devices_list(struct userdb *base, const char *name, uint64_t now_unix_s,
+		userdb_device_fn fn, void *arg)
 {
+	struct store *db = (struct store *)base;
 	int ret = begin_read(db);
 
 	if (ret < 0)
@@ -1955,7 +1963,7 @@ userdb_devices_list(struct userdb *db, const char *name, uint64_t now_unix_s,
 /* The account a key belongs to: its admission's, else its most recent
  * lease's. -ENOENT if it has neither. */
 static int
-device_owner(struct userdb *db, const uint8_t *client_pub,
+device_owner(struct store *db, const uint8_t *client_pub,
 	     char user_out[USERDB_NAME_MAX + 1])
 {
 	sqlite3_stmt *st;
@@ -1985,11 +1993,12 @@ device_owner(struct userdb *db, const uint8_t *client_pub,
 	return ret;
 }
 
-int
-userdb_device_revoke(struct userdb *db,
-		     const uint8_t client_pub[USERDB_KEY_LEN],
-		     const char *reason, char user_out[USERDB_NAME_MAX + 1])
+static int
+op_device_revoke(struct userdb *base,
+		 const uint8_t client_pub[USERDB_KEY_LEN],
+		 const char *reason, char user_out[USERDB_NAME_MAX + 1])
 {
+	struct store *db = (struct store *)base;
 	const struct ending e = { "client_key = ?2", bind_key, client_pub,
 				  reason };
 	sqlite3_stmt *st;
@@ -2016,9 +2025,10 @@ userdb_device_revoke(struct userdb *db,
 
 /* ---- events ----------------------------------------------------------------- */
 
-int
-userdb_events_head(struct userdb *db, uint64_t *seq)
+static int
+op_events_head(struct userdb *base, uint64_t *seq)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret = prepare(db,
 			  "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
@@ -2043,7 +2053,7 @@ userdb_events_head(struct userdb *db, uint64_t *seq)
 
 /* Changes whenever another connection (thread or process) commits. */
 static int
-data_version(struct userdb *db, int64_t *out)
+data_version(struct store *db, int64_t *out)
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db, "PRAGMA data_version", &st);
@@ -2071,10 +2081,11 @@ read_event(sqlite3_stmt *st, struct userdb_event *e)
 	e->expires_unix_s = column_u64(st, 6);
 }
 
-int
-userdb_events_after(struct userdb *db, uint64_t after_seq, userdb_event_fn fn,
-		    void *arg)
+static int
+op_events_after(struct userdb *base, uint64_t after_seq, userdb_event_fn fn,
+		void *arg)
 {
+	struct store *db = (struct store *)base;
 	struct userdb_event e;
 	sqlite3_stmt *st;
 	int64_t version = 0;
@@ -2113,9 +2124,10 @@ userdb_events_after(struct userdb *db, uint64_t after_seq, userdb_event_fn fn,
 	return n;
 }
 
-int
-userdb_events_prune(struct userdb *db, uint64_t max_age_s)
+static int
+op_events_prune(struct userdb *base, uint64_t max_age_s)
 {
+	struct store *db = (struct store *)base;
 	sqlite3_stmt *st;
 	int ret = prepare(db,
 			  "DELETE FROM events WHERE time < "
@@ -2128,3 +2140,40 @@ userdb_events_prune(struct userdb *db, uint64_t max_age_s)
 	ret = run(db, st, "prune events");
 	return ret < 0 ? ret : sqlite3_changes(db->db);
 }
+
+static const struct userdb_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = op_close,
+	.user_add = op_user_add,
+	.users_add = op_users_add,
+	.user_get = op_user_get,
+	.user_del = op_user_del,
+	.user_set_password = op_user_set_password,
+	.user_set_totp = op_user_set_totp,
+	.user_set_totp_step = op_user_set_totp_step,
+	.user_set_enabled = op_user_set_enabled,
+	.user_list = op_user_list,
+	.recovery_replace = op_recovery_replace,
+	.recovery_unused = op_recovery_unused,
+	.devices_list = op_devices_list,
+	.device_revoke = op_device_revoke,
+	.subnets_set = op_subnets_set,
+	.subnets_get = op_subnets_get,
+	.subnets_list = op_subnets_list,
+	.failure_get = op_failure_get,
+	.failures_apply = op_failures_apply,
+	.failures_list = op_failures_list,
+	.failure_clear = op_failure_clear,
+	.failures_prune = op_failures_prune,
+	.grant = op_grant,
+	.admission_get = op_admission_get,
+	.admissions_list = op_admissions_list,
+	.admission_readdress = op_admission_readdress,
+	.admission_end = op_admission_end,
+	.admissions_end_matching = op_admissions_end_matching,
+	.admissions_prune = op_admissions_prune,
+	.stamps_raise = op_stamps_raise,
+	.events_head = op_events_head,
+	.events_after = op_events_after,
+	.events_prune = op_events_prune,
+};
