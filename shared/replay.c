@@ -35,10 +35,10 @@ replay_check(struct replay_window *w, uint64_t counter)
 		if (skip > REPLAY_WORDS)
 			skip = REPLAY_WORDS;
 		for (i = 1; i <= skip; i++)
-			w->bitmap[(index_current + i) & (REPLAY_WORDS - 1)] = 0;
+			w->bitmap[(index_current + i) % REPLAY_WORDS] = 0;
 		w->greatest = n;
 	}
-	index &= REPLAY_WORDS - 1;
+	index %= REPLAY_WORDS;
 	bit = 1ull << (n & (REPLAY_WORD_BITS - 1));
 	if (w->bitmap[index] & bit)
 		return false;

@@ -10,10 +10,11 @@
 #include <stdint.h>
 
 #define REPLAY_WORD_BITS 64
-/* A power of two. 4032 counters of window: twice PROTOCOL.md's minimum,
- * room for the reordering of a batch spread over several cores, in 520
- * bytes per keypair (8192 took 1 KiB, three times per session). */
-#define REPLAY_WORDS 64
+/* PROTOCOL.md's minimum of 2048 counters and the word the ring advances
+ * into: 264 bytes per keypair, the largest part of an idle session's
+ * keypair (4032 counters took 520). Not a power of two: the ring is
+ * indexed modulo, which a constant divisor makes a multiplication. */
+#define REPLAY_WORDS 33
 #define REPLAY_BITS_TOTAL (REPLAY_WORDS * REPLAY_WORD_BITS)
 /* Counters this far behind the greatest one seen are still accepted once. */
 #define REPLAY_WINDOW_SIZE (REPLAY_BITS_TOTAL - REPLAY_WORD_BITS)

@@ -93,7 +93,7 @@ test_vectors(void **state)
 		{ (1ull << 40) - W, true },
 		{ (1ull << 40) - W - 1, false },
 		{ (1ull << 40) - W, false },
-		{ (1ull << 40) - 2048, true },
+		{ (1ull << 40) - W + 1, true },
 		{ (1ull << 40) + 1, true },
 		{ 1ull << 40, false },
 		/* The protocol's limit. */
