@@ -54,6 +54,11 @@ DEB_PKGS += libmicrohttpd-dev prometheus
 PKGS += libnftables
 DEB_PKGS += libnftables-dev nftables
 
+# The PostgreSQL user store (libpq); its tests run a throwaway server
+# (tests/tools/pgserver.sh: Debian's postgresql).
+PKGS += libpq
+DEB_PKGS += libpq-dev postgresql
+
 ifeq ($(DEBUG),1)
 OPT := -O0 -g
 else

@@ -3,6 +3,7 @@
 #
 # Runs every test and ends with one line: "N passed, N failed".
 #   unit:  build/asan/tests/test_* (cmocka, TAP output: one count per case)
+#          and test_userdb again against a throwaway PostgreSQL server
 #   cli:   tests/cli/t-*.sh   (key tools, config checks; no root needed)
 #   netns: tests/netns/t-*.sh (root, network namespaces; exit 77 = skipped)
 # A test's output goes to build/test-logs/; a failure shows its tail.
@@ -34,10 +35,10 @@ report_failure() {
 	tail -n 25 "$log" | sed 's/^/    /'
 }
 
+# run_unit BIN [NAME LOG]
 run_unit() {
-	local bin=$1 name log rc p f s
-	name=unit/$(basename "$bin")
-	log=$LOGS/$(basename "$bin").log
+	local bin=$1 name=${2:-unit/$(basename "$1")} rc p f s
+	local log=${3:-$LOGS/$(basename "$1").log}
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout 300 "$bin" >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^ok ' "$log")
@@ -53,6 +54,27 @@ run_unit() {
 	fail=$((fail + f))
 	printf '%-40s %3d passed, %d failed\n' "$name" "$p" "$f"
 	[ "$f" -eq 0 ] || report_failure "$name" "$log"
+}
+
+# The user store's cases again, against PostgreSQL: a throwaway server
+# (tests/tools/pgserver.sh) in a temporary directory, its conninfo in
+# VPN_TEST_USERDB_PG. Without PostgreSQL this fails, saying so: make check
+# installs it (make deps).
+run_unit_pg() {
+	local name="unit/test_userdb (postgresql)" dir conninfo
+	local log=$LOGS/test_userdb-postgresql.log
+	dir=$(mktemp -d /tmp/vpn-pgtest.XXXXXX)
+	chmod 0711 "$dir"
+	if conninfo=$(tests/tools/pgserver.sh start "$dir/pg" 2>"$log"); then
+		VPN_TEST_USERDB_PG=$conninfo run_unit \
+			"$BUILD/asan/tests/test_userdb" "$name" "$log"
+	else
+		fail=$((fail + 1))
+		printf '%-40s FAILED (no PostgreSQL server)\n' "$name"
+		report_failure "$name" "$log"
+	fi
+	tests/tools/pgserver.sh stop "$dir/pg"
+	rm -rf "$dir"
 }
 
 # The second pass: every data path but the default one (vpnd's and
@@ -167,6 +189,7 @@ for bin in "$BUILD"/asan/tests/test_*; do
 	[ -x "$bin" ] || continue
 	selected "unit/$(basename "$bin")" && run_unit "$bin"
 done
+selected "unit/test_userdb (postgresql)" && run_unit_pg
 for script in tests/cli/t-*.sh; do
 	[ -f "$script" ] || continue
 	selected "$script" && run_script "$script" 120

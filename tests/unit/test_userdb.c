@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The SQLite user store on its own: creation (modes, WAL, schema version,
+ * The user store on its own: creation (SQLite: modes, WAL, schema version,
  * refusing a newer schema, migrating a version 1 store), accounts and
  * their constraints, the grant's all-or-nothing transaction and its
  * re-check of consumed steps, failure counters (read-decide-write from
@@ -12,6 +12,13 @@
  * workers do), and vpnctl's lifecycle operations: batches stored whole or
  * not at all, a confirmed TOTP step consumed with its secret, last logins
  * and the devices (keys) of a user, and revoking one.
+ *
+ * The same cases run against PostgreSQL when VPN_TEST_USERDB_PG holds the
+ * conninfo of a server the test may use (tests/run.sh starts a throwaway
+ * one with tests/tools/pgserver.sh): each case then gets a database of its
+ * own, created in its setup and dropped in its teardown through libpq.
+ * Cases about SQLite itself (its file, its pragmas, its raw tables) skip
+ * there, saying why.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +30,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -36,12 +44,204 @@
 #define THREADS 4
 #define UPDATES 25
 
+#define STORE_NAME_MAX 1024
+#define DBNAME_MAX 64
+
 struct fx {
 	char dir[64];
-	char path[128];
+	char path[STORE_NAME_MAX]; /* the store's name: a file, a conninfo */
+	char dbname[DBNAME_MAX];   /* PostgreSQL: this case's database */
+	bool has_fresh;            /* and its _fresh one */
 	struct userdb *db;
 };
 
+/* ---- PostgreSQL: a database per case ---------------------------------------- */
+
+/* VPN_TEST_USERDB_PG: NULL runs the cases against SQLite files. */
+static const char *pg_server;
+
+/* Cases about SQLite itself skip under PostgreSQL. */
+#define SQLITE_ONLY(why)                                                    \
+	do {                                                                \
+		if (pg_server) {                                            \
+			print_message("# skipped under PostgreSQL: %s\n", why); \
+			skip();                                             \
+		}                                                           \
+	} while (0)
+
+/* Runs one statement over `conninfo`; false after saying why on stderr.
+ * A query's first value goes to out. */
+static bool
+pg_query(const char *conninfo, const char *sql, char *out, size_t cap)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r;
+	bool is_ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "test_userdb: %s: %s", conninfo,
+			PQerrorMessage(c));
+		PQfinish(c);
+		return false;
+	}
+	r = PQexec(c, sql);
+	is_ok = PQresultStatus(r) == (out ? PGRES_TUPLES_OK : PGRES_COMMAND_OK);
+	if (!is_ok)
+		fprintf(stderr, "test_userdb: %s: %s", sql, PQerrorMessage(c));
+	if (is_ok && out)
+		snprintf(out, cap, "%s",
+			 PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	PQfinish(c);
+	return is_ok;
+}
+
+/* One statement on the server's own database. */
+static bool
+pg_exec(const char *sql)
+{
+	return pg_query(pg_server, sql, NULL, 0);
+}
+
+/* The store really is in the database `conninfo` names: it made its
+ * tables there (a conninfo read as a file name would not). */
+static bool
+pg_has_schema(const char *conninfo)
+{
+	char n[32];
+
+	if (!pg_query(conninfo, "SELECT count(*) FROM pg_tables WHERE "
+				"schemaname NOT IN ('pg_catalog', "
+				"'information_schema')",
+		      n, sizeof(n)))
+		return false;
+	if (atoi(n) > 0)
+		return true;
+	fprintf(stderr, "test_userdb: no tables in %s\n", conninfo);
+	return false;
+}
+
+/* Appends " key='value'" (libpq's quoting) to out. */
+static void
+conninfo_put(char *out, size_t cap, const char *key, const char *value)
+{
+	size_t len = strlen(out);
+	const char *p;
+
+	len += snprintf(out + len, len < cap ? cap - len : 0, "%s%s='",
+			len ? " " : "", key);
+	for (p = value; *p && len + 3 < cap; p++) {
+		if (*p == '\'' || *p == '\\')
+			out[len++] = '\\';
+		out[len++] = *p;
+	}
+	if (len + 2 <= cap) {
+		out[len++] = '\'';
+		out[len] = '\0';
+	}
+}
+
+/* The server's conninfo with dbname replaced (host first, so the store
+ * reads it as a conninfo, not a file name). */
+static bool
+pg_conninfo(const char *dbname, char *out, size_t cap)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+
+	opts = PQconninfoParse(pg_server, &err);
+	if (!opts) {
+		fprintf(stderr, "test_userdb: VPN_TEST_USERDB_PG: %s\n",
+			err ? err : "out of memory");
+		PQfreemem(err);
+		return false;
+	}
+	out[0] = '\0';
+	for (o = opts; o->keyword; o++)
+		if (o->val && !strcmp(o->keyword, "host"))
+			conninfo_put(out, cap, o->keyword, o->val);
+	for (o = opts; o->keyword; o++)
+		if (o->val && strcmp(o->keyword, "host") &&
+		    strcmp(o->keyword, "dbname"))
+			conninfo_put(out, cap, o->keyword, o->val);
+	conninfo_put(out, cap, "dbname", dbname);
+	PQconninfoFree(opts);
+	return strlen(out) + 1 < cap;
+}
+
+/* A new, empty database `dbname`; its conninfo in out. */
+static bool
+pg_create(const char *dbname, char *out, size_t cap)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	return pg_exec(sql) && pg_conninfo(dbname, out, cap);
+}
+
+/* Drops `dbname` if it exists, ending connections a failed case left. */
+static bool
+pg_drop(const char *dbname)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		 dbname);
+	return pg_exec(sql);
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[200], fresh[DBNAME_MAX + 8];
+	int rc = 0;
+
+	if (f->db)
+		userdb_close(f->db);
+	if (pg_server && f->dbname[0]) {
+		snprintf(fresh, sizeof(fresh), "%s_fresh", f->dbname);
+		if (!pg_drop(f->dbname) || (f->has_fresh && !pg_drop(fresh)))
+			rc = -1;
+	}
+	if (f->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		if (system(cmd) != 0)
+			rc = -1;
+	}
+	free(f);
+	return rc;
+}
+
+/* What setup makes; false leaves teardown something to undo. */
+static bool
+fx_make(struct fx *f)
+{
+	static unsigned cases;
+	struct userdb *db;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_userdb.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		f->dir[0] = '\0';
+		return false;
+	}
+	if (pg_server) {
+		snprintf(f->dbname, sizeof(f->dbname), "test_userdb_%ld_%u",
+			 (long)getpid(), cases++);
+		if (!pg_create(f->dbname, f->path, sizeof(f->path)))
+			return false;
+	} else {
+		snprintf(f->path, sizeof(f->path), "%s/a/b/users.db", f->dir);
+	}
+	if (userdb_open(f->path, &db) < 0)
+		return false;
+	f->db = db;
+	return !pg_server || pg_has_schema(f->path);
+}
+
+/* cmocka runs no teardown after a failed setup: this one undoes itself. */
 static int
 setup(void **state)
 {
@@ -49,28 +249,27 @@ setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_userdb.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/a/b/users.db", f->dir);
-	if (userdb_open(f->path, &f->db) < 0)
-		return -1;
 	*state = f;
-	return 0;
+	if (fx_make(f))
+		return 0;
+	teardown(state);
+	return -1;
 }
 
-static int
-teardown(void **state)
+/* The name of a store that does not exist yet: a file in a directory not
+ * made yet, or an empty database. */
+static void
+fresh_store(struct fx *f, char *out, size_t cap)
 {
-	struct fx *f = *state;
-	char cmd[200];
+	char dbname[DBNAME_MAX + 8];
 
-	userdb_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	if (!pg_server) {
+		snprintf(out, cap, "%s/fresh/users.db", f->dir);
+		return;
+	}
+	snprintf(dbname, sizeof(dbname), "%s_fresh", f->dbname);
+	f->has_fresh = true;
+	assert_true(pg_create(dbname, out, cap));
 }
 
 static void
@@ -112,6 +311,7 @@ test_created(void **state)
 	char dir[160], v[32];
 	sqlite3 *raw;
 
+	SQLITE_ONLY("the file's and directory's modes, WAL, user_version");
 	snprintf(dir, sizeof(dir), "%s/a/b", f->dir);
 	assert_int_equal(stat(dir, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0700);
@@ -869,6 +1069,7 @@ test_events_other_connection(void **state)
 	uint64_t seq = 0;
 	sqlite3 *raw;
 
+	SQLITE_ONLY("a raw SQLite connection writes the event");
 	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
 	assert_int_equal(poll_events(f->db, &seq, &ev), 0);
 	assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
@@ -894,6 +1095,7 @@ test_events_prune(void **state)
 	uint64_t seq = 0, head;
 	sqlite3 *raw;
 
+	SQLITE_ONLY("a raw SQLite connection ages the events");
 	add(f, "alice");
 	admit(f, "alice", 1, 2, NULL);
 	admit(f, "alice", 2, 3, NULL);
@@ -1134,6 +1336,7 @@ test_migrate_from_1(void **state)
 	uint64_t seq = 0;
 	sqlite3 *raw;
 
+	SQLITE_ONLY("migrates a version 1 SQLite file");
 	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(raw, v1, NULL, NULL, NULL), SQLITE_OK);
@@ -1172,12 +1375,14 @@ static void
 test_concurrent_create(void **state)
 {
 	struct fx *f = *state;
-	char path[160];
+	char path[STORE_NAME_MAX];
+	struct userdb *db;
+	struct userdb_user u;
 	pthread_t t[THREADS];
 	void *ret;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/fresh/users.db", f->dir);
+	fresh_store(f, path, sizeof(path));
 	for (i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, open_thread, path),
 				 0);
@@ -1185,6 +1390,13 @@ test_concurrent_create(void **state)
 		assert_int_equal(pthread_join(t[i], &ret), 0);
 		assert_null(ret);
 	}
+	/* one schema came of it, and it works */
+	assert_int_equal(userdb_open(path, &db), 0);
+	user_init(&u, "alice");
+	assert_int_equal(userdb_user_add(db, &u), 0);
+	assert_int_equal(userdb_user_get(db, "alice", &u), 0);
+	userdb_close(db);
+	assert_true(!pg_server || pg_has_schema(path));
 }
 
 /* ---- the user lifecycle: batches, confirmed steps, logins, devices ---- */
@@ -1492,6 +1704,9 @@ main(void)
 						teardown),
 	};
 
+	pg_server = getenv("VPN_TEST_USERDB_PG");
+	if (pg_server && !pg_server[0])
+		pg_server = NULL;
 	log_init("test_userdb", false, LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
