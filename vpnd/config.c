@@ -28,6 +28,7 @@
 #include "login.h"
 #include "password.h"
 #include "tunnel.h"
+#include "userdb.h"
 
 #define NUM(name, lo, hi, unit_ms, field)                                   \
 	{ name, lo, hi, unit_ms, offsetof(struct vpnd_config, field),      \
@@ -118,6 +119,21 @@ cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		return conf_value_error(cfg, opt, result,
 					"%s is not a user name (\"root\" keeps "
 					"vpnd running as root)", value);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+/* A store's name (userdb.h): never one with a password, which this file
+ * would show to everyone who can read it. The reason never quotes it. */
+static int
+cb_store(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	const char *why;
+
+	if (strlen(value) >= PATH_MAX)
+		return conf_value_error(cfg, opt, result,
+					"the store's name is too long");
+	if (userdb_spec_check(value, &why) < 0)
+		return conf_value_error(cfg, opt, result, "%s", why);
 	return conf_cb_string(cfg, opt, value, result);
 }
 
@@ -569,7 +585,7 @@ static cfg_opt_t schema[] = {
 	CFG_INT_CB("mtu", 0, CFGF_NODEFAULT, cb_mtu),
 	CFG_STR_CB("address-pool4", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("address-pool6", NULL, CFGF_NODEFAULT, conf_cb_prefix),
-	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, cb_store),
 	CFG_STR_CB("control-socket", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("control-group", NULL, CFGF_NODEFAULT, cb_group),
 	CFG_STR_CB("user", NULL, CFGF_NODEFAULT, cb_user),

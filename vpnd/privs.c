@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "syscalls.h"
+#include "userdb.h"
 
 #define KEEP SANDBOX_CAP(CAP_NET_ADMIN)
 
@@ -188,6 +189,20 @@ check_store_dir(const char *path, const char *user)
 			 dir);
 }
 
+/* The SQLite store's file; NULL for a database server's store, which has
+ * nothing here to give. */
+static const char *
+store_file(const char *name)
+{
+	struct userdb_spec spec;
+	const char *why;
+
+	if (userdb_spec_parse(name, &spec, &why) < 0 ||
+	    spec.engine != USERDB_ENGINE_SQLITE)
+		return NULL;
+	return spec.target;
+}
+
 /* ---- the steps --------------------------------------------------------------- */
 
 int
@@ -231,6 +246,7 @@ privs_start(struct privs *p, struct vpnd_config *cfg, bool detached)
 int
 privs_drop(struct privs *p, const struct vpnd_config *cfg)
 {
+	const char *file;
 	int ret;
 
 	if (!p->is_dropping) {
@@ -238,7 +254,8 @@ privs_drop(struct privs *p, const struct vpnd_config *cfg)
 			   "dropped", p->user);
 		return sandbox_guard_memory();
 	}
-	ret = give_store(cfg->user_db, p->uid, p->gid);
+	file = store_file(cfg->user_db);
+	ret = file ? give_store(file, p->uid, p->gid) : 0;
 	if (ret == 0)
 		ret = give_socket(cfg->control_socket, p->uid);
 	if (ret == 0)
@@ -250,7 +267,8 @@ privs_drop(struct privs *p, const struct vpnd_config *cfg)
 		log_err("cannot become user %s: %s", p->user, strerror(-ret));
 		return ret;
 	}
-	check_store_dir(cfg->user_db, p->user);
+	if (file)
+		check_store_dir(file, p->user);
 	ret = sandbox_filter_install(syscalls_vpnd(), true);
 	if (ret < 0) {
 		log_err("cannot install the system call filter: %s",

@@ -200,6 +200,8 @@ int
 userdb_spec_parse(const char *name, struct userdb_spec *out,
 		  const char **why)
 {
+	const char *scheme, *eq;
+
 	memset(out, 0, sizeof(*out));
 	*why = NULL;
 	out->target = name;
@@ -221,12 +223,15 @@ userdb_spec_parse(const char *name, struct userdb_spec *out,
 	}
 	if (name[0] == '/' || name[0] == '.')
 		return 0;
+	/* A URI of another kind says so before any '=' it holds. */
+	scheme = strstr(name, "://");
+	eq = strchr(name, '=');
 	if (has_prefix(name, "postgresql://") || has_prefix(name, "postgres://") ||
-	    (!strstr(name, "://") && strchr(name, '='))) {
+	    (eq && (!scheme || eq < scheme))) {
 		out->engine = USERDB_ENGINE_POSTGRESQL;
 		return spec_check_text(name, 0, &out->has_password, why);
 	}
-	if (strstr(name, "://")) {
+	if (scheme) {
 		*why = "not a store's name: sqlite:FILE, a file name, "
 		       "postgresql://... or libpq's key=value string";
 		return -EINVAL;

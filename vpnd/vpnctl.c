@@ -61,8 +61,9 @@ usage(FILE *f)
 	fprintf(f,
 		"\n"
 		"  -c FILE   configuration (default " VPND_DEFAULT_CONFIG ")\n"
-		"  -d DB     user store, instead of the configuration's "
-		"user-db\n"
+		"  -d DB     user store (a file, sqlite:FILE or a PostgreSQL "
+		"connection\n"
+		"            string), instead of the configuration's user-db\n"
 		"  -h, --help, --version\n");
 }
 
@@ -183,6 +184,7 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	int opt, ret;
 
 	/* '+': options after the command belong to the command. */
@@ -207,6 +209,11 @@ main(int argc, char *argv[])
 	}
 	if (optind >= argc) {
 		usage(stderr);
+		return VPNCTL_EXIT_USAGE;
+	}
+	/* A password given here would show in ps and the shell's history. */
+	if (opt_db && userdb_spec_check(opt_db, &why) < 0) {
+		vpnctl_error("-d: %s", why);
 		return VPNCTL_EXIT_USAGE;
 	}
 	log_init("vpnctl", false, LOG_WARNING);

@@ -415,6 +415,12 @@ static const struct {
 	{ HEAD "log-level = loud " MARK "\n", "log-level", "loud" },
 	{ HEAD "totp-issuer = \"a:b\" " MARK "\n", "totp-issuer", 0 },
 	{ HEAD "user-db = \"\" " MARK "\n", "user-db", "empty" },
+	{ HEAD "user-db = \"host=db password=s3cret\" " MARK "\n", "user-db",
+	  "password file" },
+	{ HEAD "user-db = \"postgresql://vpnd:s3cret@db/vpnd\" " MARK "\n",
+	  "user-db", "password file" },
+	{ HEAD "user-db = \"mysql://db/vpnd\" " MARK "\n", "user-db",
+	  "not a store's name" },
 	{ POOL "private-key-file = \"missing.key\" " MARK "\n",
 	  "private-key-file", "missing.key" },
 	{ POOL "private-key-file = \"open.key\" " MARK "\n",
@@ -440,6 +446,34 @@ test_vpnd_refused(void **state)
 			       vpnd_bad[i].option, vpnd_bad[i].detail);
 		assert_true(keys_is_zero(c.private_key));
 	}
+}
+
+/* The store's names: every form is taken as written, and the error for
+ * one carrying a password never repeats it. */
+static void
+test_vpnd_store_names(void **state)
+{
+	static const char *const ok[] = {
+		"/var/lib/x/users.db",
+		"sqlite:/var/lib/x/users.db",
+		"postgresql://vpnd@db.example/vpnd?passfile=/etc/vpnd/pgpass",
+		"host=db.example dbname=vpnd user=vpnd",
+	};
+	struct fixture *f = *state;
+	static struct vpnd_config c;
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		snprintf(text, sizeof(text), HEAD "user-db = \"%s\"\n", ok[i]);
+		if (!load_vpnd(f, text, &c))
+			fail_msg("refused %s: %s", ok[i], f->err);
+		assert_string_equal(c.user_db, ok[i]);
+	}
+	assert_false(load_vpnd(f, HEAD "user-db = \"host=db password="
+			       "s3cret\"\n", &c));
+	assert_non_null(strstr(f->err, "password file"));
+	assert_null(strstr(f->err, "s3cret"));
 }
 
 /* One run reports every bad value, each at its own line. */
@@ -1259,6 +1293,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vpnd_admin, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnd_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpnd_store_names, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpnd_all_problems, setup,
 						teardown),
