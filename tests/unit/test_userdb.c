@@ -794,6 +794,24 @@ poll_events(struct userdb *db, uint64_t *seq, struct events *ev)
 	return ev->n;
 }
 
+/*
+ * As poll_events(), for events another connection wrote: PostgreSQL tells
+ * a reader by a notification that may arrive a moment after the writer's
+ * COMMIT returned, so this polls until some come, for at most 5 s.
+ */
+static size_t
+wait_events(struct userdb *db, uint64_t *seq, struct events *ev)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (poll_events(db, seq, ev) > 0 || !pg_server)
+			break;
+		usleep(10 * 1000);
+	}
+	return ev->n;
+}
+
 static void
 assert_event_at(const struct userdb_event *e, const char *name, uint8_t key,
 		const char *reason, uint64_t expires_unix_s)
@@ -846,7 +864,7 @@ test_events_from_changes(void **state)
 	/* grants and logins are no events */
 	assert_int_equal(poll_events(reader, &seq, &ev), 0);
 	assert_int_equal(userdb_user_set_password(f->db, "alice", "$new"), 0);
-	assert_int_equal(poll_events(reader, &seq, &ev), 2);
+	assert_int_equal(wait_events(reader, &seq, &ev), 2);
 	assert_event(&ev.e[0], "alice", 1, "password changed");
 	assert_event(&ev.e[1], "alice", 2, "password changed");
 	assert_true(ev.e[0].seq < ev.e[1].seq);
@@ -876,7 +894,7 @@ test_events_from_changes(void **state)
 			 -ENOENT);
 	assert_int_equal(userdb_user_set_totp(f->db, "bob", secret, 0),
 			 -EINVAL);
-	assert_int_equal(poll_events(reader, &seq, &ev), 4);
+	assert_int_equal(wait_events(reader, &seq, &ev), 4);
 	assert_event(&ev.e[0], "alice", 1, "authenticator reset");
 	assert_event(&ev.e[1], "alice", 1, "account disabled");
 	assert_event(&ev.e[2], "alice", 1, "account deleted");
