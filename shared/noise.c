@@ -126,8 +126,8 @@ noise_handshake_start(struct noise_handshake *hs, const uint8_t *prologue,
 
 /*
  * The protocol's handshakes all start from the same prologue, so H after
- * it and the responder's key is computed once per key (initial_hash) and
- * copied here; the same bytes as noise_handshake_start().
+ * it and our key is computed once (noise_local.initial_hash) and copied
+ * here; the same bytes as noise_handshake_start().
  */
 static void
 handshake_start_from(struct noise_handshake *hs,
@@ -380,7 +380,6 @@ noise_peer_init_ss(struct noise_peer *p, struct noise_local *l,
 	p->local = l;
 	p->arg = arg;
 	memcpy(p->remote_static, remote_public, NOISE_KEY_LEN);
-	initial_hash_compute(p->initial_hash, remote_public);
 	if (psk)
 		memcpy(p->psk, psk, NOISE_KEY_LEN);
 	memcpy(p->ss, ss, NOISE_KEY_LEN);
@@ -398,12 +397,23 @@ keypair_drop(struct noise_local *l, struct noise_keypair *kp)
 	free(kp);
 }
 
+/* Gives p's handshake back, wiped; its index, if any, has moved on. */
+static void
+handshake_free(struct noise_peer *p)
+{
+	if (!p->hs)
+		return;
+	sodium_memzero(p->hs, sizeof(*p->hs));
+	free(p->hs);
+	p->hs = NULL;
+}
+
 static void
 handshake_drop(struct noise_peer *p)
 {
-	if (p->hs.state == NOISE_HS_CREATED_INITIATION)
-		index_table_remove(p->local->indices, p->hs.entry.local);
-	sodium_memzero(&p->hs, sizeof(p->hs));
+	if (p->hs && p->hs->state == NOISE_HS_CREATED_INITIATION)
+		index_table_remove(p->local->indices, p->hs->entry.local);
+	handshake_free(p);
 }
 
 void
@@ -419,6 +429,12 @@ void
 noise_peer_clear_handshake(struct noise_peer *p)
 {
 	handshake_drop(p);
+}
+
+enum noise_hs_state
+noise_peer_hs_state(const struct noise_peer *p)
+{
+	return p->hs ? p->hs->state : NOISE_HS_ZEROED;
 }
 
 void
@@ -545,18 +561,20 @@ noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
 			struct wire_initiation *out)
 {
 	struct noise_local *l = p->local;
-	struct noise_handshake hs;
+	struct noise_handshake hs, *kept = NULL;
 	struct msg_random rnd;
 	uint8_t stamp[TAI64N_LEN];
 	enum noise_hs_result ret = NOISE_HS_INVALID;
 
 	(void)now_ns;
 	memset(&hs, 0, sizeof(hs));
+	memset(&rnd, 0, sizeof(rnd));
 	if (!l->has_identity)
 		goto out;
 	handshake_drop(p);
 
-	handshake_start_from(&hs, p->initial_hash);
+	noise_handshake_start(&hs, (const uint8_t *)NOISE_IDENTIFIER,
+			      NOISE_IDENTIFIER_LEN, p->remote_static);
 	msg_random_draw(l, &rnd);
 	tai64n_encode(stamp, wall_ns);
 	if (!noise_msg1_write(&hs, rnd.e_priv, l->static_private,
@@ -564,15 +582,23 @@ noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
 			      sizeof(stamp), out->ephemeral))
 		goto out;
 
-	hs.entry.peer = p;
-	hs.entry.kind = NOISE_INDEX_HANDSHAKE;
-	if (!index_register(l, &p->hs.entry, rnd.index)) {
+	/* The index table points into the kept copy: it is made first. */
+	kept = calloc(1, sizeof(*kept));
+	if (!kept) {
 		ret = NOISE_HS_NO_INDEX;
 		goto out;
 	}
-	hs.entry.local = p->hs.entry.local;
+	hs.entry.peer = p;
+	hs.entry.kind = NOISE_INDEX_HANDSHAKE;
+	if (!index_register(l, &kept->entry, rnd.index)) {
+		ret = NOISE_HS_NO_INDEX;
+		goto out;
+	}
+	hs.entry.local = kept->entry.local;
 	hs.state = NOISE_HS_CREATED_INITIATION;
-	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(kept, &hs, sizeof(hs));
+	p->hs = kept;
+	kept = NULL;
 
 	wire_header_set(out->header, WIRE_INITIATION);
 	wire_put_le32(out->sender_index, hs.entry.local);
@@ -580,6 +606,7 @@ noise_initiation_create(struct noise_peer *p, uint64_t now_ns, uint64_t wall_ns,
 	memset(out->mac2, 0, sizeof(out->mac2));
 	ret = NOISE_HS_OK;
 out:
+	free(kept); /* not committed: holds nothing yet */
 	sodium_memzero(&hs, sizeof(hs));
 	sodium_memzero(&rnd, sizeof(rnd));
 	return ret;
@@ -590,7 +617,7 @@ noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
 			 const struct wire_initiation *in,
 			 struct noise_peer **peer_out)
 {
-	struct noise_handshake hs;
+	struct noise_handshake hs, *kept = NULL;
 	struct noise_peer *p = NULL;
 	uint8_t s[NOISE_KEY_LEN], stamp[TAI64N_LEN], ss[NOISE_KEY_LEN];
 	enum noise_hs_result ret = NOISE_HS_INVALID;
@@ -625,6 +652,13 @@ noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
 		ret = NOISE_HS_FLOOD;
 		goto out;
 	}
+	/* Before anything is committed: out of memory, the initiation is
+	 * dropped as if lost. */
+	kept = malloc(sizeof(*kept));
+	if (!kept) {
+		ret = NOISE_HS_NO_INDEX;
+		goto out;
+	}
 	/* Verified whole: only now may a stranger cost us a peer. */
 	if (!p && !(p = l->host->peer_create(l->host->arg, s, ss))) {
 		ret = NOISE_HS_REFUSED;
@@ -638,12 +672,15 @@ noise_initiation_consume(struct noise_local *l, uint64_t now_ns,
 	hs.remote_index = wire_get_le32(in->sender_index);
 	hs.state = NOISE_HS_CONSUMED_INITIATION;
 	hs.entry.peer = p;
-	memcpy(&p->hs, &hs, sizeof(hs));
+	memcpy(kept, &hs, sizeof(hs));
+	p->hs = kept;
+	kept = NULL;
 	*peer_out = p;
 	ret = NOISE_HS_OK;
 out:
 	if (ret != NOISE_HS_OK && ret != NOISE_HS_INVALID && p)
 		*peer_out = p;
+	free(kept); /* not committed: holds nothing yet */
 	sodium_memzero(&hs, sizeof(hs));
 	sodium_memzero(s, sizeof(s));
 	sodium_memzero(ss, sizeof(ss));
@@ -656,14 +693,17 @@ noise_response_create(struct noise_peer *p, uint64_t now_ns,
 {
 	struct noise_local *l = p->local;
 	struct noise_handshake hs;
-	struct noise_index *entry = &p->hs.entry;
+	struct noise_index *entry;
 	struct noise_keypair *kp = NULL;
 	struct msg_random rnd;
 	enum noise_hs_result ret = NOISE_HS_INVALID;
 
-	memcpy(&hs, &p->hs, sizeof(hs));
-	if (hs.state != NOISE_HS_CONSUMED_INITIATION)
+	memset(&hs, 0, sizeof(hs));
+	memset(&rnd, 0, sizeof(rnd));
+	if (noise_peer_hs_state(p) != NOISE_HS_CONSUMED_INITIATION)
 		goto out;
+	memcpy(&hs, p->hs, sizeof(hs));
+	entry = &p->hs->entry;
 	kp = keypair_new();
 	if (!kp) {
 		ret = NOISE_HS_NO_INDEX;
@@ -691,7 +731,8 @@ noise_response_create(struct noise_peer *p, uint64_t now_ns,
 
 	keypair_derive(p, kp, &hs, false, entry->local, now_ns);
 	kp = NULL;
-	sodium_memzero(&p->hs, sizeof(p->hs));
+	/* The index went to the keypair: the handshake is over. */
+	handshake_free(p);
 	ret = NOISE_HS_OK;
 out:
 	free(kp);
@@ -707,7 +748,7 @@ handshake_owner(struct noise_local *l, uint32_t index)
 
 	if (!entry || entry->kind != NOISE_INDEX_HANDSHAKE)
 		return NULL;
-	if (entry->peer->hs.state != NOISE_HS_CREATED_INITIATION)
+	if (noise_peer_hs_state(entry->peer) != NOISE_HS_CREATED_INITIATION)
 		return NULL;
 	return entry->peer;
 }
@@ -736,7 +777,7 @@ noise_response_consume(struct noise_local *l, uint64_t now_ns,
 	p = handshake_owner(l, wire_get_le32(in->receiver_index));
 	if (!p)
 		goto out;
-	memcpy(&hs, &p->hs, sizeof(hs));
+	memcpy(&hs, p->hs, sizeof(hs));
 
 	/* e, ee, se, psk, {} */
 	if (!noise_msg2_read(&hs, l->static_private, p->psk, in->ephemeral,
@@ -748,10 +789,10 @@ noise_response_consume(struct noise_local *l, uint64_t now_ns,
 	kp = keypair_new();
 	if (!kp)
 		goto out;
-	local_index = p->hs.entry.local;
+	local_index = p->hs->entry.local;
 	hs.remote_index = wire_get_le32(in->sender_index);
 	/* The index moves to the keypair, so the handshake no longer owns it. */
-	sodium_memzero(&p->hs, sizeof(p->hs));
+	handshake_free(p);
 	keypair_derive(p, kp, &hs, true, local_index, now_ns);
 	*peer_out = p;
 	ret = NOISE_HS_OK;
@@ -784,8 +825,9 @@ noise_peer_current_birth(const struct noise_peer *p)
 }
 
 enum noise_tx
-noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
-	      size_t plain_len, size_t mtu, size_t *msg_len)
+noise_encrypt_begin(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
+		    size_t plain_len, size_t mtu, size_t *msg_len,
+		    struct noise_crypt *job)
 {
 	struct noise_keypair *kp = p->current;
 	struct wire_data_header *hdr = (struct wire_data_header *)msg;
@@ -801,7 +843,11 @@ noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
 	wire_header_set(hdr->header, WIRE_DATA);
 	wire_put_le32(hdr->receiver_index, kp->remote_index);
 	wire_put_le64(hdr->counter, counter);
-	aead_encrypt(plain, plain, padded, NULL, 0, counter, kp->send_key);
+	job->data = plain;
+	job->len = padded;
+	job->counter = counter;
+	job->key = kp->send_key;
+	job->kp = kp;
 	*msg_len = WIRE_DATA_HEADER_LEN + padded + NOISE_TAG_LEN;
 
 	/* keep_key_fresh, send side */
@@ -810,6 +856,26 @@ noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
 	     now_ns - kp->birth_ns >= p->local->pt->rekey_after_ns))
 		return NOISE_TX_OK_REKEY;
 	return NOISE_TX_OK;
+}
+
+void
+noise_seal(struct noise_crypt *job)
+{
+	aead_encrypt(job->data, job->data, job->len, NULL, 0, job->counter,
+		     job->key);
+}
+
+enum noise_tx
+noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
+	      size_t plain_len, size_t mtu, size_t *msg_len)
+{
+	struct noise_crypt job;
+	enum noise_tx r;
+
+	r = noise_encrypt_begin(p, now_ns, msg, plain_len, mtu, msg_len, &job);
+	if (r != NOISE_TX_NO_KEY)
+		noise_seal(&job);
+	return r;
 }
 
 static void
@@ -823,43 +889,87 @@ keypair_confirm(struct noise_peer *p)
 	keypair_drop(p->local, old_previous);
 }
 
+/* A keypair that may open a message with `counter` now. */
+static bool
+keypair_receives(const struct noise_local *l, const struct noise_keypair *kp,
+		 uint64_t counter, uint64_t now_ns)
+{
+	return kp->is_valid && now_ns - kp->birth_ns < l->pt->reject_after_ns &&
+	       counter < REJECT_AFTER_MESSAGES;
+}
+
+/* The keypair that owns receiver index `index`, or NULL. */
+static struct noise_keypair *
+keypair_by_index(struct noise_local *l, uint32_t index)
+{
+	struct noise_index *entry = index_table_lookup(l->indices, index);
+
+	if (!entry || entry->kind != NOISE_INDEX_KEYPAIR)
+		return NULL;
+	return (struct noise_keypair *)((uint8_t *)entry -
+					offsetof(struct noise_keypair, entry));
+}
+
 enum noise_rx
-noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
-	      struct noise_peer **peer_out, size_t *plain_len)
+noise_decrypt_begin(struct noise_local *l, uint64_t now_ns, uint8_t *msg,
+		    size_t len, struct noise_crypt *job)
 {
 	const struct wire_data_header *hdr = (const struct wire_data_header *)msg;
-	const struct protocol_times *pt = l->pt;
-	struct noise_index *entry;
 	struct noise_keypair *kp;
-	struct noise_peer *p;
 	uint64_t counter;
+	uint32_t index;
+
+	if (len < WIRE_DATA_MIN_LEN)
+		return NOISE_RX_INVALID;
+	index = wire_get_le32(hdr->receiver_index);
+	kp = keypair_by_index(l, index);
+	counter = wire_get_le64(hdr->counter);
+	if (!kp || !keypair_receives(l, kp, counter, now_ns))
+		return NOISE_RX_INVALID;
+	/* A look only: the window moves once the packet is authentic. */
+	if (!replay_may_accept(&kp->replay, counter))
+		return NOISE_RX_REPLAY;
+	job->data = msg + WIRE_DATA_HEADER_LEN;
+	job->len = len - WIRE_DATA_HEADER_LEN;
+	job->counter = counter;
+	job->key = kp->recv_key;
+	job->kp = kp;
+	job->index = index;
+	job->is_authentic = false;
+	return NOISE_RX_OK;
+}
+
+void
+noise_open(struct noise_crypt *job)
+{
+	job->is_authentic = aead_decrypt(job->data, job->data, job->len, NULL,
+					 0, job->counter, job->key);
+}
+
+enum noise_rx
+noise_decrypt_finish(struct noise_local *l, uint64_t now_ns,
+		     const struct noise_crypt *job,
+		     struct noise_peer **peer_out, size_t *plain_len)
+{
+	const struct protocol_times *pt = l->pt;
+	struct noise_keypair *kp = keypair_by_index(l, job->index);
+	struct noise_peer *p;
 
 	*peer_out = NULL;
 	*plain_len = 0;
-	if (len < WIRE_DATA_MIN_LEN)
+	if (!job->is_authentic)
 		return NOISE_RX_INVALID;
-	entry = index_table_lookup(l->indices,
-				   wire_get_le32(hdr->receiver_index));
-	if (!entry || entry->kind != NOISE_INDEX_KEYPAIR)
+	/* An earlier packet of the batch may have dropped the keypair
+	 * (confirming a newer one, or its host ending the session). */
+	if (kp != job->kp || !keypair_receives(l, kp, job->counter, now_ns))
 		return NOISE_RX_INVALID;
-	kp = (struct noise_keypair *)((uint8_t *)entry -
-				      offsetof(struct noise_keypair, entry));
-	p = entry->peer;
-	counter = wire_get_le64(hdr->counter);
-	if (!kp->is_valid || now_ns - kp->birth_ns >= pt->reject_after_ns ||
-	    counter >= REJECT_AFTER_MESSAGES)
-		return NOISE_RX_INVALID;
-
 	/* Authenticate first: only a genuine packet may move the window. */
-	if (!aead_decrypt(msg + WIRE_DATA_HEADER_LEN, msg + WIRE_DATA_HEADER_LEN,
-			  len - WIRE_DATA_HEADER_LEN, NULL, 0, counter,
-			  kp->recv_key))
-		return NOISE_RX_INVALID;
-	if (!replay_check(&kp->replay, counter))
+	if (!replay_check(&kp->replay, job->counter))
 		return NOISE_RX_REPLAY;
 
+	p = kp->entry.peer;
 	*peer_out = p;
-	*plain_len = len - WIRE_DATA_HEADER_LEN - NOISE_TAG_LEN;
+	*plain_len = job->len - NOISE_TAG_LEN;
 	if (kp == p->next) {
 		keypair_confirm(p);
 		return NOISE_RX_CONFIRMED;
@@ -889,4 +999,20 @@ noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
 		return NOISE_RX_OK_REKEY;
 	}
 	return NOISE_RX_OK;
+}
+
+enum noise_rx
+noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
+	      struct noise_peer **peer_out, size_t *plain_len)
+{
+	struct noise_crypt job;
+	enum noise_rx r;
+
+	*peer_out = NULL;
+	*plain_len = 0;
+	r = noise_decrypt_begin(l, now_ns, msg, len, &job);
+	if (r != NOISE_RX_OK)
+		return r;
+	noise_open(&job);
+	return noise_decrypt_finish(l, now_ns, &job, peer_out, plain_len);
 }

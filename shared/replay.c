@@ -45,3 +45,17 @@ replay_check(struct replay_window *w, uint64_t counter)
 	w->bitmap[index] |= bit;
 	return true;
 }
+
+bool
+replay_may_accept(const struct replay_window *w, uint64_t counter)
+{
+	uint64_t n = counter + 1;
+
+	if (counter >= REJECT_AFTER_MESSAGES ||
+	    n + REPLAY_WINDOW_SIZE < w->greatest)
+		return false;
+	if (n > w->greatest)
+		return true;
+	return !(w->bitmap[(n / REPLAY_WORD_BITS) % REPLAY_WORDS] &
+		 (1ull << (n & (REPLAY_WORD_BITS - 1))));
+}

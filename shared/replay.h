@@ -34,4 +34,12 @@ void replay_init(struct replay_window *w);
 bool replay_check(struct replay_window *w, uint64_t counter)
 	__attribute__((warn_unused_result));
 
+/*
+ * Whether replay_check would accept `counter` now, changing nothing: a
+ * cheap look before the AEAD, so a replayed datagram costs no decryption.
+ * Only replay_check, after the AEAD, may decide.
+ */
+bool replay_may_accept(const struct replay_window *w, uint64_t counter)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cryptopool.h"
+
 #define PEER_OF(np) ((struct tunnel_peer *)(np)->arg)
 /* Keys without a peer whose greatest timestamps are remembered. */
 #define TUNNEL_STRANGERS 4096u
@@ -334,16 +336,17 @@ stage(struct tunnel *t, struct tunnel_peer *p, const uint8_t *plain,
 }
 
 enum tunnel_tx
-tunnel_encrypt(struct tunnel *t, struct tunnel_peer *p, uint8_t *msg,
-	       size_t plain_len, uint64_t now_ns, uint64_t wall_ns,
-	       size_t *msg_len)
+tunnel_encrypt_begin(struct tunnel *t, struct tunnel_peer *p, uint8_t *msg,
+		     size_t plain_len, uint64_t now_ns, uint64_t wall_ns,
+		     size_t *msg_len, struct noise_crypt *job)
 {
 	enum noise_tx r;
 
 	if (!p->has_endpoint)
 		return TUNNEL_TX_DROPPED;
-	r = noise_encrypt(&p->noise, now_ns, msg, plain_len,
-			  p->mtu && p->mtu < t->mtu ? p->mtu : t->mtu, msg_len);
+	r = noise_encrypt_begin(&p->noise, now_ns, msg, plain_len,
+				p->mtu && p->mtu < t->mtu ? p->mtu : t->mtu,
+				msg_len, job);
 	if (r == NOISE_TX_NO_KEY) {
 		if (!p->can_initiate)
 			return TUNNEL_TX_DROPPED;
@@ -355,6 +358,38 @@ tunnel_encrypt(struct tunnel *t, struct tunnel_peer *p, uint8_t *msg,
 	if (r == NOISE_TX_OK_REKEY)
 		tunnel_initiate(t, p, now_ns, wall_ns);
 	return TUNNEL_TX_SEND;
+}
+
+enum tunnel_tx
+tunnel_encrypt(struct tunnel *t, struct tunnel_peer *p, uint8_t *msg,
+	       size_t plain_len, uint64_t now_ns, uint64_t wall_ns,
+	       size_t *msg_len)
+{
+	struct noise_crypt job;
+	enum tunnel_tx r;
+
+	r = tunnel_encrypt_begin(t, p, msg, plain_len, now_ns, wall_ns,
+				 msg_len, &job);
+	if (r == TUNNEL_TX_SEND)
+		noise_seal(&job);
+	return r;
+}
+
+static void
+seal_one(void *arg, size_t i)
+{
+	noise_seal((struct noise_crypt *)arg + i);
+}
+
+void
+tunnel_seal_batch(struct cryptopool *pool, struct noise_crypt *jobs, size_t n)
+{
+	size_t bytes = 0, i;
+
+	for (i = 0; i < n && bytes < TUNNEL_SPREAD_MIN_BYTES; i++)
+		bytes += jobs[i].len;
+	cryptopool_run(bytes < TUNNEL_SPREAD_MIN_BYTES ? NULL : pool, seal_one,
+		       jobs, n);
 }
 
 /* Encrypts in the scratch buffer and sends at once. */
@@ -581,18 +616,18 @@ receive_cookie_reply(struct tunnel *t, const uint8_t *buf, uint64_t now_ns)
 	return PEER_OF(np);
 }
 
+/* A data message's outcome r from noise_decrypt(_finish), its datagram
+ * at buf (len bytes, the plaintext decrypted in place). */
 static struct tunnel_peer *
-receive_data(struct tunnel *t, uint8_t *buf, size_t len,
-	     const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+data_received(struct tunnel *t, enum noise_rx r, struct noise_peer *np,
+	      uint8_t *buf, size_t len, size_t plain_len,
+	      const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
 {
 	uint8_t *plain = buf + WIRE_DATA_HEADER_LEN;
-	struct noise_peer *np;
 	struct tunnel_peer *p;
 	enum wire_payload kind;
-	enum noise_rx r;
-	size_t plain_len, inner_len;
+	size_t inner_len;
 
-	r = noise_decrypt(&t->local, now_ns, buf, len, &np, &plain_len);
 	if (r == NOISE_RX_INVALID || r == NOISE_RX_REPLAY) {
 		if (r == NOISE_RX_REPLAY)
 			t->stats.rx_replay++;
@@ -628,6 +663,19 @@ receive_data(struct tunnel *t, uint8_t *buf, size_t len,
 }
 
 static struct tunnel_peer *
+receive_data(struct tunnel *t, uint8_t *buf, size_t len,
+	     const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct noise_peer *np;
+	enum noise_rx r;
+	size_t plain_len;
+
+	r = noise_decrypt(&t->local, now_ns, buf, len, &np, &plain_len);
+	return data_received(t, r, np, buf, len, plain_len, src, now_ns,
+			     wall_ns);
+}
+
+static struct tunnel_peer *
 dispatch(struct tunnel *t, uint8_t *buf, size_t len,
 	 const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
 {
@@ -656,6 +704,109 @@ tunnel_receive(struct tunnel *t, uint8_t *buf, size_t len,
 	p = dispatch(t, buf, len, src, now_ns, wall_ns);
 	t->rx_src = NULL;
 	return p;
+}
+
+/* ---- receiving in batches ------------------------------------------------- */
+
+static void
+open_one(void *arg, size_t i)
+{
+	noise_open(&((struct tunnel_rx_batch *)arg)->job[i].crypt);
+}
+
+/* The AEADs of the jobs gathered, then each job's datagram in order.
+ * False if the host stopped the batch. */
+static bool
+finish_jobs(struct tunnel *t, struct tunnel_rx_batch *b, uint64_t now_ns,
+	    uint64_t wall_ns)
+{
+	size_t bytes = 0, i;
+	unsigned int n = b->n;
+
+	b->n = 0;
+	for (i = 0; i < n && bytes < TUNNEL_SPREAD_MIN_BYTES; i++)
+		bytes += b->job[i].crypt.len;
+	cryptopool_run(bytes < TUNNEL_SPREAD_MIN_BYTES ? NULL : b->pool,
+		       open_one, b, n);
+	for (i = 0; i < n; i++) {
+		struct tunnel_rx_job *j = &b->job[i];
+		uint8_t *buf = j->crypt.data - WIRE_DATA_HEADER_LEN;
+		struct tunnel_peer *p;
+		struct noise_peer *np;
+		size_t plain_len;
+		enum noise_rx r;
+
+		t->rx_src = j->src;
+		r = noise_decrypt_finish(&t->local, now_ns, &j->crypt, &np,
+					 &plain_len);
+		p = data_received(t, r, np, buf,
+				  j->crypt.len + WIRE_DATA_HEADER_LEN,
+				  plain_len, j->src, now_ns, wall_ns);
+		t->rx_src = NULL;
+		if (p && !b->done(b->arg, p))
+			return false;
+	}
+	return true;
+}
+
+/* A data message kept as a job, or dropped and counted. False if the
+ * host stopped the batch (the jobs being full, they were finished). */
+static bool
+gather(struct tunnel *t, struct tunnel_rx_batch *b, uint8_t *buf, size_t len,
+       const struct endpoint *src, uint64_t now_ns, uint64_t wall_ns)
+{
+	struct tunnel_rx_job *j = &b->job[b->n];
+
+	switch (noise_decrypt_begin(&t->local, now_ns, buf, len, &j->crypt)) {
+	case NOISE_RX_OK:
+		j->src = src;
+		if (++b->n == TUNNEL_RX_JOBS)
+			return finish_jobs(t, b, now_ns, wall_ns);
+		return true;
+	case NOISE_RX_REPLAY:
+		t->stats.rx_replay++;
+		return true;
+	default:
+		t->stats.rx_data_invalid++;
+		return true;
+	}
+}
+
+void
+tunnel_receive_batch(struct tunnel *t, struct tunnel_rx_batch *b,
+		     uint8_t *const *buf, const size_t *len,
+		     const struct endpoint *src, unsigned int n,
+		     uint64_t now_ns, uint64_t wall_ns)
+{
+	struct tunnel_peer *p;
+	unsigned int i;
+
+	b->n = 0;
+	for (i = 0; i < n; i++) {
+		if (!len[i])
+			continue;
+		switch (wire_classify(buf[i], len[i])) {
+		case WIRE_DATA:
+			if (!gather(t, b, buf[i], len[i], &src[i], now_ns,
+				    wall_ns))
+				return;
+			continue;
+		case WIRE_INVALID:
+			/* Changes nothing: no reason to end the run. */
+			t->stats.rx_invalid++;
+			continue;
+		default:
+			break;
+		}
+		/* A handshake may make or drop the keys of the jobs gathered
+		 * and of those after it: they go first. */
+		if (!finish_jobs(t, b, now_ns, wall_ns))
+			return;
+		p = tunnel_receive(t, buf[i], len[i], &src[i], now_ns, wall_ns);
+		if (p && !b->done(b->arg, p))
+			return;
+	}
+	finish_jobs(t, b, now_ns, wall_ns);
 }
 
 /* ---- timers -------------------------------------------------------------- */

@@ -218,6 +218,61 @@ enum tunnel_tx tunnel_encrypt(struct tunnel *t, struct tunnel_peer *p,
 			      uint64_t wall_ns, size_t *msg_len)
 	__attribute__((warn_unused_result));
 
+/*
+ * Batches whose AEAD runs on several threads (cryptopool.h), everything
+ * else staying on the caller's, in order; see noise_crypt in noise.h.
+ * Below TUNNEL_SPREAD_MIN_BYTES of AEAD in all, a batch runs on the
+ * caller alone: waking a thread would cost a lone packet more than it
+ * saves.
+ */
+#define TUNNEL_SPREAD_MIN_BYTES 16384
+struct cryptopool;
+
+/*
+ * tunnel_encrypt, leaving the AEAD in *job when it returns TUNNEL_TX_SEND:
+ * the message is sendable once tunnel_seal_batch has run over the job. No
+ * keypair may be dropped in between (one loop callback: nothing on the
+ * send path drops one).
+ */
+enum tunnel_tx tunnel_encrypt_begin(struct tunnel *t, struct tunnel_peer *p,
+				    uint8_t *msg, size_t plain_len,
+				    uint64_t now_ns, uint64_t wall_ns,
+				    size_t *msg_len, struct noise_crypt *job)
+	__attribute__((warn_unused_result));
+/* Seals the n jobs, on the pool's threads if it pays (pool may be NULL). */
+void tunnel_seal_batch(struct cryptopool *pool, struct noise_crypt *jobs,
+		       size_t n);
+
+/* Data messages whose AEAD waits for the rest of their batch. */
+#define TUNNEL_RX_JOBS 256
+struct tunnel_rx_job {
+	struct noise_crypt crypt;
+	const struct endpoint *src;
+};
+struct tunnel_rx_batch {
+	struct cryptopool *pool; /* NULL: every AEAD on the caller */
+	/* Called after each datagram that concerned a peer is handled (its
+	 * timers may have moved); false stops the batch, the rest of it
+	 * unhandled. */
+	bool (*done)(void *arg, struct tunnel_peer *p);
+	void *arg;
+	unsigned int n;
+	struct tunnel_rx_job job[TUNNEL_RX_JOBS];
+};
+/*
+ * Handles n datagrams (buf[i], len[i] bytes, from src[i]; a length of 0 is
+ * skipped) as n tunnel_receive calls in turn would, except that the AEADs
+ * of a run of data messages are done together first: the replay window,
+ * keypair confirmation, roaming, timers and delivery still go datagram by
+ * datagram, in order, and any other message ends the run before it is
+ * handled, so data under the keys a handshake message makes, later in the
+ * batch, finds them.
+ */
+void tunnel_receive_batch(struct tunnel *t, struct tunnel_rx_batch *b,
+			  uint8_t *const *buf, const size_t *len,
+			  const struct endpoint *src, unsigned int n,
+			  uint64_t now_ns, uint64_t wall_ns);
+
 /* Sends a control message (copied) to p at once, or stages it. */
 enum tunnel_tx tunnel_send_control(struct tunnel *t, struct tunnel_peer *p,
 				   const uint8_t *ctl, size_t len,
