@@ -825,8 +825,9 @@ noise_peer_current_birth(const struct noise_peer *p)
 }
 
 enum noise_tx
-noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
-	      size_t plain_len, size_t mtu, size_t *msg_len)
+noise_encrypt_begin(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
+		    size_t plain_len, size_t mtu, size_t *msg_len,
+		    struct noise_crypt *job)
 {
 	struct noise_keypair *kp = p->current;
 	struct wire_data_header *hdr = (struct wire_data_header *)msg;
@@ -842,7 +843,11 @@ noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
 	wire_header_set(hdr->header, WIRE_DATA);
 	wire_put_le32(hdr->receiver_index, kp->remote_index);
 	wire_put_le64(hdr->counter, counter);
-	aead_encrypt(plain, plain, padded, NULL, 0, counter, kp->send_key);
+	job->data = plain;
+	job->len = padded;
+	job->counter = counter;
+	job->key = kp->send_key;
+	job->kp = kp;
 	*msg_len = WIRE_DATA_HEADER_LEN + padded + NOISE_TAG_LEN;
 
 	/* keep_key_fresh, send side */
@@ -851,6 +856,26 @@ noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
 	     now_ns - kp->birth_ns >= p->local->pt->rekey_after_ns))
 		return NOISE_TX_OK_REKEY;
 	return NOISE_TX_OK;
+}
+
+void
+noise_seal(struct noise_crypt *job)
+{
+	aead_encrypt(job->data, job->data, job->len, NULL, 0, job->counter,
+		     job->key);
+}
+
+enum noise_tx
+noise_encrypt(struct noise_peer *p, uint64_t now_ns, uint8_t *msg,
+	      size_t plain_len, size_t mtu, size_t *msg_len)
+{
+	struct noise_crypt job;
+	enum noise_tx r;
+
+	r = noise_encrypt_begin(p, now_ns, msg, plain_len, mtu, msg_len, &job);
+	if (r != NOISE_TX_NO_KEY)
+		noise_seal(&job);
+	return r;
 }
 
 static void
@@ -864,43 +889,87 @@ keypair_confirm(struct noise_peer *p)
 	keypair_drop(p->local, old_previous);
 }
 
+/* A keypair that may open a message with `counter` now. */
+static bool
+keypair_receives(const struct noise_local *l, const struct noise_keypair *kp,
+		 uint64_t counter, uint64_t now_ns)
+{
+	return kp->is_valid && now_ns - kp->birth_ns < l->pt->reject_after_ns &&
+	       counter < REJECT_AFTER_MESSAGES;
+}
+
+/* The keypair that owns receiver index `index`, or NULL. */
+static struct noise_keypair *
+keypair_by_index(struct noise_local *l, uint32_t index)
+{
+	struct noise_index *entry = index_table_lookup(l->indices, index);
+
+	if (!entry || entry->kind != NOISE_INDEX_KEYPAIR)
+		return NULL;
+	return (struct noise_keypair *)((uint8_t *)entry -
+					offsetof(struct noise_keypair, entry));
+}
+
 enum noise_rx
-noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
-	      struct noise_peer **peer_out, size_t *plain_len)
+noise_decrypt_begin(struct noise_local *l, uint64_t now_ns, uint8_t *msg,
+		    size_t len, struct noise_crypt *job)
 {
 	const struct wire_data_header *hdr = (const struct wire_data_header *)msg;
-	const struct protocol_times *pt = l->pt;
-	struct noise_index *entry;
 	struct noise_keypair *kp;
-	struct noise_peer *p;
 	uint64_t counter;
+	uint32_t index;
+
+	if (len < WIRE_DATA_MIN_LEN)
+		return NOISE_RX_INVALID;
+	index = wire_get_le32(hdr->receiver_index);
+	kp = keypair_by_index(l, index);
+	counter = wire_get_le64(hdr->counter);
+	if (!kp || !keypair_receives(l, kp, counter, now_ns))
+		return NOISE_RX_INVALID;
+	/* A look only: the window moves once the packet is authentic. */
+	if (!replay_may_accept(&kp->replay, counter))
+		return NOISE_RX_REPLAY;
+	job->data = msg + WIRE_DATA_HEADER_LEN;
+	job->len = len - WIRE_DATA_HEADER_LEN;
+	job->counter = counter;
+	job->key = kp->recv_key;
+	job->kp = kp;
+	job->index = index;
+	job->is_authentic = false;
+	return NOISE_RX_OK;
+}
+
+void
+noise_open(struct noise_crypt *job)
+{
+	job->is_authentic = aead_decrypt(job->data, job->data, job->len, NULL,
+					 0, job->counter, job->key);
+}
+
+enum noise_rx
+noise_decrypt_finish(struct noise_local *l, uint64_t now_ns,
+		     const struct noise_crypt *job,
+		     struct noise_peer **peer_out, size_t *plain_len)
+{
+	const struct protocol_times *pt = l->pt;
+	struct noise_keypair *kp = keypair_by_index(l, job->index);
+	struct noise_peer *p;
 
 	*peer_out = NULL;
 	*plain_len = 0;
-	if (len < WIRE_DATA_MIN_LEN)
+	if (!job->is_authentic)
 		return NOISE_RX_INVALID;
-	entry = index_table_lookup(l->indices,
-				   wire_get_le32(hdr->receiver_index));
-	if (!entry || entry->kind != NOISE_INDEX_KEYPAIR)
+	/* An earlier packet of the batch may have dropped the keypair
+	 * (confirming a newer one, or its host ending the session). */
+	if (kp != job->kp || !keypair_receives(l, kp, job->counter, now_ns))
 		return NOISE_RX_INVALID;
-	kp = (struct noise_keypair *)((uint8_t *)entry -
-				      offsetof(struct noise_keypair, entry));
-	p = entry->peer;
-	counter = wire_get_le64(hdr->counter);
-	if (!kp->is_valid || now_ns - kp->birth_ns >= pt->reject_after_ns ||
-	    counter >= REJECT_AFTER_MESSAGES)
-		return NOISE_RX_INVALID;
-
 	/* Authenticate first: only a genuine packet may move the window. */
-	if (!aead_decrypt(msg + WIRE_DATA_HEADER_LEN, msg + WIRE_DATA_HEADER_LEN,
-			  len - WIRE_DATA_HEADER_LEN, NULL, 0, counter,
-			  kp->recv_key))
-		return NOISE_RX_INVALID;
-	if (!replay_check(&kp->replay, counter))
+	if (!replay_check(&kp->replay, job->counter))
 		return NOISE_RX_REPLAY;
 
+	p = kp->entry.peer;
 	*peer_out = p;
-	*plain_len = len - WIRE_DATA_HEADER_LEN - NOISE_TAG_LEN;
+	*plain_len = job->len - NOISE_TAG_LEN;
 	if (kp == p->next) {
 		keypair_confirm(p);
 		return NOISE_RX_CONFIRMED;
@@ -930,4 +999,20 @@ noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
 		return NOISE_RX_OK_REKEY;
 	}
 	return NOISE_RX_OK;
+}
+
+enum noise_rx
+noise_decrypt(struct noise_local *l, uint64_t now_ns, uint8_t *msg, size_t len,
+	      struct noise_peer **peer_out, size_t *plain_len)
+{
+	struct noise_crypt job;
+	enum noise_rx r;
+
+	*peer_out = NULL;
+	*plain_len = 0;
+	r = noise_decrypt_begin(l, now_ns, msg, len, &job);
+	if (r != NOISE_RX_OK)
+		return r;
+	noise_open(&job);
+	return noise_decrypt_finish(l, now_ns, &job, peer_out, plain_len);
 }

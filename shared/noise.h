@@ -310,6 +310,52 @@ enum noise_rx noise_decrypt(struct noise_local *l, uint64_t now_ns,
 			    struct noise_peer **peer_out, size_t *plain_len)
 	__attribute__((warn_unused_result));
 
+/*
+ * The two functions above in three steps, so that the AEAD of a batch can
+ * run on several threads (cryptopool.h) while everything else stays on
+ * the caller's, in order: noise_encrypt_begin does all of noise_encrypt
+ * but the AEAD (keypair, counter, header, padding) and leaves it in a
+ * job for noise_seal; noise_decrypt_begin finds the keypair and looks at
+ * the replay window without moving it, noise_open authenticates and
+ * decrypts, noise_decrypt_finish moves the window and confirms keypairs.
+ * noise_seal and noise_open touch only the job's bytes and read its key:
+ * they may run on any thread, while the caller changes no keypair.
+ */
+struct noise_crypt {
+	uint8_t *data;  /* padded plaintext; or ciphertext, tag included */
+	size_t len;     /* seal: without the tag; open: with it */
+	uint64_t counter;
+	const uint8_t *key;
+	/* open: the keypair, found again by its index when finishing, in
+	 * case an earlier packet's finish dropped it meanwhile */
+	const struct noise_keypair *kp;
+	uint32_t index;
+	bool is_authentic; /* open's result */
+};
+
+/* As noise_encrypt, leaving the AEAD in *job (unless NO_KEY). The
+ * keypair must live until noise_seal(job) has run. */
+enum noise_tx noise_encrypt_begin(struct noise_peer *p, uint64_t now_ns,
+				  uint8_t *msg, size_t plain_len, size_t mtu,
+				  size_t *msg_len, struct noise_crypt *job)
+	__attribute__((warn_unused_result));
+void noise_seal(struct noise_crypt *job);
+
+/* NOISE_RX_OK: *job is ready for noise_open; INVALID or REPLAY: drop
+ * (nothing changed). */
+enum noise_rx noise_decrypt_begin(struct noise_local *l, uint64_t now_ns,
+				  uint8_t *msg, size_t len,
+				  struct noise_crypt *job)
+	__attribute__((warn_unused_result));
+void noise_open(struct noise_crypt *job);
+/* The rest of noise_decrypt for a job noise_open has run; jobs are
+ * finished in the order their datagrams arrived. */
+enum noise_rx noise_decrypt_finish(struct noise_local *l, uint64_t now_ns,
+				   const struct noise_crypt *job,
+				   struct noise_peer **peer_out,
+				   size_t *plain_len)
+	__attribute__((warn_unused_result));
+
 /* True if the current keypair may send now (exists, fresh, confirmed). */
 bool noise_peer_can_send(const struct noise_peer *p, uint64_t now_ns);
 /* Birth of the current keypair, or 0 without one. */

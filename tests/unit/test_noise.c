@@ -641,6 +641,15 @@ test_response_every_bit_flipped(void **state)
 }
 
 /* Every bit of a transport message, before and after confirmation. */
+/* A forgery's outcome: invalid, or a replay for a flip in the counter
+ * (bytes 8-15) that names one already seen, refused before the AEAD. */
+static bool
+refused(enum noise_rx r, size_t byte)
+{
+	return r == NOISE_RX_INVALID ||
+	       (r == NOISE_RX_REPLAY && byte >= 8 && byte < 16);
+}
+
 static void
 test_transport_every_bit_flipped(void **state)
 {
@@ -664,8 +673,7 @@ test_transport_every_bit_flipped(void **state)
 							       bad.len),
 						 WIRE_INVALID);
 			else
-				assert_int_equal(open_dgram(&b, &bad),
-						 NOISE_RX_INVALID);
+				assert_true(refused(open_dgram(&b, &bad), i));
 		}
 		/* No forgery confirmed the keypair or moved the window. */
 		if (round == 0) {
