@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PostgreSQL connection under the user store (see pgsql.h): connect
+ * and reconnect with backoff, statements with parameters, errors mapped
+ * to errnos, transactions retried when the server asks, results read.
+ *
+ * It must not know the store's tables or decide anything about logins;
+ * it never blocks a call for longer than one connection attempt
+ * (connect_timeout) or one statement.
+ */
+#include "pgsql.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BACKOFF_FIRST_MS 250
+#define BACKOFF_MAX_MS 4000
+/* Runs of one transaction while the server asks for another. */
+#define TX_TRIES 8
+
+/* ---- parameters ------------------------------------------------------------- */
+
+static void
+param(struct pgsql_params *p, const char *value, int len, int format)
+{
+	if (p->n >= PGSQL_PARAMS_MAX)
+		abort(); /* a statement in userdb_pg.c with too many */
+	p->values[p->n] = value;
+	p->lengths[p->n] = len;
+	p->formats[p->n] = format;
+	p->n++;
+}
+
+void
+pgsql_text(struct pgsql_params *p, const char *s)
+{
+	param(p, s, 0, 0);
+}
+
+void
+pgsql_i64(struct pgsql_params *p, int64_t v)
+{
+	char *buf = p->text[p->n < PGSQL_PARAMS_MAX ? p->n : 0];
+
+	snprintf(buf, sizeof(p->text[0]), "%" PRId64, v);
+	param(p, buf, 0, 0);
+}
+
+void
+pgsql_u64(struct pgsql_params *p, uint64_t v)
+{
+	pgsql_i64(p, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+void
+pgsql_bool(struct pgsql_params *p, bool v)
+{
+	param(p, v ? "true" : "false", 0, 0);
+}
+
+void
+pgsql_blob(struct pgsql_params *p, bool has, const void *data, size_t len)
+{
+	if (has)
+		param(p, data, (int)len, 1);
+	else
+		param(p, NULL, 0, 1);
+}
+
+/* ---- the connection --------------------------------------------------------- */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* libpq's messages end with a newline; logs do not. */
+static void
+message(char *out, size_t cap, const char *msg)
+{
+	size_t len;
+
+	snprintf(out, cap, "%s", msg && *msg ? msg : "no message");
+	len = strlen(out);
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
+		out[--len] = '\0';
+}
+
+/*
+ * The password never comes from vpnd.conf or a command line (where ps
+ * and the config's readers would see it): a password file or libpq's
+ * environment gives it.
+ */
+static int
+check_conninfo(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	char msg[256];
+	int ret = 0;
+
+	opts = PQconninfoParse(conninfo, &err);
+	if (!opts) {
+		message(msg, sizeof(msg), err);
+		log_err("user store: bad PostgreSQL connection string: %s",
+			msg);
+		PQfreemem(err);
+		return -EINVAL;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (strcmp(o->keyword, "password") == 0 && o->val) {
+			log_err("user store: the PostgreSQL connection string "
+				"holds a password; give it in a password file "
+				"(passfile, ~/.pgpass) or PGPASSWORD instead");
+			ret = -EINVAL;
+		}
+	}
+	PQconninfoFree(opts);
+	return ret;
+}
+
+/* The server's notices (a CREATE ... IF NOT EXISTS that found it) are no
+ * news: libpq would print them to stderr. */
+static void
+notice(void *arg, const char *msg)
+{
+	char text[256];
+
+	(void)arg;
+	message(text, sizeof(text), msg);
+	log_debug("user store: PostgreSQL says: %s", text);
+}
+
+/*
+ * One attempt. The defaults come before dbname (the caller's string,
+ * expanded), so the caller's own settings win: a 2 s bound on connecting,
+ * and TCP keepalives so a server that vanished without a word is noticed.
+ */
+static int
+attempt(struct pgsql *db, char *why, size_t why_cap)
+{
+	static const char *const keys[] = {
+		"connect_timeout", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "fallback_application_name", "dbname", NULL,
+	};
+	const char *values[] = { "2", "5", "2", "3", "vpnd", db->conninfo,
+				 NULL };
+	PGresult *r;
+	PGconn *c = PQconnectdbParams(keys, values, 1);
+
+	if (!c) {
+		snprintf(why, why_cap, "out of memory");
+		return -ENOMEM;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		message(why, why_cap, PQerrorMessage(c));
+		PQfinish(c);
+		return -ENOTCONN;
+	}
+	PQsetNoticeProcessor(c, notice, NULL);
+	r = PQexec(c, "LISTEN " PGSQL_CHANNEL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		message(why, why_cap, PQresultErrorMessage(r));
+		PQclear(r);
+		PQfinish(c);
+		return -ENOTCONN;
+	}
+	PQclear(r);
+	db->conn = c;
+	return 0;
+}
+
+int
+pgsql_open(struct pgsql *db, const char *conninfo)
+{
+	char why[256];
+	int ret;
+
+	memset(db, 0, sizeof(*db));
+	db->backoff_ms = BACKOFF_FIRST_MS;
+	ret = check_conninfo(conninfo);
+	if (ret < 0)
+		return ret;
+	db->conninfo = strdup(conninfo);
+	if (!db->conninfo)
+		return -ENOMEM;
+	ret = attempt(db, why, sizeof(why));
+	if (ret < 0) {
+		log_err("user store: cannot connect to PostgreSQL: %s", why);
+		pgsql_close(db);
+	}
+	return ret;
+}
+
+void
+pgsql_close(struct pgsql *db)
+{
+	PQfinish(db->conn);
+	db->conn = NULL;
+	free(db->conninfo);
+	db->conninfo = NULL;
+}
+
+/* Drops a broken connection; calls fail fast until the backoff passes. */
+static void
+lose(struct pgsql *db, const char *msg)
+{
+	char why[256];
+
+	message(why, sizeof(why), msg);
+	if (!db->is_lost)
+		log_warn("user store: lost the connection to PostgreSQL (%s); "
+			 "reconnecting", why);
+	db->is_lost = true;
+	PQfinish(db->conn);
+	db->conn = NULL;
+	db->retry_at_ms = now_ms() + db->backoff_ms;
+}
+
+int
+pgsql_ready(struct pgsql *db)
+{
+	char why[256];
+	uint64_t now;
+
+	if (db->conn)
+		return 0;
+	now = now_ms();
+	if (now < db->retry_at_ms)
+		return -ENOTCONN;
+	if (attempt(db, why, sizeof(why)) < 0) {
+		log_debug("user store: PostgreSQL still unreachable: %s", why);
+		db->retry_at_ms = now + db->backoff_ms;
+		db->backoff_ms = db->backoff_ms * 2 > BACKOFF_MAX_MS
+					 ? BACKOFF_MAX_MS
+					 : db->backoff_ms * 2;
+		return -ENOTCONN;
+	}
+	if (db->is_lost)
+		log_notice("user store: reconnected to PostgreSQL");
+	db->is_lost = false;
+	db->has_reconnected = true;
+	db->backoff_ms = BACKOFF_FIRST_MS;
+	return 0;
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+static bool
+is_state(const char *state, const char *want)
+{
+	return state && strcmp(state, want) == 0;
+}
+
+/* Class 08 (connection exception) and the server shutting down or
+ * starting up: the connection is gone or useless. */
+static bool
+is_connection_state(const char *state)
+{
+	return (state && strncmp(state, "08", 2) == 0) ||
+	       is_state(state, "57P01") || is_state(state, "57P02") ||
+	       is_state(state, "57P03");
+}
+
+static int
+fail(struct pgsql *db, const PGresult *r, const char *what)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *constraint;
+	char msg[512];
+
+	message(msg, sizeof(msg),
+		r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+	if (PQstatus(db->conn) != CONNECTION_OK || is_connection_state(state)) {
+		lose(db, msg);
+		return -ENOTCONN;
+	}
+	/* serialization_failure, deadlock_detected: run it again */
+	if (is_state(state, "40001") || is_state(state, "40P01")) {
+		log_debug("user store: %s: %s; trying again", what, msg);
+		db->should_retry = true;
+		return -EAGAIN;
+	}
+	if (is_state(state, "23505")) {
+		/* Another node's grant, not yet visible when this one read
+		 * the taken addresses, committed the same one: read again. */
+		constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+		if (constraint && strncmp(constraint, "admissions_addr", 15) == 0) {
+			db->should_retry = true;
+			return -EAGAIN;
+		}
+		return -EEXIST;
+	}
+	if (is_state(state, "23503"))
+		return -ENOENT;
+	log_err("user store: %s: %s", what, msg);
+	return -EIO;
+}
+
+int
+pgsql_run(struct pgsql *db, const char *sql, const struct pgsql_params *p,
+	  PGresult **out, const char *what)
+{
+	PGresult *r;
+	int ret;
+
+	if (out)
+		*out = NULL;
+	/* Outside a transaction a call may reconnect; inside one, the
+	 * transaction died with the connection. */
+	if (!db->conn) {
+		if (db->in_tx)
+			return -ENOTCONN;
+		ret = pgsql_ready(db);
+		if (ret < 0)
+			return ret;
+	}
+	if (p)
+		r = PQexecParams(db->conn, sql, p->n, NULL, p->values,
+				 p->lengths, p->formats, 0);
+	else
+		r = PQexec(db->conn, sql);
+	switch (PQresultStatus(r)) {
+	case PGRES_TUPLES_OK:
+		ret = PQntuples(r);
+		if (out) {
+			*out = r;
+			return ret;
+		}
+		break;
+	case PGRES_COMMAND_OK:
+		ret = atoi(PQcmdTuples(r));
+		break;
+	default:
+		ret = fail(db, r, what);
+		break;
+	}
+	PQclear(r);
+	return ret;
+}
+
+int
+pgsql_tx(struct pgsql *db, bool is_read, pgsql_tx_fn fn, void *arg)
+{
+	int ret, r, tries;
+
+	for (tries = 1;; tries++) {
+		db->should_retry = false;
+		db->pending = 0;
+		ret = pgsql_run(db,
+				is_read ? "BEGIN ISOLATION LEVEL REPEATABLE "
+					  "READ READ ONLY"
+					: "BEGIN",
+				NULL, NULL, "begin");
+		if (ret < 0)
+			return ret;
+		db->in_tx = true;
+		ret = fn(db, arg);
+		if (ret >= 0 && db->pre_commit && (r = db->pre_commit(db)) < 0)
+			ret = r;
+		/* If the connection breaks during COMMIT, whether it
+		 * committed is unknown: -ENOTCONN says so (the caller answers
+		 * BUSY; a login retried then finds its code consumed or
+		 * not, and every change here is all or nothing). */
+		if (ret >= 0 && (r = pgsql_run(db, "COMMIT", NULL, NULL,
+					       "commit")) < 0)
+			ret = r;
+		else if (ret < 0 && db->conn)
+			(void)pgsql_run(db, "ROLLBACK", NULL, NULL, "rollback");
+		db->in_tx = false;
+		db->pending = 0;
+		if (ret >= 0 || !db->should_retry)
+			return ret;
+		if (tries == TX_TRIES) {
+			log_warn("user store: a transaction still conflicts "
+				 "after %d tries", tries);
+			return -EBUSY;
+		}
+		usleep(1000 * (useconds_t)tries + randombytes_uniform(2000));
+	}
+}
+
+int
+pgsql_notified(struct pgsql *db)
+{
+	PGnotify *n;
+	int ret = pgsql_ready(db), got;
+
+	if (ret < 0)
+		return ret;
+	got = db->has_reconnected;
+	db->has_reconnected = false;
+	if (!PQconsumeInput(db->conn)) {
+		lose(db, PQerrorMessage(db->conn));
+		return -ENOTCONN;
+	}
+	while ((n = PQnotifies(db->conn))) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+/* ---- results ---------------------------------------------------------------- */
+
+bool
+pgsql_is_null(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col);
+}
+
+int64_t
+pgsql_get_i64(const PGresult *r, int row, int col)
+{
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+uint64_t
+pgsql_get_u64(const PGresult *r, int row, int col)
+{
+	int64_t v = pgsql_get_i64(r, row, col);
+
+	return v < 0 ? 0 : (uint64_t)v;
+}
+
+bool
+pgsql_get_bool(const PGresult *r, int row, int col)
+{
+	return PQgetvalue(r, row, col)[0] == 't';
+}
+
+void
+pgsql_get_text(const PGresult *r, int row, int col, char *out, size_t cap)
+{
+	const char *v = PQgetvalue(r, row, col);
+	size_t len = (size_t)PQgetlength(r, row, col);
+
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(out, v, len);
+	out[len] = '\0';
+}
+
+/* bytea in text results is hex ("\x0a0b"), the server's default. */
+bool
+pgsql_get_blob_var(const PGresult *r, int row, int col, void *out, size_t cap,
+		   size_t *len)
+{
+	const char *v = PQgetvalue(r, row, col);
+	size_t text_len = (size_t)PQgetlength(r, row, col), n;
+
+	*len = 0;
+	if (PQgetisnull(r, row, col) || text_len < 2 || v[0] != '\\' ||
+	    v[1] != 'x' || (text_len - 2) % 2)
+		return false;
+	n = (text_len - 2) / 2;
+	if (n > cap || sodium_hex2bin(out, cap, v + 2, text_len - 2, NULL,
+				      len, NULL) != 0 || *len != n)
+		return false;
+	return true;
+}
+
+bool
+pgsql_get_blob(const PGresult *r, int row, int col, void *out, size_t len)
+{
+	size_t got;
+
+	return pgsql_get_blob_var(r, row, col, out, len, &got) && got == len;
+}
+
+void
+pgsql_wipe(PGresult *r, int row, int col)
+{
+	sodium_memzero(PQgetvalue(r, row, col),
+		       (size_t)PQgetlength(r, row, col));
+}
