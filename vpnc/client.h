@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vpnc's running state: one server at a time, the login conversation of PROTOCOL.md
+ * vpnc's running state: one server, the login conversation of PROTOCOL.md
  * section 6 from the client's side as a state machine (below), and the
  * packet path TUN <-> UDP, where what comes from the tunnel must come from
  * where vpnc routes to (policy.h).
@@ -19,7 +19,6 @@
 #include "loop.h"
 #include "netconf.h"
 #include "prompt.h"
-#include "servers.h"
 #include "silence.h"
 #include "tunio.h"
 #include "tunnel.h"
@@ -40,15 +39,6 @@
  *   any of the five --no answer, server DISCONNECT--> BACKOFF
  *   BACKOFF     --reconnect_ns-->   CONNECTING  a new handshake
  *   BACKOFF     --session-->        RESUMING    the server's handshake
- *
- * With several servers (servers.h), a server that stops answering (its
- * handshakes, or RESUME) or DISCONNECTs with "server shutdown" is left
- * for the next one at once, where RESUME keeps the admission:
- *
- *   any of the five --failover-->   CONNECTING  the next server's
- *                                   handshake (BACKOFF instead, once
- *                                   every server was tried since the
- *                                   last admission)
  *
  * --logout (rule 8). Nothing acknowledges a DISCONNECT with LOGOUT, so
  * the client checks it took: a RESUME on a new session answered
@@ -105,11 +95,8 @@ struct client {
 	struct loop loop;
 	struct tunnel tunnel;
 	struct tunnel_peer server;
-	/* Every server's address, and the one in use (copied below). */
-	struct servers servers;
-	unsigned int servers_tried; /* moved on from since an admission */
 	struct endpoint server_ep;
-	char server_name[SERVERS_NAME_LEN]; /* for logs */
+	char server_name[VPNC_HOST_LEN + ENDPOINT_STR_LEN + 4]; /* for logs */
 	struct silence silence;   /* the server not answering handshakes */
 	struct expiry_warner expiry; /* warnings ahead of the session's end */
 	int server_family;
@@ -151,6 +138,13 @@ struct client {
 
 	struct udp_batch rx, tx;
 	struct udp_buffers rx_bufs, tx_bufs;
+	/* The AEAD of a batch, on the packet workers (NULL: none, all on
+	 * this thread): the send batch's jobs, sealed in take_buffers, and
+	 * the receive batch's. */
+	struct cryptopool *pool;
+	struct noise_crypt seal[UDP_BATCH];
+	unsigned int n_seal;
+	struct tunnel_rx_batch rx_jobs;
 	uint64_t now_ns, wall_ns;
 	int exit_status;
 };

@@ -3,9 +3,8 @@
  * vpnc.conf (see config.h): the libconfuse schema, the copy into struct
  * vpnc_config, the rules between options and the key files. As in vpnd,
  * defaults live in vpnc_config_defaults() alone and every option is
- * CFGF_NODEFAULT. The servers' names are only checked for form here
- * (each `server` line adds one); they are resolved when the client starts
- * (servers.h).
+ * CFGF_NODEFAULT. The server's name is only checked for form here; it is
+ * resolved when the client starts.
  */
 #include "config.h"
 
@@ -19,6 +18,7 @@
 
 #include "aead.h"
 #include "conf.h"
+#include "cryptopool.h"
 #include "login.h"
 #include "tunnel.h"
 
@@ -53,6 +53,20 @@ static int
 cb_mtu(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	return conf_number_or_auto_parse(cfg, opt, value, result, mtu_number);
+}
+
+/* packet-workers: "auto" (0 in the struct: one per CPU, client.c) or a
+ * number of threads in this range (cryptopool.h), checked apart. */
+static const struct conf_number workers_number[] = {
+	NUM("packet-workers", 1, CRYPTOPOOL_MAX_THREADS, 0, packet_workers),
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+static int
+cb_packet_workers(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return conf_number_or_auto_parse(cfg, opt, value, result,
+					 workers_number);
 }
 
 /* ---- server = "host", "host:port", "[v6]:port" ------------------------- */
@@ -163,18 +177,6 @@ server_parse(const char *text, char host[VPNC_HOST_LEN + 1], uint16_t *port)
 	return colon ? parse_port(colon + 1, port) : NULL;
 }
 
-/*
- * Every server value of the parse under way, in order. libconfuse keeps
- * only the last line of an option set twice, and of a list only its last
- * assignment, but each `server` line names one more server (a node of the
- * same service): the value callback collects them here, for the one parse
- * at a time that libconfuse allows (shared/conf.c).
- */
-static struct {
-	struct vpnc_server s[VPNC_MAX_SERVERS];
-	unsigned int n;
-} parsed_servers;
-
 static int
 cb_server(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -185,12 +187,6 @@ cb_server(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	why = server_parse(value, host, &port);
 	if (why)
 		return conf_value_error(cfg, opt, result, "%s: %s", value, why);
-	if (parsed_servers.n == VPNC_MAX_SERVERS)
-		return conf_value_error(cfg, opt, result, "%s: more than %d "
-					"servers", value, VPNC_MAX_SERVERS);
-	memcpy(parsed_servers.s[parsed_servers.n].host, host,
-	       sizeof(host));
-	parsed_servers.s[parsed_servers.n++].port = port;
 	return conf_cb_string(cfg, opt, value, result);
 }
 
@@ -293,7 +289,7 @@ cb_dns(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 }
 
 static cfg_opt_t schema[] = {
-	CFG_STR_LIST_CB("server", NULL, CFGF_NODEFAULT, cb_server),
+	CFG_STR_CB("server", NULL, CFGF_NODEFAULT, cb_server),
 	CFG_STR_CB("server-public-key", NULL, CFGF_NODEFAULT, cb_public_key),
 	CFG_STR_CB("private-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("preshared-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
@@ -312,6 +308,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, conf_cb_aead),
 	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_INT_CB("busy-poll", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("packet-workers", 0, CFGF_NODEFAULT, cb_packet_workers),
 	CFG_STR_CB("log", NULL, CFGF_NODEFAULT, conf_cb_log),
 	CFG_STR_CB("log-level", NULL, CFGF_NODEFAULT, conf_cb_log_level),
 	CFG_INT_CB("test-timer-divisor", 0, CFGF_NODEFAULT, cb_number),
@@ -331,6 +328,7 @@ vpnc_config_defaults(struct vpnc_config *c)
 	c->sandbox = true;
 	c->aead = AEAD_AUTO;
 	c->offload = true;
+	c->packet_workers = 0; /* "auto" */
 	c->log_syslog = false;
 	c->log_level = LOG_INFO;
 	c->test_timer_divisor = 1;
@@ -457,14 +455,10 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 
 	conf_numbers_copy(cfg, numbers, c);
 	conf_numbers_copy(cfg, mtu_number, c);
-	/* cb_server has collected and parsed them. */
-	c->n_servers = parsed_servers.n;
-	memcpy(c->servers, parsed_servers.s, sizeof(c->servers));
-	if (c->n_servers) {
-		memcpy(c->server_host, c->servers[0].host,
-		       sizeof(c->server_host));
-		c->server_port = c->servers[0].port;
-	}
+	conf_numbers_copy(cfg, workers_number, c);
+	if (cfg_size(cfg, "server"))
+		server_parse(cfg_getstr(cfg, "server"), c->server_host,
+			     &c->server_port);
 	if (cfg_size(cfg, "server-public-key")) {
 		s = cfg_getstr(cfg, "server-public-key");
 		ok &= keys_from_base64(c->server_public_key, s, strlen(s));
@@ -559,7 +553,6 @@ vpnc_config_load(struct vpnc_config *c, const char *path)
 		fprintf(stderr, "%s: the path is too long\n", path);
 		return false;
 	}
-	memset(&parsed_servers, 0, sizeof(parsed_servers));
 	cfg = conf_parse(c->path, schema, &lines);
 	if (!cfg)
 		return false;
@@ -569,6 +562,8 @@ vpnc_config_load(struct vpnc_config *c, const char *path)
 		ok = conf_numbers_check(&lines, numbers, c);
 		if (c->mtu)
 			ok &= conf_numbers_check(&lines, mtu_number, c);
+		if (c->packet_workers)
+			ok &= conf_numbers_check(&lines, workers_number, c);
 		ok &= check_required(&lines, c);
 	}
 	if (ok)

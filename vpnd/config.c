@@ -24,6 +24,7 @@
 
 #include "access.h"
 #include "aead.h"
+#include "cryptopool.h"
 #include "dnsname.h"
 #include "login.h"
 #include "password.h"
@@ -83,6 +84,20 @@ static int
 cb_mtu(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	return conf_number_or_auto_parse(cfg, opt, value, result, mtu_number);
+}
+
+/* packet-workers: "auto" (0 in the struct: one per CPU, server.c) or a
+ * number of threads in this range (cryptopool.h). */
+static const struct conf_number workers_number[] = {
+	NUM("packet-workers", 1, CRYPTOPOOL_MAX_THREADS, 0, packet_workers),
+	{ NULL, 0, 0, 0, 0, 0 },
+};
+
+static int
+cb_packet_workers(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return conf_number_or_auto_parse(cfg, opt, value, result,
+					 workers_number);
 }
 
 static int
@@ -596,6 +611,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("aead", NULL, CFGF_NODEFAULT, conf_cb_aead),
 	CFG_STR_CB("offload", NULL, CFGF_NODEFAULT, conf_cb_yes_no),
 	CFG_INT_CB("busy-poll", 0, CFGF_NODEFAULT, cb_number),
+	CFG_INT_CB("packet-workers", 0, CFGF_NODEFAULT, cb_packet_workers),
 	CFG_STR_CB("lan-mode", NULL, CFGF_NODEFAULT, cb_lan_mode),
 	CFG_STR_CB("lan-interface", NULL, CFGF_NODEFAULT, conf_cb_ifname),
 	CFG_STR_LIST_CB("routes", NULL, CFGF_NODEFAULT, conf_cb_prefix),
@@ -637,6 +653,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	snprintf(c->interface, sizeof(c->interface), "vpn0");
 	c->listen_port = VPND_DEFAULT_PORT;
 	c->mtu = 0; /* "auto" */
+	c->packet_workers = 0; /* "auto" */
 	snprintf(c->user_db, sizeof(c->user_db), "/var/lib/vpnd/users.db");
 	snprintf(c->control_socket, sizeof(c->control_socket),
 		 "/run/vpnd.sock");
@@ -767,6 +784,7 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 
 	conf_numbers_copy(cfg, numbers, c);
 	conf_numbers_copy(cfg, mtu_number, c);
+	conf_numbers_copy(cfg, workers_number, c);
 	ok &= conf_copy_string(cfg, l, "interface", c->interface,
 			       sizeof(c->interface));
 	ok &= copy_key_path(cfg, c, "private-key-file", c->private_key_file,
@@ -922,6 +940,8 @@ vpnd_config_check(const struct vpnd_config *c)
 	ok &= check_strings(c);
 	if (c->mtu)
 		ok &= conf_numbers_check(l, mtu_number, c);
+	if (c->packet_workers)
+		ok &= conf_numbers_check(l, workers_number, c);
 	if (!c->has_pool4 && !c->has_pool6)
 		ok = conf_error(l, "address-pool4", "no address pool: set "
 				"address-pool4, address-pool6 or both");

@@ -74,6 +74,8 @@ struct vpnd_config {
 					   * (tunio.h) and the UDP sockets'
 					   * (udp.h) */
 	unsigned int busy_poll_us;        /* busy-poll = 0 (loop.h, udp.h) */
+	unsigned int packet_workers;      /* packet-workers = "auto" (0: one
+					   * per CPU, at most 16) or 1-16 */
 
 	/* The office LAN (lanmode.h); a restart applies changes. */
 	enum vpnd_lan_mode lan_mode;      /* lan-mode = "routed" */

@@ -86,6 +86,8 @@ static const struct option options[] = {
 	/* Asked of the device and the sockets as they open. */
 	NUM("offload", offload, RESTART),
 	NUM("busy-poll", busy_poll_us, RESTART),
+	/* The threads are made at start (server.c). */
+	NUM("packet-workers", packet_workers, RESTART),
 	/* Set up at start (lanmode.h): forwarding, the nftables table, the
 	 * device's address, the proxy entries. */
 	NUM("lan-mode", lan_mode, RESTART),

@@ -9,6 +9,12 @@
  * written to the device coalesced, flushed at the end of the batch. Nothing slow happens here: the
  * login layer (admit.c) hands password checks and store access to worker
  * threads and only reads their results.
+ *
+ * Every core (packet-workers): this thread keeps all the state and does
+ * all the I/O; only the AEAD of a batch is spread over the packet workers
+ * (cryptopool.h), fork-join, and the batch is then finished here in order
+ * (tunnel_seal_batch before a send batch goes, tunnel_receive_batch for a
+ * received one), so nonces and replay windows stay this thread's alone.
  */
 #include "server.h"
 
@@ -19,6 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "cryptopool.h"
 #include "ctlcmd.h"
 #include "exporter.h"
 #include "gate.h"
@@ -180,26 +187,25 @@ server_send_control(struct server *s, struct peer *p, const uint8_t *msg,
 
 /* ---- events ------------------------------------------------------------------ */
 
+/* A datagram of the batch concerned tp: its deadlines may have moved. */
+static bool
+rx_done(void *arg, struct tunnel_peer *tp)
+{
+	server_peer_touched(arg, (struct peer *)tp);
+	return true;
+}
+
 static void
 receive_udp(struct server *s, int fd)
 {
-	unsigned int i;
 	int n;
 
 	n = udp_recv_batch(fd, &s->rx);
 	if (n <= 0)
 		return;
 	server_clock(s);
-	for (i = 0; i < (unsigned int)n; i++) {
-		struct tunnel_peer *tp;
-
-		if (!s->rx.len[i])
-			continue;
-		tp = tunnel_receive(&s->tunnel, s->rx.buf[i], s->rx.len[i],
-				    &s->rx.ep[i], s->now_ns, s->wall_ns);
-		if (tp)
-			server_peer_touched(s, (struct peer *)tp);
-	}
+	tunnel_receive_batch(&s->tunnel, &s->rx_jobs, s->rx.buf, s->rx.len,
+			     s->rx.ep, (unsigned int)n, s->now_ns, s->wall_ns);
 	/* Before anything else runs: no packet waits for the next batch. */
 	s->stats.tun_write_errors += tunio_flush(&s->tun);
 	reap(s);
@@ -242,6 +248,10 @@ flush_tx(struct server *s)
 {
 	unsigned int want;
 
+	/* The keypairs the jobs point into are all still there: nothing
+	 * since send_packet took them (one loop callback) drops one. */
+	tunnel_seal_batch(s->pool, s->seal, s->n_seal);
+	s->n_seal = 0;
 	if (s->tx4.count) {
 		want = s->tx4.count;
 		s->stats.udp_tx_dropped += want - udp_send_batch(s->udp.fd4,
@@ -302,9 +312,16 @@ send_packet(struct server *s, struct peer *p, uint8_t *buf, size_t len)
 
 	if (!fits_tunnel(s, p, buf + WIRE_DATA_HEADER_LEN, len))
 		return false;
-	if (tunnel_encrypt(&s->tunnel, &p->tp, buf, len, s->now_ns,
-			   s->wall_ns, &msg_len) == TUNNEL_TX_SEND)
+	/* Never more jobs than buffers; but if so, the batch goes now. */
+	if (s->n_seal == UDP_BATCH)
+		flush_tx(s);
+	/* Sealed in flush_tx, with the rest of the batch. */
+	if (tunnel_encrypt_begin(&s->tunnel, &p->tp, buf, len, s->now_ns,
+				 s->wall_ns, &msg_len,
+				 &s->seal[s->n_seal]) == TUNNEL_TX_SEND)
 		is_queued = queue_datagram(s, p, buf, msg_len);
+	if (is_queued)
+		s->n_seal++;
 	server_peer_touched(s, p);
 	return is_queued;
 }
@@ -559,6 +576,40 @@ close_device(struct server *s)
 	sysctl_restore(&s->sysctls);
 }
 
+/*
+ * The packet workers that seal and open the batches in these buffers:
+ * packet-workers threads in all, this one included ("auto": one per CPU,
+ * at most CRYPTOPOOL_MAX_THREADS); 1 makes none, every AEAD then runs
+ * here. Made now, while vpnd may still do anything; at nice 0, as the
+ * loop (the login workers are below it).
+ */
+static int
+start_packet_workers(struct server *s)
+{
+	unsigned int n = s->cfg->packet_workers;
+	int ret;
+
+	if (!n)
+		n = cryptopool_cpus();
+	if (n > CRYPTOPOOL_MAX_THREADS)
+		n = CRYPTOPOOL_MAX_THREADS;
+	s->pool = NULL;
+	if (n > 1) {
+		ret = cryptopool_start(&s->pool, n);
+		if (ret < 0) {
+			log_err("cannot start %u packet workers: %s", n,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	s->rx_jobs.pool = s->pool;
+	s->rx_jobs.done = rx_done;
+	s->rx_jobs.arg = s;
+	log_info("packet workers: %u thread%s for the AEAD", n,
+		 n == 1 ? " (the loop's own)" : "s, the loop's included");
+	return 0;
+}
+
 static int
 alloc_buffers(struct server *s)
 {
@@ -575,6 +626,12 @@ alloc_buffers(struct server *s)
 		udp_buffers_free(&s->tx_bufs);
 		return -ENOMEM;
 	}
+	if (start_packet_workers(s) < 0) {
+		tunio_free(&s->tun);
+		udp_buffers_free(&s->rx_bufs);
+		udp_buffers_free(&s->tx_bufs);
+		return -ENOMEM;
+	}
 	udp_batch_receive_into(&s->rx, &s->rx_bufs);
 	return 0;
 }
@@ -582,6 +639,9 @@ alloc_buffers(struct server *s)
 static void
 free_buffers(struct server *s)
 {
+	/* Idle between batches: joined at once. */
+	cryptopool_stop(s->pool);
+	s->pool = NULL;
 	udp_buffers_free(&s->rx_bufs);
 	udp_buffers_free(&s->tx_bufs);
 	tunio_free(&s->tun);

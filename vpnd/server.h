@@ -73,6 +73,13 @@ struct server {
 	struct udp_batch rx;
 	struct udp_batch tx4, tx6;
 	struct udp_buffers rx_bufs, tx_bufs;
+	/* The AEAD of a batch, on the packet workers (NULL: none, all on
+	 * this thread): the send batch's jobs, sealed in flush_tx, and the
+	 * receive batch's. */
+	struct cryptopool *pool;
+	struct noise_crypt seal[UDP_BATCH];
+	unsigned int n_seal;
+	struct tunnel_rx_batch rx_jobs;
 
 	uint64_t started_ns;
 	uint64_t now_ns;   /* time of the event being handled */
