@@ -198,9 +198,36 @@ remove_unwanted(struct rtnl *rt, struct fence *have, const struct fence *keep,
 	}
 }
 
-/* A pin or an exclude: out the way its first address goes now. */
+/*
+ * The way a pin of `family` in `before` took, for a new pin whose own way
+ * the backstop hides: vpnc moving to another server while its device is
+ * down. The new server lies outside as the old one did, through the same
+ * gateway (both are the same service's nodes).
+ */
+static bool
+old_pin_way(const struct fence *before, int family, struct netlink_route *out)
+{
+	const struct rtnl_route *r;
+	unsigned int i;
+
+	for (i = 0; before && i < before->n; i++) {
+		r = &before->items[i].route;
+		if (before->items[i].kind != FENCE_PIN || r->dst.family != family)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->oif = r->oif;
+		out->has_gateway = r->has_gateway;
+		memcpy(out->gateway, r->gateway, sizeof(out->gateway));
+		return true;
+	}
+	return false;
+}
+
+/* A pin or an exclude: out the way its first address goes now (for a
+ * pin the backstop hides, the way of the pin in `before` it replaces). */
 static int
-route_outside(struct rtnl *rt, struct netlink *nl, struct fence_item *it)
+route_outside(struct rtnl *rt, struct netlink *nl, struct fence_item *it,
+	      const struct fence *before)
 {
 	struct rtnl_route *r = &it->route;
 	char text[PREFIX_STR_LEN], via[PREFIX_STR_LEN];
@@ -208,6 +235,13 @@ route_outside(struct rtnl *rt, struct netlink *nl, struct fence_item *it)
 	int ret;
 
 	ret = netlink_route_get(nl, r->dst.family, r->dst.addr, &now);
+	if (ret < 0 && it->kind == FENCE_PIN &&
+	    old_pin_way(before, r->dst.family, &now)) {
+		log_debug("the way to %s is hidden (%s): taking the previous "
+			  "server's", prefix_format(&r->dst, text),
+			  strerror(-ret));
+		ret = 0;
+	}
 	if (ret < 0) {
 		log_err("cannot find the way to %s outside the tunnel (%s): "
 			"%s", prefix_format(&r->dst, text),
@@ -236,7 +270,8 @@ route_outside(struct rtnl *rt, struct netlink *nl, struct fence_item *it)
 
 static int
 add_wanted(struct rtnl *rt, struct netlink *nl, struct fence *have,
-	   const struct fence *want, bool is_unreachable)
+	   const struct fence *want, const struct fence *before,
+	   bool is_unreachable)
 {
 	char text[PREFIX_STR_LEN];
 	struct fence_item it;
@@ -262,7 +297,7 @@ add_wanted(struct rtnl *rt, struct netlink *nl, struct fence *have,
 					prefix_format(&it.route.dst, text),
 					kind_names[it.kind], strerror(-ret));
 		} else {
-			ret = route_outside(rt, nl, &it);
+			ret = route_outside(rt, nl, &it, before);
 		}
 		/* Someone else's route to the same place: not ours to
 		 * remove, and it does the same. */
@@ -279,15 +314,17 @@ int
 fence_apply(struct rtnl *rt, struct netlink *nl, struct fence *have,
 	    const struct fence *want)
 {
+	/* What was installed: a new pin may need the old one's way. */
+	struct fence before = *have;
 	int ret;
 
 	remove_unwanted(rt, have, want, true);
 	remove_unwanted(rt, have, want, false);
 	/* The ways outside are found before a new backstop could hide
 	 * them. */
-	ret = add_wanted(rt, nl, have, want, false);
+	ret = add_wanted(rt, nl, have, want, &before, false);
 	if (ret == 0)
-		ret = add_wanted(rt, nl, have, want, true);
+		ret = add_wanted(rt, nl, have, want, &before, true);
 	return ret;
 }
 

@@ -92,7 +92,9 @@ void fence_merge(const struct fence *a, const struct fence *b,
 /*
  * Makes the installed set `have` into `want`: takes out what is no longer
  * wanted, routes each new pin and exclude the way its address goes now
- * (before any new backstop), then adds the new unreachable routes. `have`
+ * (before any new backstop; a new pin the backstop hides, as when vpnc
+ * moves to another server, the way of the pin it replaces), then adds
+ * the new unreachable routes. `have`
  * ends as what is installed, even on failure. 0 or -errno after logging.
  */
 int fence_apply(struct rtnl *rt, struct netlink *nl, struct fence *have,

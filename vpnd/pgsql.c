@@ -86,16 +86,27 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* libpq's messages end with a newline; logs do not. */
+/* libpq's messages span lines (and end with a newline); a log line
+ * does not: each run of white space becomes one space. */
 static void
 message(char *out, size_t cap, const char *msg)
 {
-	size_t len;
+	size_t n = 0;
+	bool is_space = true;
 
-	snprintf(out, cap, "%s", msg && *msg ? msg : "no message");
-	len = strlen(out);
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		out[--len] = '\0';
+	for (; msg && *msg && n + 1 < cap; msg++) {
+		if (*msg == ' ' || *msg == '\n' || *msg == '\t') {
+			is_space = true;
+			continue;
+		}
+		if (is_space && n > 0 && n + 2 < cap)
+			out[n++] = ' ';
+		is_space = false;
+		out[n++] = *msg;
+	}
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, cap, "no message");
 }
 
 /*

@@ -38,30 +38,14 @@
 
 #include "log.h"
 #include "pgsql.h"
+#include "userdb_pg.h"
 #include "userdb_pg_schema.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* Any constant shared by every vpnd and vpnctl: "vpnd" in ASCII. */
 #define SCHEMA_LOCK "1987079780"
-#define NOW_SQL "floor(extract(epoch FROM now()))::bigint"
-
-struct pgdb {
-	struct userdb base; /* first: userdb.c sees only this */
-	struct pgsql sql;
-	/* What userdb_events_after() last read, so an idle poll reads
-	 * nothing unless a notification came. */
-	bool has_seen;
-	uint64_t seen_seq;
-	bool has_sent; /* this connection committed events since */
-};
 
 static const struct userdb_ops userdb_pg_ops;
-
-static struct pgsql *
-conn(struct userdb *db)
-{
-	return &((struct pgdb *)db)->sql;
-}
 
 static struct pgdb *
 pgdb_of(struct pgsql *sql)
@@ -1178,10 +1162,37 @@ grant_assign(struct pgsql *sql, struct grant_ctx *c, userdb_assign_fn assign,
 	return assign(arg, &c->view, adm) ? 0 : -ENOSPC;
 }
 
-/* Other keys' admissions holding an address now given to this key end:
- * a fixed address always goes to its owner. */
+/* True if addr is one of the view's n sorted addresses of len bytes. */
+static bool
+is_taken(const uint8_t *list, size_t n, const uint8_t *addr, size_t len)
+{
+	size_t lo = 0, hi = n, mid;
+	int cmp;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		cmp = memcmp(list + mid * len, addr, len);
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * Other keys' admissions holding an address now given to this key end: a
+ * fixed address always goes to its owner. A live admission ends only if
+ * the caller chose its address knowing it was taken (it was in the view);
+ * one the view did not show was committed since by another node, and
+ * must not be ended: it is left, the UNIQUE address makes the insert
+ * fail, and the grant runs again on what that node committed.
+ */
 static int
-grant_evict(struct pgsql *sql, const struct userdb_admission *adm)
+grant_evict(struct pgsql *sql, const struct grant_ctx *c,
+	    const struct userdb_admission *adm)
 {
 	struct pgsql_params p = { 0 };
 
@@ -1189,9 +1200,18 @@ grant_evict(struct pgsql *sql, const struct userdb_admission *adm)
 	pgsql_blob(&p, true, adm->client_pub, USERDB_KEY_LEN);
 	pgsql_blob(&p, adm->has_addr4, adm->addr4, 4);
 	pgsql_blob(&p, adm->has_addr6, adm->addr6, 16);
+	pgsql_bool(&p, adm->has_addr4 && is_taken(c->view.taken4,
+						   c->view.n_taken4,
+						   adm->addr4, 4));
+	pgsql_bool(&p, adm->has_addr6 && is_taken(c->view.taken6,
+						   c->view.n_taken6,
+						   adm->addr6, 16));
+	pgsql_u64(&p, c->now_unix_s);
 	return end_admissions(sql,
-			      "client_key <> $2 AND (addr4 = $3::bytea OR "
-			      "addr6 = $4::bytea)",
+			      "client_key <> $2 AND ((addr4 = $3::bytea AND "
+			      "($5::boolean OR expires <= $7::bigint)) OR "
+			      "(addr6 = $4::bytea AND ($6::boolean OR expires "
+			      "<= $7::bigint)))",
 			      &p);
 }
 
@@ -1345,7 +1365,7 @@ grant_tx(struct pgsql *sql, void *arg)
 		ret = grant_assign(sql, &j->c, j->assign, j->arg, j->out);
 	}
 	if (ret >= 0)
-		ret = grant_evict(sql, j->out);
+		ret = grant_evict(sql, &j->c, j->out);
 	if (ret >= 0)
 		ret = grant_store_admission(sql, j->out);
 	if (ret >= 0)
@@ -1429,7 +1449,7 @@ readdress_tx(struct pgsql *sql, void *arg)
 	if (ret == 0)
 		ret = grant_assign(sql, &j->c, j->assign, j->arg, j->out);
 	if (ret >= 0)
-		ret = grant_evict(sql, j->out);
+		ret = grant_evict(sql, &j->c, j->out);
 	if (ret >= 0)
 		ret = store_addresses(sql, j->out);
 	if (ret >= 0)
