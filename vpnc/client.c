@@ -17,6 +17,12 @@
  * the admission ended. The states and their transitions are in client.h.
  * While the server answers no handshake, vpnc says so a few seconds in and
  * then at a slower pace (silence.h), naming what to check.
+ * With several servers (servers.h: several `server` lines, or a name with
+ * several addresses), vpnc uses one at a time, in a shuffled order, and
+ * moves to the next when the one in use leaves a handshake unanswered for
+ * FAILOVER_ATTEMPTS tries, gives up, leaves RESUME unanswered, or
+ * DISCONNECTs because it shuts down; on the next one RESUME keeps the
+ * admission (same address, no new code).
  */
 #include "version.h"
 #include "client.h"
@@ -57,15 +63,22 @@
 #define MAX_INTERACTIVE_ATTEMPTS 3
 #define SERVER_TEXT_LEN 164                  /* a MESSAGE shown, "...", NUL */
 #define REFUSALS_TEXT_LEN 800                /* the refusals, in one line */
+/* Unanswered handshake tries after which another server is tried, each
+ * given its REKEY_TIMEOUT (and jitter): well inside REKEY_ATTEMPT_TIME,
+ * which is for a single server. */
+#define FAILOVER_ATTEMPTS 3
 
 #define S(state) (1u << CLIENT_##state)
 
 /* client.h's transitions: the states each state may go to. */
 static const unsigned int legal_next[CLIENT_N_STATES] = {
-	[CLIENT_CONNECTING] = S(RESUMING) | S(LOGGING_IN) | S(BACKOFF),
-	[CLIENT_RESUMING] = S(RESUMING) | S(UP) | S(LOGGING_IN) | S(BACKOFF),
-	[CLIENT_LOGGING_IN] = S(LOGGING_IN) | S(UP) | S(BACKOFF),
-	[CLIENT_UP] = S(LOGGING_IN) | S(BACKOFF),
+	[CLIENT_CONNECTING] = S(CONNECTING) | S(RESUMING) | S(LOGGING_IN) |
+			      S(BACKOFF),
+	[CLIENT_RESUMING] = S(CONNECTING) | S(RESUMING) | S(UP) |
+			    S(LOGGING_IN) | S(BACKOFF),
+	[CLIENT_LOGGING_IN] = S(CONNECTING) | S(LOGGING_IN) | S(UP) |
+			      S(BACKOFF),
+	[CLIENT_UP] = S(CONNECTING) | S(LOGGING_IN) | S(BACKOFF),
 	[CLIENT_BACKOFF] = S(CONNECTING) | S(RESUMING) | S(LOGGING_IN) |
 			   S(BACKOFF),
 	[CLIENT_LOGOUT_CONNECTING] = S(LOGOUT_CONNECTING) | S(LOGOUT_SENT),
@@ -128,6 +141,24 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * When the handshake under way has gone unanswered long enough to try
+ * another server; TIMER_OFF with a single server, none under way, or in
+ * --logout (which any node can take, and has its own deadline).
+ */
+static uint64_t
+failover_deadline(const struct client *c)
+{
+	const struct timers *t = &c->server.timers;
+
+	if (c->servers.n < 2 || is_logout(c->state) ||
+	    c->state == CLIENT_BACKOFF || !timers_handshake_pending(t))
+		return TIMER_OFF;
+	return t->attempt_started_ns +
+	       FAILOVER_ATTEMPTS * (c->pt.rekey_timeout_ns +
+				    c->pt.rekey_jitter_max_ns);
+}
+
 static void
 rearm(struct client *c)
 {
@@ -143,6 +174,7 @@ rearm(struct client *c)
 		d = min_u64(d, c->logout_deadline_ns);
 	d = min_u64(d, silence_deadline(&c->silence));
 	d = min_u64(d, expiry_deadline(&c->expiry));
+	d = min_u64(d, failover_deadline(c));
 	loop_set_deadline(&c->loop, d);
 }
 
@@ -414,6 +446,17 @@ server_says(const struct login_msg *m, char *out, size_t cap)
 
 /* ---- connection ------------------------------------------------------------------ */
 
+/* Makes `e` the server in use: where handshakes go, what the fence pins
+ * and what the log names. */
+static void
+use_server(struct client *c, const struct server_entry *e)
+{
+	c->server_ep = e->ep;
+	c->server_family = e->family;
+	memcpy(c->server_addr, e->addr, sizeof(c->server_addr));
+	memcpy(c->server_name, e->name, sizeof(c->server_name));
+}
+
 static void
 handshake_start(struct client *c)
 {
@@ -510,6 +553,54 @@ reconnect_later(struct client *c, const char *why)
 	} else {
 		backoff(c, CLIENT_BACKOFF, why);
 	}
+}
+
+/* After a change of server: the fence's way to the server (a full
+ * tunnel's pin) follows it, before its handshake, which the backstop
+ * would refuse otherwise. Only what an admission installed moves. */
+static void
+fence_follow(struct client *c)
+{
+	if (c->fence.n && fence_update(c) < 0)
+		log_warn("cannot route %s outside the tunnel; trying it anyway",
+			 c->server_name);
+}
+
+/*
+ * The server in use is gone (no answer) or going (its shutdown): the
+ * next one, at once; RESUME there keeps the admission. The device goes
+ * as for any reconnect. Once every server was tried since the last
+ * admission, the next round waits the backoff, as a single server's
+ * reconnects do.
+ */
+static void
+failover(struct client *c, const char *why)
+{
+	char from[SERVERS_NAME_LEN], text[2 * SERVERS_NAME_LEN + 64];
+
+	memcpy(from, c->server_name, sizeof(from));
+	request_clear(c);
+	device_down(c, true);
+	tunnel_peer_reset(&c->server);
+	use_server(c, servers_next(&c->servers));
+	silence_init(&c->silence, c->cfg->test_timer_divisor);
+	fence_follow(c);
+	if (++c->servers_tried >= c->servers.n) {
+		c->servers_tried = 0;
+		snprintf(text, sizeof(text), "%s; every server was tried, "
+			 "the next is %s", why, c->server_name);
+		backoff(c, CLIENT_BACKOFF, text);
+		return;
+	}
+	log_notice("%s; moving from %s to %s", why, from, c->server_name);
+	connect_start(c, CLIENT_CONNECTING);
+}
+
+/* True if a server that stops answering is left for another. */
+static bool
+can_fail_over(const struct client *c)
+{
+	return c->servers.n > 1 && !is_logout(c->state);
 }
 
 /*
@@ -648,12 +739,15 @@ admitted(struct client *c, const struct login_msg *m)
 	}
 	set_state(c, CLIENT_UP);
 	c->backoff_ns = BACKOFF_FIRST_NS;
+	c->servers_tried = 0;
 	tunnel_peer_set_keepalive(&c->server, c->now_ns, c->net.keepalive_s);
 	log_notice("connected as %s on %s, address %s, session expires in "
 		   "%u s", c->cfg->user, c->ifname,
 		   c->net.has_addr4 ? prefix_format(&c->net.addr4, addr)
 				    : prefix_format(&c->net.addr6, addr),
 		   c->net.expires_s);
+	log_notice("server %s (%u of %u)", c->server_name, c->servers.cur + 1,
+		   c->servers.n);
 	if (m->message.len)
 		log_notice("the server says: %s", server_text(m, text));
 	if (c->cfg->site)
@@ -757,6 +851,13 @@ on_control(struct client *c, const uint8_t *pkt, size_t len)
 		log_sanitize(reason, sizeof(reason), m.reason.ptr, m.reason.len);
 		snprintf(says, sizeof(says), "the server ended the session%s%s",
 			 m.reason.len ? ": " : "", reason);
+		/* A node going down hands its clients over (no LOGOUT: the
+		 * admission stays for the next node). */
+		if (can_fail_over(c) &&
+		    servers_reason_is_shutdown(m.reason.ptr, m.reason.len)) {
+			failover(c, says);
+			break;
+		}
 		device_down(c, true);
 		tunnel_peer_reset(&c->server);
 		c->backoff_ns = BACKOFF_FIRST_NS;
@@ -885,7 +986,9 @@ op_gave_up(void *arg, struct tunnel_peer *p)
 	struct client *c = arg;
 
 	(void)p;
-	if (c->state == CLIENT_UP)
+	if (can_fail_over(c))
+		failover(c, "the server does not answer");
+	else if (c->state == CLIENT_UP)
 		log_notice("the server does not answer; still trying");
 	else
 		reconnect_later(c, "the server does not answer");
@@ -1025,9 +1128,14 @@ expire_request(struct client *c)
 	if (!c->has_request || c->now_ns < c->request_next_ns)
 		return;
 	if (c->now_ns - c->request_first_ns >= REQUEST_GIVE_UP_NS) {
-		reconnect_later(c, c->state == CLIENT_LOGGING_IN
-					   ? "no answer to the login"
-					   : "no answer to RESUME");
+		/* A login is finished where it began: elsewhere it would
+		 * need another code. */
+		if (c->state == CLIENT_RESUMING && can_fail_over(c))
+			failover(c, "no answer to RESUME");
+		else
+			reconnect_later(c, c->state == CLIENT_LOGGING_IN
+						   ? "no answer to the login"
+						   : "no answer to RESUME");
 		return;
 	}
 	request_send(c);
@@ -1042,6 +1150,8 @@ on_timer(void *arg, uint64_t now_ns)
 	(void)now_ns;
 	client_clock(c);
 	tunnel_peer_expire(&c->tunnel, &c->server, c->now_ns, c->wall_ns);
+	if (c->now_ns >= failover_deadline(c))
+		failover(c, "no answer to the handshake");
 	if (silence_due(&c->silence, c->now_ns))
 		say_no_answer(c);
 	if (c->state == CLIENT_UP && expiry_due(&c->expiry, c->now_ns, &left))
@@ -1089,44 +1199,32 @@ on_signal(void *arg, int signo)
 
 /* ---- start and stop ----------------------------------------------------------------- */
 
-/* "192.0.2.1:51900", or "vpn.example.com (192.0.2.1:51900)" for a name. */
-static void
-name_server(struct client *c)
+static uint32_t
+uniform(void *arg, uint32_t upper)
 {
-	const char *host = c->cfg->server_host;
-	char ep[ENDPOINT_STR_LEN];
-	uint8_t addr[16];
-
-	endpoint_format(&c->server_ep, ep);
-	if (inet_pton(AF_INET, host, addr) == 1 ||
-	    inet_pton(AF_INET6, host, addr) == 1)
-		snprintf(c->server_name, sizeof(c->server_name), "%s", ep);
-	else
-		snprintf(c->server_name, sizeof(c->server_name), "%s (%s)",
-			 host, ep);
+	(void)arg;
+	return randombytes_uniform(upper);
 }
 
+/* Every server's addresses, in a random order so that clients spread
+ * over the nodes; the first is used. */
 static int
-resolve_server(struct client *c)
+resolve_servers(struct client *c)
 {
-	const struct vpnc_config *cfg = c->cfg;
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res;
-	char port[8];
+	unsigned int i;
 	int ret;
 
-	snprintf(port, sizeof(port), "%u", cfg->server_port);
-	ret = getaddrinfo(cfg->server_host, port, &hints, &res);
-	if (ret) {
-		log_err("cannot resolve %s: %s", cfg->server_host,
-			gai_strerror(ret));
-		return -EHOSTUNREACH;
+	ret = servers_resolve(&c->servers, c->cfg);
+	if (ret < 0) {
+		log_err("no server address could be found");
+		return ret;
 	}
-	memset(&c->server_ep, 0, sizeof(c->server_ep));
-	memcpy(&c->server_ep.addr, res->ai_addr, res->ai_addrlen);
-	c->server_family = res->ai_family;
-	endpoint_addr_bytes(&c->server_ep, &c->server_family, c->server_addr);
-	freeaddrinfo(res);
-	name_server(c);
+	servers_shuffle(&c->servers, uniform, NULL);
+	use_server(c, servers_current(&c->servers));
+	if (c->servers.n > 1)
+		for (i = 0; i < c->servers.n; i++)
+			log_info("server %u of %u: %s", i + 1, c->servers.n,
+				 c->servers.e[i].name);
 	return 0;
 }
 
@@ -1273,7 +1371,7 @@ client_start(struct client *c, const struct vpnc_config *cfg,
 	silence_init(&c->silence, cfg->test_timer_divisor);
 	client_clock(c);
 
-	ret = resolve_server(c);
+	ret = resolve_servers(c);
 	if (ret < 0)
 		return ret;
 	/* offload = no: UDP_SEGMENT and UDP_GRO off too (udp.h). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vpnc's running state: one server, the login conversation of PROTOCOL.md
+ * vpnc's running state: one server at a time, the login conversation of PROTOCOL.md
  * section 6 from the client's side as a state machine (below), and the
  * packet path TUN <-> UDP, where what comes from the tunnel must come from
  * where vpnc routes to (policy.h).
@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "netconf.h"
 #include "prompt.h"
+#include "servers.h"
 #include "silence.h"
 #include "tunio.h"
 #include "tunnel.h"
@@ -39,6 +40,15 @@
  *   any of the five --no answer, server DISCONNECT--> BACKOFF
  *   BACKOFF     --reconnect_ns-->   CONNECTING  a new handshake
  *   BACKOFF     --session-->        RESUMING    the server's handshake
+ *
+ * With several servers (servers.h), a server that stops answering (its
+ * handshakes, or RESUME) or DISCONNECTs with "server shutdown" is left
+ * for the next one at once, where RESUME keeps the admission:
+ *
+ *   any of the five --failover-->   CONNECTING  the next server's
+ *                                   handshake (BACKOFF instead, once
+ *                                   every server was tried since the
+ *                                   last admission)
  *
  * --logout (rule 8). Nothing acknowledges a DISCONNECT with LOGOUT, so
  * the client checks it took: a RESUME on a new session answered
@@ -95,8 +105,11 @@ struct client {
 	struct loop loop;
 	struct tunnel tunnel;
 	struct tunnel_peer server;
+	/* Every server's address, and the one in use (copied below). */
+	struct servers servers;
+	unsigned int servers_tried; /* moved on from since an admission */
 	struct endpoint server_ep;
-	char server_name[VPNC_HOST_LEN + ENDPOINT_STR_LEN + 4]; /* for logs */
+	char server_name[SERVERS_NAME_LEN]; /* for logs */
 	struct silence silence;   /* the server not answering handshakes */
 	struct expiry_warner expiry; /* warnings ahead of the session's end */
 	int server_family;

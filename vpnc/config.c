@@ -3,8 +3,9 @@
  * vpnc.conf (see config.h): the libconfuse schema, the copy into struct
  * vpnc_config, the rules between options and the key files. As in vpnd,
  * defaults live in vpnc_config_defaults() alone and every option is
- * CFGF_NODEFAULT. The server's name is only checked for form here; it is
- * resolved when the client starts.
+ * CFGF_NODEFAULT. The servers' names are only checked for form here
+ * (each `server` line adds one); they are resolved when the client starts
+ * (servers.h).
  */
 #include "config.h"
 
@@ -177,6 +178,18 @@ server_parse(const char *text, char host[VPNC_HOST_LEN + 1], uint16_t *port)
 	return colon ? parse_port(colon + 1, port) : NULL;
 }
 
+/*
+ * Every server value of the parse under way, in order. libconfuse keeps
+ * only the last line of an option set twice, and of a list only its last
+ * assignment, but each `server` line names one more server (a node of the
+ * same service): the value callback collects them here, for the one parse
+ * at a time that libconfuse allows (shared/conf.c).
+ */
+static struct {
+	struct vpnc_server s[VPNC_MAX_SERVERS];
+	unsigned int n;
+} parsed_servers;
+
 static int
 cb_server(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -187,6 +200,12 @@ cb_server(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	why = server_parse(value, host, &port);
 	if (why)
 		return conf_value_error(cfg, opt, result, "%s: %s", value, why);
+	if (parsed_servers.n == VPNC_MAX_SERVERS)
+		return conf_value_error(cfg, opt, result, "%s: more than %d "
+					"servers", value, VPNC_MAX_SERVERS);
+	memcpy(parsed_servers.s[parsed_servers.n].host, host,
+	       sizeof(host));
+	parsed_servers.s[parsed_servers.n++].port = port;
 	return conf_cb_string(cfg, opt, value, result);
 }
 
@@ -289,7 +308,7 @@ cb_dns(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 }
 
 static cfg_opt_t schema[] = {
-	CFG_STR_CB("server", NULL, CFGF_NODEFAULT, cb_server),
+	CFG_STR_LIST_CB("server", NULL, CFGF_NODEFAULT, cb_server),
 	CFG_STR_CB("server-public-key", NULL, CFGF_NODEFAULT, cb_public_key),
 	CFG_STR_CB("private-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
 	CFG_STR_CB("preshared-key-file", NULL, CFGF_NODEFAULT, conf_cb_path),
@@ -456,9 +475,14 @@ copy_config(cfg_t *cfg, const struct conf_lines *l, struct vpnc_config *c)
 	conf_numbers_copy(cfg, numbers, c);
 	conf_numbers_copy(cfg, mtu_number, c);
 	conf_numbers_copy(cfg, workers_number, c);
-	if (cfg_size(cfg, "server"))
-		server_parse(cfg_getstr(cfg, "server"), c->server_host,
-			     &c->server_port);
+	/* cb_server has collected and parsed them. */
+	c->n_servers = parsed_servers.n;
+	memcpy(c->servers, parsed_servers.s, sizeof(c->servers));
+	if (c->n_servers) {
+		memcpy(c->server_host, c->servers[0].host,
+		       sizeof(c->server_host));
+		c->server_port = c->servers[0].port;
+	}
 	if (cfg_size(cfg, "server-public-key")) {
 		s = cfg_getstr(cfg, "server-public-key");
 		ok &= keys_from_base64(c->server_public_key, s, strlen(s));
@@ -553,6 +577,7 @@ vpnc_config_load(struct vpnc_config *c, const char *path)
 		fprintf(stderr, "%s: the path is too long\n", path);
 		return false;
 	}
+	memset(&parsed_servers, 0, sizeof(parsed_servers));
 	cfg = conf_parse(c->path, schema, &lines);
 	if (!cfg)
 		return false;

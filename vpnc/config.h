@@ -28,12 +28,25 @@ enum vpnc_dns_mode {
 	VPNC_DNS_FILE,       /* /etc/resolv.conf, kept aside and put back */
 };
 
+#define VPNC_MAX_SERVERS 16
+
+/* One `server` value: a host name or address, and a port. */
+struct vpnc_server {
+	char host[VPNC_HOST_LEN + 1];
+	uint16_t port;
+};
+
 struct vpnc_config {
 	char path[PATH_MAX];
 	char server_host[VPNC_HOST_LEN + 1]; /* server = "vpn.example.com:51900" */
 	uint16_t server_port;                /* port part, default 51900;
 					      * "[2001:db8::1]:51900" for v6;
 					      * the host has no brackets */
+	/* Every server: each `server` line, each element of a list
+	 * (server = {"a", "b"}), in order; servers[0] is server_host and
+	 * server_port above (servers.h resolves and shuffles them). */
+	struct vpnc_server servers[VPNC_MAX_SERVERS];
+	unsigned int n_servers;
 	uint8_t server_public_key[KEY_LEN];  /* server-public-key (required) */
 	char private_key_file[PATH_MAX];     /* private-key-file (required);
 					      * relative: to the config's dir */

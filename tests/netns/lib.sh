@@ -521,3 +521,55 @@ lock_field() {
 	out=$(json_select "$3" "kind=$1" "key=$2" <<<"$json") || return 1
 	echo "${out:-0}"
 }
+
+# ---- A second node of the same service (ns-node2) ----------------------------
+#
+#   $ns_wan: wan3 198.18.0.254/24 ──── $ns_srv2: srv0 198.18.0.1/24
+#                                        vpnd: vpn0 10.99.0.1/24
+#
+# setup_node2: after setup_topology and write_vpnd_conf, $ns_srv2 for a
+# second vpnd node, reached from the clients at $SRV2_ADDR through
+# $ns_wan, with $tmp/vpnd2.conf: vpnd.conf with its own control socket and
+# nothing else changed, so both nodes share the server key, the store (one
+# SQLite file: safe across processes on one host), the pool and the tunnel
+# address. start_vpnd2 starts it (VPND2_PID, log $tmp/vpnd2.log),
+# vpnctl2_json asks it as vpnctl_json asks the first, vpnd2_ready waits
+# for it as vpnd_ready does.
+ns_srv2=vpn-srv2-$$
+SRV2_ADDR=198.18.0.1
+q_srv2() { ip netns exec "$ns_srv2" "$@"; }
+
+setup_node2() {
+	ip netns add "$ns_srv2"
+	namespaces+=("$ns_srv2")
+	ip -n "$ns_srv2" link set lo up
+	ip link add srv0 netns "$ns_srv2" type veth peer name wan3 \
+		netns "$ns_wan"
+	ip -n "$ns_wan" addr add 198.18.0.254/24 dev wan3
+	ip -n "$ns_srv2" addr add $SRV2_ADDR/24 dev srv0
+	ip -n "$ns_wan" link set wan3 up
+	ip -n "$ns_srv2" link set srv0 up
+	ip -n "$ns_srv2" route add default via 198.18.0.254
+	# vpnd refuses to route the office LAN's prefixes without these.
+	ip netns exec "$ns_srv2" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$ns_srv2" sysctl -qw net.ipv6.conf.all.forwarding=1
+	sed "s|^control-socket = .*|control-socket = \"$tmp/vpnd2.sock\"|" \
+		"$tmp/vpnd.conf" >"$tmp/vpnd2.conf"
+	grep -q "vpnd2.sock" "$tmp/vpnd2.conf"
+}
+
+vpnctl2_json() {
+	ip netns exec "$ns_srv2" "$VPNCTL" -c "$tmp/vpnd2.conf" "$@" --json
+}
+
+vpnd2_ready() {
+	[ "$(vpnctl2_json status | json_select pid | single)" = "$VPND2_PID" ]
+} 2>/dev/null
+
+start_vpnd2() {
+	ip netns exec "$ns_srv2" "$VPND" -f -c "$tmp/vpnd2.conf" "$@" \
+		>>"$tmp/vpnd2.log" 2>&1 &
+	VPND2_PID=$!
+	pids+=("$VPND2_PID")
+	wait_for 20 vpnd2_ready
+}
