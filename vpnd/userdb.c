@@ -302,8 +302,7 @@ userdb_open(const char *name, struct userdb **out)
 	}
 	if (spec.engine == USERDB_ENGINE_SQLITE)
 		return userdb_sqlite_open(spec.target, out);
-	log_err("user store: PostgreSQL store: not built yet");
-	return -EPROTONOSUPPORT;
+	return userdb_pg_open(spec.target, out);
 }
 
 void
