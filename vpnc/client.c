@@ -890,9 +890,18 @@ static struct tunnel_peer *
 op_peer_by_key(void *arg, const uint8_t pub[32])
 {
 	struct client *c = arg;
+	const struct endpoint *src = c->tunnel.rx_src;
 
-	/* As responder we accept the pinned server key and nothing else. */
-	return keys_equal(pub, c->cfg->server_public_key) ? &c->server : NULL;
+	/* As responder we accept the pinned server key and nothing else;
+	 * with several nodes holding that key, only from the one in use: a
+	 * node left behind must not draw the session back to itself (the
+	 * fence pins the way to the one in use alone). */
+	if (!keys_equal(pub, c->cfg->server_public_key))
+		return NULL;
+	if (c->servers.n > 1 && src &&
+	    !endpoint_same_remote(src, &c->server_ep))
+		return NULL;
+	return &c->server;
 }
 
 /* Cryptokey routing: a packet whose source the client does not route
