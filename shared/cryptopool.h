@@ -10,9 +10,9 @@
  * the caller keeps everything fn reads unchanged until run returns (the
  * event loop does, being the caller). Idle threads sleep on a condition
  * variable: no core spins while no traffic flows. Threads are made at
- * start (cryptopool_start), with every signal blocked and the caller's
- * nice value, and joined by cryptopool_stop. One pool serves one caller
- * at a time.
+ * start (cryptopool_start), with every signal blocked, the caller's nice
+ * value and the name CRYPTOPOOL_THREAD_NAME, and joined by
+ * cryptopool_stop. One pool serves one caller at a time.
  */
 #ifndef VPN_CRYPTOPOOL_H
 #define VPN_CRYPTOPOOL_H
@@ -21,6 +21,8 @@
 
 /* The most threads a pool runs on, the caller's included. */
 #define CRYPTOPOOL_MAX_THREADS 16
+/* The name of the pool's own threads (comm in /proc, top -H). */
+#define CRYPTOPOOL_THREAD_NAME "cryptopool"
 
 struct cryptopool;
 

@@ -4,8 +4,9 @@
  * 1, 2, 3 and more threads than items; results equal the serial ones for
  * n = 0, 1, many and uneven work (a hash chain of item-dependent length);
  * many runs in a row on one pool see no stale item of an earlier run; the
- * items really are spread over several threads when there are; stop joins
- * every thread (the process's thread count falls back).
+ * items really are spread over several threads when there are; the threads
+ * carry their name; stop joins every thread (the process's thread count
+ * falls back).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -212,6 +214,37 @@ count_threads(void)
 	return n;
 }
 
+/* Threads whose name (comm) is `name`. */
+static int
+count_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	char path[300], comm[32];
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			n += strcmp(comm, name) == 0;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
 static void
 test_stop_joins(void **state)
 {
@@ -223,6 +256,7 @@ test_stop_joins(void **state)
 		skip();
 	assert_int_equal(cryptopool_start(&pool, 4), 0);
 	assert_int_equal(count_threads(), before + 3);
+	assert_int_equal(count_named(CRYPTOPOOL_THREAD_NAME), 3);
 	cryptopool_stop(pool);
 	assert_int_equal(count_threads(), before);
 	cryptopool_stop(NULL);
