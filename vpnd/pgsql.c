@@ -157,17 +157,20 @@ notice(void *arg, const char *msg)
 /*
  * One attempt. The defaults come before dbname (the caller's string,
  * expanded), so the caller's own settings win: a 2 s bound on connecting,
- * and TCP keepalives so a server that vanished without a word is noticed.
+ * TCP keepalives so a server that vanished without a word is noticed, and
+ * no GSSAPI encryption (probing for it reads Kerberos' configuration,
+ * which vpnd's sandbox does not allow after start; TLS, sslmode, stays).
  */
 static int
 attempt(struct pgsql *db, char *why, size_t why_cap)
 {
 	static const char *const keys[] = {
 		"connect_timeout", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "fallback_application_name", "dbname", NULL,
+		"keepalives_count", "gssencmode", "fallback_application_name",
+		"dbname", NULL,
 	};
-	const char *values[] = { "2", "5", "2", "3", "vpnd", db->conninfo,
-				 NULL };
+	const char *values[] = { "2", "5", "2", "3", "disable", "vpnd",
+				 db->conninfo, NULL };
 	PGresult *r;
 	PGconn *c = PQconnectdbParams(keys, values, 1);
 

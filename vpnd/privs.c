@@ -269,7 +269,9 @@ privs_drop(struct privs *p, const struct vpnd_config *cfg)
 	}
 	if (file)
 		check_store_dir(file, p->user);
-	ret = sandbox_filter_install(syscalls_vpnd(), true);
+	/* Not a file: a database server, which vpnd may reconnect to. */
+	ret = sandbox_filter_install(file ? syscalls_vpnd() : syscalls_vpnd_pg(),
+				     true);
 	if (ret < 0) {
 		log_err("cannot install the system call filter: %s",
 			strerror(-ret));

@@ -15,6 +15,7 @@
 #include "syscalls.h"
 
 #include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -48,6 +49,14 @@ static const struct sandbox_rule vpnd_rules[] = {
 	SANDBOX_ALLOW("fchmod"),
 	SANDBOX_ALLOW("unlink"),
 	SANDBOX_ALLOW("access"),
+
+	/* The PostgreSQL user store (libpq, on the worker threads): every
+	 * statement waits for its answer with poll(); a reconnection after
+	 * an outage checks its non-blocking connect with getsockopt
+	 * (SO_ERROR, above) and reads its socket's own address. A Unix
+	 * socket is allowed to all; TCP only with pg_rules below. */
+	SANDBOX_ALLOW("poll"),
+	SANDBOX_ALLOW("getsockname"),
 
 	/* A reload parses the file again: libconfuse's lexer asks whether
 	 * its input is a terminal (isatty). */
@@ -94,6 +103,23 @@ static const struct sandbox_rule vpnd_rules[] = {
 };
 
 /*
+ * A vpnd whose user store is a PostgreSQL server, on top of vpnd_rules:
+ * libpq reconnects after an outage over TCP (IPv4 or IPv6), with
+ * keepalives (pgsql.c asks for them) or a user timeout if the connection
+ * string does, and without Nagle (TCP_NODELAY, above). vpnd without one
+ * keeps refusing every TCP socket.
+ */
+static const struct sandbox_rule pg_rules[] = {
+	SANDBOX_ALLOW_EQ("socket", 0, AF_INET),
+	SANDBOX_ALLOW_EQ("socket", 0, AF_INET6),
+	SANDBOX_ALLOW_EQ2("setsockopt", 1, SOL_SOCKET, 2, SO_KEEPALIVE),
+	SANDBOX_ALLOW_EQ2("setsockopt", 1, IPPROTO_TCP, 2, TCP_KEEPIDLE),
+	SANDBOX_ALLOW_EQ2("setsockopt", 1, IPPROTO_TCP, 2, TCP_KEEPINTVL),
+	SANDBOX_ALLOW_EQ2("setsockopt", 1, IPPROTO_TCP, 2, TCP_KEEPCNT),
+	SANDBOX_ALLOW_EQ2("setsockopt", 1, IPPROTO_TCP, 2, TCP_USER_TIMEOUT),
+};
+
+/*
  * The monitor (monitor.h): requests in and answers out on its socketpair
  * (with a descriptor: the configuration file, opened read-only), and the
  * control socket removed unless something answers on it.
@@ -108,6 +134,17 @@ struct sandbox_rules
 syscalls_vpnd(void)
 {
 	return (struct sandbox_rules){ vpnd_rules, ARRAY_SIZE(vpnd_rules) };
+}
+
+struct sandbox_rules
+syscalls_vpnd_pg(void)
+{
+	static struct sandbox_rule all[ARRAY_SIZE(vpnd_rules) +
+				       ARRAY_SIZE(pg_rules)];
+
+	memcpy(all, vpnd_rules, sizeof(vpnd_rules));
+	memcpy(all + ARRAY_SIZE(vpnd_rules), pg_rules, sizeof(pg_rules));
+	return (struct sandbox_rules){ all, ARRAY_SIZE(all) };
 }
 
 struct sandbox_rules

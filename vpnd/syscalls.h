@@ -10,6 +10,9 @@
 
 /* vpnd itself, every thread, after privs_drop(). */
 struct sandbox_rules syscalls_vpnd(void);
+/* vpnd whose user store is a PostgreSQL server: syscalls_vpnd() and TCP
+ * connections to it. */
+struct sandbox_rules syscalls_vpnd_pg(void);
 /* The monitor process (monitor.h). */
 struct sandbox_rules syscalls_monitor(void);
 
