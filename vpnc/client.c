@@ -83,7 +83,8 @@ static const unsigned int legal_next[CLIENT_N_STATES] = {
 			   S(BACKOFF),
 	[CLIENT_LOGOUT_CONNECTING] = S(LOGOUT_CONNECTING) | S(LOGOUT_SENT),
 	[CLIENT_LOGOUT_SENT] = S(LOGOUT_SENT) | S(LOGOUT_RECONNECTING),
-	[CLIENT_LOGOUT_RECONNECTING] = S(LOGOUT_CHECKING) | S(LOGOUT_SENT),
+	[CLIENT_LOGOUT_RECONNECTING] = S(LOGOUT_RECONNECTING) |
+				       S(LOGOUT_CHECKING) | S(LOGOUT_SENT),
 	[CLIENT_LOGOUT_CHECKING] = S(LOGOUT_CHECKING) | S(LOGOUT_SENT),
 };
 
@@ -143,20 +144,28 @@ min_u64(uint64_t a, uint64_t b)
 
 /*
  * When the handshake under way has gone unanswered long enough to try
- * another server; TIMER_OFF with a single server, none under way, or in
- * --logout (which any node can take, and has its own deadline).
+ * another server; TIMER_OFF with a single server or none under way.
+ * --logout gives each node one try: any node can take the LOGOUT (they
+ * share the store), and its deadline leaves no time for more.
  */
 static uint64_t
 failover_deadline(const struct client *c)
 {
 	const struct timers *t = &c->server.timers;
+	uint64_t tries = FAILOVER_ATTEMPTS;
 
-	if (c->servers.n < 2 || is_logout(c->state) ||
-	    c->state == CLIENT_BACKOFF || !timers_handshake_pending(t))
+	if (c->servers.n < 2 || c->state == CLIENT_BACKOFF ||
+	    !timers_handshake_pending(t))
 		return TIMER_OFF;
+	if (is_logout(c->state)) {
+		/* Only the handshakes that start its sessions. */
+		if (c->state != CLIENT_LOGOUT_CONNECTING &&
+		    c->state != CLIENT_LOGOUT_RECONNECTING)
+			return TIMER_OFF;
+		tries = 1;
+	}
 	return t->attempt_started_ns +
-	       FAILOVER_ATTEMPTS * (c->pt.rekey_timeout_ns +
-				    c->pt.rekey_jitter_max_ns);
+	       tries * (c->pt.rekey_timeout_ns + c->pt.rekey_jitter_max_ns);
 }
 
 static void
@@ -571,7 +580,8 @@ fence_follow(struct client *c)
  * next one, at once; RESUME there keeps the admission. The device goes
  * as for any reconnect. Once every server was tried since the last
  * admission, the next round waits the backoff, as a single server's
- * reconnects do.
+ * reconnects do. --logout goes on in the state it was in (the LOGOUT,
+ * or its check, on the next node), bounded by its deadline.
  */
 static void
 failover(struct client *c, const char *why)
@@ -585,7 +595,7 @@ failover(struct client *c, const char *why)
 	use_server(c, servers_next(&c->servers));
 	silence_init(&c->silence, c->cfg->test_timer_divisor);
 	fence_follow(c);
-	if (++c->servers_tried >= c->servers.n) {
+	if (!is_logout(c->state) && ++c->servers_tried >= c->servers.n) {
 		c->servers_tried = 0;
 		snprintf(text, sizeof(text), "%s; every server was tried, "
 			 "the next is %s", why, c->server_name);
@@ -593,7 +603,7 @@ failover(struct client *c, const char *why)
 		return;
 	}
 	log_notice("%s; moving from %s to %s", why, from, c->server_name);
-	connect_start(c, CLIENT_CONNECTING);
+	connect_start(c, is_logout(c->state) ? c->state : CLIENT_CONNECTING);
 }
 
 /* True if a server that stops answering is left for another. */

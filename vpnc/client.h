@@ -49,6 +49,8 @@
  *                                   handshake (BACKOFF instead, once
  *                                   every server was tried since the
  *                                   last admission)
+ *   LOGOUT_CONNECTING, LOGOUT_RECONNECTING --one handshake unanswered-->
+ *                                   the same state, on the next server
  *
  * --logout (rule 8). Nothing acknowledges a DISCONNECT with LOGOUT, so
  * the client checks it took: a RESUME on a new session answered

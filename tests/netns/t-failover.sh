@@ -17,6 +17,8 @@
 # never even notices a dead node) would take over 30 s; the same address,
 # no new code. Then a kick (another DISCONNECT reason) ends his login as
 # it does with one server: no move, the login asked for again, exit 4.
+# Last, with one node still down, `vpnc --logout` ends alice's login on
+# the live one, whichever its shuffled order tries first.
 source "$(dirname "$0")/lib.sh"
 
 # in_use LOG: the address of the server the client of LOG was last
@@ -160,3 +162,16 @@ echo "bob exited $status after the kick"
 grep "the server ended the session" "$tmp/bob.log" | grep -v "server shutdown" |
 	grep -q "reconnecting in"
 [ "$(count_log "$tmp/bob.log" "moving from")" -eq "$moves" ]
+
+# ---- --logout reaches a live node, whichever comes first --------------------------
+# bob's first node is still down. alice stops (her login stays), then
+# --logout tries the nodes in its shuffled order, each for one handshake,
+# and ends the login on the live one; the shared store holds it no more.
+kill -TERM "$alice_pid"
+wait "$alice_pid"
+[ "$(admitted_devices alice)" = 1 ]
+timeout 60 ip netns exec "$ns_cli" "$VPNC" -c "$tmp/alice.conf" --logout -v \
+	</dev/null >>"$tmp/alice-logout.log" 2>&1
+log_has "$tmp/alice-logout.log" "logged out: the server confirmed it"
+grep "moving from" "$tmp/alice-logout.log" || echo "(the live node came first)"
+[ "$(admitted_devices alice)" = 0 ]
