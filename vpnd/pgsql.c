@@ -156,21 +156,23 @@ notice(void *arg, const char *msg)
 
 /*
  * One attempt. The defaults come before dbname (the caller's string,
- * expanded), so the caller's own settings win: a 2 s bound on connecting,
- * TCP keepalives so a server that vanished without a word is noticed, and
+ * expanded), so the caller's own settings win: a 2 s bound on connecting;
+ * over TCP, a server that vanished without a word noticed (keepalives: an
+ * idle connection in 11 s; tcp_user_timeout: a statement unacknowledged
+ * for 5 s, instead of a worker held through minutes of retransmissions);
  * no GSSAPI encryption (probing for it reads Kerberos' configuration,
- * which vpnd's sandbox does not allow after start; TLS, sslmode, stays).
+ * which vpnd's sandbox refuses after start; TLS, sslmode, stays).
  */
 static int
 attempt(struct pgsql *db, char *why, size_t why_cap)
 {
 	static const char *const keys[] = {
 		"connect_timeout", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "gssencmode", "fallback_application_name",
-		"dbname", NULL,
+		"keepalives_count", "tcp_user_timeout", "gssencmode",
+		"fallback_application_name", "dbname", NULL,
 	};
-	const char *values[] = { "2", "5", "2", "3", "disable", "vpnd",
-				 db->conninfo, NULL };
+	const char *values[] = { "2", "5", "2", "3", "5000", "disable",
+				 "vpnd", db->conninfo, NULL };
 	PGresult *r;
 	PGconn *c = PQconnectdbParams(keys, values, 1);
 
