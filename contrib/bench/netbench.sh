@@ -14,7 +14,9 @@
 #
 # NAMES: vpnd wg openvpn ocserv direct (the default; and vpnd-nooffload
 # when vpnd has the `offload` option), vpnd-nooffload: vpnd and vpnc with
-# `offload = no`, direct: no VPN (the rig's ceiling), vpnd10k: vpnd with an access rule of 10,000 prefixes for
+# `offload = no`, vpnd-1worker: vpnd and vpnc with `packet-workers = 1`
+# (every AEAD on the loop's thread, as before the packet workers), direct:
+# no VPN (the rig's ceiling), vpnd10k: vpnd with an access rule of 10,000 prefixes for
 # the client, so that every packet from it is looked up in a table of that
 # size. --vpnd-conf/--vpnc-conf append a line to every vpnd/vpnc
 # configuration of the run. --perf profiles vpnd and vpnc during one more
@@ -29,6 +31,7 @@
 #   │ vpnd     10.99.0.1    │     └─────────────────┘     │ vpnc       10.99.0.x  │
 #   │ vpnd10k  10.95.0.1    │                             │ vpnc       10.95.0.x  │
 #   │ vpnd-noo 10.94.0.1    │                             │ vpnc       10.94.0.x  │
+#   │ vpnd-1wk 10.92.0.1    │                             │ vpnc       10.92.0.x  │
 #   │ wg-go    10.98.0.1    │                             │ wg-go      10.98.0.2  │
 #   │ openvpn  10.97.0.1    │                             │ openvpn    10.97.0.2  │
 #   │ ocserv   10.96.0.1    │                             │ openconnect 10.96.0.x │
@@ -49,6 +52,9 @@
 #   rtt     ping, 100 at 0.02 s apart: the median round trip, ms
 #   cpu     CPU time of both VPN daemons (with their child processes)
 #           during tcp1, in seconds per gigabit carried (user + system)
+#   split   (vpnd contenders) that CPU time by thread during tcp1: each
+#           daemon's loop thread, its packet workers (threads named
+#           cryptopool) and the rest (login workers, the monitor)
 # The table gives the median over the rounds, a second one the spread
 # (lowest and highest). The ratios, taken within one run, are what to
 # compare: the iperf3 ends, the kernel and both daemons share the cores.
@@ -320,6 +326,7 @@ vpnd_offloads() {
 up_vpnd() { up_vpnd_as vpnd 99 51900 vpnb0; }
 up_vpnd10k() { up_vpnd_as vpnd10k 95 51901 vpnk0; }
 up_vpnd-nooffload() { up_vpnd_as vpnd-nooffload 94 51902 vpnn0 "offload = no"; }
+up_vpnd-1worker() { up_vpnd_as vpnd-1worker 92 51903 vpnw0 "packet-workers = 1"; }
 
 # True if this vpnd takes `offload = no` (the option is newer than the
 # benchmark).
@@ -520,6 +527,28 @@ ocserv_still_dtls() {
 
 # ---- measurements ------------------------------------------------------------
 
+# Clock ticks used so far by the given processes' threads, in three sums:
+# "loop workers other" (loop: each process's first thread; workers: the
+# threads named cryptopool, the packet workers).
+thread_ticks() {
+	local pid t
+	for pid in "$@"; do
+		for t in /proc/"$pid"/task/*; do
+			[ -r "$t/stat" ] || continue
+			printf '%s %s ' "$pid" "${t##*/}"
+			cat "$t/stat" 2>/dev/null || echo
+		done
+	done | awk '{
+		pid = $1; tid = $2; line = $0
+		comm = line; sub(/^[^(]*\(/, "", comm); sub(/\).*/, "", comm)
+		sub(/.*\) /, "", line); split(line, f, " ")
+		t = f[12] + f[13]
+		if (tid == pid) loop += t
+		else if (comm == "cryptopool") w += t
+		else o += t
+	} END { printf "%d %d %d\n", loop, w, o }'
+}
+
 # Clock ticks used so far by the given processes (threads included).
 cpu_ticks() {
 	local pid total=0 t
@@ -561,17 +590,32 @@ declare -A V
 # add NAME.METRIC VALUE: one round's figure.
 add() { V[$1]="${V[$1]:-} $2"; }
 
+# split_add NAME "BEFORE" "AFTER" HZ: one round's CPU seconds by thread
+# kind (thread_ticks), summed over the rounds.
+declare -A SPLIT
+split_add() {
+	SPLIT[$1]=$(awk -v a="$2" -v b="$3" -v hz="$4" -v sum="${SPLIT[$1]:-0 0 0}" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); split(sum, z, " ")
+		for (i = 1; i <= 3; i++) z[i] += (y[i] - x[i]) / hz
+		printf "%.2f %.2f %.2f", z[1], z[2], z[3] }')
+}
+
 m_tcp1() {
-	local name=$1 out t0 t1 bytes hz procs
+	local name=$1 out t0 t1 s0 bytes hz procs
 	hz=$(getconf CLK_TCK)
 	iperf_server "$name"
 	procs=
 	[ -z "${SRV_PID[$name]}" ] || procs=$(tree "${SRV_PID[$name]}" "${CLI_PID[$name]}")
 	# shellcheck disable=SC2086
 	t0=$(cpu_ticks $procs)
+	# shellcheck disable=SC2086
+	[[ -z $procs || $name != vpnd* ]] || s0=$(thread_ticks $procs)
 	out=$(c iperf3 -c "${PEER[$name]}" -t "$duration" -J)
 	# shellcheck disable=SC2086
 	t1=$(cpu_ticks $procs)
+	# shellcheck disable=SC2086
+	[[ -z $procs || $name != vpnd* ]] ||
+		split_add "$name" "$s0" "$(thread_ticks $procs)" "$hz"
 	wait "$IPERF_PID" || true
 	add "$name.tcp1" "$(json 'round(d["end"]["sum_received"]["bits_per_second"]/1e6)' <<<"$out")"
 	bytes=$(json 'd["end"]["sum_received"]["bytes"]' <<<"$out")
@@ -775,7 +819,8 @@ if [ -z "$only" ]; then
 fi
 
 declare -A LABEL=([vpnd]="vpnd/vpnc" [vpnd10k]="vpnd/vpnc, 10,000 prefixes"
-	[vpnd-nooffload]="vpnd/vpnc, offload = no" [wg]="wireguard-go"
+	[vpnd-nooffload]="vpnd/vpnc, offload = no"
+	[vpnd-1worker]="vpnd/vpnc, packet-workers = 1" [wg]="wireguard-go"
 	[openvpn]="OpenVPN" [ocserv]="ocserv/openconnect" [direct]="no VPN")
 names=()
 for vpn in $only; do
@@ -833,11 +878,18 @@ cols=()
 if has vpnd; then
 	for p in wg openvpn ocserv; do has "$p" && cols+=("vpnd/$p:vpnd:$p"); done
 	has vpnd-nooffload && cols+=("nooffload/vpnd:vpnd-nooffload:vpnd")
+	has vpnd-1worker && cols+=("vpnd/1worker:vpnd:vpnd-1worker")
 	has vpnd10k && cols+=("vpnd10k/vpnd:vpnd10k:vpnd")
 fi
 rows=("tcp1:TCP 1 stream, Mbit/s" "tcp4:TCP 4 streams, Mbit/s"
 	"udp64:UDP 64 B, packets/s" "rtt:ping RTT, ms" "cpu:CPU s per Gbit (tcp1)")
-short() { case $1 in vpnd-nooffload) echo nooffload ;; *) echo "$1" ;; esac; }
+short() {
+	case $1 in
+	vpnd-nooffload) echo nooffload ;;
+	vpnd-1worker) echo 1worker ;;
+	*) echo "$1" ;;
+	esac
+}
 
 echo
 echo "netbench: $rounds round(s), ${duration} s per measurement, medians; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
@@ -868,6 +920,18 @@ if [ "$rounds" -gt 1 ]; then
 			printf '%19s' "${LO[$vpn.$key]:--}..${HI[$vpn.$key]:--}"
 		done
 		echo
+	done
+fi
+
+# Where the CPU time of tcp1 went, thread by thread (both daemons).
+if [ ${#SPLIT[@]} -gt 0 ]; then
+	echo
+	echo "CPU seconds during tcp1, all rounds, vpnd and vpnc together, by thread:"
+	printf '  %-12s %10s %16s %10s\n' "" "loop" "packet workers" "other"
+	for vpn in "${names[@]}"; do
+		[ -n "${SPLIT[$vpn]:-}" ] || continue
+		read -r a b o <<<"${SPLIT[$vpn]}"
+		printf '  %-12s %10s %16s %10s\n' "$(short "$vpn")" "$a" "$b" "$o"
 	done
 fi
 
@@ -911,7 +975,7 @@ fi
 if [ "$perf" -eq 1 ]; then
 	for vpn in $perf_on; do
 		case $vpn in
-		vpnd | vpnd10k | vpnd-nooffload) has "$vpn" && profile "$vpn" ;;
+		vpnd | vpnd10k | vpnd-nooffload | vpnd-1worker) has "$vpn" && profile "$vpn" ;;
 		*) echo "netbench: --perf-on: $vpn is not a vpnd contender" >&2 ;;
 		esac
 	done

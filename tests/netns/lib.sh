@@ -175,6 +175,9 @@ offload_line() {
 		[[ $line == offload* ]] && return 0
 	done
 	echo "offload = no"
+	for line in "$@"; do
+		[[ $line == packet-workers* ]] && return 0
+	done
 	echo "packet-workers = 1"
 }
 
