@@ -25,6 +25,7 @@
 #define ANSWER_KEEP_NS (60 * NS_PER_S)     /* rule 2 */
 #define AUTH_REQUIRED_INTERVAL_NS NS_PER_S /* rule 9 */
 #define BUSY_RETRY_AFTER_S 2
+#define STORE_DOWN_RETRY_AFTER_S 5         /* the store cannot be reached */
 #define RETRY_NS NS_PER_S                  /* a job pool that was empty */
 #define ANSWER_MAX 1500
 #define PEER_NAME_LEN (LOGIN_USERNAME_MAX + ENDPOINT_STR_LEN + 8)
@@ -541,6 +542,18 @@ answer_resume(struct server *s, struct peer *p, const struct job *j,
 	}
 }
 
+/* A RESUME the store cannot answer now, as it is unreachable: the client
+ * waits and asks again, instead of giving up after its retransmissions
+ * or being told to log in (which the store could not check either). */
+static void
+answer_resume_busy(struct server *s, struct peer *p, uint32_t request_id)
+{
+	struct auth_result res = { .status = LOGIN_STATUS_BUSY,
+				   .retry_after_s = STORE_DOWN_RETRY_AFTER_S };
+
+	send_kept(s, p, build_result(s, p, request_id, &res));
+}
+
 static void
 lookup_done(struct server *s, struct peer *p, struct job *j)
 {
@@ -551,7 +564,8 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 	/*
 	 * A store that could not answer ends nothing (rule 1 says what
 	 * does): an admission stays, a peer being looked up is asked about
-	 * again, and a RESUME goes unanswered, to be sent again. An answer
+	 * again, and a RESUME goes unanswered, to be sent again (BUSY when
+	 * the store cannot be reached: it may be down for long). An answer
 	 * older than the latest login or end of admission is stale.
 	 */
 	if (j->lookup_failed) {
@@ -568,6 +582,8 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 		return;
 	if (j->is_resume && !j->lookup_failed)
 		answer_resume(s, p, j, current);
+	else if (j->is_resume && j->store_error == -ENOTCONN)
+		answer_resume_busy(s, p, j->request_id);
 	if (l->resume_waiting)
 		resume_waiting_submit(s, p);
 	else if (!current && l->state == ADMIT_LOOKUP)
@@ -599,16 +615,62 @@ count_login(struct server *s, enum login_status status, const char *reason)
 	a->logins[i].n++;
 }
 
-/* Any store job that failed (a prune, a lookup, saving timestamps...):
- * the events poll says whether the store answers now; this says whether
- * anything failed at all, and what last. */
+/*
+ * The events poll said -ENOTCONN: the store cannot be reached (a database
+ * server down), said once. The poll alone says whether it can, up or
+ * down: one connection, one poll at a time every 200 ms, so neither jobs
+ * finishing out of order nor another thread's connection found broken
+ * only at its first use after an outage can make this flap. Any job's
+ * -ENOTCONN is answered BUSY all the same, and counted.
+ */
+static void
+store_unreachable(struct server *s)
+{
+	struct admit_server *a = &s->admit;
+
+	if (a->is_store_down)
+		return;
+	a->is_store_down = true;
+	a->store_down_ns = s->now_ns;
+	a->store_down_unix_s = wall_s(s);
+	log_err("the user store cannot be reached; logins and resumes are "
+		"answered BUSY until it can, admitted sessions go on");
+}
+
+static void
+store_reachable(struct server *s)
+{
+	struct admit_server *a = &s->admit;
+
+	if (!a->is_store_down)
+		return;
+	a->is_store_down = false;
+	log_notice("the user store can be reached again, after %llu s",
+		   (unsigned long long)((s->now_ns - a->store_down_ns) /
+					NS_PER_S));
+}
+
+/* What the store said to a job: 0, or its -errno. */
+static int
+job_store_error(const struct job *j)
+{
+	switch (j->kind) {
+	case JOB_LOGIN:
+		return j->res.store_error;
+	case JOB_KICK: /* else how many it ended */
+		return j->store_error < 0 ? j->store_error : 0;
+	default:
+		return j->store_error;
+	}
+}
+
+/* Any store job that failed (a login, a prune, a lookup, saving
+ * timestamps...): the events poll says whether the store answers now;
+ * this says whether anything failed at all, and what last. */
 static void
 count_store_job(struct server *s, const struct job *j)
 {
-	int err = j->kind == JOB_LOOKUP ? (j->lookup_failed ? -EIO : 0)
-					: j->kind == JOB_KICK
-						  ? (j->store_error < 0 ? j->store_error : 0)
-						  : j->store_error;
+	int err = job_store_error(j);
 
 	if (err >= 0)
 		return;
@@ -702,18 +764,26 @@ submit_events(struct server *s)
 	s->admit.events_in_flight = workers_submit(&s->workers, j) == SUBMIT_OK;
 }
 
-/* The events poll every 200 ms doubles as the store's health check. */
+/* The events poll every 200 ms doubles as the store's health check.
+ * Unreachable (-ENOTCONN) is store_unreachable()'s to say; any other
+ * answer, an error included, comes from a store that can be reached. */
 static void
 store_health(struct server *s, int store_error)
 {
-	int was = s->admit.store_errno;
+	int was = s->admit.store_errno, now;
+	bool was_error = was && was != ENOTCONN, is_error;
 
 	s->admit.store_errno = store_error < 0 ? -store_error : 0;
-	if (!was && s->admit.store_errno)
+	now = s->admit.store_errno;
+	is_error = now && now != ENOTCONN;
+	if (now == ENOTCONN)
+		store_unreachable(s);
+	else
+		store_reachable(s);
+	if (!was_error && is_error)
 		log_err("the user store cannot be read: %s; logins are "
-			"answered BUSY until it can",
-			strerror(s->admit.store_errno));
-	else if (was && !s->admit.store_errno)
+			"answered BUSY until it can", strerror(now));
+	else if (was_error && !now)
 		log_notice("the user store answers again");
 }
 
@@ -775,7 +845,8 @@ store_job_done(struct server *s, struct job *j)
 		break;
 	case JOB_STAMPS:
 		s->admit.stamps_in_flight = false;
-		if (j->store_error)
+		/* Unreachable is said once (store_unreachable). */
+		if (j->store_error && j->store_error != -ENOTCONN)
 			log_warn("could not save the clients' handshake "
 				 "timestamps: %s", strerror(-j->store_error));
 		else
@@ -802,8 +873,7 @@ admit_jobs_done(struct server *s)
 				    s->now_ns - j->submitted_ns);
 		if (j->kind == JOB_LOGIN)
 			count_login(s, j->res.status, j->res.reason);
-		else
-			count_store_job(s, j);
+		count_store_job(s, j);
 		if (j->peer_slot == UINT32_MAX)
 			store_job_done(s, j);
 		else if (p && j->kind == JOB_LOGIN)
@@ -848,15 +918,22 @@ audit_busy(struct server *s, struct peer *p, const struct login_msg *m,
 }
 
 static void
-answer_busy(struct server *s, struct peer *p, const struct login_msg *m,
-	    const char *reason)
+answer_busy_after(struct server *s, struct peer *p, const struct login_msg *m,
+		  const char *reason, uint32_t retry_after_s)
 {
 	struct auth_result res = { .status = LOGIN_STATUS_BUSY,
-				   .retry_after_s = BUSY_RETRY_AFTER_S };
+				   .retry_after_s = retry_after_s };
 
 	audit_busy(s, p, m, reason);
 	count_login(s, LOGIN_STATUS_BUSY, reason);
 	send_kept(s, p, build_result(s, p, m->request_id, &res));
+}
+
+static void
+answer_busy(struct server *s, struct peer *p, const struct login_msg *m,
+	    const char *reason)
+{
+	answer_busy_after(s, p, m, reason, BUSY_RETRY_AFTER_S);
 }
 
 /* Failures are charged to where the handshake was proven to come from,
@@ -905,6 +982,13 @@ handle_auth_request(struct server *s, struct peer *p, const struct login_msg *m)
 		send_kept(s, p, kept);
 		return;
 	}
+	/* No check can be made: none is queued to fail (rule 5's workers
+	 * stay free), and nothing is counted against the person. */
+	if (s->admit.is_store_down) {
+		answer_busy_after(s, p, m, "store-unreachable",
+				  STORE_DOWN_RETRY_AFTER_S);
+		return;
+	}
 	/* Logged-in clients at max-peers: no check can let one more in. */
 	if (l->state != ADMIT_ADMITTED &&
 	    s->peers.n_admitted >= s->peers.max_admitted) {
@@ -950,6 +1034,10 @@ handle_resume(struct server *s, struct peer *p, const struct login_msg *m)
 			memcpy(l->resume_username, m->username.ptr,
 			       m->username.len);
 		l->resume_username_len = m->username.len;
+		return;
+	}
+	if (s->admit.is_store_down) {
+		answer_resume_busy(s, p, m->request_id);
 		return;
 	}
 	submit_lookup(s, p, true, m->request_id, &m->username);

@@ -24,13 +24,15 @@
  * enum admit_request, the AUTH_REQUEST in progress (rules 2, 3, 10):
  *
  *	IDLE ------- AUTH_REQUEST queued ----------> CHECKING
- *	IDLE ------- AUTH_REQUEST, no room --------> IDLE (answered BUSY)
+ *	IDLE ------- AUTH_REQUEST, no room or the
+ *		     store unreachable ------------> IDLE (answered BUSY)
  *	CHECKING --- OK, or refused after the delay -> IDLE (answered)
  *	CHECKING --- refused early ----------------> REPLY_WAIT
  *	REPLY_WAIT - failure-delay over ------------> IDLE (answered)
  *
  * A RESUME is a store lookup (lookup_in_flight) in any state; one that
- * arrives during another lookup waits for it (resume_waiting).
+ * arrives during another lookup waits for it (resume_waiting). While the
+ * store cannot be reached (-ENOTCONN), a RESUME is answered BUSY.
  */
 #ifndef VPND_ADMIT_H
 #define VPND_ADMIT_H
@@ -129,6 +131,11 @@ struct admit_server {
 	int store_errno;         /* the last poll's failure; 0: healthy */
 	uint64_t store_failures; /* store jobs that failed, of any kind */
 	int store_last_errno;    /* the latest of them */
+	/* The events poll said -ENOTCONN (a database server down): logins
+	 * and resumes are answered BUSY until a poll answers again. */
+	bool is_store_down;
+	uint64_t store_down_unix_s;  /* since when (wall clock) */
+	uint64_t store_down_ns;      /* the same on the loop's clock */
 	struct admit_login_count logins[ADMIT_LOGIN_KINDS];
 	unsigned int n_login_kinds;
 	struct admit_latency store_latency; /* store thread's jobs */

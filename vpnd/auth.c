@@ -64,6 +64,7 @@ struct attempt {
 	int64_t step;
 	bool is_recovery;
 	int64_t recovery_id;
+	int store_error;                   /* a read that failed: -errno */
 	const char *reason;
 };
 
@@ -328,6 +329,17 @@ reserve_attempt(void *arg, struct userdb_failure *f, size_t n)
 	return true;
 }
 
+/* The store could not answer (err): BUSY, never a verdict on the person.
+ * -ENOTCONN says it cannot be reached at all (a database server down). */
+static void
+store_busy(struct attempt *t, struct auth_result *res, int err)
+{
+	res->status = LOGIN_STATUS_BUSY;
+	res->retry_after_s = STORE_RETRY_S;
+	res->store_error = err;
+	t->reason = err == -ENOTCONN ? "store-unreachable" : "store-error";
+}
+
 /*
  * Decision (a): LOCKED, or this attempt counted. False with res filled
  * (LOCKED, or BUSY when the store failed) if the attempt must stop here.
@@ -336,11 +348,10 @@ static bool
 reserve(struct auth *a, struct attempt *t, struct auth_result *res)
 {
 	struct reserve_ctx c = { &a->policy, t, 0 };
+	int ret = userdb_failures_apply(a->db, t->keys, 2, reserve_attempt, &c);
 
-	if (userdb_failures_apply(a->db, t->keys, 2, reserve_attempt, &c) < 0) {
-		res->status = LOGIN_STATUS_BUSY;
-		res->retry_after_s = STORE_RETRY_S;
-		t->reason = "store-error";
+	if (ret < 0) {
+		store_busy(t, res, ret);
 		return false;
 	}
 	if (c.left_s == 0)
@@ -432,11 +443,15 @@ check_recovery(struct auth *a, struct attempt *t)
 	uint8_t hash[AUTH_RECOVERY_HASH_LEN];
 	size_t n = 0, i;
 	bool found = false;
+	int ret;
 
+	/* A store that cannot tell is not a wrong code (verify). */
 	if (t->has_user &&
-	    userdb_recovery_unused(a->db, t->name, codes, USERDB_RECOVERY_MAX,
-				   &n) < 0)
+	    (ret = userdb_recovery_unused(a->db, t->name, codes,
+					  USERDB_RECOVERY_MAX, &n)) < 0) {
+		t->store_error = ret;
 		n = 0;
+	}
 	for (i = 0; i < n; i++) {
 		auth_recovery_hash(t->req->code, codes[i].salt, hash);
 		if (sodium_memcmp(hash, codes[i].hash, sizeof(hash)) == 0 &&
@@ -492,10 +507,10 @@ check_code(struct auth *a, struct attempt *t, const char **reason)
  * Decisions (b) and (c): one Argon2id verification and one TOTP
  * computation whoever asks, then success only if everything held. The
  * reason for a failure goes to the log, never to the client. False with
- * t->reason set, or with `store_error` when the store could not answer.
+ * t->reason set, or with t->store_error when the store could not answer.
  */
 static bool
-verify(struct auth *a, struct attempt *t, bool *store_error)
+verify(struct auth *a, struct attempt *t)
 {
 	const struct auth_request *req = t->req;
 	const char *code_reason = NULL;
@@ -504,7 +519,8 @@ verify(struct auth *a, struct attempt *t, bool *store_error)
 
 	ret = userdb_user_get(a->db, t->name, &t->user);
 	t->has_user = ret == 0;
-	*store_error = ret < 0 && ret != -ENOENT;
+	if (ret < 0 && ret != -ENOENT)
+		t->store_error = ret;
 	pw_ok = crypto_pwhash_str_verify(t->has_user ? t->user.pw_hash
 						     : a->dummy_hash,
 					 (const char *)req->password,
@@ -649,9 +665,7 @@ grant(struct auth *a, struct attempt *t, struct auth_result *res)
 		refund(a, t);
 		return;
 	default:
-		res->status = LOGIN_STATUS_BUSY;
-		res->retry_after_s = STORE_RETRY_S;
-		t->reason = "store-error";
+		store_busy(t, res, ret);
 		refund(a, t);
 		return;
 	}
@@ -662,19 +676,16 @@ auth_login(struct auth *a, const struct auth_request *req,
 	   struct auth_result *res)
 {
 	struct attempt t;
-	bool store_error;
 
 	memset(res, 0, sizeof(*res));
 	res->status = LOGIN_STATUS_AUTH_FAILED;
 	attempt_init(&t, req);
 	if (!reserve(a, &t, res))
 		goto out;
-	if (verify(a, &t, &store_error)) {
+	if (verify(a, &t)) {
 		grant(a, &t, res);
-	} else if (store_error) {
-		res->status = LOGIN_STATUS_BUSY;
-		res->retry_after_s = STORE_RETRY_S;
-		t.reason = "store-error";
+	} else if (t.store_error) {
+		store_busy(&t, res, t.store_error);
 		refund(a, &t);
 	}
 out:

@@ -78,6 +78,8 @@ struct auth_result {
 	enum login_status status;     /* OK, AUTH_FAILED, LOCKED, POOL_EXHAUSTED;
 				       * BUSY when the store failed */
 	uint32_t retry_after_s;       /* with LOCKED and BUSY */
+	int store_error;              /* with BUSY: the store's -errno
+				       * (-ENOTCONN: it cannot be reached) */
 	struct auth_admission adm;    /* with OK */
 	const char *reason;           /* the audit line's reason= (static):
 				       * for the log and metrics only, never

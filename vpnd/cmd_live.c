@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "cmd_user.h"
 #include "ctlclient.h"
 #include "expiry.h"
 #include "keys.h"
@@ -35,6 +36,7 @@ static const char *const numeric[] = {
 	"logins-pool-exhausted", "refused", "mtu",
 	"tun-super-read", "tun-segments", "tun-csum-completed", "tun-refused",
 	"tun-coalesced-writes", "tun-coalesced-packets",
+	"store-unreachable-since", "store-unreachable-for",
 };
 
 /* Fields that are "true" or "false": JSON booleans. */
@@ -171,7 +173,8 @@ json_object(const struct ctlmsg *m, size_t i, const char *record)
 static void
 status_text(const struct ctlmsg *m)
 {
-	char t[64], u[32], k[64];
+	char t[64], u[32], k[64], since[CMD_USER_TIME_LEN];
+	char span[EXPIRY_SPAN_LEN], down[128] = "";
 	const char *a6 = ctlmsg_get(m, "address6");
 
 	printf("vpnd %s, pid %s, up %s\n", shown(ctlmsg_get(m, "version"), t,
@@ -208,7 +211,17 @@ status_text(const struct ctlmsg *m)
 	printf("  logins:       %s ok, %s failed, %s locked, %s busy\n",
 	       ctlmsg_get(m, "logins-ok"), ctlmsg_get(m, "logins-failed"),
 	       ctlmsg_get(m, "logins-locked"), ctlmsg_get(m, "logins-busy"));
-	printf("  user store:   %s%s%s\n", ctlmsg_get(m, "store"),
+	/* "unreachable for 2m 5s (since 2026-01-02T03:04:05Z)" */
+	if (ctlmsg_get(m, "store-unreachable-since")) {
+		cmd_user_format_time(num(ctlmsg_get(m,
+						    "store-unreachable-since")),
+				     since);
+		snprintf(down, sizeof(down), " for %s (since %s)",
+			 expiry_span(num(ctlmsg_get(m, "store-unreachable-for")),
+				     span),
+			 since);
+	}
+	printf("  user store:   %s%s%s%s\n", ctlmsg_get(m, "store"), down,
 	       ctlmsg_get(m, "store-error") ? ": " : "",
 	       ctlmsg_get(m, "store-error") ? shown(ctlmsg_get(m,
 							 "store-error"),

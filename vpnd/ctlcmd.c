@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "access.h"
-#include "cryptopool.h"
 #include "expiry.h"
 #include "exporter.h"
 #include "keys.h"
@@ -183,7 +182,15 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	ctlmsg_put_u64(w, "max-peers", pt->max_admitted);
 	ctlmsg_put_u64(w, "max-pending", pt->max_pending);
 	ctlmsg_put_u64(w, "logins-queued", workers_logins_queued(&s->workers));
-	ctlmsg_put(w, "store", s->admit.store_errno ? "error" : "ok");
+	ctlmsg_put(w, "store", s->admit.is_store_down ? "unreachable"
+			       : s->admit.store_errno ? "error"
+						      : "ok");
+	if (s->admit.is_store_down) {
+		ctlmsg_put_u64(w, "store-unreachable-since",
+			       s->admit.store_down_unix_s);
+		ctlmsg_put_u64(w, "store-unreachable-for",
+			       (s->now_ns - s->admit.store_down_ns) / NS_PER_S);
+	}
 	if (s->admit.store_errno)
 		ctlmsg_put(w, "store-error", strerror(s->admit.store_errno));
 	ctlmsg_put_u64(w, "store-failures", s->admit.store_failures);
@@ -193,8 +200,6 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	put_logins(s, w);
 	put_access(s, w);
 	put_offload(s, w);
-	/* Threads sharing the AEAD, the loop's included (packet-workers). */
-	ctlmsg_put_u64(w, "packet-workers", cryptopool_threads(s->pool));
 	return answered(w, 0, NULL);
 }
 

@@ -154,7 +154,8 @@ count_logins(struct server *s, struct metrics_snapshot *m)
 	m->logins_queued = workers_logins_queued(&s->workers);
 	copy_latency(&m->login_latency, &a->login_latency);
 	copy_latency(&m->store_latency, &a->store_latency);
-	m->is_store_up = a->store_errno == 0;
+	m->is_store_up = a->store_errno == 0 && !a->is_store_down;
+	m->store_errors = a->store_failures;
 }
 
 _Static_assert(METRICS_ACCESS_RULES >= ACCESS_RULES_MAX + 2,

@@ -250,8 +250,13 @@ static void
 render_store(FILE *f, const struct metrics_snapshot *m)
 {
 	gauge(f, "vpnd_store_up",
-	      "1 if the user store answered its latest poll, 0 if it failed.",
+	      "1 if the user store answered its latest poll, 0 if it failed "
+	      "or the store cannot be reached (logins are answered BUSY).",
 	      m->is_store_up);
+	counter(f, "vpnd_store_errors_total",
+		"User store operations that failed (logins, lookups, polls, "
+		"timestamps, pruning), the store unreachable included.",
+		m->store_errors);
 	latency(f, "vpnd_store_latency_seconds",
 		"vpnd_store_latency_max_seconds",
 		"User store jobs (lookups, logouts, events, timestamps), from "

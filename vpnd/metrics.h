@@ -109,6 +109,7 @@ struct metrics_snapshot {
 	uint64_t logins_queued;         /* checks waiting for a thread */
 	struct metrics_offload offload;
 	bool is_store_up;
+	uint64_t store_errors;  /* store jobs that failed, of any kind */
 };
 
 /* The label value of a drop reason ("bad-mac"). */

@@ -106,6 +106,7 @@ run_job(struct auth *a, struct job *j)
 					    j->now_unix_s, &j->adm);
 		j->admitted = ret > 0;
 		j->lookup_failed = ret < 0;
+		j->store_error = ret < 0 ? ret : 0;
 		break;
 	case JOB_END:
 		auth_admission_end(a, j->pub);

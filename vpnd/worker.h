@@ -60,8 +60,9 @@ struct job {
 	struct auth_admission adm;
 	/* JOB_EVENTS, JOB_START: events after `seq` (in), up to (out). */
 	uint64_t seq;
-	int store_error;         /* JOB_EVENTS, JOB_STAMPS, JOB_START, and
-				  * JOB_KICK (else how many it ended) */
+	int store_error;         /* JOB_EVENTS, JOB_STAMPS, JOB_START,
+				  * JOB_LOOKUP, and JOB_KICK (else how
+				  * many it ended); JOB_LOGIN: in res */
 	bool is_sync, is_done;   /* workers_run_sync */
 	union {
 		struct auth_request req; /* JOB_LOGIN; wiped when it returns */

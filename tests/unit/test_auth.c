@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <cmocka.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -1298,6 +1299,57 @@ test_recovery_codes(void **state)
 	assert_int_equal(r.status, LOGIN_STATUS_AUTH_FAILED);
 }
 
+/* stmt on the store through a connection of its own (another program's). */
+static void
+store_exec(struct fx *f, const char *stmt)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, stmt, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * A login the store cannot answer is BUSY with its errno, whichever read
+ * failed (the account, or the recovery codes after the password checked
+ * out): never AUTH_FAILED, and nothing is charged to the name, so the
+ * person is not locked out by the store's failures.
+ */
+static void
+test_login_store_error(void **state)
+{
+	static const char *const codes[] = { "k7qm-2xfp-9tdh" };
+	struct userdb_failure_key user = { USERDB_FAILURE_USER, "alice" };
+	struct userdb_failure fail;
+	struct fx *f = *state;
+	struct auth_result r;
+	int i;
+
+	add_user(f, "alice");
+	store_recovery(f, "alice", codes, 1);
+	store_exec(f, "ALTER TABLE recovery_codes RENAME TO codes_away");
+	for (i = 0; i < 6; i++) {
+		r = login(f, "alice", PW, "k7qm-2xfp-9tdh", 1, NOW);
+		assert_int_equal(r.status, LOGIN_STATUS_BUSY);
+		assert_true(r.retry_after_s > 0);
+		assert_int_equal(r.store_error, -EIO);
+		assert_string_equal(r.reason, "store-error");
+	}
+	store_exec(f, "ALTER TABLE users RENAME TO users_away");
+	r = login(f, "alice", PW, code_of("alice", NOW, 0), 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_BUSY);
+	assert_int_equal(r.store_error, -EIO);
+	store_exec(f, "ALTER TABLE users_away RENAME TO users");
+	store_exec(f, "ALTER TABLE codes_away RENAME TO recovery_codes");
+	assert_int_equal(userdb_failure_get(f->db, &user, &fail), 0);
+	assert_int_equal(fail.count, 0);
+	r = login(f, "alice", PW, "k7qm-2xfp-9tdh", 1, NOW);
+	assert_int_equal(r.status, LOGIN_STATUS_OK);
+	assert_int_equal(r.store_error, 0);
+}
+
 /* ---- the audit line --------------------------------------------------------- */
 
 /* Runs one login with stderr in a file; returns what was logged. */
@@ -1457,6 +1509,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stamps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_codes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_login_store_error, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_audit_line, setup,
 						teardown),
