@@ -39,6 +39,7 @@ ns_lan=vpn-lan-$$
 namespaces=()
 pids=()
 tmp=
+pg_dir= # a PostgreSQL server's (ns-pg), stopped by cleanup
 SRV_ADDR=192.0.2.1
 CLI_ADDR=198.51.100.2
 LAN_HOST=10.20.0.2
@@ -82,11 +83,12 @@ cleanup() {
 	for pid in "${pids[@]}"; do
 		wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null
 	done
+	[ -z "$pg_dir" ] || "$top/tests/tools/pgserver.sh" stop "$pg_dir"
 	for ns in "${namespaces[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	if [ -n "$tmp" ] && [ "$rc" -ne 0 ]; then
-		for f in "$tmp"/*.log; do
+		for f in "$tmp"/*.log "$tmp"/pg/postgres.log; do
 			[ -f "$f" ] || continue
 			echo "==== $f"
 			tail -n 40 "$f"
@@ -233,9 +235,11 @@ write_vpnc_conf() {
 # enrol USER [vpnctl options...]: prints the TOTP secret (base32). With
 # --no-confirm: no app here to read the code back from.
 enrol() {
-	local user=$1 out
+	local user=$1 out in_ns=()
 	shift
-	out=$(printf '%s\n' "$PASSWORD" |
+	# A PostgreSQL store (ns-pg) is reached from the server's namespace.
+	[ -z "$pg_dir" ] || in_ns=(ip netns exec "$ns_srv")
+	out=$(printf '%s\n' "$PASSWORD" | "${in_ns[@]}" \
 		"$VPNCTL" -c "$tmp/vpnd.conf" user add "$user" --no-confirm "$@")
 	sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' <<<"$out" | head -n 1
 }
@@ -575,4 +579,55 @@ start_vpnd2() {
 	VPND2_PID=$!
 	pids+=("$VPND2_PID")
 	wait_for 20 vpnd2_ready
+}
+
+# ---- A PostgreSQL store for the nodes (ns-pg) ----------------------------------
+#
+#   $ns_wan: wan4 198.19.0.254/24 ──── $ns_db: db0 198.19.0.2/24
+#                                        PostgreSQL on 198.19.0.2:5432 only
+#
+# setup_pg: after setup_topology, $ns_db holding a throwaway PostgreSQL 15
+# server (tests/tools/pgserver.sh, its cluster in $tmp/pg), listening on
+# $DB_ADDR:5432 and nowhere else, behind $ns_wan like the nodes, so every
+# node reaches it through the wan. PG_CONNINFO is what to give user-db: the
+# role vpnd with its password in a file (owned by nobody, vpnd's user
+# here), never on a command line. stop_pg stops the server (pg_ctl -m
+# fast: connections cut); start_pg starts it again on the same data.
+# cleanup stops it before the namespaces go.
+ns_db=vpn-db-$$
+DB_ADDR=198.19.0.2
+PG_CONNINFO=
+
+setup_pg() {
+	ip netns add "$ns_db"
+	namespaces+=("$ns_db")
+	ip -n "$ns_db" link set lo up
+	ip link add db0 netns "$ns_db" type veth peer name wan4 \
+		netns "$ns_wan"
+	ip -n "$ns_wan" addr add 198.19.0.254/24 dev wan4
+	ip -n "$ns_db" addr add $DB_ADDR/24 dev db0
+	ip -n "$ns_wan" link set wan4 up
+	ip -n "$ns_db" link set db0 up
+	ip -n "$ns_db" route add default via 198.19.0.254
+	# The server runs as postgres (or nobody) and must reach its cluster.
+	chmod 0711 "$tmp"
+	pg_dir=$tmp/pg
+	start_pg
+}
+
+start_pg() {
+	PG_CONNINFO=$(PGSERVER_CLIENT=nobody ip netns exec "$ns_db" \
+		"$top/tests/tools/pgserver.sh" start "$pg_dir" "$DB_ADDR")
+	[ -n "$PG_CONNINFO" ]
+}
+
+stop_pg() {
+	"$top/tests/tools/pgserver.sh" stop "$pg_dir"
+}
+
+# pg_sql STATEMENT: runs one statement on the store as vpnd does (its
+# role, its password file, over the network), printing rows unaligned.
+pg_sql() {
+	ip netns exec "$ns_db" psql -X -q -A -t -v ON_ERROR_STOP=1 \
+		-d "$PG_CONNINFO" -c "$1"
 }
