@@ -463,6 +463,103 @@ test_races(void **state)
 	userdb_close(db2);
 }
 
+/* ---- events across connections ----------------------------------------------- */
+
+#define EVENTS 100
+
+struct ender {
+	const char *conninfo;
+	uint8_t first;
+	int ret;
+};
+
+static void *
+end_half(void *arg)
+{
+	struct ender *w = arg;
+	uint8_t key[USERDB_KEY_LEN];
+	struct userdb *db;
+	int i;
+
+	w->ret = userdb_pg_open(w->conninfo, &db);
+	for (i = 0; i < EVENTS / 2 && w->ret == 0; i++) {
+		memset(key, w->first + i, sizeof(key));
+		w->ret = userdb_admission_end(db, key, "logged out");
+	}
+	if (db)
+		userdb_close(db);
+	return NULL;
+}
+
+struct seen {
+	uint64_t last;
+	int n;
+	bool is_ordered;
+	bool key_seen[EVENTS];
+	bool has_twice;
+};
+
+static void
+note_event(void *arg, const struct userdb_event *e)
+{
+	struct seen *s = arg;
+
+	s->is_ordered &= e->seq > s->last;
+	s->last = e->seq;
+	s->n++;
+	if (e->client_pub[0] < EVENTS) {
+		s->has_twice |= s->key_seen[e->client_pub[0]];
+		s->key_seen[e->client_pub[0]] = true;
+	}
+}
+
+/*
+ * Two connections end admissions at once, one event each, while a third
+ * polls after the last seq it saw: every event reaches it once, in
+ * increasing seq. (Were seqs given in start order rather than commit
+ * order, a reader could pass a seq whose transaction commits later and
+ * never read that event.)
+ */
+static void
+test_events_commit_order(void **state)
+{
+	struct fx *f = *state;
+	struct ender w1 = { f->conninfo, 0, -1 };
+	struct ender w2 = { f->conninfo, EVENTS / 2, -1 };
+	struct seen seen = { .is_ordered = true };
+	struct userdb_admission adm;
+	struct userdb *reader;
+	pthread_t t1, t2;
+	uint64_t t0;
+	int i, ret;
+
+	user_add(f->db, "alice");
+	for (i = 0; i < EVENTS; i++)
+		assert_int_equal(admit(f->db, "alice", (uint8_t)i, 1000 + i,
+				       &adm),
+				 0);
+	assert_int_equal(userdb_pg_open(f->conninfo, &reader), 0);
+	assert_int_equal(userdb_events_after(reader, 0, note_event, &seen),
+			 0);
+	assert_int_equal(pthread_create(&t1, NULL, end_half, &w1), 0);
+	assert_int_equal(pthread_create(&t2, NULL, end_half, &w2), 0);
+	t0 = now_ms();
+	while (seen.n < EVENTS && now_ms() - t0 < WAIT_MS) {
+		ret = userdb_events_after(reader, seen.last, note_event, &seen);
+		assert_true(ret >= 0);
+	}
+	assert_int_equal(pthread_join(t1, NULL), 0);
+	assert_int_equal(pthread_join(t2, NULL), 0);
+	assert_int_equal(w1.ret, 0);
+	assert_int_equal(w2.ret, 0);
+	assert_int_equal(seen.n, EVENTS);
+	assert_true(seen.is_ordered);
+	assert_false(seen.has_twice);
+	for (i = 0; i < EVENTS; i++)
+		assert_true(seen.key_seen[i]);
+	userdb_close(reader);
+}
+
 /* ---- vpnd's filter with such a store ----------------------------------------- */
 
 typedef int (*child_fn)(void);
@@ -572,6 +669,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_schema_newer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_races, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_commit_order, setup,
+						teardown),
 		cmocka_unit_test(test_filter),
 	};
 
