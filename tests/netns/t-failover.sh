@@ -19,6 +19,9 @@
 # it does with one server: no move, the login asked for again, exit 4.
 # Last, with one node still down, `vpnc --logout` ends alice's login on
 # the live one, whichever its shuffled order tries first.
+#
+# The store is one SQLite file; with FAILOVER_STORE=postgresql
+# (t-failover-pg.sh) a PostgreSQL server of its own (lib.sh ns-pg).
 source "$(dirname "$0")/lib.sh"
 
 # in_use LOG: the address of the server the client of LOG was last
@@ -69,7 +72,12 @@ ping_through() {
 
 setup_topology
 setup_client2
-write_vpnd_conf
+if [ "${FAILOVER_STORE:-sqlite}" = postgresql ]; then
+	setup_pg
+	write_vpnd_conf "user-db = \"$PG_CONNINFO\""
+else
+	write_vpnd_conf
+fi
 setup_node2
 write_vpnc_conf alice alice "server = \"$SRV2_ADDR:51900\"" \
 	"test-timer-divisor = 5"
@@ -77,6 +85,12 @@ alice_secret=$(enrol alice)
 bob_secret=$(enrol bob)
 start_vpnd
 start_vpnd2
+# The store is the one asked for: no SQLite file with PostgreSQL.
+if [ "${FAILOVER_STORE:-sqlite}" = postgresql ]; then
+	[ ! -e "$tmp/users.db" ]
+else
+	[ -s "$tmp/users.db" ]
+fi
 
 # ---- alice: two server lines; her node is killed ----------------------------
 start_vpnc alice "$PASSWORD" "$(totp "$alice_secret")" -v
