@@ -18,6 +18,14 @@
 #define LOGIN_USERNAME_MAX 64
 #define LOGIN_TEXT_MAX 255
 
+/*
+ * The REASON of the DISCONNECT a server sends every client as it stops:
+ * a client that knows other nodes sharing the store keeps its admission
+ * and moves to one at once. PROTOCOL.md has REASON as text only, so both
+ * sides name this one text.
+ */
+#define LOGIN_REASON_SHUTDOWN "server shutdown"
+
 enum login_ctl_type {
 	LOGIN_AUTH_REQUEST = 0x01,
 	LOGIN_AUTH_RESULT = 0x02,

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "endpoint.h"
+#include "login.h"
 
 #define SERVERS_MAX 32 /* addresses, after resolution */
 #define SERVERS_NAME_LEN (VPNC_HOST_LEN + ENDPOINT_STR_LEN + 4)
@@ -66,12 +67,8 @@ const struct server_entry *servers_current(const struct servers *s);
  * it (NULL if the list is empty). */
 const struct server_entry *servers_next(struct servers *s);
 
-/*
- * The REASON of the DISCONNECT a node sends to every client as it stops
- * (vpnd/admit.c, admit_shutdown): the client keeps its admission and
- * moves to another node at once. PROTOCOL.md has REASON as text only.
- */
-#define SERVERS_REASON_SHUTDOWN "server shutdown"
+/* What a node says as it stops (shared/login.h): move on at once. */
+#define SERVERS_REASON_SHUTDOWN LOGIN_REASON_SHUTDOWN
 
 /* True if a DISCONNECT's REASON (len bytes, no NUL) is the shutdown's. */
 bool servers_reason_is_shutdown(const uint8_t *reason, size_t len);

@@ -1318,7 +1318,7 @@ admit_shutdown(struct server *s)
 		struct peer *p = s->peers.slots[i];
 
 		if (p && tunnel_peer_has_session(&p->tp, s->now_ns))
-			send_disconnect(s, p, "server shutdown");
+			send_disconnect(s, p, LOGIN_REASON_SHUTDOWN);
 	}
 	save_stamps_now(s);
 }

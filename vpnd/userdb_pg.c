@@ -675,10 +675,11 @@ pg_failure_get(struct userdb *db, const struct userdb_failure_key *key,
 }
 
 /*
- * Locks the counter's row, creating it at zero if absent (a concurrent
- * creator is waited for), and reads it. A row deleted while this waited
- * for its lock is created again; after a few such races the transaction
- * runs again.
+ * Locks the counter's row, creating it at zero if absent, and reads it,
+ * in one statement: the upsert's no-op update takes the row lock (waiting
+ * for a concurrent writer, then seeing what it committed) and returns the
+ * row; PostgreSQL makes it an insert or an update even if the row is
+ * deleted meanwhile.
  */
 static int
 counter_lock(struct pgsql *sql, const struct userdb_failure_key *key,
@@ -686,32 +687,21 @@ counter_lock(struct pgsql *sql, const struct userdb_failure_key *key,
 {
 	struct pgsql_params p;
 	PGresult *r;
-	int tries, rows;
+	int rows;
 
 	key_params(&p, key);
-	for (tries = 0; tries < 3; tries++) {
-		rows = pgsql_run(sql,
-				 "INSERT INTO failures (kind, key, count, "
-				 "last_failure, locked_until) VALUES ($1, $2, "
-				 "0, 0, 0) ON CONFLICT DO NOTHING",
-				 &p, NULL, "create a failure counter");
-		if (rows < 0)
-			return rows;
-		rows = pgsql_run(sql,
-				 "SELECT count, last_failure, locked_until "
-				 "FROM failures WHERE kind = $1 AND key = $2 "
-				 "FOR UPDATE",
-				 &p, &r, "lock a failure counter");
-		if (rows < 0)
-			return rows;
-		if (rows == 1)
-			read_failure(r, 0, 0, out);
-		PQclear(r);
-		if (rows == 1)
-			return 0;
-	}
-	sql->should_retry = true;
-	return -EAGAIN;
+	rows = pgsql_run(sql,
+			 "INSERT INTO failures (kind, key, count, last_failure, "
+			 "locked_until) VALUES ($1, $2, 0, 0, 0) ON CONFLICT "
+			 "(kind, key) DO UPDATE SET count = failures.count "
+			 "RETURNING count, last_failure, locked_until",
+			 &p, &r, "lock a failure counter");
+	if (rows < 0)
+		return rows;
+	if (rows == 1)
+		read_failure(r, 0, 0, out);
+	PQclear(r);
+	return rows == 1 ? 0 : -EIO;
 }
 
 /* A counter at zero with no lock is not kept (nor is a row created only
@@ -1043,7 +1033,9 @@ grant_read_user(struct pgsql *sql, struct grant_ctx *c)
 
 /*
  * Consumes the step, or the recovery code, by a conditional UPDATE: of
- * two nodes given the same code at once, exactly one changes the row.
+ * two nodes given the same code at once, exactly one changes the row. The
+ * account's last login goes in the same statement (one round trip less
+ * with the account locked).
  */
 static int
 grant_consume(struct pgsql *sql, const struct userdb_grant *g,
@@ -1056,16 +1048,20 @@ grant_consume(struct pgsql *sql, const struct userdb_grant *g,
 		return -EALREADY;
 	pgsql_i64(&p, g->has_step ? g->step : g->recovery_id);
 	pgsql_text(&p, g->username);
+	pgsql_u64(&p, g->now_unix_s);
 	if (!g->has_recovery)
 		ret = pgsql_run(sql,
-				"UPDATE users SET totp_last_step = $1 WHERE "
-				"name = $2 AND totp_last_step < $1",
+				"UPDATE users SET totp_last_step = $1, "
+				"last_login = $3 WHERE name = $2 AND "
+				"totp_last_step < $1",
 				&p, NULL, "consume a code");
 	else {
 		pgsql_u64(&p, g->now_unix_s ? g->now_unix_s : 1);
 		ret = pgsql_run(sql,
-				"UPDATE recovery_codes SET used = $3 WHERE "
-				"id = $1 AND username = $2 AND used = 0",
+				"WITH login AS (UPDATE users SET last_login = "
+				"$3 WHERE name = $2) UPDATE recovery_codes SET "
+				"used = $4 WHERE id = $1 AND username = $2 AND "
+				"used = 0",
 				&p, NULL, "consume a code");
 	}
 	if (ret < 0)
@@ -1073,72 +1069,68 @@ grant_consume(struct pgsql *sql, const struct userdb_grant *g,
 	return ret == 1 ? 0 : -EALREADY;
 }
 
-static int
-grant_read_lease(struct pgsql *sql, struct grant_ctx *c)
-{
-	struct pgsql_params p = { 0 };
-	PGresult *r;
-	int rows;
+/*
+ * What the address choice sees, in one query: the key's lease (kind 0),
+ * then the addresses held by others, sorted, IPv4 (4) then IPv6 (6):
+ * live admissions of other keys and other accounts' fixed addresses.
+ */
+#define VIEW_SQL                                                              \
+	"SELECT 0, addr4, addr6 FROM leases WHERE username = $3 AND "        \
+	"client_key = $1 UNION ALL SELECT 4, a, NULL::bytea FROM (SELECT "   \
+	"addr4 AS a FROM admissions WHERE client_key <> $1 AND expires > $2 "\
+	"AND addr4 IS NOT NULL UNION SELECT addr4 FROM users WHERE name <> " \
+	"$3 AND addr4 IS NOT NULL) t4 UNION ALL SELECT 6, a, NULL::bytea "    \
+	"FROM (SELECT addr6 AS a FROM admissions WHERE client_key <> $1 AND "\
+	"expires > $2 AND addr6 IS NOT NULL UNION SELECT addr6 FROM users "  \
+	"WHERE name <> $3 AND addr6 IS NOT NULL) t6 ORDER BY 1, 2"
 
-	pgsql_text(&p, c->username);
-	pgsql_blob(&p, true, c->client_pub, USERDB_KEY_LEN);
-	rows = pgsql_run(sql,
-			 "SELECT addr4, addr6 FROM leases WHERE username = $1 "
-			 "AND client_key = $2",
-			 &p, &r, "read a lease");
-	if (rows < 0)
-		return rows;
-	if (rows == 1) {
-		c->view.has_lease4 = pgsql_get_blob(r, 0, 0, c->view.lease4, 4);
-		c->view.has_lease6 = pgsql_get_blob(r, 0, 1, c->view.lease6,
-						    16);
+static void
+view_row(const PGresult *r, int row, struct grant_ctx *c)
+{
+	struct userdb_addr_view *v = &c->view;
+
+	switch (pgsql_get_i64(r, row, 0)) {
+	case 0:
+		v->has_lease4 = pgsql_get_blob(r, row, 1, v->lease4, 4);
+		v->has_lease6 = pgsql_get_blob(r, row, 2, v->lease6, 16);
+		break;
+	case 4:
+		if (pgsql_get_blob(r, row, 1, c->taken4 + 4 * v->n_taken4, 4))
+			v->n_taken4++;
+		break;
+	default:
+		if (pgsql_get_blob(r, row, 1, c->taken6 + 16 * v->n_taken6, 16))
+			v->n_taken6++;
+		break;
 	}
-	PQclear(r);
-	return 0;
 }
 
-/* Addresses of one family held by others, sorted (bytea sorts as
- * memcmp). */
 static int
-grant_read_taken(struct pgsql *sql, struct grant_ctx *c, size_t len,
-		 uint8_t **out, size_t *n_out)
+grant_read_view(struct pgsql *sql, struct grant_ctx *c)
 {
 	struct pgsql_params p = { 0 };
+	size_t cap;
 	PGresult *r;
-	uint8_t *list;
-	size_t n = 0;
 	int i, rows;
 
-	*out = NULL;
-	*n_out = 0;
 	pgsql_blob(&p, true, c->client_pub, USERDB_KEY_LEN);
 	pgsql_u64(&p, c->now_unix_s);
 	pgsql_text(&p, c->username);
-	rows = pgsql_run(sql,
-			 len == 4 ? "SELECT addr4 FROM admissions WHERE "
-				    "client_key <> $1 AND expires > $2 AND "
-				    "addr4 IS NOT NULL UNION SELECT addr4 "
-				    "FROM users WHERE name <> $3 AND addr4 "
-				    "IS NOT NULL ORDER BY 1"
-				  : "SELECT addr6 FROM admissions WHERE "
-				    "client_key <> $1 AND expires > $2 AND "
-				    "addr6 IS NOT NULL UNION SELECT addr6 "
-				    "FROM users WHERE name <> $3 AND addr6 "
-				    "IS NOT NULL ORDER BY 1",
-			 &p, &r, "read taken addresses");
+	rows = pgsql_run(sql, VIEW_SQL, &p, &r, "read taken addresses");
 	if (rows < 0)
 		return rows;
-	list = calloc(rows ? (size_t)rows : 1, len);
-	if (!list) {
+	cap = rows ? (size_t)rows : 1;
+	c->taken4 = calloc(cap, 4);
+	c->taken6 = calloc(cap, 16);
+	if (!c->taken4 || !c->taken6) {
 		PQclear(r);
 		return -ENOMEM;
 	}
 	for (i = 0; i < rows; i++)
-		if (pgsql_get_blob(r, i, 0, list + n * len, len))
-			n++;
+		view_row(r, i, c);
 	PQclear(r);
-	*out = list;
-	*n_out = n;
+	c->view.taken4 = c->taken4;
+	c->view.taken6 = c->taken6;
 	return 0;
 }
 
@@ -1147,18 +1139,10 @@ static int
 grant_assign(struct pgsql *sql, struct grant_ctx *c, userdb_assign_fn assign,
 	     void *arg, struct userdb_admission *adm)
 {
-	int ret = grant_read_lease(sql, c);
+	int ret = grant_read_view(sql, c);
 
-	if (ret == 0)
-		ret = grant_read_taken(sql, c, 4, &c->taken4,
-				       &c->view.n_taken4);
-	if (ret == 0)
-		ret = grant_read_taken(sql, c, 16, &c->taken6,
-				       &c->view.n_taken6);
 	if (ret < 0)
 		return ret;
-	c->view.taken4 = c->taken4;
-	c->view.taken6 = c->taken6;
 	return assign(arg, &c->view, adm) ? 0 : -ENOSPC;
 }
 
@@ -1220,9 +1204,11 @@ grant_evict(struct pgsql *sql, const struct grant_ctx *c,
  * node's grant committed meanwhile makes this fail (UNIQUE), and the
  * grant runs again. */
 static int
-grant_store_admission(struct pgsql *sql, const struct userdb_admission *adm)
+grant_store_admission(struct pgsql *sql, struct userdb_admission *adm)
 {
 	struct pgsql_params p = { 0 };
+	PGresult *r;
+	int rows;
 
 	pgsql_blob(&p, true, adm->client_pub, USERDB_KEY_LEN);
 	pgsql_text(&p, adm->username);
@@ -1231,7 +1217,7 @@ grant_store_admission(struct pgsql *sql, const struct userdb_admission *adm)
 	pgsql_blob(&p, adm->has_addr4, adm->addr4, 4);
 	pgsql_blob(&p, adm->has_addr6, adm->addr6, 16);
 	pgsql_blob(&p, adm->has_stamp, adm->stamp, USERDB_STAMP_LEN);
-	return pgsql_run(sql,
+	rows = pgsql_run(sql,
 			 "INSERT INTO admissions (client_key, username, "
 			 "created, expires, addr4, addr6, last_stamp) VALUES "
 			 "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT "
@@ -1241,14 +1227,23 @@ grant_store_admission(struct pgsql *sql, const struct userdb_admission *adm)
 			 "addr6 = excluded.addr6, last_stamp = CASE WHEN "
 			 "admissions.last_stamp IS NULL OR excluded.last_stamp "
 			 "> admissions.last_stamp THEN excluded.last_stamp "
-			 "ELSE admissions.last_stamp END",
-			 &p, NULL, "store an admission");
+			 "ELSE admissions.last_stamp END RETURNING last_stamp",
+			 &p, &r, "store an admission");
+	if (rows < 0)
+		return rows;
+	/* The stamp kept: maybe an earlier, greater one. */
+	if (rows == 1)
+		adm->has_stamp = pgsql_get_blob(r, 0, 0, adm->stamp,
+						USERDB_STAMP_LEN);
+	PQclear(r);
+	return rows == 1 ? 0 : -EIO;
 }
 
-/* A family without an address this time keeps its old lease. */
+/* A family without an address this time keeps its old lease; a login
+ * (has_login) records itself as the key's last. */
 static int
 grant_store_lease(struct pgsql *sql, const struct userdb_admission *adm,
-		  uint64_t now_unix_s)
+		  uint64_t now_unix_s, bool has_login)
 {
 	struct pgsql_params p = { 0 };
 
@@ -1257,57 +1252,19 @@ grant_store_lease(struct pgsql *sql, const struct userdb_admission *adm,
 	pgsql_blob(&p, adm->has_addr4, adm->addr4, 4);
 	pgsql_blob(&p, adm->has_addr6, adm->addr6, 16);
 	pgsql_u64(&p, now_unix_s);
+	if (has_login)
+		pgsql_u64(&p, now_unix_s);
+	else
+		pgsql_text(&p, NULL);
 	return pgsql_run(sql,
 			 "INSERT INTO leases (username, client_key, addr4, "
-			 "addr6, updated) VALUES ($1, $2, $3, $4, $5) ON "
-			 "CONFLICT (username, client_key) DO UPDATE SET addr4 "
-			 "= COALESCE(excluded.addr4, leases.addr4), addr6 = "
-			 "COALESCE(excluded.addr6, leases.addr6), updated = "
-			 "excluded.updated",
+			 "addr6, updated, last_login) VALUES ($1, $2, $3, $4, "
+			 "$5, $6) ON CONFLICT (username, client_key) DO UPDATE "
+			 "SET addr4 = COALESCE(excluded.addr4, leases.addr4), "
+			 "addr6 = COALESCE(excluded.addr6, leases.addr6), "
+			 "updated = excluded.updated, last_login = COALESCE("
+			 "excluded.last_login, leases.last_login)",
 			 &p, NULL, "store a lease");
-}
-
-/* A login, not a re-addressing: the account's and the key's last one. */
-static int
-grant_record_login(struct pgsql *sql, const struct userdb_grant *g)
-{
-	struct pgsql_params p = { 0 };
-	int ret;
-
-	pgsql_u64(&p, g->now_unix_s);
-	pgsql_text(&p, g->username);
-	ret = pgsql_run(sql, "UPDATE users SET last_login = $1 WHERE name = $2",
-			&p, NULL, "record a login");
-	pgsql_blob(&p, true, g->client_pub, USERDB_KEY_LEN);
-	if (ret >= 0)
-		ret = pgsql_run(sql,
-				"UPDATE leases SET last_login = $1 WHERE "
-				"username = $2 AND client_key = $3",
-				&p, NULL, "record a login");
-	return ret;
-}
-
-/* The stamp the admission holds after the upsert: maybe an earlier,
- * greater one. */
-static int
-grant_read_stamp(struct pgsql *sql, struct userdb_admission *adm)
-{
-	struct pgsql_params p = { 0 };
-	PGresult *r;
-	int rows;
-
-	pgsql_blob(&p, true, adm->client_pub, USERDB_KEY_LEN);
-	rows = pgsql_run(sql,
-			 "SELECT last_stamp FROM admissions WHERE "
-			 "client_key = $1",
-			 &p, &r, "read a stored admission");
-	if (rows < 0)
-		return rows;
-	if (rows == 1)
-		adm->has_stamp = pgsql_get_blob(r, 0, 0, adm->stamp,
-						USERDB_STAMP_LEN);
-	PQclear(r);
-	return rows == 1 ? 0 : -EIO;
 }
 
 /* The admission as a new grant makes it, before the addresses. */
@@ -1369,11 +1326,7 @@ grant_tx(struct pgsql *sql, void *arg)
 	if (ret >= 0)
 		ret = grant_store_admission(sql, j->out);
 	if (ret >= 0)
-		ret = grant_store_lease(sql, j->out, g->now_unix_s);
-	if (ret >= 0)
-		ret = grant_record_login(sql, g);
-	if (ret >= 0)
-		ret = grant_read_stamp(sql, j->out);
+		ret = grant_store_lease(sql, j->out, g->now_unix_s, true);
 	return ret < 0 ? ret : 0;
 }
 
@@ -1453,7 +1406,7 @@ readdress_tx(struct pgsql *sql, void *arg)
 	if (ret >= 0)
 		ret = store_addresses(sql, j->out);
 	if (ret >= 0)
-		ret = grant_store_lease(sql, j->out, j->now_unix_s);
+		ret = grant_store_lease(sql, j->out, j->now_unix_s, false);
 	return ret < 0 ? ret : 0;
 }
 
