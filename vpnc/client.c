@@ -1274,8 +1274,8 @@ start_packet_workers(struct client *c)
 	c->rx_jobs.pool = c->pool;
 	c->rx_jobs.done = rx_done;
 	c->rx_jobs.arg = c;
-	log_debug("packet workers: %u thread%s for the AEAD", n,
-		  n == 1 ? " (the loop's own)" : "s, the loop's included");
+	log_debug("packet workers: the AEAD on %u thread%s", n,
+		  n == 1 ? " (the loop's own)" : "s (the loop's included)");
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "cryptopool.h"
 #include "expiry.h"
 #include "exporter.h"
 #include "keys.h"
@@ -200,6 +201,8 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	put_logins(s, w);
 	put_access(s, w);
 	put_offload(s, w);
+	/* Threads sharing the AEAD, the loop's included (packet-workers). */
+	ctlmsg_put_u64(w, "packet-workers", cryptopool_threads(s->pool));
 	return answered(w, 0, NULL);
 }
 

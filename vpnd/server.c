@@ -605,8 +605,8 @@ start_packet_workers(struct server *s)
 	s->rx_jobs.pool = s->pool;
 	s->rx_jobs.done = rx_done;
 	s->rx_jobs.arg = s;
-	log_info("packet workers: %u thread%s for the AEAD", n,
-		 n == 1 ? " (the loop's own)" : "s, the loop's included");
+	log_info("packet workers: the AEAD on %u thread%s", n,
+		 n == 1 ? " (the loop's own)" : "s (the loop's included)");
 	return 0;
 }
 
