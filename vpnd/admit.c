@@ -388,6 +388,7 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 		kernel_route(s, &a->subnets[i], true);
 	}
 	lanmode_client_up(s, p);
+	cluster_session_up(s, p);
 	if (!was)
 		log_info("%s admitted, address %s", peer_name(p, who, sizeof(who)),
 			 a->has_addr4 ? prefix_format_addr(AF_INET, a->addr4, text)
@@ -401,8 +402,10 @@ admission_clear(struct server *s, struct peer *p)
 {
 	struct peer_login *l = &p->login;
 
-	if (l->state == ADMIT_ADMITTED)
+	if (l->state == ADMIT_ADMITTED) {
 		routes_del(s, p);
+		cluster_session_down(s, p);
+	}
 	l->state = ADMIT_NONE;
 	l->epoch++;
 	p->tp.can_initiate = false;
@@ -843,6 +846,10 @@ store_job_done(struct server *s, struct job *j)
 	case JOB_KICK:
 		server_job_done(s, j);
 		break;
+	case JOB_CLUSTER:
+	case JOB_CLUSTER_LIST:
+		cluster_job_done(s, j);
+		break;
 	case JOB_STAMPS:
 		s->admit.stamps_in_flight = false;
 		/* Unreachable is said once (store_unreachable). */
@@ -1229,6 +1236,7 @@ void
 admit_poll_events(struct server *s)
 {
 	submit_events(s);
+	cluster_tick(s);
 }
 
 /* ---- start and end --------------------------------------------------------------- */
@@ -1271,14 +1279,18 @@ admit_start(struct server *s)
 			strerror(-ret));
 	else
 		log_info("%u admissions in the store", s->admit.n_loaded);
+	if (ret == 0)
+		cluster_start(s);
 	return ret;
 }
 
 void
 admit_peer_gone(struct server *s, struct peer *p)
 {
-	if (p->login.state == ADMIT_ADMITTED)
+	if (p->login.state == ADMIT_ADMITTED) {
 		routes_del(s, p);
+		cluster_session_down(s, p);
+	}
 	p->login.state = ADMIT_NONE;
 	answers_free(&p->login);
 }
@@ -1321,4 +1333,5 @@ admit_shutdown(struct server *s)
 			send_disconnect(s, p, LOGIN_REASON_SHUTDOWN);
 	}
 	save_stamps_now(s);
+	cluster_stop(s);
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "cluster.h"
 #include "cmd_user.h"
 #include "ctlclient.h"
 #include "expiry.h"
@@ -36,6 +37,7 @@ static const char *const numeric[] = {
 	"logins-pool-exhausted", "refused", "mtu",
 	"tun-super-read", "tun-segments", "tun-csum-completed", "tun-refused",
 	"tun-coalesced-writes", "tun-coalesced-packets",
+	"since", "node-started", "node-beat", "node-beat-age",
 	"store-unreachable-since", "store-unreachable-for",
 };
 
@@ -180,6 +182,9 @@ status_text(const struct ctlmsg *m)
 	printf("vpnd %s, pid %s, up %s\n", shown(ctlmsg_get(m, "version"), t,
 						sizeof(t)),
 	       ctlmsg_get(m, "pid"), expiry_span(num(ctlmsg_get(m, "uptime")), u));
+	if (ctlmsg_get(m, "node"))
+		printf("  node:         %s (vpnctl status --cluster: all)\n",
+		       shown(ctlmsg_get(m, "node"), t, sizeof(t)));
 	printf("  listening:    UDP port %s (%s)\n",
 	       ctlmsg_get(m, "listen-port"), ctlmsg_get(m, "listen"));
 	printf("  device:       %s", shown(ctlmsg_get(m, "device"), t,
@@ -290,29 +295,45 @@ status_json(const struct ctlmsg *m)
 	printf("]}\n");
 }
 
-static bool
-want_json(int argc, char *argv[], const char *cmd, int *status)
+/* What status and sessions were asked for (--cluster: every node's, as
+ * the store holds them; --store: read from the store, not vpnd). */
+struct live_opts {
+	bool json, cluster, from_store;
+};
+
+static void
+parse_live(int argc, char *argv[], const char *cmd, bool has_cluster,
+	   struct live_opts *o, int *status)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "cluster", no_argument, NULL, 'C' },
+		{ "store", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false;
+	const char *usage = has_cluster ? " [--json] [--cluster [--store]]"
+					: " [--json]";
 	int c;
 
+	memset(o, 0, sizeof(*o));
 	*status = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		if (c == 'j') {
-			json = true;
+			o->json = true;
+		} else if (c == 'C' && has_cluster) {
+			o->cluster = true;
+		} else if (c == 'S' && has_cluster) {
+			o->from_store = true;
 		} else if (c == 'h') {
-			printf("usage: vpnctl %s [--json]\n", cmd);
+			printf("usage: vpnctl %s%s\n", cmd, usage);
 			*status = VPNCTL_EXIT_OK;
 		} else {
-			vpnctl_error("%s: unknown option '%s' (usage: vpnctl %s "
-				     "[--json])", cmd, argv[optind - 1], cmd);
+			vpnctl_error("%s: unknown option '%s' (usage: vpnctl "
+				     "%s%s)", cmd, argv[optind - 1], cmd,
+				     usage);
 			*status = VPNCTL_EXIT_USAGE;
 		}
 	}
@@ -320,18 +341,37 @@ want_json(int argc, char *argv[], const char *cmd, int *status)
 		vpnctl_error("%s: unexpected argument '%s'", cmd, argv[optind]);
 		*status = VPNCTL_EXIT_USAGE;
 	}
-	return json;
+	if (*status < 0 && o->from_store && !o->cluster) {
+		vpnctl_error("%s: --store goes with --cluster", cmd);
+		*status = VPNCTL_EXIT_USAGE;
+	}
 }
+
+static bool
+want_json(int argc, char *argv[], const char *cmd, int *status)
+{
+	struct live_opts o;
+
+	parse_live(argc, argv, cmd, false, &o, status);
+	return o.json;
+}
+
+static int cluster_run(const struct live_opts *o, bool is_sessions);
 
 int
 cmd_status(int argc, char *argv[])
 {
+	struct live_opts o;
 	struct ctlmsg m;
 	int status;
-	bool json = want_json(argc, argv, "status", &status);
+	bool json;
 
+	parse_live(argc, argv, "status", true, &o, &status);
 	if (status >= 0)
 		return status;
+	if (o.cluster)
+		return cluster_run(&o, false);
+	json = o.json;
 	status = ask("status", NULL, NULL, &m);
 	if (status)
 		return status;
@@ -348,8 +388,9 @@ cmd_status(int argc, char *argv[])
 /* ---- sessions ------------------------------------------------------------------ */
 
 struct row {
-	const char *key, *user, *state, *endpoint, *addr4, *addr6, *subnets;
-	uint64_t login, expires, handshake, rx, tx, drops;
+	const char *key, *node, *user, *state, *endpoint, *addr4, *addr6;
+	const char *subnets;
+	uint64_t login, expires, handshake, rx, tx, drops, since;
 	bool expires_soon;
 };
 
@@ -368,6 +409,10 @@ read_row(const struct ctlmsg *m, size_t i, struct row *r)
 
 		if (!strcmp(k, "user"))
 			r->user = v;
+		else if (!strcmp(k, "node"))
+			r->node = v;
+		else if (!strcmp(k, "since"))
+			r->since = num(v);
 		else if (!strcmp(k, "state"))
 			r->state = v;
 		else if (!strcmp(k, "endpoint"))
@@ -489,12 +534,17 @@ sessions_json(const struct ctlmsg *m)
 int
 cmd_sessions(int argc, char *argv[])
 {
+	struct live_opts o;
 	struct ctlmsg m;
 	int status;
-	bool json = want_json(argc, argv, "sessions", &status);
+	bool json;
 
+	parse_live(argc, argv, "sessions", true, &o, &status);
 	if (status >= 0)
 		return status;
+	if (o.cluster)
+		return cluster_run(&o, true);
+	json = o.json;
 	status = ask("sessions", NULL, NULL, &m);
 	if (status)
 		return status;
@@ -502,6 +552,198 @@ cmd_sessions(int argc, char *argv[])
 		sessions_json(&m);
 	else
 		sessions_text(&m);
+	ctlmsg_free(&m);
+	return VPNCTL_EXIT_OK;
+}
+
+/* ---- cluster ------------------------------------------------------------------ */
+
+/* The cluster from the store itself (vpnctl -d STORE): the answer vpnd
+ * would give, made here, so that one printer serves both. */
+static int
+cluster_from_store(struct ctlmsg *answer)
+{
+	struct userdb *db = vpnctl_store();
+	struct ctlmsg_writer w;
+	const char *why;
+	int ret;
+
+	if (!db)
+		return VPNCTL_EXIT_FAIL;
+	ctlmsg_writer_init(&w, CTLMSG_ANSWER_MAX);
+	ctlmsg_put_u64(&w, "now", (uint64_t)time(NULL));
+	ret = cluster_list_put(db, &w);
+	if (ret < 0) {
+		ctlmsg_writer_free(&w);
+		return vpnctl_error("cannot list the cluster from the store: %s",
+				    strerror(-ret));
+	}
+	if (!ctlmsg_finish(&w, 0, NULL) ||
+	    ctlmsg_decode(w.buf, w.len, CTLMSG_ANSWER_MAX, answer, &why) !=
+		    CTLMSG_OK) {
+		ctlmsg_writer_free(&w);
+		return vpnctl_error("the cluster's listing is too large");
+	}
+	ctlmsg_writer_free(&w);
+	return VPNCTL_EXIT_OK;
+}
+
+static int
+ask_cluster(const struct live_opts *o, struct ctlmsg *answer)
+{
+	return o->from_store ? cluster_from_store(answer)
+			     : ask("cluster", NULL, NULL, answer);
+}
+
+/* How many of the listing's sessions `node` holds. */
+static uint64_t
+node_sessions(const struct ctlmsg *m, const char *node)
+{
+	const struct ctlmsg_field *f;
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; (f = ctlmsg_field(m, i)); i++)
+		if (strcmp(f->key, "node") == 0 && strcmp(f->value, node) == 0)
+			n++;
+	return n;
+}
+
+/* The node-name= record at i: name and the three numbers after it. */
+struct node_row {
+	const char *name;
+	uint64_t started, beat, age;
+};
+
+static size_t
+read_node(const struct ctlmsg *m, size_t i, struct node_row *r)
+{
+	const struct ctlmsg_field *f = ctlmsg_field(m, i);
+
+	memset(r, 0, sizeof(*r));
+	r->name = f->value;
+	for (i++; (f = ctlmsg_field(m, i)) && !strncmp(f->key, "node-", 5) &&
+		  strcmp(f->key, "node-name");
+	     i++) {
+		if (!strcmp(f->key, "node-started"))
+			r->started = num(f->value);
+		else if (!strcmp(f->key, "node-beat"))
+			r->beat = num(f->value);
+		else if (!strcmp(f->key, "node-beat-age"))
+			r->age = num(f->value);
+	}
+	return i;
+}
+
+static void
+cluster_status_text(const struct ctlmsg *m)
+{
+	const char *self = ctlmsg_get(m, "this-node");
+	uint64_t now = num(ctlmsg_get(m, "now"));
+	char name[USERDB_NODE_MAX + 1], up[EXPIRY_SPAN_LEN];
+	char age[EXPIRY_SPAN_LEN], beat[EXPIRY_SPAN_LEN + 8];
+	const struct ctlmsg_field *f;
+	struct node_row r;
+	size_t i = 0;
+
+	if (self)
+		printf("this node: %s\n", shown(self, name, sizeof(name)));
+	printf("%-24s %-10s %-10s %s\n", "NODE", "UP", "LAST BEAT",
+	       "SESSIONS");
+	while ((f = ctlmsg_field(m, i))) {
+		if (strcmp(f->key, "node-name") != 0) {
+			i++;
+			continue;
+		}
+		i = read_node(m, i, &r);
+		expiry_span(now > r.started ? now - r.started : 0, up);
+		snprintf(beat, sizeof(beat), "%s ago", expiry_span(r.age, age));
+		printf("%-24s %-10s %-10s %" PRIu64 "\n",
+		       shown(r.name, name, sizeof(name)), up, beat,
+		       node_sessions(m, r.name));
+	}
+}
+
+static void
+cluster_status_json(const struct ctlmsg *m)
+{
+	const char *self = ctlmsg_get(m, "this-node");
+	const struct ctlmsg_field *f;
+	struct node_row r;
+	bool first = true;
+	size_t i = 0;
+
+	putchar('{');
+	if (self) {
+		printf("\"this_node\": ");
+		vpnctl_json_string(stdout, self);
+		printf(", ");
+	}
+	printf("\"now\": %" PRIu64 ", \"nodes\": [",
+	       num(ctlmsg_get(m, "now")));
+	while ((f = ctlmsg_field(m, i))) {
+		if (strcmp(f->key, "node-name") != 0) {
+			i++;
+			continue;
+		}
+		i = read_node(m, i, &r);
+		printf("%s{\"name\": ", first ? "" : ", ");
+		vpnctl_json_string(stdout, r.name);
+		printf(", \"started\": %" PRIu64 ", \"beat\": %" PRIu64
+		       ", \"beat_age\": %" PRIu64 ", \"sessions\": %" PRIu64
+		       "}",
+		       r.started, r.beat, r.age, node_sessions(m, r.name));
+		first = false;
+	}
+	printf("]}\n");
+}
+
+/* One line per session of the listing (session= records). */
+static void
+cluster_sessions_text(const struct ctlmsg *m)
+{
+	uint64_t now = num(ctlmsg_get(m, "now"));
+	char node[USERDB_NODE_MAX + 1], user[LOGIN_USERNAME_MAX + 1];
+	char ep[64], key[64], since[EXPIRY_SPAN_LEN], a[128];
+	const struct ctlmsg_field *f;
+	struct row r;
+	size_t i = 0;
+
+	printf("%-16s %-16s %-22s %-28s %-10s %s\n", "NODE", "USER",
+	       "ENDPOINT", "ADDRESS", "HERE FOR", "KEY");
+	while ((f = ctlmsg_field(m, i))) {
+		if (strcmp(f->key, "session") != 0) {
+			i++;
+			continue;
+		}
+		i = read_row(m, i, &r);
+		snprintf(a, sizeof(a), "%s%s%s", r.addr4 ? r.addr4 : "",
+			 r.addr4 && r.addr6 ? "," : "", r.addr6 ? r.addr6 : "");
+		expiry_span(now > r.since ? now - r.since : 0, since);
+		printf("%-16s %-16s %-22s %-28s %-10s %s\n",
+		       shown(r.node, node, sizeof(node)),
+		       shown(r.user, user, sizeof(user)),
+		       shown(r.endpoint, ep, sizeof(ep)), a[0] ? a : "-",
+		       since, shown(r.key, key, sizeof(key)));
+	}
+}
+
+static int
+cluster_run(const struct live_opts *o, bool is_sessions)
+{
+	struct ctlmsg m;
+	int status = ask_cluster(o, &m);
+
+	if (status)
+		return status;
+	if (is_sessions && o->json)
+		sessions_json(&m);
+	else if (is_sessions)
+		cluster_sessions_text(&m);
+	else if (o->json)
+		cluster_status_json(&m);
+	else
+		cluster_status_text(&m);
 	ctlmsg_free(&m);
 	return VPNCTL_EXIT_OK;
 }
@@ -715,6 +957,8 @@ cmd_live_usage(FILE *f)
 		"sessions, store\n"
 		"  sessions [--json]     every client: user, endpoint, "
 		"addresses, times, traffic\n"
+		"    --cluster [--store] every node sharing the store, from "
+		"vpnd (or the store)\n"
 		"  kick USER|KEY|ADDRESS end that login now (the client is "
 		"told why)\n"
 		"  reload [--json]       vpnd re-reads vpnd.conf: what it "

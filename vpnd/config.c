@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "aead.h"
@@ -149,6 +150,48 @@ cb_store(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 					"the store's name is too long");
 	if (userdb_spec_check(value, &why) < 0)
 		return conf_value_error(cfg, opt, result, "%s", why);
+	return conf_cb_string(cfg, opt, value, result);
+}
+
+/* A node's name (cluster.h): shown in listings and metrics labels, so a
+ * host name's characters only. */
+static bool
+node_name_valid(const char *value)
+{
+	size_t len = strlen(value);
+
+	return len > 0 && len <= VPND_NODE_NAME_LEN && value[0] != '-' &&
+	       value[0] != '.' &&
+	       strspn(value, "abcdefghijklmnopqrstuvwxyz"
+			     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
+}
+
+/*
+ * The default node name. Asked once, at start: a reload parses the file
+ * again under the system call allow-list, which has no uname(2). A host
+ * name that cannot name a node (too long) gives "vpnd".
+ */
+static const char *
+host_name(void)
+{
+	static char name[VPND_NODE_NAME_LEN + 1];
+
+	if (name[0])
+		return name;
+	if (gethostname(name, sizeof(name)) < 0 ||
+	    !memchr(name, '\0', sizeof(name)) || !node_name_valid(name))
+		snprintf(name, sizeof(name), "vpnd");
+	return name;
+}
+
+static int
+cb_node_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (!node_name_valid(value))
+		return conf_value_error(cfg, opt, result,
+					"%s is not a node name (1-%d letters, "
+					"digits, '.', '_' and '-')",
+					value, VPND_NODE_NAME_LEN);
 	return conf_cb_string(cfg, opt, value, result);
 }
 
@@ -602,6 +645,7 @@ static cfg_opt_t schema[] = {
 	CFG_STR_CB("address-pool6", NULL, CFGF_NODEFAULT, conf_cb_prefix),
 	CFG_STR_CB("user-db", NULL, CFGF_NODEFAULT, cb_store),
 	CFG_STR_CB("control-socket", NULL, CFGF_NODEFAULT, conf_cb_path),
+	CFG_STR_CB("node-name", NULL, CFGF_NODEFAULT, cb_node_name),
 	CFG_STR_CB("control-group", NULL, CFGF_NODEFAULT, cb_group),
 	CFG_STR_CB("user", NULL, CFGF_NODEFAULT, cb_user),
 	CFG_INT_CB("max-peers", 0, CFGF_NODEFAULT, cb_number),
@@ -657,6 +701,7 @@ vpnd_config_defaults(struct vpnd_config *c)
 	snprintf(c->user_db, sizeof(c->user_db), "/var/lib/vpnd/users.db");
 	snprintf(c->control_socket, sizeof(c->control_socket),
 		 "/run/vpnd.sock");
+	snprintf(c->node_name, sizeof(c->node_name), "%s", host_name());
 	c->control_gid = (gid_t)-1;
 	snprintf(c->user, sizeof(c->user), "vpnd");
 	c->max_peers = 1024;
@@ -797,6 +842,8 @@ copy_config(cfg_t *cfg, struct vpnd_config *c)
 			       sizeof(c->user_db));
 	ok &= conf_copy_string(cfg, l, "control-socket", c->control_socket,
 			       sizeof(c->control_socket));
+	ok &= conf_copy_string(cfg, l, "node-name", c->node_name,
+			       sizeof(c->node_name));
 	ok &= copy_group(cfg, c);
 	ok &= conf_copy_string(cfg, l, "user", c->user, sizeof(c->user));
 	ok &= copy_lan(cfg, c);

@@ -26,6 +26,7 @@
 #define VPND_MAX_DNS_SEARCH 8
 #define VPND_DNS_SEARCH_LEN DNSNAME_MAX
 #define VPND_USER_LEN 32
+#define VPND_NODE_NAME_LEN 63 /* as the store keeps it (USERDB_NODE_MAX) */
 
 /* How clients reach the office LAN (lan-mode). */
 enum vpnd_lan_mode {
@@ -60,6 +61,9 @@ struct vpnd_config {
 	struct prefix pool6;              /* address-pool6 = "fd00:99::/64" */
 	char user_db[PATH_MAX];           /* user-db = "/var/lib/vpnd/users.db" */
 	char control_socket[PATH_MAX];    /* control-socket = "/run/vpnd.sock" */
+	char node_name[VPND_NODE_NAME_LEN + 1]; /* node-name (default: the
+					   * host name): this node in the
+					   * store (cluster.h) */
 	char control_group[64];           /* control-group (none: root only) */
 	gid_t control_gid;                /* its gid, or (gid_t)-1 */
 	char user[VPND_USER_LEN + 1];     /* user = "vpnd": runs as it once

@@ -159,6 +159,7 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	ctlmsg_put(w, "version", VPN_VERSION);
 	ctlmsg_put_u64(w, "pid", (uint64_t)getpid());
 	ctlmsg_put_u64(w, "uptime", (s->now_ns - s->started_ns) / NS_PER_S);
+	ctlmsg_put(w, "node", s->cluster.node);
 	ctlmsg_put_u64(w, "listen-port", c->listen_port);
 	ctlmsg_putf(w, "listen", "%s%s%s", s->udp.fd4 >= 0 ? "ipv4" : "",
 		    s->udp.fd4 >= 0 && s->udp.fd6 >= 0 ? "," : "",
@@ -243,6 +244,7 @@ put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 	char ep[ENDPOINT_STR_LEN];
 
 	put_key(w, "session", p->pub);
+	ctlmsg_put(w, "node", s->cluster.node);
 	ctlmsg_put(w, "state", state_name(p));
 	if (admitted)
 		ctlmsg_put(w, "user", a->username);
@@ -384,6 +386,22 @@ ctlcmd_kick_done(struct server *s, const struct job *j)
 	ctl_answer(&s->ctl, t, &w);
 }
 
+/* ---- cluster ------------------------------------------------------------------ */
+
+/* Every node sharing the store and their sessions, as the store holds
+ * them (cluster.h): answered from a store job. */
+static bool
+cmd_cluster(struct server *s, const struct ctl_peer *who,
+	    const struct ctlmsg *req, struct ctl_ticket t,
+	    struct ctlmsg_writer *w)
+{
+	(void)who;
+	(void)req;
+	if (cluster_list_submit(s, t) < 0)
+		return answered(w, EBUSY, "vpnd is busy; try again");
+	return false;
+}
+
 /* ---- metrics ------------------------------------------------------------------ */
 
 /* The exposition text (metrics.h), one line= field per line, in order. */
@@ -449,6 +467,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "sessions", cmd_sessions },
 	{ "kick", cmd_kick },
+	{ "cluster", cmd_cluster },
 	{ "reload", cmd_reload },
 	{ "metrics", cmd_metrics },
 };

@@ -192,6 +192,7 @@ exporter_snapshot(struct server *s, struct metrics_snapshot *m)
 		ex.start_time_s = (s->wall_ns - (s->now_ns - s->started_ns)) /
 				  NS_PER_S;
 	m->version = VPN_VERSION;
+	m->node = s->cluster.node;
 	m->start_time_s = ex.start_time_s;
 	m->max_admitted = s->peers.max_admitted;
 	m->max_pending = s->peers.max_pending;

@@ -320,6 +320,14 @@ metrics_render(const struct metrics_snapshot *m, size_t *len)
 		return NULL;
 	family(f, "vpnd_info", "gauge", "vpnd's version, as a label.");
 	sample(f, "vpnd_info", "version", m->version ? m->version : "", 1);
+	/* An info metric, as Prometheus does for such labels: joined in a
+	 * query (on the instance) instead of on every series. */
+	if (m->node) {
+		family(f, "vpnd_node_info", "gauge",
+		       "The node this vpnd is among those sharing its user "
+		       "store (node-name), as a label.");
+		sample(f, "vpnd_node_info", "node", m->node, 1);
+	}
 	gauge(f, "vpnd_start_time_seconds",
 	      "When vpnd started, in seconds since the UNIX epoch.",
 	      m->start_time_s);

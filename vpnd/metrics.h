@@ -92,6 +92,7 @@ struct metrics_offload {
 
 struct metrics_snapshot {
 	const char *version;
+	const char *node;       /* node-name (cluster.h); NULL: none */
 	uint64_t start_time_s;          /* UNIX time */
 	uint64_t sessions[METRICS_STATES];
 	uint64_t max_admitted, max_pending;

@@ -75,6 +75,8 @@ static const struct option options[] = {
 	POOL("address-pool6", pool6, has_pool6),
 	STR("user-db", user_db, RESTART),
 	STR("control-socket", control_socket, RESTART),
+	/* The store knows the node by it (cluster.h). */
+	STR("node-name", node_name, RESTART),
 	STR("control-group", control_group, RESTART),
 	/* Dropped to once, at start (privs.h). */
 	STR("user", user, RESTART),

@@ -68,6 +68,7 @@ struct server {
 	struct sysctl_saved sysctls; /* what vpnd changed, put back at stop */
 	struct pmtu pmtu;       /* the tunnel MTUs, the device's included */
 	struct lanmode lan;     /* lan-mode: how clients reach the LAN */
+	struct cluster cluster; /* this node among those sharing the store */
 
 	/* Batches and their buffers, allocated once. */
 	struct udp_batch rx;

@@ -536,3 +536,49 @@ userdb_events_prune(struct userdb *db, uint64_t max_age_s)
 {
 	return db->ops->events_prune(db, max_age_s);
 }
+
+/* Nodes: a backend without them answers -EOPNOTSUPP (vpnd goes on). */
+
+int
+userdb_node_beat(struct userdb *db, const char *node, uint64_t started_unix_s)
+{
+	if (!db->ops->node_beat)
+		return -EOPNOTSUPP;
+	return db->ops->node_beat(db, node, started_unix_s);
+}
+
+int
+userdb_session_up(struct userdb *db, const char *node,
+		  const struct userdb_session *s)
+{
+	if (!db->ops->session_up)
+		return -EOPNOTSUPP;
+	return db->ops->session_up(db, node, s);
+}
+
+int
+userdb_session_down(struct userdb *db, const char *node,
+		    const uint8_t client_pub[USERDB_KEY_LEN])
+{
+	if (!db->ops->session_down)
+		return -EOPNOTSUPP;
+	return db->ops->session_down(db, node, client_pub);
+}
+
+int
+userdb_node_leave(struct userdb *db, const char *node)
+{
+	if (!db->ops->node_leave)
+		return -EOPNOTSUPP;
+	return db->ops->node_leave(db, node);
+}
+
+int
+userdb_nodes_list(struct userdb *db, uint64_t max_age_s,
+		  userdb_node_fn node_fn, userdb_session_fn session_fn,
+		  void *arg)
+{
+	if (!db->ops->nodes_list)
+		return -EOPNOTSUPP;
+	return db->ops->nodes_list(db, max_age_s, node_fn, session_fn, arg);
+}

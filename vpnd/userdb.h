@@ -526,6 +526,79 @@ int userdb_events_after(struct userdb *db, uint64_t after_seq,
  * many, or -errno. */
 int userdb_events_prune(struct userdb *db, uint64_t max_age_s);
 
+/* ---- nodes and their live sessions ---- */
+
+/*
+ * Every vpnd sharing a store is a node, named in its vpnd.conf. It beats
+ * (says it is alive) every few seconds and records the sessions it holds,
+ * so that any node, or vpnctl at the store, lists the sessions of all. A
+ * node whose beat is too old by the store's clock died without leaving:
+ * the next listing removes it and its sessions. A client key has one
+ * session in the whole store: recording it on one node takes it from any
+ * other (the client moved).
+ */
+#define USERDB_NODE_MAX 63     /* a node's name, in bytes */
+#define USERDB_ENDPOINT_MAX 63 /* "[2001:db8::1]:51820" */
+
+struct userdb_session {
+	char node[USERDB_NODE_MAX + 1]; /* set by userdb_nodes_list() */
+	uint8_t client_pub[USERDB_KEY_LEN];
+	char username[USERDB_NAME_MAX + 1];
+	bool has_addr4;
+	uint8_t addr4[4];
+	bool has_addr6;
+	uint8_t addr6[16];
+	char endpoint[USERDB_ENDPOINT_MAX + 1]; /* where it comes from */
+	uint64_t since_unix_s;                  /* admitted on that node */
+};
+
+struct userdb_node {
+	char name[USERDB_NODE_MAX + 1];
+	uint64_t started_unix_s;
+	uint64_t beat_unix_s;  /* its last beat, by the store's clock */
+	uint64_t beat_age_s;   /* how old that is, when listed */
+};
+
+/*
+ * The node is alive now, by the store's clock. Returns 1 if the store did
+ * not know it (its first beat, or it left or aged out since: it holds no
+ * sessions there, so the caller records its live ones again), 0 if it
+ * did, or -errno.
+ */
+int userdb_node_beat(struct userdb *db, const char *node,
+		     uint64_t started_unix_s) __attribute__((warn_unused_result));
+
+/* Records s (but its node) as held by node, replacing the session of
+ * that key on any node. -ENOENT if the store does not know the node (it
+ * must beat first). */
+int userdb_session_up(struct userdb *db, const char *node,
+		      const struct userdb_session *s)
+	__attribute__((warn_unused_result));
+
+/* Removes node's session of client_pub; 0 also when node holds none (the
+ * client moved on). */
+int userdb_session_down(struct userdb *db, const char *node,
+			const uint8_t client_pub[USERDB_KEY_LEN])
+	__attribute__((warn_unused_result));
+
+/* Removes the node and its sessions (a graceful stop; and a start, for
+ * what a previous run left); 0 also for an unknown node. */
+int userdb_node_leave(struct userdb *db, const char *node)
+	__attribute__((warn_unused_result));
+
+/*
+ * In one transaction: removes the nodes whose beat is more than max_age_s
+ * old by the store's clock, with their sessions; then calls node_fn for
+ * every node left, in name order, and session_fn for every session, in
+ * node then key order. The fns must not use the store; a non-zero return
+ * stops the walk and is returned.
+ */
+typedef int (*userdb_node_fn)(void *arg, const struct userdb_node *n);
+typedef int (*userdb_session_fn)(void *arg, const struct userdb_session *s);
+int userdb_nodes_list(struct userdb *db, uint64_t max_age_s,
+		      userdb_node_fn node_fn, userdb_session_fn session_fn,
+		      void *arg) __attribute__((warn_unused_result));
+
 /* "user", "admin", "site" and back; false for anything else. */
 const char *userdb_role_name(enum userdb_role role);
 bool userdb_role_parse(const char *text, enum userdb_role *out);

@@ -80,6 +80,17 @@ struct userdb_ops {
 	int (*events_after)(struct userdb *db, uint64_t after_seq,
 		userdb_event_fn fn, void *arg);
 	int (*events_prune)(struct userdb *db, uint64_t max_age_s);
+	/* nodes and their live sessions */
+	int (*node_beat)(struct userdb *db, const char *node,
+		uint64_t started_unix_s);
+	int (*session_up)(struct userdb *db, const char *node,
+		const struct userdb_session *s);
+	int (*session_down)(struct userdb *db, const char *node,
+		const uint8_t client_pub[USERDB_KEY_LEN]);
+	int (*node_leave)(struct userdb *db, const char *node);
+	int (*nodes_list)(struct userdb *db, uint64_t max_age_s,
+		userdb_node_fn node_fn, userdb_session_fn session_fn,
+		void *arg);
 };
 
 /* The first member of every backend's handle. */

@@ -128,6 +128,21 @@ static const char *const migrations[] = {
 	 " len INTEGER NOT NULL,"
 	 " PRIMARY KEY (family, network, len));"
 	 "CREATE INDEX subnets_user ON subnets(user);"),
+	/* 5 -> 6: the nodes sharing the store and the live sessions each
+	 * holds (a key has one session in the store) */
+	("CREATE TABLE nodes ("
+	 " name TEXT PRIMARY KEY NOT NULL,"
+	 " started INTEGER NOT NULL,"
+	 " beat INTEGER NOT NULL);"
+	 "CREATE TABLE sessions ("
+	 " client_key BLOB PRIMARY KEY NOT NULL,"
+	 " node TEXT NOT NULL REFERENCES nodes(name) ON DELETE CASCADE,"
+	 " user TEXT NOT NULL,"
+	 " addr4 BLOB,"
+	 " addr6 BLOB,"
+	 " endpoint TEXT NOT NULL,"
+	 " since INTEGER NOT NULL);"
+	 "CREATE INDEX sessions_node ON sessions(node);"),
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -2141,6 +2156,230 @@ op_events_prune(struct userdb *base, uint64_t max_age_s)
 	return ret < 0 ? ret : sqlite3_changes(db->db);
 }
 
+/* ---- nodes and their sessions ------------------------------------------------ */
+
+#define STORE_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
+
+/* 1 if `node` has a row, 0 if not, or -errno. */
+static int
+node_known(struct store *db, const char *node)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db, "SELECT 1 FROM nodes WHERE name = ?", &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, node);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		ret = 1;
+		break;
+	case SQLITE_DONE:
+		ret = 0;
+		break;
+	default:
+		ret = fail(db, "read a node");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+node_beat(struct store *db, const char *node, uint64_t started_unix_s)
+{
+	sqlite3_stmt *st;
+	int known = node_known(db, node), ret;
+
+	if (known < 0)
+		return known;
+	ret = prepare(db,
+		      known ? "UPDATE nodes SET started = ?2, beat = " STORE_NOW
+			      " WHERE name = ?1"
+			    : "INSERT INTO nodes (name, started, beat) "
+			      "VALUES (?1, ?2, " STORE_NOW ")",
+		      &st);
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, node);
+	bind_u64(st, 2, started_unix_s);
+	ret = run(db, st, "record a node's beat");
+	return ret < 0 ? ret : !known;
+}
+
+static int
+op_node_beat(struct userdb *base, const char *node, uint64_t started_unix_s)
+{
+	struct store *db = (struct store *)base;
+	int ret = begin(db), done;
+
+	if (ret < 0)
+		return ret;
+	ret = node_beat(db, node, started_unix_s);
+	done = finish(db, ret < 0 ? ret : 0);
+	return done < 0 ? done : ret;
+}
+
+static int
+session_insert(struct store *db, const char *node,
+	       const struct userdb_session *s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT OR REPLACE INTO sessions (client_key, node, "
+			  "user, addr4, addr6, endpoint, since) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, s->client_pub, USERDB_KEY_LEN);
+	bind_text(st, 2, node);
+	bind_text(st, 3, s->username);
+	bind_blob(st, 4, s->has_addr4, s->addr4, sizeof(s->addr4));
+	bind_blob(st, 5, s->has_addr6, s->addr6, sizeof(s->addr6));
+	bind_text(st, 6, s->endpoint);
+	bind_u64(st, 7, s->since_unix_s);
+	return run(db, st, "record a session");
+}
+
+static int
+op_session_up(struct userdb *base, const char *node,
+	      const struct userdb_session *s)
+{
+	struct store *db = (struct store *)base;
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	ret = node_known(db, node);
+	if (ret == 0)
+		ret = -ENOENT;
+	else if (ret > 0)
+		ret = session_insert(db, node, s);
+	return finish(db, ret);
+}
+
+static int
+op_session_down(struct userdb *base, const char *node,
+		const uint8_t client_pub[USERDB_KEY_LEN])
+{
+	struct store *db = (struct store *)base;
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "DELETE FROM sessions WHERE client_key = ? AND "
+			  "node = ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, client_pub, USERDB_KEY_LEN);
+	bind_text(st, 2, node);
+	return run(db, st, "remove a session");
+}
+
+/* Its sessions go with it (ON DELETE CASCADE). */
+static int
+op_node_leave(struct userdb *base, const char *node)
+{
+	struct store *db = (struct store *)base;
+	sqlite3_stmt *st;
+	int ret = prepare(db, "DELETE FROM nodes WHERE name = ?", &st);
+
+	if (ret < 0)
+		return ret;
+	bind_text(st, 1, node);
+	return run(db, st, "remove a node");
+}
+
+static int
+nodes_expire(struct store *db, uint64_t max_age_s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "DELETE FROM nodes WHERE beat < " STORE_NOW " - ?",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_u64(st, 1, max_age_s);
+	return run(db, st, "remove silent nodes");
+}
+
+static int
+nodes_walk(struct store *db, userdb_node_fn fn, void *arg)
+{
+	struct userdb_node n;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+	int ret = prepare(db,
+			  "SELECT name, started, beat, MAX(" STORE_NOW
+			  " - beat, 0) FROM nodes ORDER BY name",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&n, 0, sizeof(n));
+		column_text(st, 0, n.name, sizeof(n.name));
+		n.started_unix_s = column_u64(st, 1);
+		n.beat_unix_s = column_u64(st, 2);
+		n.beat_age_s = column_u64(st, 3);
+		ret = fn(arg, &n);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = fail(db, "list the nodes");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+sessions_walk(struct store *db, userdb_session_fn fn, void *arg)
+{
+	struct userdb_session s;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+	int ret = prepare(db,
+			  "SELECT node, client_key, user, addr4, addr6, "
+			  "endpoint, since FROM sessions "
+			  "ORDER BY node, client_key",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&s, 0, sizeof(s));
+		column_text(st, 0, s.node, sizeof(s.node));
+		column_blob(st, 1, s.client_pub, sizeof(s.client_pub));
+		column_text(st, 2, s.username, sizeof(s.username));
+		s.has_addr4 = column_blob(st, 3, s.addr4, sizeof(s.addr4));
+		s.has_addr6 = column_blob(st, 4, s.addr6, sizeof(s.addr6));
+		column_text(st, 5, s.endpoint, sizeof(s.endpoint));
+		s.since_unix_s = column_u64(st, 6);
+		ret = fn(arg, &s);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = fail(db, "list the sessions");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+op_nodes_list(struct userdb *base, uint64_t max_age_s, userdb_node_fn node_fn,
+	      userdb_session_fn session_fn, void *arg)
+{
+	struct store *db = (struct store *)base;
+	int ret = begin(db);
+
+	if (ret < 0)
+		return ret;
+	ret = nodes_expire(db, max_age_s);
+	if (ret == 0)
+		ret = nodes_walk(db, node_fn, arg);
+	if (ret == 0)
+		ret = sessions_walk(db, session_fn, arg);
+	return finish(db, ret);
+}
+
 static const struct userdb_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = op_close,
@@ -2176,4 +2415,9 @@ static const struct userdb_ops sqlite_ops = {
 	.events_head = op_events_head,
 	.events_after = op_events_after,
 	.events_prune = op_events_prune,
+	.node_beat = op_node_beat,
+	.session_up = op_session_up,
+	.session_down = op_session_down,
+	.node_leave = op_node_leave,
+	.nodes_list = op_nodes_list,
 };

@@ -90,7 +90,7 @@ run_start(struct auth *a, struct job *j)
 }
 
 static void
-run_job(struct auth *a, struct job *j)
+run_job(struct auth *a, struct userdb *cluster_db, struct job *j)
 {
 	int ret;
 
@@ -128,7 +128,23 @@ run_job(struct auth *a, struct job *j)
 	case JOB_KICK:
 		j->store_error = auth_admissions_kick(a, &j->u.kick.target);
 		break;
+	case JOB_CLUSTER:
+		cluster_batch_run(cluster_db, &j->u.cluster);
+		j->store_error = j->u.cluster.error;
+		break;
+	case JOB_CLUSTER_LIST:
+		j->store_error = cluster_list_put(cluster_db,
+						  &j->u.cluster_list.w);
+		break;
 	}
+}
+
+/* What a job owns besides itself. */
+static void
+job_release(struct job *j)
+{
+	if (j->kind == JOB_CLUSTER_LIST)
+		ctlmsg_writer_free(&j->u.cluster_list.w);
 }
 
 static struct job *
@@ -187,6 +203,14 @@ thread_main(void *opaque)
 	a = auth_open(w->db_path, w->policy);
 	struct auth_policy policy;
 	unsigned int policy_gen = 0;
+	/* The store thread's own connection for the cluster's bookkeeping
+	 * (cluster.h), opened now, while vpnd may still open the store;
+	 * without it, those jobs fail and vpnd goes on. */
+	struct userdb *cluster_db = NULL;
+
+	if (a && !ta->is_login && userdb_open(w->db_path, &cluster_db) < 0)
+		log_warn("worker: no store connection for the cluster's "
+			 "bookkeeping");
 
 	pthread_mutex_lock(&w->lock);
 	if (!a && !w->start_error)
@@ -214,11 +238,13 @@ thread_main(void *opaque)
 		pthread_mutex_unlock(&w->lock);
 		if (renew)
 			auth_set_policy(a, &policy);
-		run_job(a, j);
+		run_job(a, cluster_db, j);
 		pthread_mutex_lock(&w->lock);
 		finish(w, j);
 	}
 	pthread_mutex_unlock(&w->lock);
+	if (cluster_db)
+		userdb_close(cluster_db);
 	if (a)
 		auth_close(a);
 	return NULL;
@@ -326,6 +352,9 @@ workers_stop(struct workers *w)
 	pthread_cond_destroy(&w->cond);
 	close(w->eventfd);
 	w->eventfd = -1;
+	/* Jobs done but never collected (free ones are zeroed). */
+	for (i = 0; i < w->n_jobs; i++)
+		job_release(&w->pool[i]);
 	sodium_memzero(w->pool, sizeof(*w->pool) * w->n_jobs);
 	free(w->pool);
 	w->pool = NULL;
@@ -353,6 +382,7 @@ workers_job_get(struct workers *w)
 static void
 job_free(struct workers *w, struct job *j)
 {
+	job_release(j);
 	sodium_memzero(j, sizeof(*j));
 	j->next = w->free_list;
 	w->free_list = j;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "cluster.h"
 #include "lanes.h"
 
 #define JOB_EVENTS_MAX 16
@@ -36,6 +37,8 @@ enum job_kind {
 	JOB_STAMPS, /* auth_stamps_save */
 	JOB_START,  /* at start: every admission (load_fn), the events head */
 	JOB_KICK,   /* auth_admissions_kick, for the control socket */
+	JOB_CLUSTER,      /* cluster_batch_run: beat, sessions (cluster.h) */
+	JOB_CLUSTER_LIST, /* cluster_list_put, for the control socket */
 };
 
 struct job {
@@ -86,6 +89,9 @@ struct job {
 				   const struct auth_admission *adm);
 			void *arg;
 		} start;
+		struct cluster_batch cluster;
+		struct cluster_listing cluster_list; /* its writer is freed
+						       * with the job */
 	} u;
 };
 

@@ -320,7 +320,7 @@ test_created(void **state)
 	pragma(f->path, "PRAGMA journal_mode", v, sizeof(v));
 	assert_string_equal(v, "wal");
 	pragma(f->path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	/* opening again migrates nothing and works */
 	assert_int_equal(userdb_open(f->path, &again), 0);
 	userdb_close(again);
@@ -1361,7 +1361,7 @@ test_migrate_from_1(void **state)
 	sqlite3_close(raw);
 	assert_int_equal(userdb_open(path, &db), 0);
 	pragma(path, "PRAGMA user_version", v, sizeof(v));
-	assert_string_equal(v, "5");
+	assert_string_equal(v, "6");
 	memset(pub, 1, sizeof(pub));
 	assert_int_equal(userdb_admission_get(db, pub, NOW, &adm), 0);
 	assert_string_equal(adm.username, "old");
