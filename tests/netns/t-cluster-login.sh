@@ -128,7 +128,15 @@ wait "$winner_pid"
 
 # ---- 3. a lockout earned on A holds on B -----------------------------------
 # (Last: bob's failures lock $CLI_ADDR too, which would answer carol's
-# login from there LOCKED.)
+# login from there LOCKED.) The refused logins above each counted a
+# failure on their source address: cleared (with vpnctl on B), so that
+# only bob's own failures count on his.
+for src in "$CLI_ADDR" "$CLI2_ADDR"; do
+	[ "$(lock_count source "$src")" -eq 0 ] ||
+		ip netns exec "$ns_srv2" "$VPNCTL" -c "$tmp/vpnd2.conf" \
+			unlock "$src"
+	[ "$(lock_count source "$src")" -eq 0 ]
+done
 for i in 1 2 3; do
 	vpnc_on a "bob-wrong$i" bob "$ns_cli" "wrong password $i" "$(totp "$bob")"
 	ended "bob-wrong$i" "$VPNC_PID"

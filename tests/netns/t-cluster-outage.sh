@@ -6,15 +6,15 @@
 # connection cut) while alice's session on A carries pings.
 #
 # While it is down: alice's pings keep crossing A; both nodes say so in
-# their status (store = error) and log; a new login on B (dave's
-# AUTH_REQUEST, right password and code, sent by tests/tools/pyvpn.py) is
-# answered BUSY with RETRY_AFTER, never admitted without its check; bob's
-# new vpnc on B is not admitted either (its RESUME goes unanswered, as
-# with a SQLite store that fails: t-store-error). Once the server is back
-# (same data): both nodes say the store answers again, bob's same vpnc,
-# retrying, logs in on B with the code it was given, and nothing was
-# lost: alice's session and admission are the ones from before, and the
-# failure carol earned before the outage is still counted.
+# their status (store = unreachable), metrics (vpnd_store_up 0) and log; a
+# new login on B (dave's AUTH_REQUEST, right password and code, sent by
+# tests/tools/pyvpn.py) is answered BUSY with RETRY_AFTER, never admitted
+# without its check; bob's new vpnc on B is answered BUSY too (its RESUME)
+# and waits to try again. Once the server is back (same data): both nodes
+# say the store can be reached again, bob's same vpnc, retrying, logs in
+# on B with the code it was given, and nothing was lost: alice's session
+# and admission are the ones from before, and the failure carol earned
+# before the outage is still counted.
 source "$(dirname "$0")/lib.sh"
 
 # store_is NODE STATE: the node's (a or b) status reads store = STATE.
@@ -22,6 +22,14 @@ store_is() {
 	local ctl=vpnctl_json
 	[ "$1" = a ] || ctl=vpnctl2_json
 	[ "$($ctl status | json_select store | single)" = "$2" ]
+}
+
+# store_up NODE VALUE: the node's (a or b) metrics read vpnd_store_up VALUE.
+store_up() {
+	local ns=$ns_srv conf=$tmp/vpnd.conf
+	[ "$1" = a ] || ns=$ns_srv2 conf=$tmp/vpnd2.conf
+	ip netns exec "$ns" "$VPNCTL" -c "$conf" metrics |
+		grep -qx "vpnd_store_up\({[^}]*}\)\{0,1\} $2"
 }
 
 setup_topology
@@ -64,10 +72,12 @@ wait_log "$tmp/alice.ping" "bytes from $LAN_HOST" 5
 
 # ---- PostgreSQL down ---------------------------------------------------------
 stop_pg
-wait_for 10 store_is a error
-wait_for 10 store_is b error
-log_has "$tmp/vpnd.log" "the user store cannot be read"
-log_has "$tmp/vpnd2.log" "the user store cannot be read"
+wait_for 10 store_is a unreachable
+wait_for 10 store_is b unreachable
+store_up a 0
+store_up b 0
+log_has "$tmp/vpnd.log" "the user store cannot be reached"
+log_has "$tmp/vpnd2.log" "the user store cannot be reached"
 # alice's traffic still crosses A.
 before=$(echo_replies "$ns_cli")
 wait_for 10 replies_since "$ns_cli" "$before" 10
@@ -96,11 +106,11 @@ print("dave: BUSY, retry after %d s" % struct.unpack("<I", retry)[0])
 EOF
 cat "$tmp/dave.log"
 log_has "$tmp/vpnd2.log" \
-	"login user=dave src=$CLI2_ADDR:[0-9]* result=busy reason=store-error "
-# bob's vpnc on B is not admitted while the store is down.
+	"login user=dave src=$CLI2_ADDR:[0-9]* result=busy reason=store-unreachable "
+# bob's vpnc on B is answered BUSY, and waits to try again.
 VPNC_NS=$ns_cli2 start_vpnc bob "$PASSWORD" "$(totp "$bob")"
 BOB_PID=$VPNC_PID
-wait_log "$tmp/bob.log" "no answer to RESUME; reconnecting" 20
+wait_log "$tmp/bob.log" "the server is busy; trying again in [0-9]* s" 20
 refute log_has "$tmp/bob.log" "connected as"
 kill -0 "$BOB_PID"
 refute grep -q "result=ok" <(grep -v "user=alice" "$tmp/vpnd.log") \
@@ -112,8 +122,10 @@ wait_for 10 replies_since "$ns_cli" "$before" 5
 start_pg
 wait_for 20 store_is a ok
 wait_for 20 store_is b ok
-log_has "$tmp/vpnd.log" "the user store answers again"
-log_has "$tmp/vpnd2.log" "the user store answers again"
+store_up a 1
+store_up b 1
+log_has "$tmp/vpnd.log" "the user store can be reached again"
+log_has "$tmp/vpnd2.log" "the user store can be reached again"
 # bob's vpnc, retrying, gets in on B.
 wait_log "$tmp/bob.log" "connected as bob" 30
 [ "$(vpnctl2_json sessions | json_select user state=admitted | single)" = bob ]

@@ -128,7 +128,11 @@ start() {
 		{ tail -n 20 "$dir/postgres.log" >&2; die "the server in $dir did not start"; }
 	[ "$is_new" = false ] || make_role "$dir" "$user"
 	host=${addr:-$dir}
-	echo "host=$host port=$PORT dbname=$DATABASE user=$ROLE passfile=$dir/pgpass"
+	# connect_timeout: a connection and its SCRAM exchange can take more
+	# than vpnd's default 2 s on a loaded test machine (ASan, tests run in
+	# parallel); a server that is down refuses at once all the same.
+	echo "host=$host port=$PORT dbname=$DATABASE user=$ROLE" \
+		"passfile=$dir/pgpass connect_timeout=10"
 }
 
 stop() {
