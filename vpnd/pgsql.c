@@ -21,6 +21,18 @@
 
 #include "log.h"
 
+/*
+ * Every session's bounds, so one node cannot stall the others: a node cut
+ * off inside a transaction (holding an account's row lock mid-grant) has
+ * its session ended by the server after 15 s, releasing the lock, instead
+ * of when TCP notices hours later; a statement waits at most 5 s for a
+ * lock and runs at most 15 s (the caller answers BUSY).
+ */
+#define SESSION_SQL                                                           \
+	"SET idle_in_transaction_session_timeout = '15s';"                    \
+	"SET lock_timeout = '5s';"                                            \
+	"SET statement_timeout = '15s';"
+
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 4000
 /* Runs of one transaction while the server asks for another. */
@@ -186,7 +198,7 @@ attempt(struct pgsql *db, char *why, size_t why_cap)
 		return -ENOTCONN;
 	}
 	PQsetNoticeProcessor(c, notice, NULL);
-	r = PQexec(c, "LISTEN " PGSQL_CHANNEL);
+	r = PQexec(c, SESSION_SQL "LISTEN " PGSQL_CHANNEL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		message(why, why_cap, PQresultErrorMessage(r));
 		PQclear(r);
@@ -321,6 +333,11 @@ fail(struct pgsql *db, const PGresult *r, const char *what)
 	}
 	if (is_state(state, "23503"))
 		return -ENOENT;
+	/* lock_not_available, query_canceled: a bound of SESSION_SQL */
+	if (is_state(state, "55P03") || is_state(state, "57014")) {
+		log_warn("user store: %s: %s", what, msg);
+		return -EBUSY;
+	}
 	log_err("user store: %s: %s", what, msg);
 	return -EIO;
 }

@@ -9,7 +9,8 @@
  * at its first poll (their notification was lost with the connection);
  * a schema newer than the program refused; two connections racing on
  * one TOTP step (one admitted) and on one free address (two addresses);
- * and vpnd's system call filter for such a store letting a TCP
+ * events reaching a reader in commit order; a connection stalled inside
+ * a transaction holding up another for 5 s at most; and vpnd's system call filter for such a store letting a TCP
  * reconnection through and nothing more.
  *
  * The test starts its own throwaway server (tests/tools/pgserver.sh,
@@ -463,6 +464,88 @@ test_races(void **state)
 	userdb_close(db2);
 }
 
+/* ---- a node stalled inside a transaction ------------------------------------- */
+
+struct holder {
+	struct userdb *db;
+	bool is_inside;
+	bool is_other_done;
+	int ret;
+};
+
+static const struct userdb_failure_key stalled_key = { USERDB_FAILURE_USER,
+							"stalled" };
+
+/* Holds the counter's row lock until the other has given up (at most
+ * 12 s, under the server's 15 s for a session idle in a transaction). */
+static bool
+hold_lock(void *arg, struct userdb_failure *f, size_t n)
+{
+	struct holder *h = arg;
+	uint64_t t0 = now_ms();
+
+	(void)n;
+	__atomic_store_n(&h->is_inside, true, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&h->is_other_done, __ATOMIC_SEQ_CST) &&
+	       now_ms() - t0 < 12000)
+		usleep(10000);
+	f[0].count++;
+	f[0].last_unix_s = NOW;
+	return true;
+}
+
+static void *
+holder_main(void *arg)
+{
+	struct holder *h = arg;
+
+	h->ret = userdb_failures_apply(h->db, &stalled_key, 1, hold_lock, h);
+	return NULL;
+}
+
+static bool
+count_one(void *arg, struct userdb_failure *f, size_t n)
+{
+	(void)arg;
+	(void)n;
+	f[0].count++;
+	return true;
+}
+
+/*
+ * A connection stalled inside a transaction (a node cut off mid-login)
+ * holds a counter's row: another connection waits for it at most 5 s
+ * (lock_timeout) and is answered -EBUSY, not held for as long as the
+ * first stalls; the first's change commits when it goes on.
+ */
+static void
+test_lock_wait_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct holder h = { .db = f->db };
+	struct userdb_failure got;
+	struct userdb *db2;
+	pthread_t t;
+	uint64_t t0;
+
+	assert_int_equal(userdb_pg_open(f->conninfo, &db2), 0);
+	assert_int_equal(pthread_create(&t, NULL, holder_main, &h), 0);
+	t0 = now_ms();
+	while (!__atomic_load_n(&h.is_inside, __ATOMIC_SEQ_CST) &&
+	       now_ms() - t0 < WAIT_MS)
+		usleep(10000);
+	assert_true(h.is_inside);
+	assert_int_equal(userdb_failures_apply(db2, &stalled_key, 1, count_one,
+					       NULL),
+			 -EBUSY);
+	__atomic_store_n(&h.is_other_done, true, __ATOMIC_SEQ_CST);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(h.ret, 0);
+	assert_int_equal(userdb_failure_get(db2, &stalled_key, &got), 0);
+	assert_int_equal(got.count, 1);
+	userdb_close(db2);
+}
+
 /* ---- events across connections ----------------------------------------------- */
 
 #define EVENTS 100
@@ -670,6 +753,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_races, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_commit_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lock_wait_bounded, setup,
 						teardown),
 		cmocka_unit_test(test_filter),
 	};
