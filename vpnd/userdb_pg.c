@@ -1883,4 +1883,9 @@ static const struct userdb_ops userdb_pg_ops = {
 	.events_head = pg_events_head,
 	.events_after = pg_events_after,
 	.events_prune = pg_events_prune,
+	.node_beat = userdb_pg_node_beat,
+	.session_up = userdb_pg_session_up,
+	.session_down = userdb_pg_session_down,
+	.node_leave = userdb_pg_node_leave,
+	.nodes_list = userdb_pg_nodes_list,
 };

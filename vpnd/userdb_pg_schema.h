@@ -97,6 +97,22 @@ static const char *const pg_migrations[] = {
 	" one boolean PRIMARY KEY DEFAULT true CHECK (one),"
 	" seq bigint NOT NULL);"
 	"INSERT INTO event_head (seq) VALUES (0);",
+	/* 1 -> 2: the nodes sharing the store and the live sessions each
+	 * holds (a key has one session in the store) */
+	("CREATE TABLE nodes ("
+	 " name text COLLATE \"C\" PRIMARY KEY,"
+	 " started bigint NOT NULL,"
+	 " beat bigint NOT NULL);"
+	 "CREATE TABLE sessions ("
+	 " client_key bytea PRIMARY KEY,"
+	 " node text COLLATE \"C\" NOT NULL"
+	 "  REFERENCES nodes(name) ON DELETE CASCADE,"
+	 " username text COLLATE \"C\" NOT NULL,"
+	 " addr4 bytea,"
+	 " addr6 bytea,"
+	 " endpoint text NOT NULL,"
+	 " since bigint NOT NULL);"
+	 "CREATE INDEX sessions_node ON sessions(node);"),
 };
 
 #endif
