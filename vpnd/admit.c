@@ -154,41 +154,47 @@ status_message(enum login_status status)
 
 /* ---- answers kept for retransmissions (rule 2) ------------------------------- */
 
+/* Frees *link and every older answer after it; *link becomes NULL. */
 static void
-answer_drop_oldest(struct peer_login *l)
+answers_cut(struct admit_answer **link)
 {
-	sodium_memzero(l->answers[0].msg, l->answers[0].len);
-	free(l->answers[0].msg);
-	memmove(&l->answers[0], &l->answers[1],
-		(l->n_answers - 1) * sizeof(l->answers[0]));
-	l->n_answers--;
-	memset(&l->answers[l->n_answers], 0, sizeof(l->answers[0]));
+	struct admit_answer *a = *link, *older;
+
+	*link = NULL;
+	for (; a; a = older) {
+		older = a->older;
+		sodium_memzero(a, sizeof(*a) + a->len);
+		free(a);
+	}
 }
 
+/* Answers are newest first, so the expired ones are a tail. */
 static void
 answers_expire(struct peer_login *l, uint64_t now_ns)
 {
-	while (l->n_answers && now_ns - l->answers[0].at_ns >= ANSWER_KEEP_NS)
-		answer_drop_oldest(l);
+	struct admit_answer **link = &l->answers;
+
+	while (*link && now_ns - (*link)->at_ns < ANSWER_KEEP_NS)
+		link = &(*link)->older;
+	answers_cut(link);
 }
 
 static void
 answers_free(struct peer_login *l)
 {
-	while (l->n_answers)
-		answer_drop_oldest(l);
+	answers_cut(&l->answers);
 }
 
 /* The answer kept for request_id, or NULL. */
 static struct admit_answer *
 answer_find(struct peer_login *l, uint32_t request_id, uint64_t now_ns)
 {
-	unsigned int i;
+	struct admit_answer *a;
 
 	answers_expire(l, now_ns);
-	for (i = l->n_answers; i-- > 0;)
-		if (l->answers[i].request_id == request_id)
-			return &l->answers[i];
+	for (a = l->answers; a; a = a->older)
+		if (a->request_id == request_id)
+			return a;
 	return NULL;
 }
 
@@ -198,19 +204,21 @@ static struct admit_answer *
 answer_keep(struct peer_login *l, uint32_t request_id, const uint8_t *msg,
 	    size_t len, uint64_t now_ns)
 {
-	struct admit_answer *a;
-	uint8_t *copy = malloc(len);
+	struct admit_answer *a = malloc(sizeof(*a) + len), **link;
+	unsigned int n;
 
-	if (!copy)
+	if (!a)
 		return NULL;
-	memcpy(copy, msg, len);
-	if (l->n_answers == ADMIT_ANSWERS)
-		answer_drop_oldest(l);
-	a = &l->answers[l->n_answers++];
+	memcpy(a->msg, msg, len);
 	a->request_id = request_id;
 	a->at_ns = now_ns;
 	a->len = (uint16_t)len;
-	a->msg = copy;
+	a->older = l->answers;
+	l->answers = a;
+	/* The oldest beyond ADMIT_ANSWERS makes room. */
+	for (link = &l->answers, n = 0; *link && n < ADMIT_ANSWERS; n++)
+		link = &(*link)->older;
+	answers_cut(link);
 	return a;
 }
 
@@ -284,7 +292,7 @@ kernel_route(struct server *s, const struct prefix *n, bool add)
 static void
 routes_del(struct server *s, struct peer *p)
 {
-	const struct auth_admission *a = &p->login.admission;
+	const struct peer_admission *a = &p->login.admission;
 	unsigned int i;
 
 	if (a->has_addr4)
@@ -352,17 +360,46 @@ expiry_ns(const struct server *s, uint64_t expires_unix_s)
 	return s->now_ns + left_s * NS_PER_S;
 }
 
+/* Keeps a in k, a site's subnets in an allocation of their own. */
+static void
+admission_keep(struct peer_admission *k, const struct auth_admission *a)
+{
+	struct prefix *subnets = NULL;
+
+	if (a->n_subnets) {
+		subnets = malloc(a->n_subnets * sizeof(*subnets));
+		if (subnets)
+			memcpy(subnets, a->subnets,
+			       a->n_subnets * sizeof(*subnets));
+		else
+			log_warn("user %s: out of memory keeping its subnets: "
+				 "unrouted until its next lookup",
+				 a->username);
+	}
+	free(k->subnets);
+	memcpy(k->username, a->username, sizeof(k->username));
+	k->has_addr4 = a->has_addr4;
+	memcpy(k->addr4, a->addr4, sizeof(k->addr4));
+	k->has_addr6 = a->has_addr6;
+	memcpy(k->addr6, a->addr6, sizeof(k->addr6));
+	k->created_unix_s = a->created_unix_s;
+	k->expires_unix_s = a->expires_unix_s;
+	k->n_subnets = subnets ? a->n_subnets : 0;
+	k->subnets = subnets;
+}
+
 static void
 admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 {
 	struct peer_login *l = &p->login;
+	const struct peer_admission *k = &l->admission;
 	char who[PEER_NAME_LEN], text[PREFIX_STR_LEN];
 	bool was = l->state == ADMIT_ADMITTED;
 	unsigned int i;
 
 	if (was)
 		routes_del(s, p);
-	l->admission = *a;
+	admission_keep(&l->admission, a);
 	l->state = ADMIT_ADMITTED;
 	gate_admitted(s, p);
 	l->expires_ns = expiry_ns(s, a->expires_unix_s);
@@ -382,10 +419,10 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 		claim(s, p, AF_INET, a->addr4, 32);
 	if (a->has_addr6)
 		claim(s, p, AF_INET6, a->addr6, 128);
-	for (i = 0; i < a->n_subnets; i++) {
-		claim(s, p, a->subnets[i].family, a->subnets[i].addr,
-		      a->subnets[i].len);
-		kernel_route(s, &a->subnets[i], true);
+	for (i = 0; i < k->n_subnets; i++) {
+		claim(s, p, k->subnets[i].family, k->subnets[i].addr,
+		      k->subnets[i].len);
+		kernel_route(s, &k->subnets[i], true);
 	}
 	lanmode_client_up(s, p);
 	cluster_session_up(s, p);
@@ -501,14 +538,16 @@ static void
 resume_waiting_submit(struct server *s, struct peer *p)
 {
 	struct peer_login *l = &p->login;
-	struct login_text user = { l->resume_username,
-				   l->resume_username_len };
+	struct admit_resume *r = l->resume;
+	struct login_text user;
 
-	if (!l->resume_waiting || l->lookup_in_flight ||
-	    l->request == ADMIT_REQ_CHECKING)
+	if (!r || l->lookup_in_flight || l->request == ADMIT_REQ_CHECKING)
 		return;
-	l->resume_waiting = false;
-	submit_lookup(s, p, true, l->resume_request_id, &user);
+	user.ptr = r->username;
+	user.len = r->username_len;
+	l->resume = NULL;
+	submit_lookup(s, p, true, r->request_id, &user);
+	free(r);
 }
 
 void
@@ -587,7 +626,7 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 		answer_resume(s, p, j, current);
 	else if (j->is_resume && j->store_error == -ENOTCONN)
 		answer_resume_busy(s, p, j->request_id);
-	if (l->resume_waiting)
+	if (l->resume)
 		resume_waiting_submit(s, p);
 	else if (!current && l->state == ADMIT_LOOKUP)
 		submit_lookup(s, p, false, 0, NULL);
@@ -1034,13 +1073,15 @@ handle_resume(struct server *s, struct peer *p, const struct login_msg *m)
 	 * while that login is still being checked: its code would then be
 	 * spent by the first check and refused as reused in the second. */
 	if (l->lookup_in_flight || l->request == ADMIT_REQ_CHECKING) {
-		/* The USERNAME waits too: rule 6 holds for this RESUME. */
-		l->resume_waiting = true;
-		l->resume_request_id = m->request_id;
+		/* The USERNAME waits too: rule 6 holds for this RESUME. Out
+		 * of memory, it goes unanswered, to be sent again. */
+		if (!l->resume && !(l->resume = malloc(sizeof(*l->resume))))
+			return;
+		l->resume->request_id = m->request_id;
 		if (m->username.len)
-			memcpy(l->resume_username, m->username.ptr,
+			memcpy(l->resume->username, m->username.ptr,
 			       m->username.len);
-		l->resume_username_len = m->username.len;
+		l->resume->username_len = m->username.len;
 		return;
 	}
 	if (s->admit.is_store_down) {
@@ -1154,6 +1195,7 @@ uint64_t
 admit_peer_deadline(const struct server *s, const struct peer *p)
 {
 	const struct peer_login *l = &p->login;
+	const struct admit_answer *a;
 	uint64_t d = UINT64_MAX;
 
 	(void)s;
@@ -1163,8 +1205,9 @@ admit_peer_deadline(const struct server *s, const struct peer *p)
 		d = earlier(d, l->expires_ns);
 	else
 		d = earlier(d, l->idle_check_ns);
-	if (l->n_answers)
-		d = earlier(d, l->answers[0].at_ns + ANSWER_KEEP_NS);
+	for (a = l->answers; a; a = a->older)
+		if (!a->older)
+			d = earlier(d, a->at_ns + ANSWER_KEEP_NS);
 	if (l->lookup_retry)
 		d = earlier(d, l->retry_ns);
 	return d;
@@ -1293,6 +1336,11 @@ admit_peer_gone(struct server *s, struct peer *p)
 	}
 	p->login.state = ADMIT_NONE;
 	answers_free(&p->login);
+	free(p->login.resume);
+	p->login.resume = NULL;
+	free(p->login.admission.subnets);
+	p->login.admission.subnets = NULL;
+	p->login.admission.n_subnets = 0;
 }
 
 /* Saves every changed timestamp before the store thread stops. */

@@ -67,16 +67,46 @@ enum admit_request {
 	ADMIT_REQ_REPLY_WAIT, /* refused; the answer waits out failure-delay */
 };
 
+/* One answer kept, in one allocation with its bytes: a session keeps
+ * none a minute after its login, and a login's leaves one hole behind
+ * in the heap, not two. */
 struct admit_answer {
-	uint32_t request_id;
+	struct admit_answer *older; /* the peer's next older one, or NULL */
 	uint64_t at_ns;   /* when it was built; kept 60 s */
+	uint32_t request_id;
 	uint16_t len;
-	uint8_t *msg;     /* allocated for the answer, freed with it */
+	uint8_t msg[];
 };
 
+/* A RESUME waiting for a lookup or check of the same key to end. */
+struct admit_resume {
+	uint32_t request_id;
+	uint8_t username_len;
+	uint8_t username[LOGIN_USERNAME_MAX]; /* may be empty */
+};
+
+/*
+ * What a peer keeps of its admission: auth.h's struct auth_admission but
+ * the handshake timestamp (it goes to the tunnel's table at once), with a
+ * site's subnets allocated, since only site accounts have any.
+ */
+struct peer_admission {
+	char username[LOGIN_USERNAME_MAX + 1];
+	bool has_addr4;
+	uint8_t addr4[4];
+	bool has_addr6;
+	uint8_t addr6[16];
+	uint8_t n_subnets;
+	uint64_t created_unix_s;
+	uint64_t expires_unix_s;
+	struct prefix *subnets; /* n_subnets of them; NULL without */
+};
+
+/* Per peer; what only some peers need for a while is allocated then, so
+ * an idle session holds little more than its admission. */
 struct peer_login {
 	enum admit_state state;
-	struct auth_admission admission; /* ADMITTED */
+	struct peer_admission admission; /* ADMITTED */
 	uint64_t expires_ns;             /* ADMITTED: on the loop's clock */
 	uint32_t epoch;                  /* bumped by each login and end:
 					  * older lookups lose */
@@ -85,16 +115,13 @@ struct peer_login {
 	enum admit_request request;
 	uint32_t request_id;             /* CHECKING, REPLY_WAIT */
 	uint64_t reply_at_ns;            /* REPLY_WAIT */
-	struct admit_answer answers[ADMIT_ANSWERS]; /* oldest first */
-	unsigned int n_answers;
+	struct admit_answer *answers;    /* newest first, at most
+					  * ADMIT_ANSWERS; NULL: none */
 
 	bool lookup_in_flight;
 	bool lookup_retry;               /* no job was free: ask at retry_ns */
 	uint64_t retry_ns;
-	bool resume_waiting;
-	uint32_t resume_request_id;
-	uint8_t resume_username[LOGIN_USERNAME_MAX]; /* may be empty */
-	uint8_t resume_username_len;
+	struct admit_resume *resume;     /* NULL: none waiting */
 
 	bool has_sent_auth_required;
 	uint64_t last_auth_required_ns;

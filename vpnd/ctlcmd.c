@@ -221,7 +221,7 @@ state_name(const struct peer *p)
 
 /* A site's subnets, as "192.168.2.0/24,fd00:2::/64". */
 static void
-put_subnets(struct ctlmsg_writer *w, const struct auth_admission *a)
+put_subnets(struct ctlmsg_writer *w, const struct peer_admission *a)
 {
 	char list[AUTH_SUBNETS_MAX * (PREFIX_STR_LEN + 1)];
 	char text[PREFIX_STR_LEN];
@@ -239,7 +239,7 @@ put_subnets(struct ctlmsg_writer *w, const struct auth_admission *a)
 static void
 put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 {
-	const struct auth_admission *a = &p->login.admission;
+	const struct peer_admission *a = &p->login.admission;
 	bool admitted = p->login.state == ADMIT_ADMITTED;
 	char ep[ENDPOINT_STR_LEN];
 

@@ -391,7 +391,7 @@ start_proxy_arp(struct server *s)
 static const uint8_t *
 client_addr(const struct server *s, const struct peer *p, int family)
 {
-	const struct auth_admission *a = &p->login.admission;
+	const struct peer_admission *a = &p->login.admission;
 	const struct vpnd_config *c = s->cfg;
 
 	if (family == AF_INET)

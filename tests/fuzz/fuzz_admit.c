@@ -757,13 +757,12 @@ teardown(void)
 static const struct admit_answer *
 answer_kept(const struct peer *p, uint32_t request_id)
 {
-	const struct peer_login *l = &p->login;
-	unsigned int i;
+	const struct admit_answer *a;
 
-	for (i = l->n_answers; i-- > 0;)
-		if (l->answers[i].request_id == request_id &&
-		    srv.now_ns - l->answers[i].at_ns < ANSWER_KEEP_NS)
-			return &l->answers[i];
+	for (a = p->login.answers; a; a = a->older)
+		if (a->request_id == request_id &&
+		    srv.now_ns - a->at_ns < ANSWER_KEEP_NS)
+			return a;
 	return NULL;
 }
 
