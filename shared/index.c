@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Session index table (see index.h). The only allocation is at init.
+ * Session index table (see index.h). It allocates at init and when an
+ * insert doubles it; never on lookup, replace or remove.
  */
 #include "index.h"
 
 #include <errno.h>
 #include <stdlib.h>
+
+/* Slots a table starts with (or fewer, if that is all it may have). */
+#define INITIAL_SLOTS 64u
 
 static uint32_t
 home(const struct index_table *t, uint32_t index)
@@ -23,6 +27,9 @@ index_table_init(struct index_table *t, uint32_t max_entries)
 		return -EINVAL;
 	while (cap < 2 * max_entries)
 		cap <<= 1;
+	t->max_mask = cap - 1;
+	if (cap > INITIAL_SLOTS)
+		cap = INITIAL_SLOTS;
 	t->slots = calloc(cap, sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
@@ -56,17 +63,47 @@ find(const struct index_table *t, uint32_t index)
 	}
 }
 
-bool
-index_table_insert(struct index_table *t, uint32_t index, void *value)
+static void
+place(struct index_table *t, uint32_t index, void *value)
 {
 	uint32_t i;
 
-	if (!value || t->count >= t->max_count || find(t, index))
-		return false;
 	for (i = home(t, index); t->slots[i].value; i = (i + 1) & t->mask)
 		;
 	t->slots[i].index = index;
 	t->slots[i].value = value;
+}
+
+/* Twice the slots, every entry placed again; false if out of memory. */
+static bool
+grow(struct index_table *t)
+{
+	struct index_slot *old = t->slots;
+	uint32_t old_cap = t->mask + 1, i;
+
+	t->slots = calloc((size_t)old_cap * 2, sizeof(*t->slots));
+	if (!t->slots) {
+		t->slots = old;
+		return false;
+	}
+	t->mask = old_cap * 2 - 1;
+	for (i = 0; i < old_cap; i++)
+		if (old[i].value)
+			place(t, old[i].index, old[i].value);
+	free(old);
+	return true;
+}
+
+bool
+index_table_insert(struct index_table *t, uint32_t index, void *value)
+{
+	if (!value || t->count >= t->max_count || find(t, index))
+		return false;
+	/* At most half full, as at max_count. */
+	if (2 * (t->count + 1) > t->mask + 1 && t->mask < t->max_mask &&
+	    !grow(t))
+		return false;
+	place(t, index, value);
 	t->count++;
 	return true;
 }

@@ -2,9 +2,12 @@
 /*
  * Session index table: the 32-bit indices of PROTOCOL.md section 4 mapped to
  * the handshake or keypair that owns them. Open addressing with linear
- * probing and backward-shift deletion; sized once, never grows, so lookups
- * on the packet path never allocate. Indices are chosen at random by the
- * caller, which keeps probe sequences short. Pure.
+ * probing and backward-shift deletion, at a load of at most one half. It
+ * starts small and doubles on an insert (a handshake) as entries come, up
+ * to room for max_entries: indices are random, so a table sized for every
+ * configured peer would have all its pages touched by a fraction of them.
+ * Lookups, on the packet path, never allocate. Indices are chosen at
+ * random by the caller, which keeps probe sequences short. Pure.
  */
 #ifndef VPN_INDEX_H
 #define VPN_INDEX_H
@@ -19,17 +22,19 @@ struct index_slot {
 
 struct index_table {
 	struct index_slot *slots;
-	uint32_t mask;
+	uint32_t mask;      /* slots now, less one */
+	uint32_t max_mask;  /* slots at max_count, less one */
 	uint32_t count;
 	uint32_t max_count;
 };
 
-/* Allocates room for max_entries (load factor at most one half). */
+/* A table for up to max_entries; allocates its first few slots. */
 int index_table_init(struct index_table *t, uint32_t max_entries)
 	__attribute__((warn_unused_result));
 void index_table_free(struct index_table *t);
 
-/* False if `index` is taken or the table is full. value must not be NULL. */
+/* False if `index` is taken, the table is full, or it cannot grow (out
+ * of memory). value must not be NULL. */
 bool index_table_insert(struct index_table *t, uint32_t index, void *value)
 	__attribute__((warn_unused_result));
 void *index_table_lookup(const struct index_table *t, uint32_t index);

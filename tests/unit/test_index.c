@@ -99,6 +99,43 @@ test_full(void **state)
 	}
 }
 
+/* It starts small and doubles as entries come, never past half full, up
+ * to the size max_entries needs; every entry is found after each step. */
+static void
+test_growth(void **state)
+{
+	struct index_table t;
+	uint32_t i, j, cap = 0;
+
+	(void)state;
+	assert_int_equal(index_table_init(&t, 10000), 0);
+	assert_int_equal(t.max_mask + 1, 32768);
+	assert_true(t.mask < 1024);
+	for (i = 0; i < 10000; i++) {
+		assert_true(index_table_insert(&t, i * 2654435761u + 7,
+					       VAL(i)));
+		assert_true(2 * t.count <= t.mask + 1);
+		if (t.mask + 1 != cap) {
+			cap = t.mask + 1;
+			for (j = 0; j <= i; j++)
+				assert_ptr_equal(index_table_lookup(
+						 &t, j * 2654435761u + 7),
+						 VAL(j));
+		}
+	}
+	assert_int_equal(t.mask, t.max_mask);
+	assert_true(index_table_full(&t));
+	assert_false(index_table_insert(&t, 1, VAL(1)));
+	/* Removals leave it as it is; inserts find room again. */
+	for (i = 0; i < 10000; i += 2)
+		assert_true(index_table_remove(&t, i * 2654435761u + 7));
+	for (i = 1; i < 10000; i += 2)
+		assert_ptr_equal(index_table_lookup(&t, i * 2654435761u + 7),
+				 VAL(i));
+	assert_true(index_table_insert(&t, 1, VAL(1)));
+	index_table_free(&t);
+}
+
 /* ---- against a linear scan ---------------------------------------------- */
 
 struct naive {
@@ -233,10 +270,11 @@ differential(uint64_t seed, uint32_t max_entries, uint32_t n_pool,
 	assert_int_equal(index_table_init(&t, max_entries), 0);
 	memset(&ref, 0, sizeof(ref));
 	ref.max = max_entries;
-	make_pool(pool, n_pool, t.mask);
+	/* Aimed at the table's full size, which a nearly full one has. */
+	make_pool(pool, n_pool, t.max_mask);
 	/* Clusters at the last two slots, whose probes wrap to slot 0. */
 	for (s = 0; s < n_pool; s++)
-		wrapping += ((pool[s] * FIB) & t.mask) >= t.mask - 1;
+		wrapping += ((pool[s] * FIB) & t.max_mask) >= t.max_mask - 1;
 	assert_true(wrapping >= n_pool / 10);
 	for (s = 0; s < steps; s++) {
 		uint32_t idx = pool[next_rand() % n_pool];
@@ -295,6 +333,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_differential),
 	};
 
