@@ -2,10 +2,12 @@
 /*
  * TAI64N and the greatest-timestamp table (see tstamp.h). Both tiers are
  * open-addressing tables placed by a keyed SipHash, so a peer cannot aim
- * many keys at one bucket; linear probing at a load of at most one half,
- * with backward-shift deletion, so no key is lost before the bounded tier
- * holds `capacity` of them. The pinned tier doubles when half full; it is
- * only written when the program pins a key, never per packet.
+ * many keys at one bucket; linear probing with backward-shift deletion.
+ * The bounded tier is at most half full, so no key is lost before it
+ * holds `capacity` of them. The pinned tier, which holds one key per
+ * session and is read per initiation, doubles when three quarters full:
+ * probes stay short, and its memory per session stays low; it is only
+ * written when the program pins a key, never per packet.
  */
 #include "tstamp.h"
 
@@ -78,7 +80,8 @@ bucket(const struct tstamp_table *t, const uint8_t key[32], uint32_t mask)
 	return shorthash32(t->hash_key, key, 32) & mask;
 }
 
-/* At most half the slots are used, so every probe meets an empty one. */
+/* At most three quarters of the slots are used, so every probe meets an
+ * empty one. */
 static struct tstamp_entry *
 lookup_in(const struct tstamp_table *t, struct tstamp_entry *slots,
 	  uint32_t mask, const uint8_t key[32])
@@ -253,7 +256,7 @@ pins_reserve(struct tstamp_table *t)
 		t->dirty = dirty;
 		t->dirty_cap = cap;
 	}
-	if (2 * (t->pin_count + 1) <= size)
+	if (4 * (t->pin_count + 1) <= 3 * size)
 		return 0;
 	bigger = calloc((size_t)size * 2, sizeof(*bigger));
 	if (!bigger)
