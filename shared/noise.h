@@ -163,17 +163,19 @@ struct noise_local {
 	uint8_t initial_hash[NOISE_HASH_LEN];
 };
 
+/* The flags sit in the hole after the keys: 376 bytes, which malloc
+ * serves from a 384-byte chunk (one a session keeps while idle). */
 struct noise_keypair {
 	struct noise_index entry;
 	uint32_t remote_index;
 	uint8_t send_key[NOISE_KEY_LEN];
 	uint8_t recv_key[NOISE_KEY_LEN];
-	uint64_t send_counter; /* the next counter to send */
-	uint64_t birth_ns;
-	struct replay_window replay;
 	bool is_valid;
 	bool is_initiator;
 	bool rekey_signalled; /* receive-side rekey reported once */
+	uint64_t send_counter; /* the next counter to send */
+	uint64_t birth_ns;
+	struct replay_window replay;
 };
 
 struct noise_peer {
