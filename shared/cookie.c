@@ -159,8 +159,7 @@ cookie_maker_init(struct cookie_maker *m, const uint8_t their_public[32],
 		  const struct protocol_times *pt)
 {
 	memset(m, 0, sizeof(*m));
-	label_key(m->mac1_key, LABEL_MAC1, their_public);
-	label_key(m->cookie_key, LABEL_COOKIE, their_public);
+	memcpy(m->their_public, their_public, sizeof(m->their_public));
 	m->pt = pt;
 }
 
@@ -174,11 +173,13 @@ void
 cookie_maker_add_macs(struct cookie_maker *m, uint8_t *msg, size_t len,
 		      uint64_t now_ns)
 {
+	uint8_t mac1_key[COOKIE_KEY_LEN];
 	size_t mac1_off, mac2_off;
 
 	if (!mac_offsets(len, &mac1_off, &mac2_off))
 		return;
-	mac(msg + mac1_off, m->mac1_key, COOKIE_KEY_LEN, msg, mac1_off);
+	label_key(mac1_key, LABEL_MAC1, m->their_public);
+	mac(msg + mac1_off, mac1_key, COOKIE_KEY_LEN, msg, mac1_off);
 	memcpy(m->last_mac1, msg + mac1_off, WIRE_MAC_LEN);
 	m->has_last_mac1 = true;
 
@@ -195,14 +196,15 @@ cookie_maker_consume_reply(struct cookie_maker *m,
 			   const struct wire_cookie_reply *reply,
 			   uint64_t now_ns)
 {
-	uint8_t cookie[COOKIE_LEN];
+	uint8_t cookie[COOKIE_LEN], cookie_key[COOKIE_KEY_LEN];
 	bool ok = false;
 
 	if (!m->has_last_mac1)
 		goto out;
+	label_key(cookie_key, LABEL_COOKIE, m->their_public);
 	if (!xaead_decrypt(cookie, reply->enc_cookie, sizeof(reply->enc_cookie),
 			   m->last_mac1, WIRE_MAC_LEN, reply->nonce,
-			   m->cookie_key))
+			   cookie_key))
 		goto out;
 	memcpy(m->cookie, cookie, COOKIE_LEN);
 	m->cookie_birth_ns = now_ns;

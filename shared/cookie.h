@@ -67,9 +67,11 @@ void cookie_reply_create(struct cookie_checker *c,
 			 size_t len, const struct cookie_src *src,
 			 uint64_t now_ns);
 
+/* One per peer: its MAC1 and cookie keys are derived from the receiver's
+ * key when a handshake message or cookie reply needs them (one BLAKE2b),
+ * not kept: 32 bytes a session instead of 64. */
 struct cookie_maker {
-	uint8_t mac1_key[COOKIE_KEY_LEN];   /* from the receiver's pub */
-	uint8_t cookie_key[COOKIE_KEY_LEN];
+	uint8_t their_public[32];
 	uint8_t cookie[COOKIE_LEN];
 	uint64_t cookie_birth_ns;
 	bool has_cookie;
