@@ -125,12 +125,13 @@ lg_start_vpnd() {
 	wait_for 30 grep -q "listening on UDP port" "$tmp/vpnd.log"
 }
 
-# loadgen run in the clients' namespace, with the server's options;
-# stdout to $1 (key=value lines), stderr to $1.log. Sets LG_PID.
+# loadgen run in the clients' namespace, with the server's options
+# (LG_SERVER: another server address than $SRV); stdout to $1 (key=value
+# lines), stderr to $1.log. Sets LG_PID.
 lg_run_bg() {
 	local out=$1
 	shift
-	ip netns exec "$ns_cli" "$LOADGEN" run --server "$SRV:$PORT" \
+	ip netns exec "$ns_cli" "$LOADGEN" run --server "${LG_SERVER:-$SRV}:$PORT" \
 		--server-key "$SERVER_PUB" --seed "$SEED" "$@" \
 		>"$out" 2>"$out.log" &
 	LG_PID=$!
@@ -139,6 +140,24 @@ lg_run_bg() {
 
 # The value of KEY in a file of key=value lines.
 kv() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+
+# lg_pct FILE FROM TO: "p50_ms p99_ms answered lost" of the pings of FILE
+# (loadgen --ping-out: send time, round trip, both ns) sent in [FROM, TO)
+# (BOOTTIME ns); a lost ping (no echo by the end) is counted apart, not
+# ranked.
+lg_pct() {
+	local lost
+	lost=$(awk -v a="$2" -v b="$3" '$1 >= a && $1 < b && $2 < 0 { n++ }
+		END { print n + 0 }' "$1")
+	awk -v a="$2" -v b="$3" '$1 >= a && $1 < b && $2 >= 0 { print $2 / 1e6 }' \
+		"$1" | sort -g | awk -v lost="$lost" '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "-", "-", 0, lost; exit }
+			i50 = int(0.50 * NR + 0.999999); i99 = int(0.99 * NR + 0.999999)
+			printf "%.3f %.3f %d %d\n", v[i50], v[i99], NR, lost
+		}'
+}
 
 # vpnd's memory in kB: VmRSS and VmHWM from status, Pss from smaps_rollup
 # (resident pages, each shared one divided among its sharers).
