@@ -60,18 +60,22 @@ connected_or_ended() {
 setup_topology
 setup_client2
 setup_pg
-write_vpnd_conf "user-db = \"$PG_CONNINFO\"" \
+write_vpnd_conf "user-db = \"$PG_CONNINFO\"" 'node-name = "node-a"' \
 	"lockout-failures = 3" "lockout-time = 1m" "lockout-max-time = 5m"
 setup_node2
+sed -i 's/^node-name = .*/node-name = "node-b"/' "$tmp/vpnd2.conf"
+grep -qx 'node-name = "node-b"' "$tmp/vpnd2.conf"
 alice=$(enrol alice)
 bob=$(enrol bob)
 carol=$(enrol carol)
 [ ${#alice} -eq 32 ] && [ ${#bob} -eq 32 ] && [ ${#carol} -eq 32 ]
 start_vpnd
 start_vpnd2
-# Both nodes run on the store the test started.
+# Both nodes run on the store the test started, under their own names.
 [ "$(status_field store)" = ok ]
 [ "$(vpnctl2_json status | json_select store | single)" = ok ]
+[ "$(status_field node)" = node-a ]
+[ "$(vpnctl2_json status | json_select node | single)" = node-b ]
 pg_sql "SELECT 1" | grep -qx 1
 
 # ---- 1. a code used on A is refused on B -----------------------------------
