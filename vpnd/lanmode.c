@@ -365,6 +365,29 @@ sweep(struct server *s, const char *when)
 			 "%s", removed, s->lan.ifname, when);
 }
 
+/* Last of the start (nothing can fail after it, so lanmode_stop closes
+ * it), while vpnd is still root. Without it clients are still answered
+ * for: only a move between nodes takes the LAN's caches' time. */
+static void
+open_announce(struct server *s)
+{
+	struct lanmode *lan = &s->lan;
+	int ret = announce_open(&lan->announce, lan->ifindex, lan->ifname,
+				s->cfg->has_pool4, s->cfg->has_pool6);
+
+	if (ret < 0)
+		log_warn("lan-mode proxy-arp: cannot announce clients on %s "
+			 "(%s%s): a client that moves here from another node "
+			 "is reached from the LAN only once its hosts give the "
+			 "old node up, up to a minute", lan->ifname,
+			 ret == -EPFNOSUPPORT ? "not an Ethernet interface"
+					      : strerror(-ret),
+			 ret == -EPERM || ret == -EAFNOSUPPORT
+				 ? ": it needs CAP_NET_RAW and AF_PACKET "
+				   "sockets at start"
+				 : "");
+}
+
 static int
 start_proxy_arp(struct server *s)
 {
@@ -384,6 +407,8 @@ start_proxy_arp(struct server *s)
 	}
 	if (!ret)
 		sweep(s, "(left by an earlier run)");
+	if (!ret)
+		open_announce(s);
 	return ret;
 }
 
@@ -403,6 +428,28 @@ client_addr(const struct server *s, const struct peer *p, int family)
 			       pool_contains(&c->pool6, a->addr6)
 		       ? a->addr6
 		       : NULL;
+}
+
+/* The entry for addr was just added: the LAN's hosts may still hold
+ * another node's MAC address for it. */
+static void
+client_announce(struct server *s, int family, const uint8_t *addr,
+		const char *text)
+{
+	int ret;
+
+	if (!announce_can(&s->lan.announce, family))
+		return;
+	ret = announce_send(&s->lan.announce, family, addr);
+	if (ret < 0)
+		log_warn("lan-mode proxy-arp: cannot announce %s on %s: %s",
+			 text, s->lan.ifname, strerror(-ret));
+	else
+		log_debug("lan-mode proxy-arp: %s announced on %s (%s)", text,
+			  s->lan.ifname,
+			  family == AF_INET ? "gratuitous ARP"
+					    : "unsolicited neighbour "
+					      "advertisement");
 }
 
 static void
@@ -437,13 +484,16 @@ client_set(struct server *s, const struct peer *p, int family, bool up)
 		}
 	}
 	prefix_format_addr(family, addr, text);
-	if (ret < 0)
+	if (ret < 0) {
 		log_warn("lan-mode proxy-arp: cannot %s the %s of %s: %s",
 			 up ? "add" : "remove", what, text, strerror(-ret));
-	else
-		log_debug("lan-mode proxy-arp: %s %s on %s", text,
-			  up ? "answered for" : "no longer answered for",
-			  s->lan.ifname);
+		return;
+	}
+	log_debug("lan-mode proxy-arp: %s %s on %s", text,
+		  up ? "answered for" : "no longer answered for",
+		  s->lan.ifname);
+	if (up)
+		client_announce(s, family, addr, text);
 }
 
 static bool
@@ -524,5 +574,6 @@ lanmode_stop(struct server *s)
 	else if (s->nl)
 		/* The host routes go with the device. */
 		sweep(s, "at stop");
+	announce_close(&lan->announce);
 	lan->is_active = false;
 }

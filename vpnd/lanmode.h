@@ -20,7 +20,9 @@
  *   routed away from the LAN: only admitted clients are. Forwarding, and
  *   proxy_ndp on the LAN interface for IPv6, are on while vpnd runs. Proxy
  *   entries inside the pools are removed at stop, and at start (what a
- *   crash left).
+ *   crash left). As an entry is added, the address is announced on the LAN
+ *   (announce.h): a client that moved here from another node is reached
+ *   at once, not once the LAN's neighbour caches give the old node up.
  *
  * The LAN interface is lan-interface, or else found at start: in nat, the
  * one the host reaches the pushed routes through; in proxy-arp, the one
@@ -39,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "announce.h"
 #include "config.h"
 #include "masq.h"
 #include "netlink.h"
@@ -54,6 +57,7 @@ struct lanmode {
 	char ifname[IFNAMSIZ];  /* the LAN interface (nat, proxy-arp) */
 	int ifindex;
 	struct masq masq;       /* nat */
+	struct announce announce; /* proxy-arp: what it can announce */
 };
 
 /* The prefix length of the server's tunnel address in the pool of
