@@ -59,15 +59,15 @@ run_unit() {
 # The user store's cases again, against PostgreSQL: a throwaway server
 # (tests/tools/pgserver.sh) in a temporary directory, its conninfo in
 # VPN_TEST_USERDB_PG. Without PostgreSQL this fails, saying so: make check
-# installs it (make deps).
+# installs it (make deps). run_unit_pg TEST: test_userdb, test_userdb_nodes.
 run_unit_pg() {
-	local name="unit/test_userdb (postgresql)" dir conninfo
-	local log=$LOGS/test_userdb-postgresql.log
+	local name="unit/$1 (postgresql)" dir conninfo
+	local log=$LOGS/$1-postgresql.log
 	dir=$(mktemp -d /tmp/vpn-pgtest.XXXXXX)
 	chmod 0711 "$dir"
 	if conninfo=$(tests/tools/pgserver.sh start "$dir/pg" 2>"$log"); then
 		VPN_TEST_USERDB_PG=$conninfo run_unit \
-			"$BUILD/asan/tests/test_userdb" "$name" "$log"
+			"$BUILD/asan/tests/$1" "$name" "$log"
 	else
 		fail=$((fail + 1))
 		printf '%-40s FAILED (no PostgreSQL server)\n' "$name"
@@ -189,7 +189,9 @@ for bin in "$BUILD"/asan/tests/test_*; do
 	[ -x "$bin" ] || continue
 	selected "unit/$(basename "$bin")" && run_unit "$bin"
 done
-selected "unit/test_userdb (postgresql)" && run_unit_pg
+for t in test_userdb test_userdb_nodes; do
+	selected "unit/$t (postgresql)" && run_unit_pg "$t"
+done
 for script in tests/cli/t-*.sh; do
 	[ -f "$script" ] || continue
 	selected "$script" && run_script "$script" 120

@@ -344,9 +344,10 @@ batch_done(struct server *s, const struct cluster_batch *b)
 	if (b->beat)
 		c->beats++;
 	if (b->forgotten && !b->leave) {
-		log_notice("cluster: the store had given node %s up (silent "
-			   "for over %d s); recording its sessions again",
-			   c->node, CLUSTER_DEAD_S);
+		log_notice("cluster: the store no longer knew node %s (given "
+			   "up after %d s of silence, or its rows removed); "
+			   "recording its sessions again", c->node,
+			   CLUSTER_DEAD_S);
 		c->resync = true;
 	}
 	/* The rest of a snapshot, or of a burst of logins, goes at once. */

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Nodes that know each other (issue 15, items 3 and 6): two vpnd nodes in
 # two namespaces share the server key and one store (one SQLite file: safe
-# across processes on one host; lib.sh, ns-node2), named node-a and
-# node-b (node-name). alice logs in on node-a, bob on node-b.
+# across processes on one host; lib.sh, ns-node2; with
+# CLUSTER_STORE=postgresql, t-cluster-sessions-pg.sh, a PostgreSQL server
+# of its own, lib.sh ns-pg), named node-a and node-b (node-name). alice
+# logs in on node-a, bob on node-b.
 #
 # - `vpnctl sessions --cluster --json` asked of either node, and read
 #   from the store itself (--store, no vpnd asked), lists both sessions
@@ -11,6 +13,9 @@
 #   `sessions` and the metrics name the node asked.
 # - A kick of alice issued on node-b ends her session on node-a within
 #   about a second (polled, bound 3 s), and she leaves the listing.
+# - The store forgetting node-b while it lives (as an outage longer than
+#   the bound leaves it: given up by the listings): its next beat learns
+#   it and records bob again (polled, bound 10 s).
 # - node-b killed with -9 (no goodbye) ages out of the listing, with bob's
 #   session, within the bound vpnd keeps (a beat every 2 s, given up after
 #   10 s of silence: polled, bound 20 s), node-a staying.
@@ -24,7 +29,7 @@ cluster_sessions() {
 	case $1 in
 	a) vpnctl_json sessions --cluster ;;
 	b) vpnctl2_json sessions --cluster ;;
-	store) "$VPNCTL" -d "$tmp/users.db" sessions --cluster --store --json ;;
+	store) q_srv "$VPNCTL" -d "$store" sessions --cluster --store --json ;;
 	esac
 }
 
@@ -56,6 +61,20 @@ not_listed() {
 
 nodes_are() { [ "$(cluster_nodes "$1")" = "$2" ]; }
 
+# store_sql STATEMENT: runs STATEMENT on the store, beside the nodes.
+store_sql() {
+	if [ "${CLUSTER_STORE:-sqlite}" = postgresql ]; then
+		pg_sql "$1"
+		return
+	fi
+	/usr/bin/python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("PRAGMA foreign_keys = ON")
+db.execute(sys.argv[2])
+db.commit()' "$tmp/users.db" "$1"
+}
+
 # ping_through NS SECONDS: pings the nodes' tunnel address from NS until
 # one answers, for at most SECONDS (each try at most 1 s).
 ping_through() {
@@ -70,7 +89,14 @@ ping_through() {
 
 setup_topology
 setup_client2
-write_vpnd_conf 'node-name = "node-a"'
+if [ "${CLUSTER_STORE:-sqlite}" = postgresql ]; then
+	setup_pg
+	store=$PG_CONNINFO
+	write_vpnd_conf 'node-name = "node-a"' "user-db = \"$PG_CONNINFO\""
+else
+	store=$tmp/users.db
+	write_vpnd_conf 'node-name = "node-a"'
+fi
 setup_node2
 sed -i 's|^node-name = .*|node-name = "node-b"|' "$tmp/vpnd2.conf"
 grep -q '^node-name = "node-b"$' "$tmp/vpnd2.conf"
@@ -82,6 +108,11 @@ alice_secret=$(enrol alice)
 bob_secret=$(enrol bob)
 start_vpnd
 start_vpnd2
+if [ "${CLUSTER_STORE:-sqlite}" = postgresql ]; then
+	[ ! -e "$tmp/users.db" ]
+else
+	[ -s "$tmp/users.db" ]
+fi
 [ "$(status_field node)" = node-a ]
 wait_for 5 nodes_are a "node-a node-b"
 wait_for 5 nodes_are b "node-a node-b"
@@ -122,6 +153,11 @@ wait_for 3 no_session alice
 wait_for 3 not_listed b alice
 wait_gone "$alice_pid" 100
 on_node a bob node-b
+
+# ---- the store forgets node-b: it records bob again ---------------------------
+store_sql "DELETE FROM nodes WHERE name = 'node-b'"
+wait_log "$tmp/vpnd2.log" "no longer knew node node-b" 10
+wait_for 10 on_node a bob node-b
 
 # ---- node-b killed: it ages out, with bob's session ----------------------------
 kill -KILL "$VPND2_PID"

@@ -13,7 +13,12 @@
  * and the listing as control fields (cluster_list_put).
  *
  * Time passing is made by moving a node's beat back in the store's own
- * table (SQLite), never by sleeping.
+ * table, never by sleeping.
+ *
+ * As test_userdb, the cases run against PostgreSQL when VPN_TEST_USERDB_PG
+ * holds the conninfo of a server the test may use (tests/run.sh starts a
+ * throwaway one): each case gets a database of its own, made in its setup
+ * and dropped in its teardown.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +30,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -34,12 +40,89 @@
 #include "log.h"
 
 #define MAX_ROWS 16
+#define STORE_NAME_MAX 1024
+#define DBNAME_MAX 64
 
 struct fx {
 	char dir[64];
-	char path[128];
+	char path[STORE_NAME_MAX]; /* the store's name: a file, a conninfo */
+	char dbname[DBNAME_MAX];   /* PostgreSQL: this case's database */
 	struct userdb *db, *db2; /* two connections: two nodes' processes */
 };
+
+/* ---- PostgreSQL: a database per case (as test_userdb) ------------------------- */
+
+/* VPN_TEST_USERDB_PG: NULL runs the cases against SQLite files. */
+static const char *pg_server;
+
+/* Runs one statement over `conninfo`; false after saying why. */
+static bool
+pg_exec(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r;
+	bool is_ok;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "test_userdb_nodes: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return false;
+	}
+	r = PQexec(c, sql);
+	is_ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!is_ok)
+		fprintf(stderr, "test_userdb_nodes: %s: %s", sql,
+			PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return is_ok;
+}
+
+/* Appends " key='value'" (libpq's quoting) to out. */
+static void
+conninfo_put(char *out, size_t cap, const char *key, const char *value)
+{
+	size_t len = strlen(out);
+	const char *p;
+
+	len += snprintf(out + len, len < cap ? cap - len : 0, "%s%s='",
+			len ? " " : "", key);
+	for (p = value; *p && len + 3 < cap; p++) {
+		if (*p == '\'' || *p == '\\')
+			out[len++] = '\\';
+		out[len++] = *p;
+	}
+	if (len + 2 <= cap) {
+		out[len++] = '\'';
+		out[len] = '\0';
+	}
+}
+
+/* The server's conninfo naming dbname instead (host first, so the store
+ * reads it as a conninfo, not a file name). */
+static bool
+pg_conninfo(const char *dbname, char *out, size_t cap)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+
+	opts = PQconninfoParse(pg_server, &err);
+	if (!opts) {
+		PQfreemem(err);
+		return false;
+	}
+	out[0] = '\0';
+	for (o = opts; o->keyword; o++)
+		if (o->val && !strcmp(o->keyword, "host"))
+			conninfo_put(out, cap, o->keyword, o->val);
+	for (o = opts; o->keyword; o++)
+		if (o->val && strcmp(o->keyword, "host") &&
+		    strcmp(o->keyword, "dbname"))
+			conninfo_put(out, cap, o->keyword, o->val);
+	conninfo_put(out, cap, "dbname", dbname);
+	PQconninfoFree(opts);
+	return strlen(out) + 1 < cap;
+}
 
 /* What a listing saw. */
 struct seen {
@@ -62,6 +145,12 @@ teardown(void **state)
 		userdb_close(f->db);
 	if (f->db2)
 		userdb_close(f->db2);
+	if (pg_server && f->dbname[0]) {
+		snprintf(cmd, sizeof(cmd),
+			 "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->dbname);
+		if (!pg_exec(pg_server, cmd))
+			fprintf(stderr, "could not drop %s\n", f->dbname);
+	}
 	if (f->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 		if (system(cmd) != 0)
@@ -69,6 +158,27 @@ teardown(void **state)
 	}
 	free(f);
 	return 0;
+}
+
+/* The store this case uses: a file, or a database of its own. */
+static bool
+store_make(struct fx *f)
+{
+	static unsigned int cases;
+	char sql[128];
+
+	if (!pg_server) {
+		snprintf(f->path, sizeof(f->path), "%s/users.db", f->dir);
+		return true;
+	}
+	snprintf(f->dbname, sizeof(f->dbname), "test_userdb_nodes_%ld_%u",
+		 (long)getpid(), cases++);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->dbname);
+	if (!pg_exec(pg_server, sql)) {
+		f->dbname[0] = '\0';
+		return false;
+	}
+	return pg_conninfo(f->dbname, f->path, sizeof(f->path));
 }
 
 static int
@@ -85,8 +195,7 @@ setup(void **state)
 		teardown(state);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/users.db", f->dir);
-	if (userdb_open(f->path, &f->db) < 0 ||
+	if (!store_make(f) || userdb_open(f->path, &f->db) < 0 ||
 	    userdb_open(f->path, &f->db2) < 0) {
 		teardown(state);
 		return -1;
@@ -94,12 +203,16 @@ setup(void **state)
 	return 0;
 }
 
-/* Runs SQL on the store's file over a connection of our own. */
+/* Runs SQL on the store over a connection of our own. */
 static void
 raw_sql(const struct fx *f, const char *sql)
 {
 	sqlite3 *db;
 
+	if (pg_server) {
+		assert_true(pg_exec(f->path, sql));
+		return;
+	}
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -530,6 +643,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_put, setup, teardown),
 	};
 
+	pg_server = getenv("VPN_TEST_USERDB_PG");
+	if (pg_server && !pg_server[0])
+		pg_server = NULL;
 	log_init("test_userdb_nodes", false, LOG_WARNING);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
