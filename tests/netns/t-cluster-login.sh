@@ -12,9 +12,10 @@
 #     same moment: exactly one is admitted; the other is refused as
 #     reused-code. The step is consumed by one conditional UPDATE, so
 #     neither node can admit on a check the other's grant made stale.
-#  3. Three wrong passwords for bob on A lock his name; his right password
-#     on B, from another address, is answered LOCKED (locked-user), and
-#     B's vpnctl sees the same counter.
+#  3. Three wrong passwords for bob on A lock his name and his address;
+#     his right password on B, from another address, is answered LOCKED
+#     (locked-user), and B's vpnctl sees the same counter; dave's right
+#     login on B from bob's address is answered LOCKED (locked-source).
 source "$(dirname "$0")/lib.sh"
 
 # vpnc_on NODE NAME USER NS PASSWORD CODE: a vpnc for USER with the key of
@@ -68,7 +69,9 @@ grep -qx 'node-name = "node-b"' "$tmp/vpnd2.conf"
 alice=$(enrol alice)
 bob=$(enrol bob)
 carol=$(enrol carol)
-[ ${#alice} -eq 32 ] && [ ${#bob} -eq 32 ] && [ ${#carol} -eq 32 ]
+dave=$(enrol dave)
+[ ${#alice} -eq 32 ] && [ ${#bob} -eq 32 ] && [ ${#carol} -eq 32 ] &&
+	[ ${#dave} -eq 32 ]
 start_vpnd
 start_vpnd2
 # Both nodes run on the store the test started, under their own names.
@@ -157,6 +160,16 @@ grep -q 'error: login locked after too many failures; try again in [0-9]* s' \
 no_device "$ns_cli2"
 [ "$(audit "$tmp/vpnd2.log" bob locked locked-user)" -eq 1 ]
 refute grep -q 'login user=bob .*result=ok' "$tmp/vpnd.log" "$tmp/vpnd2.log"
+# The source counter A wrote holds on B too, whoever logs in from there.
+[ "$(vpnctl2_json locks | json_select count kind=source "key=$CLI_ADDR" |
+	single)" -eq 3 ]
+vpnc_on b dave-b dave "$ns_cli" "$PASSWORD" "$(totp "$dave")"
+ended dave-b "$VPNC_PID"
+[ "$rc" -eq 3 ]
+grep -q 'error: login locked after too many failures; try again in [0-9]* s' \
+	"$tmp/dave-b.log"
+no_device "$ns_cli"
+[ "$(audit "$tmp/vpnd2.log" dave locked locked-source)" -eq 1 ]
 
 stop_vpnd
 kill -TERM "$VPND2_PID"
