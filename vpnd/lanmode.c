@@ -372,20 +372,28 @@ static void
 open_announce(struct server *s)
 {
 	struct lanmode *lan = &s->lan;
-	int ret = announce_open(&lan->announce, lan->ifindex, lan->ifname,
-				s->cfg->has_pool4, s->cfg->has_pool6);
+	const struct vpnd_config *c = s->cfg;
+	bool lost4, lost6;
+	int ret;
 
-	if (ret < 0)
-		log_warn("lan-mode proxy-arp: cannot announce clients on %s "
-			 "(%s%s): a client that moves here from another node "
-			 "is reached from the LAN only once its hosts give the "
-			 "old node up, up to a minute", lan->ifname,
-			 ret == -EPFNOSUPPORT ? "not an Ethernet interface"
-					      : strerror(-ret),
-			 ret == -EPERM || ret == -EAFNOSUPPORT
-				 ? ": it needs CAP_NET_RAW and AF_PACKET "
-				   "sockets at start"
-				 : "");
+	ret = announce_open(&lan->announce, lan->ifindex, lan->ifname,
+			    c->has_pool4, c->has_pool6);
+	if (!ret)
+		return;
+	lost4 = c->has_pool4 && !announce_can(&lan->announce, AF_INET);
+	lost6 = c->has_pool6 && !announce_can(&lan->announce, AF_INET6);
+	log_warn("lan-mode proxy-arp: cannot announce clients' %s addresses "
+		 "on %s (%s%s): one that moves here from another node is "
+		 "reached from the LAN only once its hosts give the old node "
+		 "up, up to a minute",
+		 lost4 && lost6 ? "IPv4 and IPv6" : lost4 ? "IPv4" : "IPv6",
+		 lan->ifname,
+		 ret == -EPFNOSUPPORT ? "not an Ethernet interface"
+				      : strerror(-ret),
+		 ret == -EPERM || ret == -EAFNOSUPPORT
+			 ? ": it needs CAP_NET_RAW, and AF_PACKET sockets "
+			   "for IPv4, at start"
+			 : "");
 }
 
 static int

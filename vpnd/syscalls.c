@@ -100,6 +100,11 @@ static const struct sandbox_rule vpnd_rules[] = {
 	 * on the netfilter socket it opened at start, and waits for the
 	 * kernel's answers to its batch with select() (mnl_batch_talk). */
 	SANDBOX_ALLOW("pselect6"),
+
+	/* lan-mode proxy-arp (announce.c): a client's addresses announced
+	 * on the LAN with sendto (a base rule) on a packet socket and a raw
+	 * ICMPv6 socket opened at start, as root; nothing to add, and
+	 * socket() for either stays refused. */
 };
 
 /*
