@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,9 +233,39 @@ pgsql_open(struct pgsql *db, const char *conninfo)
 	return ret;
 }
 
+/*
+ * Connections of this process that lost their server and have not got it
+ * back: the first loss and the last reconnection are logged, so an outage
+ * reads as one pair of lines however many of vpnd's workers notice it.
+ */
+static int lost_conns;
+
+static void
+mark_lost(struct pgsql *db, const char *why)
+{
+	if (db->is_lost)
+		return;
+	db->is_lost = true;
+	if (__atomic_fetch_add(&lost_conns, 1, __ATOMIC_SEQ_CST) == 0)
+		log_warn("user store: lost the connection to PostgreSQL (%s); "
+			 "reconnecting", why);
+}
+
+static void
+mark_back(struct pgsql *db, bool is_logged)
+{
+	if (!db->is_lost)
+		return;
+	db->is_lost = false;
+	if (__atomic_sub_fetch(&lost_conns, 1, __ATOMIC_SEQ_CST) == 0 &&
+	    is_logged)
+		log_notice("user store: reconnected to PostgreSQL");
+}
+
 void
 pgsql_close(struct pgsql *db)
 {
+	mark_back(db, false);
 	PQfinish(db->conn);
 	db->conn = NULL;
 	free(db->conninfo);
@@ -248,13 +279,34 @@ lose(struct pgsql *db, const char *msg)
 	char why[256];
 
 	message(why, sizeof(why), msg);
-	if (!db->is_lost)
-		log_warn("user store: lost the connection to PostgreSQL (%s); "
-			 "reconnecting", why);
-	db->is_lost = true;
+	mark_lost(db, why);
 	PQfinish(db->conn);
 	db->conn = NULL;
 	db->retry_at_ms = now_ms() + db->backoff_ms;
+}
+
+/*
+ * True if the server closed this idle connection (a restart, a failover,
+ * an administrator): its socket reads as the end. Reads without waiting;
+ * anything else that came (notifications) stays queued for PQnotifies.
+ */
+static bool
+is_closed(PGconn *c)
+{
+	struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
+	int i;
+
+	/* The server's last words (a FATAL error) and the end may come
+	 * apart: read while there is something to read, a few times. */
+	for (i = 0; i < 4; i++) {
+		if (pfd.fd < 0)
+			return true;
+		if (poll(&pfd, 1, 0) <= 0)
+			return false;
+		if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK)
+			return true;
+	}
+	return false;
 }
 
 int
@@ -263,12 +315,24 @@ pgsql_ready(struct pgsql *db)
 	char why[256];
 	uint64_t now;
 
-	if (db->conn)
+	if (db->conn && !is_closed(db->conn))
 		return 0;
+	if (db->conn) {
+		/* Found before use: no call failed, so no backoff; the
+		 * server may well be back already. */
+		message(why, sizeof(why), PQerrorMessage(db->conn));
+		log_debug("user store: the server closed an idle connection "
+			  "(%s)", why);
+		PQfinish(db->conn);
+		db->conn = NULL;
+		if (!db->is_lost)
+			db->retry_at_ms = 0;
+	}
 	now = now_ms();
 	if (now < db->retry_at_ms)
 		return -ENOTCONN;
 	if (attempt(db, why, sizeof(why)) < 0) {
+		mark_lost(db, why);
 		log_debug("user store: PostgreSQL still unreachable: %s", why);
 		db->retry_at_ms = now + db->backoff_ms;
 		db->backoff_ms = db->backoff_ms * 2 > BACKOFF_MAX_MS
@@ -276,9 +340,7 @@ pgsql_ready(struct pgsql *db)
 					 : db->backoff_ms * 2;
 		return -ENOTCONN;
 	}
-	if (db->is_lost)
-		log_notice("user store: reconnected to PostgreSQL");
-	db->is_lost = false;
+	mark_back(db, true);
 	db->has_reconnected = true;
 	db->backoff_ms = BACKOFF_FIRST_MS;
 	return 0;
@@ -353,13 +415,10 @@ pgsql_run(struct pgsql *db, const char *sql, const struct pgsql_params *p,
 		*out = NULL;
 	/* Outside a transaction a call may reconnect; inside one, the
 	 * transaction died with the connection. */
-	if (!db->conn) {
-		if (db->in_tx)
-			return -ENOTCONN;
-		ret = pgsql_ready(db);
-		if (ret < 0)
-			return ret;
-	}
+	if (!db->in_tx && (ret = pgsql_ready(db)) < 0)
+		return ret;
+	if (!db->conn)
+		return -ENOTCONN;
 	if (p)
 		r = PQexecParams(db->conn, sql, p->n, NULL, p->values,
 				 p->lengths, p->formats, 0);

@@ -8,9 +8,12 @@
  *
  * It owns the connection's life: a lost server makes every call fail fast
  * with -ENOTCONN, and a later call reconnects (with backoff; libpq's
- * connect_timeout bounds one attempt). The loss and the reconnection are
- * logged once each. It knows no table of the store: the store's schema
- * and statements live in userdb_pg.c.
+ * connect_timeout bounds one attempt); an idle connection the server
+ * closed (a restart) is found before use and made again at once. The
+ * first loss and the last reconnection in the process are logged: one
+ * pair of lines per outage, however many connections notice it. It knows
+ * no table of the store: the store's schema and statements live in
+ * userdb_pg.c.
  */
 #ifndef VPND_PGSQL_H
 #define VPND_PGSQL_H

@@ -3,10 +3,10 @@
  * What only the PostgreSQL store has (test_userdb runs the shared
  * contract against both stores): a connection string carrying a password,
  * or a malformed one, refused; an unreachable server answered -ENOTCONN
- * at once; a connection the server ends answered -ENOTCONN, later calls
- * failing fast without connecting until the backoff passes, then the
- * store back by itself, with the events committed while it was away read
- * at its first poll (their notification was lost with the connection);
+ * at once; an idle connection the server ended found closed before use
+ * and made again, the events committed while it was away read at its
+ * first poll (their notification was lost with it); the server down:
+ * -ENOTCONN, fast, until it is back, then the store back by itself;
  * a schema newer than the program refused; two connections racing on
  * one TOTP step (one admitted) and on one free address (two addresses);
  * events reaching a reader in commit order; a connection stalled inside
@@ -269,7 +269,7 @@ test_unreachable(void **state)
 
 /* The store's connections to the case's database (libpq's application
  * name is vpnd unless the string names another) but the one of pid
- * `old` (ended, and maybe not yet gone from pg_stat_activity). */
+ * `old`. */
 static int
 store_backends(const struct fx *f, const char *old)
 {
@@ -287,7 +287,7 @@ store_backends(const struct fx *f, const char *old)
 static void
 kill_store_backend(const struct fx *f, char *old, size_t cap)
 {
-	char text[320];
+	char text[320], ok[8];
 
 	snprintf(text, sizeof(text),
 		 "SELECT pid FROM pg_stat_activity WHERE datname = '%s' AND "
@@ -295,8 +295,23 @@ kill_store_backend(const struct fx *f, char *old, size_t cap)
 		 f->dbname);
 	sql(server, text, old, cap);
 	assert_true(atoi(old) > 0);
-	snprintf(text, sizeof(text), "SELECT pg_terminate_backend(%s)", old);
-	sql(server, text, NULL, 0);
+	/* With a timeout, it returns once the backend has exited: its
+	 * socket is closed (on_proc_exit) before it leaves the process
+	 * array. */
+	snprintf(text, sizeof(text),
+		 "SELECT pg_terminate_backend(%s, 5000)::int", old);
+	sql(server, text, ok, sizeof(ok));
+	assert_string_equal(ok, "1");
+}
+
+/* A client key of 32 bytes `b`. */
+static const uint8_t *
+key_of(uint8_t b)
+{
+	static uint8_t key[USERDB_KEY_LEN];
+
+	memset(key, b, sizeof(key));
+	return key;
 }
 
 static void
@@ -306,14 +321,14 @@ keep_event(void *arg, const struct userdb_event *e)
 }
 
 /*
- * The server ends the store's connection (as a restart or a failover
- * does): the next call says -ENOTCONN, calls within the backoff fail
- * fast without a connection attempt, and the store comes back by itself.
- * An event committed meanwhile by another connection (whose notification
- * this one could not receive) is read at the first poll after.
+ * The server ends the store's idle connection (an administrator, a
+ * failover): the next call finds it closed before using it and
+ * reconnects at once, so it succeeds; an event another connection
+ * committed meanwhile (whose notification this one could not receive) is
+ * read at the next poll.
  */
 static void
-test_connection_lost(void **state)
+test_idle_connection_closed(void **state)
 {
 	struct fx *f = *state;
 	struct userdb_admission adm;
@@ -322,29 +337,13 @@ test_connection_lost(void **state)
 	struct userdb *other;
 	char old[16], other_conninfo[700];
 	uint8_t key[USERDB_KEY_LEN];
-	uint64_t seq = 0, t0;
-	int ret, i;
 
 	user_add(f->db, "alice");
 	assert_int_equal(admit(f->db, "alice", 1, 100, &adm), 0);
 	assert_int_equal(userdb_events_after(f->db, 0, keep_event, &e), 0);
 	assert_int_equal(store_backends(f, "0"), 1);
-
 	kill_store_backend(f, old, sizeof(old));
-	assert_int_equal(userdb_user_get(f->db, "alice", &u), -ENOTCONN);
-	/* Within the backoff (250 ms from the loss): no attempt, no wait.
-	 * Calls stop at 200 ms, however slow this machine is. */
-	t0 = now_ms();
-	for (i = 0; i < 100 && now_ms() - t0 < 200; i++) {
-		assert_int_equal(userdb_user_get(f->db, "alice", &u),
-				 -ENOTCONN);
-		assert_int_equal(userdb_events_after(f->db, 0, keep_event, &e),
-				 -ENOTCONN);
-	}
-	assert_true(i > 0);
-	assert_int_equal(store_backends(f, old), 0);
 
-	/* Meanwhile, another connection ends alice's admission. */
 	snprintf(other_conninfo, sizeof(other_conninfo),
 		 "%s application_name=other", f->conninfo);
 	assert_int_equal(userdb_pg_open(other_conninfo, &other), 0);
@@ -352,19 +351,54 @@ test_connection_lost(void **state)
 	assert_int_equal(userdb_admission_end(other, key, "logged out"), 0);
 	userdb_close(other);
 
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(userdb_events_after(f->db, 0, keep_event, &e), 1);
+	assert_string_equal(e.reason, "logged out");
+	assert_memory_equal(e.client_pub, key, sizeof(key));
+	assert_int_equal(userdb_events_after(f->db, e.seq, keep_event, &e), 0);
+	assert_int_equal(userdb_user_get(f->db, "alice", &u), 0);
+	assert_int_equal(store_backends(f, old), 1);
+}
+
+/*
+ * The server down: calls answer -ENOTCONN (fast: within the backoff no
+ * connection is tried), and once it is back the store reconnects by
+ * itself, with what was committed before intact.
+ */
+static void
+test_server_down(void **state)
+{
+	struct fx *f = *state;
+	struct userdb_admission adm;
+	struct userdb_event e;
+	struct userdb_user u;
+	uint64_t t0;
+	int ret, i;
+
+	user_add(f->db, "alice");
+	assert_int_equal(admit(f->db, "alice", 1, 100, &adm), 0);
+	assert_true(server_run("stop", NULL, 0));
+	assert_int_equal(userdb_user_get(f->db, "alice", &u), -ENOTCONN);
+	t0 = now_ms();
+	for (i = 0; i < 100 && now_ms() - t0 < 200; i++) {
+		assert_int_equal(userdb_user_get(f->db, "alice", &u),
+				 -ENOTCONN);
+		assert_int_equal(userdb_events_after(f->db, 0, keep_event, &e),
+				 -ENOTCONN);
+		assert_int_equal(admit(f->db, "alice", 2, 101, &adm),
+				 -ENOTCONN);
+	}
+	assert_true(i > 0);
+	assert_true(server_run("start", server, sizeof(server)));
 	t0 = now_ms();
 	while ((ret = userdb_user_get(f->db, "alice", &u)) == -ENOTCONN &&
 	       now_ms() - t0 < WAIT_MS)
 		usleep(20000);
 	assert_int_equal(ret, 0);
-	assert_string_equal(u.name, "alice");
-	assert_int_equal(store_backends(f, old), 1);
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(userdb_events_after(f->db, seq, keep_event, &e), 1);
-	assert_string_equal(e.reason, "logged out");
-	assert_memory_equal(e.client_pub, key, sizeof(key));
-	seq = e.seq;
-	assert_int_equal(userdb_events_after(f->db, seq, keep_event, &e), 0);
+	assert_int_equal(u.last_step, 100);
+	assert_int_equal(userdb_admission_get(f->db, key_of(1), NOW, &adm), 0);
+	assert_string_equal(adm.username, "alice");
+	assert_int_equal(admit(f->db, "alice", 2, 101, &adm), 0);
 }
 
 /* A store written by a newer program is not touched. */
@@ -747,7 +781,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conninfo_refused),
 		cmocka_unit_test(test_unreachable),
-		cmocka_unit_test_setup_teardown(test_connection_lost, setup,
+		cmocka_unit_test_setup_teardown(test_idle_connection_closed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_down, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_schema_newer, setup,
 						teardown),
