@@ -16,6 +16,9 @@
 # - The store forgetting node-b while it lives (as an outage longer than
 #   the bound leaves it: given up by the listings): its next beat learns
 #   it and records bob again (polled, bound 10 s).
+# - PostgreSQL only: the database server stopped a moment; node-b's beats
+#   fail, nothing else stops, and once it is back the nodes record
+#   themselves and their sessions again.
 # - node-b killed with -9 (no goodbye) ages out of the listing, with bob's
 #   session, within the bound vpnd keeps (a beat every 2 s, given up after
 #   10 s of silence: polled, bound 20 s), node-a staying.
@@ -158,6 +161,20 @@ on_node a bob node-b
 store_sql "DELETE FROM nodes WHERE name = 'node-b'"
 wait_log "$tmp/vpnd2.log" "no longer knew node node-b" 10
 wait_for 10 on_node a bob node-b
+
+# ---- PostgreSQL down a moment: the nodes catch up ------------------------------
+store_down() { [ "$(status_field store)" != ok ]; }
+if [ "${CLUSTER_STORE:-sqlite}" = postgresql ]; then
+	stop_pg
+	wait_for 15 store_down
+	wait_log "$tmp/vpnd2.log" "did not take node node-b's beat" 15
+	kill -0 "$VPND2_PID"
+	q_cli2 ping -c 1 -W 2 $TUN_SRV
+	start_pg
+	wait_log "$tmp/vpnd2.log" "node node-b is recorded in the store again" 20
+	wait_for 10 on_node a bob node-b
+	wait_for 10 nodes_are a "node-a node-b"
+fi
 
 # ---- node-b killed: it ages out, with bob's session ----------------------------
 kill -KILL "$VPND2_PID"
