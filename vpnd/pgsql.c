@@ -387,7 +387,8 @@ fail(struct pgsql *db, const PGresult *r, const char *what)
 		/* Another node's grant, not yet visible when this one read
 		 * the taken addresses, committed the same one: read again. */
 		constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-		if (constraint && strncmp(constraint, "admissions_addr", 15) == 0) {
+		if (constraint &&
+		    strncmp(constraint, "admissions_addr", 15) == 0) {
 			db->should_retry = true;
 			return -EAGAIN;
 		}

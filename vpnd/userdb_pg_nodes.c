@@ -61,7 +61,8 @@ userdb_pg_session_up(struct userdb *db, const char *node,
 			"SET node = excluded.node, username = "
 			"excluded.username, addr4 = excluded.addr4, addr6 = "
 			"excluded.addr6, endpoint = excluded.endpoint, since "
-			"= excluded.since",
+			"= excluded.since WHERE sessions.since <= "
+			"excluded.since",
 			&p, NULL, "record a session");
 	return ret < 0 ? ret : 0;
 }
@@ -159,11 +160,12 @@ userdb_pg_nodes_list(struct userdb *db, uint64_t max_age_s,
 	rows = pgsql_run(conn(db),
 			 "WITH gone AS (DELETE FROM nodes WHERE beat::numeric "
 			 "< " NOW_SQL "::numeric - $1::numeric) SELECT n.name, "
-			 "n.started, n.beat, GREATEST(" NOW_SQL " - n.beat, 0), "
-			 "s.client_key, s.username, s.addr4, s.addr6, "
-			 "s.endpoint, s.since FROM nodes n LEFT JOIN sessions "
-			 "s ON s.node = n.name WHERE n.beat::numeric >= "
-			 NOW_SQL "::numeric - $1::numeric ORDER BY n.name, s.client_key",
+			 "n.started, n.beat, GREATEST(" NOW_SQL
+			 " - n.beat, 0), s.client_key, s.username, s.addr4, "
+			 "s.addr6, s.endpoint, s.since FROM nodes n LEFT JOIN "
+			 "sessions s ON s.node = n.name WHERE n.beat::numeric "
+			 ">= " NOW_SQL "::numeric - $1::numeric ORDER BY "
+			 "n.name, s.client_key",
 			 &p, &r, "list the nodes");
 	if (rows < 0)
 		return rows;

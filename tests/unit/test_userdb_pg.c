@@ -10,8 +10,9 @@
  * a schema newer than the program refused; two connections racing on
  * one TOTP step (one admitted) and on one free address (two addresses);
  * events reaching a reader in commit order; a connection stalled inside
- * a transaction holding up another for 5 s at most; and vpnd's system call filter for such a store letting a TCP
- * reconnection through and nothing more.
+ * a transaction holding up another for 5 s at most; and vpnd's system
+ * call filter for such a store letting a TCP reconnection through and
+ * nothing more.
  *
  * The test starts its own throwaway server (tests/tools/pgserver.sh,
  * Debian's postgresql-15, a Unix socket in a temporary directory) and
