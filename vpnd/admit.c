@@ -156,7 +156,7 @@ status_message(enum login_status status)
 
 /* Frees *link and every older answer after it; *link becomes NULL. */
 static void
-answers_cut(struct admit_answer **link)
+answers_cut(struct answerbuf *ab, struct admit_answer **link)
 {
 	struct admit_answer *a = *link, *older;
 
@@ -164,34 +164,35 @@ answers_cut(struct admit_answer **link)
 	for (; a; a = older) {
 		older = a->older;
 		sodium_memzero(a, sizeof(*a) + a->len);
-		free(a);
+		answerbuf_free(ab, a);
 	}
 }
 
 /* Answers are newest first, so the expired ones are a tail. */
 static void
-answers_expire(struct peer_login *l, uint64_t now_ns)
+answers_expire(struct answerbuf *ab, struct peer_login *l, uint64_t now_ns)
 {
 	struct admit_answer **link = &l->answers;
 
 	while (*link && now_ns - (*link)->at_ns < ANSWER_KEEP_NS)
 		link = &(*link)->older;
-	answers_cut(link);
+	answers_cut(ab, link);
 }
 
 static void
-answers_free(struct peer_login *l)
+answers_free(struct answerbuf *ab, struct peer_login *l)
 {
-	answers_cut(&l->answers);
+	answers_cut(ab, &l->answers);
 }
 
 /* The answer kept for request_id, or NULL. */
 static struct admit_answer *
-answer_find(struct peer_login *l, uint32_t request_id, uint64_t now_ns)
+answer_find(struct answerbuf *ab, struct peer_login *l, uint32_t request_id,
+	    uint64_t now_ns)
 {
 	struct admit_answer *a;
 
-	answers_expire(l, now_ns);
+	answers_expire(ab, l, now_ns);
 	for (a = l->answers; a; a = a->older)
 		if (a->request_id == request_id)
 			return a;
@@ -201,10 +202,10 @@ answer_find(struct peer_login *l, uint32_t request_id, uint64_t now_ns)
 /* Keeps a copy of msg as the answer to request_id, the oldest of
  * ADMIT_ANSWERS making room. NULL if out of memory. */
 static struct admit_answer *
-answer_keep(struct peer_login *l, uint32_t request_id, const uint8_t *msg,
-	    size_t len, uint64_t now_ns)
+answer_keep(struct answerbuf *ab, struct peer_login *l, uint32_t request_id,
+	    const uint8_t *msg, size_t len, uint64_t now_ns)
 {
-	struct admit_answer *a = malloc(sizeof(*a) + len), **link;
+	struct admit_answer *a = answerbuf_alloc(ab, sizeof(*a) + len), **link;
 	unsigned int n;
 
 	if (!a)
@@ -218,7 +219,7 @@ answer_keep(struct peer_login *l, uint32_t request_id, const uint8_t *msg,
 	/* The oldest beyond ADMIT_ANSWERS makes room. */
 	for (link = &l->answers, n = 0; *link && n < ADMIT_ANSWERS; n++)
 		link = &(*link)->older;
-	answers_cut(link);
+	answers_cut(ab, link);
 	return a;
 }
 
@@ -248,7 +249,8 @@ build_result(struct server *s, struct peer *p, uint32_t request_id,
 			mtu);
 		return NULL;
 	}
-	return answer_keep(&p->login, request_id, buf, len, s->now_ns);
+	return answer_keep(&s->admit.answers, &p->login, request_id, buf, len,
+			   s->now_ns);
 }
 
 static void
@@ -265,7 +267,8 @@ request_answered(struct server *s, struct peer *p)
 	struct peer_login *l = &p->login;
 
 	l->request = ADMIT_REQ_IDLE;
-	send_kept(s, p, answer_find(l, l->request_id, s->now_ns));
+	send_kept(s, p, answer_find(&s->admit.answers, l, l->request_id,
+				    s->now_ns));
 }
 
 /* ---- admission state ---------------------------------------------------------- */
@@ -1023,7 +1026,7 @@ handle_auth_request(struct server *s, struct peer *p, const struct login_msg *m)
 	 * that arrives while its check runs (or its answer waits) waits. */
 	if (l->request != ADMIT_REQ_IDLE)
 		return;
-	kept = answer_find(l, m->request_id, s->now_ns);
+	kept = answer_find(&s->admit.answers, l, m->request_id, s->now_ns);
 	if (kept) {
 		send_kept(s, p, kept);
 		return;
@@ -1240,7 +1243,7 @@ admit_peer_expire(struct server *s, struct peer *p)
 
 	if (l->request == ADMIT_REQ_REPLY_WAIT && l->reply_at_ns <= s->now_ns)
 		request_answered(s, p);
-	answers_expire(l, s->now_ns);
+	answers_expire(&s->admit.answers, l, s->now_ns);
 	if (l->lookup_retry && l->retry_ns <= s->now_ns) {
 		l->lookup_retry = false;
 		if (l->state == ADMIT_LOOKUP || l->state == ADMIT_ADMITTED)
@@ -1335,7 +1338,7 @@ admit_peer_gone(struct server *s, struct peer *p)
 		cluster_session_down(s, p);
 	}
 	p->login.state = ADMIT_NONE;
-	answers_free(&p->login);
+	answers_free(&s->admit.answers, &p->login);
 	free(p->login.resume);
 	p->login.resume = NULL;
 	free(p->login.admission.subnets);

@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "answerbuf.h"
 #include "auth.h"
 #include "gate.h"
 #include "login.h"
@@ -67,9 +68,9 @@ enum admit_request {
 	ADMIT_REQ_REPLY_WAIT, /* refused; the answer waits out failure-delay */
 };
 
-/* One answer kept, in one allocation with its bytes: a session keeps
- * none a minute after its login, and a login's leaves one hole behind
- * in the heap, not two. */
+/* One answer kept, in one allocation with its bytes (answerbuf.h): a
+ * session keeps none a minute after its login, and leaves no hole in the
+ * heap behind. */
 struct admit_answer {
 	struct admit_answer *older; /* the peer's next older one, or NULL */
 	uint64_t at_ns;   /* when it was built; kept 60 s */
@@ -150,6 +151,7 @@ struct admit_latency {
 
 /* The server-wide part of the login layer. */
 struct admit_server {
+	struct answerbuf answers; /* where peers' answers are kept */
 	uint64_t events_seq;     /* the store's events read up to here */
 	bool events_in_flight;
 	bool stamps_in_flight;
