@@ -318,11 +318,31 @@ printf '  %-48s %10s\n' "BUSY answers, A + B" \
 	"$(kv "$tmp/storm-a.out" busy) + $(kv "$tmp/storm-b.out" busy)"
 printf '  %-48s %10s\n' "requests unanswered for 10 s, A + B" \
 	"$(kv "$tmp/storm-a.out" request_timeouts) + $(kv "$tmp/storm-b.out" request_timeouts)"
+printf '  %-48s %10s\n' "  OKs to requests given up, taken, A + B" \
+	"$(kv "$tmp/storm-a.out" late_ok) + $(kv "$tmp/storm-b.out" late_ok)"
+printf '  %-48s %10s\n' "handshakes given up, A + B" \
+	"$(kv "$tmp/storm-a.out" handshake_gave_up) + $(kv "$tmp/storm-b.out" handshake_gave_up)"
 printf '  %-48s %10s\n' "refused (failed, locked, pool, other), A + B" \
 	"$(($(kv "$tmp/storm-a.out" auth_failed) + $(kv "$tmp/storm-b.out" auth_failed))),$(($(kv "$tmp/storm-a.out" locked) + $(kv "$tmp/storm-b.out" locked))),$(($(kv "$tmp/storm-a.out" pool_exhausted) + $(kv "$tmp/storm-b.out" pool_exhausted))),$(($(kv "$tmp/storm-a.out" other_refusals) + $(kv "$tmp/storm-b.out" other_refusals)))"
 for node in a b; do
 	sed -n "s/^vpnd_logins_total{result=\"\([a-z_]*\)\",reason=\"\([a-z-]*\)\"} \([0-9]*\)$/    vpnd $node: \1 \2 \3/p" \
 		"$tmp/metrics-$node.txt"
+done
+# From vpnd's summaries (since it started: the probe's login included).
+for node in a b; do
+	awk -v node="$node" '
+		/^vpnd_store_latency_seconds_sum / { ss = $2 }
+		/^vpnd_store_latency_seconds_count / { sn = $2 }
+		/^vpnd_store_latency_max_seconds / { sm = $2 }
+		/^vpnd_login_latency_seconds_sum / { ls = $2 }
+		/^vpnd_login_latency_seconds_count / { ln = $2 }
+		/^vpnd_login_latency_max_seconds / { lm = $2 }
+		END {
+			printf "    vpnd %s: store jobs %d, mean %.1f ms, max %.0f ms;" \
+				" password checks %d, mean %.0f ms, max %.0f ms\n", node,
+				sn, sn ? ss * 1000 / sn : 0, sm * 1000,
+				ln, ln ? ls * 1000 / ln : 0, lm * 1000
+		}' "$tmp/metrics-$node.txt"
 done
 echo "  database statements (pg_stat_statements calls of role vpnd; each one round trip):"
 printf '  %-48s %10s\n' "  in the ${idle_len%.*} s idle window (both nodes)" "$st_idle"
