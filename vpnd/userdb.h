@@ -535,7 +535,7 @@ int userdb_events_prune(struct userdb *db, uint64_t max_age_s);
  * node whose beat is too old by the store's clock died without leaving:
  * the next listing removes it and its sessions. A client key has one
  * session in the whole store: recording it on one node takes it from any
- * other (the client moved).
+ * other (the client moved), unless that other's began later.
  */
 #define USERDB_NODE_MAX 63     /* a node's name, in bytes */
 #define USERDB_ENDPOINT_MAX 63 /* "[2001:db8::1]:51820" */
@@ -568,9 +568,13 @@ struct userdb_node {
 int userdb_node_beat(struct userdb *db, const char *node,
 		     uint64_t started_unix_s) __attribute__((warn_unused_result));
 
-/* Records s (but its node) as held by node, replacing the session of
- * that key on any node. -ENOENT if the store does not know the node (it
- * must beat first). */
+/*
+ * Records s (but its node) as held by node, replacing the session of that
+ * key on any node unless another node's began later (a greater
+ * since_unix_s): a node still holding a client that has moved on (it has
+ * not noticed yet) cannot take it back by recording it again. 0 then
+ * too; -ENOENT if the store does not know the node (it must beat first).
+ */
 int userdb_session_up(struct userdb *db, const char *node,
 		      const struct userdb_session *s)
 	__attribute__((warn_unused_result));

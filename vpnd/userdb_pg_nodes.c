@@ -61,8 +61,8 @@ userdb_pg_session_up(struct userdb *db, const char *node,
 			"SET node = excluded.node, username = "
 			"excluded.username, addr4 = excluded.addr4, addr6 = "
 			"excluded.addr6, endpoint = excluded.endpoint, since "
-			"= excluded.since WHERE sessions.since <= "
-			"excluded.since",
+			"= excluded.since WHERE sessions.node = "
+			"excluded.node OR sessions.since <= excluded.since",
 			&p, NULL, "record a session");
 	return ret < 0 ? ret : 0;
 }

@@ -2225,9 +2225,15 @@ session_insert(struct store *db, const char *node,
 {
 	sqlite3_stmt *st;
 	int ret = prepare(db,
-			  "INSERT OR REPLACE INTO sessions (client_key, node, "
-			  "user, addr4, addr6, endpoint, since) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?)",
+			  "INSERT INTO sessions (client_key, node, user, "
+			  "addr4, addr6, endpoint, since) "
+			  "VALUES (?, ?, ?, ?, ?, ?, ?) "
+			  "ON CONFLICT (client_key) DO UPDATE SET "
+			  "node = excluded.node, user = excluded.user, "
+			  "addr4 = excluded.addr4, addr6 = excluded.addr6, "
+			  "endpoint = excluded.endpoint, since = excluded.since "
+			  "WHERE sessions.node = excluded.node OR "
+			  "excluded.since >= sessions.since",
 			  &st);
 
 	if (ret < 0)

@@ -369,6 +369,7 @@ test_session_moves(void **state)
 	assert_int_equal(userdb_session_up(f->db, "a", &s), 0);
 	assert_int_equal(userdb_session_up(f->db, "a", &t), 0);
 	/* alice's client moves to b, with another address and endpoint. */
+	s.since_unix_s += 10;
 	s.has_addr6 = true;
 	s.addr6[0] = 0xfd;
 	s.addr6[15] = 2;
@@ -383,6 +384,21 @@ test_session_moves(void **state)
 	/* Listed by node, then key. */
 	assert_string_equal(v.sessions[0].node, "a");
 	assert_string_equal(v.sessions[1].node, "b");
+	/* a, not knowing yet, records its older session of alice again (a
+	 * snapshot): b keeps her. */
+	session_init(&t, 1, "alice", 2);
+	assert_int_equal(userdb_session_up(f->db, "a", &t), 0);
+	list(f->db, 60, &v);
+	assert_string_equal(find(&v, 1)->node, "b");
+	assert_string_equal(find(&v, 1)->endpoint, "[2001:db8::2]:4000");
+	/* b recording her again (new addresses) replaces its own, whatever
+	 * its since (computed again, it may come out a second off). */
+	s.addr4[3] = 9;
+	s.since_unix_s -= 1;
+	assert_int_equal(userdb_session_up(f->db2, "b", &s), 0);
+	list(f->db, 60, &v);
+	assert_int_equal(find(&v, 1)->addr4[3], 9);
+	session_init(&t, 2, "bob", 3);
 	/* a's peer of alice goes later: b's session stays. */
 	assert_int_equal(userdb_session_down(f->db, "a", s.client_pub), 0);
 	list(f->db, 60, &v);
