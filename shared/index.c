@@ -99,8 +99,8 @@ index_table_insert(struct index_table *t, uint32_t index, void *value)
 {
 	if (!value || t->count >= t->max_count || find(t, index))
 		return false;
-	/* At most half full, as at max_count. */
-	if (2 * (t->count + 1) > t->mask + 1 && t->mask < t->max_mask &&
+	/* At most three quarters full, while it may grow. */
+	if (4 * (t->count + 1) > 3 * (t->mask + 1) && t->mask < t->max_mask &&
 	    !grow(t))
 		return false;
 	place(t, index, value);

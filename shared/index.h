@@ -2,12 +2,13 @@
 /*
  * Session index table: the 32-bit indices of PROTOCOL.md section 4 mapped to
  * the handshake or keypair that owns them. Open addressing with linear
- * probing and backward-shift deletion, at a load of at most one half. It
- * starts small and doubles on an insert (a handshake) as entries come, up
- * to room for max_entries: indices are random, so a table sized for every
- * configured peer would have all its pages touched by a fraction of them.
- * Lookups, on the packet path, never allocate. Indices are chosen at
- * random by the caller, which keeps probe sequences short. Pure.
+ * probing and backward-shift deletion. It starts small and doubles on an
+ * insert (a handshake) that would fill it past three quarters, up to
+ * twice max_entries slots: indices are random, so a table sized for every
+ * configured peer would have all its pages touched by a fraction of them
+ * (at three quarters, a lookup still probes 2.5 slots on average, 16
+ * bytes each). Lookups, on the packet path, never allocate. Indices are
+ * chosen at random by the caller, which keeps probe sequences short. Pure.
  */
 #ifndef VPN_INDEX_H
 #define VPN_INDEX_H
