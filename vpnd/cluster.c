@@ -315,6 +315,10 @@ cluster_tick(struct server *s)
 
 	if (c->is_stopped || c->in_flight)
 		return;
+	/* After a failure, the next try is the next beat's: a store that is
+	 * down is not asked five times a second. */
+	if (c->store_errno && !beat)
+		return;
 	submit(s, beat);
 	if (beat && c->in_flight)
 		c->next_beat_ns = s->now_ns + CLUSTER_BEAT_S * NS_PER_S;

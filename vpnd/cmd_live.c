@@ -185,6 +185,9 @@ status_text(const struct ctlmsg *m)
 	if (ctlmsg_get(m, "node"))
 		printf("  node:         %s (vpnctl status --cluster: all)\n",
 		       shown(ctlmsg_get(m, "node"), t, sizeof(t)));
+	if (ctlmsg_get(m, "node-error"))
+		printf("  node error:   not recorded in the store: %s\n",
+		       shown(ctlmsg_get(m, "node-error"), t, sizeof(t)));
 	printf("  listening:    UDP port %s (%s)\n",
 	       ctlmsg_get(m, "listen-port"), ctlmsg_get(m, "listen"));
 	printf("  device:       %s", shown(ctlmsg_get(m, "device"), t,

@@ -160,6 +160,9 @@ cmd_status(struct server *s, const struct ctl_peer *who,
 	ctlmsg_put_u64(w, "pid", (uint64_t)getpid());
 	ctlmsg_put_u64(w, "uptime", (s->now_ns - s->started_ns) / NS_PER_S);
 	ctlmsg_put(w, "node", s->cluster.node);
+	/* Its beat or sessions not recorded (cluster.h): retried. */
+	if (s->cluster.store_errno)
+		ctlmsg_put(w, "node-error", strerror(s->cluster.store_errno));
 	ctlmsg_put_u64(w, "listen-port", c->listen_port);
 	ctlmsg_putf(w, "listen", "%s%s%s", s->udp.fd4 >= 0 ? "ipv4" : "",
 		    s->udp.fd4 >= 0 && s->udp.fd6 >= 0 ? "," : "",

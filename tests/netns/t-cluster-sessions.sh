@@ -164,14 +164,22 @@ wait_for 10 on_node a bob node-b
 
 # ---- PostgreSQL down a moment: the nodes catch up ------------------------------
 store_down() { [ "$(status_field store)" != ok ]; }
+# no_node_error: node-b's status has no node_error (its beat went through).
+no_node_error() {
+	local json
+	json=$(vpnctl2_json status) || return 1
+	! json_select node_error <<<"$json" >/dev/null 2>&1
+}
 if [ "${CLUSTER_STORE:-sqlite}" = postgresql ]; then
 	stop_pg
 	wait_for 15 store_down
 	wait_log "$tmp/vpnd2.log" "did not take node node-b's beat" 15
 	kill -0 "$VPND2_PID"
+	vpnctl2_json status | json_select node_error | single
 	q_cli2 ping -c 1 -W 2 $TUN_SRV
 	start_pg
 	wait_log "$tmp/vpnd2.log" "node node-b is recorded in the store again" 20
+	no_node_error
 	wait_for 10 on_node a bob node-b
 	wait_for 10 nodes_are a "node-a node-b"
 fi
