@@ -163,6 +163,12 @@ err:
 	return NULL;
 }
 
+struct userdb *
+auth_store(struct auth *a)
+{
+	return a->db;
+}
+
 void
 auth_close(struct auth *a)
 {

@@ -98,6 +98,10 @@ struct auth_result {
 int auth_self_check(void);
 struct auth *auth_open(const char *db_path, const struct auth_policy *policy);
 void auth_close(struct auth *a);
+
+/* The store connection a's thread uses, for the other store jobs of that
+ * thread (the cluster's bookkeeping): valid until auth_close(). */
+struct userdb *auth_store(struct auth *a);
 /* A reloaded policy, for the attempts that start from now on. */
 void auth_set_policy(struct auth *a, const struct auth_policy *policy);
 

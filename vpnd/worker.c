@@ -203,14 +203,10 @@ thread_main(void *opaque)
 	a = auth_open(w->db_path, w->policy);
 	struct auth_policy policy;
 	unsigned int policy_gen = 0;
-	/* The store thread's own connection for the cluster's bookkeeping
-	 * (cluster.h), opened now, while vpnd may still open the store;
-	 * without it, those jobs fail and vpnd goes on. */
-	struct userdb *cluster_db = NULL;
-
-	if (a && !ta->is_login && userdb_open(w->db_path, &cluster_db) < 0)
-		log_warn("worker: no store connection for the cluster's "
-			 "bookkeeping");
+	/* The store thread's jobs for the cluster's bookkeeping (cluster.h)
+	 * share its login connection: one connection (and, on SQLite, one
+	 * page cache) per thread. */
+	struct userdb *cluster_db = a && !ta->is_login ? auth_store(a) : NULL;
 
 	pthread_mutex_lock(&w->lock);
 	if (!a && !w->start_error)
@@ -243,8 +239,6 @@ thread_main(void *opaque)
 		finish(w, j);
 	}
 	pthread_mutex_unlock(&w->lock);
-	if (cluster_db)
-		userdb_close(cluster_db);
 	if (a)
 		auth_close(a);
 	return NULL;
