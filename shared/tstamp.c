@@ -138,10 +138,11 @@ victim(const struct tstamp_table *t, uint32_t i)
 }
 
 /* Backward shift, as index.c: later members of the cluster move into the
- * hole when their home slot allows it, so lookups need no tombstones. */
+ * hole when their home slot allows it, so lookups need no tombstones. A
+ * dirty entry that moves takes its place in the dirty list along. */
 static void
-remove_at(const struct tstamp_table *t, struct tstamp_entry *slots,
-	  uint32_t mask, uint32_t hole)
+remove_at(struct tstamp_table *t, struct tstamp_entry *slots, uint32_t mask,
+	  uint32_t hole)
 {
 	uint32_t i, h;
 
@@ -149,6 +150,8 @@ remove_at(const struct tstamp_table *t, struct tstamp_entry *slots,
 		h = bucket(t, slots[i].key, mask);
 		if (((i - h) & mask) >= ((i - hole) & mask)) {
 			slots[hole] = slots[i];
+			if (slots[hole].is_dirty)
+				t->dirty[slots[hole].dirty_pos] = hole;
 			hole = i;
 		}
 	}
@@ -181,25 +184,22 @@ mark_dirty(struct tstamp_table *t, struct tstamp_entry *e)
 	if (e->is_dirty)
 		return;
 	e->dirty_pos = t->n_dirty;
-	memcpy(t->dirty[t->n_dirty++], e->key, 32);
+	t->dirty[t->n_dirty++] = (uint32_t)(e - t->pins);
 	e->is_dirty = true;
 }
 
-/* Takes e's key out of the dirty list; the last key fills its place. */
+/* Takes e out of the dirty list; the last one fills its place. */
 static void
 unmark_dirty(struct tstamp_table *t, struct tstamp_entry *e)
 {
 	uint32_t pos = e->dirty_pos;
-	struct tstamp_entry *moved;
 
 	if (!e->is_dirty)
 		return;
 	e->is_dirty = false;
 	if (pos != --t->n_dirty) {
-		memcpy(t->dirty[pos], t->dirty[t->n_dirty], 32);
-		moved = pin_lookup(t, t->dirty[pos]);
-		if (moved)
-			moved->dirty_pos = pos;
+		t->dirty[pos] = t->dirty[t->n_dirty];
+		t->pins[t->dirty[pos]].dirty_pos = pos;
 	}
 }
 
@@ -244,8 +244,8 @@ static int
 pins_reserve(struct tstamp_table *t)
 {
 	uint32_t size = t->pin_mask + 1, i;
-	struct tstamp_entry *bigger;
-	uint8_t(*dirty)[32];
+	struct tstamp_entry *bigger, *e;
+	uint32_t *dirty;
 
 	if (t->dirty_cap < t->pin_count + 1) {
 		uint32_t cap = t->dirty_cap ? 2 * t->dirty_cap : PIN_MIN_SLOTS;
@@ -261,10 +261,14 @@ pins_reserve(struct tstamp_table *t)
 	bigger = calloc((size_t)size * 2, sizeof(*bigger));
 	if (!bigger)
 		return -ENOMEM;
-	for (i = 0; i < size; i++)
-		if (t->pins[i].used)
-			*free_slot(t, bigger, 2 * size - 1, t->pins[i].key) =
-				t->pins[i];
+	for (i = 0; i < size; i++) {
+		if (!t->pins[i].used)
+			continue;
+		e = free_slot(t, bigger, 2 * size - 1, t->pins[i].key);
+		*e = t->pins[i];
+		if (e->is_dirty)
+			t->dirty[e->dirty_pos] = (uint32_t)(e - bigger);
+	}
 	sodium_memzero(t->pins, (size_t)size * sizeof(*t->pins));
 	free(t->pins);
 	t->pins = bigger;
@@ -365,7 +369,7 @@ tstamp_take_dirty(struct tstamp_table *t, unsigned int holder_mask,
 	size_t n = 0;
 
 	while (t->n_dirty > 0 && n < max) {
-		struct tstamp_entry *e = pin_lookup(t, t->dirty[t->n_dirty - 1]);
+		struct tstamp_entry *e = &t->pins[t->dirty[t->n_dirty - 1]];
 
 		unmark_dirty(t, e);
 		if (!(e->holders & holder_mask) || !e->has_stamp)

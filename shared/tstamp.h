@@ -57,9 +57,10 @@ struct tstamp_table {
 	struct tstamp_entry *pins;
 	uint32_t pin_mask;
 	uint32_t pin_count;
-	/* Keys of the pinned entries that changed: exactly those with
-	 * is_dirty, each once. */
-	uint8_t (*dirty)[32];
+	/* Where the pinned entries that changed are in `pins`: exactly
+	 * those with is_dirty, each once (4 bytes a pinned key, not its 32;
+	 * kept right as entries move). */
+	uint32_t *dirty;
 	uint32_t n_dirty, dirty_cap;
 	uint8_t hash_key[TSTAMP_HASH_KEY_LEN];
 };
