@@ -318,7 +318,7 @@ hold_admission(struct server *s, struct peer *p)
 {
 	if (p->login.holds_admission)
 		return;
-	if (tstamp_hold(&s->tunnel.stamps, p->pub, ADMIT_HOLD_ADMISSION) < 0)
+	if (tstamp_hold(&s->tunnel.stamps, peer_pub(p), ADMIT_HOLD_ADMISSION) < 0)
 		log_warn("out of memory keeping a client's timestamp");
 	else
 		p->login.holds_admission = true;
@@ -329,7 +329,7 @@ release_admission(struct server *s, struct peer *p)
 {
 	if (!p->login.holds_admission)
 		return;
-	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_ADMISSION,
+	tstamp_release(&s->tunnel.stamps, peer_pub(p), ADMIT_HOLD_ADMISSION,
 		       s->now_ns);
 	p->login.holds_admission = false;
 }
@@ -417,7 +417,7 @@ admission_set(struct server *s, struct peer *p, const struct auth_admission *a)
 			      : PEER_POOL_LOGIN);
 	hold_admission(s, p);
 	if (a->has_stamp)
-		tstamp_raise(&s->tunnel.stamps, p->pub, a->stamp);
+		tstamp_raise(&s->tunnel.stamps, peer_pub(p), a->stamp);
 	if (a->has_addr4)
 		claim(s, p, AF_INET, a->addr4, 32);
 	if (a->has_addr6)
@@ -502,7 +502,7 @@ job_for(struct server *s, struct peer *p, enum job_kind kind)
 	j->adm_epoch = p->login.epoch;
 	j->submitted_ns = s->now_ns;
 	j->now_unix_s = wall_s(s);
-	memcpy(j->pub, p->pub, 32);
+	memcpy(j->pub, peer_pub(p), 32);
 	return j;
 }
 
@@ -560,7 +560,7 @@ admit_peer_new(struct server *s, struct peer *p)
 
 	memset(l, 0, sizeof(*l));
 	l->state = ADMIT_LOOKUP;
-	l->holds_admission = tstamp_holders(&s->tunnel.stamps, p->pub) &
+	l->holds_admission = tstamp_holders(&s->tunnel.stamps, peer_pub(p)) &
 			     ADMIT_HOLD_ADMISSION;
 	l->idle_check_ns = p->created_ns + s->pt.reject_after_ns;
 	submit_lookup(s, p, false, 0, NULL);
@@ -1002,7 +1002,7 @@ fill_request(struct server *s, struct peer *p, const struct login_msg *m,
 	const struct endpoint *src = login_source(p);
 	struct cookie_src csrc;
 
-	memcpy(req->client_pub, p->pub, 32);
+	memcpy(req->client_pub, peer_pub(p), 32);
 	memcpy(req->username, m->username.ptr, m->username.len);
 	memcpy(req->password, m->password.ptr, m->password.len);
 	req->password_len = m->password.len;
@@ -1010,7 +1010,7 @@ fill_request(struct server *s, struct peer *p, const struct login_msg *m,
 	req->src_port = endpoint_port(src);
 	endpoint_addr_bytes(src, &req->src_family, req->src_addr);
 	req->now_unix_s = wall_s(s);
-	req->has_stamp = tstamp_get(&s->tunnel.stamps, p->pub, req->stamp);
+	req->has_stamp = tstamp_get(&s->tunnel.stamps, peer_pub(p), req->stamp);
 	endpoint_cookie_src(src, &csrc);
 	ratelimit_source_key(&csrc, j->lane.key);
 }

@@ -130,7 +130,7 @@ change_add(struct server *s, const struct peer *p, bool is_up)
 		return;
 	}
 	k = &c->queue[(c->head + c->n++) % CLUSTER_QUEUE_MAX];
-	memcpy(k->pub, p->pub, sizeof(k->pub));
+	memcpy(k->pub, peer_pub(p), sizeof(k->pub));
 	k->is_up = is_up;
 }
 
@@ -156,7 +156,7 @@ session_of(const struct server *s, const struct peer *p,
 	uint64_t age_s = (s->now_ns - p->created_ns) / NS_PER_S;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(out->client_pub, p->pub, sizeof(out->client_pub));
+	memcpy(out->client_pub, peer_pub(p), sizeof(out->client_pub));
 	snprintf(out->username, sizeof(out->username), "%s",
 		 p->login.admission.username);
 	out->has_addr4 = p->login.admission.has_addr4;

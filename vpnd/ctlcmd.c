@@ -246,7 +246,7 @@ put_session(struct server *s, struct ctlmsg_writer *w, const struct peer *p)
 	bool admitted = p->login.state == ADMIT_ADMITTED;
 	char ep[ENDPOINT_STR_LEN];
 
-	put_key(w, "session", p->pub);
+	put_key(w, "session", peer_pub(p));
 	ctlmsg_put(w, "node", s->cluster.node);
 	ctlmsg_put(w, "state", state_name(p));
 	if (admitted)

@@ -78,7 +78,7 @@ peer_lookup(const struct peer_table *t, const uint8_t pub[32])
 	struct peer *p;
 
 	for (p = t->buckets[bucket_of(t, pub)]; p; p = p->hash_next)
-		if (memcmp(p->pub, pub, 32) == 0)
+		if (memcmp(peer_pub(p), pub, 32) == 0)
 			return p;
 	return NULL;
 }
@@ -208,9 +208,9 @@ peer_alloc(struct peer_table *t, const uint8_t pub[32],
 	p->heap_pos = HEAP_NONE;
 	p->deadline_ns = UINT64_MAX;
 	p->created_ns = now_ns;
-	memcpy(p->pub, pub, 32);
 	memcpy(p->source_key, source_key, RATELIMIT_KEY_LEN);
 	b = bucket_of(t, pub);
+	p->bucket = b;
 	p->hash_next = t->buckets[b];
 	t->buckets[b] = p;
 	pool_enter(t, p, pool);
@@ -333,7 +333,7 @@ peer_doomed_pop(struct peer_table *t)
 void
 peer_release(struct peer_table *t, struct peer *p)
 {
-	struct peer **pp = &t->buckets[bucket_of(t, p->pub)];
+	struct peer **pp = &t->buckets[p->bucket];
 	struct peer **dp = &t->doomed;
 
 	while (*pp && *pp != p)

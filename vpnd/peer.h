@@ -34,10 +34,11 @@ enum peer_pool {
 
 struct peer {
 	struct tunnel_peer tp; /* first: a tunnel_peer * is a peer * */
-	uint8_t pub[32];
 	uint32_t slot;
 	uint32_t generation;   /* of the slot: stale jobs are ignored */
 	enum peer_pool pool;
+	uint32_t bucket;       /* its key's, kept: tunnel_peer_free wipes
+				* the key before peer_release */
 	struct peer *pool_prev, *pool_next; /* pending lists, oldest first */
 	uint8_t source_key[RATELIMIT_KEY_LEN]; /* where its first handshake
 						* came from: counted while
@@ -50,6 +51,14 @@ struct peer {
 	uint64_t created_ns;
 	struct peer_login login; /* admit.h: admission and login exchange */
 };
+
+/* p's static key, which its Noise state keeps (not a copy more per
+ * session): from the caller's init of p->tp to tunnel_peer_free. */
+static inline const uint8_t *
+peer_pub(const struct peer *p)
+{
+	return p->tp.noise.remote_static;
+}
 
 struct peer_list {
 	struct peer *head, *tail;
@@ -90,7 +99,7 @@ struct peer *peer_lookup(const struct peer_table *t, const uint8_t pub[32]);
  * A new zeroed peer for pub, from `source_key`, in `pool`, or NULL (no
  * slot, the source holds its share, or the pending pool is full: the
  * caller may free peer_oldest_unconfirmed() and try again; or out of
- * memory). The caller initialises p->tp.
+ * memory). The caller initialises p->tp with pub (peer_pub).
  */
 struct peer *peer_alloc(struct peer_table *t, const uint8_t pub[32],
 			const uint8_t source_key[RATELIMIT_KEY_LEN],

@@ -31,7 +31,7 @@ roster_peer_free(struct server *s, struct peer *p)
 {
 	count_gone(s, p);
 	admit_peer_gone(s, p);
-	tstamp_release(&s->tunnel.stamps, p->pub, ADMIT_HOLD_PEER, s->now_ns);
+	tstamp_release(&s->tunnel.stamps, peer_pub(p), ADMIT_HOLD_PEER, s->now_ns);
 	tunnel_peer_free(&p->tp);
 	peer_release(&s->peers, p);
 }

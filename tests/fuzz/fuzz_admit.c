@@ -196,7 +196,7 @@ client_of_key(const uint8_t pub[32])
 static struct client *
 client_of(const struct peer *p)
 {
-	struct client *c = client_of_key(p->pub);
+	struct client *c = client_of_key(peer_pub(p));
 
 	if (!c)
 		abort();
@@ -955,11 +955,11 @@ static void
 check_peer(const struct peer *p)
 {
 	const struct peer_login *l = &p->login;
-	unsigned int holders = tstamp_holders(&srv.tunnel.stamps, p->pub);
+	unsigned int holders = tstamp_holders(&srv.tunnel.stamps, peer_pub(p));
 	uint64_t d = tunnel_peer_deadline(&p->tp);
 	uint64_t a = admit_peer_deadline(&srv, p);
 
-	FUZZ_CHECK(peer_lookup(&srv.peers, p->pub) == p);
+	FUZZ_CHECK(peer_lookup(&srv.peers, peer_pub(p)) == p);
 	FUZZ_CHECK(p->generation == srv.peers.generations[p->slot]);
 	FUZZ_CHECK(!p->is_doomed);
 	/* No deadline forgotten, none in the heap that is not one. */
