@@ -137,27 +137,11 @@ if [ "$s_end" = 0 ]; then
 fi
 probe_up=$(kv "$tmp/probe.out" all_up_boottime_ns)
 
-# pct FROM TO: "p50_ms p99_ms answered lost" of the pings sent in
-# [FROM, TO) (BOOTTIME ns); a lost ping (no echo by the end) is counted
-# apart, not ranked.
-pct() {
-	local lost
-	lost=$(awk -v a="$1" -v b="$2" '$1 >= a && $1 < b && $2 < 0 { n++ }
-		END { print n + 0 }' "$tmp/pings.txt")
-	awk -v a="$1" -v b="$2" '$1 >= a && $1 < b && $2 >= 0 { print $2 / 1e6 }' \
-		"$tmp/pings.txt" | sort -g | awk -v lost="$lost" '
-		{ v[NR] = $1 }
-		END {
-			if (NR == 0) { print "-", "-", 0, lost; exit }
-			i50 = int(0.50 * NR + 0.999999); i99 = int(0.99 * NR + 0.999999)
-			printf "%.3f %.3f %d %d\n", v[i50], v[i99], NR, lost
-		}'
-}
 # Idle: from a second after the probe's admission to the storm.
-read -r idle_p50 idle_p99 idle_n idle_lost < <(pct $((probe_up + 1000000000)) "$s_t0")
+read -r idle_p50 idle_p99 idle_n idle_lost < <(lg_pct "$tmp/pings.txt" $((probe_up + 1000000000)) "$s_t0")
 # Lost pings during the storm are left out of the percentiles (an echo
 # not answered in the run); they are counted.
-read -r storm_p50 storm_p99 storm_n storm_lost < <(pct "$s_t0" "$s_end")
+read -r storm_p50 storm_p99 storm_n storm_lost < <(lg_pct "$tmp/pings.txt" "$s_t0" "$s_end")
 
 floor_s=$(awk "BEGIN { printf \"%.3f\", $clients * $hash_ms / 1000 / $cores }")
 ratio() { awk "BEGIN { if ($2 > 0) printf \"%.2f\", $1 / $2; else print \"-\" }"; }
