@@ -756,12 +756,39 @@ login_done(struct server *s, struct peer *p, struct job *j)
 
 /* ---- what changed in the store ------------------------------------------------ */
 
+/*
+ * The client recorded a session on another node: this node's peer for it
+ * is stale (its path here failed, or this node was cut off a while) and
+ * goes now, with its routes and proxy entry, instead of answering for the
+ * client's address until it idles out. The admission stays in the store
+ * (the client resumes it there), and the client is not told: it is gone.
+ */
+static void
+session_moved(struct server *s, struct peer *p, const struct auth_event *e)
+{
+	char who[PEER_NAME_LEN], node[64];
+
+	/* A peer not admitted here holds no route: it idles out. */
+	if (!p || p->login.state != ADMIT_ADMITTED ||
+	    strncmp(e->reason, s->cluster.node, sizeof(e->reason)) == 0)
+		return;
+	log_sanitize(node, sizeof(node), e->reason,
+		     strnlen(e->reason, sizeof(e->reason)));
+	log_info("%s: moved to node %s; let go here",
+		 peer_name(p, who, sizeof(who)), node);
+	admission_clear(s, p);
+}
+
 static void
 event_apply(struct server *s, const struct auth_event *e)
 {
 	struct peer *p = peer_lookup(&s->peers, e->client_pub);
 	char reason[64];
 
+	if (e->is_moved) {
+		session_moved(s, p, e);
+		return;
+	}
 	if (e->is_change) {
 		/* A lookup under way may have read the admission before. */
 		if (p && p->login.state == ADMIT_ADMITTED &&

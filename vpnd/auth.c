@@ -880,7 +880,9 @@ on_event(void *arg, const struct userdb_event *e)
 	c->seq = e->seq;
 	memset(&out, 0, sizeof(out));
 	out.is_change = strcmp(e->kind, USERDB_EVENT_ADMISSION_CHANGED) == 0;
-	if (!out.is_change && strcmp(e->kind, USERDB_EVENT_ADMISSION_END) != 0)
+	out.is_moved = strcmp(e->kind, USERDB_EVENT_SESSION_MOVED) == 0;
+	if (!out.is_change && !out.is_moved &&
+	    strcmp(e->kind, USERDB_EVENT_ADMISSION_END) != 0)
 		return;
 	out.seq = e->seq;
 	memcpy(out.client_pub, e->client_pub, sizeof(out.client_pub));

@@ -210,11 +210,14 @@ int auth_stamps_save(struct auth *a, const struct auth_stamp *v, size_t n);
  * address going to the account it is fixed to ("address given to its
  * owner"): a live session of that key gets DISCONNECT with `reason`.
  * Or (is_change) an admission that stays with new routes (a site's
- * subnets set by vpnctl): vpnd looks it up again.
+ * subnets set by vpnctl): vpnd looks it up again. Or (is_moved) a session
+ * another node recorded, taking the key from this one: a peer for that
+ * key here goes, without DISCONNECT (the client is on that node now).
  */
 struct auth_event {
 	uint64_t seq;
 	bool is_change;
+	bool is_moved;       /* the session moved to the node in reason */
 	uint8_t client_pub[32];
 	char username[LOGIN_USERNAME_MAX + 1];
 	char reason[64];

@@ -52,6 +52,10 @@
 /* An admission that stays but whose routes changed (a site's subnets):
  * vpnd reads it again. */
 #define USERDB_EVENT_ADMISSION_CHANGED "admission-changed"
+/* A session recorded by one node took the key's row from another (the
+ * client moved): the reason holds the node it is on now, and a node
+ * still holding a peer for that key lets it go. The admission stays. */
+#define USERDB_EVENT_SESSION_MOVED "session-moved"
 #define USERDB_REASON_PASSWORD "password changed"
 #define USERDB_REASON_TOTP "authenticator reset"
 #define USERDB_REASON_DISABLED "account disabled"
@@ -574,6 +578,9 @@ int userdb_node_beat(struct userdb *db, const char *node,
  * since_unix_s): a node still holding a client that has moved on (it has
  * not noticed yet) cannot take it back by recording it again. 0 then
  * too; -ENOENT if the store does not know the node (it must beat first).
+ * Taking the key from another node appends a USERDB_EVENT_SESSION_MOVED
+ * event (username, client key, reason: this node's name) in the same
+ * transaction.
  */
 int userdb_session_up(struct userdb *db, const char *node,
 		      const struct userdb_session *s)

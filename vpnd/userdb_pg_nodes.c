@@ -5,8 +5,10 @@
  * server's clock, one session per client key in the whole store, and a
  * listing that first forgets the nodes whose beat is too old.
  *
- * Each operation is one statement, so two nodes beating, recording and
- * listing at once never see half of another's change. Like the rest of
+ * Each operation is one statement (recording a session: one transaction,
+ * with the event when it takes the key from another node), so two nodes
+ * beating, recording and listing at once never see half of another's
+ * change. Like the rest of
  * the store it records what it is told; it decides nothing.
  */
 #include "userdb_pg.h"
@@ -39,22 +41,48 @@ userdb_pg_node_beat(struct userdb *db, const char *node,
 	return ret;
 }
 
-/* An unknown node fails the foreign key: -ENOENT. */
-int
-userdb_pg_session_up(struct userdb *db, const char *node,
-		     const struct userdb_session *s)
-{
-	struct pgsql_params p = { 0 };
-	int ret;
+struct session_job {
+	const char *node;
+	const struct userdb_session *s;
+};
 
+/*
+ * One transaction: the key's row, if another node holds it, is locked
+ * and read first; the upsert takes it under the same condition as the
+ * event, which tells that node (and any other holding the key) to let
+ * the client go. An unknown node fails the foreign key: -ENOENT.
+ */
+static int
+session_up_tx(struct pgsql *sql, void *arg)
+{
+	const struct session_job *j = arg;
+	const struct userdb_session *s = j->s;
+	struct pgsql_params p = { 0 }, q = { 0 };
+	int moved, ret;
+
+	pgsql_blob(&q, true, s->client_pub, USERDB_KEY_LEN);
+	pgsql_text(&q, j->node);
+	pgsql_text(&q, s->username);
+	pgsql_u64(&q, s->since_unix_s);
+	moved = pgsql_run(sql,
+			  "INSERT INTO events (time, kind, username, "
+			  "client_key, reason, expires) SELECT " NOW_SQL
+			  ", '" USERDB_EVENT_SESSION_MOVED "', $3, client_key, "
+			  "$2, 0 FROM (SELECT client_key, node, since FROM "
+			  "sessions WHERE client_key = $1 FOR UPDATE) o WHERE "
+			  "o.node <> $2 AND o.since <= $4",
+			  &q, NULL, "record a session's move");
+	if (moved < 0)
+		return moved;
+	sql->pending += moved;
 	pgsql_blob(&p, true, s->client_pub, USERDB_KEY_LEN);
-	pgsql_text(&p, node);
+	pgsql_text(&p, j->node);
 	pgsql_text(&p, s->username);
 	pgsql_blob(&p, s->has_addr4, s->addr4, sizeof(s->addr4));
 	pgsql_blob(&p, s->has_addr6, s->addr6, sizeof(s->addr6));
 	pgsql_text(&p, s->endpoint);
 	pgsql_u64(&p, s->since_unix_s);
-	ret = pgsql_run(conn(db),
+	ret = pgsql_run(sql,
 			"INSERT INTO sessions (client_key, node, username, "
 			"addr4, addr6, endpoint, since) VALUES ($1, $2, $3, "
 			"$4, $5, $6, $7) ON CONFLICT (client_key) DO UPDATE "
@@ -65,6 +93,15 @@ userdb_pg_session_up(struct userdb *db, const char *node,
 			"excluded.node OR sessions.since <= excluded.since",
 			&p, NULL, "record a session");
 	return ret < 0 ? ret : 0;
+}
+
+int
+userdb_pg_session_up(struct userdb *db, const char *node,
+		     const struct userdb_session *s)
+{
+	struct session_job j = { node, s };
+
+	return pgsql_tx(conn(db), false, session_up_tx, &j);
 }
 
 int

@@ -2248,6 +2248,33 @@ session_insert(struct store *db, const char *node,
 	return run(db, st, "record a session");
 }
 
+/*
+ * Before the upsert, in its transaction and under its condition: when it
+ * is about to take the key's row from another node, the event that tells
+ * that node (and any other holding the key) to let the client go.
+ */
+static int
+session_moved_event(struct store *db, const char *node,
+		    const struct userdb_session *s)
+{
+	sqlite3_stmt *st;
+	int ret = prepare(db,
+			  "INSERT INTO events (time, kind, user, client_key, "
+			  "reason, expires) SELECT " STORE_NOW ", '"
+			  USERDB_EVENT_SESSION_MOVED "', ?3, client_key, ?2, 0 "
+			  "FROM sessions WHERE client_key = ?1 AND node <> ?2 "
+			  "AND ?4 >= since",
+			  &st);
+
+	if (ret < 0)
+		return ret;
+	bind_blob(st, 1, true, s->client_pub, USERDB_KEY_LEN);
+	bind_text(st, 2, node);
+	bind_text(st, 3, s->username);
+	bind_u64(st, 4, s->since_unix_s);
+	return run(db, st, "record a session's move");
+}
+
 static int
 op_session_up(struct userdb *base, const char *node,
 	      const struct userdb_session *s)
@@ -2261,6 +2288,8 @@ op_session_up(struct userdb *base, const char *node,
 	if (ret == 0)
 		ret = -ENOENT;
 	else if (ret > 0)
+		ret = session_moved_event(db, node, s);
+	if (ret == 0)
 		ret = session_insert(db, node, s);
 	return finish(db, ret);
 }

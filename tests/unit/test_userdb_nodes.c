@@ -4,7 +4,8 @@
  * "nodes"; cluster.h): a first beat and a beat after leaving or aging
  * out say the store had forgotten the node; a session needs its node to
  * have beaten; a key has one session in the store (recorded on another
- * node, it moves, and the old node's "down" leaves it alone); leaving
+ * node, it moves, and the old node's "down" leaves it alone; the move
+ * is an event, and nothing else is); leaving
  * takes a node's sessions and no other's; a listing removes the nodes
  * silent too long, with their sessions, and reports the others' beat
  * ages by the store's clock; two connections (two vpnd) write at once;
@@ -409,6 +410,121 @@ test_session_moves(void **state)
 	assert_non_null(find(&v, 2));
 }
 
+#define MAX_EVENTS 8
+
+struct events {
+	struct userdb_event e[MAX_EVENTS];
+	size_t n;
+};
+
+static void
+keep_event(void *arg, const struct userdb_event *e)
+{
+	struct events *ev = arg;
+
+	assert_true(ev->n < MAX_EVENTS);
+	ev->e[ev->n++] = *e;
+}
+
+/*
+ * The events after *seq until at least `want` came: PostgreSQL tells a
+ * reader by a notification that may come a moment after the writer's
+ * COMMIT returned, so this polls, for at most 5 s.
+ */
+static void
+collect_events(struct userdb *db, uint64_t seq, size_t want,
+	       struct events *ev)
+{
+	int i, n;
+
+	memset(ev, 0, sizeof(*ev));
+	for (i = 0; i < 500 && ev->n < want; i++) {
+		n = userdb_events_after(db, seq, keep_event, ev);
+		assert_true(n >= 0);
+		if (ev->n)
+			seq = ev->e[ev->n - 1].seq;
+		if (ev->n < want)
+			usleep(10 * 1000);
+	}
+}
+
+static void
+assert_moved(const struct userdb_event *e, const char *user, uint8_t key,
+	     const char *to)
+{
+	uint8_t pub[USERDB_KEY_LEN];
+
+	memset(pub, key, sizeof(pub));
+	assert_string_equal(e->kind, USERDB_EVENT_SESSION_MOVED);
+	assert_string_equal(e->username, user);
+	assert_memory_equal(e->client_pub, pub, sizeof(pub));
+	assert_string_equal(e->reason, to);
+	assert_int_equal(e->expires_unix_s, 0);
+	assert_true(e->time_unix_s > 1700000000ULL);
+}
+
+/*
+ * A session taking its key from another node appends one session-moved
+ * event naming the new node, in the same transaction; nothing else does:
+ * a node's own session recorded again, a key new to the store, a record
+ * the since condition refuses, one from an unknown node (rolled back).
+ * The events come in order: exactly the two moves.
+ */
+static void
+test_session_moved_event(void **state)
+{
+	struct fx *f = *state;
+	struct userdb_session s;
+	struct events ev;
+	struct seen v;
+	uint64_t head;
+
+	assert_int_equal(userdb_events_head(f->db, &head), 0);
+	assert_int_equal(userdb_node_beat(f->db, "a", 1), 1);
+	assert_int_equal(userdb_node_beat(f->db2, "b", 1), 1);
+	session_init(&s, 1, "alice", 2);
+	assert_int_equal(userdb_session_up(f->db, "a", &s), 0);
+	assert_int_equal(userdb_session_up(f->db, "a", &s), 0);
+	session_init(&s, 2, "bob", 3);
+	assert_int_equal(userdb_session_up(f->db, "a", &s), 0);
+	session_init(&s, 3, "carol", 4);
+	assert_int_equal(userdb_session_up(f->db2, "b", &s), 0);
+	/* b's session of bob began before a's: a keeps him, no event. */
+	session_init(&s, 2, "bob", 3);
+	s.since_unix_s -= 5;
+	assert_int_equal(userdb_session_up(f->db2, "b", &s), 0);
+	/* alice moves to b: the first event. */
+	session_init(&s, 1, "alice", 2);
+	s.since_unix_s += 10;
+	assert_int_equal(userdb_session_up(f->db2, "b", &s), 0);
+	/* a records its older session of her again: refused, no event. */
+	session_init(&s, 1, "alice", 2);
+	assert_int_equal(userdb_session_up(f->db, "a", &s), 0);
+	/* b records her again: its own. */
+	s.since_unix_s += 10;
+	assert_int_equal(userdb_session_up(f->db2, "b", &s), 0);
+	/* A node the store does not know: nothing recorded, no event. */
+	s.since_unix_s += 100;
+	assert_int_equal(userdb_session_up(f->db, "zz", &s), -ENOENT);
+	/* carol moves to a: the second event. */
+	session_init(&s, 3, "carol", 4);
+	s.since_unix_s += 20;
+	assert_int_equal(userdb_session_up(f->db, "a", &s), 0);
+	list(f->db, 60, &v);
+	assert_string_equal(find(&v, 1)->node, "b");
+	assert_string_equal(find(&v, 2)->node, "a");
+	assert_string_equal(find(&v, 3)->node, "a");
+	/* Read by another connection (another node), then by the writer's. */
+	collect_events(f->db2, head, 2, &ev);
+	assert_int_equal(ev.n, 2);
+	assert_moved(&ev.e[0], "alice", 1, "b");
+	assert_moved(&ev.e[1], "carol", 3, "a");
+	assert_true(ev.e[0].seq < ev.e[1].seq);
+	collect_events(f->db, head, 2, &ev);
+	assert_int_equal(ev.n, 2);
+	assert_moved(&ev.e[0], "alice", 1, "b");
+}
+
 static void
 test_leave_takes_own_sessions(void **state)
 {
@@ -646,6 +762,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_session_needs_node, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_session_moves, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_session_moved_event, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_leave_takes_own_sessions,
 						setup, teardown),
