@@ -6,7 +6,8 @@
 # tunnel_receive_batch at least once: batches past TUNNEL_SPREAD_MIN_BYTES
 # (the pool's threads) and past TUNNEL_RX_JOBS, handshake messages inside a
 # batch, data under the previous keypair after a rekey, replays, garbage,
-# truncated datagrams, a host that stops a batch. Run from the top of the
+# truncated datagrams, a host that stops a batch or ends the session in
+# the middle of one, OpenSSL's AEAD in the batched runs. Run from the top of the
 # repository: /usr/bin/python3 tests/fuzz/seeds_tunnel_batch.py
 import os
 import struct
@@ -14,6 +15,7 @@ import struct
 DIR = "tests/fuzz/corpus/tunnel_batch"
 
 R_IS_CLIENT, PSK, SESSION, UNDER_LOAD, REKEYED = 1, 2, 4, 8, 16
+HOST_ENDS, OPENSSL = 32, 64
 
 
 def u16(v):
@@ -82,6 +84,13 @@ LOGOUT = bytes([5, 0]) + u16(0)  # a control message: ctl_type, length
 SEEDS = {
     # 288 full-sized packets: the pool wakes, the jobs fill at 256.
     "jobs-full": [SESSION] + [burst(48, 1420)] * 6 + [consume()],
+    "jobs-full-openssl": [SESSION | OPENSSL] + [burst(48, 1420)] * 6 +
+                         [consume()],
+    # The host ends the session on a control message: the jobs gathered
+    # after it find no keypair.
+    "host-ends": [SESSION | HOST_ENDS, burst(10, 1420), control(LOGOUT),
+                  burst(10, 1420), consume(), PUMP, burst(3, 100),
+                  consume(), PUMP, consume()],
     "chunks-dups": [SESSION, burst(20, 1400), dup(3), dup(19), reorder(5),
                     send_ip(60), consume(7), burst(30, 900), dup(0),
                     consume(0)],
