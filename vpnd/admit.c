@@ -606,6 +606,12 @@ lookup_done(struct server *s, struct peer *p, struct job *j)
 	bool current = j->adm_epoch == l->epoch;
 
 	l->lookup_in_flight = false;
+	/* Nobody is admitted before the admissions' timestamps are loaded
+	 * (admit_start): the store is taken as unreachable until then. */
+	if (s->admit.is_start_pending && !j->lookup_failed) {
+		j->lookup_failed = true;
+		j->store_error = -ENOTCONN;
+	}
 	/*
 	 * A store that could not answer ends nothing (rule 1 says what
 	 * does): an admission stays, a peer being looked up is asked about
@@ -906,6 +912,9 @@ submit_stamps(struct server *s)
 }
 
 static void
+start_done(struct server *s, struct job *j);
+
+static void
 store_job_done(struct server *s, struct job *j)
 {
 	switch (j->kind) {
@@ -918,6 +927,9 @@ store_job_done(struct server *s, struct job *j)
 	case JOB_CLUSTER:
 	case JOB_CLUSTER_LIST:
 		cluster_job_done(s, j);
+		break;
+	case JOB_START:
+		start_done(s, j);
 		break;
 	case JOB_STAMPS:
 		s->admit.stamps_in_flight = false;
@@ -1305,10 +1317,16 @@ admit_housekeeping(struct server *s)
 	submit_stamps(s);
 }
 
+static void
+submit_start(struct server *s);
+
 void
 admit_poll_events(struct server *s)
 {
-	submit_events(s);
+	if (s->admit.is_start_pending)
+		submit_start(s);
+	else
+		submit_events(s);
 	cluster_tick(s);
 }
 
@@ -1330,9 +1348,120 @@ load_admission(void *arg, const uint8_t pub[32],
 	s->admit.n_loaded++;
 }
 
+/* An admission's timestamp, read on the store thread for the loop. */
+struct start_stamp {
+	uint8_t pub[32];
+	bool has_stamp;
+	uint8_t stamp[TAI64N_LEN];
+};
+
+/* What the deferred start reads (the store thread writes it while its
+ * job runs; the loop reads it once the job is back). */
+struct admit_start_load {
+	struct start_stamp *v;
+	size_t n, cap;
+	int error;
+};
+
+/* On the store thread, while the loop runs: the loop's table is not
+ * touched here, only collected for start_done(). */
+static void
+collect_admission(void *arg, const uint8_t pub[32],
+		  const struct auth_admission *adm)
+{
+	struct admit_start_load *l = arg;
+	struct start_stamp *v;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+
+		v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			l->error = -ENOMEM;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	v = &l->v[l->n++];
+	memcpy(v->pub, pub, sizeof(v->pub));
+	v->has_stamp = adm->has_stamp;
+	memcpy(v->stamp, adm->stamp, sizeof(v->stamp));
+}
+
+/* From the events poll while the start waits for the store: one job at
+ * a time, each failing fast while the store cannot be reached. */
+static void
+submit_start(struct server *s)
+{
+	struct admit_server *a = &s->admit;
+	struct job *j;
+
+	if (a->start_load)
+		return;
+	j = workers_job_get(&s->workers);
+	if (!j)
+		return;
+	a->start_load = calloc(1, sizeof(*a->start_load));
+	if (!a->start_load) {
+		workers_job_put(&s->workers, j);
+		return;
+	}
+	j->kind = JOB_START;
+	j->peer_slot = UINT32_MAX;
+	j->submitted_ns = s->now_ns;
+	j->now_unix_s = wall_s(s);
+	j->u.start.fn = collect_admission;
+	j->u.start.arg = a->start_load;
+	if (workers_submit(&s->workers, j) != SUBMIT_OK) {
+		free(a->start_load);
+		a->start_load = NULL;
+	}
+}
+
+/* The deferred start's job is back: what admit_start() would have
+ * loaded goes into the table, and logins and resumes are taken from now
+ * on; a failure is tried again at the next poll. */
+static void
+start_done(struct server *s, struct job *j)
+{
+	struct admit_server *a = &s->admit;
+	struct admit_start_load *l = a->start_load;
+	int err = j->store_error ? j->store_error : l ? l->error : -ENOMEM;
+	size_t i;
+
+	a->start_load = NULL;
+	for (i = 0; err == 0 && i < l->n; i++) {
+		if (tstamp_hold(&s->tunnel.stamps, l->v[i].pub,
+				ADMIT_HOLD_ADMISSION) < 0)
+			err = -ENOMEM;
+		else if (l->v[i].has_stamp)
+			tstamp_raise(&s->tunnel.stamps, l->v[i].pub,
+				     l->v[i].stamp);
+	}
+	if (l)
+		free(l->v);
+	free(l);
+	/* Unreachable was said at start; anything else once. */
+	if (err < 0 && err != -ENOTCONN && -err != a->store_errno)
+		log_err("cannot read the admissions from the store: %s; "
+			"tried again", strerror(-err));
+	if (err < 0) {
+		a->store_errno = -err;
+		return;
+	}
+	a->is_start_pending = false;
+	a->n_loaded = (unsigned int)i;
+	a->events_seq = j->seq;
+	log_info("%u admissions in the store", a->n_loaded);
+	store_health(s, 0);
+	submit_events(s);
+}
+
 int
 admit_start(struct server *s)
 {
+	struct admit_server *a = &s->admit;
 	struct job *j = workers_job_get(&s->workers);
 	int ret;
 
@@ -1344,14 +1473,32 @@ admit_start(struct server *s)
 	j->u.start.fn = load_admission;
 	j->u.start.arg = s;
 	workers_run_sync(&s->workers, j);
-	ret = j->store_error ? j->store_error : s->admit.start_error;
-	s->admit.events_seq = j->seq;
+	ret = j->store_error ? j->store_error : a->start_error;
+	a->events_seq = j->seq;
 	workers_job_put(&s->workers, j);
-	if (ret < 0)
+	/*
+	 * A database server down at start (a node rebooted during its
+	 * maintenance) is an outage like one that comes later: vpnd starts,
+	 * answers logins and resumes BUSY, and loads this once the store
+	 * answers (submit_start). A store that answers but refuses stopped
+	 * vpnd before this, when the workers opened it.
+	 */
+	if (ret == -ENOTCONN) {
+		a->is_start_pending = true;
+		a->is_store_down = true;
+		a->store_errno = ENOTCONN;
+		a->store_down_ns = s->now_ns;
+		a->store_down_unix_s = wall_s(s);
+		log_err("the user store cannot be reached at start; vpnd "
+			"starts without it: logins and resumes are answered "
+			"BUSY until it can, its admissions are loaded then");
+		ret = 0;
+	} else if (ret < 0) {
 		log_err("cannot read the admissions from the store: %s",
 			strerror(-ret));
-	else
-		log_info("%u admissions in the store", s->admit.n_loaded);
+	} else {
+		log_info("%u admissions in the store", a->n_loaded);
+	}
 	if (ret == 0)
 		cluster_start(s);
 	return ret;
@@ -1399,6 +1546,31 @@ save_stamps_now(struct server *s)
 	}
 }
 
+/*
+ * At shutdown, a deferred start's job may still be out, writing its
+ * results: the store thread runs its jobs in order, so once an empty one
+ * queued after it is done, they may be freed.
+ */
+static void
+start_load_drop(struct server *s)
+{
+	struct admit_start_load *l = s->admit.start_load;
+	struct job *j;
+
+	if (!l)
+		return;
+	j = workers_job_get(&s->workers);
+	if (!j)
+		return;
+	j->kind = JOB_STAMPS; /* none: auth_stamps_save() does nothing */
+	j->peer_slot = UINT32_MAX;
+	workers_run_sync(&s->workers, j);
+	workers_job_put(&s->workers, j);
+	free(l->v);
+	free(l);
+	s->admit.start_load = NULL;
+}
+
 void
 admit_shutdown(struct server *s)
 {
@@ -1411,5 +1583,6 @@ admit_shutdown(struct server *s)
 			send_disconnect(s, p, LOGIN_REASON_SHUTDOWN);
 	}
 	save_stamps_now(s);
+	start_load_drop(s);
 	cluster_stop(s);
 }

@@ -165,6 +165,12 @@ struct admit_server {
 	bool is_store_down;
 	uint64_t store_down_unix_s;  /* since when (wall clock) */
 	uint64_t store_down_ns;      /* the same on the loop's clock */
+	/* admit_start() found the store unreachable: what it loads (the
+	 * admissions' timestamps, the events head) is loaded once the store
+	 * answers, by a job the events poll submits instead of its own
+	 * (start_load: its results, in flight); nobody is admitted before. */
+	bool is_start_pending;
+	struct admit_start_load *start_load;
 	struct admit_login_count logins[ADMIT_LOGIN_KINDS];
 	unsigned int n_login_kinds;
 	struct admit_latency store_latency; /* store thread's jobs */

@@ -155,7 +155,9 @@ auth_open(const char *db_path, const struct auth_policy *policy)
 		log_err("auth: cannot make the stand-in password hash");
 		goto err;
 	}
-	if (userdb_open(db_path, &a->db) < 0)
+	/* vpnd's workers: a database server down at start is an outage
+	 * like any other, not a reason to stay down (admit.c). */
+	if (userdb_open_lazy(db_path, &a->db) < 0)
 		goto err;
 	return a;
 err:

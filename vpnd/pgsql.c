@@ -2,11 +2,13 @@
 /*
  * The PostgreSQL connection under the user store (see pgsql.h): connect
  * and reconnect with backoff, statements with parameters, errors mapped
- * to errnos, transactions retried when the server asks, results read.
+ * to errnos, transactions retried when the server asks, results read;
+ * a lazy open (vpnd's) that tells a server not there from one refusing.
  *
  * It must not know the store's tables or decide anything about logins;
  * it never blocks a call for longer than one connection attempt
- * (connect_timeout) or one statement.
+ * (connect_timeout) and, on a handle's first connection, the owner's
+ * setup, or one statement (a lazy open: two attempts and two pings).
  */
 #include "pgsql.h"
 
@@ -168,27 +170,43 @@ notice(void *arg, const char *msg)
 }
 
 /*
- * One attempt. The defaults come before dbname (the caller's string,
- * expanded), so the caller's own settings win: a 2 s bound on connecting;
- * over TCP, a server that vanished without a word noticed (keepalives: an
- * idle connection in 11 s; tcp_user_timeout: a statement unacknowledged
- * for 5 s, instead of a worker held through minutes of retransmissions);
- * no GSSAPI encryption (probing for it reads Kerberos' configuration,
- * which vpnd's sandbox refuses after start; TLS, sslmode, stays).
+ * The defaults come before dbname (the caller's string, expanded), so the
+ * caller's own settings win: a 2 s bound on connecting; over TCP, a
+ * server that vanished without a word noticed (keepalives: an idle
+ * connection in 11 s; tcp_user_timeout: a statement unacknowledged for
+ * 5 s, instead of a worker held through minutes of retransmissions); no
+ * GSSAPI encryption (probing for it reads Kerberos' configuration, which
+ * vpnd's sandbox refuses after start; TLS, sslmode, stays).
  */
+static const char *const conn_keys[] = {
+	"connect_timeout", "keepalives_idle", "keepalives_interval",
+	"keepalives_count", "tcp_user_timeout", "gssencmode",
+	"fallback_application_name", "dbname", NULL,
+};
+
+static void
+conn_values(const struct pgsql *db, const char *values[])
+{
+	static const char *const defaults[] = { "2", "5", "2", "3", "5000",
+						"disable", "vpnd" };
+	size_t i;
+
+	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		values[i] = defaults[i];
+	values[i++] = db->conninfo;
+	values[i] = NULL;
+}
+
+/* One attempt. */
 static int
 attempt(struct pgsql *db, char *why, size_t why_cap)
 {
-	static const char *const keys[] = {
-		"connect_timeout", "keepalives_idle", "keepalives_interval",
-		"keepalives_count", "tcp_user_timeout", "gssencmode",
-		"fallback_application_name", "dbname", NULL,
-	};
-	const char *values[] = { "2", "5", "2", "3", "5000", "disable",
-				 "vpnd", db->conninfo, NULL };
+	const char *values[sizeof(conn_keys) / sizeof(conn_keys[0])];
 	PGresult *r;
-	PGconn *c = PQconnectdbParams(keys, values, 1);
+	PGconn *c;
 
+	conn_values(db, values);
+	c = PQconnectdbParams(conn_keys, values, 1);
 	if (!c) {
 		snprintf(why, why_cap, "out of memory");
 		return -ENOMEM;
@@ -211,26 +229,19 @@ attempt(struct pgsql *db, char *why, size_t why_cap)
 	return 0;
 }
 
-int
-pgsql_open(struct pgsql *db, const char *conninfo)
+/*
+ * True if a server answers at the string's address, whether or not it
+ * would let us in (libpq's ping: an authentication request or any error
+ * but "starting up" or "shutting down" counts): a failed attempt then
+ * was refused, not unanswered.
+ */
+static bool
+server_answers(const struct pgsql *db)
 {
-	char why[256];
-	int ret;
+	const char *values[sizeof(conn_keys) / sizeof(conn_keys[0])];
 
-	memset(db, 0, sizeof(*db));
-	db->backoff_ms = BACKOFF_FIRST_MS;
-	ret = check_conninfo(conninfo);
-	if (ret < 0)
-		return ret;
-	db->conninfo = strdup(conninfo);
-	if (!db->conninfo)
-		return -ENOMEM;
-	ret = attempt(db, why, sizeof(why));
-	if (ret < 0) {
-		log_err("user store: cannot connect to PostgreSQL: %s", why);
-		pgsql_close(db);
-	}
-	return ret;
+	conn_values(db, values);
+	return PQpingParams(conn_keys, values, 1) == PQPING_OK;
 }
 
 /*
@@ -309,11 +320,31 @@ is_closed(PGconn *c)
 	return false;
 }
 
+/*
+ * The owner's setup, once per handle, on its first connection: a lazy
+ * handle's first connection may come long after open. Marked done first,
+ * as setup's own statements come back through pgsql_ready().
+ */
+static int
+set_up(struct pgsql *db)
+{
+	int ret;
+
+	if (db->is_set_up || !db->setup)
+		return 0;
+	db->is_set_up = true;
+	ret = db->setup(db);
+	if (ret < 0)
+		db->is_set_up = false;
+	return ret;
+}
+
 int
 pgsql_ready(struct pgsql *db)
 {
 	char why[256];
 	uint64_t now;
+	int ret;
 
 	if (db->conn && !is_closed(db->conn))
 		return 0;
@@ -340,10 +371,91 @@ pgsql_ready(struct pgsql *db)
 					 : db->backoff_ms * 2;
 		return -ENOTCONN;
 	}
+	ret = set_up(db);
+	if (ret < 0 && db->conn) {
+		/* Refused (a schema newer than this program: it stays so
+		 * until someone acts; setup has said why): never used
+		 * unchecked, dropped, tried again after the longest wait. */
+		lose(db, "the store's schema cannot be used");
+		db->retry_at_ms = now_ms() + BACKOFF_MAX_MS;
+	}
+	if (ret < 0)
+		return -ENOTCONN;
 	mark_back(db, true);
 	db->has_reconnected = true;
 	db->backoff_ms = BACKOFF_FIRST_MS;
 	return 0;
+}
+
+/* ---- opening -------------------------------------------------------------- */
+
+/* A lazy handle's server did not answer at start: said once for the
+ * process (the outage's first line; mark_back() says the last). */
+static void
+mark_absent(struct pgsql *db, const char *why)
+{
+	db->is_lost = true;
+	if (__atomic_fetch_add(&lost_conns, 1, __ATOMIC_SEQ_CST) == 0)
+		log_warn("user store: PostgreSQL cannot be reached (%s); "
+			 "going on without it, connecting when it answers",
+			 why);
+	else
+		log_debug("user store: PostgreSQL cannot be reached: %s", why);
+	db->retry_at_ms = now_ms() + db->backoff_ms;
+	db->backoff_ms *= 2;
+}
+
+/* The first attempt failed: -ENOTCONN if nothing answers (or the server
+ * is starting or stopping), else -EACCES. One attempt more once a server
+ * answers, as it may have come up between the two. */
+static int
+refused_or_absent(struct pgsql *db, char *why, size_t why_cap)
+{
+	if (!server_answers(db))
+		return -ENOTCONN;
+	if (attempt(db, why, why_cap) == 0)
+		return 0;
+	return server_answers(db) ? -EACCES : -ENOTCONN;
+}
+
+int
+pgsql_open(struct pgsql *db, const char *conninfo, pgsql_hook_fn setup,
+	   bool is_lazy)
+{
+	char why[256];
+	int ret;
+
+	memset(db, 0, sizeof(*db));
+	db->backoff_ms = BACKOFF_FIRST_MS;
+	db->setup = setup;
+	ret = check_conninfo(conninfo);
+	if (ret < 0)
+		return ret;
+	db->conninfo = strdup(conninfo);
+	if (!db->conninfo)
+		return -ENOMEM;
+	ret = attempt(db, why, sizeof(why));
+	if (ret == -ENOTCONN && is_lazy)
+		ret = refused_or_absent(db, why, sizeof(why));
+	if (ret == -ENOTCONN && is_lazy) {
+		mark_absent(db, why);
+		return 0;
+	}
+	if (ret < 0) {
+		log_err("user store: %s PostgreSQL: %s",
+			ret == -EACCES ? "refused by" : "cannot connect to",
+			why);
+		pgsql_close(db);
+		return ret;
+	}
+	/* setup says why it failed; a server gone meanwhile (lose() said
+	 * so and set the backoff) is, for a lazy handle, one not there. */
+	ret = set_up(db);
+	if (ret == -ENOTCONN && is_lazy)
+		return 0;
+	if (ret < 0)
+		pgsql_close(db);
+	return ret;
 }
 
 /* ---- statements ------------------------------------------------------------- */

@@ -9,11 +9,13 @@
  * It owns the connection's life: a lost server makes every call fail fast
  * with -ENOTCONN, and a later call reconnects (with backoff; libpq's
  * connect_timeout bounds one attempt); an idle connection the server
- * closed (a restart) is found before use and made again at once. The
- * first loss and the last reconnection in the process are logged: one
- * pair of lines per outage, however many connections notice it. It knows
- * no table of the store: the store's schema and statements live in
- * userdb_pg.c.
+ * closed (a restart) is found before use and made again at once. A
+ * lazy handle (vpnd's) may be opened while the server is down: its first
+ * connection, and the owner's setup on it, come with the first call that
+ * finds the server up. The first loss (or absence at start) and the last
+ * reconnection in the process are logged: one pair of lines per outage,
+ * however many connections notice it. It knows no table of the store:
+ * the store's schema and statements live in userdb_pg.c.
  */
 #ifndef VPND_PGSQL_H
 #define VPND_PGSQL_H
@@ -59,18 +61,29 @@ struct pgsql {
 	bool has_reconnected;   /* since the owner last asked (listeners) */
 	bool should_retry;      /* the server asked to run the tx again */
 	bool in_tx;             /* between BEGIN and COMMIT or ROLLBACK */
+	bool is_set_up;         /* setup ran on a connection and succeeded */
 	int pending;            /* the owner's count for pre_commit */
 	pgsql_hook_fn pre_commit;
+	pgsql_hook_fn setup;    /* once, on the first connection (a schema) */
 };
 
 /*
  * Connects to `conninfo` (a libpq URI or key=value string without a
- * password) and LISTENs on PGSQL_CHANNEL. -EINVAL for a malformed string
- * or one carrying a password; -ENOTCONN if the server cannot be reached.
- * Logs why.
+ * password), LISTENs on PGSQL_CHANNEL and runs `setup` (if not NULL: the
+ * owner's schema check) on that first connection. -EINVAL for a
+ * malformed string or one carrying a password; -ENOTCONN if the server
+ * cannot be reached; setup's error. Logs why.
+ *
+ * is_lazy, for a daemon that must start while its server is down: a
+ * server that does not answer (or is starting or stopping) is no error;
+ * the handle is made, every call answers -ENOTCONN until one finds the
+ * server up, which connects and runs setup first (a setup that fails
+ * then drops that connection: the calls go on answering -ENOTCONN). A
+ * server that answers but refuses the connection (a wrong password, no
+ * such database) is -EACCES, as that is configuration, not an outage.
  */
-int pgsql_open(struct pgsql *db, const char *conninfo)
-	__attribute__((warn_unused_result));
+int pgsql_open(struct pgsql *db, const char *conninfo, pgsql_hook_fn setup,
+	       bool is_lazy) __attribute__((warn_unused_result));
 void pgsql_close(struct pgsql *db);
 
 /* 0 if connected (reconnecting first if the backoff allows), else

@@ -286,8 +286,8 @@ userdb_role_parse(const char *text, enum userdb_role *out)
 
 /* ---- opening ---------------------------------------------------------------- */
 
-int
-userdb_open(const char *name, struct userdb **out)
+static int
+store_open(const char *name, bool is_lazy, struct userdb **out)
 {
 	struct userdb_spec spec;
 	const char *why;
@@ -302,7 +302,20 @@ userdb_open(const char *name, struct userdb **out)
 	}
 	if (spec.engine == USERDB_ENGINE_SQLITE)
 		return userdb_sqlite_open(spec.target, out);
-	return userdb_pg_open(spec.target, out);
+	return is_lazy ? userdb_pg_open_lazy(spec.target, out)
+		       : userdb_pg_open(spec.target, out);
+}
+
+int
+userdb_open(const char *name, struct userdb **out)
+{
+	return store_open(name, false, out);
+}
+
+int
+userdb_open_lazy(const char *name, struct userdb **out)
+{
+	return store_open(name, true, out);
 }
 
 void

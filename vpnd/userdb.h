@@ -141,6 +141,17 @@ struct userdb_recovery {
  */
 int userdb_open(const char *name, struct userdb **out)
 	__attribute__((warn_unused_result));
+/*
+ * As userdb_open(), for vpnd, which must start while its database server
+ * is down (a node rebooted during maintenance): a PostgreSQL server that
+ * does not answer yet is no error. The handle is made; the first call
+ * that finds the server up connects and checks (creates, migrates) the
+ * schema; until then every operation answers -ENOTCONN. A server that
+ * answers but refuses (a wrong password, no such database: -EACCES) or
+ * holds a newer schema still fails here. SQLite: as userdb_open().
+ */
+int userdb_open_lazy(const char *name, struct userdb **out)
+	__attribute__((warn_unused_result));
 void userdb_close(struct userdb *db);
 
 enum userdb_engine {

@@ -105,5 +105,8 @@ int userdb_sqlite_open(const char *path, struct userdb **out)
 	__attribute__((warn_unused_result));
 int userdb_pg_open(const char *conninfo, struct userdb **out)
 	__attribute__((warn_unused_result));
+/* userdb_open_lazy()'s: a server that does not answer yet is no error. */
+int userdb_pg_open_lazy(const char *conninfo, struct userdb **out)
+	__attribute__((warn_unused_result));
 
 #endif

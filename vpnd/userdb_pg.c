@@ -15,7 +15,8 @@
  * NOTIFY on PGSQL_CHANNEL in the same transaction, so that
  * userdb_events_after() reads nothing unless a notification (or this
  * connection's own commit) came; opening, with the schema created or
- * migrated under an advisory lock; and the table of operations.
+ * migrated under an advisory lock (at open, or for vpnd's lazy handle on
+ * the first connection: pgsql.c's setup); and the table of operations.
  *
  * Only the userdb_pg files speak SQL to PostgreSQL. Like the SQLite store
  * they store and return; decisions come from the caller's callbacks. The
@@ -269,8 +270,15 @@ pg_close(struct userdb *db)
 	free(d);
 }
 
-int
-userdb_pg_open(const char *conninfo, struct userdb **out)
+/* pgsql.c runs it on the handle's first connection, at open or later. */
+static int
+set_up(struct pgsql *sql)
+{
+	return pgsql_tx(sql, false, migrate_tx, NULL);
+}
+
+static int
+pg_open(const char *conninfo, bool is_lazy, struct userdb **out)
 {
 	struct pgdb *db;
 	int ret;
@@ -280,19 +288,26 @@ userdb_pg_open(const char *conninfo, struct userdb **out)
 	if (!db)
 		return -ENOMEM;
 	db->base.ops = &userdb_pg_ops;
-	ret = pgsql_open(&db->sql, conninfo);
+	ret = pgsql_open(&db->sql, conninfo, set_up, is_lazy);
 	if (ret < 0) {
 		free(db);
 		return ret;
 	}
 	db->sql.pre_commit = number_events;
-	ret = pgsql_tx(&db->sql, false, migrate_tx, NULL);
-	if (ret < 0) {
-		pg_close(&db->base);
-		return ret;
-	}
 	*out = &db->base;
 	return 0;
+}
+
+int
+userdb_pg_open(const char *conninfo, struct userdb **out)
+{
+	return pg_open(conninfo, false, out);
+}
+
+int
+userdb_pg_open_lazy(const char *conninfo, struct userdb **out)
+{
+	return pg_open(conninfo, true, out);
 }
 
 static const struct userdb_ops userdb_pg_ops = {
