@@ -136,7 +136,7 @@ static bool log_full;
 static struct tunnel_rx_batch batch;
 static unsigned int stop_after, dones;
 
-/* ---- the log -------------------------------------------------------------- */
+/* ---- the log ------------------------------------------------------------- */
 
 static void
 log_event(uint8_t type, uint8_t who, uint8_t kind, const void *data,
@@ -266,7 +266,7 @@ log_state(struct party *p, const struct tunnel_stats *before, bool stopped)
 	log_event(EV_STATE, p->id, 0, s, n);
 }
 
-/* ---- the engines' callbacks ------------------------------------------------ */
+/* ---- the engines' callbacks ---------------------------------------------- */
 
 static void
 op_random(void *arg, uint8_t *buf, size_t len)
@@ -413,7 +413,7 @@ on_done(void *arg, struct tunnel_peer *tp)
 	return !stop_after || dones < stop_after;
 }
 
-/* ---- the world ------------------------------------------------------------- */
+/* ---- the world ----------------------------------------------------------- */
 
 static void
 endpoint_v4(struct endpoint *ep, uint32_t addr, uint16_t port)
@@ -570,7 +570,7 @@ expire(struct party *p)
 		tunnel_peer_expire(&p->t, &p->peer, now, now);
 }
 
-/* ---- what the other side sends ----------------------------------------------- */
+/* ---- what the other side sends ------------------------------------------- */
 
 static struct sent *
 new_sent(struct party *p)
@@ -631,7 +631,7 @@ ip_len(uint16_t v)
 	return 20 + v % (MTU - 19);
 }
 
-/* ---- the pending list -------------------------------------------------------- */
+/* ---- the pending list ---------------------------------------------------- */
 
 static struct datagram *
 pending_pick(struct fuzz_in *in)
@@ -690,7 +690,7 @@ reorder(struct fuzz_in *in)
 	pending[n_pending - 1] = keep;
 }
 
-/* ---- R's turn: the path under test ----------------------------------------- */
+/* ---- R's turn: the path under test --------------------------------------- */
 
 /* The first n pending datagrams, one by one, stopping where the host
  * would; an empty one (a truncated read) is skipped as a batch skips it. */
@@ -778,6 +778,7 @@ run(struct fuzz_in *in)
 
 	for (n = 0; n < MAX_OPS && fuzz_more(in); n++) {
 		uint8_t op = fuzz_u8(in);
+		static const uint8_t truncated[1];
 		struct datagram *d;
 		unsigned int k;
 		size_t len;
@@ -853,7 +854,7 @@ run(struct fuzz_in *in)
 				tunnel_peer_reset(op & 0x10 ? &rcv->peer :
 					  &oth->peer);
 			else
-				pending_add(oq[0].buf, 0, &oth->self);
+				pending_add(truncated, 0, &oth->self);
 			break;
 		}
 	}
