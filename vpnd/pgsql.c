@@ -254,7 +254,8 @@ static int lost_conns;
 static void
 mark_lost(struct pgsql *db, const char *why)
 {
-	if (db->is_lost)
+	/* A server absent since open was said once (mark_absent). */
+	if (db->is_lost || db->is_absent)
 		return;
 	db->is_lost = true;
 	if (__atomic_fetch_add(&lost_conns, 1, __ATOMIC_SEQ_CST) == 0)
@@ -320,6 +321,9 @@ is_closed(PGconn *c)
 	return false;
 }
 
+static void
+mark_found(struct pgsql *db);
+
 /*
  * The owner's setup, once per handle, on its first connection: a lazy
  * handle's first connection may come long after open. Marked done first,
@@ -382,6 +386,7 @@ pgsql_ready(struct pgsql *db)
 	if (ret < 0)
 		return -ENOTCONN;
 	mark_back(db, true);
+	mark_found(db);
 	db->has_reconnected = true;
 	db->backoff_ms = BACKOFF_FIRST_MS;
 	return 0;
@@ -389,13 +394,19 @@ pgsql_ready(struct pgsql *db)
 
 /* ---- opening -------------------------------------------------------------- */
 
-/* A lazy handle's server did not answer at start: said once for the
- * process (the outage's first line; mark_back() says the last). */
+/*
+ * A lazy handle's server did not answer at open: said once for the
+ * process, however many of vpnd's workers open one, and so is the first
+ * connection made after (mark_found). Such a handle is not lost (nothing
+ * it had went away): its failed attempts say nothing more.
+ */
+static int absence_said;
+
 static void
 mark_absent(struct pgsql *db, const char *why)
 {
-	db->is_lost = true;
-	if (__atomic_fetch_add(&lost_conns, 1, __ATOMIC_SEQ_CST) == 0)
+	db->is_absent = true;
+	if (!__atomic_exchange_n(&absence_said, 1, __ATOMIC_SEQ_CST))
 		log_warn("user store: PostgreSQL cannot be reached (%s); "
 			 "going on without it, connecting when it answers",
 			 why);
@@ -403,6 +414,16 @@ mark_absent(struct pgsql *db, const char *why)
 		log_debug("user store: PostgreSQL cannot be reached: %s", why);
 	db->retry_at_ms = now_ms() + db->backoff_ms;
 	db->backoff_ms *= 2;
+}
+
+static void
+mark_found(struct pgsql *db)
+{
+	if (!db->is_absent)
+		return;
+	db->is_absent = false;
+	if (__atomic_exchange_n(&absence_said, 0, __ATOMIC_SEQ_CST))
+		log_notice("user store: connected to PostgreSQL");
 }
 
 /* The first attempt failed: -ENOTCONN if nothing answers (or the server

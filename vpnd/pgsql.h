@@ -12,9 +12,10 @@
  * closed (a restart) is found before use and made again at once. A
  * lazy handle (vpnd's) may be opened while the server is down: its first
  * connection, and the owner's setup on it, come with the first call that
- * finds the server up. The first loss (or absence at start) and the last
- * reconnection in the process are logged: one pair of lines per outage,
- * however many connections notice it. It knows no table of the store:
+ * finds the server up. The first loss and the last reconnection in the
+ * process are logged: one pair of lines per outage, however many
+ * connections notice it; so are a server absent at start and the first
+ * connection made after. It knows no table of the store:
  * the store's schema and statements live in userdb_pg.c.
  */
 #ifndef VPND_PGSQL_H
@@ -58,6 +59,7 @@ struct pgsql {
 	uint64_t retry_at_ms;   /* no connection attempt before (monotonic) */
 	uint32_t backoff_ms;    /* the wait after the next failed attempt */
 	bool is_lost;           /* the loss is logged, the reconnection not */
+	bool is_absent;         /* lazy: no server yet since open */
 	bool has_reconnected;   /* since the owner last asked (listeners) */
 	bool should_retry;      /* the server asked to run the tx again */
 	bool in_tx;             /* between BEGIN and COMMIT or ROLLBACK */

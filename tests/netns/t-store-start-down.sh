@@ -113,6 +113,11 @@ wait_log "$tmp/laptop2-2.log" "connected as alice" 30
 refute log_has "$tmp/laptop2-2.log" "log in"
 [ "$(count_log "$tmp/vpnd.log" "cannot be reached at start")" -eq 1 ]
 [ "$(count_log "$tmp/vpnd.log" "the user store can be reached again")" -eq 1 ]
+# The store's own lines: absent at start and connected, once each for
+# all of vpnd's connections; nothing was lost.
+[ "$(count_log "$tmp/vpnd.log" "PostgreSQL cannot be reached")" -eq 1 ]
+[ "$(count_log "$tmp/vpnd.log" "connected to PostgreSQL")" -eq 1 ]
+refute log_has "$tmp/vpnd.log" "lost the connection"
 [ "$(session_count alice)" -eq 2 ]
 
 kill -TERM "$L2_PID" "$ALICE_PID"
