@@ -517,11 +517,16 @@ check_macs(struct tunnel *t, uint8_t *buf, size_t len,
 }
 
 static void
-received_authenticated(struct tunnel_peer *p, const struct endpoint *src,
-		       uint64_t now_ns)
+received_authenticated(struct tunnel *t, struct tunnel_peer *p,
+		       const struct endpoint *src, uint64_t now_ns)
 {
+	bool moved = p->has_endpoint &&
+		     !endpoint_same_remote(&p->endpoint, src);
+
 	/* Roaming: the latest authenticated datagram names the endpoint. */
 	tunnel_peer_set_endpoint(p, src);
+	if (moved && t->ops->endpoint_changed)
+		t->ops->endpoint_changed(t->arg, p);
 	timers_any_authenticated_packet_received(&p->timers, now_ns);
 	timers_any_authenticated_packet_traversal(&p->timers, now_ns);
 }
@@ -559,7 +564,7 @@ receive_initiation(struct tunnel *t, uint8_t *buf, size_t len,
 		return NULL;
 	}
 	p = PEER_OF(np);
-	received_authenticated(p, src, now_ns);
+	received_authenticated(t, p, src, now_ns);
 	p->hs_endpoint = *src;
 	if (noise_response_create(np, now_ns, &resp) != NOISE_HS_OK)
 		return p;
@@ -592,7 +597,7 @@ receive_response(struct tunnel *t, uint8_t *buf, size_t len,
 	/* Our initiation reached hs_endpoint: it holds the keys there. */
 	p->verified_endpoint = p->hs_endpoint;
 	p->has_verified_endpoint = true;
-	received_authenticated(p, src, now_ns);
+	received_authenticated(t, p, src, now_ns);
 	timers_session_derived(&p->timers, now_ns);
 	session_started(t, p, true, now_ns, wall_ns);
 	return p;
@@ -643,7 +648,7 @@ data_received(struct tunnel *t, enum noise_rx r, struct noise_peer *np,
 		p->verified_endpoint = p->hs_endpoint;
 		p->has_verified_endpoint = true;
 	}
-	received_authenticated(p, src, now_ns);
+	received_authenticated(t, p, src, now_ns);
 	if (r == NOISE_RX_CONFIRMED)
 		session_started(t, p, false, now_ns, wall_ns);
 	else if (r == NOISE_RX_OK_REKEY)

@@ -56,6 +56,9 @@ struct tunnel_ops {
 	void (*handshake_gave_up)(void *arg, struct tunnel_peer *p);
 	/* Optional. p's keys were zeroed after 3 * REJECT_AFTER_TIME idle. */
 	void (*keys_zeroed)(void *arg, struct tunnel_peer *p);
+	/* Optional. p's endpoint moved to another remote address or port
+	 * (roaming): called once per move, not per datagram. */
+	void (*endpoint_changed)(void *arg, struct tunnel_peer *p);
 };
 
 struct tunnel_stats {

@@ -8,7 +8,8 @@
  * forgot the node, the queue overflowed), the next batch starts by
  * leaving and records every admitted peer again: a snapshot, which makes
  * the changes queued before it moot. Only that and shutdown visit every
- * peer.
+ * peer. A session whose endpoint moves (a roam) is marked and recorded
+ * again at the next beat: at most once a beat however often it moves.
  */
 #include "cluster.h"
 
@@ -113,9 +114,8 @@ cluster_list_put(struct userdb *db, struct ctlmsg_writer *w)
  * made, so a session is recorded as it is then (or not at all if it has
  * ended since: its down follows in the queue). */
 static void
-change_add(struct server *s, const struct peer *p, bool is_up)
+key_add(struct cluster *c, const uint8_t pub[USERDB_KEY_LEN], bool is_up)
 {
-	struct cluster *c = &s->cluster;
 	struct cluster_key *k;
 
 	/* A snapshot still to be started will see p as it is then. */
@@ -130,8 +130,14 @@ change_add(struct server *s, const struct peer *p, bool is_up)
 		return;
 	}
 	k = &c->queue[(c->head + c->n++) % CLUSTER_QUEUE_MAX];
-	memcpy(k->pub, peer_pub(p), sizeof(k->pub));
+	memcpy(k->pub, pub, sizeof(k->pub));
 	k->is_up = is_up;
+}
+
+static void
+change_add(struct server *s, const struct peer *p, bool is_up)
+{
+	key_add(&s->cluster, peer_pub(p), is_up);
 }
 
 void
@@ -144,6 +150,41 @@ void
 cluster_session_down(struct server *s, const struct peer *p)
 {
 	change_add(s, p, false);
+}
+
+static bool
+is_live(const struct peer *p);
+
+/* Marked once until the beat, however often the peer moves meanwhile. */
+void
+cluster_endpoint_changed(struct server *s, const struct peer *p)
+{
+	struct cluster *c = &s->cluster;
+	unsigned int i;
+
+	if (c->is_stopped || c->resync || !is_live(p))
+		return;
+	for (i = 0; i < c->n_roamed; i++)
+		if (memcmp(c->roamed[i], peer_pub(p), USERDB_KEY_LEN) == 0)
+			return;
+	if (c->n_roamed == CLUSTER_ROAMED_MAX) {
+		c->n_roamed = 0;
+		c->resync = true;
+		return;
+	}
+	memcpy(c->roamed[c->n_roamed++], peer_pub(p), USERDB_KEY_LEN);
+}
+
+/* At the beat: the sessions that roamed since the last go as ups, read
+ * when their batch is made (a peer gone since is skipped then). */
+static void
+roamed_flush(struct cluster *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_roamed && !c->resync; i++)
+		key_add(c, c->roamed[i], true);
+	c->n_roamed = 0;
 }
 
 /* The session p holds here, as the store records it. It came to this node
@@ -319,6 +360,8 @@ cluster_tick(struct server *s)
 	 * down is not asked five times a second. */
 	if (c->store_errno && !beat)
 		return;
+	if (beat)
+		roamed_flush(c);
 	submit(s, beat);
 	if (beat && c->in_flight)
 		c->next_beat_ns = s->now_ns + CLUSTER_BEAT_S * NS_PER_S;

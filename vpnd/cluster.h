@@ -36,6 +36,10 @@ struct job;
 /* Changes waiting past this: the queue is dropped and every live session
  * recorded again instead (a store slow under a storm of logins). */
 #define CLUSTER_QUEUE_MAX 1024
+/* Sessions whose endpoint moved (a roam) since the last beat, recorded
+ * again at the beat: each at most once a beat. Past this many, every
+ * live session is recorded again instead. */
+#define CLUSTER_ROAMED_MAX 256
 
 struct cluster_change {
 	bool is_up;                 /* else down: only client_pub counts */
@@ -77,6 +81,8 @@ struct cluster {
 	uint32_t cursor;            /* a peer slot */
 	struct cluster_key queue[CLUSTER_QUEUE_MAX]; /* a ring */
 	unsigned int head, n;
+	uint8_t roamed[CLUSTER_ROAMED_MAX][USERDB_KEY_LEN];
+	unsigned int n_roamed;
 	int store_errno;            /* the last job's failure; 0 */
 	uint64_t beats;             /* that got through */
 	bool is_stopped;            /* left the store: changes ignored */
@@ -105,6 +111,10 @@ void cluster_start(struct server *s);
 void cluster_session_up(struct server *s, const struct peer *p);
 /* p's admission ended here, or p went. */
 void cluster_session_down(struct server *s, const struct peer *p);
+/* p's endpoint moved (tunnel.c saw it roam): its session is recorded
+ * again at the next beat, with the endpoint it has then. Cheap: once
+ * per move, never per packet. */
+void cluster_endpoint_changed(struct server *s, const struct peer *p);
 /* Often (a few times a second): the beat when due, the changes queued. */
 void cluster_tick(struct server *s);
 /* A JOB_CLUSTER or JOB_CLUSTER_LIST came back. */

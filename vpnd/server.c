@@ -160,6 +160,13 @@ op_keys_zeroed(void *arg, struct tunnel_peer *tp)
 	peer_doom(&s->peers, (struct peer *)tp);
 }
 
+/* A roam: the cluster's record of the session follows at the next beat. */
+static void
+op_endpoint_changed(void *arg, struct tunnel_peer *tp)
+{
+	cluster_endpoint_changed(arg, (struct peer *)tp);
+}
+
 static const struct tunnel_ops server_tunnel_ops = {
 	.random = op_random,
 	.send = op_send,
@@ -168,6 +175,7 @@ static const struct tunnel_ops server_tunnel_ops = {
 	.deliver = op_deliver,
 	.session_started = op_session_started,
 	.keys_zeroed = op_keys_zeroed,
+	.endpoint_changed = op_endpoint_changed,
 };
 
 void

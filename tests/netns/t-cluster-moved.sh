@@ -18,6 +18,11 @@
 # stays until it idles out (about 9 minutes). Her admission stays in the
 # store, she is sent no DISCONNECT, and the office host reaches her
 # through the other node.
+#
+# Then she roams on that node (a new address on her link): the node
+# records her session again at its next beat, and the cluster's listing
+# (`vpnctl sessions --cluster`, asked of the first node) shows her new
+# endpoint within 6 s, where it kept the one of her admission before.
 source "$(dirname "$0")/lib.sh"
 
 BOUND_S=5
@@ -178,6 +183,27 @@ refute grep -q "the server ended the session" "$tmp/alice.log"
 # her through it.
 n_cli ping -c 2 -i 0.2 -W 2 $TUN_PA
 wait_for $BOUND_S q_lan ping -c 1 -W 1 $C4
+
+# ---- she roams on that node: the cluster's listing follows --------------------
+# Her session as the store lists it, asked of the first node: her
+# endpoint's address and her node.
+listed() {
+	local json ep
+	json=$(vpnctl_json sessions --cluster) || return 1
+	ep=$(json_select endpoint user=alice <<<"$json" | single) || return 1
+	[ "$(endpoint_host "$ep")" = "$1" ] &&
+		[ "$(json_select node user=alice <<<"$json" | single)" = "$2" ]
+}
+wait_for 5 listed $CLI_ADDR "$(node_name "$second")"
+n_cli ip addr del $CLI_ADDR/24 dev cli0
+n_cli ip addr add 198.51.100.3/24 dev cli0
+n_cli ip route replace default via 198.51.100.254 dev cli0
+ping_through "$ns_cli" $TUN_PA 10
+[ "$(endpoint_host "$(node_session "$second" alice endpoint)")" = 198.51.100.3 ]
+# Recorded again at the node's next beat (every 2 s).
+wait_for 6 listed 198.51.100.3 "$(node_name "$second")"
+n_cli ping -c 2 -i 0.2 -W 2 $TUN_PA
+
 kill -0 "$VPNC_PID"
 kill -TERM "$VPNC_PID"
 wait "$VPNC_PID" || true

@@ -44,7 +44,7 @@ struct party {
 	/* datagrams on their way to this party */
 	struct datagram queue[QUEUE_MAX];
 	unsigned int queued;
-	unsigned int sent, sessions, gave_up, zeroed;
+	unsigned int sent, sessions, gave_up, zeroed, moved;
 	/* delivered counts both kinds; the last IP packet is kept */
 	unsigned int delivered, delivered_ip, delivered_ctl;
 	uint8_t last_ip[MTU];
@@ -118,6 +118,13 @@ op_zeroed(void *arg, struct tunnel_peer *tp)
 	((struct party *)arg)->zeroed++;
 }
 
+static inline void
+op_moved(void *arg, struct tunnel_peer *tp)
+{
+	(void)tp;
+	((struct party *)arg)->moved++;
+}
+
 static const struct tunnel_ops ops = {
 	.random = fake_random,
 	.send = op_send,
@@ -126,6 +133,7 @@ static const struct tunnel_ops ops = {
 	.session_started = op_session_started,
 	.handshake_gave_up = op_gave_up,
 	.keys_zeroed = op_zeroed,
+	.endpoint_changed = op_moved,
 };
 
 static inline void

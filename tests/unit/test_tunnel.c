@@ -128,20 +128,36 @@ test_no_initiation_without_permission(void **state)
 	assert_int_equal(cli.delivered_ip, 1);
 }
 
-/* The endpoint follows the latest authenticated datagram only. */
+/* The endpoint follows the latest authenticated datagram only; the host
+ * hears of each move once (endpoint_changed), not of every datagram. */
 static void
 test_roaming(void **state)
 {
 	struct endpoint moved;
 	char text[ENDPOINT_STR_LEN];
+	int i;
 
 	(void)state;
 	connect_parties();
+	/* The first endpoint is no move. */
+	assert_int_equal(srv.moved, 0);
 	endpoint_v4(&moved, "198.51.100.7", 40000);
+	cli.self = moved;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(send_ip(&cli, 80), TUNNEL_TX_SEND);
+	pump();
+	assert_true(endpoint_same_remote(&srv.peer.endpoint, &moved));
+	assert_int_equal(srv.moved, 1);
+	assert_int_equal(cli.moved, 0);
+	/* Another port is a move too. */
+	endpoint_v4(&cli.self, "198.51.100.7", 40001);
+	assert_int_equal(send_ip(&cli, 80), TUNNEL_TX_SEND);
+	pump();
+	assert_int_equal(srv.moved, 2);
 	cli.self = moved;
 	assert_int_equal(send_ip(&cli, 80), TUNNEL_TX_SEND);
 	pump();
-	assert_true(endpoint_same_remote(&srv.peer.endpoint, &moved));
+	assert_int_equal(srv.moved, 3);
 	/* A forged datagram from elsewhere does not move it. */
 	endpoint_v4(&srv.queue[0].src, "203.0.113.9", 1);
 	memset(srv.queue[0].buf, 0, 64);
@@ -151,6 +167,7 @@ test_roaming(void **state)
 	pump();
 	assert_string_equal(endpoint_format(&srv.peer.endpoint, text),
 			    "198.51.100.7:40000");
+	assert_int_equal(srv.moved, 3);
 }
 
 /*
