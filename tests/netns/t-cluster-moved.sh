@@ -23,6 +23,9 @@
 # records her session again at its next beat, and the cluster's listing
 # (`vpnctl sessions --cluster`, asked of the first node) shows her new
 # endpoint within 6 s, where it kept the one of her admission before.
+#
+# The store is one SQLite file; with MOVED_STORE=postgresql
+# (t-cluster-moved-pg.sh) a PostgreSQL server of its own (lib.sh ns-pg).
 source "$(dirname "$0")/lib.sh"
 
 BOUND_S=5
@@ -126,8 +129,14 @@ cut_path() {
 }
 
 setup_topology
+store_line=()
+if [ "${MOVED_STORE:-sqlite}" = postgresql ]; then
+	setup_pg
+	store_line=("user-db = \"$PG_CONNINFO\"")
+fi
 write_vpnd_conf 'node-name = "node-a"' 'lan-mode = "proxy-arp"' \
-	'address-pool4 = "10.20.0.128/25"' 'address-pool6 = "fd00:20::100/120"'
+	'address-pool4 = "10.20.0.128/25"' 'address-pool6 = "fd00:20::100/120"' \
+	"${store_line[@]}"
 setup_node2
 sed -i 's|^node-name = .*|node-name = "node-b"|' "$tmp/vpnd2.conf"
 grep -q '^node-name = "node-b"$' "$tmp/vpnd2.conf"
@@ -137,6 +146,12 @@ write_vpnc_conf alice alice "server = \"$SRV2_ADDR:51900\"" \
 alice_secret=$(enrol alice)
 start_vpnd -v
 start_vpnd2 -v
+# The store is the one asked for: no SQLite file with PostgreSQL.
+if [ "${MOVED_STORE:-sqlite}" = postgresql ]; then
+	[ ! -e "$tmp/users.db" ]
+else
+	[ -s "$tmp/users.db" ]
+fi
 
 # ---- alice on one node, proxied there only ------------------------------------
 start_vpnc alice "$PASSWORD" "$(totp "$alice_secret")" -v
