@@ -197,7 +197,9 @@ aead_openssl_open(uint8_t *dst, const uint8_t *src, size_t len,
 	if ((plain_len &&
 	     (EVP_DecryptUpdate(t->open, dst, &n, src, (int)plain_len) != 1 ||
 	      n != (int)plain_len)) ||
-	    EVP_DecryptFinal_ex(t->open, dst + plain_len, &n) != 1 || n != 0) {
+	    /* An empty plaintext may come with no buffer (dst NULL). */
+	    EVP_DecryptFinal_ex(t->open, plain_len ? dst + plain_len : dst,
+				&n) != 1 || n != 0) {
 		if (plain_len)
 			memset(dst, 0, plain_len);
 		ERR_clear_error();
