@@ -37,11 +37,11 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
 	cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$work/log" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
-		printf '%-14s ok: %s runs in %ss, %s\n' "fuzz_$name" \
+		printf '%-18s ok: %s runs in %ss, %s\n' "fuzz_$name" \
 			"${runs:-?}" "$FUZZ_TIME" "${cov:-no coverage line}"
 	else
 		found+=("$name")
-		printf '%-14s FOUND something (exit %d): %s\n' "fuzz_$name" \
+		printf '%-18s FOUND something (exit %d): %s\n' "fuzz_$name" \
 			"$rc" "$(ls "$work/crashes" | tr '\n' ' ')"
 		grep -m 1 -E '^(==[0-9]+==ERROR|SUMMARY|.*invariant broken)' \
 			"$work/log" | sed 's/^/    /'
