@@ -96,6 +96,8 @@ struct auth_result {
  * login. Takes the hash's memory (64 MiB) while it runs.
  */
 int auth_self_check(void);
+/* A PostgreSQL server down at open is no error (userdb_open_lazy): the
+ * store's calls answer -ENOTCONN until it answers. */
 struct auth *auth_open(const char *db_path, const struct auth_policy *policy);
 void auth_close(struct auth *a);
 
