@@ -767,7 +767,8 @@ login_done(struct server *s, struct peer *p, struct job *j)
  * is stale (its path here failed, or this node was cut off a while) and
  * goes now, with its routes and proxy entry, instead of answering for the
  * client's address until it idles out. The admission stays in the store
- * (the client resumes it there), and the client is not told: it is gone.
+ * (the client resumes it there), so its timestamp stays held, as when a
+ * peer idles out; and the client is not told: it is gone.
  */
 static void
 session_moved(struct server *s, struct peer *p, const struct auth_event *e)
@@ -782,7 +783,12 @@ session_moved(struct server *s, struct peer *p, const struct auth_event *e)
 		     strnlen(e->reason, sizeof(e->reason)));
 	log_info("%s: moved to node %s; let go here",
 		 peer_name(p, who, sizeof(who)), node);
-	admission_clear(s, p);
+	routes_del(s, p);
+	cluster_session_down(s, p);
+	p->login.state = ADMIT_NONE;
+	p->login.epoch++;
+	p->tp.can_initiate = false;
+	peer_doom(&s->peers, p);
 }
 
 static void
