@@ -42,87 +42,27 @@
 #include "../../vpnd/syscalls.h"
 #include "../../vpnd/userdb_backend.h"
 #include "log.h"
+#include "pgserver.h"
 
 #define NOW 1700000000ULL
 #define ROUNDS 20
 #define WAIT_MS 10000
 
-static char server_dir[64];
-static char server[512]; /* the conninfo pgserver.sh printed */
 
 /* ---- the server ------------------------------------------------------------- */
-
-static bool
-server_run(const char *verb, char *out, size_t cap)
-{
-	char cmd[256];
-	FILE *p;
-	size_t len;
-
-	snprintf(cmd, sizeof(cmd), "tests/tools/pgserver.sh %s %s/pg", verb,
-		 server_dir);
-	p = popen(cmd, "r");
-	if (!p)
-		return false;
-	if (out && !fgets(out, (int)cap, p))
-		out[0] = '\0';
-	if (pclose(p) != 0)
-		return false;
-	if (out) {
-		len = strlen(out);
-		while (len && out[len - 1] == '\n')
-			out[--len] = '\0';
-		return len > 0;
-	}
-	return true;
-}
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	log_init("test_userdb_pg", false, 4);
-	snprintf(server_dir, sizeof(server_dir), "/tmp/test_userdb_pg.XXXXXX");
-	if (!mkdtemp(server_dir) || chmod(server_dir, 0711) < 0)
-		return -1;
-	if (!server_run("start", server, sizeof(server))) {
-		fprintf(stderr, "test_userdb_pg: no PostgreSQL server "
-				"(tests/tools/pgserver.sh; make deps installs "
-				"postgresql)\n");
-		return -1;
-	}
-	return 0;
+	return pgserver_setup("test_userdb_pg");
 }
 
 static int
 group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	server_run("stop", NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", server_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* One statement as the server's role; its first value (if any) in out. */
-static void
-sql(const char *conninfo, const char *text, char *out, size_t cap)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("%s", PQerrorMessage(c));
-	r = PQexec(c, text);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", text, PQresultErrorMessage(r));
-	if (out)
-		snprintf(out, cap, "%s",
-			 PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	PQfinish(c);
+	return pgserver_teardown();
 }
 
 struct fx {
@@ -145,9 +85,9 @@ setup(void **state)
 	snprintf(f->dbname, sizeof(f->dbname), "test_userdb_pg_%ld_%u",
 		 (long)getpid(), cases++);
 	snprintf(text, sizeof(text), "CREATE DATABASE %s", f->dbname);
-	sql(server, text, NULL, 0);
-	snprintf(f->conninfo, sizeof(f->conninfo), "%s dbname=%s", server,
-		 f->dbname);
+	pgserver_sql(pgserver_conninfo, text, NULL, 0);
+	snprintf(f->conninfo, sizeof(f->conninfo), "%s dbname=%s",
+		 pgserver_conninfo, f->dbname);
 	return userdb_pg_open(f->conninfo, &f->db) == 0 ? 0 : -1;
 }
 
@@ -160,7 +100,7 @@ teardown(void **state)
 	userdb_close(f->db);
 	snprintf(text, sizeof(text), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 		 f->dbname);
-	sql(server, text, NULL, 0);
+	pgserver_sql(pgserver_conninfo, text, NULL, 0);
 	free(f);
 	return 0;
 }
@@ -260,7 +200,7 @@ test_unreachable(void **state)
 
 	(void)state;
 	snprintf(conninfo, sizeof(conninfo), "host=%s/none dbname=x",
-		 server_dir);
+		 pgserver_dir);
 	assert_int_equal(userdb_pg_open(conninfo, &db), -ENOTCONN);
 	assert_null(db);
 	assert_true(now_ms() - t0 < 2000);
@@ -280,7 +220,7 @@ store_backends(const struct fx *f, const char *old)
 		 "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s' "
 		 "AND application_name = 'vpnd' AND pid <> %s",
 		 f->dbname, old);
-	sql(server, text, n, sizeof(n));
+	pgserver_sql(pgserver_conninfo, text, n, sizeof(n));
 	return atoi(n);
 }
 
@@ -294,14 +234,14 @@ kill_store_backend(const struct fx *f, char *old, size_t cap)
 		 "SELECT pid FROM pg_stat_activity WHERE datname = '%s' AND "
 		 "application_name = 'vpnd'",
 		 f->dbname);
-	sql(server, text, old, cap);
+	pgserver_sql(pgserver_conninfo, text, old, cap);
 	assert_true(atoi(old) > 0);
 	/* With a timeout, it returns once the backend has exited: its
 	 * socket is closed (on_proc_exit) before it leaves the process
 	 * array. */
 	snprintf(text, sizeof(text),
 		 "SELECT pg_terminate_backend(%s, 5000)::int", old);
-	sql(server, text, ok, sizeof(ok));
+	pgserver_sql(pgserver_conninfo, text, ok, sizeof(ok));
 	assert_string_equal(ok, "1");
 }
 
@@ -378,7 +318,7 @@ test_server_down(void **state)
 
 	user_add(f->db, "alice");
 	assert_int_equal(admit(f->db, "alice", 1, 100, &adm), 0);
-	assert_true(server_run("stop", NULL, 0));
+	assert_true(pgserver_run("stop", NULL, 0));
 	assert_int_equal(userdb_user_get(f->db, "alice", &u), -ENOTCONN);
 	t0 = now_ms();
 	for (i = 0; i < 100 && now_ms() - t0 < 200; i++) {
@@ -390,7 +330,8 @@ test_server_down(void **state)
 				 -ENOTCONN);
 	}
 	assert_true(i > 0);
-	assert_true(server_run("start", server, sizeof(server)));
+	assert_true(pgserver_run("start", pgserver_conninfo,
+				 sizeof(pgserver_conninfo)));
 	t0 = now_ms();
 	while ((ret = userdb_user_get(f->db, "alice", &u)) == -ENOTCONN &&
 	       now_ms() - t0 < WAIT_MS)
@@ -410,10 +351,11 @@ test_schema_newer(void **state)
 	struct userdb *db = NULL;
 	char v[16];
 
-	sql(f->conninfo, "SELECT max(version) FROM schema_version", v,
+	pgserver_sql(f->conninfo, "SELECT max(version) FROM schema_version", v,
 	    sizeof(v));
 	assert_true(atoi(v) >= 1);
-	sql(f->conninfo, "UPDATE schema_version SET version = 9999", NULL, 0);
+	pgserver_sql(f->conninfo, "UPDATE schema_version SET version = 9999",
+		     NULL, 0);
 	assert_int_equal(userdb_pg_open(f->conninfo, &db), -EPROTO);
 	assert_null(db);
 }

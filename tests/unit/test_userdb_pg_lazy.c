@@ -31,52 +31,27 @@
 
 #include "../../vpnd/userdb_backend.h"
 #include "log.h"
+#include "pgserver.h"
 
 #define NOW 1700000000ULL
 #define WAIT_MS 10000
 
-static char server_dir[64];
-static char server[512]; /* the conninfo pgserver.sh printed */
 static bool is_stopped;  /* by a case */
 
 /* ---- the server ------------------------------------------------------------- */
 
 static bool
-server_run(const char *verb, char *out, size_t cap)
-{
-	char cmd[256];
-	FILE *p;
-	size_t len;
-
-	snprintf(cmd, sizeof(cmd), "tests/tools/pgserver.sh %s %s/pg", verb,
-		 server_dir);
-	p = popen(cmd, "r");
-	if (!p)
-		return false;
-	if (out && !fgets(out, (int)cap, p))
-		out[0] = '\0';
-	if (pclose(p) != 0)
-		return false;
-	if (out) {
-		len = strlen(out);
-		while (len && out[len - 1] == '\n')
-			out[--len] = '\0';
-		return len > 0;
-	}
-	return true;
-}
-
-static bool
 server_stop(void)
 {
 	is_stopped = true;
-	return server_run("stop", NULL, 0);
+	return pgserver_run("stop", NULL, 0);
 }
 
 static bool
 server_start(void)
 {
-	is_stopped = !server_run("start", server, sizeof(server));
+	is_stopped = !pgserver_run("start", pgserver_conninfo,
+				   sizeof(pgserver_conninfo));
 	return !is_stopped;
 }
 
@@ -84,49 +59,14 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	log_init("test_userdb_pg_lazy", false, 4);
-	snprintf(server_dir, sizeof(server_dir),
-		 "/tmp/test_userdb_pg_lazy.XXXXXX");
-	if (!mkdtemp(server_dir) || chmod(server_dir, 0711) < 0)
-		return -1;
-	if (!server_run("start", server, sizeof(server))) {
-		fprintf(stderr, "test_userdb_pg_lazy: no PostgreSQL server "
-				"(tests/tools/pgserver.sh; make deps installs "
-				"postgresql)\n");
-		return -1;
-	}
-	return 0;
+	return pgserver_setup("test_userdb_pg_lazy");
 }
 
 static int
 group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	server_run("stop", NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", server_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* One statement as the server's role; its first value (if any) in out. */
-static void
-sql(const char *conninfo, const char *text, char *out, size_t cap)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	PGresult *r;
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("%s", PQerrorMessage(c));
-	r = PQexec(c, text);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", text, PQresultErrorMessage(r));
-	if (out)
-		snprintf(out, cap, "%s",
-			 PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	PQfinish(c);
+	return pgserver_teardown();
 }
 
 struct fx {
@@ -148,9 +88,9 @@ setup(void **state)
 	snprintf(f->dbname, sizeof(f->dbname), "test_userdb_pg_lazy_%ld_%u",
 		 (long)getpid(), cases++);
 	snprintf(text, sizeof(text), "CREATE DATABASE %s", f->dbname);
-	sql(server, text, NULL, 0);
-	snprintf(f->conninfo, sizeof(f->conninfo), "%s dbname=%s", server,
-		 f->dbname);
+	pgserver_sql(pgserver_conninfo, text, NULL, 0);
+	snprintf(f->conninfo, sizeof(f->conninfo), "%s dbname=%s",
+		 pgserver_conninfo, f->dbname);
 	return 0;
 }
 
@@ -165,7 +105,7 @@ teardown(void **state)
 		return -1;
 	snprintf(text, sizeof(text), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 		 f->dbname);
-	sql(server, text, NULL, 0);
+	pgserver_sql(pgserver_conninfo, text, NULL, 0);
 	free(f);
 	return 0;
 }
@@ -250,7 +190,7 @@ has_schema(const struct fx *f)
 {
 	char n[16];
 
-	sql(f->conninfo,
+	pgserver_sql(f->conninfo,
 	    "SELECT count(*) FROM pg_tables WHERE tablename = "
 	    "'schema_version'",
 	    n, sizeof(n));
@@ -274,7 +214,7 @@ test_nothing_listens(void **state)
 
 	(void)state;
 	snprintf(conninfo, sizeof(conninfo), "host=%s/none dbname=x",
-		 server_dir);
+		 pgserver_dir);
 	assert_int_equal(userdb_pg_open_lazy(conninfo, &db), 0);
 	assert_non_null(db);
 	assert_true(now_ms() - t0 < 2000);
@@ -342,11 +282,11 @@ test_refused(void **state)
 	int fd;
 
 	snprintf(conninfo, sizeof(conninfo), "%s dbname=no_such_database",
-		 server);
+		 pgserver_conninfo);
 	assert_int_equal(userdb_pg_open_lazy(conninfo, &db), -EACCES);
 	assert_null(db);
 
-	snprintf(passfile, sizeof(passfile), "%s/wrong.pgpass", server_dir);
+	snprintf(passfile, sizeof(passfile), "%s/wrong.pgpass", pgserver_dir);
 	fd = open(passfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "*:*:*:vpnd:wrong\n", 17), 17);
@@ -378,7 +318,8 @@ test_schema_newer(void **state)
 
 	assert_int_equal(userdb_pg_open(f->conninfo, &db), 0);
 	userdb_close(db);
-	sql(f->conninfo, "UPDATE schema_version SET version = 9999", NULL, 0);
+	pgserver_sql(f->conninfo, "UPDATE schema_version SET version = 9999",
+		     NULL, 0);
 	db = NULL;
 	assert_int_equal(userdb_pg_open_lazy(f->conninfo, &db), -EPROTO);
 	assert_null(db);
@@ -393,7 +334,7 @@ test_schema_newer(void **state)
 		usleep(50000);
 	}
 	assert_true(i > 10);
-	sql(f->conninfo, "SELECT max(version) FROM schema_version", v,
+	pgserver_sql(f->conninfo, "SELECT max(version) FROM schema_version", v,
 	    sizeof(v));
 	assert_string_equal(v, "9999");
 	userdb_close(db);
