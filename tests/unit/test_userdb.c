@@ -39,6 +39,7 @@
 
 #include "../../vpnd/userdb.h"
 #include "log.h"
+#include "pgconninfo.h"
 
 #define NOW 1700000000ULL
 #define THREADS 4
@@ -121,52 +122,11 @@ pg_has_schema(const char *conninfo)
 	return false;
 }
 
-/* Appends " key='value'" (libpq's quoting) to out. */
-static void
-conninfo_put(char *out, size_t cap, const char *key, const char *value)
-{
-	size_t len = strlen(out);
-	const char *p;
-
-	len += snprintf(out + len, len < cap ? cap - len : 0, "%s%s='",
-			len ? " " : "", key);
-	for (p = value; *p && len + 3 < cap; p++) {
-		if (*p == '\'' || *p == '\\')
-			out[len++] = '\\';
-		out[len++] = *p;
-	}
-	if (len + 2 <= cap) {
-		out[len++] = '\'';
-		out[len] = '\0';
-	}
-}
-
-/* The server's conninfo with dbname replaced (host first, so the store
- * reads it as a conninfo, not a file name). */
+/* The server's conninfo naming dbname instead (pgconninfo.h). */
 static bool
 pg_conninfo(const char *dbname, char *out, size_t cap)
 {
-	PQconninfoOption *opts, *o;
-	char *err = NULL;
-
-	opts = PQconninfoParse(pg_server, &err);
-	if (!opts) {
-		fprintf(stderr, "test_userdb: VPN_TEST_USERDB_PG: %s\n",
-			err ? err : "out of memory");
-		PQfreemem(err);
-		return false;
-	}
-	out[0] = '\0';
-	for (o = opts; o->keyword; o++)
-		if (o->val && !strcmp(o->keyword, "host"))
-			conninfo_put(out, cap, o->keyword, o->val);
-	for (o = opts; o->keyword; o++)
-		if (o->val && strcmp(o->keyword, "host") &&
-		    strcmp(o->keyword, "dbname"))
-			conninfo_put(out, cap, o->keyword, o->val);
-	conninfo_put(out, cap, "dbname", dbname);
-	PQconninfoFree(opts);
-	return strlen(out) + 1 < cap;
+	return pgconninfo_for("test_userdb", pg_server, dbname, out, cap);
 }
 
 /* A new, empty database `dbname`; its conninfo in out. */

@@ -39,6 +39,7 @@
 #include "../../vpnd/userdb.h"
 #include "keys.h"
 #include "log.h"
+#include "pgconninfo.h"
 
 #define MAX_ROWS 16
 #define STORE_NAME_MAX 1024
@@ -79,50 +80,11 @@ pg_exec(const char *conninfo, const char *sql)
 	return is_ok;
 }
 
-/* Appends " key='value'" (libpq's quoting) to out. */
-static void
-conninfo_put(char *out, size_t cap, const char *key, const char *value)
-{
-	size_t len = strlen(out);
-	const char *p;
-
-	len += snprintf(out + len, len < cap ? cap - len : 0, "%s%s='",
-			len ? " " : "", key);
-	for (p = value; *p && len + 3 < cap; p++) {
-		if (*p == '\'' || *p == '\\')
-			out[len++] = '\\';
-		out[len++] = *p;
-	}
-	if (len + 2 <= cap) {
-		out[len++] = '\'';
-		out[len] = '\0';
-	}
-}
-
-/* The server's conninfo naming dbname instead (host first, so the store
- * reads it as a conninfo, not a file name). */
+/* The server's conninfo naming dbname instead (pgconninfo.h). */
 static bool
 pg_conninfo(const char *dbname, char *out, size_t cap)
 {
-	PQconninfoOption *opts, *o;
-	char *err = NULL;
-
-	opts = PQconninfoParse(pg_server, &err);
-	if (!opts) {
-		PQfreemem(err);
-		return false;
-	}
-	out[0] = '\0';
-	for (o = opts; o->keyword; o++)
-		if (o->val && !strcmp(o->keyword, "host"))
-			conninfo_put(out, cap, o->keyword, o->val);
-	for (o = opts; o->keyword; o++)
-		if (o->val && strcmp(o->keyword, "host") &&
-		    strcmp(o->keyword, "dbname"))
-			conninfo_put(out, cap, o->keyword, o->val);
-	conninfo_put(out, cap, "dbname", dbname);
-	PQconninfoFree(opts);
-	return strlen(out) + 1 < cap;
+	return pgconninfo_for("test_userdb_nodes", pg_server, dbname, out, cap);
 }
 
 /* What a listing saw. */
